@@ -1,0 +1,117 @@
+//! The Office 365 custom modes: how the plugin reaches Microsoft's APIs.
+//!
+//! Every custom mode implements [`Api`]; modes only ever talk to that trait. Reports
+//! are handed over row by row to a visitor while the download streams in: no report
+//! is ever held in memory whole.
+
+use centreon_plugin::error::{Error, Result};
+
+/// Names of what a custom mode can provide, matched against what a mode requires.
+pub mod capability {
+    /// The `getEmailActivityUserDetail` report.
+    pub const EMAIL_ACTIVITY: &str = "email-activity-report";
+    /// The `getMailboxUsageDetail` report.
+    pub const MAILBOX_USAGE: &str = "mailbox-usage-report";
+    /// Service health overviews with their issues.
+    pub const SERVICE_HEALTH: &str = "service-health";
+}
+
+/// Which report to ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportQuery<'a> {
+    /// A period such as `D7` (`(period='D7')`).
+    Period(&'a str),
+    /// One day, `YYYY-MM-DD` as the report gave it (`(date=2026-11-22)`).
+    Date(&'a str),
+}
+
+/// One row of the email activity user detail report. Counts are `None` when the
+/// cell is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailActivityRow<'a> {
+    pub report_refresh_date: &'a str,
+    pub user_principal_name: &'a str,
+    pub last_activity_date: &'a str,
+    pub send_count: Option<u64>,
+    pub receive_count: Option<u64>,
+    pub read_count: Option<u64>,
+    /// Raw text: `7` for period reports, `1` for daily ones.
+    pub report_period: &'a str,
+}
+
+/// One row of the mailbox usage detail report. Numbers are `None` when the cell is
+/// empty (Microsoft leaves quotas empty for some recipients).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxUsageRow<'a> {
+    pub report_refresh_date: &'a str,
+    pub user_principal_name: &'a str,
+    pub last_activity_date: &'a str,
+    pub item_count: Option<u64>,
+    pub storage_used: Option<u64>,
+    pub issue_warning_quota: Option<u64>,
+    pub prohibit_send_quota: Option<u64>,
+    pub prohibit_send_receive_quota: Option<u64>,
+}
+
+/// One issue open (or resolved) on a service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceIssue {
+    pub id: String,
+    pub title: String,
+    pub classification: String,
+    pub status: String,
+    pub start_date_time: String,
+    pub is_resolved: bool,
+}
+
+/// The health of one Microsoft 365 service, in the Graph model (the Management API's
+/// shape is mapped onto it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceHealth {
+    /// Short id, e.g. `Exchange`.
+    pub id: String,
+    /// Display name, e.g. `Exchange Online`.
+    pub service: String,
+    /// e.g. `serviceOperational`.
+    pub status: String,
+    pub issues: Vec<ServiceIssue>,
+}
+
+/// A visitor of report rows; returning an error stops the download.
+pub type Visit<'v, Row> = &'v mut dyn FnMut(&Row) -> Result<()>;
+
+/// What every custom mode offers the modes. A capability a custom mode lacks keeps the
+/// default body; the driver refuses such a combination before calling it.
+pub trait Api {
+    /// Streams the email activity report, row by row.
+    fn email_activity(&mut self, query: ReportQuery<'_>, visit: Visit<'_, EmailActivityRow<'_>>) -> Result<()> {
+        let _ = (query, visit);
+        Err(unavailable(capability::EMAIL_ACTIVITY))
+    }
+
+    /// Streams the mailbox usage report, row by row.
+    fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: Visit<'_, MailboxUsageRow<'_>>) -> Result<()> {
+        let _ = (query, visit);
+        Err(unavailable(capability::MAILBOX_USAGE))
+    }
+
+    /// Every service with its issues, all pages read.
+    fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
+        Err(unavailable(capability::SERVICE_HEALTH))
+    }
+}
+
+fn unavailable(capability: &str) -> Error {
+    Error::new(format!("this custom mode does not provide '{capability}'"))
+}
+
+/// The API a custom mode's constructor built, as the modes receive it.
+pub type BoxedApi = Box<dyn Api>;
+
+/// Recovers the API from what the driver hands to a mode.
+pub fn api(custom: &mut dyn std::any::Any) -> Result<&mut dyn Api> {
+    custom
+        .downcast_mut::<BoxedApi>()
+        .map(|api| api.as_mut())
+        .ok_or_else(|| Error::new("the selected custom mode does not implement the Office 365 API"))
+}

@@ -1,0 +1,79 @@
+//! The `--debug` log: lines collected during a run and shown after the status line.
+//!
+//! Secrets registered with [`DebugLog::secret`] are replaced by `***` in every line
+//! before it is stored, unless `--show-password` is given, so an HTTP dump can never
+//! carry a client secret or a token to the poller's logs.
+
+use std::cell::RefCell;
+
+/// Collects debug lines; shared by reference, so any layer can log.
+#[derive(Debug, Default)]
+pub struct DebugLog {
+    enabled: bool,
+    show_secrets: bool,
+    secrets: RefCell<Vec<String>>,
+    lines: RefCell<Vec<String>>,
+}
+
+impl DebugLog {
+    /// A log that keeps lines only when `enabled` (`--debug`); `show_secrets` is
+    /// `--show-password`.
+    pub fn new(enabled: bool, show_secrets: bool) -> Self {
+        DebugLog { enabled, show_secrets, ..Default::default() }
+    }
+
+    /// Whether lines are kept: callers skip building expensive dumps otherwise.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Registers a value that must never appear in the log. Empty values are ignored.
+    pub fn secret(&self, value: &str) {
+        if !value.is_empty() {
+            self.secrets.borrow_mut().push(value.to_string());
+        }
+    }
+
+    /// Adds one line (several if it contains newlines), masking registered secrets.
+    pub fn log(&self, line: impl AsRef<str>) {
+        if !self.enabled {
+            return;
+        }
+        let mut text = line.as_ref().to_string();
+        if !self.show_secrets {
+            for secret in self.secrets.borrow().iter() {
+                text = text.replace(secret.as_str(), "***");
+            }
+        }
+        self.lines.borrow_mut().extend(text.split('\n').map(str::to_string));
+    }
+
+    /// Takes the lines logged so far.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lines.borrow_mut())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_unless_shown() {
+        let log = DebugLog::new(true, false);
+        log.secret("s3cr3t");
+        log.log("client_secret=s3cr3t&scope=x");
+        assert_eq!(log.take(), ["client_secret=***&scope=x"]);
+        let shown = DebugLog::new(true, true);
+        shown.secret("s3cr3t");
+        shown.log("s3cr3t");
+        assert_eq!(shown.take(), ["s3cr3t"]);
+    }
+
+    #[test]
+    fn disabled_log_keeps_nothing() {
+        let log = DebugLog::new(false, false);
+        log.log("x");
+        assert!(log.take().is_empty());
+    }
+}
