@@ -5,6 +5,11 @@
 //! is ever held in memory whole.
 
 use centreon_plugin::error::{Error, Result};
+use centreon_plugin::registry::Run;
+
+pub mod graphapi;
+pub mod report;
+pub mod token;
 
 /// Names of what a custom mode can provide, matched against what a mode requires.
 pub mod capability {
@@ -77,20 +82,25 @@ pub struct ServiceHealth {
     pub issues: Vec<ServiceIssue>,
 }
 
-/// A visitor of report rows; returning an error stops the download.
-pub type Visit<'v, Row> = &'v mut dyn FnMut(&Row) -> Result<()>;
+/// The visitor of [`Api::email_activity`]: called once per row, rows borrowed only
+/// for the call.
+pub type EmailActivityVisit<'v> = &'v mut dyn for<'r> FnMut(&EmailActivityRow<'r>) -> Result<()>;
+
+/// The visitor of [`Api::mailbox_usage`]: called once per row, rows borrowed only
+/// for the call.
+pub type MailboxUsageVisit<'v> = &'v mut dyn for<'r> FnMut(&MailboxUsageRow<'r>) -> Result<()>;
 
 /// What every custom mode offers the modes. A capability a custom mode lacks keeps the
 /// default body; the driver refuses such a combination before calling it.
 pub trait Api {
     /// Streams the email activity report, row by row.
-    fn email_activity(&mut self, query: ReportQuery<'_>, visit: Visit<'_, EmailActivityRow<'_>>) -> Result<()> {
+    fn email_activity(&mut self, query: ReportQuery<'_>, visit: EmailActivityVisit<'_>) -> Result<()> {
         let _ = (query, visit);
         Err(unavailable(capability::EMAIL_ACTIVITY))
     }
 
     /// Streams the mailbox usage report, row by row.
-    fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: Visit<'_, MailboxUsageRow<'_>>) -> Result<()> {
+    fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: MailboxUsageVisit<'_>) -> Result<()> {
         let _ = (query, visit);
         Err(unavailable(capability::MAILBOX_USAGE))
     }
@@ -98,6 +108,19 @@ pub trait Api {
     /// Every service with its issues, all pages read.
     fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
         Err(unavailable(capability::SERVICE_HEALTH))
+    }
+
+    /// The `--debug` lines gathered since the last call (HTTP exchanges, secrets
+    /// masked). The API outlives the borrow of the run's log, so the mode moves these
+    /// lines into it after each call, whether the call failed or not.
+    fn take_debug(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Non-fatal messages the check appends to its short output, as Perl does with
+    /// `Cannot write statefile '…': …` when the token cache cannot be written.
+    fn take_warnings(&mut self) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -108,10 +131,21 @@ fn unavailable(capability: &str) -> Error {
 /// The API a custom mode's constructor built, as the modes receive it.
 pub type BoxedApi = Box<dyn Api>;
 
-/// Recovers the API from what the driver hands to a mode.
-pub fn api(custom: &mut dyn std::any::Any) -> Result<&mut dyn Api> {
-    custom
+/// Runs `calls` on the custom mode's API, then moves what the API gathered into the
+/// run, whether the calls succeeded or not: its `--debug` lines into the debug log,
+/// its non-fatal warnings into the run's notices.
+pub fn with_api<T>(run: &mut Run<'_>, calls: impl FnOnce(&mut dyn Api) -> Result<T>) -> Result<T> {
+    let debug = run.debug;
+    let api = run
+        .custom
         .downcast_mut::<BoxedApi>()
-        .map(|api| api.as_mut())
-        .ok_or_else(|| Error::new("the selected custom mode does not implement the Office 365 API"))
+        .ok_or_else(|| Error::new("the selected custom mode does not implement the Office 365 API"))?;
+    let result = calls(api.as_mut());
+    for line in api.take_debug() {
+        debug.log(line);
+    }
+    for warning in api.take_warnings() {
+        run.notice(warning);
+    }
+    result
 }

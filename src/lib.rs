@@ -1,0 +1,25 @@
+//! The generic core of a Centreon-compatible monitoring plugin.
+//!
+//! It knows options, thresholds, status expressions, the counter template, output
+//! formats, the statefile and the HTTP client — and nothing of what a plugin checks.
+//! A plugin binary registers its modes and custom modes with `inventory` (see
+//! [`registry`]) and calls [`plugin::main`].
+
+pub mod bytes;
+pub mod counters;
+pub mod debug;
+pub mod error;
+pub mod expr;
+pub mod getopt;
+pub mod help;
+pub mod http;
+pub mod number;
+pub mod options;
+pub mod output;
+pub mod pattern;
+pub mod plugin;
+pub mod registry;
+pub mod statefile;
+pub mod status;
+pub mod threshold;
+pub mod time;

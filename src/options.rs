@@ -184,6 +184,12 @@ impl Values {
         }
     }
 
+    /// Takes over everything `other` recorded (its values win over ours).
+    pub fn absorb(&mut self, other: Values) {
+        self.given.extend(other.given);
+        self.defaults.extend(other.defaults);
+    }
+
     /// Whether the command line named the option at all.
     pub fn is_given(&self, name: &str) -> bool {
         self.given.contains_key(name)

@@ -1,0 +1,79 @@
+# Build, test and package the Rust replacement of centreon_office365_exchange_api.pl.
+#
+#   make build      release binary: target/release/centreon_office365_exchange_api
+#   make test       the test suite (cargo test --release)
+#   make bench      criterion benchmarks
+#   make demo       runs both modes against the bundled mock of Microsoft's endpoints
+#   make rpm        target/generate-rpm/*.rpm  (installs cargo-generate-rpm if missing)
+#   make deb        target/debian/*.deb        (installs cargo-deb if missing)
+#   make install    PREFIX=/usr DESTDIR=       (the binary and its .pl twin)
+#   make clean
+
+CARGO   ?= cargo
+PREFIX  ?= /usr
+DESTDIR ?=
+
+BIN        := centreon_office365_exchange_api
+RELEASE    := target/release/$(BIN)
+PLUGINDIR  := $(PREFIX)/lib/centreon/plugins
+
+# Centreon's Perl packages are versioned by date (e.g. 20250115), which sorts above
+# this crate's 0.x versions. Epoch 1 makes every build of ours newer than any Perl
+# build, so a plain `dnf upgrade` / `apt upgrade` replaces the Perl plugin. The RPM
+# gets its epoch from [package.metadata.generate-rpm] epoch = 1 in Cargo.toml;
+# cargo-deb has no manifest key for it, so the Debian version is given here.
+EPOCH       := 1
+VERSION      = $(shell $(CARGO) pkgid 2>/dev/null | sed 's/.*[#@]//')
+DEB_VERSION  = $(EPOCH):$(VERSION)-1
+
+.PHONY: all build test bench demo rpm deb install clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+test:
+	$(CARGO) test --release
+
+bench:
+	$(CARGO) bench
+
+# The mock is an example target (tests/mock/main.rs) so that it is built with the
+# same toolchain and needs nothing from the network.
+demo: build
+	$(CARGO) build --release --example mockgraph
+	packaging/demo.sh
+
+# cargo-generate-rpm packages what is already built; it does not compile.
+rpm: build
+	@$(CARGO) generate-rpm --version >/dev/null 2>&1 || $(CARGO) install --locked cargo-generate-rpm
+	$(CARGO) generate-rpm
+	@ls -1 target/generate-rpm/*.rpm
+
+deb: build
+	@$(CARGO) deb --version >/dev/null 2>&1 || $(CARGO) install --locked cargo-deb
+	$(CARGO) deb --no-build --deb-version '$(DEB_VERSION)'
+	@# cargo-deb puts the epoch in the file name (pkg_1:0.1.0-1_amd64.deb); Debian's
+	@# own tools leave it out, and a ':' in a file name trips scp and friends.
+	@cd target/debian && for f in *_[0-9]*:*.deb; do \
+	    [ -e "$$f" ] && mv -f "$$f" "$$(echo "$$f" | sed 's/_[0-9]*:/_/')"; \
+	done; true
+	@ls -1 target/debian/*.deb
+
+# Two real files, not a symlink: Centreon commands call the .pl name, and some
+# engines/wrappers resolve the script path, so a symlink could surface under the
+# other name. The binary does not care which name it runs under.
+# `install` builds only if the binary is missing, so `sudo make install` after
+# `make build` does not need cargo in root's PATH.
+install: | $(RELEASE)
+	install -d '$(DESTDIR)$(PLUGINDIR)'
+	install -m 0755 '$(RELEASE)' '$(DESTDIR)$(PLUGINDIR)/$(BIN)'
+	install -m 0755 '$(RELEASE)' '$(DESTDIR)$(PLUGINDIR)/$(BIN).pl'
+
+$(RELEASE):
+	$(CARGO) build --release
+
+clean:
+	$(CARGO) clean
+	rm -f -- *.rpm *.deb

@@ -1,0 +1,206 @@
+//! `mailbox-usage`: mailboxes active on the report date, storage used by active and
+//! inactive mailboxes, and per mailbox its usage against its quotas (office365.md §3).
+//!
+//! Per-mailbox data is kept only when a per-mailbox counter is shown.
+
+use std::collections::BTreeMap;
+
+use centreon_plugin::bytes;
+use centreon_plugin::counters::{Check, Counter, Data, Field, Group, GroupKind, Instance, Perf, PerfThresholds, Record};
+use centreon_plugin::error::Result;
+use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
+
+use super::share::{self, NameFilter};
+use crate::custom::{self, capability, MailboxUsageRow, ReportQuery};
+
+inventory::submit! {
+    ModeSpec {
+        name: "mailbox-usage",
+        perl_module: "cloud::microsoft::office365::exchange::mode::mailboxusage",
+        list_rank: 0,
+        description: "Check mailbox usage (reporting period over the last refreshed day).\n\n\
+            (See link for details about metrics : \
+            https://docs.microsoft.com/en-us/office365/admin/activity-reports/mailbox-usage?view=o365-worldwide)\n\n\
+            --warning-status and --critical-status are expressions (defaults: '%{used} > %{issue_warning_quota}' \
+            and '%{used} > %{prohibit_send_quota}') over %{used}, %{issue_warning_quota}, %{prohibit_send_quota}, \
+            %{prohibit_send_receive_quota} and %{display}. A quota the report leaves empty is unlimited: it never \
+            makes a mailbox WARNING or CRITICAL.",
+        requires: capability::MAILBOX_USAGE,
+        options,
+        kind: ModeKind::Counters { groups, filter_counters: "active|total", select },
+    }
+}
+
+/// The per-mailbox counters: keeping mailboxes is only worth it when one is shown.
+const PER_MAILBOX: [&str; 2] = ["status", "items"];
+
+/// Variables a `--warning-status` / `--critical-status` expression may use.
+const STATUS_VARIABLES: &[&str] = &["display", "used", "issue_warning_quota", "prohibit_send_quota", "prohibit_send_receive_quota"];
+
+fn options() -> Vec<OptionSpec> {
+    vec![
+        OptionSpec::value("filter-mailbox", "Filter mailboxes."),
+        share::units_option(),
+    ]
+}
+
+fn groups() -> Vec<Group> {
+    let mut status = Counter::new("status", &["display"], status_text, Check::Status(STATUS_VARIABLES));
+    status.warning_default = Some("%{used} > %{issue_warning_quota}");
+    status.critical_default = Some("%{used} > %{prohibit_send_quota}");
+    status.perfdata = vec![Perf {
+        label: Some("used"),
+        nlabel: Some("exchange.mailboxes.usage.bytes"),
+        unit: "B",
+        thresholds: PerfThresholds::None,
+        instance: Instance::InNlabel,
+        ..Perf::new(|r| Some(r.text("used")))
+    }];
+    let mut items = Counter::new("items", &["items"], |r| format!("Items: {}", r.int("items")), Check::Range(|r| r.num("items")));
+    items.nlabel = Some("exchange.mailboxes.items.count");
+    items.perfdata = vec![Perf { label: Some("items"), instance: Instance::Suffix, ..Perf::new(|r| Some(r.text("items"))) }];
+    vec![
+        Group {
+            name: "active",
+            kind: GroupKind::Global,
+            prefix: |_| String::new(),
+            counters: vec![share::active_counter(
+                "active-mailboxes",
+                |r| share::active_text("mailboxes", r),
+                "active_mailboxes",
+                "exchange.mailboxes.active.count",
+                "mailboxes",
+            )],
+        },
+        Group {
+            name: "global",
+            kind: GroupKind::Global,
+            prefix: |_| "Total ".to_string(),
+            counters: vec![
+                usage("total-usage-active", "exchange.mailboxes.active.usage.total.bytes", "total_usage_active", "active"),
+                usage("total-usage-inactive", "exchange.mailboxes.inactive.usage.total.bytes", "total_usage_inactive", "inactive"),
+            ],
+        },
+        Group {
+            name: "mailboxes",
+            kind: GroupKind::Instances { message_multiple: "All mailboxes usage are ok" },
+            prefix: |r| format!("Mailbox '{}' ", r.text("display")),
+            counters: vec![status, items],
+        },
+    ]
+}
+
+fn usage(label: &'static str, nlabel: &'static str, metric: &'static str, which: &'static str) -> Counter {
+    let (keys, output, value): (&'static [&'static str], fn(&Record) -> String, fn(&Record) -> f64) = match which {
+        "active" => (&["active"], |r| format!("Usage (active mailboxes): {}", storage(r.num("active"))), |r| r.num("active")),
+        _ => (&["inactive"], |r| format!("Usage (inactive mailboxes): {}", storage(r.num("inactive"))), |r| r.num("inactive")),
+    };
+    let perf_value: fn(&Record) -> Option<String> = match which {
+        "active" => |r| Some(r.text("active")),
+        _ => |r| Some(r.text("inactive")),
+    };
+    let mut counter = Counter::new(label, keys, output, Check::Range(value));
+    counter.nlabel = Some(nlabel);
+    counter.perfdata = vec![Perf { label: Some(metric), unit: "B", ..Perf::new(perf_value) }];
+    counter
+}
+
+fn storage(value: f64) -> String {
+    let (number, unit) = bytes::storage(value);
+    format!("{number} {unit}")
+}
+
+/// A quota as shown: an empty quota is unlimited (Perl showed `0.00 B` and alerted).
+fn quota(record: &Record, key: &str) -> String {
+    match record.get(key) {
+        Some(Field::Float(f)) if f.is_infinite() => "unlimited".to_string(),
+        _ => storage(record.num(key)),
+    }
+}
+
+fn status_text(r: &Record) -> String {
+    format!(
+        "Used: {} Issue Warning Quota: {} Prohibit Send Quota: {} Prohibit Send/Receive Quota: {}",
+        storage(r.num("used")),
+        quota(r, "issue_warning_quota"),
+        quota(r, "prohibit_send_quota"),
+        quota(r, "prohibit_send_receive_quota")
+    )
+}
+
+/// One mailbox as the per-mailbox counters see it.
+struct Mailbox {
+    used: i64,
+    quotas: [Option<u64>; 3],
+    items: i64,
+}
+
+/// What the report adds up to.
+#[derive(Default)]
+struct Tally {
+    report_date: Option<String>,
+    active: i64,
+    total: i64,
+    used_active: i64,
+    used_inactive: i64,
+    mailboxes: BTreeMap<String, Mailbox>,
+}
+
+impl Tally {
+    /// Office365.md §3.2: a mailbox is active when its last activity is the report
+    /// date; every kept row counts in the total.
+    fn add(&mut self, row: &MailboxUsageRow<'_>, keep: bool, filter: &NameFilter<'_>) {
+        let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).clone();
+        if !filter.keeps(row.user_principal_name) {
+            return;
+        }
+        self.total += 1;
+        let used = row.storage_used.map_or(0, |n| n as i64);
+        if row.last_activity_date.is_empty() || row.last_activity_date != date {
+            self.used_inactive = self.used_inactive.saturating_add(used);
+            filter.debug(format!("skipping '{}': no activity.", row.user_principal_name));
+            return;
+        }
+        self.active += 1;
+        self.used_active = self.used_active.saturating_add(used);
+        if keep {
+            let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
+            let mailbox = Mailbox { used, quotas, items: row.item_count.map_or(0, |n| n as i64) };
+            self.mailboxes.insert(row.user_principal_name.to_string(), mailbox);
+        }
+    }
+}
+
+fn select(run: &mut Run<'_>) -> Result<Data> {
+    let keep = PER_MAILBOX.iter().any(|label| run.counter_active(label));
+    let filter = NameFilter::new(run.values, "filter-mailbox", run.debug)?;
+    let mut tally = Tally::default();
+    custom::with_api(run, |api| {
+        api.mailbox_usage(ReportQuery::Period("D7"), &mut |row| {
+            tally.add(row, keep, &filter);
+            Ok(())
+        })
+    })?;
+    Ok(data(tally, run.values))
+}
+
+fn data(tally: Tally, values: &Values) -> Data {
+    let mut data = Data::default();
+    let date = tally.report_date.unwrap_or_default();
+    data.global("active", share::active_record(tally.active, tally.total, &date, values));
+    data.global("global", Record::new().with("active", Field::Int(tally.used_active)).with("inactive", Field::Int(tally.used_inactive)));
+    let mailboxes = data.instances("mailboxes");
+    for (name, mailbox) in tally.mailboxes {
+        let [warning, send, send_receive] = mailbox.quotas.map(|q| q.map_or(Field::Float(f64::INFINITY), |n| Field::Int(n as i64)));
+        let record = Record::new()
+            .with("display", Field::Text(name.clone()))
+            .with("used", Field::Int(mailbox.used))
+            .with("issue_warning_quota", warning)
+            .with("prohibit_send_quota", send)
+            .with("prohibit_send_receive_quota", send_receive)
+            .with("items", Field::Int(mailbox.items));
+        mailboxes.insert(name, record);
+    }
+    data
+}

@@ -1,0 +1,14 @@
+//! The modes of the Exchange plugin. Each file is one mode and registers itself;
+//! nothing else lists them.
+
+use centreon_plugin::registry::PluginInfo;
+
+mod email_activity;
+mod mailbox_usage;
+mod share;
+
+/// The plugin these modes make: the name Centreon command lines give to `--plugin`.
+pub const PLUGIN: PluginInfo = PluginInfo {
+    name: "cloud::microsoft::office365::exchange::plugin",
+    description: "Check Microsoft Office 365 Exchange.",
+};

@@ -1,0 +1,109 @@
+//! What the two report modes share: the "active" counter (active/total with its
+//! `perfdate` metric and percent thresholds) and the name filters.
+
+use centreon_plugin::counters::{Check, Counter, Field, Instance, Perf, PerfThresholds, Record};
+use centreon_plugin::debug::DebugLog;
+use centreon_plugin::error::{Error, Result};
+use centreon_plugin::number;
+use centreon_plugin::options::Values;
+use centreon_plugin::pattern::Pattern;
+use centreon_plugin::time;
+
+/// Record keys of the active counter.
+const KEYS: &[&str] = &["active", "total", "report_date"];
+
+/// The record of the "active" group: counts, report date, `--units`, and the
+/// `perfdate` metric when the date is a plain `YYYY-MM-DD`.
+pub fn active_record(active: i64, total: i64, report_date: &str, values: &Values) -> Record {
+    let mut record = Record::new()
+        .with("active", Field::Int(active))
+        .with("total", Field::Int(total))
+        .with("report_date", Field::Text(report_date.to_string()))
+        .with("units_percent", Field::Int(i64::from(values.value("units") == Some("%"))));
+    if let Some(noon) = time::local_noon(report_date) {
+        record.set("perfdate", Field::Int(noon));
+    }
+    record
+}
+
+/// `Active NOUN on DATE : A/T (P%)`.
+pub fn active_text(noun: &str, record: &Record) -> String {
+    format!(
+        "Active {noun} on {} : {}/{} ({}%)",
+        record.text("report_date"),
+        record.int("active"),
+        record.int("total"),
+        number::fixed(percent(record), 2)
+    )
+}
+
+fn percent(record: &Record) -> f64 {
+    match record.num("total") {
+        total if total == 0.0 => 0.0,
+        total => record.num("active") * 100.0 / total,
+    }
+}
+
+/// The active counter, checked on the percentage with `--units=%` (the default) and
+/// on the count otherwise; its metrics are `perfdate` and the active count.
+pub fn active_counter(label: &'static str, output: fn(&Record) -> String, metric: &'static str, nlabel: &'static str, unit: &'static str) -> Counter {
+    let check = |r: &Record| if r.int("units_percent") == 1 { percent(r) } else { r.num("active") };
+    let mut counter = Counter::new(label, KEYS, output, Check::Range(check));
+    counter.perfdata = vec![
+        Perf {
+            label: Some("perfdate"),
+            min: None,
+            thresholds: PerfThresholds::None,
+            ..Perf::new(|r| r.get("perfdate").map(Field::text))
+        },
+        Perf {
+            label: Some(metric),
+            nlabel: Some(nlabel),
+            unit,
+            max: Some(|r| r.text("total")),
+            thresholds: PerfThresholds::PercentOf(|r| (r.int("units_percent") == 1).then(|| r.num("total"))),
+            instance: Instance::None,
+            ..Perf::new(|r| Some(r.text("active")))
+        },
+    ];
+    counter
+}
+
+/// A name filter (`--filter-user`, `--filter-mailbox`) and the debug lines it writes.
+pub struct NameFilter<'a> {
+    pattern: Option<Pattern>,
+    debug: &'a DebugLog,
+}
+
+impl<'a> NameFilter<'a> {
+    /// Compiles the filter of `option`, if set; a bad regex names the option.
+    pub fn new(values: &Values, option: &str, debug: &'a DebugLog) -> Result<Self> {
+        let pattern = match values.non_empty(option) {
+            None => None,
+            Some(text) => Some(
+                Pattern::new(text)
+                    .map_err(|problem| Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}.")))?,
+            ),
+        };
+        Ok(NameFilter { pattern, debug })
+    }
+
+    /// Whether `name` is kept (unanchored, case-sensitive match).
+    pub fn keeps(&self, name: &str) -> bool {
+        let keep = self.pattern.as_ref().is_none_or(|p| p.is_match(name));
+        if !keep {
+            self.debug(format!("skipping  '{name}': no matching filter name."));
+        }
+        keep
+    }
+
+    /// Adds a `--debug` line.
+    pub fn debug(&self, line: String) {
+        self.debug.log(line);
+    }
+}
+
+/// The options both report modes declare.
+pub fn units_option() -> centreon_plugin::options::OptionSpec {
+    centreon_plugin::options::OptionSpec::value("units", "Unit of thresholds (default: '%') ('%', 'count').").default("%")
+}

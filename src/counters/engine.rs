@@ -1,0 +1,224 @@
+//! Runs the declared counters over the collected data: statuses, texts, long lines
+//! and perfdata, composed as the Perl counter template composes them (core.md §5).
+
+use super::thresholds::{Levels, Limit, Thresholds};
+use super::{Check, Counter, Data, Group, GroupKind, Instance, Perf, PerfThresholds, Record};
+use crate::expr::Value;
+use crate::output::{CheckResult, Perfdata, ShortMessage};
+use crate::status::Status;
+
+/// How metrics are named in this run.
+#[derive(Debug, Clone, Copy)]
+pub struct Naming<'a> {
+    /// `--use-new-perfdata` (or OpenMetrics output).
+    pub new_perfdata: bool,
+    /// The mode's name, carried by every metric.
+    pub mode: &'a str,
+}
+
+/// Checks every group of `groups` against `data` and returns the messages and
+/// metrics, groups in declaration order, instances in byte order of their ids.
+pub fn evaluate(groups: &[Group], data: &Data, limits: &Thresholds, naming: Naming<'_>) -> CheckResult {
+    let mut result = CheckResult::default();
+    for group in groups.iter().filter(|g| limits.group_active(g.name)) {
+        match group.kind {
+            GroupKind::Global => {
+                if let Some(record) = data.global_record(group.name) {
+                    global(group, record, limits, naming, &mut result);
+                }
+            }
+            GroupKind::Instances { message_multiple } => {
+                if let Some(records) = data.instance_records(group.name) {
+                    instances(group, records, message_multiple, limits, naming, &mut result);
+                }
+            }
+        }
+    }
+    result
+}
+
+/// The `--list-counters` line: every counter label, groups in name order.
+pub fn list_counters(groups: &[Group]) -> String {
+    let mut sorted: Vec<&Group> = groups.iter().collect();
+    sorted.sort_by_key(|g| g.name);
+    let mut line = String::from("counter list: ");
+    for counter in sorted.iter().flat_map(|g| &g.counters) {
+        line.push_str(counter.label);
+        line.push(' ');
+    }
+    line
+}
+
+/// The texts and worst status of one record's counters.
+#[derive(Default)]
+struct Texts {
+    all: Vec<String>,
+    bad: Vec<String>,
+    worst: Option<Status>,
+    ran: bool,
+}
+
+impl Texts {
+    fn status(&self) -> Status {
+        self.worst.unwrap_or(Status::Ok)
+    }
+}
+
+fn global(group: &Group, record: &Record, limits: &Thresholds, naming: Naming<'_>, result: &mut CheckResult) {
+    let texts = run_counters(group, record, None, limits, naming, result);
+    let prefix = (group.prefix)(record);
+    if texts.status().is_problem() {
+        push(result, texts.status(), format!("{prefix}{}", texts.bad.join(", ")));
+    } else if !texts.all.is_empty() {
+        push(result, Status::Ok, format!("{prefix}{}", texts.all.join(", ")));
+    }
+}
+
+fn instances(
+    group: &Group,
+    records: &std::collections::BTreeMap<String, Record>,
+    message_multiple: &str,
+    limits: &Thresholds,
+    naming: Naming<'_>,
+    result: &mut CheckResult,
+) {
+    let multiple = records.len() > 1;
+    let mut any_ran = false;
+    for (id, record) in records {
+        let texts = run_counters(group, record, Some((id, multiple)), limits, naming, result);
+        any_ran |= texts.ran;
+        let prefix = (group.prefix)(record);
+        if !texts.all.is_empty() {
+            result.long.push(format!("{prefix}{}", texts.all.join(", ")));
+        }
+        if texts.status().is_problem() {
+            push(result, texts.status(), format!("{prefix}{}", texts.bad.join(", ")));
+        }
+        if !multiple {
+            push(result, Status::Ok, format!("{prefix}{}", texts.all.join(", ")));
+        }
+    }
+    if multiple && any_ran {
+        push(result, Status::Ok, message_multiple.to_string());
+    }
+}
+
+fn push(result: &mut CheckResult, status: Status, text: String) {
+    result.short.push(ShortMessage { severity: Some(status), text });
+}
+
+fn run_counters(
+    group: &Group,
+    record: &Record,
+    instance: Option<(&str, bool)>,
+    limits: &Thresholds,
+    naming: Naming<'_>,
+    result: &mut CheckResult,
+) -> Texts {
+    let mut texts = Texts::default();
+    for counter in group.counters.iter().filter(|c| limits.counter_active(c.label)) {
+        texts.ran = true;
+        if !record.has_all(counter.keys) {
+            texts.all.push(format!("{} : skipped (no value(s))", counter.label));
+            continue;
+        }
+        let levels = limits.levels(counter.label);
+        let status = check(counter, record, levels, limits.precision());
+        let text = (counter.output)(record);
+        if status.is_problem() {
+            texts.bad.push(text.clone());
+            texts.worst = Some(texts.status().worst(status));
+        }
+        texts.all.push(text);
+        for perf in &counter.perfdata {
+            if let Some(metric) = perfdata(counter, perf, record, instance, levels, naming) {
+                result.perfdata.push(metric);
+            }
+        }
+    }
+    texts
+}
+
+/// Critical first, then warning, then unknown: the first limit that alerts decides.
+fn check(counter: &Counter, record: &Record, levels: Option<&Levels>, precision: usize) -> Status {
+    let Some(levels) = levels else { return Status::Ok };
+    let ordered = [(&levels.critical, Status::Critical), (&levels.warning, Status::Warning), (&levels.unknown, Status::Unknown)];
+    for (limit, status) in ordered {
+        let alerts = match (limit, counter.check) {
+            (Some(Limit::Range(range)), Check::Range(value)) => range.alerts(value(record), precision),
+            (Some(Limit::Expression(expr)), Check::Status(_)) => {
+                expr.is_true(&|name: &str| Some(record.get(name).map_or(Value::Undef, |f| f.value())))
+            }
+            _ => false,
+        };
+        if alerts {
+            return status;
+        }
+    }
+    Status::Ok
+}
+
+fn perfdata(
+    counter: &Counter,
+    perf: &Perf,
+    record: &Record,
+    instance: Option<(&str, bool)>,
+    levels: Option<&Levels>,
+    naming: Naming<'_>,
+) -> Option<Perfdata> {
+    let value = (perf.value)(record)?;
+    let legacy = perf.label.unwrap_or(counter.label);
+    let nlabel = perf.nlabel.or(counter.nlabel);
+    let (label, nlabel, instances) = match (perf.instance, instance) {
+        (Instance::Suffix, Some((id, multiple))) => {
+            let label = match (naming.new_perfdata, multiple) {
+                (true, _) => format!("{id}#{}", nlabel.unwrap_or(legacy)),
+                (false, true) => format!("{legacy}_{id}"),
+                (false, false) => legacy.to_string(),
+            };
+            let suffixed = naming.new_perfdata || multiple;
+            (label, nlabel.map(str::to_string), suffixed.then(|| id.to_string()))
+        }
+        (Instance::InNlabel, Some((id, multiple))) => {
+            let full = format!("{id}#{}", nlabel.unwrap_or(legacy));
+            let label = match (naming.new_perfdata, multiple) {
+                (true, _) => full.clone(),
+                (false, true) => format!("{legacy}_{id}"),
+                (false, false) => legacy.to_string(),
+            };
+            (label, Some(full), None)
+        }
+        _ => {
+            let label = if naming.new_perfdata { nlabel.unwrap_or(legacy) } else { legacy };
+            (label.to_string(), nlabel.map(str::to_string), None)
+        }
+    };
+    let (warning, critical) = threshold_fields(perf.thresholds, record, levels);
+    Some(Perfdata {
+        label: label.replace('\'', "''"),
+        nlabel,
+        instances,
+        value,
+        unit: perf.unit.to_string(),
+        warning,
+        critical,
+        min: perf.min.unwrap_or_default().to_string(),
+        max: perf.max.map(|max| max(record)).unwrap_or_default(),
+        mode: Some(naming.mode.to_string()),
+    })
+}
+
+fn threshold_fields(style: PerfThresholds, record: &Record, levels: Option<&Levels>) -> (String, String) {
+    let print = |limit: &Option<Limit>| match (limit, style) {
+        (Some(Limit::Range(range)), PerfThresholds::Counter) => range.perfdata(),
+        (Some(Limit::Range(range)), PerfThresholds::PercentOf(total)) => match total(record) {
+            Some(total) => range.perfdata_of_percent(total, true),
+            None => range.perfdata(),
+        },
+        _ => String::new(),
+    };
+    match levels {
+        Some(levels) => (print(&levels.warning), print(&levels.critical)),
+        None => (String::new(), String::new()),
+    }
+}

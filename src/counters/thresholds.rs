@@ -1,0 +1,179 @@
+//! The options the counters generate (`--warning-LABEL` …, `--filter-counters`) and
+//! their values, parsed and validated once at start-up.
+
+use std::collections::HashMap;
+
+use super::{Check, Group, GroupKind};
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::options::{OptionSpec, Values};
+use crate::pattern::Pattern;
+use crate::threshold::{self, Threshold};
+
+/// The levels a counter can be checked at, in the order they are validated.
+const LEVELS: [&str; 3] = ["unknown", "warning", "critical"];
+
+/// The options generated from a mode's counters.
+pub struct CounterOptions;
+
+impl CounterOptions {
+    /// Every option the counters add: `--filter-counters` (with the mode's default),
+    /// `--filter-counters-block`, `--display-ok-counters`, `--list-counters`, and
+    /// three threshold options per checked counter. With `new_perfdata`, counters
+    /// that have an nlabel are named after it and keep their label as an alias.
+    pub fn specs(groups: &[Group], new_perfdata: bool, filter_default: &str) -> Vec<OptionSpec> {
+        let mut specs = vec![
+            OptionSpec::value(
+                "filter-counters",
+                &format!("Only display some counters (regexp can be used). Example: --filter-counters='^total' (default: '{filter_default}')."),
+            )
+            .default(filter_default),
+            OptionSpec::value("filter-counters-block", ""),
+            OptionSpec::value("display-ok-counters", ""),
+            OptionSpec::flag("list-counters", ""),
+        ];
+        for (group, counter) in checked(groups) {
+            let name = threshold_label(group, counter.label, counter.nlabel, new_perfdata);
+            for level in LEVELS {
+                let mut spec = OptionSpec::value(&format!("{level}-{name}"), "");
+                if name != counter.label {
+                    spec = spec.alias(&format!("{level}-{}", counter.label));
+                }
+                let default = match level {
+                    "warning" => counter.warning_default,
+                    "critical" => counter.critical_default,
+                    _ => None,
+                };
+                if let Some(default) = default {
+                    spec = spec.default(default);
+                }
+                specs.push(spec);
+            }
+        }
+        specs
+    }
+
+    /// The help item documenting the threshold options: their names, generated.
+    pub fn help_item(groups: &[Group]) -> (String, String) {
+        let labels: Vec<String> = checked(groups).map(|(_, c)| format!("'{}'", c.label)).collect();
+        ("--warning-* --critical-*".to_string(), format!("Thresholds. Can be: {}.", labels.join(", ")))
+    }
+}
+
+fn checked(groups: &[Group]) -> impl Iterator<Item = (&Group, &super::Counter)> {
+    groups.iter().flat_map(|g| g.counters.iter().map(move |c| (g, c))).filter(|(_, c)| !matches!(c.check, Check::None))
+}
+
+/// The name after `--warning-`: the label, or with `--use-new-perfdata` the nlabel
+/// with dots as dashes (prefixed `instance-` in instance groups).
+fn threshold_label(group: &Group, label: &str, nlabel: Option<&str>, new_perfdata: bool) -> String {
+    match (new_perfdata, nlabel) {
+        (true, Some(nlabel)) => {
+            let prefix = if matches!(group.kind, GroupKind::Instances { .. }) { "instance-" } else { "" };
+            format!("{prefix}{}", nlabel.replace('.', "-"))
+        }
+        _ => label.to_string(),
+    }
+}
+
+/// A counter's parsed thresholds at one level.
+#[derive(Debug, Clone)]
+pub enum Limit {
+    Range(Threshold),
+    Expression(Expr),
+}
+
+/// A counter's limits, by level.
+#[derive(Debug, Clone, Default)]
+pub struct Levels {
+    pub unknown: Option<Limit>,
+    pub warning: Option<Limit>,
+    pub critical: Option<Limit>,
+}
+
+/// The validated counter options of a run.
+pub struct Thresholds {
+    limits: HashMap<&'static str, Levels>,
+    filter: Option<Pattern>,
+    block: Option<Pattern>,
+    precision: usize,
+}
+
+impl Thresholds {
+    /// Parses every counter option, in declaration order, and reports the first bad
+    /// one as Perl words it (`Wrong warning-LABEL threshold 'VALUE'.`); a status
+    /// expression with a syntax error or an unknown variable is refused here too.
+    pub fn from_values(groups: &[Group], values: &Values, new_perfdata: bool, precision: usize) -> Result<Thresholds> {
+        let mut limits = HashMap::new();
+        for (group, counter) in checked(groups) {
+            let name = threshold_label(group, counter.label, counter.nlabel, new_perfdata);
+            for level in LEVELS {
+                let option = format!("{level}-{name}");
+                let Some(text) = values.value(&option) else { continue };
+                let limit = match counter.check {
+                    Check::Status(variables) => status_limit(&option, text, variables)?,
+                    _ => match threshold::parse(text) {
+                        Ok(Some(range)) => Some(Limit::Range(range)),
+                        Ok(None) => None,
+                        Err(()) => return Err(Error::new(format!("Wrong {option} threshold '{text}'."))),
+                    },
+                };
+                let levels: &mut Levels = limits.entry(counter.label).or_default();
+                match level {
+                    "unknown" => levels.unknown = limit,
+                    "warning" => levels.warning = limit,
+                    _ => levels.critical = limit,
+                }
+            }
+        }
+        Ok(Thresholds {
+            limits,
+            filter: pattern(values, "filter-counters")?,
+            block: pattern(values, "filter-counters-block")?,
+            precision,
+        })
+    }
+
+    /// Whether a counter survives `--filter-counters`.
+    pub fn counter_active(&self, label: &str) -> bool {
+        self.filter.as_ref().is_none_or(|p| p.is_match(label))
+    }
+
+    /// Whether a group survives `--filter-counters-block`.
+    pub fn group_active(&self, name: &str) -> bool {
+        self.block.as_ref().is_none_or(|p| !p.is_match(name))
+    }
+
+    /// A counter's limits.
+    pub fn levels(&self, label: &str) -> Option<&Levels> {
+        self.limits.get(label)
+    }
+
+    /// Digits used when comparing decimals (`--float-precision`).
+    pub fn precision(&self) -> usize {
+        self.precision
+    }
+}
+
+fn status_limit(option: &str, text: &str, variables: &[&str]) -> Result<Option<Limit>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let expr = Expr::parse(text, false).map_err(|problem| Error::new(format!("Wrong {option} expression '{text}': {problem}.")))?;
+    if let Some(unknown) = expr.variables().into_iter().find(|v| !variables.contains(&v.as_str())) {
+        return Err(Error::new(format!(
+            "Wrong {option} expression '{text}': unknown variable %{{{unknown}}} (known: {}).",
+            variables.join(", ")
+        )));
+    }
+    Ok(Some(Limit::Expression(expr)))
+}
+
+fn pattern(values: &Values, option: &str) -> Result<Option<Pattern>> {
+    match values.non_empty(option) {
+        None => Ok(None),
+        Some(text) => Pattern::new(text)
+            .map(Some)
+            .map_err(|problem| Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))),
+    }
+}

@@ -1,0 +1,865 @@
+//! The HTTP layer: the Http Global / Backend options and a blocking client on reqwest
+//! with rustls.
+//!
+//! What it does differently from Perl's LWP backend, on purpose:
+//!
+//! * redirects are never followed automatically: [`Response::redirect`] gives the
+//!   next URL and the caller decides which headers it may carry there (the bearer
+//!   token must stay on the API host);
+//! * every request is bounded by the run's deadline, so `--timeout` limits the whole
+//!   run, not each read;
+//! * `--ssl-opt` is parsed against a short list of known settings, never evaluated;
+//! * transport failures are values ([`TransportError`]) with LWP-like texts
+//!   (`Can't connect to HOST:PORT (Connection refused)`, `timed out after 10 s`);
+//! * the debug dump masks `Authorization` values and secret form fields.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, ClientBuilder};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+pub use reqwest::Url;
+
+use crate::debug::DebugLog;
+use crate::error::{Error, Result};
+use crate::options::{OptionSection, OptionSpec, Values};
+
+/// The User-Agent Perl's LWP backend sends; some proxies and allow-lists key on it.
+pub const USER_AGENT: &str = "centreon::plugins::backend::http::useragent";
+
+/// Form fields whose values never appear in the debug dump.
+const SECRET_FORM_FIELDS: &[&str] = &["client_secret", "client_assertion", "password", "refresh_token"];
+
+/// The Http Global, Backend lwp and Backend Curl sections, in Perl's help order.
+pub fn sections() -> Vec<OptionSection> {
+    vec![
+        OptionSection::new(
+            "HTTP GLOBAL OPTIONS",
+            vec![
+                OptionSpec::value(
+                    "http-peer-addr",
+                    "Set the address you want to connect to. Useful if hostname is only a vhost, \
+                     no IP resolve. Applies to every request, redirects included; the Host header \
+                     and the TLS name stay those of the URL.",
+                ),
+                OptionSpec::value(
+                    "proxyurl",
+                    "Proxy URL for http and https requests (https through CONNECT), e.g. \
+                     http://user:password@proxy:3128. Environment proxy variables are not used.",
+                ),
+                OptionSpec::value(
+                    "proxypac",
+                    "Proxy pac file (can be a URL or a local file). Not supported: the check ends \
+                     with UNKNOWN when it is given; use --proxyurl.",
+                ),
+                OptionSpec::flag("insecure", "Accept insecure SSL connections (no certificate or host name check)."),
+                OptionSpec::value(
+                    "http-backend",
+                    "Perl's HTTP backend: 'lwp' (default) or 'curl'. Both are accepted and use \
+                     the same built-in client; any other value is refused at start-up.",
+                )
+                .default("lwp"),
+            ],
+        ),
+        OptionSection::new(
+            "BACKEND LWP OPTIONS",
+            vec![
+                OptionSpec::list(
+                    "ssl-opt",
+                    "Set SSL options: --ssl-opt=\"SSL_verify_mode => SSL_VERIFY_NONE\" --ssl-opt=\
+                     \"SSL_version => TLSv1_2\". Understood: SSL_verify_mode (SSL_VERIFY_NONE or \
+                     0 disables verification), SSL_version (TLSv1_2, TLSv1_3) and SSL_ca_file \
+                     (PEM file of extra trusted certificates). The text is parsed, never \
+                     evaluated; other settings are ignored (noted under --debug).",
+                ),
+                OptionSpec::value(
+                    "ssl",
+                    "Set SSL version (--ssl=TLSv1_2): same as --ssl-opt=\"SSL_version => VALUE\".",
+                ),
+            ],
+        ),
+        OptionSection::new(
+            "BACKEND CURL OPTIONS",
+            vec![OptionSpec::list(
+                "curl-opt",
+                "Set CURL Options (--curl-opt=\"CURLOPT_SSL_VERIFYPEER => 0\"). Accepted for \
+                 compatibility and unused: the built-in client does not use libcurl.",
+            )],
+        ),
+    ]
+}
+
+/// Validates `--http-backend` at start-up (Perl waits for the first request and
+/// accepts `LWP` or `lwpx` by accident).
+pub fn check_backend(values: &Values) -> Result<()> {
+    match values.non_empty("http-backend").unwrap_or("lwp") {
+        "lwp" | "curl" => Ok(()),
+        other => Err(Error::new(format!("Unsupported http backend specified '{other}'."))),
+    }
+}
+
+/// A TLS protocol version named by `--ssl` / `SSL_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsPin {
+    V1_2,
+    V1_3,
+}
+
+/// What `--ssl-opt` / `--ssl` ask for, once parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct SslSettings {
+    insecure: bool,
+    version: Option<TlsPin>,
+    ca_file: Option<String>,
+}
+
+impl SslSettings {
+    /// Parses `NAME => VALUE` items; what is not understood is noted in `debug`.
+    fn parse<'a>(items: impl IntoIterator<Item = &'a str>, debug: &DebugLog) -> Self {
+        let mut settings = SslSettings::default();
+        for item in items {
+            let Some((name, value)) = item.split_once("=>") else {
+                debug.log(format!("http: --ssl-opt '{item}' ignored (expected 'NAME => VALUE')"));
+                continue;
+            };
+            let name = name.trim();
+            let value = value.trim().trim_end_matches(',').trim().trim_matches(|c| c == '"' || c == '\'');
+            match (name, value) {
+                ("SSL_verify_mode", "SSL_VERIFY_NONE" | "0" | "0x00") => settings.insecure = true,
+                ("SSL_verify_mode", "SSL_VERIFY_PEER" | "1" | "0x01") => settings.insecure = false,
+                ("SSL_version", version) => settings.set_version(version, debug),
+                ("SSL_ca_file", path) if !path.is_empty() => settings.ca_file = Some(path.to_string()),
+                _ => debug.log(format!("http: --ssl-opt '{item}' ignored (not a supported setting)")),
+            }
+        }
+        settings
+    }
+
+    fn set_version(&mut self, version: &str, debug: &DebugLog) {
+        match version.to_ascii_lowercase().as_str() {
+            "tlsv1_2" | "tlsv12" | "tlsv1.2" => self.version = Some(TlsPin::V1_2),
+            "tlsv1_3" | "tlsv13" | "tlsv1.3" => self.version = Some(TlsPin::V1_3),
+            _ => debug.log(format!("http: SSL version '{version}' ignored (TLSv1_2 and TLSv1_3 are supported)")),
+        }
+    }
+}
+
+/// Resolves every host name to the `--http-peer-addr` address (the URL's port kept).
+#[derive(Debug)]
+struct PeerResolver(IpAddr);
+
+impl Resolve for PeerResolver {
+    fn resolve(&self, _name: Name) -> Resolving {
+        let addrs: Addrs = Box::new(std::iter::once(SocketAddr::new(self.0, 0)));
+        Box::pin(std::future::ready(Ok(addrs)))
+    }
+}
+
+/// Configures an [`HttpClient`].
+#[derive(Debug, Default)]
+pub struct HttpClientBuilder {
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    insecure: bool,
+    proxy: Option<String>,
+    peer_addr: Option<IpAddr>,
+    ssl: SslSettings,
+    show_secrets: bool,
+}
+
+impl HttpClientBuilder {
+    /// The longest any one request may take (`--timeout`).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// When the whole run must be over: no request outlives it.
+    pub fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Applies the HTTP options of the command line; refuses what cannot be honoured
+    /// (`--http-backend` other than lwp/curl, `--proxypac`, a bad `--http-peer-addr`).
+    /// `debug` receives notes about ignored `--ssl-opt` items.
+    pub fn from_values(mut self, values: &Values, debug: &DebugLog) -> Result<Self> {
+        check_backend(values)?;
+        if values.non_empty("proxypac").is_some() {
+            return Err(Error::new("Unsupported proxypac option: use --proxyurl"));
+        }
+        if let Some(peer) = values.non_empty("http-peer-addr") {
+            let ip = peer.trim_matches(|c| c == '[' || c == ']');
+            let ip = ip
+                .parse()
+                .map_err(|_| Error::new(format!("Invalid --http-peer-addr '{peer}': an IP address is expected")))?;
+            self.peer_addr = Some(ip);
+        }
+        self.proxy = values.non_empty("proxyurl").map(str::to_string);
+        self.insecure = values.flag("insecure");
+        let mut items: Vec<String> = values.list("ssl-opt").to_vec();
+        if let Some(version) = values.non_empty("ssl") {
+            items.push(format!("SSL_version => {version}"));
+        }
+        self.ssl = SslSettings::parse(items.iter().map(String::as_str), debug);
+        self.show_secrets = values.flag("show-password");
+        Ok(self)
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<HttpClient> {
+        let mut builder: ClientBuilder = Client::builder()
+            .user_agent(USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(None::<Duration>);
+        builder = match &self.proxy {
+            Some(url) => {
+                let proxy = reqwest::Proxy::all(url.as_str())
+                    .map_err(|e| Error::new(format!("Invalid --proxyurl '{url}': {}", chain_text(&e))))?;
+                builder.proxy(proxy)
+            }
+            None => builder.no_proxy(),
+        };
+        if self.insecure || self.ssl.insecure {
+            builder = builder.danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true);
+        }
+        if let Some(pin) = self.ssl.version {
+            let version = match pin {
+                TlsPin::V1_2 => reqwest::tls::Version::TLS_1_2,
+                TlsPin::V1_3 => reqwest::tls::Version::TLS_1_3,
+            };
+            builder = builder.min_tls_version(version).max_tls_version(version);
+        }
+        if let Some(path) = &self.ssl.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::new(format!("Cannot read SSL_ca_file '{path}': {}", io_text(&e))))?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::new(format!("Invalid SSL_ca_file '{path}': {}", chain_text(&e))))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(ip) = self.peer_addr {
+            builder = builder.dns_resolver(Arc::new(PeerResolver(ip)));
+        }
+        let client =
+            builder.build().map_err(|e| Error::new(format!("Cannot create the HTTP client: {}", chain_text(&e))))?;
+        Ok(HttpClient { client, timeout: self.timeout, deadline: self.deadline, show_secrets: self.show_secrets })
+    }
+}
+
+/// The request methods the plugin uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST` with a body.
+    Post,
+}
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: Method,
+    url: Url,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A `GET` of `url`.
+    pub fn get(url: Url) -> Self {
+        Request { method: Method::Get, url, headers: Vec::new(), body: None }
+    }
+
+    /// A `POST` of `body` to `url`.
+    pub fn post(url: Url, body: impl Into<Vec<u8>>) -> Self {
+        Request { method: Method::Post, url, headers: Vec::new(), body: Some(body.into()) }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The URL requested.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+/// A failure to get an answer at all (no HTTP status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    message: String,
+}
+
+impl TransportError {
+    /// The failure as text, e.g. `Can't connect to 127.0.0.1:9 (Connection refused)`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// An answer: status and headers read, body still on the wire.
+pub struct Response {
+    status: u16,
+    reason: String,
+    url: Url,
+    headers: HeaderMap,
+    body: Body,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response").field("status", &self.status).field("url", &self.url.as_str()).finish()
+    }
+}
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The status line without the protocol: `502 Bad Gateway`.
+    pub fn status_line(&self) -> String {
+        if self.reason.is_empty() {
+            self.status.to_string()
+        } else {
+            format!("{} {}", self.status, self.reason)
+        }
+    }
+
+    /// The URL that answered.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// A header's value, when present and printable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The media type without parameters, lower-cased (`text/html`).
+    pub fn content_type(&self) -> Option<String> {
+        self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    }
+
+    /// For a 301/302/303/307/308 with a `Location`, the absolute URL to go to next
+    /// (relative locations resolved against this response's URL). Following it, and
+    /// with which headers, is the caller's decision.
+    pub fn redirect(&self) -> Option<std::result::Result<Url, TransportError>> {
+        if !matches!(self.status, 301 | 302 | 303 | 307 | 308) {
+            return None;
+        }
+        let location = self.header("location")?;
+        Some(self.url.join(location).map_err(|e| TransportError {
+            message: format!("{} with an invalid Location '{location}': {e}", self.status_line()),
+        }))
+    }
+
+    /// The body, streamed.
+    pub fn body(&mut self) -> &mut Body {
+        &mut self.body
+    }
+
+    /// Reads at most `limit` bytes of the body as (lossy) text, for error messages and
+    /// small JSON answers; a body cut by `limit` is returned cut.
+    pub fn text(&mut self, limit: u64) -> std::result::Result<String, TransportError> {
+        let mut bytes = Vec::new();
+        (&mut self.body).take(limit).read_to_end(&mut bytes).map_err(|e| TransportError {
+            message: format!("reading the answer of {}: {}", self.url.as_str(), io_text(&e)),
+        })?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// A response body as a byte stream; read errors carry the transport's reason
+/// (`timed out after 10 s`, `connection closed before the end of the body`).
+pub struct Body {
+    inner: reqwest::blocking::Response,
+    timeout: Duration,
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            let timed_out = e.kind() == io::ErrorKind::TimedOut || source_is_timeout(&e);
+            let text = if timed_out { timeout_text(self.timeout) } else { io_text(&e) };
+            io::Error::new(e.kind(), text)
+        })
+    }
+}
+
+/// The blocking client.
+pub struct HttpClient {
+    client: Client,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    show_secrets: bool,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient").field("timeout", &self.timeout).finish()
+    }
+}
+
+impl HttpClient {
+    /// A builder with no timeout, no deadline and no option applied.
+    pub fn builder() -> HttpClientBuilder {
+        HttpClientBuilder::default()
+    }
+
+    /// Time left for the next request: the smaller of `--timeout` and what remains
+    /// before the deadline. `None` when nothing bounds it.
+    pub fn budget(&self) -> Option<Duration> {
+        let left = self.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match (self.timeout, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Sends `request` (no redirect followed), logging the exchange in `debug` with
+    /// secrets masked. The body is left to read from the [`Response`].
+    pub fn send(&self, request: Request, debug: &DebugLog) -> std::result::Result<Response, TransportError> {
+        let budget = self.budget();
+        if budget == Some(Duration::ZERO) {
+            return Err(TransportError { message: timeout_text(self.timeout.unwrap_or_default()) });
+        }
+        if debug.enabled() {
+            debug.log(format!("======> request send\n{}", self.dump_request(&request)));
+        }
+        let url = request.url.clone();
+        let mut builder = match request.method {
+            Method::Get => self.client.get(url.clone()),
+            Method::Post => self.client.post(url.clone()),
+        };
+        for (name, value) in &request.headers {
+            let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
+            else {
+                return Err(TransportError { message: format!("invalid header '{name}' for {}", url.as_str()) });
+            };
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        if let Some(budget) = budget {
+            builder = builder.timeout(budget);
+        }
+        let result = builder.send();
+        let response = match result {
+            Ok(response) => response,
+            Err(e) => {
+                let message = describe(&e, &url, budget);
+                debug.log(format!("======> response done\n{message}"));
+                return Err(TransportError { message });
+            }
+        };
+        let status = response.status();
+        let response = Response {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            url: response.url().clone(),
+            headers: response.headers().clone(),
+            body: Body { inner: response, timeout: budget.unwrap_or_default() },
+        };
+        if debug.enabled() {
+            let mut text = format!("======> response done\n{}", response.status_line());
+            for (name, value) in &response.headers {
+                text.push_str(&format!("\n{}: {}", name.as_str(), self.masked_header(name.as_str(), value)));
+            }
+            debug.log(text);
+        }
+        Ok(response)
+    }
+
+    fn dump_request(&self, request: &Request) -> String {
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        };
+        let mut text = format!("{method} {}", request.url.as_str());
+        for (name, value) in &request.headers {
+            let value = HeaderValue::try_from(value.as_str())
+                .map(|v| self.masked_header(name, &v))
+                .unwrap_or_else(|_| "<invalid>".to_string());
+            text.push_str(&format!("\n{name}: {value}"));
+        }
+        if let Some(body) = &request.body {
+            let body = String::from_utf8_lossy(body);
+            text.push_str("\n\n");
+            text.push_str(&if self.show_secrets { body.into_owned() } else { mask_form(&body) });
+        }
+        text
+    }
+
+    fn masked_header(&self, name: &str, value: &HeaderValue) -> String {
+        let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if self.show_secrets || !name.eq_ignore_ascii_case("authorization") {
+            return text;
+        }
+        match text.split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} ***"),
+            None => "***".to_string(),
+        }
+    }
+}
+
+/// Replaces the values of secret fields of an `application/x-www-form-urlencoded`
+/// body by `***`.
+pub fn mask_form(body: &str) -> String {
+    body.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if SECRET_FORM_FIELDS.contains(&key) => format!("{key}=***"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Whether two URLs share scheme, host and port: who may receive credentials.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// An LWP-like description of a transport failure.
+fn describe(e: &reqwest::Error, url: &Url, budget: Option<Duration>) -> String {
+    if e.is_timeout() || source_is_timeout(e) {
+        return timeout_text(budget.unwrap_or_default());
+    }
+    let host = url.host_str().unwrap_or("");
+    let port = url.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
+    let cause = root_cause(e);
+    if e.is_connect() {
+        format!("Can't connect to {host}{port} ({cause})")
+    } else {
+        format!("{} {host}{port} failed ({cause})", if e.is_request() { "request to" } else { "exchange with" })
+    }
+}
+
+/// `timed out after N s`, with the budget that ran out.
+fn timeout_text(budget: Duration) -> String {
+    let tenths = (budget.as_secs_f64() * 10.0).round() / 10.0;
+    if tenths.fract() == 0.0 {
+        format!("timed out after {tenths:.0} s")
+    } else {
+        format!("timed out after {tenths:.1} s")
+    }
+}
+
+/// Whether any error in the chain is a timeout.
+fn source_is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            if io.kind() == io::ErrorKind::TimedOut {
+                return true;
+            }
+        }
+        if let Some(re) = err.downcast_ref::<reqwest::Error>() {
+            if re.is_timeout() {
+                return true;
+            }
+        }
+        current = err.source();
+    }
+    false
+}
+
+/// The innermost cause's text (`Connection refused`), Rust's `(os error N)` removed.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    strip_os_error(&current.to_string())
+}
+
+/// Every message of the chain, joined: for errors without a useful innermost cause.
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut current = e.source();
+    while let Some(err) = current {
+        parts.push(err.to_string());
+        current = err.source();
+    }
+    strip_os_error(&parts.join(": "))
+}
+
+/// An I/O error's text, its chain included, without `(os error N)`.
+fn io_text(e: &io::Error) -> String {
+    match e.get_ref() {
+        Some(inner) => {
+            let inner_text = strip_os_error(&inner.to_string());
+            match inner.source() {
+                Some(source) => format!("{inner_text}: {}", root_cause(source)),
+                None => inner_text,
+            }
+        }
+        None => strip_os_error(&e.to_string()),
+    }
+}
+
+fn strip_os_error(text: &str) -> String {
+    match text.find(" (os error ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::mpsc;
+
+    /// A loopback server answering each connection with the next canned response and
+    /// reporting the request heads it received.
+    pub(crate) struct TestServer {
+        pub(crate) base: String,
+        pub(crate) requests: mpsc::Receiver<String>,
+    }
+
+    impl TestServer {
+        pub(crate) fn start(answers: Vec<Vec<u8>>) -> TestServer {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let base = format!("http://{}", listener.local_addr().expect("addr"));
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for answer in answers {
+                    let Ok((stream, _)) = listener.accept() else { return };
+                    let head = read_request(&stream);
+                    let _ = tx.send(head);
+                    let mut stream = stream;
+                    let _ = stream.write_all(&answer);
+                    let _ = stream.flush();
+                }
+            });
+            TestServer { base, requests: rx }
+        }
+    }
+
+    fn read_request(stream: &TcpStream) -> String {
+        let mut reader = BufReader::new(stream);
+        let mut head = String::new();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; length];
+        let _ = reader.read_exact(&mut body);
+        head.push_str(&String::from_utf8_lossy(&body));
+        head
+    }
+
+    /// A complete HTTP/1.1 answer that closes the connection.
+    pub(crate) fn answer(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+        let mut text = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+        for (name, value) in headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        text.push_str(body);
+        text.into_bytes()
+    }
+
+    fn client(timeout: u64) -> HttpClient {
+        HttpClient::builder().timeout(Duration::from_secs(timeout)).build().expect("client")
+    }
+
+    #[test]
+    fn sections_follow_perl_order() {
+        let sections = sections();
+        let names: Vec<Vec<&str>> =
+            sections.iter().map(|s| s.options.iter().map(|o| o.name.as_str()).collect()).collect();
+        assert_eq!(
+            names,
+            [
+                vec!["http-peer-addr", "proxyurl", "proxypac", "insecure", "http-backend"],
+                vec!["ssl-opt", "ssl"],
+                vec!["curl-opt"]
+            ]
+        );
+    }
+
+    #[test]
+    fn backend_is_validated() {
+        let sections = sections();
+        let spec = sections[0].options.iter().find(|o| o.name == "http-backend").expect("option");
+        let mut values = Values::default();
+        values.declare(std::slice::from_ref(spec));
+        check_backend(&values).expect("default");
+        values.set(spec, "curl".into());
+        check_backend(&values).expect("curl");
+        values.set(spec, "LWP".into());
+        assert_eq!(check_backend(&values).expect_err("bad").message(), "Unsupported http backend specified 'LWP'.");
+    }
+
+    #[test]
+    fn timeouts_read_in_whole_or_tenth_seconds() {
+        assert_eq!(timeout_text(Duration::from_millis(9_996)), "timed out after 10 s");
+        assert_eq!(timeout_text(Duration::from_millis(2_500)), "timed out after 2.5 s");
+    }
+
+    #[test]
+    fn ssl_opt_is_parsed_never_evaluated() {
+        let debug = DebugLog::new(true, false);
+        let settings = SslSettings::parse(
+            ["SSL_verify_mode => SSL_VERIFY_NONE", "SSL_version => 'TLSv1_2'", "SSL_verify_mode => system(\"id\")"],
+            &debug,
+        );
+        assert_eq!(settings, SslSettings { insecure: true, version: Some(TlsPin::V1_2), ca_file: None });
+        let lines = debug.take();
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("system(\"id\")") && lines[0].contains("ignored"), "{lines:?}");
+    }
+
+    #[test]
+    fn form_secrets_are_masked() {
+        assert_eq!(
+            mask_form("grant_type=client_credentials&client_id=c1&client_secret=s3cr3t%2B&scope=x"),
+            "grant_type=client_credentials&client_id=c1&client_secret=***&scope=x"
+        );
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let a = Url::parse("http://127.0.0.1:80/x").expect("url");
+        assert!(same_origin(&a, &Url::parse("http://127.0.0.1/y").expect("url")));
+        assert!(!same_origin(&a, &Url::parse("http://127.0.0.1:81/x").expect("url")));
+        assert!(!same_origin(&a, &Url::parse("https://127.0.0.1:80/x").expect("url")));
+    }
+
+    #[test]
+    fn redirects_are_returned_not_followed_and_authorization_is_masked() {
+        let server = TestServer::start(vec![answer("302 Found", &[("Location", "/download/x.csv")], "")]);
+        let debug = DebugLog::new(true, false);
+        let url = Url::parse(&format!("{}/v1.0/r(period='D7')", server.base)).expect("url");
+        let request = Request::get(url).header("Authorization", "Bearer tok-secret");
+        let response = client(5).send(request, &debug).expect("response");
+        assert_eq!(response.status(), 302);
+        let next = response.redirect().expect("redirect").expect("valid");
+        assert_eq!(next.as_str(), format!("{}/download/x.csv", server.base));
+        let head = server.requests.recv().expect("request");
+        assert!(head.starts_with("GET /v1.0/r(period='D7') HTTP/1.1"), "{head}");
+        assert!(head.contains("user-agent: centreon::plugins::backend::http::useragent"), "{head}");
+        let dump = debug.take().join("\n");
+        assert!(dump.contains("authorization: Bearer ***") || dump.contains("Authorization: Bearer ***"), "{dump}");
+        assert!(!dump.contains("tok-secret"), "{dump}");
+    }
+
+    #[test]
+    fn body_streams_and_short_body_is_an_error() {
+        let mut truncated = answer("200 OK", &[], "0123456789");
+        truncated.truncate(truncated.len() - 4);
+        let server = TestServer::start(vec![answer("200 OK", &[], "hello"), truncated]);
+        let debug = DebugLog::new(false, false);
+        let url = Url::parse(&format!("{}/a", server.base)).expect("url");
+        let mut ok = client(5).send(Request::get(url.clone()), &debug).expect("response");
+        let mut text = String::new();
+        ok.body().read_to_string(&mut text).expect("body");
+        assert_eq!(text, "hello");
+        let mut short = client(5).send(Request::get(url), &debug).expect("response");
+        let mut bytes = Vec::new();
+        assert!(short.body().read_to_end(&mut bytes).is_err(), "a body shorter than Content-Length must fail");
+    }
+
+    #[test]
+    fn connection_refused_reads_like_lwp() {
+        let debug = DebugLog::new(false, false);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/x")).expect("url");
+        let err = client(5).send(Request::get(url), &debug).expect_err("refused");
+        assert_eq!(err.message(), format!("Can't connect to 127.0.0.1:{port} (Connection refused)"));
+    }
+
+    #[test]
+    fn deadline_bounds_a_stalled_answer() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            let held = listener.accept();
+            std::thread::sleep(Duration::from_secs(5));
+            drop(held);
+        });
+        let client = HttpClient::builder()
+            .timeout(Duration::from_secs(10))
+            .deadline(Instant::now() + Duration::from_secs(1))
+            .build()
+            .expect("client");
+        let start = Instant::now();
+        let err = client.send(Request::get(Url::parse(&base).expect("url")), &DebugLog::default()).expect_err("stall");
+        assert!(err.message().starts_with("timed out after"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn proxy_receives_absolute_requests() {
+        let proxy = TestServer::start(vec![answer("200 OK", &[], "via proxy")]);
+        let sections = sections();
+        let spec = sections[0].options.iter().find(|o| o.name == "proxyurl").expect("option");
+        let mut values = Values::default();
+        values.set(spec, proxy.base.clone());
+        let debug = DebugLog::default();
+        let client = HttpClient::builder()
+            .timeout(Duration::from_secs(5))
+            .from_values(&values, &debug)
+            .expect("opts")
+            .build()
+            .expect("client");
+        let url = Url::parse("http://graph.example.invalid/v1.0/x").expect("url");
+        assert_eq!(client.send(Request::get(url), &debug).expect("answer").status(), 200);
+        let head = proxy.requests.recv().expect("request");
+        assert!(head.starts_with("GET http://graph.example.invalid/v1.0/x HTTP/1.1"), "{head}");
+    }
+
+    #[test]
+    fn peer_addr_overrides_resolution() {
+        let server = TestServer::start(vec![answer("200 OK", &[], "ok")]);
+        let port = Url::parse(&server.base).expect("url").port().expect("port");
+        let sections = sections();
+        let spec = sections[0].options.iter().find(|o| o.name == "http-peer-addr").expect("option");
+        let mut values = Values::default();
+        values.set(spec, "127.0.0.1".into());
+        let debug = DebugLog::default();
+        let client = HttpClient::builder()
+            .timeout(Duration::from_secs(5))
+            .from_values(&values, &debug)
+            .expect("opts")
+            .build()
+            .expect("client");
+        let url = Url::parse(&format!("http://nonexistent.invalid:{port}/x")).expect("url");
+        let response = client.send(Request::get(url), &debug).expect("reached through the peer address");
+        assert_eq!(response.status(), 200);
+        let head = server.requests.recv().expect("request");
+        assert!(head.to_ascii_lowercase().contains(&format!("host: nonexistent.invalid:{port}")), "{head}");
+    }
+}

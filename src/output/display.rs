@@ -1,0 +1,222 @@
+//! The two ways a run ends: the normal display of a [`CheckResult`] (§3.1) and an error
+//! exit (§2.6). Both go through the same rendering, so every format treats messages,
+//! labels and exit codes alike.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::document::{openmetrics, Document};
+use super::options::{Format, OutputOptions};
+use super::text::{change_long, change_output_adv, status_text};
+use super::{file, perfdata, CheckResult, DisplayContext, Perfdata, Rendered, ShortMessage};
+use crate::error::Error;
+use crate::status::Status;
+
+/// What one rendering shows, whatever the format.
+struct View<'a> {
+    short: &'a [ShortMessage],
+    /// The computed status (before `--change-exit` / `--change-output-adv`).
+    status: Status,
+    /// The documents' `exit` field.
+    exit_label: String,
+    nolabel: bool,
+    long: &'a [String],
+    perfdata: &'a [Perfdata],
+    /// Whether the text and JSON/XML formats show the perfdata.
+    show_perfdata: bool,
+    /// Error exits never print OpenMetrics (they fall back to text, QUIRK Q12 fixed).
+    error: bool,
+}
+
+/// Displays a run's result with every Output Option applied: the text status line (or
+/// the JSON, XML or OpenMetrics document), perfdata transformed and filtered, long output
+/// when asked, the exit code after `--change-output-adv` and `--change-exit`. With
+/// `--output-file` the display goes to the file and stdout stays empty; if the file
+/// cannot be written, an UNKNOWN `cannot open file  'PATH': <reason>` message is added and
+/// the display goes to stdout.
+pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
+    let status = result
+        .short
+        .iter()
+        .filter_map(|m| m.severity)
+        .fold(Status::Ok, Status::worst);
+    let mut records = result.perfdata.clone();
+    if opts.openmetrics {
+        records.push(status_record(status, ctx));
+    }
+    let long = if opts.shows_long() {
+        // Rules dropped at start-up left debug lines: they come first, as in Perl.
+        let notes: &[String] = if opts.debug { &opts.notes } else { &[] };
+        let lines = notes.iter().chain(&result.long).cloned().collect();
+        change_long(lines, &opts.change_long)
+    } else {
+        Vec::new()
+    };
+    let perfdata = perfdata::finish(records, opts, &ctx.mode);
+    let view = |short, status: Status| View {
+        short,
+        status,
+        exit_label: status.label().to_string(),
+        nolabel: opts.ignore_label,
+        long: &long,
+        perfdata: &perfdata,
+        show_perfdata: !opts.ignore_perfdata,
+        error: false,
+    };
+    let rendered = render(&view(&result.short, status), ctx, opts);
+    let Some(path) = &opts.output_file else {
+        return rendered;
+    };
+    match file::write_atomically(path, &rendered.stdout) {
+        Ok(()) => Rendered {
+            stdout: String::new(),
+            exit_code: rendered.exit_code,
+        },
+        Err(reason) => {
+            let mut short = result.short.clone();
+            short.push(file_error(path, &reason));
+            render(&view(&short, status.worst(Status::Unknown)), ctx, opts)
+        }
+    }
+}
+
+/// Displays an error exit with the `--opt-exit` status (§2.6).
+pub fn display_error(
+    error: &Error,
+    debug_lines: &[String],
+    ctx: &DisplayContext,
+    opts: &OutputOptions,
+) -> Rendered {
+    display_error_as(error, opts.opt_exit(), debug_lines, ctx, opts)
+}
+
+/// Displays an error exit with a status forced by the caller (`--list-counters` ends
+/// OK, for instance). The message is unqualified, so it takes that status's block:
+/// `UNKNOWN: <message> ` (the message alone for unlabelled errors, nothing at all for an
+/// empty unlabelled one, as the help texts start); the error's long lines and the debug
+/// lines always follow; no perfdata. `--change-short-output`, `--change-output-adv` and
+/// `--change-exit` apply; JSON/XML documents hold the lower-case status in `exit`.
+pub fn display_error_as(
+    error: &Error,
+    status: Status,
+    debug_lines: &[String],
+    ctx: &DisplayContext,
+    opts: &OutputOptions,
+) -> Rendered {
+    let short = if error.is_unlabelled() && error.message().is_empty() {
+        Vec::new()
+    } else {
+        vec![ShortMessage {
+            severity: None,
+            text: error.message().to_string(),
+        }]
+    };
+    let long: Vec<String> = error.long().iter().chain(debug_lines).cloned().collect();
+    let view = View {
+        short: &short,
+        status,
+        exit_label: status.label().to_lowercase(),
+        nolabel: opts.ignore_label || error.is_unlabelled(),
+        long: &long,
+        perfdata: &[],
+        show_perfdata: false,
+        error: true,
+    };
+    render(&view, ctx, opts)
+}
+
+/// Prints a view in the chosen format and computes the exit code.
+fn render(view: &View, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
+    let document = || Document {
+        ctx,
+        exit: view.exit_label.clone(),
+        short: view.short,
+        status: view.status,
+        nolabel: view.nolabel,
+        long: view.long,
+        perfdata: if view.show_perfdata {
+            view.perfdata
+        } else {
+            &[]
+        },
+    };
+    let exit = |status: Status| opts.map_exit(status).exit_code();
+    match opts.format {
+        Format::Xml => Rendered {
+            stdout: document().xml(),
+            exit_code: exit(view.status),
+        },
+        Format::Json => Rendered {
+            stdout: document().json(),
+            exit_code: exit(view.status),
+        },
+        Format::OpenMetrics if !view.error => Rendered {
+            stdout: openmetrics(view.perfdata, ctx, now_ms()),
+            exit_code: exit(view.status),
+        },
+        _ => {
+            let (stdout, status) = text(view, opts);
+            Rendered {
+                stdout,
+                exit_code: exit(status),
+            }
+        }
+    }
+}
+
+/// The text format: short part (with `--change-short-output`, then
+/// `--change-output-adv`), perfdata, newline, long lines.
+fn text(view: &View, opts: &OutputOptions) -> (String, Status) {
+    let short = status_text(view.short, view.status, view.nolabel);
+    let short = opts
+        .change_short
+        .iter()
+        .fold(short, |text, rule| rule.apply(&text));
+    let (mut out, status) = change_output_adv(&opts.change_output_adv, short, view.status);
+    if view.show_perfdata && !view.perfdata.is_empty() {
+        out.push('|');
+        for record in view.perfdata {
+            out.push(' ');
+            out.push_str(&record.text());
+        }
+    }
+    out.push('\n');
+    for line in view.long {
+        out.push_str(line);
+        out.push('\n');
+    }
+    (out, status)
+}
+
+/// The `plugin.mode.status` metric `--output-openmetrics` adds (value: the status's exit
+/// code before `--change-exit`).
+fn status_record(status: Status, ctx: &DisplayContext) -> Perfdata {
+    Perfdata {
+        label: "plugin.mode.status".to_string(),
+        nlabel: Some("plugin.mode.status".to_string()),
+        instances: None,
+        value: status.exit_code().to_string(),
+        unit: String::new(),
+        warning: String::new(),
+        critical: String::new(),
+        min: String::new(),
+        max: String::new(),
+        mode: Some(ctx.mode.clone()),
+    }
+}
+
+/// The message added when `--output-file` cannot be written (two spaces after `file`).
+fn file_error(path: &Path, reason: &str) -> ShortMessage {
+    ShortMessage {
+        severity: Some(Status::Unknown),
+        text: format!("cannot open file  '{}': {reason}", path.display()),
+    }
+}
+
+/// Milliseconds since the epoch, the OpenMetrics timestamp.
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}

@@ -1,0 +1,692 @@
+//! The Output Options (§3): their declarations for the tokenizer and `--help`, and their
+//! validation into [`OutputOptions`].
+//!
+//! Everything is checked once, at start-up: a bad regex or expression is reported as
+//! `UNKNOWN: Wrong <option> option '<value>': <problem>` before any work is done, instead
+//! of Perl's crash in the middle of the display (QUIRK Q5).
+
+use std::path::PathBuf;
+
+use super::perfdata::RECORD_VARIABLES;
+use super::text::{AdvRule, Substitution};
+use super::transform::{Explode, Parsed, RuleKind, TransformRule};
+use crate::error::Error;
+use crate::expr::Expr;
+use crate::options::{OptionSection, OptionSpec, Values};
+use crate::pattern::Pattern;
+use crate::status::Status;
+
+/// Which document the normal display prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The Nagios status line.
+    Text,
+    /// `--output-xml` (also implied by `--disco-*` without `--output-json`).
+    Xml,
+    /// `--output-json`.
+    Json,
+    /// `--output-openmetrics`.
+    OpenMetrics,
+}
+
+/// `--range-perfdata`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeMode {
+    /// `0`: thresholds as they are.
+    Keep,
+    /// `1`: a leading `0:` lower bound is removed.
+    DropZeroStart,
+    /// `2`: both threshold fields emptied.
+    Empty,
+}
+
+/// The validated Output Options: plain data the display functions read.
+#[derive(Clone)]
+pub struct OutputOptions {
+    pub(super) verbose: bool,
+    pub(super) debug: bool,
+    debug_stream: bool,
+    show_password: bool,
+    new_perfdata: bool,
+    pub(super) filter_perfdata: Option<Pattern>,
+    pub(super) filter_perfdata_adv: Option<Expr>,
+    pub(super) explode: Explode,
+    pub(super) transforms: Vec<TransformRule>,
+    pub(super) change_short: Vec<Substitution>,
+    pub(super) change_long: Vec<Substitution>,
+    change_exit: Vec<(Status, Status)>,
+    pub(super) change_output_adv: Vec<AdvRule>,
+    pub(super) range: RangeMode,
+    pub(super) filter_uom: Option<Pattern>,
+    opt_exit: Status,
+    pub(super) ignore_perfdata: bool,
+    pub(super) ignore_label: bool,
+    pub(super) format: Format,
+    pub(super) openmetrics: bool,
+    pub(super) output_file: Option<PathBuf>,
+    disco_format: bool,
+    disco_show: bool,
+    pub(super) float_precision: usize,
+    source_encoding: String,
+    /// Debug lines from option checking (rules Perl drops with a message).
+    pub(super) notes: Vec<String>,
+}
+
+impl Default for OutputOptions {
+    /// Text output, `--opt-exit=unknown`, no transformation: what is used before the
+    /// command line is understood.
+    fn default() -> Self {
+        OutputOptions {
+            verbose: false,
+            debug: false,
+            debug_stream: false,
+            show_password: false,
+            new_perfdata: false,
+            filter_perfdata: None,
+            filter_perfdata_adv: None,
+            explode: Explode::Off,
+            transforms: Vec::new(),
+            change_short: Vec::new(),
+            change_long: Vec::new(),
+            change_exit: Vec::new(),
+            change_output_adv: Vec::new(),
+            range: RangeMode::Keep,
+            filter_uom: None,
+            opt_exit: Status::Unknown,
+            ignore_perfdata: false,
+            ignore_label: false,
+            format: Format::Text,
+            openmetrics: false,
+            output_file: None,
+            disco_format: false,
+            disco_show: false,
+            float_precision: 8,
+            source_encoding: "UTF-8".to_string(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl OutputOptions {
+    /// The `Output Options:` section of `--help`, in the documented order; also what the
+    /// tokenizer accepts.
+    pub fn sections() -> Vec<OptionSection> {
+        vec![OptionSection::new("OUTPUT OPTIONS", specs())]
+    }
+
+    /// Validates the Output Options of a command line. Errors carry the exact Perl
+    /// messages (`Unknown value 'X' for --opt-exit.`, `Wrong range-perfdata option 'X'`,
+    /// `Wrong explode-perfdata-max option 'X' (syntax: match,value)`) or
+    /// `Wrong <option> option '<value>': <problem>` for regexes, expressions and
+    /// `--float-precision`. Display such an error with [`OutputOptions::for_errors`].
+    pub fn from_values(values: &Values) -> Result<OutputOptions, Error> {
+        let mut opts = Self::for_errors(values);
+        let opt_exit = values.value("opt-exit").unwrap_or("unknown");
+        opts.opt_exit = Status::parse(opt_exit).ok_or_else(|| {
+            Error::new(format!(
+                "Unknown value '{}' for --opt-exit.",
+                opt_exit.to_lowercase()
+            ))
+        })?;
+        opts.range = match values.value("range-perfdata") {
+            None | Some("0") => RangeMode::Keep,
+            Some("1" | "") => RangeMode::DropZeroStart,
+            Some("2") => RangeMode::Empty,
+            Some(other) => {
+                return Err(Error::new(format!("Wrong range-perfdata option '{other}'")))
+            }
+        };
+        opts.change_exit = values
+            .list("change-exit")
+            .iter()
+            .filter_map(|pair| parse_change_exit(pair))
+            .collect();
+        opts.explode = Explode::parse(values.list("explode-perfdata-max"))?;
+        opts.filter_perfdata = compile_regex(values, "filter-perfdata")?;
+        opts.filter_uom = compile_regex(values, "filter-uom")?;
+        opts.filter_perfdata_adv = match values.non_empty("filter-perfdata-adv") {
+            Some(source) => Some(compile_expr(
+                "filter-perfdata-adv",
+                source,
+                &RECORD_VARIABLES,
+                &["alert_triggered"],
+            )?),
+            None => None,
+        };
+        for kind in [RuleKind::Change, RuleKind::Extend, RuleKind::Group] {
+            for arg in values.list(kind.option()) {
+                match TransformRule::parse(arg, kind)? {
+                    Parsed::Rule(rule) => opts.transforms.push(*rule),
+                    Parsed::Dropped(note) => opts.notes.push(note),
+                    Parsed::Ignored => {}
+                }
+            }
+        }
+        opts.change_short = substitutions(values, "change-short-output")?;
+        opts.change_long = substitutions(values, "change-long-output")?;
+        for value in values.list("change-output-adv") {
+            opts.change_output_adv.extend(AdvRule::parse(value)?);
+        }
+        opts.float_precision = match values.value("float-precision") {
+            None => 8,
+            Some(text)
+                if (1..=2).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                text.parse().unwrap_or(8)
+            }
+            Some(text) => {
+                return Err(Error::new(format!(
+                    "Wrong float-precision option '{text}': expected 0 to 99"
+                )))
+            }
+        };
+        Ok(opts)
+    }
+
+    /// The options needed to display an error found while reading the command line
+    /// (including one from [`OutputOptions::from_values`]): format, labels, long output
+    /// and a valid `--opt-exit`; no rewriting rule, as in Perl where these checks run
+    /// before the rules are read.
+    pub fn for_errors(values: &Values) -> OutputOptions {
+        let disco = values.flag("disco-format") || values.flag("disco-show");
+        let format = if values.flag("output-xml") || (disco && !values.flag("output-json")) {
+            Format::Xml
+        } else if values.flag("output-json") {
+            Format::Json
+        } else if values.flag("output-openmetrics") {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        };
+        OutputOptions {
+            verbose: values.flag("verbose"),
+            debug: values.flag("debug"),
+            debug_stream: values.flag("debug-stream"),
+            show_password: values.flag("show-password"),
+            new_perfdata: values.flag("use-new-perfdata"),
+            opt_exit: values
+                .value("opt-exit")
+                .and_then(Status::parse)
+                .unwrap_or(Status::Unknown),
+            ignore_perfdata: values.flag("output-ignore-perfdata"),
+            ignore_label: values.flag("output-ignore-label"),
+            format,
+            openmetrics: values.flag("output-openmetrics"),
+            output_file: values.non_empty("output-file").map(PathBuf::from),
+            disco_format: values.flag("disco-format"),
+            disco_show: values.flag("disco-show"),
+            source_encoding: values
+                .non_empty("source-encoding")
+                .unwrap_or("UTF-8")
+                .to_string(),
+            ..OutputOptions::default()
+        }
+    }
+
+    /// `--verbose`: long output is shown.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// `--debug`: long output plus debug lines.
+    pub fn debug(&self) -> bool {
+        self.debug
+    }
+
+    /// `--debug-stream` (undocumented): long lines are printed as they are created.
+    pub fn debug_stream(&self) -> bool {
+        self.debug_stream
+    }
+
+    /// `--show-password`: secrets are not masked in debug lines.
+    pub fn show_password(&self) -> bool {
+        self.show_password
+    }
+
+    /// Whether metrics are named from `nlabel`: `--use-new-perfdata`, also forced by
+    /// `--output-openmetrics`.
+    pub fn use_new_perfdata(&self) -> bool {
+        self.new_perfdata || self.openmetrics
+    }
+
+    /// The status of error exits (`--opt-exit`, default UNKNOWN).
+    pub fn opt_exit(&self) -> Status {
+        self.opt_exit
+    }
+
+    /// Decimals used when comparing values with thresholds (`--float-precision`).
+    pub fn float_precision(&self) -> usize {
+        self.float_precision
+    }
+
+    /// `--disco-format`: print the mode's discovery macros instead of running it.
+    pub fn disco_format(&self) -> bool {
+        self.disco_format
+    }
+
+    /// `--disco-show`: print the discovered objects instead of the normal output.
+    pub fn disco_show(&self) -> bool {
+        self.disco_show
+    }
+
+    /// `--source-encoding` (default `UTF-8`), for modes that decode text.
+    pub fn source_encoding(&self) -> &str {
+        &self.source_encoding
+    }
+
+    /// The options for `--list-counters`: the same, without status labels.
+    pub fn without_labels(&self) -> OutputOptions {
+        OutputOptions {
+            ignore_label: true,
+            ..self.clone()
+        }
+    }
+
+    /// The options for the `list-*` modes, as Perl displays them: no labels, no perfdata,
+    /// long output always shown (one line per listed object).
+    pub fn listing(&self) -> OutputOptions {
+        OutputOptions {
+            ignore_label: true,
+            ignore_perfdata: true,
+            verbose: true,
+            ..self.clone()
+        }
+    }
+
+    /// The exit status after `--change-exit` (applied once, no chaining; the last pair
+    /// given for a status wins).
+    pub(super) fn map_exit(&self, status: Status) -> Status {
+        self.change_exit
+            .iter()
+            .rev()
+            .find(|(from, _)| *from == status)
+            .map_or(status, |(_, to)| *to)
+    }
+
+    /// Whether long lines are shown by a normal display.
+    pub(super) fn shows_long(&self) -> bool {
+        self.verbose || self.debug
+    }
+}
+
+/// `FROM=TO` of `--change-exit`; invalid pairs are ignored, as in Perl.
+fn parse_change_exit(pair: &str) -> Option<(Status, Status)> {
+    let mut parts = pair.split('=');
+    let from = Status::parse(parts.next()?)?;
+    let to = Status::parse(parts.next()?)?;
+    Some((from, to))
+}
+
+/// A regex option; empty or absent means no filter.
+fn compile_regex(values: &Values, option: &str) -> Result<Option<Pattern>, Error> {
+    let Some(source) = values.non_empty(option) else {
+        return Ok(None);
+    };
+    Pattern::new(source)
+        .map(Some)
+        .map_err(|problem| Error::new(format!("Wrong {option} option '{source}': {problem}")))
+}
+
+/// The substitution rules of a `PATTERN~REPLACEMENT~FLAGS` option.
+fn substitutions(values: &Values, option: &str) -> Result<Vec<Substitution>, Error> {
+    let mut rules = Vec::new();
+    for value in values.list(option) {
+        rules.extend(Substitution::parse(option, value)?);
+    }
+    Ok(rules)
+}
+
+/// Compiles an expression option and checks that it only uses the given variables and
+/// functions (an unknown `%{name}` would otherwise be silently false, QUIRK Q6).
+pub(super) fn compile_expr(
+    option: &str,
+    source: &str,
+    variables: &[&str],
+    functions: &[&str],
+) -> Result<Expr, Error> {
+    let wrong =
+        |problem: String| Error::new(format!("Wrong {option} option '{source}': {problem}"));
+    let expr = Expr::parse(source, true).map_err(wrong)?;
+    if let Some(name) = expr
+        .variables()
+        .into_iter()
+        .find(|v| !variables.contains(&v.as_str()))
+    {
+        return Err(wrong(format!("unknown variable '{name}'")));
+    }
+    if let Some(name) = expr
+        .functions()
+        .into_iter()
+        .find(|f| !functions.contains(&f.as_str()))
+    {
+        return Err(wrong(format!("unknown function '{name}'")));
+    }
+    Ok(expr)
+}
+
+/// The declarations, in the `--help` order of §1.6; hidden options last.
+fn specs() -> Vec<OptionSpec> {
+    vec![
+        OptionSpec::flag("verbose", "Display extended status information (long output)."),
+        OptionSpec::flag("debug", "Display debug messages (implies --verbose). Secrets are masked unless --show-password is given."),
+        OptionSpec::flag("show-password", "Show secrets (client secret, tokens) in debug messages instead of masking them."),
+        OptionSpec::value(
+            "filter-perfdata",
+            "Filter perfdata that match the regexp. Eg: adding --filter-perfdata='avg' will remove all metrics \
+             that do not contain 'avg' from performance data.",
+        ),
+        OptionSpec::value(
+            "filter-perfdata-adv",
+            "Filter perfdata based on a \"if\" condition using the following variables: label, value, unit, \
+             warning, critical, min, max, mode, nlabel, instances. Variables must be written either %{variable} \
+             or %(variable). The function alert_triggered() is true when the value violates its own warning or \
+             critical threshold. Eg: adding --filter-perfdata-adv='not (%(value) == 0 and %(max) eq \"\")' will \
+             remove all metrics whose value equals 0 and that don't have a maximum value.",
+        ),
+        OptionSpec::list(
+            "explode-perfdata-max",
+            "Create a new metric for each metric that comes with a maximum limit. The new metric will be named \
+             identically with a '_max' suffix. Eg: it will split 'used_prct'=26.93%;0:80;0:90;0;100 into \
+             'used_prct'=26.93%;0:80;0:90;0;100 'used_prct_max'=100%;;;;\n\n\
+             With --explode-perfdata-max=REGEX,NEWLABEL (repeatable), only metrics matching REGEX get a max \
+             metric, named NEWLABEL.",
+        ),
+        OptionSpec::list(
+            "change-perfdata",
+            "Change or extend perfdata. Syntax: \
+             --extend-perfdata=searchlabel,newlabel,method[,[newuom],[min],[max],[warning],[critical]]\n\n\
+             method is one of invert(), percent(), scale(auto|UNIT) and math(EXPR[|1]) (EXPR may use digits, \
+             + - * / ** ( ) and the word current; with |1 the thresholds are transformed too). \
+             --change-perfdata rewrites the metric, --extend-perfdata adds a new one.\n\n\
+             Common examples:\n\n\
+             Convert storage free perfdata into used: --change-perfdata=free,used,invert()\n\n\
+             Scale traffic values automatically: --change-perfdata=traffic,,scale(auto)\n\n\
+             Scale traffic values in Mbps: --change-perfdata=traffic_in,,scale(Mbps),mbps\n\n\
+             Change traffic values in percent: --change-perfdata=traffic_in,,percent()",
+        ),
+        OptionSpec::list("extend-perfdata", "").same_item_as_previous(),
+        OptionSpec::list(
+            "extend-perfdata-group",
+            "Add new aggregated metrics (min, max, average or sum) for groups of metrics defined by a regex \
+             match on the metrics' names. Syntax: \
+             --extend-perfdata-group=regex,namesofnewmetrics,calculation[,[newuom],[min],[max],[warning],[critical]]\n\n\
+             regex: regular expression. namesofnewmetrics: how the new metrics' names are composed (can use $1, \
+             $2... for groups defined by () in regex); each name is added once. calculation: how the values of \
+             the new metrics should be calculated (min, max, average or sum of a regex).\n\n\
+             Common examples:\n\n\
+             Sum wrong packets from all interfaces: \
+             --extend-perfdata-group=',packets_wrong,sum(packets_(discard|error)_(in|out))'\n\n\
+             Sum traffic by interface: --extend-perfdata-group='traffic_in_(.*),traffic_$1,sum(traffic_(in|out)_$1)'",
+        ),
+        OptionSpec::list(
+            "change-short-output",
+            "Modify the short/long output that is returned by the plugin. Syntax: \
+             --change-short-output=pattern~replacement~modifier\n\n\
+             Modifiers are g (replace all occurrences), i (case insensitive), m, s and x. The replacement may \
+             refer to groups with $1, $2... Eg: adding --change-short-output='OK~Up~gi' will replace all \
+             occurrences of 'OK', 'ok', 'Ok' or 'oK' with 'Up'",
+        ),
+        OptionSpec::list("change-long-output", "").same_item_as_previous(),
+        OptionSpec::list(
+            "change-exit",
+            "Replace an exit code with one of your choice. Eg: adding --change-exit=unknown=critical will \
+             result in a CRITICAL state instead of an UNKNOWN state.",
+        ),
+        OptionSpec::list(
+            "change-output-adv",
+            "Replace short output and exit code based on a \"if\" condition using the following variables: \
+             short_output, exit_code. Variables must be written either %{variable} or %(variable). Syntax: \
+             --change-output-adv=condition,output,exit_code. Eg: adding \
+             --change-output-adv='%(short_output) =~ /no interfaces/,Service is down,critical' will replace \
+             the output and set a CRITICAL state.",
+        ),
+        OptionSpec::value(
+            "range-perfdata",
+            "Change perfdata range thresholds display: 1 = start value equals to '0' is removed, 2 = threshold \
+             range is not display.",
+        ),
+        OptionSpec::value("filter-uom", "Masks the units when they don't match the given regular expression."),
+        OptionSpec::value(
+            "opt-exit",
+            "Replace the exit code in case of an execution error (i.e. wrong option provided, connection \
+             refused, timeout, etc). Default: unknown.",
+        )
+        .default("unknown"),
+        OptionSpec::flag(
+            "output-ignore-perfdata",
+            "Remove all the metrics from the service. The service will still have a status and an output.",
+        ),
+        OptionSpec::flag(
+            "output-ignore-label",
+            "Remove the status label (\"OK:\", \"WARNING:\", \"UNKNOWN:\", CRITICAL:\") from the beginning of \
+             the output. Eg: 'OK: Ram Total:...' will become 'Ram Total:...'",
+        ),
+        OptionSpec::flag("output-xml", "Return the output in XML format (to send to an XML API)."),
+        OptionSpec::flag("output-json", "Return the output in JSON format (to send to a JSON API)."),
+        OptionSpec::flag(
+            "output-openmetrics",
+            "Return the output in OpenMetrics format (to send to a tool expecting this format).",
+        ),
+        OptionSpec::value(
+            "output-file",
+            "Write output in file (can be combined with json, xml and openmetrics options). E.g.: \
+             --output-file=/tmp/output.txt will write the output in /tmp/output.txt.",
+        ),
+        OptionSpec::flag(
+            "disco-format",
+            "Applies only to modes beginning with 'list-'. Returns the list of available macros to configure a \
+             service discovery rule (formatted in XML).",
+        ),
+        OptionSpec::flag(
+            "disco-show",
+            "Applies only to modes beginning with 'list-'. Returns the list of discovered objects (formatted in \
+             XML) for service discovery.",
+        ),
+        OptionSpec::value("float-precision", "Define the float precision for thresholds (default: 8).").default("8"),
+        OptionSpec::value(
+            "source-encoding",
+            "Define the character encoding of the response sent by the monitored resource Default: 'UTF-8'.",
+        )
+        .default("UTF-8"),
+        OptionSpec::flag("debug-stream", ""),
+        OptionSpec::flag("use-new-perfdata", ""),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Doc;
+    use crate::output::tests::{options, try_options};
+
+    fn error(args: &[(&str, &str)]) -> String {
+        try_options(args)
+            .err()
+            .map(|e| e.message().to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn sections_list_every_option_in_help_order() {
+        let sections = OutputOptions::sections();
+        assert_eq!(sections.len(), 1);
+        assert_eq!(sections[0].title, "OUTPUT OPTIONS");
+        let names: Vec<&str> = sections[0]
+            .options
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(
+            names[..5],
+            [
+                "verbose",
+                "debug",
+                "show-password",
+                "filter-perfdata",
+                "filter-perfdata-adv"
+            ]
+        );
+        assert_eq!(
+            names[names.len() - 4..],
+            [
+                "float-precision",
+                "source-encoding",
+                "debug-stream",
+                "use-new-perfdata"
+            ]
+        );
+        assert_eq!(names.len(), 28);
+        let doc = |name: &str| {
+            sections[0]
+                .options
+                .iter()
+                .find(|o| o.name == name)
+                .map(|o| o.doc.clone())
+        };
+        assert_eq!(doc("extend-perfdata"), Some(Doc::SameItemAsPrevious));
+        assert_eq!(doc("change-long-output"), Some(Doc::SameItemAsPrevious));
+        assert_eq!(doc("debug-stream"), Some(Doc::Hidden));
+        assert!(matches!(doc("filter-uom"), Some(Doc::Text(_))));
+    }
+
+    #[test]
+    fn perl_messages_for_bad_values() {
+        assert_eq!(
+            error(&[("opt-exit", "Bogus")]),
+            "Unknown value 'bogus' for --opt-exit."
+        );
+        assert_eq!(
+            error(&[("range-perfdata", "3")]),
+            "Wrong range-perfdata option '3'"
+        );
+        assert_eq!(
+            error(&[("explode-perfdata-max", "active")]),
+            "Wrong explode-perfdata-max option 'active' (syntax: match,value)"
+        );
+    }
+
+    #[test]
+    fn regexes_and_expressions_are_checked_at_start_up() {
+        assert!(
+            error(&[("filter-perfdata", "(")]).starts_with("Wrong filter-perfdata option '(': ")
+        );
+        assert!(error(&[("filter-uom", "[")]).starts_with("Wrong filter-uom option '[': "));
+        assert!(error(&[("filter-perfdata-adv", "%(value) >")])
+            .starts_with("Wrong filter-perfdata-adv option"));
+        assert!(
+            error(&[("filter-perfdata-adv", "system(1)")]).ends_with("unknown function 'system'")
+        );
+        assert!(error(&[("change-output-adv", "%{short} =~ /x/,y")])
+            .ends_with("unknown variable 'short'"));
+        assert!(error(&[("change-long-output", "a~b~ee")])
+            .starts_with("Wrong change-long-output option"));
+        assert!(error(&[("extend-perfdata-group", "(x,y,sum(a))")])
+            .starts_with("Wrong extend-perfdata-group option"));
+    }
+
+    #[test]
+    fn float_precision_takes_digits_only() {
+        assert_eq!(options(&[]).float_precision(), 8);
+        assert_eq!(options(&[("float-precision", "2")]).float_precision(), 2);
+        assert_eq!(
+            error(&[("float-precision", "abc")]),
+            "Wrong float-precision option 'abc': expected 0 to 99"
+        );
+        assert!(try_options(&[("float-precision", "-1")]).is_err());
+        assert!(try_options(&[("float-precision", "")]).is_err());
+    }
+
+    #[test]
+    fn accessors_and_defaults() {
+        let opts = options(&[]);
+        assert_eq!(opts.opt_exit(), Status::Unknown);
+        assert!(
+            !opts.verbose() && !opts.debug() && !opts.show_password() && !opts.use_new_perfdata()
+        );
+        assert_eq!(opts.source_encoding(), "UTF-8");
+        assert_eq!(
+            options(&[("opt-exit", "CRITICAL")]).opt_exit(),
+            Status::Critical
+        );
+        assert!(options(&[("output-openmetrics", "1")]).use_new_perfdata());
+        assert!(options(&[("use-new-perfdata", "1")]).use_new_perfdata());
+        let flags = options(&[
+            ("verbose", "1"),
+            ("debug", "1"),
+            ("show-password", "1"),
+            ("debug-stream", "1"),
+        ]);
+        assert!(flags.verbose() && flags.debug() && flags.show_password() && flags.debug_stream());
+        assert_eq!(
+            options(&[("source-encoding", "")]).source_encoding(),
+            "UTF-8"
+        );
+        assert_eq!(
+            options(&[("source-encoding", "latin1")]).source_encoding(),
+            "latin1"
+        );
+        let disco = options(&[("disco-show", "1")]);
+        assert!(disco.disco_show() && !disco.disco_format());
+        assert_eq!(disco.format, Format::Xml);
+        assert_eq!(
+            options(&[("disco-format", "1"), ("output-json", "1")]).format,
+            Format::Json
+        );
+        assert_eq!(
+            options(&[("output-json", "1"), ("output-xml", "1")]).format,
+            Format::Xml
+        );
+        assert_eq!(
+            options(&[("output-json", "1"), ("output-openmetrics", "1")]).format,
+            Format::Json
+        );
+    }
+
+    #[test]
+    fn change_exit_maps_once_and_ignores_bad_pairs() {
+        let opts = options(&[
+            ("change-exit", "critical=warning"),
+            ("change-exit", "warning=unknown"),
+            ("change-exit", "bogus=ok"),
+            ("change-exit", "ok"),
+        ]);
+        assert_eq!(opts.map_exit(Status::Critical), Status::Warning);
+        assert_eq!(opts.map_exit(Status::Warning), Status::Unknown);
+        assert_eq!(opts.map_exit(Status::Ok), Status::Ok);
+        assert_eq!(
+            options(&[("change-exit", "OK=Pending")]).map_exit(Status::Ok),
+            Status::Pending
+        );
+    }
+
+    #[test]
+    fn dropped_rules_leave_debug_notes() {
+        let opts = options(&[
+            ("change-perfdata", "a,b,eval(1)"),
+            ("extend-perfdata", "a,b,scale(XB)"),
+        ]);
+        assert_eq!(
+            opts.notes,
+            [
+                "method in argument 'a,b,eval(1)' is unknown",
+                "argument in method 'a,b,scale(XB)' is unknown"
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_fall_back_to_plain_options() {
+        let opts = for_errors_of(&[
+            ("opt-exit", "bogus"),
+            ("output-json", "1"),
+            ("change-exit", "unknown=ok"),
+        ]);
+        assert_eq!(opts.opt_exit(), Status::Unknown);
+        assert_eq!(opts.format, Format::Json);
+        assert_eq!(opts.map_exit(Status::Unknown), Status::Unknown);
+    }
+
+    fn for_errors_of(args: &[(&str, &str)]) -> OutputOptions {
+        OutputOptions::for_errors(&crate::output::tests::values(args))
+    }
+}

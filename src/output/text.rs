@@ -1,0 +1,325 @@
+//! The text format: the status line's blocks (§2.2), `--change-short-output` /
+//! `--change-long-output` substitutions (§3.7, §3.8) and `--change-output-adv` (§3.10).
+
+use super::ShortMessage;
+use crate::error::Error;
+use crate::expr::{Expr, Scope, Value};
+use crate::pattern::Pattern;
+use crate::status::Status;
+
+/// The order of the blocks on the status line; UNKNOWN comes after WARNING although it is
+/// more severe (KEEP).
+pub const BLOCK_ORDER: [Status; 5] = [
+    Status::Critical,
+    Status::Warning,
+    Status::Unknown,
+    Status::Ok,
+    Status::Pending,
+];
+
+/// The messages of one severity block: the qualified ones, then the unqualified ones when
+/// the block is the one of the final status.
+pub fn block_messages(short: &[ShortMessage], block: Status, status: Status) -> Vec<&str> {
+    let qualified = short.iter().filter(|m| m.severity == Some(block));
+    let unqualified = short
+        .iter()
+        .filter(|m| m.severity.is_none() && block == status);
+    qualified
+        .chain(unqualified)
+        .map(|m| m.text.as_str())
+        .collect()
+}
+
+/// The short part of the status line: `CRITICAL: a - b WARNING: c UNKNOWN: d OK: e `.
+///
+/// A block is printed when it has messages, except that the block of the final status is
+/// always printed when that status is OK (`OK:  ` for an empty run) or PENDING (QUIRK Q8
+/// fixed: Perl prints nothing for PENDING). OK messages are hidden unless the status is OK.
+pub fn status_text(short: &[ShortMessage], status: Status, nolabel: bool) -> String {
+    let mut out = String::new();
+    for block in BLOCK_ORDER {
+        let messages = block_messages(short, block, status);
+        let always = block == status && matches!(status, Status::Ok | Status::Pending);
+        let shown = match block {
+            Status::Ok | Status::Pending => always,
+            _ => !messages.is_empty(),
+        };
+        if shown {
+            if !nolabel {
+                out.push_str(block.label());
+                out.push_str(": ");
+            }
+            out.push_str(&messages.join(" - "));
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// One `PATTERN~REPLACEMENT~FLAGS` rule.
+#[derive(Clone)]
+pub struct Substitution {
+    pattern: Pattern,
+    replacement: String,
+    all: bool,
+}
+
+impl Substitution {
+    /// Reads a rule of `option`. `None` for an empty value (Perl skips it). Flags `g`, `i`,
+    /// `m`, `s`, `x` are accepted; any other flag (Perl's `e` runs code) or an invalid
+    /// regex is an error naming the option.
+    pub fn parse(option: &str, value: &str) -> Result<Option<Substitution>, Error> {
+        let mut parts = value.split('~');
+        let pattern = parts.next().unwrap_or_default();
+        let replacement = parts.next().unwrap_or_default();
+        let flags = parts.next().unwrap_or_default();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        let wrong =
+            |problem: String| Error::new(format!("Wrong {option} option '{value}': {problem}"));
+        if let Some(bad) = flags.chars().find(|c| !"gimsx".contains(*c)) {
+            return Err(wrong(format!("unsupported flag '{bad}'")));
+        }
+        let regex_flags: String = flags.chars().filter(|c| *c != 'g').collect();
+        let pattern = Pattern::with_flags(pattern, &regex_flags).map_err(wrong)?;
+        Ok(Some(Substitution {
+            pattern,
+            replacement: replacement.to_string(),
+            all: flags.contains('g'),
+        }))
+    }
+
+    /// Applies the substitution: `$1`… in the replacement are the groups, backslash escapes
+    /// are Perl's, and nothing is ever evaluated (Perl builds code from the rule: SECURITY).
+    pub fn apply(&self, text: &str) -> String {
+        self.pattern.replace(text, &self.replacement, self.all)
+    }
+}
+
+/// Applies `--change-long-output` to the long lines: joined with `\n`, substituted, split
+/// back (trailing empty lines dropped, as Perl's `split`).
+pub fn change_long(lines: Vec<String>, rules: &[Substitution]) -> Vec<String> {
+    if rules.is_empty() {
+        return lines;
+    }
+    let joined = rules
+        .iter()
+        .fold(lines.join("\n"), |text, rule| rule.apply(&text));
+    let mut lines: Vec<String> = joined.split('\n').map(str::to_string).collect();
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines
+}
+
+/// One `EXPR,TEXT,STATUS` rule of `--change-output-adv`.
+#[derive(Clone)]
+pub struct AdvRule {
+    expr: Expr,
+    text: Option<String>,
+    status: Option<Status>,
+}
+
+/// The variables `--change-output-adv` expressions see.
+pub const ADV_VARIABLES: [&str; 2] = ["short_output", "exit_code"];
+
+impl AdvRule {
+    /// Reads a rule; `None` when EXPR is empty (Perl ignores it). An invalid STATUS is
+    /// ignored (the text may still change), as in Perl.
+    pub fn parse(value: &str) -> Result<Option<AdvRule>, Error> {
+        let mut parts = value.split(',');
+        let source = parts.next().unwrap_or_default();
+        if source.is_empty() {
+            return Ok(None);
+        }
+        let expr = super::options::compile_expr("change-output-adv", source, &ADV_VARIABLES, &[])?;
+        let text = parts.next().filter(|t| !t.is_empty()).map(str::to_string);
+        let status = parts.next().and_then(Status::parse);
+        Ok(Some(AdvRule { expr, text, status }))
+    }
+}
+
+/// Runs the `--change-output-adv` rules on the short text: each true rule may replace the
+/// whole text and set the status; later rules see the new text but the original exit code.
+pub fn change_output_adv(rules: &[AdvRule], mut text: String, status: Status) -> (String, Status) {
+    let mut result = status;
+    for rule in rules {
+        let scope = AdvScope {
+            short_output: &text,
+            exit_code: status.exit_code(),
+        };
+        if rule.expr.is_true(&scope) {
+            if let Some(new) = &rule.text {
+                text.clone_from(new);
+            }
+            if let Some(new) = rule.status {
+                result = new;
+            }
+        }
+    }
+    (text, result)
+}
+
+/// What a `--change-output-adv` expression can read.
+struct AdvScope<'a> {
+    short_output: &'a str,
+    exit_code: i32,
+}
+
+impl Scope for AdvScope<'_> {
+    fn var(&self, name: &str) -> Option<Value> {
+        match name {
+            "short_output" => Some(Value::Str(self.short_output.to_string())),
+            "exit_code" => Some(Value::Num(f64::from(self.exit_code))),
+            _ => None,
+        }
+    }
+
+    fn call(&self, _name: &str, _args: &[Value]) -> Option<Value> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::tests::email_activity_short;
+
+    fn msg(severity: Option<Status>, text: &str) -> ShortMessage {
+        ShortMessage {
+            severity,
+            text: text.to_string(),
+        }
+    }
+
+    fn substitute(rule: &str, text: &str) -> String {
+        Substitution::parse("change-short-output", rule)
+            .unwrap()
+            .map_or(text.to_string(), |r| r.apply(text))
+    }
+
+    #[test]
+    fn blocks_follow_the_spec_order_and_spacing() {
+        let short = vec![
+            msg(Some(Status::Ok), "fine"),
+            msg(Some(Status::Unknown), "u"),
+            msg(Some(Status::Warning), "w1"),
+            msg(Some(Status::Critical), "c"),
+            msg(Some(Status::Warning), "w2"),
+        ];
+        assert_eq!(
+            status_text(&short, Status::Critical, false),
+            "CRITICAL: c WARNING: w1 - w2 UNKNOWN: u "
+        );
+        assert_eq!(status_text(&short, Status::Critical, true), "c w1 - w2 u ");
+    }
+
+    #[test]
+    fn ok_block_is_shown_only_when_ok() {
+        let text = status_text(&email_activity_short(), Status::Ok, false);
+        assert_eq!(text, "OK: Active users on 2026-11-22 : 12/40 (30.00%) - Total (active users) Send Count: 250, Receive Count: 1295, Read Count: 1332 ");
+        assert_eq!(status_text(&[], Status::Ok, false), "OK:  ");
+        assert_eq!(status_text(&[], Status::Ok, true), " ");
+    }
+
+    #[test]
+    fn unqualified_messages_close_the_final_block() {
+        let short = vec![
+            msg(None, "boom"),
+            msg(Some(Status::Unknown), "first"),
+            msg(Some(Status::Ok), "hidden"),
+        ];
+        assert_eq!(
+            status_text(&short, Status::Unknown, false),
+            "UNKNOWN: first - boom "
+        );
+        assert_eq!(
+            status_text(&[msg(None, "wait")], Status::Pending, false),
+            "PENDING: wait "
+        );
+    }
+
+    #[test]
+    fn change_short_output_examples() {
+        let line = "OK: Active users on 2026-11-22 : 12/40 (30.00%) - Total (active users) Send Count: 250 ";
+        assert_eq!(
+            substitute("Active~Working~g", line),
+            line.replace("Active", "Working")
+        );
+        assert_eq!(substitute("OK~Up~gi", "OK: ok Ok "), "Up: Up Up ");
+        assert_eq!(substitute("^OK: ~~", line), &line[4..]);
+        assert_eq!(substitute("^OK:", line), &line[3..]);
+        assert!(substitute("(\\d+)/(\\d+)~$2 of $1", line).contains(": 40 of 12 (30.00%)"));
+        assert!(substitute("users", line).starts_with("OK: Active  on"));
+        assert_eq!(substitute("\\s+$~~", "OK: x "), "OK: x");
+        assert_eq!(substitute("", "same"), "same");
+        assert_eq!(substitute("Total~${\\ `id` }", "Total"), "${ `id` }");
+    }
+
+    #[test]
+    fn change_short_output_rejects_bad_rules() {
+        assert!(Substitution::parse("change-short-output", "a~b~e").is_err());
+        let err = Substitution::parse("change-short-output", "(~x")
+            .err()
+            .map(|e| e.message().to_string());
+        assert!(err.is_some_and(|m| m.starts_with("Wrong change-short-output option '(~x': ")));
+    }
+
+    #[test]
+    fn change_long_output_works_on_joined_lines() {
+        let rules: Vec<Substitution> = ["Send~Sent~g", "^User~U"]
+            .iter()
+            .filter_map(|r| Substitution::parse("change-long-output", r).unwrap())
+            .collect();
+        let lines = vec![
+            "User 'a' Send Count: 40".to_string(),
+            "User 'b' Send Count: 27".to_string(),
+        ];
+        assert_eq!(
+            change_long(lines, &rules),
+            ["U 'a' Sent Count: 40", "User 'b' Sent Count: 27"]
+        );
+        let trim = [Substitution::parse("change-long-output", "b~")
+            .unwrap()
+            .unwrap()];
+        assert_eq!(change_long(vec!["a".into(), "b".into()], &trim), ["a"]);
+    }
+
+    #[test]
+    fn change_output_adv_rules() {
+        let rules = |values: &[&str]| -> Vec<AdvRule> {
+            values
+                .iter()
+                .filter_map(|v| AdvRule::parse(v).unwrap())
+                .collect()
+        };
+        let text = "OK: Active mailboxes ".to_string();
+        let one = rules(&["%(short_output) =~ /Active mailboxes/,Replaced output,WARNING"]);
+        assert_eq!(
+            change_output_adv(&one, text.clone(), Status::Ok),
+            ("Replaced output".into(), Status::Warning)
+        );
+        let status_only = rules(&["%{exit_code} == 0,,critical"]);
+        assert_eq!(
+            change_output_adv(&status_only, text.clone(), Status::Ok),
+            (text.clone(), Status::Critical)
+        );
+        let chained = rules(&[
+            "%{exit_code} == 0,First",
+            "%{short_output} =~ /First/,Second,unknown",
+        ]);
+        assert_eq!(
+            change_output_adv(&chained, text.clone(), Status::Ok),
+            ("Second".into(), Status::Unknown)
+        );
+        let bad_status = rules(&["1,x,bogus", ",ignored,ok"]);
+        assert_eq!(bad_status.len(), 1);
+        assert_eq!(
+            change_output_adv(&bad_status, text, Status::Ok),
+            ("x".into(), Status::Ok)
+        );
+        assert!(AdvRule::parse("%{exit_code} ==").is_err());
+        assert!(AdvRule::parse("%{nope} == 1,x").is_err());
+    }
+}

@@ -1,0 +1,653 @@
+//! Perl-syntax regular expressions written by users in options (`--filter-user`,
+//! `--filter-counters`, `--filter-perfdata`, `--change-short-output`, `=~` in expressions).
+//!
+//! Users write Perl regexes, so look-around and back-references must work (`^(?!svc_)`):
+//! patterns are compiled with `fancy_regex` after a small translation of the Perl escapes
+//! that engine reads differently (`$`, `\Z`, `\h`, `\v`, `\<`, `\Q…\E`, `[` inside a class).
+//! Substitutions follow Perl's `s///` replacement rules for group references, and never
+//! evaluate code.
+
+use fancy_regex::{Captures, Regex};
+
+/// A compiled user regex, with the text the user gave.
+///
+/// Exists so every regex option is compiled once at start-up (an invalid one is reported
+/// there, not while printing) and matched with Perl's semantics afterwards.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    regex: Regex,
+}
+
+/// Perl's `\h`: horizontal whitespace, as the inside of a character class.
+const HORIZONTAL_SPACE: &str = r"\t\p{Zs}";
+
+/// Perl's `\v`: vertical whitespace, as the inside of a character class.
+const VERTICAL_SPACE: &str = r"\n\x0B\f\r\x{85}\x{2028}\x{2029}";
+
+/// Perl's `$` without `/m`: at the end, or before a final newline (also right with `/m`).
+const PERL_DOLLAR: &str = r"(?:$|(?=\n\z))";
+
+/// Perl's `\Z`: at the end, or before a final newline.
+const PERL_END_Z: &str = r"(?=\n?\z)";
+
+impl Pattern {
+    /// Compiles a Perl regex; `Err` is a short description of the problem (`unclosed
+    /// group`), to which the caller adds the option name.
+    pub fn new(pattern: &str) -> std::result::Result<Pattern, String> {
+        Pattern::with_flags(pattern, "")
+    }
+
+    /// Compiles a Perl regex with `m//` flags: `i`, `m`, `s`, `x` apply; other letters
+    /// (`g` is the caller's business) are ignored.
+    pub fn with_flags(pattern: &str, flags: &str) -> std::result::Result<Pattern, String> {
+        let inline: String = ['i', 'm', 's', 'x']
+            .into_iter()
+            .filter(|f| flags.contains(*f))
+            .collect();
+        let prefix = if inline.is_empty() {
+            String::new()
+        } else {
+            format!("(?{inline})")
+        };
+        let translated = format!("{prefix}{}", translate(pattern));
+        let regex = Regex::new(&translated).map_err(|error| describe(&error))?;
+        Ok(Pattern {
+            source: pattern.to_string(),
+            regex,
+        })
+    }
+
+    /// The pattern as the user wrote it, for messages.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern matches anywhere in `text` (a run-away backtracking search counts
+    /// as no match).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text).unwrap_or(false)
+    }
+
+    /// The groups of the first match, group 0 first; groups that did not take part are
+    /// empty strings. `None` when there is no match.
+    pub fn captures(&self, text: &str) -> Option<Vec<String>> {
+        let captures = self.regex.captures(text).ok()??;
+        Some(
+            (0..captures.len())
+                .map(|i| group_text(&captures, i).to_string())
+                .collect(),
+        )
+    }
+
+    /// Perl's `s/PATTERN/REPLACEMENT/` (`all`: `/g`) on `text`.
+    ///
+    /// REPLACEMENT may hold `$1`, `${1}`, `\1` and `$&`, backslash escapes (`\$`, `\\`, `\n`,
+    /// `\t`); anything else is literal, and nothing is ever evaluated (core.md §3.7 SECURITY).
+    /// As in Perl, an empty match is not allowed where the previous empty match was.
+    pub fn replace(&self, text: &str, replacement: &str, all: bool) -> String {
+        let template = parse_replacement(replacement);
+        let mut output = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut search = 0;
+        let mut empty_at = None;
+        while let Ok(Some(captures)) = self.regex.captures_from_pos(text, search) {
+            let Some(whole) = captures.get(0) else { break };
+            if whole.start() == whole.end() && empty_at == Some(whole.start()) {
+                match next_boundary(text, whole.start()) {
+                    Some(next) => search = next,
+                    None => break,
+                }
+                continue;
+            }
+            output.push_str(text.get(copied..whole.start()).unwrap_or(""));
+            expand(&template, &captures, &mut output);
+            copied = whole.end();
+            search = whole.end();
+            empty_at = (whole.start() == whole.end()).then_some(whole.start());
+            if !all {
+                break;
+            }
+        }
+        output.push_str(text.get(copied..).unwrap_or(""));
+        output
+    }
+}
+
+/// The text of group `index`, empty when it did not take part in the match.
+fn group_text<'t>(captures: &Captures<'t>, index: usize) -> &'t str {
+    captures.get(index).map_or("", |group| group.as_str())
+}
+
+/// The byte offset of the character after the one at `at`, `None` at the end of `text`.
+fn next_boundary(text: &str, at: usize) -> Option<usize> {
+    let character = text.get(at..)?.chars().next()?;
+    Some(at + character.len_utf8())
+}
+
+/// Rewrites the Perl constructs that `fancy_regex` reads differently or not at all.
+fn translate(pattern: &str) -> String {
+    let mut output = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match (c, in_class) {
+            ('\\', _) => match chars.next() {
+                Some('Q') => quote_until_e(&mut chars, &mut output),
+                Some(escaped) => output.push_str(&escape_for(escaped, in_class)),
+                None => output.push('\\'),
+            },
+            ('(', false) if chars.peek() == Some(&'?') && chars.clone().nth(1) == Some('#') => {
+                copy_comment(&mut chars, &mut output)
+            }
+            ('[', false) => {
+                in_class = true;
+                output.push('[');
+                open_class(&mut chars, &mut output);
+            }
+            ('$', false) => output.push_str(PERL_DOLLAR),
+            (']', true) => {
+                in_class = false;
+                output.push(']');
+            }
+            ('[', true) if chars.peek() == Some(&':') => posix_class(&mut chars, &mut output),
+            ('[' | '&' | '~', true) => {
+                output.push('\\');
+                output.push(c);
+            }
+            _ => output.push(c),
+        }
+    }
+    output
+}
+
+/// Copies the start of a class that Perl reads literally: `^` then a leading `]`.
+fn open_class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, output: &mut String) {
+    if chars.peek() == Some(&'^') {
+        chars.next();
+        output.push('^');
+    }
+    if chars.peek() == Some(&']') {
+        chars.next();
+        output.push_str(r"\]");
+    }
+}
+
+/// Copies a `(?#…)` comment (the `(` already consumed) up to its closing `)`.
+fn copy_comment(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, output: &mut String) {
+    output.push('(');
+    for c in chars.by_ref() {
+        output.push(c);
+        if c == ')' {
+            return;
+        }
+    }
+}
+
+/// Copies a POSIX class `[:name:]` (the `[` already consumed) up to its closing `:]`.
+fn posix_class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, output: &mut String) {
+    output.push('[');
+    let mut previous = '[';
+    for c in chars.by_ref() {
+        output.push(c);
+        if previous == ':' && c == ']' {
+            return;
+        }
+        previous = c;
+    }
+}
+
+/// Copies `\Q…\E` (the `\Q` already consumed) as literal text.
+fn quote_until_e(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, output: &mut String) {
+    let mut literal = String::new();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'E') {
+            chars.next();
+            break;
+        }
+        literal.push(c);
+    }
+    output.push_str(&fancy_regex::escape(&literal));
+}
+
+/// The `fancy_regex` form of the Perl escape `\c`, inside or outside a class.
+fn escape_for(c: char, in_class: bool) -> String {
+    match (c, in_class) {
+        ('h', false) => format!("[{HORIZONTAL_SPACE}]"),
+        ('H', false) => format!("[^{HORIZONTAL_SPACE}]"),
+        ('v', false) => format!("[{VERTICAL_SPACE}]"),
+        ('V', false) => format!("[^{VERTICAL_SPACE}]"),
+        ('Z', false) => PERL_END_Z.to_string(),
+        ('E', _) => String::new(),
+        ('h', true) => HORIZONTAL_SPACE.to_string(),
+        ('v', true) => VERTICAL_SPACE.to_string(),
+        ('<' | '>', _) => c.to_string(),
+        _ => format!("\\{c}"),
+    }
+}
+
+/// A short, lower-case description of why a pattern does not compile.
+fn describe(error: &fancy_regex::Error) -> String {
+    use fancy_regex::{CompileError, Error, ParseError};
+    match error {
+        Error::ParseError(_, kind) => match kind {
+            ParseError::UnclosedOpenParen => "unclosed group".to_string(),
+            ParseError::GeneralParseError(text) if text.contains("end of string") => {
+                "unmatched closing parenthesis".to_string()
+            }
+            ParseError::InvalidRepeat => "invalid quantifier".to_string(),
+            ParseError::TargetNotRepeatable => "quantifier follows nothing".to_string(),
+            ParseError::TrailingBackslash => "trailing backslash".to_string(),
+            ParseError::InvalidEscape(escape) => format!("unsupported escape {escape}"),
+            ParseError::InvalidClass => "unclosed or invalid character class".to_string(),
+            ParseError::UnknownFlag(flag) => format!("unsupported group {flag}"),
+            ParseError::InvalidBackref => "invalid back reference".to_string(),
+            other => lower_first(&other.to_string()),
+        },
+        Error::CompileError(CompileError::LookBehindNotConst) => {
+            "variable-length look-behind is not supported".to_string()
+        }
+        Error::CompileError(CompileError::InnerError(inner)) => innermost_message(inner),
+        other => lower_first(&other.to_string()),
+    }
+}
+
+/// The last `error: …` line of the innermost cause (the `regex` crate's message, without
+/// the pattern excerpt it draws).
+fn innermost_message(error: &dyn std::error::Error) -> String {
+    let mut innermost = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    let text = innermost.to_string();
+    let line = text
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+        .unwrap_or(text.as_str());
+    lower_first(line)
+}
+
+/// `text` with its first letter in lower case.
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A piece of a parsed `s///` replacement.
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Literal(String),
+    Group(usize),
+}
+
+/// Splits a replacement into literal text and group references.
+fn parse_replacement(replacement: &str) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let mut chars = replacement.chars().peekable();
+    while let Some(c) = chars.next() {
+        let group = match c {
+            '$' => dollar_reference(&mut chars),
+            '\\' => backslash(&mut chars, &mut literal),
+            _ => {
+                literal.push(c);
+                continue;
+            }
+        };
+        match group {
+            Some(index) => {
+                if !literal.is_empty() {
+                    pieces.push(Piece::Literal(std::mem::take(&mut literal)));
+                }
+                pieces.push(Piece::Group(index));
+            }
+            None if c == '$' => literal.push('$'),
+            None => {}
+        }
+    }
+    if !literal.is_empty() {
+        pieces.push(Piece::Literal(literal));
+    }
+    pieces
+}
+
+/// After `$`: the group of `$N`, `${N}` or `$&`; `None` leaves the `$` literal.
+fn dollar_reference(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<usize> {
+    match chars.peek()? {
+        '&' => {
+            chars.next();
+            Some(0)
+        }
+        '{' => braced_group(chars),
+        c if c.is_ascii_digit() => Some(take_number(chars)),
+        _ => None,
+    }
+}
+
+/// `{N}` after `$`, consumed only when complete.
+fn braced_group(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<usize> {
+    let mut lookahead = chars.clone();
+    lookahead.next();
+    let mut digits = String::new();
+    while let Some(c) = lookahead.next_if(char::is_ascii_digit) {
+        digits.push(c);
+    }
+    if digits.is_empty() || lookahead.next() != Some('}') {
+        return None;
+    }
+    *chars = lookahead;
+    Some(group_number(&digits))
+}
+
+/// After `\`: a group for `\1`…, else the escaped character is added to `literal`.
+fn backslash(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    literal: &mut String,
+) -> Option<usize> {
+    match chars.peek().copied() {
+        Some('1'..='9') => Some(take_number(chars)),
+        Some(c) => {
+            chars.next();
+            literal.push(escaped_char(c));
+            None
+        }
+        None => {
+            literal.push('\\');
+            None
+        }
+    }
+}
+
+/// The character a Perl double-quoted string gives for `\c`.
+fn escaped_char(c: char) -> char {
+    match c {
+        'n' => '\n',
+        't' => '\t',
+        'r' => '\r',
+        'f' => '\x0C',
+        'e' => '\x1B',
+        'a' => '\x07',
+        '0' => '\0',
+        other => other,
+    }
+}
+
+/// Consumes a run of ASCII digits as a group number.
+fn take_number(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> usize {
+    let mut digits = String::new();
+    while let Some(c) = chars.next_if(char::is_ascii_digit) {
+        digits.push(c);
+    }
+    group_number(&digits)
+}
+
+/// A group number; absurdly large numbers name a group that does not exist.
+fn group_number(digits: &str) -> usize {
+    digits.parse().unwrap_or(usize::MAX)
+}
+
+/// Appends the replacement for one match.
+fn expand(template: &[Piece], captures: &Captures<'_>, output: &mut String) {
+    for piece in template {
+        match piece {
+            Piece::Literal(text) => output.push_str(text),
+            Piece::Group(index) => output.push_str(group_text(captures, *index)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pattern(text: &str) -> Pattern {
+        match Pattern::new(text) {
+            Ok(compiled) => compiled,
+            Err(error) => panic!("{text:?} should compile: {error}"),
+        }
+    }
+
+    fn flagged(text: &str, flags: &str) -> Pattern {
+        match Pattern::with_flags(text, flags) {
+            Ok(compiled) => compiled,
+            Err(error) => panic!("{text:?}/{flags} should compile: {error}"),
+        }
+    }
+
+    const LINE: &str = "OK: Active users on 2026-11-22 : 12/40 (30.00%) - Total (active users) \
+                        Send Count: 250, Receive Count: 1295, Read Count: 1332 ";
+
+    #[test]
+    fn perl_features_work() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("^(?!svc_)", "user1", true),
+            ("^(?!svc_)", "svc_backup", false),
+            (r"(a)\1", "xaax", true),
+            (r"(a)\1", "xabx", false),
+            ("[[:digit:]]+", "abc1", true),
+            ("[[:^alpha:]]", "abc", false),
+            ("(?i)abc", "xABCx", true),
+            (r"\d+\s\w", "12 a", true),
+            (r"(?<=ab)c", "abc", true),
+            ("user00000[6-9]", "user000006@contoso.onmicrosoft.com", true),
+            ("", "anything", true),
+        ];
+        for (source, text, expected) in cases {
+            assert_eq!(
+                pattern(source).is_match(text),
+                *expected,
+                "{source:?} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn perl_escapes_are_translated() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("a$", "a\n", true),
+            ("a$", "a\nb", false),
+            ("a$", "ba", true),
+            (r"a\Z", "a\n", true),
+            (r"a\Z", "a\nb", false),
+            (r"\h", " ", true),
+            (r"\h", "f", false),
+            (r"\H", "f", true),
+            (r"[\h]", "\t", true),
+            (r"\v", "\n", true),
+            (r"\V", "\n", false),
+            (r"\<b\>", "a<b>", true),
+            (r"\<", "ab", false),
+            (r"\Q.*\E", "a.*b", true),
+            (r"\Q.*\E", "ab", false),
+            (r"\Q.*", "x.*", true),
+            ("[[]", "[", true),
+            ("[]a]", "]", true),
+            ("[^]a]", "]", false),
+            ("[a&&b]", "&", true),
+            ("[~]", "~", true),
+            (r"[\$]", "$", true),
+            ("[$]", "$", true),
+            (r"\$", "$", true),
+            (r"a\E", "a", true),
+            ("a(?#cost in $)b", "ab", true),
+        ];
+        for (source, text, expected) in cases {
+            assert_eq!(
+                pattern(source).is_match(text),
+                *expected,
+                "{source:?} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn flags_apply_and_unknown_letters_are_ignored() {
+        assert!(flagged("abc", "gi").is_match("xABCx"));
+        assert!(!flagged("abc", "g").is_match("xABCx"));
+        assert!(flagged("^b", "m").is_match("a\nb"));
+        assert!(!pattern("^b").is_match("a\nb"));
+        assert!(flagged("a.b", "s").is_match("a\nb"));
+        assert!(flagged("a b # comment", "x").is_match("ab"));
+        assert!(flagged("abc", "zqe").is_match("abc"));
+        assert_eq!(flagged("abc", "i").as_str(), "abc");
+    }
+
+    #[test]
+    fn invalid_patterns_are_described() {
+        let cases: &[(&str, &str)] = &[
+            ("(", "unclosed group"),
+            (")", "unmatched closing parenthesis"),
+            ("*", "quantifier follows nothing"),
+            ("[", "unclosed or invalid character class"),
+            (r"\", "trailing backslash"),
+            ("(?<=a+)b", "variable-length look-behind is not supported"),
+            (r"\N", r"unsupported escape \N"),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(
+                Pattern::new(source).map(|p| p.as_str().to_string()),
+                Err(expected.to_string())
+            );
+        }
+        let range = Pattern::new("[z-a]").map(|p| p.as_str().to_string());
+        assert!(
+            matches!(&range, Err(text) if !text.is_empty() && !text.contains('\n')),
+            "{range:?}"
+        );
+    }
+
+    #[test]
+    fn captures_lists_every_group() {
+        let groups = pattern(r"(\d+)/(\d+)").captures(LINE);
+        assert_eq!(
+            groups,
+            Some(vec![
+                "12/40".to_string(),
+                "12".to_string(),
+                "40".to_string()
+            ])
+        );
+        let optional = pattern("(a)|(b)").captures("b");
+        assert_eq!(
+            optional,
+            Some(vec!["b".to_string(), String::new(), "b".to_string()])
+        );
+        assert_eq!(pattern("x").captures("abc"), None);
+    }
+
+    /// core.md §3.7: pattern, replacement, flags, expected start of the result.
+    #[test]
+    fn change_short_output_examples() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "Active",
+                "Working",
+                "g",
+                "OK: Working users on 2026-11-22 : 12/40 (30.00%) - ",
+            ),
+            ("OK", "Up", "gi", "Up: Active users on"),
+            (
+                "^OK: ",
+                "",
+                "",
+                "Active users on 2026-11-22 : 12/40 (30.00%) - ",
+            ),
+            ("^OK:", "", "", " Active users on 2026-11-22 : "),
+            (
+                r"(\d+)/(\d+)",
+                "$2 of $1",
+                "",
+                "OK: Active users on 2026-11-22 : 40 of 12 (30.00%) - ",
+            ),
+            ("users", "", "", "OK: Active  on 2026-11-22 : "),
+        ];
+        for (source, replacement, flags, expected) in cases {
+            let result = flagged(source, flags).replace(LINE, replacement, flags.contains('g'));
+            assert!(
+                result.starts_with(expected),
+                "{source:?}~{replacement:?}~{flags}: {result:?}"
+            );
+        }
+        let trimmed = pattern(r"\s+$").replace(LINE, "", false);
+        assert!(trimmed.ends_with("Read Count: 1332"), "{trimmed:?}");
+        let all = flagged("OK", "gi").replace("ok Ok OK", "Up", true);
+        assert_eq!(all, "Up Up Up");
+        assert_eq!(pattern("o").replace("foo", "0", false), "f0o");
+    }
+
+    #[test]
+    fn replacement_follows_perl_rules() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            ("(a)", "ab", r"$1x\$1\\$&", r"ax$1\ab"),
+            ("(a)", "ab", r"\1-$12-${1}z", "a--azb"),
+            ("(a)", "ab", "$1abc", "aabcb"),
+            ("a", "ab", "$", "$b"),
+            ("a", "ab", "x$", "x$b"),
+            ("a", "ab", "$x", "$xb"),
+            ("a", "ab", "${x}", "${x}b"),
+            ("a", "ab", "${1", "${1b"),
+            ("a", "ab", "$9", "b"),
+            ("a", "ab", "${99999999999999999999999}", "b"),
+            ("a", "ab", r"\n\t\q\", "\n\tq\\b"),
+            ("Total", "Total", "${\\ `id` }", "${ `id` }"),
+            ("Total", "Total", "@{[ `id` ]}", "@{[ `id` ]}"),
+        ];
+        for (source, text, replacement, expected) in cases {
+            assert_eq!(
+                pattern(source).replace(text, replacement, false),
+                *expected,
+                "{replacement:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_matches_advance_like_perl() {
+        assert_eq!(pattern("b*").replace("abc", "-", true), "-a--c-");
+        assert_eq!(pattern("x*").replace("abc", "-", true), "-a-b-c-");
+        assert_eq!(pattern("x*").replace("é", "-", true), "-é-");
+        assert_eq!(pattern("$").replace("ab", "!", true), "ab!");
+        assert_eq!(pattern("$").replace("ab\n", "!", true), "ab!\n!");
+        assert_eq!(pattern("x*").replace("", "-", true), "-");
+    }
+
+    #[test]
+    fn runaway_backtracking_is_no_match() {
+        let runaway = pattern(r"(a*)*\1b");
+        let text = "a".repeat(40);
+        assert!(!runaway.is_match(&text));
+        assert_eq!(runaway.captures(&text), None);
+        assert_eq!(runaway.replace(&text, "x", true), text);
+    }
+
+    proptest! {
+        #[test]
+        fn new_never_panics(source in "\\PC*", text in "\\PC{0,20}") {
+            if let Ok(compiled) = Pattern::new(&source) {
+                let _ = compiled.is_match(&text);
+                let _ = compiled.captures(&text);
+                let _ = compiled.replace(&text, "$1${2}$&\\1", true);
+            }
+        }
+
+        #[test]
+        fn regex_alphabet_never_panics(
+            source in "[\\\\()\\[\\]{}^$.*+?|:!=<>&~QEZhvV0-9a-c ]{0,16}",
+            flags in "[gimsxz]{0,4}",
+            text in "[a-c0-9 \\n<>é]{0,12}",
+            replacement in "[$&{}\\\\0-9a ]{0,8}",
+        ) {
+            if let Ok(compiled) = Pattern::with_flags(&source, &flags) {
+                let _ = compiled.is_match(&text);
+                let _ = compiled.captures(&text);
+                let _ = compiled.replace(&text, &replacement, true);
+                let _ = compiled.replace(&text, &replacement, false);
+            }
+        }
+    }
+}

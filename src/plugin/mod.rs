@@ -1,0 +1,291 @@
+//! The driver of one run, in the stages of the Perl core (core.md §1.2): script and
+//! output options, plugin options and informational commands, custom mode and mode
+//! resolution, the strict final parse, checks, then data collection and display.
+//!
+//! Each stage only knows the options declared so far, which decides which error a
+//! wrong command line gets first; every failure is an [`Error`] rendered by the
+//! output stage.
+
+mod global;
+mod process;
+
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+use crate::counters::{self, CounterOptions, Naming, Thresholds};
+use crate::debug::DebugLog;
+use crate::error::{Error, Result};
+use crate::getopt::{self, Parsed};
+use crate::help::{self, Section};
+use crate::options::{OptionSection, OptionSpec, Values};
+use crate::output::{self, CheckResult, DisplayContext, OutputOptions, Rendered, ShortMessage};
+use crate::registry::{self, CustomModeSpec, Env, ModeKind, ModeSpec, PluginInfo, Run};
+
+/// Runs the plugin with the process's arguments, prints the result and exits.
+pub fn main(info: &PluginInfo) -> ! {
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let rendered = std::panic::catch_unwind(|| run(info, &args)).unwrap_or_else(|_| Rendered {
+        stdout: "UNKNOWN: internal error (please report it with the command line that caused it) \n".to_string(),
+        exit_code: 3,
+    });
+    process::emit(&rendered)
+}
+
+/// Runs the plugin with `args` (without the program name) and returns what to print.
+pub fn run(info: &PluginInfo, args: &[String]) -> Rendered {
+    let started = Instant::now();
+    let script = getopt::parse(args, &script_specs());
+    let output = match OutputOptions::from_values(&script.values) {
+        Ok(output) => output,
+        Err(error) => return fallback_error(&error, info),
+    };
+    let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
+    let debug = DebugLog::new(output.debug(), output.show_password());
+    match stages(info, script, &output, &debug, &mut ctx, started) {
+        Ok(rendered) => rendered,
+        Err(error) => output::display_error(&error, &debug.take(), &ctx, &output),
+    }
+}
+
+fn fallback_error(error: &Error, info: &PluginInfo) -> Rendered {
+    let ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
+    match OutputOptions::from_values(&Values::default()) {
+        Ok(defaults) => output::display_error(error, &[], &ctx, &defaults),
+        Err(_) => Rendered { stdout: format!("UNKNOWN: {} \n", error.message()), exit_code: 3 },
+    }
+}
+
+fn script_specs() -> Vec<OptionSpec> {
+    let mut specs = global::script_section().options;
+    specs.extend(OutputOptions::sections().into_iter().flat_map(|s| s.options));
+    specs
+}
+
+fn stages(
+    info: &PluginInfo,
+    script: Parsed,
+    output: &OutputOptions,
+    debug: &DebugLog,
+    ctx: &mut DisplayContext,
+    started: Instant,
+) -> Result<Rendered> {
+    let mut values = script.values;
+    process::apply_environment(values.map("environment"));
+    if let Some(seconds) = process::global_timeout(values.value("global-timeout")) {
+        let timeout = output::display_error(&Error::new("script global timeout"), &[], ctx, output);
+        process::watchdog(started + Duration::from_secs(seconds), timeout);
+    }
+    let plugin = values.non_empty("plugin").map(str::to_string);
+    if values.flag("help") && plugin.is_none() {
+        return Err(info_exit(&[Section::options(&global::script_section())], "Usage:\n    centreon_plugins.pl [options]\n\n"));
+    }
+    if values.flag("list-plugin") {
+        let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
+        return Err(Error::unlabelled("").with_long(lines(&format!("\n{block}"))));
+    }
+    let Some(plugin) = plugin else {
+        return Err(match values.flag("version") {
+            true => Error::unlabelled(format!("Global Version: {}", global::GLOBAL_VERSION)),
+            false => Error::new("Need to specify '--plugin' option."),
+        });
+    };
+    if !names_plugin(info.name, &plugin) {
+        return Err(Error::new("Cannot load module --plugin."));
+    }
+    let rest = process::convert_args(values.value("convert-args"), script.rest)?;
+    let plugin_level = getopt::parse(&rest, &global::plugin_section().options);
+    values.absorb(plugin_level.values);
+    let rest = plugin_level.rest;
+
+    let description = Section::text("PLUGIN DESCRIPTION", &[info.description]);
+    let global_help = Section::options(&global::plugin_section());
+    let has_mode = values.non_empty("mode").is_some() || values.non_empty("dyn-mode").is_some();
+    if values.flag("help") && !has_mode {
+        return Err(info_exit(&[description, global_help], ""));
+    }
+    if values.flag("version") && !has_mode {
+        return Err(Error::unlabelled(format!("Plugin Version: {}", global::PLUGIN_VERSION)));
+    }
+    if values.flag("list-mode") {
+        let names: Vec<&str> = registry::modes().iter().map(|m| m.name).collect();
+        return Err(info_exit(&[description, global_help], &format!("Modes Available:\n{}", listing(&names))));
+    }
+    if values.flag("list-custommode") {
+        let names: Vec<&str> = registry::custom_modes().iter().map(|c| c.name).collect();
+        return Err(info_exit(&[description, global_help], &format!("Custom Modes Available:\n{}", listing(&names))));
+    }
+    let custom = resolve_custom(values.non_empty("custommode"))?;
+    let mode = resolve_mode(values.non_empty("mode"), values.non_empty("dyn-mode"))?;
+    ctx.mode = if values.non_empty("mode").is_some() { mode.name.to_string() } else { String::new() };
+    let new_perfdata = output.use_new_perfdata();
+    let manager = password_manager(values.non_empty("pass-manager"))?;
+    let mut sections: Vec<OptionSection> = manager.into_iter().collect();
+    sections.extend((custom.sections)());
+    let mode_options = (mode.options)();
+    let counter_specs = match &mode.kind {
+        ModeKind::Counters { groups, filter_counters, .. } => CounterOptions::specs(&groups(), new_perfdata, filter_counters),
+        ModeKind::Listing { .. } => Vec::new(),
+    };
+    if values.flag("help") {
+        let mut blocks = vec![description, global_help];
+        blocks.extend(OutputOptions::sections().iter().map(Section::options));
+        blocks.extend(sections.iter().map(Section::options));
+        blocks.push(mode_help(mode, &mode_options));
+        return Err(info_exit(&blocks, ""));
+    }
+    if values.flag("version") {
+        return Err(Error::unlabelled(format!("Mode Version: {}", global::MODE_VERSION)));
+    }
+    check_capability(mode, custom)?;
+
+    let mut specs: Vec<OptionSpec> = sections.iter().flat_map(|s| s.options.clone()).collect();
+    specs.extend(mode_options);
+    specs.extend(counter_specs);
+    let last = getopt::parse(&rest, &specs);
+    if !values.flag("no-sanity-options") {
+        strict(&last)?;
+    }
+    values.absorb(last.values);
+    process::map_environment_options(&mut values, &specs);
+    if values.flag("multiple") {
+        return Err(Error::new("--multiple is not supported: the modes of this plugin use one custom mode object."));
+    }
+    process::runas(values.non_empty("runas"))?;
+
+    let deadline = started + Duration::from_secs(24 * 3600);
+    let env = Env { values: &values, debug, deadline };
+    let mut client = (custom.build)(&env)?;
+    match &mode.kind {
+        ModeKind::Counters { groups, select, .. } => {
+            let groups = groups();
+            let limits = Thresholds::from_values(&groups, &values, new_perfdata, output.float_precision())?;
+            if values.flag("list-counters") {
+                let line = counters::list_counters(&groups);
+                let result = CheckResult { short: vec![ShortMessage { severity: None, text: line }], ..Default::default() };
+                return Ok(output::display(&result, ctx, &output.without_labels()));
+            }
+            if output.disco_format() {
+                return Ok(output::display_disco_format(&[], output));
+            }
+            if output.disco_show() {
+                return Ok(output::display_disco_show(&[], output));
+            }
+            let active = |label: &str| limits.counter_active(label);
+            let mut run = Run::new(&values, client.as_mut() as &mut dyn Any, debug, &active);
+            let data = select(&mut run)?;
+            let notices = run.take_notices();
+            let mut result = counters::evaluate(&groups, &data, &limits, Naming { new_perfdata, mode: &ctx.mode });
+            result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
+            result.long.splice(0..0, debug.take());
+            Ok(output::display(&result, ctx, output))
+        }
+        ModeKind::Listing { heading, fields, select } => {
+            if output.disco_format() {
+                return Ok(output::display_disco_format(fields, output));
+            }
+            let all = |_: &str| true;
+            let items = select(&mut Run::new(&values, client.as_mut() as &mut dyn Any, debug, &all))?;
+            if output.disco_show() {
+                return Ok(output::display_disco_show(&items, output));
+            }
+            let mut result = CheckResult { short: vec![ShortMessage { severity: None, text: heading.to_string() }], ..Default::default() };
+            result.long = debug.take();
+            result.long.extend(items.iter().map(|item| item.iter().map(|(k, v)| format!("[{k}: {v}]")).collect::<Vec<_>>().join(" ")));
+            Ok(output::display(&result, ctx, &output.listing()))
+        }
+    }
+}
+
+/// `--plugin` names this plugin by its Perl module name or module path.
+fn names_plugin(name: &str, given: &str) -> bool {
+    given == name || given.trim_end_matches(".pm").replace('/', "::") == name
+}
+
+fn resolve_custom(name: Option<&str>) -> Result<&'static CustomModeSpec> {
+    let all = registry::custom_modes();
+    match name {
+        None => all.first().copied().ok_or_else(|| Error::new("Need to specify '--custommode'.")),
+        Some(name) => all.into_iter().find(|c| c.name == name).ok_or_else(|| {
+            Error::new(format!("mode '{name}' doesn't exist (use --list-custommode option to show available modes)."))
+        }),
+    }
+}
+
+fn resolve_mode(name: Option<&str>, module: Option<&str>) -> Result<&'static ModeSpec> {
+    let all = registry::modes();
+    match (name, module) {
+        (Some(name), _) => all
+            .into_iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| Error::new(format!("mode '{name}' doesn't exist (use --list-mode option to show available modes)."))),
+        (None, Some(module)) => {
+            let module = module.trim_end_matches(".pm").replace('/', "::");
+            all.into_iter().find(|m| m.perl_module == module).ok_or_else(|| Error::new("Cannot load module --dyn-mode."))
+        }
+        (None, None) => Err(Error::new("Need to specify '--mode' or '--dyn-mode' option.")),
+    }
+}
+
+/// Refuses a mode the chosen custom mode cannot serve, before anything is requested.
+fn check_capability(mode: &ModeSpec, custom: &CustomModeSpec) -> Result<()> {
+    if custom.capabilities.contains(&mode.requires) {
+        return Ok(());
+    }
+    let able: Vec<&str> =
+        registry::custom_modes().iter().filter(|c| c.capabilities.contains(&mode.requires)).map(|c| c.name).collect();
+    Err(Error::new(format!(
+        "mode '{}' is not available with custom mode '{}' (use --custommode={})",
+        mode.name,
+        custom.name,
+        able.join(" or --custommode=")
+    )))
+}
+
+fn password_manager(name: Option<&str>) -> Result<Option<OptionSection>> {
+    match name {
+        None => Ok(None),
+        Some("environment") => Ok(Some(global::environment_manager_section())),
+        Some(other) => Err(Error::new(format!("Cannot load module 'centreon::plugins::passwordmgr::{other}'"))),
+    }
+}
+
+/// The final, strict pass: the first unknown option, or a second stray word, is an
+/// error (Perl tolerates one stray word, and so do we).
+fn strict(parsed: &Parsed) -> Result<()> {
+    if let Some(name) = parsed.first_unknown() {
+        return Err(Error::new(format!("Unknown option: {name}")));
+    }
+    match parsed.strays().get(1) {
+        Some(word) => Err(Error::new(format!("argument {word} alone"))),
+        None => Ok(()),
+    }
+}
+
+fn mode_help(mode: &ModeSpec, options: &[OptionSpec]) -> Section {
+    let mut section = Section::options(&OptionSection::new("MODE", options.to_vec()));
+    section.paragraphs = mode.description.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+    if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
+        let counter_section = OptionSection::new("MODE", CounterOptions::specs(&groups(), false, filter_counters));
+        section.items.extend(Section::options(&counter_section).items);
+        let (heading, text) = CounterOptions::help_item(&groups());
+        section.items.push(help::Item { heading, paragraphs: vec![text] });
+    }
+    section
+}
+
+fn listing(names: &[&str]) -> String {
+    names.iter().map(|n| format!("   {n}\n")).collect()
+}
+
+/// An informational exit (`--help`, `--list-mode`): an empty status line, then the
+/// sections, then `tail`.
+fn info_exit(sections: &[Section], tail: &str) -> Error {
+    let mut blocks: Vec<String> = sections.iter().map(Section::render).collect();
+    blocks.push(tail.to_string());
+    let text = help::document(&blocks);
+    Error::unlabelled("").with_long(lines(&text[1..]))
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.strip_suffix('\n').unwrap_or(text).split('\n').map(str::to_string).collect()
+}

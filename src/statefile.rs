@@ -1,0 +1,427 @@
+//! The statefile: small JSON documents kept between runs (the token cache), with the
+//! Retention Options that place them.
+//!
+//! Files are compatible both ways with the Perl `centreon::plugins::statefile` in its
+//! default `json` format: compact JSON objects, read leniently (an absent, empty or
+//! undecodable file is a cache miss). Unlike Perl, writes never expose a half-written
+//! file (unique temporary file, `fsync`, rename), files are created with mode 0600
+//! (they hold bearer tokens), and [`Statefile::lock`] lets concurrent runs agree on
+//! who refreshes.
+//!
+//! What happens to the options Perl offers but this implementation does not:
+//!
+//! * `--memcached`, `--redis-*`, `--failback-file`, `--memexpiration`: accepted, and
+//!   the data is kept in files (Perl's own fallback when its backend fails). A token
+//!   cache in files is correct, only less shared between pollers.
+//! * `--statefile-format=dumper|storable`, `--statefile-storable`: accepted, files are
+//!   always JSON. A Perl `dumper`/`storable` file reads as a cache miss and is
+//!   rewritten in JSON.
+//! * `--statefile-key`: refused with an explicit UNKNOWN by [`check_options`]: writing
+//!   a token in clear when encryption was asked for would be a silent downgrade.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::debug::DebugLog;
+use crate::error::{Error, Result};
+use crate::options::{OptionSection, OptionSpec, Values};
+
+/// The directory used when `--statefile-dir` is not given.
+pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
+
+/// The Retention Options section, in Perl's help order.
+pub fn section() -> OptionSection {
+    OptionSection::new(
+        "RETENTION OPTIONS",
+        vec![
+            OptionSpec::value(
+                "memcached",
+                "Memcached server to use (only one server). Accepted for compatibility: this \
+                 plugin keeps its data in files (see --statefile-dir).",
+            ),
+            OptionSpec::value(
+                "redis-server",
+                "Redis server to use (only one server). Syntax: address[:port]. Accepted for \
+                 compatibility: this plugin keeps its data in files (see --statefile-dir).",
+            ),
+            OptionSpec::map(
+                "redis-attribute",
+                "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"). Accepted and unused.",
+            ),
+            OptionSpec::value("redis-db", "Set Redis database index. Accepted and unused."),
+            OptionSpec::flag(
+                "failback-file",
+                "Fall back on a local file if Redis connection fails. Files are always used \
+                 here.",
+            ),
+            OptionSpec::value(
+                "memexpiration",
+                "Time to keep data in seconds (Default: 86400). Accepted and unused (files do \
+                 not expire).",
+            )
+            .default("86400"),
+            OptionSpec::value(
+                "statefile-dir",
+                "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
+                 must exist and be writable; files are created with mode 0600.",
+            )
+            .default(DEFAULT_DIR),
+            OptionSpec::value("statefile-suffix", "Add a suffix for the statefile name (default: '')."),
+            OptionSpec::flag(
+                "statefile-concat-cwd",
+                "If used with the '--statefile-dir' option, the latter's value will be used as a \
+                 sub-directory of the current working directory.",
+            ),
+            OptionSpec::value(
+                "statefile-format",
+                "Define the format used to store the cache (default: 'json'). Files are always \
+                 written in JSON; 'dumper' and 'storable' are accepted for compatibility.",
+            ),
+            OptionSpec::value(
+                "statefile-key",
+                "Define the key to encrypt/decrypt the cache. Not supported: the check ends \
+                 with UNKNOWN when it is given (the cache file is readable by its owner only).",
+            ),
+            OptionSpec::value(
+                "statefile-cipher",
+                "Define the cipher algorithm to encrypt the cache (default: 'AES'). Unused, as \
+                 --statefile-key is not supported.",
+            )
+            .default("AES"),
+            OptionSpec::flag("statefile-storable", ""),
+        ],
+    )
+}
+
+/// Checks the Retention Options at start-up (custom-mode check stage): refuses what
+/// cannot be honoured and notes, in the debug log, what is accepted but ignored.
+pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
+    if values.non_empty("statefile-key").is_some() {
+        return Err(Error::new(
+            "--statefile-key is not supported (statefile encryption is not implemented): remove \
+             it, the cache file is created with mode 0600",
+        ));
+    }
+    if values.non_empty("memcached").is_some() || values.non_empty("redis-server").is_some() {
+        debug.log("statefile: memcached/Redis are not implemented, the cache is kept in files");
+    }
+    match values.non_empty("statefile-format") {
+        Some(format) if format != "json" => {
+            debug.log(format!("statefile: format '{format}' is not implemented, the cache is kept in JSON"))
+        }
+        _ if values.flag("statefile-storable") => {
+            debug.log("statefile: format 'storable' is not implemented, the cache is kept in JSON")
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Tells temporary file names of one process apart (several writes per run).
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How often a busy lock is tried again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
+
+/// One statefile: `<dir>/<name><suffix>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statefile {
+    path: PathBuf,
+}
+
+impl Statefile {
+    /// The statefile `name` placed by the Retention Options (`--statefile-dir`,
+    /// `--statefile-suffix`, `--statefile-concat-cwd`).
+    pub fn from_values(values: &Values, name: &str) -> Self {
+        let dir = values.non_empty("statefile-dir").unwrap_or(DEFAULT_DIR);
+        let dir = if values.flag("statefile-concat-cwd") && dir != DEFAULT_DIR {
+            // Perl writes `cwd + "/" + dir` even for an absolute dir; the same directory,
+            // spelled without the doubled slash.
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            format!("{}/{}", cwd.trim_end_matches('/'), dir.trim_start_matches('/'))
+        } else {
+            dir.to_string()
+        };
+        Self::new(dir, name, values.value("statefile-suffix").unwrap_or(""))
+    }
+
+    /// The statefile `<dir>/<name><suffix>`.
+    pub fn new(dir: impl AsRef<Path>, name: &str, suffix: &str) -> Self {
+        Statefile { path: dir.as_ref().join(format!("{name}{suffix}")) }
+    }
+
+    /// Where the file lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks, before the first read, that the file can be written later, with Perl's
+    /// exact messages: a write failure must not be discovered after the HTTP calls.
+    pub fn check(&self) -> Result<()> {
+        let shown = self.path.display();
+        if self.path.exists() {
+            if !accessible(&self.path, libc::W_OK) {
+                return Err(Error::new(format!("Cannot write statefile '{shown}'. Need write permissions on file.")));
+            }
+        } else {
+            let dir = self.path.parent().unwrap_or(Path::new("."));
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            if !dir.is_dir() || !accessible(dir, libc::W_OK | libc::X_OK) {
+                return Err(Error::new(format!(
+                    "Cannot write statefile '{shown}'. Need write/exec permissions on directory."
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The stored object; `None` when the file is absent, empty, not JSON or not an
+    /// object (all mean "nothing cached").
+    pub fn read(&self) -> Option<Map<String, Value>> {
+        let text = fs::read(&self.path).ok()?;
+        match serde_json::from_slice(&text) {
+            Ok(Value::Object(map)) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// Replaces the file atomically with `data` as compact JSON, mode 0600. The error
+    /// is Perl's non-fatal message, which the run appends to its output.
+    pub fn write(&self, data: &Map<String, Value>) -> std::result::Result<(), String> {
+        let shown = self.path.display();
+        let text = serde_json::to_vec(data).map_err(|_| format!("Cannot serialize statefile '{shown}'"))?;
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let mut temp = self.path.clone().into_os_string();
+        temp.push(format!(".tmp.{}.{n}", std::process::id()));
+        let temp = PathBuf::from(temp);
+        let written = write_new_private(&temp, &text);
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(format!("Cannot write statefile '{shown}': {}", errno_text(&e)));
+        }
+        if let Err(e) = fs::rename(&temp, &self.path) {
+            let _ = fs::remove_file(&temp);
+            return Err(format!(
+                "Cannot close or rename statefile '{}' to '{shown}': {}",
+                temp.display(),
+                errno_text(&e)
+            ));
+        }
+        if let Some(dir) = self.path.parent().and_then(|d| File::open(d).ok()) {
+            // Makes the rename itself durable; a failure only weakens crash safety.
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Takes the exclusive advisory lock on `<file>.lock`, waiting at most until
+    /// `deadline`. `None` when the lock file cannot be opened or the wait ran out: the
+    /// caller then proceeds unlocked (a duplicate refresh is better than no check).
+    pub fn lock(&self, deadline: Instant) -> Option<StateLock> {
+        let mut path = self.path.clone().into_os_string();
+        path.push(".lock");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(PathBuf::from(path))
+            .ok()?;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Some(StateLock { _file: file }),
+                Err(TryLockError::WouldBlock) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return None;
+                    }
+                    std::thread::sleep(LOCK_POLL.min(deadline - now));
+                }
+                Err(TryLockError::Error(_)) => return None,
+            }
+        }
+    }
+}
+
+/// A held statefile lock; released when dropped (closing the file releases it).
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+/// Creates `path` (which must not exist) with mode 0600 and writes `data` durably.
+fn write_new_private(path: &Path, data: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    file.write_all(data)?;
+    file.sync_all()
+}
+
+/// Whether the real user may access `path` in `mode` (as Perl's `-w`/`-x` tests).
+fn accessible(path: &Path, mode: libc::c_int) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c_path` is a valid NUL-terminated string that outlives the call.
+    unsafe { libc::access(c_path.as_ptr(), mode) == 0 }
+}
+
+/// The system's text for an I/O error, without Rust's ` (os error N)` suffix, as
+/// Perl's `$!` prints it.
+fn errno_text(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("statefile-test-{tag}-{}-{n}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    fn sample() -> Map<String, Value> {
+        serde_json::from_str(r#"{"access_token":"tok-1","expires_on":1795723192}"#).expect("json")
+    }
+
+    #[test]
+    fn name_is_dir_name_suffix() {
+        let file = Statefile::new("/d", "office365_x", "_SFX");
+        assert_eq!(file.path(), Path::new("/d/office365_x_SFX"));
+    }
+
+    #[test]
+    fn options_place_the_file() {
+        let spec = section();
+        let mut values = Values::default();
+        values.declare(&spec.options);
+        assert_eq!(Statefile::from_values(&values, "n").path(), Path::new("/var/lib/centreon/centplugins/n"));
+        let find = |name: &str| spec.options.iter().find(|o| o.name == name).cloned().expect("option");
+        values.set(&find("statefile-dir"), "/abs/dir".into());
+        values.set(&find("statefile-concat-cwd"), "1".into());
+        values.set(&find("statefile-suffix"), "_s".into());
+        let cwd = std::env::current_dir().expect("cwd").display().to_string();
+        let expected = format!("{}/abs/dir/n_s", cwd.trim_end_matches('/'));
+        assert_eq!(Statefile::from_values(&values, "n").path(), Path::new(&expected));
+    }
+
+    #[test]
+    fn write_is_private_atomic_and_readable_back() {
+        let dir = temp_dir("write");
+        let file = Statefile::new(&dir, "cache", "");
+        assert_eq!(file.read(), None);
+        file.write(&sample()).expect("write");
+        let mode = fs::metadata(file.path()).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(file.read(), Some(sample()));
+        let text = fs::read_to_string(file.path()).expect("read");
+        assert!(!text.contains('\n') && !text.contains(": "), "compact JSON: {text}");
+        let leftovers: Vec<_> =
+            fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+
+    #[test]
+    fn perl_json_is_read_and_bad_content_is_a_miss() {
+        let dir = temp_dir("read");
+        let file = Statefile::new(&dir, "cache", "");
+        fs::write(
+            file.path(),
+            r#"{"expires_on":1795723192,"access_token":"tok-2","last_timestamp":1795719593,"md5_secret":"a1e52d345b2495e5c77c05690c1c2e09"}"#,
+        )
+        .expect("write");
+        let map = file.read().expect("map");
+        assert_eq!(map["access_token"], "tok-2");
+        for bad in ["", "$datas = { 'a' => 1 };", "[1,2]", "{\"truncated\":"] {
+            fs::write(file.path(), bad).expect("write");
+            assert_eq!(file.read(), None, "{bad:?}");
+        }
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+
+    #[test]
+    fn concurrent_writers_never_collide() {
+        let dir = temp_dir("race");
+        let file = Arc::new(Statefile::new(&dir, "cache", ""));
+        let barrier = Arc::new(Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (file, barrier) = (Arc::clone(&file), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    (0..20).map(|_| file.write(&sample())).collect::<std::result::Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().expect("thread").expect("every write succeeds");
+        }
+        assert_eq!(file.read(), Some(sample()));
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+
+    #[test]
+    fn check_reports_perl_messages() {
+        let dir = temp_dir("check");
+        let missing = Statefile::new(dir.join("none"), "f", "");
+        let err = missing.check().expect_err("missing dir");
+        assert_eq!(
+            err.message(),
+            format!("Cannot write statefile '{}/none/f'. Need write/exec permissions on directory.", dir.display())
+        );
+        let ok = Statefile::new(&dir, "f", "");
+        ok.check().expect("writable dir");
+        fs::write(ok.path(), "{}").expect("write");
+        ok.check().expect("writable file");
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+
+    #[test]
+    fn write_failure_is_the_perl_message() {
+        let file = Statefile::new("/nonexistent-statefile-dir", "f", "");
+        let message = file.write(&sample()).expect_err("no dir");
+        assert_eq!(message, "Cannot write statefile '/nonexistent-statefile-dir/f': No such file or directory");
+    }
+
+    #[test]
+    fn lock_is_exclusive_and_bounded() {
+        let dir = temp_dir("lock");
+        let file = Statefile::new(&dir, "cache", "");
+        let held = file.lock(Instant::now() + Duration::from_secs(1)).expect("first lock");
+        let start = Instant::now();
+        assert!(file.lock(Instant::now() + Duration::from_millis(200)).is_none(), "second lock waits then gives up");
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        drop(held);
+        assert!(file.lock(Instant::now()).is_some(), "free again once released");
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+
+    #[test]
+    fn statefile_key_is_refused() {
+        let spec = section();
+        let mut values = Values::default();
+        values.declare(&spec.options);
+        let debug = DebugLog::new(true, false);
+        check_options(&values, &debug).expect("defaults are fine");
+        let key = spec.options.iter().find(|o| o.name == "statefile-key").expect("option");
+        values.set(key, "k".into());
+        assert!(check_options(&values, &debug).expect_err("refused").message().contains("--statefile-key"));
+    }
+}

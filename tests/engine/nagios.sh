@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# Real-engine test: run the plugin under Nagios 4 and check that Nagios records
+# exactly what the plugin prints (state, output, perfdata, long output).
+#
+#   tests/engine/nagios.sh [PLUGIN [MOCK]]
+#
+#   PLUGIN    the plugin binary   (env PLUGIN, default target/release/centreon_office365_exchange_api)
+#   MOCK      the mock of Microsoft's endpoints, built with
+#             `cargo build --release --example mockgraph`
+#             (env MOCK, default target/release/examples/mockgraph)
+#   FIXTURES  env, the tenant the mock serves (default tests/fixtures/tenant40)
+#
+# Builds nothing. Installs Debian's nagios4-core if `nagios4` is missing (needs
+# root). Everything else lives in a temporary directory, removed on exit; the
+# Nagios daemon and the mock are always stopped.
+#
+# For each mode it first runs the plugin directly, then has Nagios run the same
+# command line, forces the check through the external command file and polls
+# status.dat (with a deadline) until Nagios has recorded a result.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+PLUGIN=${1:-${PLUGIN:-$repo/target/release/centreon_office365_exchange_api}}
+MOCK=${2:-${MOCK:-$repo/target/release/examples/mockgraph}}
+FIXTURES=${FIXTURES:-$repo/tests/fixtures/tenant40}
+MODES=(email-activity mailbox-usage)
+DEADLINE=60 # seconds to wait for the mock, the daemon, and the check results
+
+die() { echo "nagios.sh: $*" >&2; exit 2; }
+
+abspath() { (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")"); }
+[[ -x $PLUGIN ]] || die "plugin '$PLUGIN' is not an executable file"
+[[ -x $MOCK ]] || die "mock '$MOCK' is not an executable file (cargo build --release --example mockgraph)"
+[[ -d $FIXTURES ]] || die "fixture directory '$FIXTURES' not found"
+PLUGIN=$(abspath "$PLUGIN")
+MOCK=$(abspath "$MOCK")
+FIXTURES=$(abspath "$FIXTURES")
+
+# --- Nagios itself -----------------------------------------------------------
+if ! command -v nagios4 >/dev/null 2>&1; then
+    [[ $(id -u) -eq 0 ]] || die "nagios4 is not installed and installing it needs root"
+    echo "Installing Debian's nagios4-core ..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nagios4-core >/dev/null
+fi
+NAGIOS=$(command -v nagios4)
+
+# --- scratch space and cleanup -------------------------------------------------
+work=$(mktemp -d /tmp/nagios-engine-test.XXXXXX)
+chmod 755 "$work"
+mock_pid=
+cleanup() {
+    local pid
+    # Nagios writes its pid into the lock file; stop it and wait for it to go.
+    if [[ -s $work/nagios.lock ]]; then
+        pid=$(cat "$work/nagios.lock")
+        if kill "$pid" 2>/dev/null; then
+            for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+    fi
+    if [[ -n $mock_pid ]]; then
+        kill "$mock_pid" 2>/dev/null || true
+        wait "$mock_pid" 2>/dev/null || true
+    fi
+    if [[ ${KEEP_WORKDIR:-} == 1 ]]; then
+        echo "nagios.sh: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+# Same TZ for the direct runs and for the daemon (and so for its checks): the
+# email-activity perfdate depends on it.
+export TZ=UTC
+
+# --- the mock ----------------------------------------------------------------
+# It announces its base URL on its first stdout line: "ready http://127.0.0.1:PORT".
+"$MOCK" --port 0 --data "$FIXTURES" >"$work/mock.out" 2>"$work/mock.err" &
+mock_pid=$!
+url=
+for _ in $(seq 1 $((DEADLINE * 10))); do
+    url=$(sed -n '1s/^ready \(http[^ ]*\).*/\1/p' "$work/mock.out")
+    [[ -n $url ]] && break
+    kill -0 "$mock_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n $url ]] || { cat "$work/mock.err" >&2; die "the mock did not announce its URL"; }
+
+# --- the plugin, run directly --------------------------------------------------
+# The command line both runs use; only the state directory differs, so that
+# Nagios' run does not merely reuse the token cached by the direct run.
+plugin_args() { # MODE STATEDIR
+    printf '%s\n' --plugin=cloud::microsoft::office365::exchange::plugin "--mode=$1" \
+        --tenant=demo --client-id=demo "--client-secret=s3cr3t+/=&?" \
+        "--login-endpoint=$url" "--graph-endpoint=$url" "--statefile-dir=$2"
+}
+mkdir -p "$work/state-direct" "$work/state-nagios"
+
+trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
+
+# What Nagios should record, derived from the direct run the way Nagios 4 parses
+# plugin output: the first line splits at its first '|' into plugin_output and
+# performance_data (each stripped of surrounding white space); the other lines
+# are the long output, until a line with a '|', whose remainder and all lines
+# after it are more perfdata. status.dat escapes '\' and newlines in the long output.
+declare -A want_state want_output want_perf want_long
+for mode in "${MODES[@]}"; do
+    mapfile -t args < <(plugin_args "$mode" "$work/state-direct")
+    rc=0
+    out=$("$PLUGIN" "${args[@]}") || rc=$?
+    ((rc <= 3)) || rc=3 # Nagios maps any other exit code to UNKNOWN
+    echo "direct  $mode: exit $rc: $(head -n1 <<<"$out" | cut -c1-160)"
+    mapfile -t lines <<<"$out"
+    first=${lines[0]-}
+    if [[ $first == *'|'* ]]; then
+        short=${first%%|*} perf=${first#*|}
+    else
+        short=$first perf=
+    fi
+    long='' in_perf=0
+    for line in "${lines[@]:1}"; do
+        if ((in_perf)); then
+            perf+=" $line"
+        elif [[ $line == *'|'* ]]; then
+            long+="${line%%|*}"$'\n'
+            perf+=" ${line#*|}"
+            in_perf=1
+        else
+            long+="$line"$'\n'
+        fi
+    done
+    long=${long%$'\n'}
+    long=${long//\\/\\\\}
+    long=${long//$'\n'/\\n}
+    want_state[$mode]=$rc
+    want_output[$mode]=$(trim "$short")
+    want_perf[$mode]=$(trim "$perf")
+    want_long[$mode]=$(trim "$long")
+done
+
+# --- a private Nagios ----------------------------------------------------------
+mkdir -p "$work/tmp" "$work/checkresults"
+cat >"$work/nagios.cfg" <<EOF
+log_file=$work/nagios.log
+cfg_file=$work/objects.cfg
+object_cache_file=$work/objects.cache
+precached_object_file=$work/objects.precache
+status_file=$work/status.dat
+state_retention_file=$work/retention.dat
+command_file=$work/nagios.cmd
+lock_file=$work/nagios.lock
+temp_file=$work/nagios.tmp
+temp_path=$work/tmp
+check_result_path=$work/checkresults
+query_socket=$work/nagios.qh
+nagios_user=root
+nagios_group=root
+check_external_commands=1
+status_update_interval=1
+interval_length=1
+check_result_reaper_frequency=1
+retain_state_information=0
+process_performance_data=1
+enable_notifications=0
+enable_event_handlers=0
+enable_flap_detection=0
+service_check_timeout=60
+use_syslog=0
+EOF
+
+# One directive per line, and the closing brace on its own line (Nagios' parser
+# wants that). The plugin path and the secret are quoted for the shell Nagios
+# runs the command with. Checks are due only once a day: the forced check below
+# is the one the test waits for.
+{
+    cat <<EOF
+define timeperiod {
+    timeperiod_name 24x7
+    alias 24x7
+    sunday 00:00-24:00
+    monday 00:00-24:00
+    tuesday 00:00-24:00
+    wednesday 00:00-24:00
+    thursday 00:00-24:00
+    friday 00:00-24:00
+    saturday 00:00-24:00
+}
+define command {
+    command_name noop
+    command_line /bin/true
+}
+define command {
+    command_name check_o365_exchange
+    command_line '$PLUGIN' --plugin=cloud::microsoft::office365::exchange::plugin --mode=\$ARG1\$ --tenant=demo --client-id=demo --client-secret='s3cr3t+/=&?' --login-endpoint=$url --graph-endpoint=$url --statefile-dir=$work/state-nagios
+}
+define contact {
+    contact_name nobody
+    alias nobody
+    host_notifications_enabled 0
+    service_notifications_enabled 0
+    host_notification_period 24x7
+    service_notification_period 24x7
+    host_notification_options n
+    service_notification_options n
+    host_notification_commands noop
+    service_notification_commands noop
+}
+define host {
+    host_name office365
+    alias office365
+    address 127.0.0.1
+    check_command noop
+    max_check_attempts 1
+    check_period 24x7
+    contacts nobody
+    notification_interval 0
+    notification_period 24x7
+}
+EOF
+    for mode in "${MODES[@]}"; do
+        cat <<EOF
+define service {
+    host_name office365
+    service_description $mode
+    check_command check_o365_exchange!$mode
+    max_check_attempts 1
+    check_interval 86400
+    retry_interval 86400
+    check_period 24x7
+    contacts nobody
+    notification_interval 0
+    notification_period 24x7
+    notifications_enabled 0
+}
+EOF
+    done
+} >"$work/objects.cfg"
+
+"$NAGIOS" -v "$work/nagios.cfg" >"$work/verify.out" 2>&1 || {
+    cat "$work/verify.out" >&2
+    die "nagios4 -v rejected the configuration"
+}
+"$NAGIOS" -d "$work/nagios.cfg"
+
+# The external command file is a FIFO that Nagios creates once it runs.
+for _ in $(seq 1 $((DEADLINE * 10))); do
+    [[ -p $work/nagios.cmd ]] && break
+    sleep 0.1
+done
+[[ -p $work/nagios.cmd ]] || { cat "$work/nagios.log" >&2 || true; die "nagios did not start"; }
+
+now=$(date +%s)
+for mode in "${MODES[@]}"; do
+    # timeout: a write to a FIFO with no reader would block for ever
+    # shellcheck disable=SC2016 # $1/$2 are expanded by the inner bash
+    timeout 10 bash -c 'printf "%s\n" "$1" >"$2"' _ \
+        "[$now] SCHEDULE_FORCED_SVC_CHECK;office365;$mode;$now" "$work/nagios.cmd"
+done
+
+# --- read status.dat ------------------------------------------------------------
+# Prints KEY's value in the servicestatus block of SERVICE (status.dat is
+# rewritten by rename, so each read sees a whole file).
+svc_field() { # SERVICE KEY
+    awk -v svc="$1" -v key="$2" '
+        /^servicestatus \{/ { inb = 1; found = 0; has = 0; next }
+        inb && /^[ \t]*\}/ { if (found && has) { print val; exit } inb = 0; next }
+        inb {
+            line = $0; sub(/^[ \t]+/, "", line)
+            i = index(line, "="); k = substr(line, 1, i - 1)
+            if (k == "service_description" && substr(line, i + 1) == svc) found = 1
+            if (k == key) { val = substr(line, i + 1); has = 1 }
+        }' "$work/status.dat" 2>/dev/null
+}
+
+all_checked() {
+    local mode
+    for mode in "${MODES[@]}"; do
+        [[ $(svc_field "$mode" has_been_checked) == 1 ]] || return 1
+    done
+}
+
+end=$((SECONDS + DEADLINE))
+until all_checked; do
+    ((SECONDS < end)) || break
+    sleep 0.2
+done
+
+# --- compare -----------------------------------------------------------------------
+passed=0 failed=0
+check() { # MODE KEY WANT
+    local got
+    got=$(svc_field "$1" "$2")
+    if [[ $got == "$3" ]]; then
+        return 0
+    fi
+    echo "FAIL $1: $2"
+    echo "  want: ${3:0:400}"
+    echo "  got:  ${got:0:400}"
+    return 1
+}
+for mode in "${MODES[@]}"; do
+    ok=1
+    check "$mode" has_been_checked 1 || ok=0
+    check "$mode" current_state "${want_state[$mode]}" || ok=0
+    check "$mode" plugin_output "${want_output[$mode]}" || ok=0
+    check "$mode" performance_data "${want_perf[$mode]}" || ok=0
+    check "$mode" long_plugin_output "${want_long[$mode]}" || ok=0
+    if ((ok)); then
+        passed=$((passed + 1))
+        echo "ok      $mode: nagios recorded state ${want_state[$mode]}, output and perfdata"
+    else
+        failed=$((failed + 1))
+    fi
+done
+if ((failed)); then
+    echo "--- nagios.log (tail)"
+    tail -n 20 "$work/nagios.log" || true
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,592 @@
+//! What the stand-in answers to one request: mockgraph.py's `do_POST`,
+//! `do_GET` and `health`, route for route and fault for fault.
+
+use std::collections::BTreeMap;
+use std::io::{Cursor, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tiny_http::{Header, Request, Response, StatusCode};
+
+use super::csvtext::{read_rows, write_row, BOM};
+use super::{Fault, Host, RequestRecord, Tenant};
+
+/// The only client secret the token endpoints accept.
+pub const VALID_SECRET: &str = "s3cr3t+/=&?";
+/// How long the `slow` fault holds a download back, as mockgraph.py does.
+const SLOW_DELAY: Duration = Duration::from_secs(30);
+
+/// What the two listeners share: the tenant's files (already altered by the
+/// fault), the counters, and the stop signal that cuts `slow` and `stall` short.
+pub struct Shared {
+    files: BTreeMap<String, Arc<Vec<u8>>>,
+    health: Option<Vec<Value>>,
+    legacy: Option<Value>,
+    fault: Fault,
+    graph_port: u16,
+    download_port: u16,
+    state: Mutex<State>,
+    stopping: Mutex<bool>,
+    stop_signal: Condvar,
+    active: Mutex<usize>,
+    idle: Condvar,
+}
+
+/// Counters and the request log, under one lock.
+#[derive(Default)]
+pub struct State {
+    pub token_requests: usize,
+    pub tokens_issued: usize,
+    pub report_requests: usize,
+    fault_used: bool,
+    pub log: Vec<RequestRecord>,
+}
+
+/// A response body that many responses share without copying it.
+struct Bytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+/// Marks one request as in flight for as long as it lives, from the moment
+/// the listener takes it, so that stopping waits for its handler too.
+pub struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut active = lock(&self.0.active);
+        *active -= 1;
+        self.0.idle.notify_all();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Prepares what the fault changes in the files once, so that a large
+    /// tenant is not rewritten on every download.
+    pub fn new(tenant: &Tenant, fault: Fault, graph_port: u16, download_port: u16) -> Shared {
+        let mut files = BTreeMap::new();
+        for (name, data) in tenant.files() {
+            let data = if name.ends_with(".csv") {
+                faulty_csv(data, fault)
+            } else {
+                Arc::clone(data)
+            };
+            files.insert(name.clone(), data);
+        }
+        let parse = |name: &str| {
+            tenant
+                .file(name)
+                .and_then(|data| serde_json::from_slice::<Value>(data).ok())
+        };
+        let health = parse("health.json").and_then(|v| v["value"].as_array().cloned());
+        Shared {
+            files,
+            health,
+            legacy: parse("health_legacy.json"),
+            fault,
+            graph_port,
+            download_port,
+            state: Mutex::new(State::default()),
+            stopping: Mutex::new(false),
+            stop_signal: Condvar::new(),
+            active: Mutex::new(0),
+            idle: Condvar::new(),
+        }
+    }
+
+    /// The counters and the log.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Counts a request in flight until the returned guard drops.
+    pub fn in_flight(self: &Arc<Self>) -> InFlight {
+        *lock(&self.active) += 1;
+        InFlight(Arc::clone(self))
+    }
+
+    /// Wakes whatever `slow` or `stall` holds back, and refuses to hold more.
+    pub fn stop(&self) {
+        *lock(&self.stopping) = true;
+        self.stop_signal.notify_all();
+    }
+
+    /// True once `stop` was called.
+    pub fn is_stopping(&self) -> bool {
+        *lock(&self.stopping)
+    }
+
+    /// Waits, at most `limit`, for the requests in flight to end.
+    pub fn wait_idle(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut active = lock(&self.active);
+        while *active > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            active = self
+                .idle
+                .wait_timeout(active, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Sleeps `limit`, or less if the mock stops meanwhile; true when it stopped.
+    fn hold(&self, limit: Option<Duration>) -> bool {
+        let deadline = limit.map(|l| Instant::now() + l);
+        let mut stopping = lock(&self.stopping);
+        while !*stopping {
+            let wait = match deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    left
+                }
+                None => Duration::from_secs(3600),
+            };
+            stopping = self
+                .stop_signal
+                .wait_timeout(stopping, wait)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
+/// The CSV as the fault serves it: cut, replaced by HTML, or reshaped.
+fn faulty_csv(data: &Arc<Vec<u8>>, fault: Fault) -> Arc<Vec<u8>> {
+    match fault {
+        Fault::Truncated => {
+            let mut cut = data[..data.len() / 2].to_vec();
+            cut.extend_from_slice(b"\"unterminated");
+            Arc::new(cut)
+        }
+        Fault::NotCsv => Arc::new(b"<html><body>Service unavailable</body></html>".to_vec()),
+        Fault::MissingColumn | Fault::ReorderedColumns => Arc::new(reshape(data, fault)),
+        _ => Arc::clone(data),
+    }
+}
+
+/// Drops the `Send Count` and `Storage Used (Byte)` columns, or reverses the columns.
+fn reshape(data: &[u8], fault: Fault) -> Vec<u8> {
+    let text = String::from_utf8_lossy(data.strip_prefix(BOM).unwrap_or(data));
+    let rows = read_rows(&text);
+    let drop: Vec<usize> = rows.first().map_or_else(Vec::new, |head| {
+        head.iter()
+            .enumerate()
+            .filter(|(_, c)| *c == "Send Count" || *c == "Storage Used (Byte)")
+            .map(|(i, _)| i)
+            .collect()
+    });
+    let mut out = BOM.to_vec();
+    for row in rows {
+        let row: Vec<String> = if fault == Fault::MissingColumn {
+            row.into_iter()
+                .enumerate()
+                .filter(|(i, _)| !drop.contains(i))
+                .map(|(_, v)| v)
+                .collect()
+        } else {
+            row.into_iter().rev().collect()
+        };
+        write_row(&mut out, &row);
+    }
+    out
+}
+
+/// `%XX` decoding, as `urllib.parse.unquote` (a `+` stays a `+`).
+fn unquote(text: &str, plus_is_space: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first value of a form field, as `parse_qs(body)[name][0]` (blank values dropped).
+fn form_value(body: &str, name: &str) -> Option<String> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(_, v)| !v.is_empty())
+        .find(|(k, _)| unquote(k, true) == name)
+        .map(|(_, v)| unquote(v, true))
+}
+
+/// A header of the stand-in's own: always ASCII, so always valid.
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("the stand-in's headers are ASCII")
+}
+
+/// Answers with a Content-Length (never chunked), as Python's http.server does.
+fn send(
+    rq: Request,
+    code: u16,
+    body: impl Into<Arc<Vec<u8>>>,
+    ctype: &str,
+    extra: &[(&str, &str)],
+) {
+    let body: Arc<Vec<u8>> = body.into();
+    let len = body.len();
+    let mut headers = vec![header("Content-Type", ctype)];
+    headers.extend(extra.iter().map(|(k, v)| header(k, v)));
+    let response = Response::new(
+        StatusCode(code),
+        headers,
+        Cursor::new(Bytes(body)),
+        Some(len),
+        None,
+    )
+    .with_chunked_threshold(usize::MAX);
+    // A client that hung up is no concern of the stand-in.
+    let _ = rq.respond(response);
+}
+
+fn send_json(rq: Request, code: u16, body: &str, extra: &[(&str, &str)]) {
+    send(
+        rq,
+        code,
+        body.as_bytes().to_vec(),
+        "application/json",
+        extra,
+    );
+}
+
+const ERR_SERVER: &str = r#"{"error": {"code": "InternalServerError", "message": "boom"}}"#;
+
+/// Answers one request received on `host`; `flight` ends with it.
+pub fn handle(flight: InFlight, host: Host, mut rq: Request) {
+    let shared = &*flight.0;
+    let auth = rq
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Authorization"))
+        .map(|h| h.value.as_str().to_string())
+        .unwrap_or_default();
+    let raw = rq.url().to_string();
+    let method = rq.method().as_str().to_string();
+    let path = if method == "POST" {
+        raw.clone()
+    } else {
+        unquote(&raw, false)
+    };
+    shared.state().log.push(RequestRecord {
+        host,
+        method: method.clone(),
+        path: path.clone(),
+        authorization: !auth.is_empty(),
+    });
+    match method.as_str() {
+        "POST" => {
+            let mut body = Vec::new();
+            if rq.as_reader().read_to_end(&mut body).is_err() {
+                return;
+            }
+            post(shared, rq, &raw, &String::from_utf8_lossy(&body));
+        }
+        "GET" => get(shared, rq, &path, &auth),
+        _ => send(rq, 501, b"Unsupported method".to_vec(), "text/plain", &[]),
+    }
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`.
+fn post(shared: &Shared, rq: Request, path: &str, body: &str) {
+    let token_kind = path
+        .strip_prefix('/')
+        .and_then(|p| p.split_once('/'))
+        .filter(|(tenant, _)| !tenant.is_empty())
+        .and_then(|(_, rest)| rest.strip_prefix("oauth2/"))
+        .and_then(|rest| {
+            if rest.starts_with("v2.0/token") {
+                Some(true)
+            } else if rest.starts_with("token") {
+                Some(false)
+            } else {
+                None
+            }
+        });
+    let Some(v2) = token_kind else {
+        return send_json(rq, 404, r#"{"error":"not_found"}"#, &[]);
+    };
+    let secret = form_value(body, "client_secret").unwrap_or_default();
+    let token = {
+        let mut state = shared.state();
+        state.token_requests += 1;
+        if shared.fault == Fault::BadSecret || secret != VALID_SECRET {
+            None
+        } else {
+            state.tokens_issued += 1;
+            Some(format!("tok-{}", state.tokens_issued))
+        }
+    };
+    let Some(token) = token else {
+        return send_json(
+            rq,
+            401,
+            r#"{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": [7000215]}"#,
+            &[],
+        );
+    };
+    let body = if v2 {
+        format!(
+            r#"{{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "{token}"}}"#
+        )
+    } else {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        format!(
+            r#"{{"token_type": "Bearer", "expires_in": "3599", "expires_on": "{}", "resource": "https://manage.office.com", "access_token": "{token}"}}"#,
+            now + 3599
+        )
+    };
+    send_json(rq, 200, &body, &[]);
+}
+
+fn get(shared: &Shared, rq: Request, path: &str, auth: &str) {
+    if let Some(name) = path.strip_prefix("/download/") {
+        return download(shared, rq, name, auth);
+    }
+    if !auth.starts_with("Bearer tok-") {
+        return send_json(
+            rq,
+            401,
+            r#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}}"#,
+            &[],
+        );
+    }
+    if path.starts_with("/v1.0/admin/serviceAnnouncement/healthOverviews") {
+        return health(shared, rq, path);
+    }
+    let legacy = path
+        .strip_prefix("/api/v1.0/")
+        .and_then(|p| p.split_once('/'))
+        .filter(|(tenant, rest)| {
+            !tenant.is_empty()
+                && (rest.starts_with("ServiceComms/CurrentStatus")
+                    || rest.starts_with("ServiceComms/Services"))
+        });
+    if legacy.is_some() {
+        return match &shared.legacy {
+            Some(data) => send_json(rq, 200, &data.to_string(), &[]),
+            None => not_found(rq),
+        };
+    }
+    match report(path) {
+        Some((name, param)) => report_call(shared, rq, name, param),
+        None => not_found(rq),
+    }
+}
+
+fn not_found(rq: Request) {
+    send_json(
+        rq,
+        404,
+        r#"{"error": {"code": "BadRequest", "message": "Resource not found"}}"#,
+        &[],
+    );
+}
+
+/// `^/(v1.0|beta)/reports/(getEmailActivityUserDetail|getMailboxUsageDetail)\((.*)\)`
+fn report(path: &str) -> Option<(&str, &str)> {
+    let rest = path
+        .strip_prefix("/v1.0/reports/")
+        .or_else(|| path.strip_prefix("/beta/reports/"))?;
+    let rest = rest.split('\n').next().unwrap_or_default();
+    ["getEmailActivityUserDetail", "getMailboxUsageDetail"]
+        .into_iter()
+        .find_map(|name| {
+            let args = rest.strip_prefix(name)?.strip_prefix('(')?;
+            let close = args.rfind(')')?;
+            Some((name, &args[..close]))
+        })
+}
+
+fn report_call(shared: &Shared, rq: Request, name: &str, param: &str) {
+    let first = {
+        let mut state = shared.state();
+        state.report_requests += 1;
+        let first = !state.fault_used;
+        state.fault_used = true;
+        first
+    };
+    match shared.fault {
+        Fault::TooManyRequestsAlways | Fault::TooManyRequestsOnce
+            if shared.fault == Fault::TooManyRequestsAlways || first =>
+        {
+            return send_json(
+                rq,
+                429,
+                r#"{"error": {"code": "TooManyRequests", "message": "Too many requests"}}"#,
+                &[("Retry-After", "1")],
+            );
+        }
+        Fault::ServiceUnavailableOnce if first => {
+            return send_json(
+                rq,
+                503,
+                r#"{"error": {"code": "ServiceUnavailable", "message": "Service unavailable"}}"#,
+                &[("Retry-After", "1")],
+            );
+        }
+        Fault::ServerError => return send_json(rq, 500, ERR_SERVER, &[]),
+        Fault::ExpiredTokenOnce if first => {
+            return send_json(
+                rq,
+                401,
+                r#"{"error": {"code": "InvalidAuthenticationToken", "message": "Lifetime validation failed, the token is expired."}}"#,
+                &[],
+            );
+        }
+        Fault::Forbidden => {
+            return send_json(
+                rq,
+                403,
+                r#"{"error": {"code": "S2SUnauthorized", "message": "Invalid permission."}}"#,
+                &[],
+            );
+        }
+        Fault::HtmlError => {
+            return send(
+                rq,
+                502,
+                b"<html><body>Bad gateway</body></html>".to_vec(),
+                "text/html",
+                &[],
+            );
+        }
+        _ => {}
+    }
+    let file = match name {
+        "getEmailActivityUserDetail" if param.starts_with("date=") => "email_daily.csv",
+        "getEmailActivityUserDetail" => "email_D7.csv",
+        _ => "mailbox_D7.csv",
+    };
+    let prefix = if shared.fault == Fault::EmptyReport {
+        "empty_"
+    } else {
+        ""
+    };
+    let location = format!(
+        "http://127.0.0.1:{}/download/{prefix}{file}",
+        shared.download_port
+    );
+    send(
+        rq,
+        302,
+        Vec::new(),
+        "text/plain",
+        &[("Location", &location)],
+    );
+}
+
+fn download(shared: &Shared, rq: Request, name: &str, auth: &str) {
+    if !auth.is_empty() && shared.fault == Fault::StrictDownload {
+        return send(
+            rq,
+            400,
+            b"Authorization header not expected on a download URL".to_vec(),
+            "text/plain",
+            &[],
+        );
+    }
+    let Some(data) = shared.files.get(name).cloned() else {
+        return send(rq, 404, b"No such file".to_vec(), "text/plain", &[]);
+    };
+    match shared.fault {
+        // Held back, and then cut short by the mock stopping: no answer.
+        Fault::Slow if shared.hold(Some(SLOW_DELAY)) => return,
+        Fault::Stall => {
+            let mut writer = rq.into_writer();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+                data.len()
+            );
+            // The client may be gone already; the stall holds either way.
+            let _ = writer
+                .write_all(head.as_bytes())
+                .and_then(|()| writer.flush());
+            shared.hold(None);
+            return;
+        }
+        _ => {}
+    }
+    send(rq, 200, data, "application/octet-stream", &[]);
+}
+
+/// Service health overviews in two pages joined by `@odata.nextLink` (one with `one-page`).
+fn health(shared: &Shared, rq: Request, path: &str) {
+    match shared.fault {
+        Fault::ServerError => return send_json(rq, 500, ERR_SERVER, &[]),
+        Fault::Forbidden => {
+            return send_json(
+                rq,
+                403,
+                r#"{"error": {"code": "Forbidden", "message": "Missing role ServiceHealth.Read.All"}}"#,
+                &[],
+            );
+        }
+        _ => {}
+    }
+    let Some(mut data) = shared.health.clone() else {
+        return not_found(rq);
+    };
+    if !path.contains("$expand=issues") {
+        for service in &mut data {
+            if let Some(map) = service.as_object_mut() {
+                map.remove("issues");
+            }
+        }
+    }
+    let body = if shared.fault == Fault::OnePage {
+        json!({ "value": data })
+    } else {
+        let half = data.len().div_ceil(2);
+        if path.contains("skiptoken=page2") {
+            json!({ "value": data[half..] })
+        } else {
+            json!({
+                "value": data[..half],
+                "@odata.nextLink": format!(
+                    "http://127.0.0.1:{}/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues&$skiptoken=page2",
+                    shared.graph_port
+                ),
+            })
+        }
+    };
+    send_json(rq, 200, &body.to_string(), &[]);
+}

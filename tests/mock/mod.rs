@@ -1,0 +1,307 @@
+//! The project's own stand-in for Microsoft: the Azure AD token endpoints,
+//! the Graph usage reports (answering 302 to a pre-authenticated download
+//! URL on a second port) and the service health endpoints, on loopback.
+//!
+//! It behaves as `shared/golden/mockgraph.py`, which the golden cases were
+//! recorded against, so that the tests pass on a clone without `shared/`;
+//! it adds two faults of its own (`503-once`, `stall`).
+
+mod csvtext;
+mod handler;
+mod pyrandom;
+mod tenant;
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tiny_http::Server;
+
+pub use handler::VALID_SECRET;
+pub use tenant::Tenant;
+
+/// How the stand-in misbehaves, each as Microsoft's services are documented
+/// (or known) to; the names are mockgraph.py's `--fault` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Behaves.
+    None,
+    /// The first report call answers 429 `TooManyRequests` with `Retry-After: 1`.
+    TooManyRequestsOnce,
+    /// Every report call answers 429 `TooManyRequests` with `Retry-After: 1`.
+    TooManyRequestsAlways,
+    /// Report and health calls answer 500 `InternalServerError`.
+    ServerError,
+    /// The first report call answers 401 `InvalidAuthenticationToken` (token expired).
+    ExpiredTokenOnce,
+    /// The token endpoints answer 401 `invalid_client` whatever the secret.
+    BadSecret,
+    /// Report calls answer 502 with an HTML page.
+    HtmlError,
+    /// Downloads are cut in half, ending inside a quoted field.
+    Truncated,
+    /// Downloads answer after 30 s (sooner when the mock stops).
+    Slow,
+    /// Downloads are an HTML page.
+    NotCsv,
+    /// Report calls answer 403 `S2SUnauthorized`, health calls 403 `Forbidden`.
+    Forbidden,
+    /// The reports hold their header row only.
+    EmptyReport,
+    /// The `Send Count` and `Storage Used (Byte)` columns are gone.
+    MissingColumn,
+    /// The columns come in reverse order.
+    ReorderedColumns,
+    /// A download that carries an `Authorization` header answers 400.
+    StrictDownload,
+    /// Health overviews come in one page instead of two.
+    OnePage,
+    /// The first report call answers 503 `ServiceUnavailable` with `Retry-After: 1`.
+    ServiceUnavailableOnce,
+    /// Downloads send their headers and never their body (until the mock stops).
+    Stall,
+}
+
+impl Fault {
+    /// Every fault, for tests and `--help` texts that list them.
+    pub const ALL: [Fault; 18] = [
+        Fault::None,
+        Fault::TooManyRequestsOnce,
+        Fault::TooManyRequestsAlways,
+        Fault::ServerError,
+        Fault::ExpiredTokenOnce,
+        Fault::BadSecret,
+        Fault::HtmlError,
+        Fault::Truncated,
+        Fault::Slow,
+        Fault::NotCsv,
+        Fault::Forbidden,
+        Fault::EmptyReport,
+        Fault::MissingColumn,
+        Fault::ReorderedColumns,
+        Fault::StrictDownload,
+        Fault::OnePage,
+        Fault::ServiceUnavailableOnce,
+        Fault::Stall,
+    ];
+
+    /// mockgraph.py's name for the fault, as the golden cases spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::None => "none",
+            Fault::TooManyRequestsOnce => "429-once",
+            Fault::TooManyRequestsAlways => "429-always",
+            Fault::ServerError => "500",
+            Fault::ExpiredTokenOnce => "401-expired-once",
+            Fault::BadSecret => "bad-secret",
+            Fault::HtmlError => "html-error",
+            Fault::Truncated => "truncated",
+            Fault::Slow => "slow",
+            Fault::NotCsv => "not-csv",
+            Fault::Forbidden => "forbidden",
+            Fault::EmptyReport => "empty-report",
+            Fault::MissingColumn => "missing-column",
+            Fault::ReorderedColumns => "reordered-columns",
+            Fault::StrictDownload => "strict-download",
+            Fault::OnePage => "one-page",
+            Fault::ServiceUnavailableOnce => "503-once",
+            Fault::Stall => "stall",
+        }
+    }
+
+    /// True for the faults that act on the first report call only: a case
+    /// that uses one needs a fresh mock.
+    pub fn acts_once(self) -> bool {
+        self.name().ends_with("-once")
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Fault, String> {
+        Fault::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| format!("unknown fault '{name}'"))
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which of the two listeners received a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// The token, report and health endpoints (`MockGraph::url`).
+    Graph,
+    /// The pre-authenticated download host the report calls redirect to.
+    Download,
+}
+
+/// One request as the stand-in saw it, so tests can assert on what the
+/// plugin sent (e.g. that the download host never received a Bearer token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// The listener that received it.
+    pub host: Host,
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The request target: percent-decoded for GET, as sent for POST (as mockgraph.py logs it).
+    pub path: String,
+    /// Whether a non-empty `Authorization` header came with it.
+    pub authorization: bool,
+}
+
+/// Where the stand-in's files come from.
+enum Source {
+    Dir(PathBuf),
+    Tenant(Tenant),
+}
+
+/// Settings of a `MockGraph` before it starts.
+pub struct Builder {
+    source: Source,
+    fault: Fault,
+    port: u16,
+}
+
+impl Builder {
+    /// Serves the files of a fixture directory (default: `tests/fixtures/tenant40`).
+    pub fn fixture_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
+        self.source = Source::Dir(dir.into());
+        self
+    }
+
+    /// Serves a tenant held in memory, such as `Tenant::generated(1_000_000, 7)`.
+    pub fn tenant(mut self, tenant: Tenant) -> Builder {
+        self.source = Source::Tenant(tenant);
+        self
+    }
+
+    /// Misbehaves as `fault` says (default: `Fault::None`).
+    pub fn fault(mut self, fault: Fault) -> Builder {
+        self.fault = fault;
+        self
+    }
+
+    /// Listens on this port for the Graph endpoints (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Builder {
+        self.port = port;
+        self
+    }
+
+    /// Binds both listeners on 127.0.0.1 and starts serving.
+    pub fn start(self) -> io::Result<MockGraph> {
+        let tenant = match self.source {
+            Source::Dir(dir) => Tenant::from_dir(&dir)?,
+            Source::Tenant(tenant) => tenant,
+        };
+        let graph = Arc::new(Server::http(("127.0.0.1", self.port)).map_err(io::Error::other)?);
+        let download = Arc::new(Server::http("127.0.0.1:0").map_err(io::Error::other)?);
+        let port_of = |server: &Server| {
+            server
+                .server_addr()
+                .to_ip()
+                .map(|a| a.port())
+                .ok_or_else(|| io::Error::other("not an IP listener"))
+        };
+        let graph_port = port_of(&graph)?;
+        let shared = Arc::new(handler::Shared::new(
+            &tenant,
+            self.fault,
+            graph_port,
+            port_of(&download)?,
+        ));
+        let mut mock = MockGraph {
+            shared,
+            graph_port,
+            servers: vec![],
+            listeners: vec![],
+        };
+        for (server, host) in [(graph, Host::Graph), (download, Host::Download)] {
+            let shared = Arc::clone(&mock.shared);
+            let listener = Arc::clone(&server);
+            mock.listeners.push(std::thread::spawn(move || {
+                loop {
+                    match listener.recv() {
+                        Ok(rq) => {
+                            let flight = shared.in_flight();
+                            std::thread::spawn(move || handler::handle(flight, host, rq));
+                        }
+                        // Drop unblocks recv with an error: the listener is done.
+                        Err(_) if shared.is_stopping() => break,
+                        // A failed accept ends that connection, not the listener.
+                        Err(_) => {}
+                    }
+                }
+            }));
+            mock.servers.push(server);
+        }
+        Ok(mock)
+    }
+}
+
+/// A running stand-in; it stops, and its threads end, when dropped.
+pub struct MockGraph {
+    shared: Arc<handler::Shared>,
+    graph_port: u16,
+    servers: Vec<Arc<Server>>,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+impl MockGraph {
+    /// Settings for a new stand-in: the `tenant40` fixture, no fault, any port.
+    pub fn builder() -> Builder {
+        Builder {
+            source: Source::Dir(
+                [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "tenant40"]
+                    .iter()
+                    .collect(),
+            ),
+            fault: Fault::None,
+            port: 0,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`: the `--login-endpoint` and `--graph-endpoint` to give the plugin.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.graph_port)
+    }
+
+    /// How many token requests came, whatever their answer.
+    pub fn token_requests(&self) -> usize {
+        self.shared.state().token_requests
+    }
+
+    /// How many report calls came with a token (whatever the fault made of them).
+    pub fn report_requests(&self) -> usize {
+        self.shared.state().report_requests
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.state().log.clone()
+    }
+}
+
+impl Drop for MockGraph {
+    fn drop(&mut self) {
+        self.shared.stop();
+        for server in &self.servers {
+            server.unblock();
+        }
+        for listener in self.listeners.drain(..) {
+            // A listener that panicked has nothing left to stop.
+            let _ = listener.join();
+        }
+        self.shared.wait_idle(Duration::from_secs(5));
+    }
+}
