@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use centreon_plugin::counters::{Check, Counter, Data, Field, Group, GroupKind, Instance, Perf, Record};
+use centreon_plugin::counters::{Counter, Data, Field, Group, GroupKind, Instance, Output, Perf, Record};
 use centreon_plugin::error::Result;
 use centreon_plugin::number;
 use centreon_plugin::options::{OptionSpec, Values};
@@ -56,9 +56,27 @@ fn groups() -> Vec<Group> {
             kind: GroupKind::Global,
             prefix: |_| "Total (active users) ".to_string(),
             counters: vec![
-                count("total-send-count", "exchange.users.emails.sent.total.count", "total_send_count", &["send"], |r| text("Send", r.int("send")), |r| r.num("send"), |r| Some(r.text("send")), Instance::None),
-                count("total-receive-count", "exchange.users.emails.received.total.count", "total_receive_count", &["receive"], |r| text("Receive", r.int("receive")), |r| r.num("receive"), |r| Some(r.text("receive")), Instance::None),
-                count("total-read-count", "exchange.users.emails.read.total.count", "total_read_count", &["read"], |r| text("Read", r.int("read")), |r| r.num("read"), |r| Some(r.text("read")), Instance::None),
+                Counter::value(
+                    "total-send-count",
+                    "exchange.users.emails.sent.total.count",
+                    &["send"],
+                    SENT,
+                    Perf::key("total_send_count"),
+                ),
+                Counter::value(
+                    "total-receive-count",
+                    "exchange.users.emails.received.total.count",
+                    &["receive"],
+                    RECEIVED,
+                    Perf::key("total_receive_count"),
+                ),
+                Counter::value(
+                    "total-read-count",
+                    "exchange.users.emails.read.total.count",
+                    &["read"],
+                    READ,
+                    Perf::key("total_read_count"),
+                ),
             ],
         },
         Group {
@@ -66,33 +84,38 @@ fn groups() -> Vec<Group> {
             kind: GroupKind::Instances { message_multiple: "All email activity are ok" },
             prefix: |r| format!("User '{}' ", r.text("display")),
             counters: vec![
-                count("send-count", "exchange.users.emails.sent.count", "send_count", &["send"], |r| text("Send", r.int("send")), |r| r.num("send"), |r| Some(r.text("send")), Instance::Suffix),
-                count("receive-count", "exchange.users.emails.received.count", "receive_count", &["receive"], |r| text("Receive", r.int("receive")), |r| r.num("receive"), |r| Some(r.text("receive")), Instance::Suffix),
-                count("read-count", "exchange.users.emails.read.count", "read_count", &["read"], |r| text("Read", r.int("read")), |r| r.num("read"), |r| Some(r.text("read")), Instance::Suffix),
+                Counter::value(
+                    "send-count",
+                    "exchange.users.emails.sent.count",
+                    &["send"],
+                    SENT,
+                    per_user("send_count"),
+                ),
+                Counter::value(
+                    "receive-count",
+                    "exchange.users.emails.received.count",
+                    &["receive"],
+                    RECEIVED,
+                    per_user("receive_count"),
+                ),
+                Counter::value(
+                    "read-count",
+                    "exchange.users.emails.read.count",
+                    &["read"],
+                    READ,
+                    per_user("read_count"),
+                ),
             ],
         },
     ]
 }
 
-fn text(what: &str, n: i64) -> String {
-    format!("{what} Count: {n}")
-}
+const SENT: Output = Output::Template("Send Count: {}");
+const RECEIVED: Output = Output::Template("Receive Count: {}");
+const READ: Output = Output::Template("Read Count: {}");
 
-#[allow(clippy::too_many_arguments)]
-fn count(
-    label: &'static str,
-    nlabel: &'static str,
-    metric: &'static str,
-    keys: &'static [&'static str],
-    output: fn(&Record) -> String,
-    value: fn(&Record) -> f64,
-    perf_value: fn(&Record) -> Option<String>,
-    instance: Instance,
-) -> Counter {
-    let mut counter = Counter::new(label, keys, output, Check::Range(value));
-    counter.nlabel = Some(nlabel);
-    counter.perfdata = vec![Perf { label: Some(metric), instance, ..Perf::new(perf_value) }];
-    counter
+fn per_user(metric: &'static str) -> Perf {
+    Perf { instance: Instance::Suffix, ..Perf::key(metric) }
 }
 
 /// What the two reports add up to.
@@ -162,7 +185,10 @@ fn data(tally: Tally, values: &Values) -> Data {
     data.global("active", share::active_record(tally.active, tally.total, &date, values));
     data.global(
         "global",
-        Record::new().with("send", Field::Int(tally.send)).with("receive", Field::Int(tally.receive)).with("read", Field::Int(tally.read)),
+        Record::new()
+            .with("send", Field::Int(tally.send))
+            .with("receive", Field::Int(tally.receive))
+            .with("read", Field::Int(tally.read)),
     );
     let users = data.instances("users");
     for (name, [send, receive, read]) in tally.users {

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use centreon_plugin::bytes;
-use centreon_plugin::counters::{Check, Counter, Data, Field, Group, GroupKind, Instance, Perf, PerfThresholds, Record};
+use centreon_plugin::counters::{
+    Check, Counter, Data, Field, Group, GroupKind, Instance, Output, Perf, PerfThresholds, PerfValue, Record,
+};
 use centreon_plugin::error::Result;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
@@ -36,30 +38,27 @@ inventory::submit! {
 const PER_MAILBOX: [&str; 2] = ["status", "items"];
 
 /// Variables a `--warning-status` / `--critical-status` expression may use.
-const STATUS_VARIABLES: &[&str] = &["display", "used", "issue_warning_quota", "prohibit_send_quota", "prohibit_send_receive_quota"];
+const STATUS_VARIABLES: &[&str] =
+    &["display", "used", "issue_warning_quota", "prohibit_send_quota", "prohibit_send_receive_quota"];
 
 fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::value("filter-mailbox", "Filter mailboxes."),
-        share::units_option(),
-    ]
+    vec![OptionSpec::value("filter-mailbox", "Filter mailboxes."), share::units_option()]
 }
 
 fn groups() -> Vec<Group> {
-    let mut status = Counter::new("status", &["display"], status_text, Check::Status(STATUS_VARIABLES));
+    let mut status = Counter::new("status", &["display"], Output::Custom(status_text), Check::Status(STATUS_VARIABLES));
     status.warning_default = Some("%{used} > %{issue_warning_quota}");
     status.critical_default = Some("%{used} > %{prohibit_send_quota}");
     status.perfdata = vec![Perf {
-        label: Some("used"),
         nlabel: Some("exchange.mailboxes.usage.bytes"),
         unit: "B",
         thresholds: PerfThresholds::None,
         instance: Instance::InNlabel,
-        ..Perf::new(|r| Some(r.text("used")))
+        value: PerfValue::Custom(|r| Some(r.text("used"))),
+        ..Perf::key("used")
     }];
-    let mut items = Counter::new("items", &["items"], |r| format!("Items: {}", r.int("items")), Check::Range(|r| r.num("items")));
-    items.nlabel = Some("exchange.mailboxes.items.count");
-    items.perfdata = vec![Perf { label: Some("items"), instance: Instance::Suffix, ..Perf::new(|r| Some(r.text("items"))) }];
+    let items_metric = Perf { instance: Instance::Suffix, ..Perf::key("items") };
+    let bytes = |metric| Perf { unit: "B", ..Perf::key(metric) };
     vec![
         Group {
             name: "active",
@@ -78,32 +77,38 @@ fn groups() -> Vec<Group> {
             kind: GroupKind::Global,
             prefix: |_| "Total ".to_string(),
             counters: vec![
-                usage("total-usage-active", "exchange.mailboxes.active.usage.total.bytes", "total_usage_active", "active"),
-                usage("total-usage-inactive", "exchange.mailboxes.inactive.usage.total.bytes", "total_usage_inactive", "inactive"),
+                Counter::value(
+                    "total-usage-active",
+                    "exchange.mailboxes.active.usage.total.bytes",
+                    &["active"],
+                    Output::Bytes("Usage (active mailboxes): {}"),
+                    bytes("total_usage_active"),
+                ),
+                Counter::value(
+                    "total-usage-inactive",
+                    "exchange.mailboxes.inactive.usage.total.bytes",
+                    &["inactive"],
+                    Output::Bytes("Usage (inactive mailboxes): {}"),
+                    bytes("total_usage_inactive"),
+                ),
             ],
         },
         Group {
             name: "mailboxes",
             kind: GroupKind::Instances { message_multiple: "All mailboxes usage are ok" },
             prefix: |r| format!("Mailbox '{}' ", r.text("display")),
-            counters: vec![status, items],
+            counters: vec![
+                status,
+                Counter::value(
+                    "items",
+                    "exchange.mailboxes.items.count",
+                    &["items"],
+                    Output::Template("Items: {}"),
+                    items_metric,
+                ),
+            ],
         },
     ]
-}
-
-fn usage(label: &'static str, nlabel: &'static str, metric: &'static str, which: &'static str) -> Counter {
-    let (keys, output, value): (&'static [&'static str], fn(&Record) -> String, fn(&Record) -> f64) = match which {
-        "active" => (&["active"], |r| format!("Usage (active mailboxes): {}", storage(r.num("active"))), |r| r.num("active")),
-        _ => (&["inactive"], |r| format!("Usage (inactive mailboxes): {}", storage(r.num("inactive"))), |r| r.num("inactive")),
-    };
-    let perf_value: fn(&Record) -> Option<String> = match which {
-        "active" => |r| Some(r.text("active")),
-        _ => |r| Some(r.text("inactive")),
-    };
-    let mut counter = Counter::new(label, keys, output, Check::Range(value));
-    counter.nlabel = Some(nlabel);
-    counter.perfdata = vec![Perf { label: Some(metric), unit: "B", ..Perf::new(perf_value) }];
-    counter
 }
 
 fn storage(value: f64) -> String {
@@ -189,10 +194,14 @@ fn data(tally: Tally, values: &Values) -> Data {
     let mut data = Data::default();
     let date = tally.report_date.unwrap_or_default();
     data.global("active", share::active_record(tally.active, tally.total, &date, values));
-    data.global("global", Record::new().with("active", Field::Int(tally.used_active)).with("inactive", Field::Int(tally.used_inactive)));
+    data.global(
+        "global",
+        Record::new().with("active", Field::Int(tally.used_active)).with("inactive", Field::Int(tally.used_inactive)),
+    );
     let mailboxes = data.instances("mailboxes");
     for (name, mailbox) in tally.mailboxes {
-        let [warning, send, send_receive] = mailbox.quotas.map(|q| q.map_or(Field::Float(f64::INFINITY), |n| Field::Int(n as i64)));
+        let [warning, send, send_receive] =
+            mailbox.quotas.map(|q| q.map_or(Field::Float(f64::INFINITY), |n| Field::Int(n as i64)));
         let record = Record::new()
             .with("display", Field::Text(name.clone()))
             .with("used", Field::Int(mailbox.used))

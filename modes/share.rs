@@ -1,7 +1,7 @@
 //! What the two report modes share: the "active" counter (active/total with its
 //! `perfdate` metric and percent thresholds) and the name filters.
 
-use centreon_plugin::counters::{Check, Counter, Field, Instance, Perf, PerfThresholds, Record};
+use centreon_plugin::counters::{Check, Counter, Field, Output, Perf, PerfThresholds, PerfValue, Record};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
@@ -38,32 +38,38 @@ pub fn active_text(noun: &str, record: &Record) -> String {
 }
 
 fn percent(record: &Record) -> f64 {
-    match record.num("total") {
-        total if total == 0.0 => 0.0,
-        total => record.num("active") * 100.0 / total,
+    let total = record.num("total");
+    if total == 0.0 {
+        0.0
+    } else {
+        record.num("active") * 100.0 / total
     }
 }
 
 /// The active counter, checked on the percentage with `--units=%` (the default) and
 /// on the count otherwise; its metrics are `perfdate` and the active count.
-pub fn active_counter(label: &'static str, output: fn(&Record) -> String, metric: &'static str, nlabel: &'static str, unit: &'static str) -> Counter {
+pub fn active_counter(
+    label: &'static str,
+    output: fn(&Record) -> String,
+    metric: &'static str,
+    nlabel: &'static str,
+    unit: &'static str,
+) -> Counter {
     let check = |r: &Record| if r.int("units_percent") == 1 { percent(r) } else { r.num("active") };
-    let mut counter = Counter::new(label, KEYS, output, Check::Range(check));
+    let mut counter = Counter::new(label, KEYS, Output::Custom(output), Check::Range(check));
     counter.perfdata = vec![
         Perf {
-            label: Some("perfdate"),
             min: None,
             thresholds: PerfThresholds::None,
-            ..Perf::new(|r| r.get("perfdate").map(Field::text))
+            value: PerfValue::Custom(|r| r.get("perfdate").map(Field::text)),
+            ..Perf::key("perfdate")
         },
         Perf {
-            label: Some(metric),
             nlabel: Some(nlabel),
             unit,
             max: Some(|r| r.text("total")),
             thresholds: PerfThresholds::PercentOf(|r| (r.int("units_percent") == 1).then(|| r.num("total"))),
-            instance: Instance::None,
-            ..Perf::new(|r| Some(r.text("active")))
+            ..Perf::key(metric)
         },
     ];
     counter
@@ -80,10 +86,9 @@ impl<'a> NameFilter<'a> {
     pub fn new(values: &Values, option: &str, debug: &'a DebugLog) -> Result<Self> {
         let pattern = match values.non_empty(option) {
             None => None,
-            Some(text) => Some(
-                Pattern::new(text)
-                    .map_err(|problem| Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}.")))?,
-            ),
+            Some(text) => Some(Pattern::new(text).map_err(|problem| {
+                Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))
+            })?),
         };
         Ok(NameFilter { pattern, debug })
     }
@@ -105,5 +110,6 @@ impl<'a> NameFilter<'a> {
 
 /// The options both report modes declare.
 pub fn units_option() -> centreon_plugin::options::OptionSpec {
-    centreon_plugin::options::OptionSpec::value("units", "Unit of thresholds (default: '%') ('%', 'count').").default("%")
+    centreon_plugin::options::OptionSpec::value("units", "Unit of thresholds (default: '%') ('%', 'count').")
+        .default("%")
 }

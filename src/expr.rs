@@ -110,15 +110,9 @@ impl Expr {
     pub fn parse(src: &str, paren_vars: bool) -> std::result::Result<Expr, String> {
         let tokens = tokenize(src, paren_vars)?;
         if tokens.len() > MAX_TOKENS {
-            return Err(format!(
-                "the expression is too long (more than {MAX_TOKENS} tokens)"
-            ));
+            return Err(format!("the expression is too long (more than {MAX_TOKENS} tokens)"));
         }
-        let mut parser = Parser {
-            tokens,
-            pos: 0,
-            depth: 0,
-        };
+        let mut parser = Parser { tokens, pos: 0, depth: 0 };
         let root = parser.parse_all()?;
         Ok(Expr { root })
     }
@@ -212,18 +206,12 @@ impl Test {
 
 /// A numeric comparison.
 const fn numeric(test: Test) -> Compare {
-    Compare {
-        numeric: true,
-        test,
-    }
+    Compare { numeric: true, test }
 }
 
 /// A string comparison.
 const fn textual(test: Test) -> Compare {
-    Compare {
-        numeric: false,
-        test,
-    }
+    Compare { numeric: false, test }
 }
 
 /// Functions evaluated here rather than by the scope.
@@ -265,11 +253,7 @@ impl Node {
             Node::Var(name) => scope.var(name).unwrap_or(Value::Undef),
             Node::Not(operand) => Value::from_bool(!operand.eval(scope).truthy()),
             Node::Neg(operand) => negate(operand.eval(scope)),
-            Node::Match {
-                target,
-                pattern,
-                negate,
-            } => {
+            Node::Match { target, pattern, negate } => {
                 let found = pattern.is_match(&target.eval(scope).text());
                 Value::from_bool(found != *negate)
             }
@@ -311,9 +295,7 @@ impl Node {
         visit(self);
         match self {
             Node::Literal(_) | Node::Var(_) => {}
-            Node::Not(operand) | Node::Neg(operand) | Node::Builtin(_, operand) => {
-                operand.visit(visit)
-            }
+            Node::Not(operand) | Node::Neg(operand) | Node::Builtin(_, operand) => operand.visit(visit),
             Node::Match { target, .. } => target.visit(visit),
             Node::Arith(_, left, right) | Node::And(left, right) | Node::Or(left, right) => {
                 left.visit(visit);
@@ -474,8 +456,8 @@ impl fmt::Display for Token {
 
 /// Operators, longest first so that `<=` wins over `<`.
 const OPERATORS: [&str; 23] = [
-    "==", "!=", "<=", ">=", "=~", "!~", "&&", "||", "<", ">", "!", "+", "-", "*", "/", "%", ".",
-    "?", ":", "(", ")", ",", ";",
+    "==", "!=", "<=", ">=", "=~", "!~", "&&", "||", "<", ">", "!", "+", "-", "*", "/", "%", ".", "?", ":", "(", ")",
+    ",", ";",
 ];
 
 /// A syntax error message at a 1-based character position.
@@ -485,31 +467,17 @@ fn syntax(at: usize, problem: impl fmt::Display) -> String {
 
 /// Splits an expression into tokens, ending with [`Kind::End`].
 fn tokenize(src: &str, paren_vars: bool) -> std::result::Result<Vec<Token>, String> {
-    let mut lexer = Lexer {
-        chars: src.chars().collect(),
-        pos: 0,
-        paren_vars,
-    };
+    let mut lexer = Lexer { chars: src.chars().collect(), pos: 0, paren_vars };
     let mut tokens: Vec<Token> = Vec::new();
     loop {
         lexer.skip_space();
         let after_operand = tokens.last().is_some_and(Token::ends_operand);
-        let wants_regex = tokens
-            .last()
-            .is_some_and(|t| t.is_op("=~") || t.is_op("!~"));
+        let wants_regex = tokens.last().is_some_and(|t| t.is_op("=~") || t.is_op("!~"));
         let start = lexer.pos;
-        let kind = if wants_regex {
-            lexer.regex()?
-        } else {
-            lexer.token(after_operand)?
-        };
+        let kind = if wants_regex { lexer.regex()? } else { lexer.token(after_operand)? };
         let text = lexer.text_from(start);
         let end = matches!(kind, Kind::End);
-        tokens.push(Token {
-            kind,
-            at: start + 1,
-            text,
-        });
+        tokens.push(Token { kind, at: start + 1, text });
         if end {
             return Ok(tokens);
         }
@@ -543,17 +511,12 @@ impl Lexer {
 
     /// The source text from `start` to the cursor.
     fn text_from(&self, start: usize) -> String {
-        self.chars
-            .get(start..self.pos)
-            .map(|chars| chars.iter().collect())
-            .unwrap_or_default()
+        self.chars.get(start..self.pos).map(|chars| chars.iter().collect()).unwrap_or_default()
     }
 
     /// Whether the source continues with `text` at the cursor.
     fn starts_with(&self, text: &str) -> bool {
-        text.chars()
-            .enumerate()
-            .all(|(i, c)| self.peek_at(i) == Some(c))
+        text.chars().enumerate().all(|(i, c)| self.peek_at(i) == Some(c))
     }
 
     /// The next token; `after_operand` tells whether `.` and `%(` are operators here.
@@ -565,10 +528,9 @@ impl Lexer {
         match c {
             '%' if next == Some('{') => self.variable('}'),
             '%' if next == Some('(') && self.paren_vars => self.variable(')'),
-            '%' if next == Some('(') && !after_operand => Err(syntax(
-                self.pos + 1,
-                "'%(name)' variables are not available here, write '%{name}'",
-            )),
+            '%' if next == Some('(') && !after_operand => {
+                Err(syntax(self.pos + 1, "'%(name)' variables are not available here, write '%{name}'"))
+            }
             '\'' | '"' => self.string(c),
             '0'..='9' => Ok(self.number()),
             '.' if !after_operand && next.is_some_and(|n| n.is_ascii_digit()) => Ok(self.number()),
@@ -586,10 +548,7 @@ impl Lexer {
             self.pos += 1;
         }
         if self.peek().is_none() {
-            return Err(syntax(
-                start + 1,
-                format!("the variable is not closed by '{close}'"),
-            ));
+            return Err(syntax(start + 1, format!("the variable is not closed by '{close}'")));
         }
         let name = self.text_from(name_start);
         self.pos += 1;
@@ -665,10 +624,7 @@ impl Lexer {
     /// A word: an operator such as `eq`/`and`, or a function name.
     fn word(&mut self) -> Kind {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
             self.pos += 1;
         }
         Kind::Word(self.text_from(start))
@@ -695,26 +651,16 @@ impl Lexer {
                 self.pos += 2;
                 closing_delimiter(open)
             }
-            _ => {
-                return Err(syntax(
-                    start + 1,
-                    "a /pattern/ is expected after a match operator",
-                ))
-            }
+            _ => return Err(syntax(start + 1, "a /pattern/ is expected after a match operator")),
         };
-        let source = self
-            .regex_body(close)
-            .ok_or_else(|| syntax(start + 1, "the pattern is not closed"))?;
+        let source = self.regex_body(close).ok_or_else(|| syntax(start + 1, "the pattern is not closed"))?;
         let flags_start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
             self.pos += 1;
         }
         let flags = self.text_from(flags_start);
         if let Some(bad) = flags.chars().find(|c| !"msixpodualngc".contains(*c)) {
-            return Err(syntax(
-                flags_start + 1,
-                format!("unknown pattern flag '{bad}'"),
-            ));
+            return Err(syntax(flags_start + 1, format!("unknown pattern flag '{bad}'")));
         }
         Pattern::with_flags(&source, &flags)
             .map(Kind::Regex)
@@ -791,10 +737,7 @@ impl Parser {
     /// The first of `ops` that the current token is, consumed.
     fn eat_any<T: Copy>(&mut self, ops: &[(&str, T)]) -> Option<T> {
         let token = self.current()?;
-        let found = ops
-            .iter()
-            .find(|(name, _)| token.is_op(name) || token.is_word(name))
-            .map(|(_, value)| *value);
+        let found = ops.iter().find(|(name, _)| token.is_op(name) || token.is_word(name)).map(|(_, value)| *value);
         if found.is_some() {
             self.pos += 1;
         }
@@ -883,11 +826,7 @@ impl Parser {
             return Err(syntax(question.at, "':' is missing after '?'"));
         }
         let otherwise = self.operand_after(|p| p.nested(Parser::ternary))?;
-        Ok(Node::Cond(
-            Box::new(test),
-            Box::new(then),
-            Box::new(otherwise),
-        ))
+        Ok(Node::Cond(Box::new(test), Box::new(then), Box::new(otherwise)))
     }
 
     /// `||`.
@@ -937,11 +876,7 @@ impl Parser {
     }
 
     /// A chain of comparisons of one precedence level.
-    fn comparison_chain(
-        &mut self,
-        ops: &[(&str, Compare)],
-        operand: fn(&mut Parser) -> Parsed,
-    ) -> Parsed {
+    fn comparison_chain(&mut self, ops: &[(&str, Compare)], operand: fn(&mut Parser) -> Parsed) -> Parsed {
         let first = operand(self)?;
         let mut links = Vec::new();
         while let Some(op) = self.eat_any(ops) {
@@ -956,8 +891,7 @@ impl Parser {
 
     /// `+ - .`.
     fn additive(&mut self) -> Parsed {
-        const OPS: [(&str, Arith); 3] =
-            [("+", Arith::Add), ("-", Arith::Sub), (".", Arith::Concat)];
+        const OPS: [(&str, Arith); 3] = [("+", Arith::Add), ("-", Arith::Sub), (".", Arith::Concat)];
         self.arith_level(&OPS, Parser::multiplicative)
     }
 
@@ -986,11 +920,7 @@ impl Parser {
                 _ => return Err(self.unexpected()),
             };
             self.pos += 1;
-            target = Node::Match {
-                target: Box::new(target),
-                pattern,
-                negate,
-            };
+            target = Node::Match { target: Box::new(target), pattern, negate };
         }
         Ok(target)
     }
@@ -1032,8 +962,7 @@ impl Parser {
             Kind::Var(name) => Node::Var(name),
             Kind::Op("(") => return self.parenthesised(token.at),
             Kind::Word(name)
-                if !is_operator_word(&name)
-                    && self.tokens.get(self.pos + 1).is_some_and(|t| t.is_op("(")) =>
+                if !is_operator_word(&name) && self.tokens.get(self.pos + 1).is_some_and(|t| t.is_op("(")) =>
             {
                 return self.call(name, token.at);
             }
@@ -1095,10 +1024,7 @@ fn starts_operand(token: &Token) -> bool {
 
 /// Words that are operators, never function names.
 fn is_operator_word(word: &str) -> bool {
-    matches!(
-        word,
-        "and" | "or" | "not" | "eq" | "ne" | "lt" | "gt" | "le" | "ge"
-    )
+    matches!(word, "and" | "or" | "not" | "eq" | "ne" | "lt" | "gt" | "le" | "ge")
 }
 
 #[cfg(test)]
@@ -1165,10 +1091,7 @@ mod tests {
             Some("syntax error at character 9: an operand is missing after '>'".to_string())
         );
         let paren = Expr::parse("%(used) > 1", false).err().unwrap_or_default();
-        assert!(
-            paren.starts_with("syntax error at character 1: "),
-            "{paren}"
-        );
+        assert!(paren.starts_with("syntax error at character 1: "), "{paren}");
     }
 
     #[test]
@@ -1180,14 +1103,10 @@ mod tests {
             _ => None,
         };
         assert!(parse("%{status} !~ /serviceOperational|serviceRestored/i").is_true(&health));
-        assert!(
-            parse("%{classification} eq 'incident' and %{issue_resolved} == 0").is_true(&health)
-        );
+        assert!(parse("%{classification} eq 'incident' and %{issue_resolved} == 0").is_true(&health));
 
         let output = |name: &str| match name {
-            "short_output" => Some(Value::Str(
-                "OK: Active mailboxes on 2026-11-22 : 12/40 ".to_string(),
-            )),
+            "short_output" => Some(Value::Str("OK: Active mailboxes on 2026-11-22 : 12/40 ".to_string())),
             "exit_code" => Some(Value::Num(0.0)),
             _ => None,
         };
@@ -1333,8 +1252,7 @@ mod tests {
 
     #[test]
     fn names_are_listed_once() {
-        let expr =
-            parse_paren("%{a} > %(b) and alert_triggered() or %{a} eq lc(%{c}) or f(%{d}, 1)");
+        let expr = parse_paren("%{a} > %(b) and alert_triggered() or %{a} eq lc(%{c}) or f(%{d}, 1)");
         assert_eq!(expr.variables(), vec!["a", "b", "c", "d"]);
         assert_eq!(expr.functions(), vec!["alert_triggered", "f"]);
         assert!(parse("1").variables().is_empty());
@@ -1358,10 +1276,7 @@ mod tests {
         assert!(parse("alert_triggered()").is_true(&Perf));
         assert_eq!(parse("sum(%{value}, 2, '3')").eval(&Perf), Value::Num(10.0));
         assert_eq!(parse("unknown(1)").eval(&Perf), Value::Undef);
-        assert_eq!(
-            parse("alert_triggered()").eval(&|_: &str| None),
-            Value::Undef
-        );
+        assert_eq!(parse("alert_triggered()").eval(&|_: &str| None), Value::Undef);
     }
 
     #[test]
@@ -1381,100 +1296,34 @@ mod tests {
     #[test]
     fn syntax_errors_say_what_and_where() {
         let cases: &[(&str, &str)] = &[
-            (
-                "1 +",
-                "syntax error at character 3: an operand is missing after '+'",
-            ),
-            (
-                "1 + * 2",
-                "syntax error at character 3: an operand is missing after '+'",
-            ),
+            ("1 +", "syntax error at character 3: an operand is missing after '+'"),
+            ("1 + * 2", "syntax error at character 3: an operand is missing after '+'"),
             ("* 2", "syntax error at character 1: unexpected '*'"),
             ("(1 + 2", "syntax error at character 1: '(' is not closed"),
             ("1 + 2)", "syntax error at character 6: unmatched ')'"),
             ("1 2", "syntax error at character 3: unexpected '2'"),
-            (
-                "%{a} %{b}",
-                "syntax error at character 6: unexpected '%{b}'",
-            ),
-            (
-                "1 ? 2",
-                "syntax error at character 3: ':' is missing after '?'",
-            ),
-            (
-                "'abc",
-                "syntax error at character 1: the string is not closed",
-            ),
-            (
-                "%{abc",
-                "syntax error at character 1: the variable is not closed by '}'",
-            ),
-            (
-                "%{}",
-                "syntax error at character 1: the variable has no name",
-            ),
-            (
-                "1 = 1",
-                "syntax error at character 3: unexpected character '='",
-            ),
+            ("%{a} %{b}", "syntax error at character 6: unexpected '%{b}'"),
+            ("1 ? 2", "syntax error at character 3: ':' is missing after '?'"),
+            ("'abc", "syntax error at character 1: the string is not closed"),
+            ("%{abc", "syntax error at character 1: the variable is not closed by '}'"),
+            ("%{}", "syntax error at character 1: the variable has no name"),
+            ("1 = 1", "syntax error at character 3: unexpected character '='"),
             ("system('id')", ""),
-            (
-                "`id`",
-                "syntax error at character 1: unexpected character '`'",
-            ),
-            (
-                "$x",
-                "syntax error at character 1: unexpected character '$'",
-            ),
-            (
-                "%{a} =~ 'x'",
-                "syntax error at character 9: a /pattern/ is expected after a match operator",
-            ),
-            (
-                "%{a} =~ /x",
-                "syntax error at character 9: the pattern is not closed",
-            ),
-            (
-                "%{a} =~ /x/z",
-                "syntax error at character 12: unknown pattern flag 'z'",
-            ),
-            (
-                "%{a} =~ /(/",
-                "invalid pattern at character 9: unclosed group",
-            ),
-            (
-                "lc(1, 2)",
-                "syntax error at character 1: lc() takes exactly one argument",
-            ),
-            (
-                "defined()",
-                "syntax error at character 1: defined() takes exactly one argument",
-            ),
-            (
-                "f(1",
-                "syntax error at character 1: the call of f() is not closed",
-            ),
-            (
-                "f(1,)",
-                "syntax error at character 4: an operand is missing after ','",
-            ),
+            ("`id`", "syntax error at character 1: unexpected character '`'"),
+            ("$x", "syntax error at character 1: unexpected character '$'"),
+            ("%{a} =~ 'x'", "syntax error at character 9: a /pattern/ is expected after a match operator"),
+            ("%{a} =~ /x", "syntax error at character 9: the pattern is not closed"),
+            ("%{a} =~ /x/z", "syntax error at character 12: unknown pattern flag 'z'"),
+            ("%{a} =~ /(/", "invalid pattern at character 9: unclosed group"),
+            ("lc(1, 2)", "syntax error at character 1: lc() takes exactly one argument"),
+            ("defined()", "syntax error at character 1: defined() takes exactly one argument"),
+            ("f(1", "syntax error at character 1: the call of f() is not closed"),
+            ("f(1,)", "syntax error at character 4: an operand is missing after ','"),
             ("foo", "syntax error at character 1: unexpected 'foo'"),
-            (
-                "1 and",
-                "syntax error at character 3: an operand is missing after 'and'",
-            ),
-            (
-                "not",
-                "syntax error at character 1: an operand is missing after 'not'",
-            ),
-            (
-                "1 eq",
-                "syntax error at character 3: an operand is missing after 'eq'",
-            ),
-            (
-                "()",
-                "syntax error at character 1: an operand is missing after '('",
-            ),
+            ("1 and", "syntax error at character 3: an operand is missing after 'and'"),
+            ("not", "syntax error at character 1: an operand is missing after 'not'"),
+            ("1 eq", "syntax error at character 3: an operand is missing after 'eq'"),
+            ("()", "syntax error at character 1: an operand is missing after '('"),
         ];
         for (src, expected) in cases {
             let error = Expr::parse(src, false).err().unwrap_or_default();

@@ -72,7 +72,8 @@ pub fn parse(args: &[String], specs: &[OptionSpec]) -> Parsed {
                 _ => String::new(),
             },
         };
-        let value = if spec.kind == Kind::Flag && inline.is_none() && value.is_empty() { "1".to_string() } else { value };
+        let value =
+            if spec.kind == Kind::Flag && inline.is_none() && value.is_empty() { "1".to_string() } else { value };
         parsed.values.set(spec, value);
     }
     parsed

@@ -33,7 +33,11 @@ pub struct Section {
 impl Section {
     /// A section of paragraphs only.
     pub fn text(title: &str, paragraphs: &[&str]) -> Self {
-        Section { title: title.to_string(), paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(), items: Vec::new() }
+        Section {
+            title: title.to_string(),
+            paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+            items: Vec::new(),
+        }
     }
 
     /// The help section of a group of options: hidden options are left out, and an
@@ -208,7 +212,10 @@ mod tests {
         let section = OptionSection::new(
             "GLOBAL OPTIONS",
             vec![
-                OptionSpec::value("mode", "Define the mode in which you want the plugin to be executed (see --list-mode)."),
+                OptionSpec::value(
+                    "mode",
+                    "Define the mode in which you want the plugin to be executed (see --list-mode).",
+                ),
                 OptionSpec::value("dyn-mode", "Specify a mode with the module's path (advanced)."),
             ],
         );
@@ -221,9 +228,16 @@ mod tests {
     #[test]
     fn seven_character_names_are_padded_to_eight() {
         let section = OptionSection::new("OUTPUT OPTIONS", vec![OptionSpec::flag("verbose", "Display long output.")]);
-        assert_eq!(Section::options(&section).render(), "Output Options:\n    --verbose\n            Display long output.\n\n");
-        let section = OptionSection::new("OUTPUT OPTIONS", vec![OptionSpec::flag("debug", "Display also debug messages.")]);
-        assert_eq!(Section::options(&section).render(), "Output Options:\n    --debug Display also debug messages.\n\n");
+        assert_eq!(
+            Section::options(&section).render(),
+            "Output Options:\n    --verbose\n            Display long output.\n\n"
+        );
+        let section =
+            OptionSection::new("OUTPUT OPTIONS", vec![OptionSpec::flag("debug", "Display also debug messages.")]);
+        assert_eq!(
+            Section::options(&section).render(),
+            "Output Options:\n    --debug Display also debug messages.\n\n"
+        );
     }
 
     #[test]

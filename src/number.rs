@@ -87,10 +87,7 @@ pub fn parse_leading(text: &str) -> f64 {
 pub fn looks_like_number(text: &str) -> bool {
     let body = text.trim_matches(is_perl_space);
     let (_, unsigned) = split_sign(body);
-    if matches!(
-        unsigned.to_ascii_lowercase().as_str(),
-        "inf" | "infinity" | "nan"
-    ) {
+    if matches!(unsigned.to_ascii_lowercase().as_str(), "inf" | "infinity" | "nan") {
         return true;
     }
     let (integer, rest) = split_digits(unsigned);
@@ -129,12 +126,7 @@ fn general(v: f64, precision: i32) -> String {
     let scientific = format!("{v:.mantissa_digits$e}");
     let (mantissa, exponent) = split_exponent(&scientific);
     if exponent < -4 || exponent >= precision {
-        format!(
-            "{}e{}{:02}",
-            strip_zeros(mantissa),
-            sign_char(exponent),
-            exponent.abs()
-        )
+        format!("{}e{}{:02}", strip_zeros(mantissa), sign_char(exponent), exponent.abs())
     } else {
         let decimals = usize::try_from(precision - 1 - exponent).unwrap_or(0);
         strip_zeros(&format!("{v:.decimals$}")).to_string()
@@ -183,11 +175,7 @@ fn split_sign(text: &str) -> (bool, &str) {
 
 /// `Inf`, `Infinity` and `NaN` (any case, any suffix), which Perl reads as numbers.
 fn special_word(text: &str) -> Option<f64> {
-    let head: String = text
-        .chars()
-        .take(3)
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let head: String = text.chars().take(3).collect::<String>().to_ascii_lowercase();
     match head.as_str() {
         "inf" => Some(f64::INFINITY),
         "nan" => Some(f64::NAN),
@@ -206,9 +194,7 @@ fn decimal_prefix(text: &str) -> Option<f64> {
         return None;
     }
     let exponent = exponent_part(rest);
-    format!("{}.{}e{}", or_zero(integer), or_zero(fraction), exponent)
-        .parse()
-        .ok()
+    format!("{}.{}e{}", or_zero(integer), or_zero(fraction), exponent).parse().ok()
 }
 
 /// The exponent after a mantissa (`e-5` → `-5`), `0` when absent or incomplete (`1e` is 1).
@@ -228,8 +214,7 @@ fn exponent_part(text: &str) -> String {
 /// Splits `text` into its leading ASCII digits and the rest.
 fn split_digits(text: &str) -> (&str, &str) {
     // `find` returns a character boundary, so the split cannot cut a character.
-    text.find(|c: char| !c.is_ascii_digit())
-        .map_or((text, ""), |end| text.split_at(end))
+    text.find(|c: char| !c.is_ascii_digit()).map_or((text, ""), |end| text.split_at(end))
 }
 
 /// `"0"` for an empty digit run, so the rebuilt literal always parses.
@@ -321,11 +306,7 @@ mod tests {
             (f64::NAN, 2, "NaN"),
         ];
         for (value, decimals, expected) in cases {
-            assert_eq!(
-                fixed(*value, *decimals),
-                *expected,
-                "fixed({value}, {decimals})"
-            );
+            assert_eq!(fixed(*value, *decimals), *expected, "fixed({value}, {decimals})");
         }
     }
 
@@ -368,24 +349,11 @@ mod tests {
 
     #[test]
     fn looks_like_number_accepts_whole_numbers_only() {
-        let numbers = [
-            "5",
-            " -5 ",
-            "+.5",
-            "5.",
-            "1e3",
-            "1E-3",
-            "inf",
-            "-Infinity",
-            "NaN",
-            "007",
-        ];
+        let numbers = ["5", " -5 ", "+.5", "5.", "1e3", "1E-3", "inf", "-Infinity", "NaN", "007"];
         for text in numbers {
             assert!(looks_like_number(text), "{text:?}");
         }
-        let others = [
-            "", "-", ".", "abc", "-abc", "5a", "1e", "1e+", "0x10", "1_000", "- 5", "infx",
-        ];
+        let others = ["", "-", ".", "abc", "-abc", "5a", "1e", "1e+", "0x10", "1_000", "- 5", "infx"];
         for text in others {
             assert!(!looks_like_number(text), "{text:?}");
         }

@@ -41,21 +41,11 @@ impl Pattern {
     /// Compiles a Perl regex with `m//` flags: `i`, `m`, `s`, `x` apply; other letters
     /// (`g` is the caller's business) are ignored.
     pub fn with_flags(pattern: &str, flags: &str) -> std::result::Result<Pattern, String> {
-        let inline: String = ['i', 'm', 's', 'x']
-            .into_iter()
-            .filter(|f| flags.contains(*f))
-            .collect();
-        let prefix = if inline.is_empty() {
-            String::new()
-        } else {
-            format!("(?{inline})")
-        };
+        let inline: String = ['i', 'm', 's', 'x'].into_iter().filter(|f| flags.contains(*f)).collect();
+        let prefix = if inline.is_empty() { String::new() } else { format!("(?{inline})") };
         let translated = format!("{prefix}{}", translate(pattern));
         let regex = Regex::new(&translated).map_err(|error| describe(&error))?;
-        Ok(Pattern {
-            source: pattern.to_string(),
-            regex,
-        })
+        Ok(Pattern { source: pattern.to_string(), regex })
     }
 
     /// The pattern as the user wrote it, for messages.
@@ -73,11 +63,7 @@ impl Pattern {
     /// empty strings. `None` when there is no match.
     pub fn captures(&self, text: &str) -> Option<Vec<String>> {
         let captures = self.regex.captures(text).ok()??;
-        Some(
-            (0..captures.len())
-                .map(|i| group_text(&captures, i).to_string())
-                .collect(),
-        )
+        Some((0..captures.len()).map(|i| group_text(&captures, i).to_string()).collect())
     }
 
     /// Perl's `s/PATTERN/REPLACEMENT/` (`all`: `/g`) on `text`.
@@ -260,21 +246,14 @@ fn innermost_message(error: &dyn std::error::Error) -> String {
         innermost = source;
     }
     let text = innermost.to_string();
-    let line = text
-        .lines()
-        .rev()
-        .find_map(|line| line.trim().strip_prefix("error: "))
-        .unwrap_or(text.as_str());
+    let line = text.lines().rev().find_map(|line| line.trim().strip_prefix("error: ")).unwrap_or(text.as_str());
     lower_first(line)
 }
 
 /// `text` with its first letter in lower case.
 fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_lowercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A piece of a parsed `s///` replacement.
@@ -344,10 +323,7 @@ fn braced_group(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<
 }
 
 /// After `\`: a group for `\1`…, else the escaped character is added to `literal`.
-fn backslash(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-    literal: &mut String,
-) -> Option<usize> {
+fn backslash(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, literal: &mut String) -> Option<usize> {
     match chars.peek().copied() {
         Some('1'..='9') => Some(take_number(chars)),
         Some(c) => {
@@ -438,11 +414,7 @@ mod tests {
             ("", "anything", true),
         ];
         for (source, text, expected) in cases {
-            assert_eq!(
-                pattern(source).is_match(text),
-                *expected,
-                "{source:?} on {text:?}"
-            );
+            assert_eq!(pattern(source).is_match(text), *expected, "{source:?} on {text:?}");
         }
     }
 
@@ -477,11 +449,7 @@ mod tests {
             ("a(?#cost in $)b", "ab", true),
         ];
         for (source, text, expected) in cases {
-            assert_eq!(
-                pattern(source).is_match(text),
-                *expected,
-                "{source:?} on {text:?}"
-            );
+            assert_eq!(pattern(source).is_match(text), *expected, "{source:?} on {text:?}");
         }
     }
 
@@ -509,34 +477,18 @@ mod tests {
             (r"\N", r"unsupported escape \N"),
         ];
         for (source, expected) in cases {
-            assert_eq!(
-                Pattern::new(source).map(|p| p.as_str().to_string()),
-                Err(expected.to_string())
-            );
+            assert_eq!(Pattern::new(source).map(|p| p.as_str().to_string()), Err(expected.to_string()));
         }
         let range = Pattern::new("[z-a]").map(|p| p.as_str().to_string());
-        assert!(
-            matches!(&range, Err(text) if !text.is_empty() && !text.contains('\n')),
-            "{range:?}"
-        );
+        assert!(matches!(&range, Err(text) if !text.is_empty() && !text.contains('\n')), "{range:?}");
     }
 
     #[test]
     fn captures_lists_every_group() {
         let groups = pattern(r"(\d+)/(\d+)").captures(LINE);
-        assert_eq!(
-            groups,
-            Some(vec![
-                "12/40".to_string(),
-                "12".to_string(),
-                "40".to_string()
-            ])
-        );
+        assert_eq!(groups, Some(vec!["12/40".to_string(), "12".to_string(), "40".to_string()]));
         let optional = pattern("(a)|(b)").captures("b");
-        assert_eq!(
-            optional,
-            Some(vec!["b".to_string(), String::new(), "b".to_string()])
-        );
+        assert_eq!(optional, Some(vec!["b".to_string(), String::new(), "b".to_string()]));
         assert_eq!(pattern("x").captures("abc"), None);
     }
 
@@ -544,34 +496,16 @@ mod tests {
     #[test]
     fn change_short_output_examples() {
         let cases: &[(&str, &str, &str, &str)] = &[
-            (
-                "Active",
-                "Working",
-                "g",
-                "OK: Working users on 2026-11-22 : 12/40 (30.00%) - ",
-            ),
+            ("Active", "Working", "g", "OK: Working users on 2026-11-22 : 12/40 (30.00%) - "),
             ("OK", "Up", "gi", "Up: Active users on"),
-            (
-                "^OK: ",
-                "",
-                "",
-                "Active users on 2026-11-22 : 12/40 (30.00%) - ",
-            ),
+            ("^OK: ", "", "", "Active users on 2026-11-22 : 12/40 (30.00%) - "),
             ("^OK:", "", "", " Active users on 2026-11-22 : "),
-            (
-                r"(\d+)/(\d+)",
-                "$2 of $1",
-                "",
-                "OK: Active users on 2026-11-22 : 40 of 12 (30.00%) - ",
-            ),
+            (r"(\d+)/(\d+)", "$2 of $1", "", "OK: Active users on 2026-11-22 : 40 of 12 (30.00%) - "),
             ("users", "", "", "OK: Active  on 2026-11-22 : "),
         ];
         for (source, replacement, flags, expected) in cases {
             let result = flagged(source, flags).replace(LINE, replacement, flags.contains('g'));
-            assert!(
-                result.starts_with(expected),
-                "{source:?}~{replacement:?}~{flags}: {result:?}"
-            );
+            assert!(result.starts_with(expected), "{source:?}~{replacement:?}~{flags}: {result:?}");
         }
         let trimmed = pattern(r"\s+$").replace(LINE, "", false);
         assert!(trimmed.ends_with("Read Count: 1332"), "{trimmed:?}");
@@ -598,11 +532,7 @@ mod tests {
             ("Total", "Total", "@{[ `id` ]}", "@{[ `id` ]}"),
         ];
         for (source, text, replacement, expected) in cases {
-            assert_eq!(
-                pattern(source).replace(text, replacement, false),
-                *expected,
-                "{replacement:?}"
-            );
+            assert_eq!(pattern(source).replace(text, replacement, false), *expected, "{replacement:?}");
         }
     }
 

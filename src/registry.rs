@@ -48,7 +48,12 @@ pub struct Run<'a> {
 impl<'a> Run<'a> {
     /// Assembles the context; `active` tells whether a counter survives
     /// `--filter-counters`.
-    pub fn new(values: &'a Values, custom: &'a mut dyn Any, debug: &'a DebugLog, active: &'a dyn Fn(&str) -> bool) -> Self {
+    pub fn new(
+        values: &'a Values,
+        custom: &'a mut dyn Any,
+        debug: &'a DebugLog,
+        active: &'a dyn Fn(&str) -> bool,
+    ) -> Self {
         Run { values, custom, debug, active, notices: Vec::new() }
     }
 

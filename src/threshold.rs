@@ -38,10 +38,7 @@ struct Bound {
 ///
 /// Exists because every threshold option goes through this at start-up; the caller turns
 /// `Err` into `Wrong <option> threshold '<value>'.`, which needs no detail from here.
-#[allow(
-    clippy::result_unit_err,
-    reason = "the caller's message is built from the option name and value only"
-)]
+#[allow(clippy::result_unit_err, reason = "the caller's message is built from the option name and value only")]
 pub fn parse(text: &str) -> std::result::Result<Option<Threshold>, ()> {
     if text.is_empty() {
         return Ok(None);
@@ -55,13 +52,7 @@ pub fn parse(text: &str) -> std::result::Result<Option<Threshold>, ()> {
         Some((start, end)) => (start_bound(start)?, end_bound(end)?),
         None => (zero(), end_bound(range)?),
     };
-    Ok(Some(Threshold {
-        inside,
-        start: start.value,
-        end: end.value,
-        start_text: start.text,
-        end_text: end.text,
-    }))
+    Ok(Some(Threshold { inside, start: start.value, end: end.value, start_text: start.text, end_text: end.text }))
 }
 
 impl Threshold {
@@ -72,11 +63,7 @@ impl Threshold {
     /// first rounded with `%.Nf`, and so is each bound typed with a decimal separator; bounds
     /// are inclusive.
     pub fn alerts(&self, value: f64, precision: usize) -> bool {
-        let value = if number::perl(value).contains('.') {
-            rounded(value, precision)
-        } else {
-            value
-        };
+        let value = if number::perl(value).contains('.') { rounded(value, precision) } else { value };
         let start = bound_for_check(self.start, &self.start_text, precision);
         let end = bound_for_check(self.end, &self.end_text, precision);
         if self.inside {
@@ -147,28 +134,19 @@ fn rounded(value: f64, precision: usize) -> f64 {
 /// The Perl core's `trim`: one trailing NUL dropped, then spaces, tabs and newlines at both
 /// ends.
 fn perl_trim(text: &str) -> &str {
-    let without_nul = text
-        .strip_suffix('\0')
-        .or_else(|| text.strip_suffix("\0\n"))
-        .unwrap_or(text);
+    let without_nul = text.strip_suffix('\0').or_else(|| text.strip_suffix("\0\n")).unwrap_or(text);
     without_nul.trim_matches([' ', '\t', '\n'])
 }
 
 /// The implicit lower bound of `N` and `:N`.
 fn zero() -> Bound {
-    Bound {
-        value: 0.0,
-        text: "0".to_string(),
-    }
+    Bound { value: 0.0, text: "0".to_string() }
 }
 
 /// A lower bound: `~`, empty (zero) or a number.
 fn start_bound(text: &str) -> std::result::Result<Bound, ()> {
     match text {
-        "~" => Ok(Bound {
-            value: f64::NEG_INFINITY,
-            text: "~".to_string(),
-        }),
+        "~" => Ok(Bound { value: f64::NEG_INFINITY, text: "~".to_string() }),
         "" => Ok(zero()),
         _ => number_bound(text),
     }
@@ -177,10 +155,7 @@ fn start_bound(text: &str) -> std::result::Result<Bound, ()> {
 /// An upper bound: empty (+inf) or a number.
 fn end_bound(text: &str) -> std::result::Result<Bound, ()> {
     if text.is_empty() {
-        Ok(Bound {
-            value: f64::INFINITY,
-            text: String::new(),
-        })
+        Ok(Bound { value: f64::INFINITY, text: String::new() })
     } else {
         number_bound(text)
     }
@@ -227,17 +202,8 @@ fn split_number(text: &str) -> Option<Number<'_>> {
         return None;
     }
     let (fraction, rest) = split_fraction(rest)?;
-    let unit = if rest.is_empty() {
-        None
-    } else {
-        Some(unit_of(rest)?)
-    };
-    Some(Number {
-        negative,
-        integer,
-        fraction,
-        unit,
-    })
+    let unit = if rest.is_empty() { None } else { Some(unit_of(rest)?) };
+    Some(Number { negative, integer, fraction, unit })
 }
 
 /// An optional `(.|,)digits` at the start of `text`, and the rest; `None` when a separator
@@ -273,10 +239,7 @@ fn unit_of(text: &str) -> Option<(i32, bool)> {
 /// A bound without unit: printed as typed, without `+`, with `.` for `,`.
 fn plain_bound(number: &Number<'_>) -> Bound {
     let text = number.typed().replacen(',', ".", 1);
-    Bound {
-        value: number::parse_leading(&text),
-        text,
-    }
+    Bound { value: number::parse_leading(&text), text }
 }
 
 /// A bound with a unit, expanded as Perl's `scale_bytesbit` does.
@@ -290,23 +253,14 @@ fn scaled_bound(number: &Number<'_>, power: i32, bytes: bool) -> Bound {
     let typed = number.typed();
     let exact = match number.fraction {
         Some(_) => None,
-        None => typed
-            .parse::<i128>()
-            .ok()
-            .and_then(|m| integer_product(m, power, bytes)),
+        None => typed.parse::<i128>().ok().and_then(|m| integer_product(m, power, bytes)),
     };
     match exact {
-        Some(product) => Bound {
-            value: product as f64,
-            text: product.to_string(),
-        },
+        Some(product) => Bound { value: product as f64, text: product.to_string() },
         None => {
             let base: f64 = if bytes { 1024.0 } else { 1000.0 };
             let value = number::parse_leading(&typed) * base.powi(power);
-            Bound {
-                value,
-                text: number::perl(value),
-            }
+            Bound { value, text: number::perl(value) }
         }
     }
 }
@@ -319,16 +273,13 @@ fn integer_product(mantissa: i128, power: i32, bytes: bool) -> Option<i128> {
     }
     let base: i128 = if bytes { 1024 } else { 1000 };
     let multiplier = base.checked_pow(u32::try_from(power).ok()?)?;
-    mantissa
-        .checked_mul(multiplier)
-        .filter(|v| fits_perl_integer(*v))
+    mantissa.checked_mul(multiplier).filter(|v| fits_perl_integer(*v))
 }
 
 /// Splits `text` into its leading ASCII digits and the rest.
 fn split_digits(text: &str) -> (&str, &str) {
     // `find` returns a character boundary, so the split cannot cut a character.
-    text.find(|c: char| !c.is_ascii_digit())
-        .map_or((text, ""), |end| text.split_at(end))
+    text.find(|c: char| !c.is_ascii_digit()).map_or((text, ""), |end| text.split_at(end))
 }
 
 #[cfg(test)]
@@ -384,11 +335,7 @@ mod tests {
         for (text, printed, alerts) in cases {
             let parsed = threshold(text);
             assert_eq!(parsed.perfdata(), *printed, "perfdata of {text:?}");
-            assert_eq!(
-                parsed.alerts(250.0, 8),
-                *alerts,
-                "alerts of {text:?} for 250"
-            );
+            assert_eq!(parsed.alerts(250.0, 8), *alerts, "alerts of {text:?} for 250");
         }
     }
 
@@ -401,8 +348,8 @@ mod tests {
     #[test]
     fn rejected_values() {
         let rejected = [
-            "abc", "1e3", "0x10", "~", "10:abc", "1:2:3", "5 : 10", "@ 5:10", "1.", ".5", "1kB",
-            "@@5", "1KBB", "1K", "1B", "5\r", "--5", "+-5", "1,", "é", "5é", "~:~", ":~", "1XB",
+            "abc", "1e3", "0x10", "~", "10:abc", "1:2:3", "5 : 10", "@ 5:10", "1.", ".5", "1kB", "@@5", "1KBB", "1K",
+            "1B", "5\r", "--5", "+-5", "1,", "é", "5é", "~:~", ":~", "1XB",
         ];
         for text in rejected {
             assert_eq!(parse(text), Err(()), "{text:?} should be rejected");
@@ -422,10 +369,7 @@ mod tests {
         assert!(parsed.inside);
         assert_eq!(parsed.start, f64::NEG_INFINITY);
         assert_eq!(parsed.end, 1.5);
-        assert_eq!(
-            (parsed.start_text.as_str(), parsed.end_text.as_str()),
-            ("~", "1.5")
-        );
+        assert_eq!((parsed.start_text.as_str(), parsed.end_text.as_str()), ("~", "1.5"));
         let open = threshold("010:");
         assert_eq!((open.start, open.end), (10.0, f64::INFINITY));
     }
@@ -529,11 +473,7 @@ mod tests {
             ("@25.5:30", "@10:12"),
         ];
         for (text, printed) in cases {
-            assert_eq!(
-                threshold(text).perfdata_of_percent(40.0, true),
-                *printed,
-                "{text:?}"
-            );
+            assert_eq!(threshold(text).perfdata_of_percent(40.0, true), *printed, "{text:?}");
         }
         assert_eq!(threshold("100GB").perfdata(), "0:107374182400");
     }

@@ -22,13 +22,19 @@ fn list_mode_keeps_the_layout_discovery_parses() {
         .args([PLUGIN, "--list-mode"])
         .assert()
         .code(3)
-        .stdout(predicate::str::starts_with("\nPlugin Description:\n    Check Microsoft Office 365 Exchange.\n\nGlobal Options:\n    --mode  Define"))
+        .stdout(predicate::str::starts_with(
+            "\nPlugin Description:\n    Check Microsoft Office 365 Exchange.\n\nGlobal Options:\n    --mode  Define",
+        ))
         .stdout(predicate::str::contains("\nModes Available:\n   email-activity\n   mailbox-usage\n"));
 }
 
 #[test]
 fn list_custommode_names_graphapi() {
-    plugin().args([PLUGIN, "--list-custommode"]).assert().code(3).stdout(predicate::str::contains("Custom Modes Available:\n   graphapi\n"));
+    plugin()
+        .args([PLUGIN, "--list-custommode"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("Custom Modes Available:\n   graphapi\n"));
 }
 
 #[test]
@@ -58,10 +64,26 @@ fn plugin_and_mode_errors_keep_their_perl_texts() {
 
 #[test]
 fn unknown_options_are_reported_after_the_mode_is_known() {
-    plugin().args([PLUGIN, "--mode=foo", "--foo=bar"]).assert().code(3).stdout(predicate::str::contains("mode 'foo' doesn't exist"));
-    plugin().args([PLUGIN, "--mode=email-activity", "--foo=bar", "--bar=baz"]).assert().code(3).stdout("UNKNOWN: Unknown option: foo \n");
-    plugin().args([PLUGIN, "--list-mode", "--foo"]).assert().code(3).stdout(predicate::str::contains("Modes Available:"));
-    plugin().args([PLUGIN, "--mode=email-activity", "--mod.=x"]).assert().code(3).stdout("UNKNOWN: Unknown option: mod. \n");
+    plugin()
+        .args([PLUGIN, "--mode=foo", "--foo=bar"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("mode 'foo' doesn't exist"));
+    plugin()
+        .args([PLUGIN, "--mode=email-activity", "--foo=bar", "--bar=baz"])
+        .assert()
+        .code(3)
+        .stdout("UNKNOWN: Unknown option: foo \n");
+    plugin()
+        .args([PLUGIN, "--list-mode", "--foo"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("Modes Available:"));
+    plugin()
+        .args([PLUGIN, "--mode=email-activity", "--mod.=x"])
+        .assert()
+        .code(3)
+        .stdout("UNKNOWN: Unknown option: mod. \n");
 }
 
 #[test]
@@ -124,7 +146,11 @@ fn list_counters_needs_no_request() {
 #[test]
 fn output_option_errors_come_first() {
     plugin().arg("--opt-exit=bogus").assert().code(3).stdout("UNKNOWN: Unknown value 'bogus' for --opt-exit. \n");
-    plugin().args([PLUGIN, "--mode=foo", "--opt-exit=critical"]).assert().code(2).stdout(predicate::str::starts_with("CRITICAL: mode 'foo'"));
+    plugin()
+        .args([PLUGIN, "--mode=foo", "--opt-exit=critical"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::starts_with("CRITICAL: mode 'foo'"));
     plugin().args([PLUGIN, "--mode=foo", "--change-exit=unknown=ok"]).assert().code(0);
 }
 
@@ -150,5 +176,10 @@ fn disco_documents_of_counter_modes_are_empty() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("<data/>"));
-    plugin().args([PLUGIN, "--mode=email-activity", "--disco-show", "--output-json"]).args(auth()).assert().code(0).stdout("{\"data\":[]}");
+    plugin()
+        .args([PLUGIN, "--mode=email-activity", "--disco-show", "--output-json"])
+        .args(auth())
+        .assert()
+        .code(0)
+        .stdout("{\"data\":[]}");
 }

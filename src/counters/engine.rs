@@ -2,7 +2,8 @@
 //! and perfdata, composed as the Perl counter template composes them (core.md §5).
 
 use super::thresholds::{Levels, Limit, Thresholds};
-use super::{Check, Counter, Data, Group, GroupKind, Instance, Perf, PerfThresholds, Record};
+use super::{Check, Counter, Data, Group, GroupKind, Instance, Output, Perf, PerfThresholds, PerfValue, Record};
+use crate::bytes;
 use crate::expr::Value;
 use crate::output::{CheckResult, Perfdata, ShortMessage};
 use crate::status::Status;
@@ -124,7 +125,7 @@ fn run_counters(
         }
         let levels = limits.levels(counter.label);
         let status = check(counter, record, levels, limits.precision());
-        let text = (counter.output)(record);
+        let text = output(counter, record);
         if status.is_problem() {
             texts.bad.push(text.clone());
             texts.worst = Some(texts.status().worst(status));
@@ -139,12 +140,25 @@ fn run_counters(
     texts
 }
 
+fn output(counter: &Counter, record: &Record) -> String {
+    match counter.output {
+        Output::Template(template) => template.replacen("{}", &record.text(counter.key()), 1),
+        Output::Bytes(template) => {
+            let (number, unit) = bytes::storage(record.num(counter.key()));
+            template.replacen("{}", &format!("{number} {unit}"), 1)
+        }
+        Output::Custom(text) => text(record),
+    }
+}
+
 /// Critical first, then warning, then unknown: the first limit that alerts decides.
 fn check(counter: &Counter, record: &Record, levels: Option<&Levels>, precision: usize) -> Status {
     let Some(levels) = levels else { return Status::Ok };
-    let ordered = [(&levels.critical, Status::Critical), (&levels.warning, Status::Warning), (&levels.unknown, Status::Unknown)];
+    let ordered =
+        [(&levels.critical, Status::Critical), (&levels.warning, Status::Warning), (&levels.unknown, Status::Unknown)];
     for (limit, status) in ordered {
         let alerts = match (limit, counter.check) {
+            (Some(Limit::Range(range)), Check::Value) => range.alerts(record.num(counter.key()), precision),
             (Some(Limit::Range(range)), Check::Range(value)) => range.alerts(value(record), precision),
             (Some(Limit::Expression(expr)), Check::Status(_)) => {
                 expr.is_true(&|name: &str| Some(record.get(name).map_or(Value::Undef, |f| f.value())))
@@ -166,7 +180,10 @@ fn perfdata(
     levels: Option<&Levels>,
     naming: Naming<'_>,
 ) -> Option<Perfdata> {
-    let value = (perf.value)(record)?;
+    let value = match perf.value {
+        PerfValue::Key => record.text(counter.key()),
+        PerfValue::Custom(value) => value(record)?,
+    };
     let legacy = perf.label.unwrap_or(counter.label);
     let nlabel = perf.nlabel.or(counter.nlabel);
     let (label, nlabel, instances) = match (perf.instance, instance) {

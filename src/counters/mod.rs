@@ -30,6 +30,8 @@ pub enum GroupKind {
 pub enum Check {
     /// No threshold options at all (`threshold => 0`).
     None,
+    /// Nagios ranges compared with the counter's first key.
+    Value,
     /// Nagios ranges compared with the number this function computes.
     Range(fn(&Record) -> f64),
     /// Status expressions over the record's fields; the names listed are the
@@ -62,6 +64,26 @@ pub enum PerfThresholds {
     PercentOf(fn(&Record) -> Option<f64>),
 }
 
+/// The text of a counter in the status line.
+#[derive(Clone, Copy)]
+pub enum Output {
+    /// `{}` replaced by the counter's first key, as printed (`Send Count: {}`).
+    Template(&'static str),
+    /// `{}` replaced by the first key as a byte size (`Usage: {}` → `Usage: 121.08 GB`).
+    Bytes(&'static str),
+    /// Any text computed from the record.
+    Custom(fn(&Record) -> String),
+}
+
+/// Where a metric's value comes from.
+#[derive(Clone, Copy)]
+pub enum PerfValue {
+    /// The counter's first key, as printed.
+    Key,
+    /// Computed from the record; `None` emits no metric (e.g. no valid report date).
+    Custom(fn(&Record) -> Option<String>),
+}
+
 /// One perfdata metric of a counter.
 #[derive(Clone, Copy)]
 pub struct Perf {
@@ -69,8 +91,7 @@ pub struct Perf {
     pub label: Option<&'static str>,
     /// New-style label; `None` uses the counter's nlabel, else the legacy label.
     pub nlabel: Option<&'static str>,
-    /// The printed value; `None` emits no metric (e.g. no valid report date).
-    pub value: fn(&Record) -> Option<String>,
+    pub value: PerfValue,
     pub unit: &'static str,
     pub min: Option<&'static str>,
     pub max: Option<fn(&Record) -> String>,
@@ -79,13 +100,14 @@ pub struct Perf {
 }
 
 impl Perf {
-    /// A metric with the counter's names, no unit, min 0, no max, the counter's
-    /// thresholds; adjust the fields for anything else.
-    pub const fn new(value: fn(&Record) -> Option<String>) -> Self {
+    /// The metric of the counter's first key, named `label` in legacy perfdata: no
+    /// unit, min 0, no max, the counter's thresholds, no instance; adjust the fields
+    /// for anything else.
+    pub const fn key(label: &'static str) -> Self {
         Perf {
-            label: None,
+            label: Some(label),
             nlabel: None,
-            value,
+            value: PerfValue::Key,
             unit: "",
             min: Some("0"),
             max: None,
@@ -104,18 +126,43 @@ pub struct Counter {
     pub check: Check,
     pub warning_default: Option<&'static str>,
     pub critical_default: Option<&'static str>,
-    /// Keys the record must hold; otherwise the counter shows `LABEL : skipped (no
-    /// value(s))`.
+    /// Keys the record must hold (the first is the counter's value); otherwise the
+    /// counter shows `LABEL : skipped (no value(s))`.
     pub keys: &'static [&'static str],
-    /// The counter's text in the status line.
-    pub output: fn(&Record) -> String,
+    pub output: Output,
     pub perfdata: Vec<Perf>,
 }
 
 impl Counter {
-    /// A range-checked counter with one metric; adjust fields for anything else.
-    pub fn new(label: &'static str, keys: &'static [&'static str], output: fn(&Record) -> String, check: Check) -> Self {
-        Counter { label, nlabel: None, check, warning_default: None, critical_default: None, keys, output, perfdata: Vec::new() }
+    /// A counter without defaults or metrics; adjust the fields for anything else.
+    pub fn new(label: &'static str, keys: &'static [&'static str], output: Output, check: Check) -> Self {
+        Counter {
+            label,
+            nlabel: None,
+            check,
+            warning_default: None,
+            critical_default: None,
+            keys,
+            output,
+            perfdata: Vec::new(),
+        }
+    }
+
+    /// The common counter: a value under `key`, printed with `template`, checked
+    /// against ranges, one metric named `metric` (legacy) and `nlabel` (new).
+    pub fn value(
+        label: &'static str,
+        nlabel: &'static str,
+        keys: &'static [&'static str],
+        output: Output,
+        metric: Perf,
+    ) -> Self {
+        Counter { nlabel: Some(nlabel), perfdata: vec![metric], ..Counter::new(label, keys, output, Check::Value) }
+    }
+
+    /// The counter's value: its first key.
+    fn key(&self) -> &'static str {
+        self.keys.first().copied().unwrap_or_default()
     }
 }
 

@@ -159,7 +159,8 @@ fn status_limit(option: &str, text: &str, variables: &[&str]) -> Result<Option<L
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let expr = Expr::parse(text, false).map_err(|problem| Error::new(format!("Wrong {option} expression '{text}': {problem}.")))?;
+    let expr = Expr::parse(text, false)
+        .map_err(|problem| Error::new(format!("Wrong {option} expression '{text}': {problem}.")))?;
     if let Some(unknown) = expr.variables().into_iter().find(|v| !variables.contains(&v.as_str())) {
         return Err(Error::new(format!(
             "Wrong {option} expression '{text}': unknown variable %{{{unknown}}} (known: {}).",

@@ -89,12 +89,9 @@ pub fn map_field(field: &str, f: impl Fn(f64) -> Option<String>) -> String {
         return String::new();
     }
     match Bounds::parse(field) {
-        Some(bounds) => Bounds {
-            inside: bounds.inside,
-            start: bounds.start.map(&f),
-            end: bounds.end.map(&f),
+        Some(bounds) => {
+            Bounds { inside: bounds.inside, start: bounds.start.map(&f), end: bounds.end.map(&f) }.literal()
         }
-        .literal(),
         None => field.to_string(),
     }
 }
@@ -114,10 +111,7 @@ fn normalise(text: &str) -> Option<String> {
     }
     let mut len = int_len;
     if matches!(bytes.get(len), Some(b'.' | b',')) {
-        let frac = bytes[len + 1..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
+        let frac = bytes[len + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
         if frac == 0 {
             return None;
         }
@@ -129,9 +123,7 @@ fn normalise(text: &str) -> Option<String> {
         [prefix, unit @ (b'B' | b'b')] => {
             let power = b"KMGTPE".iter().position(|p| p == prefix)? + 1;
             let base: f64 = if *unit == b'b' { 1000.0 } else { 1024.0 };
-            Some(number::perl(
-                number::parse_leading(&plain) * base.powi(power as i32),
-            ))
+            Some(number::perl(number::parse_leading(&plain) * base.powi(power as i32)))
         }
         _ => None,
     }
@@ -149,10 +141,7 @@ pub fn extend_field(text: &str, max: &str) -> String {
         Some(rest) => ("@", rest),
         None => ("", trimmed),
     };
-    let pieces: Vec<String> = body
-        .split(':')
-        .map(|piece| extend_piece(piece, max))
-        .collect();
+    let pieces: Vec<String> = body.split(':').map(|piece| extend_piece(piece, max)).collect();
     format!("{at}{}", pieces.join(":"))
 }
 
@@ -185,17 +174,10 @@ fn find_number(text: &str, percent: bool) -> Option<(bool, &str)> {
             pos += 1;
             continue;
         }
-        let int_end = pos
-            + bytes[pos..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
+        let int_end = pos + bytes[pos..].iter().take_while(|b| b.is_ascii_digit()).count();
         let mut end = int_end;
         if bytes.get(end) == Some(&b'.') {
-            let frac = bytes[end + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
+            let frac = bytes[end + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
             if frac > 0 {
                 end += 1 + frac;
             }

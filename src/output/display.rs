@@ -35,11 +35,7 @@ struct View<'a> {
 /// cannot be written, an UNKNOWN `cannot open file  'PATH': <reason>` message is added and
 /// the display goes to stdout.
 pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
-    let status = result
-        .short
-        .iter()
-        .filter_map(|m| m.severity)
-        .fold(Status::Ok, Status::worst);
+    let status = result.short.iter().filter_map(|m| m.severity).fold(Status::Ok, Status::worst);
     let mut records = result.perfdata.clone();
     if opts.openmetrics {
         records.push(status_record(status, ctx));
@@ -68,10 +64,7 @@ pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions)
         return rendered;
     };
     match file::write_atomically(path, &rendered.stdout) {
-        Ok(()) => Rendered {
-            stdout: String::new(),
-            exit_code: rendered.exit_code,
-        },
+        Ok(()) => Rendered { stdout: String::new(), exit_code: rendered.exit_code },
         Err(reason) => {
             let mut short = result.short.clone();
             short.push(file_error(path, &reason));
@@ -81,12 +74,7 @@ pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions)
 }
 
 /// Displays an error exit with the `--opt-exit` status (§2.6).
-pub fn display_error(
-    error: &Error,
-    debug_lines: &[String],
-    ctx: &DisplayContext,
-    opts: &OutputOptions,
-) -> Rendered {
+pub fn display_error(error: &Error, debug_lines: &[String], ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
     display_error_as(error, opts.opt_exit(), debug_lines, ctx, opts)
 }
 
@@ -106,10 +94,7 @@ pub fn display_error_as(
     let short = if error.is_unlabelled() && error.message().is_empty() {
         Vec::new()
     } else {
-        vec![ShortMessage {
-            severity: None,
-            text: error.message().to_string(),
-        }]
+        vec![ShortMessage { severity: None, text: error.message().to_string() }]
     };
     let long: Vec<String> = error.long().iter().chain(debug_lines).cloned().collect();
     let view = View {
@@ -134,32 +119,18 @@ fn render(view: &View, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
         status: view.status,
         nolabel: view.nolabel,
         long: view.long,
-        perfdata: if view.show_perfdata {
-            view.perfdata
-        } else {
-            &[]
-        },
+        perfdata: if view.show_perfdata { view.perfdata } else { &[] },
     };
     let exit = |status: Status| opts.map_exit(status).exit_code();
     match opts.format {
-        Format::Xml => Rendered {
-            stdout: document().xml(),
-            exit_code: exit(view.status),
-        },
-        Format::Json => Rendered {
-            stdout: document().json(),
-            exit_code: exit(view.status),
-        },
-        Format::OpenMetrics if !view.error => Rendered {
-            stdout: openmetrics(view.perfdata, ctx, now_ms()),
-            exit_code: exit(view.status),
-        },
+        Format::Xml => Rendered { stdout: document().xml(), exit_code: exit(view.status) },
+        Format::Json => Rendered { stdout: document().json(), exit_code: exit(view.status) },
+        Format::OpenMetrics if !view.error => {
+            Rendered { stdout: openmetrics(view.perfdata, ctx, now_ms()), exit_code: exit(view.status) }
+        }
         _ => {
             let (stdout, status) = text(view, opts);
-            Rendered {
-                stdout,
-                exit_code: exit(status),
-            }
+            Rendered { stdout, exit_code: exit(status) }
         }
     }
 }
@@ -168,10 +139,7 @@ fn render(view: &View, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
 /// `--change-output-adv`), perfdata, newline, long lines.
 fn text(view: &View, opts: &OutputOptions) -> (String, Status) {
     let short = status_text(view.short, view.status, view.nolabel);
-    let short = opts
-        .change_short
-        .iter()
-        .fold(short, |text, rule| rule.apply(&text));
+    let short = opts.change_short.iter().fold(short, |text, rule| rule.apply(&text));
     let (mut out, status) = change_output_adv(&opts.change_output_adv, short, view.status);
     if view.show_perfdata && !view.perfdata.is_empty() {
         out.push('|');
@@ -207,16 +175,10 @@ fn status_record(status: Status, ctx: &DisplayContext) -> Perfdata {
 
 /// The message added when `--output-file` cannot be written (two spaces after `file`).
 fn file_error(path: &Path, reason: &str) -> ShortMessage {
-    ShortMessage {
-        severity: Some(Status::Unknown),
-        text: format!("cannot open file  '{}': {reason}", path.display()),
-    }
+    ShortMessage { severity: Some(Status::Unknown), text: format!("cannot open file  '{}': {reason}", path.display()) }
 }
 
 /// Milliseconds since the epoch, the OpenMetrics timestamp.
 fn now_ms() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
 }

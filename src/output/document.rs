@@ -38,11 +38,7 @@ impl Document<'_> {
         let mut outputs = Vec::new();
         for block in BLOCK_ORDER {
             for message in block_messages(self.short, block, self.status) {
-                let text = if self.nolabel {
-                    message.to_string()
-                } else {
-                    format!("{}: {message}", block.label())
-                };
+                let text = if self.nolabel { message.to_string() } else { format!("{}: {message}", block.label()) };
                 outputs.push(Output::Short(block, text));
             }
         }
@@ -58,17 +54,12 @@ impl Document<'_> {
                 ("exit", json_string(status.label())),
                 ("msg", json_string(&msg)),
             ]),
-            Output::Long(msg) => {
-                json_object([("type", "2".to_string()), ("msg", json_string(msg))])
-            }
+            Output::Long(msg) => json_object([("type", "2".to_string()), ("msg", json_string(msg))]),
         });
-        let perfdatas = self.perfdata.iter().map(|record| {
-            json_object(
-                record_fields(record)
-                    .into_iter()
-                    .map(|(k, v)| (k, json_string(v))),
-            )
-        });
+        let perfdatas = self
+            .perfdata
+            .iter()
+            .map(|record| json_object(record_fields(record).into_iter().map(|(k, v)| (k, json_string(v)))));
         let plugin = json_object([
             ("name", json_string(&self.ctx.plugin)),
             ("mode", json_string(&self.ctx.mode)),
@@ -86,16 +77,12 @@ impl Document<'_> {
                 .child(Element::text("type", "1"))
                 .child(Element::text("exit", status.label()))
                 .child(Element::text("msg", &msg)),
-            Output::Long(msg) => Element::new("output")
-                .child(Element::text("type", "2"))
-                .child(Element::text("msg", msg)),
+            Output::Long(msg) => {
+                Element::new("output").child(Element::text("type", "2")).child(Element::text("msg", msg))
+            }
         });
         let perfdatas = self.perfdata.iter().map(|record| {
-            Element::new("perfdata").children(
-                record_fields(record)
-                    .into_iter()
-                    .map(|(k, v)| Element::text(k, v)),
-            )
+            Element::new("perfdata").children(record_fields(record).into_iter().map(|(k, v)| Element::text(k, v)))
         });
         Element::new("plugin")
             .child(Element::text("name", &self.ctx.plugin))
@@ -119,11 +106,7 @@ fn record_fields(record: &Perfdata) -> Vec<(&'static str, &str)> {
         ("min", &record.min),
         ("max", &record.max),
     ];
-    for (key, value) in [
-        ("mode", &record.mode),
-        ("nlabel", &record.nlabel),
-        ("instances", &record.instances),
-    ] {
+    for (key, value) in [("mode", &record.mode), ("nlabel", &record.nlabel), ("instances", &record.instances)] {
         if let Some(value) = value {
             fields.push((key, value));
         }
@@ -143,11 +126,7 @@ pub fn openmetrics(records: &[Perfdata], ctx: &DisplayContext, now_ms: u128) -> 
             None => ("", record.label.as_str()),
         };
         let mode = record.mode.as_deref().unwrap_or("");
-        let mut labels = format!(
-            "plugin=\"{}\",mode=\"{}\"",
-            escape_label(&ctx.plugin),
-            escape_label(mode)
-        );
+        let mut labels = format!("plugin=\"{}\",mode=\"{}\"", escape_label(&ctx.plugin), escape_label(mode));
         let optional = [
             ("unit", record.unit.as_str()),
             ("warning", &record.warning),
@@ -166,10 +145,7 @@ pub fn openmetrics(records: &[Perfdata], ctx: &DisplayContext, now_ms: u128) -> 
 
 /// Escapes an OpenMetrics label value.
 fn escape_label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -177,20 +153,8 @@ mod tests {
     use super::*;
     use crate::output::tests::{ctx, email_activity_perfdata, email_activity_short};
 
-    fn document<'a>(
-        ctx: &'a DisplayContext,
-        short: &'a [ShortMessage],
-        perfdata: &'a [Perfdata],
-    ) -> Document<'a> {
-        Document {
-            ctx,
-            exit: "OK".into(),
-            short,
-            status: Status::Ok,
-            nolabel: false,
-            long: &[],
-            perfdata,
-        }
+    fn document<'a>(ctx: &'a DisplayContext, short: &'a [ShortMessage], perfdata: &'a [Perfdata]) -> Document<'a> {
+        Document { ctx, exit: "OK".into(), short, status: Status::Ok, nolabel: false, long: &[], perfdata }
     }
 
     #[test]
@@ -213,18 +177,9 @@ mod tests {
     fn messages_are_ordered_by_severity_then_long_lines() {
         let ctx = ctx("m");
         let short = vec![
-            ShortMessage {
-                severity: Some(Status::Ok),
-                text: "fine".into(),
-            },
-            ShortMessage {
-                severity: None,
-                text: "err".into(),
-            },
-            ShortMessage {
-                severity: Some(Status::Critical),
-                text: "bad".into(),
-            },
+            ShortMessage { severity: Some(Status::Ok), text: "fine".into() },
+            ShortMessage { severity: None, text: "err".into() },
+            ShortMessage { severity: Some(Status::Critical), text: "bad".into() },
         ];
         let long = ["line".to_string()];
         let doc = Document {
@@ -242,18 +197,12 @@ mod tests {
     #[test]
     fn xml_document_shape() {
         let ctx = ctx("email-activity");
-        let short = vec![ShortMessage {
-            severity: Some(Status::Critical),
-            text: "a < b".into(),
-        }];
+        let short = vec![ShortMessage { severity: Some(Status::Critical), text: "a < b".into() }];
         let mut perfdata = email_activity_perfdata();
         perfdata[1].critical = "0:4".into();
         perfdata[1].nlabel = Some("exchange.users.active.count".into());
-        let doc = Document {
-            status: Status::Critical,
-            exit: "CRITICAL".into(),
-            ..document(&ctx, &short, &perfdata[1..2])
-        };
+        let doc =
+            Document { status: Status::Critical, exit: "CRITICAL".into(), ..document(&ctx, &short, &perfdata[1..2]) };
         assert_eq!(
             doc.xml(),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<plugin>\n  <name>cloud::microsoft::office365::exchange::plugin</name>\n  \
@@ -263,11 +212,7 @@ mod tests {
              <critical>0:4</critical>\n      <min>0</min>\n      <max>40</max>\n      <mode>email-activity</mode>\n      \
              <nlabel>exchange.users.active.count</nlabel>\n    </perfdata>\n  </perfdatas>\n</plugin>\n"
         );
-        let empty = Document {
-            perfdata: &[],
-            short: &[],
-            ..doc
-        };
+        let empty = Document { perfdata: &[], short: &[], ..doc };
         assert!(empty.xml().contains("  <outputs/>\n  <perfdatas/>\n"));
     }
 
@@ -282,16 +227,10 @@ mod tests {
         let out = openmetrics(&records[..4], &ctx, 1795720404775);
         let lines: Vec<&str> = out.lines().collect();
         let p = "plugin=\"cloud::microsoft::office365::exchange::plugin\"";
-        assert_eq!(
-            lines[0],
-            format!("perfdate{{{p},mode=\"email-activity\"}} 1795348800 1795720404775")
-        );
+        assert_eq!(lines[0], format!("perfdate{{{p},mode=\"email-activity\"}} 1795348800 1795720404775"));
         assert_eq!(lines[1], format!("exchange.users.active.count{{{p},mode=\"email-activity\",unit=\"users\",warning=\"0:2\",min=\"0\",max=\"40\"}} 12 1795720404775"));
         assert_eq!(lines[2], format!("exchange.users.emails.sent.count{{{p},mode=\"email-activity\",min=\"0\",instance=\"user\\\"6\"}} 250 1795720404775"));
-        assert_eq!(
-            lines[3],
-            format!("total_receive_count{{{p},mode=\"\",min=\"0\"}} 1295 1795720404775")
-        );
+        assert_eq!(lines[3], format!("total_receive_count{{{p},mode=\"\",min=\"0\"}} 1295 1795720404775"));
         assert!(out.ends_with('\n'));
     }
 }

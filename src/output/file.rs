@@ -11,13 +11,9 @@ use std::path::{Path, PathBuf};
 /// Writes `content` to `path` atomically. The error is the system's text for the failure
 /// (`No such file or directory`), as Perl's `$!` prints it.
 pub fn write_atomically(path: &Path, content: &str) -> Result<(), String> {
-    let temp =
-        temp_path(path).ok_or_else(|| errno_text(&io::Error::from_raw_os_error(libc::EISDIR)))?;
+    let temp = temp_path(path).ok_or_else(|| errno_text(&io::Error::from_raw_os_error(libc::EISDIR)))?;
     let written = fs::File::create(&temp)
-        .and_then(|mut file| {
-            file.write_all(content.as_bytes())
-                .and_then(|()| file.sync_all())
-        })
+        .and_then(|mut file| file.write_all(content.as_bytes()).and_then(|()| file.sync_all()))
         .and_then(|()| fs::rename(&temp, path));
     written.map_err(|error| {
         // Best effort: the temporary file may not even exist.
@@ -46,8 +42,7 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("output-file-test-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("output-file-test-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
@@ -67,15 +62,9 @@ mod tests {
     #[test]
     fn failures_give_the_system_text() {
         let missing = Path::new("/nonexistent/dir/out.txt");
-        assert_eq!(
-            write_atomically(missing, "x"),
-            Err("No such file or directory".to_string())
-        );
+        assert_eq!(write_atomically(missing, "x"), Err("No such file or directory".to_string()));
         let dir = scratch("dir");
-        assert_eq!(
-            write_atomically(&dir, "x"),
-            Err("Is a directory".to_string())
-        );
+        assert_eq!(write_atomically(&dir, "x"), Err("Is a directory".to_string()));
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -13,20 +13,12 @@ pub struct Element {
 impl Element {
     /// An empty element.
     pub fn new(name: &str) -> Element {
-        Element {
-            name: name.to_string(),
-            attributes: Vec::new(),
-            text: String::new(),
-            children: Vec::new(),
-        }
+        Element { name: name.to_string(), attributes: Vec::new(), text: String::new(), children: Vec::new() }
     }
 
     /// An element holding only text.
     pub fn text(name: &str, text: &str) -> Element {
-        Element {
-            text: text.to_string(),
-            ..Element::new(name)
-        }
+        Element { text: text.to_string(), ..Element::new(name) }
     }
 
     /// Adds an attribute.
@@ -113,10 +105,7 @@ pub fn json_string(text: &str) -> String {
 
 /// A JSON object from already-encoded values, keys in the given order.
 pub fn json_object<'a>(members: impl IntoIterator<Item = (&'a str, String)>) -> String {
-    let members: Vec<String> = members
-        .into_iter()
-        .map(|(k, v)| format!("{}:{v}", json_string(k)))
-        .collect();
+    let members: Vec<String> = members.into_iter().map(|(k, v)| format!("{}:{v}", json_string(k))).collect();
     format!("{{{}}}", members.join(","))
 }
 
@@ -140,19 +129,13 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<data>\n  <element>a&lt;b&amp;c&gt;</element>\n  \
              <label id=\"x&quot;y&#10;&amp;#x1;\"/>\n  <empty>\n    <leaf/>\n  </empty>\n</data>\n"
         );
-        assert_eq!(
-            Element::new("data").document(),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<data/>\n"
-        );
+        assert_eq!(Element::new("data").document(), "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<data/>\n");
     }
 
     #[test]
     fn json_helpers_escape_and_keep_order() {
         assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
-        let object = json_object([
-            ("z", json_string("1")),
-            ("a", json_array(vec!["2".to_string()])),
-        ]);
+        let object = json_object([("z", json_string("1")), ("a", json_array(vec!["2".to_string()]))]);
         assert_eq!(object, "{\"z\":\"1\",\"a\":[2]}");
     }
 }

@@ -39,10 +39,7 @@ impl MathExpr {
         if tokens.len() > MAX_TOKENS {
             return None;
         }
-        let mut parser = Parser {
-            tokens: &tokens,
-            pos: 0,
-        };
+        let mut parser = Parser { tokens: &tokens, pos: 0 };
         let expr = parser.sum()?;
         (parser.pos == tokens.len()).then_some(expr)
     }
@@ -103,10 +100,7 @@ fn tokenize(text: &str) -> Option<Vec<Token>> {
             b'(' => (Token::Open, 1),
             b')' => (Token::Close, 1),
             b'0'..=b'9' | b'.' => {
-                let len = rest
-                    .bytes()
-                    .take_while(|b| b.is_ascii_digit() || *b == b'.')
-                    .count();
+                let len = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
                 let literal = &rest[..len];
                 if literal == "." || literal.matches('.').count() > 1 {
                     return None;
@@ -178,11 +172,7 @@ impl Parser<'_> {
     fn power(&mut self) -> Option<MathExpr> {
         let base = self.primary()?;
         if self.next_is(&Token::Power) {
-            return Some(MathExpr::Binary(
-                Op::Pow,
-                Box::new(base),
-                Box::new(self.unary()?),
-            ));
+            return Some(MathExpr::Binary(Op::Pow, Box::new(base), Box::new(self.unary()?)));
         }
         Some(base)
     }
@@ -212,10 +202,7 @@ mod tests {
 
     #[test]
     fn follows_perl_precedence() {
-        assert_eq!(
-            eval("current / 1000000", 130010988069.0),
-            Some(130010.988069)
-        );
+        assert_eq!(eval("current / 1000000", 130010988069.0), Some(130010.988069));
         assert_eq!(eval("current ** 2", 250.0), Some(62500.0));
         assert_eq!(eval("-2**2", 0.0), Some(-4.0));
         assert_eq!(eval("2**3**2", 0.0), Some(512.0));
@@ -226,16 +213,7 @@ mod tests {
     #[test]
     fn division_by_zero_and_syntax_errors_give_none() {
         assert_eq!(eval("current / 0", 5.0), None);
-        for bad in [
-            "",
-            "current +",
-            "1 2",
-            "(1",
-            "1..2",
-            "current()",
-            "system(1)",
-            "1 % 2",
-        ] {
+        for bad in ["", "current +", "1 2", "(1", "1..2", "current()", "system(1)", "1 % 2"] {
             assert_eq!(MathExpr::parse(bad), None, "{bad}");
         }
     }

@@ -61,16 +61,11 @@ impl Method {
         let trimmed = text.trim();
         let open = trimmed.find('(').ok_or(Refusal::UnknownMethod)?;
         let name = trimmed[..open].trim_end();
-        let args = trimmed[open + 1..]
-            .strip_suffix(')')
-            .ok_or(Refusal::UnknownMethod)?
-            .trim();
+        let args = trimmed[open + 1..].strip_suffix(')').ok_or(Refusal::UnknownMethod)?.trim();
         match name {
             "invert" => Ok(Method::Invert),
             "percent" => Ok(Method::Percent),
-            "scale" => parse_scale(args)
-                .map(Method::Scale)
-                .ok_or(Refusal::BadArgument),
+            "scale" => parse_scale(args).map(Method::Scale).ok_or(Refusal::BadArgument),
             "math" => parse_math(args),
             "min" => Ok(Method::Aggregate(Aggregate::Min, args.to_string())),
             "max" => Ok(Method::Aggregate(Aggregate::Max, args.to_string())),
@@ -90,8 +85,7 @@ impl Method {
             Method::Math(Some(expr), thresholds) => math(record, expr, *thresholds),
             Method::Math(None, _) => {}
             Method::Aggregate(func, pattern) => {
-                if let Some(value) = aggregate(*func, &substitute_captures(pattern, captures), all)
-                {
+                if let Some(value) = aggregate(*func, &substitute_captures(pattern, captures), all) {
                     record.value = value;
                 }
             }
@@ -105,11 +99,7 @@ fn parse_scale(args: &str) -> Option<ScaleTarget> {
         return Some(ScaleTarget::Auto);
     }
     let (prefix, unit) = split_unit(args, true)?;
-    Some(if unit == "auto" {
-        ScaleTarget::Auto
-    } else {
-        ScaleTarget::Fixed(prefix, unit)
-    })
+    Some(if unit == "auto" { ScaleTarget::Auto } else { ScaleTarget::Fixed(prefix, unit) })
 }
 
 /// Splits a byte/bit unit into its prefix and base unit (`auto` allowed if asked).
@@ -131,9 +121,7 @@ fn parse_math(args: &str) -> Result<Method, Refusal> {
     let mut parts = args.split('|');
     let expr = parts.next().unwrap_or_default();
     let thresholds = parts.next().is_some_and(|flag| flag.trim() == "1");
-    MathExpr::parse(expr)
-        .map(|expr| Method::Math(Some(expr), thresholds))
-        .ok_or(Refusal::BadArgument)
+    MathExpr::parse(expr).map(|expr| Method::Math(Some(expr), thresholds)).ok_or(Refusal::BadArgument)
 }
 
 /// Replaces `$N` and `${N}` in an aggregate pattern with the rule regex's captures
@@ -216,12 +204,7 @@ fn invert(record: &mut Perfdata) {
         let Some(parsed) = Bounds::parse(field).filter(|_| !field.is_empty()) else {
             continue;
         };
-        *field = Bounds {
-            inside: parsed.inside,
-            start: mirror(&parsed.end),
-            end: mirror(&parsed.start),
-        }
-        .literal();
+        *field = Bounds { inside: parsed.inside, start: mirror(&parsed.end), end: mirror(&parsed.start) }.literal();
     }
 }
 
@@ -250,11 +233,9 @@ fn scale(record: &mut Perfdata, target: &ScaleTarget) {
             let (value, prefix) = scale_auto(value, &src_prefix);
             (value, prefix, src_unit.clone())
         }
-        ScaleTarget::Fixed(prefix, unit) => (
-            convert(value, &src_prefix, &src_unit, prefix, unit),
-            prefix.clone(),
-            unit.clone(),
-        ),
+        ScaleTarget::Fixed(prefix, unit) => {
+            (convert(value, &src_prefix, &src_unit, prefix, unit), prefix.clone(), unit.clone())
+        }
     };
     let convert_to_dst = |v: f64| convert(v, &src_prefix, &src_unit, &dst_prefix, &dst_unit);
     record.value = number::fixed(value, 2);
@@ -263,8 +244,7 @@ fn scale(record: &mut Perfdata, target: &ScaleTarget) {
         record.max = number::fixed(convert_to_dst(number::parse_leading(&record.max)), 2);
     }
     record.warning = bounds::map_field(&record.warning, |v| Some(number::perl(convert_to_dst(v))));
-    record.critical =
-        bounds::map_field(&record.critical, |v| Some(number::perl(convert_to_dst(v))));
+    record.critical = bounds::map_field(&record.critical, |v| Some(number::perl(convert_to_dst(v))));
 }
 
 /// Perl's `scale_bytesbit` with `auto`: base 1024, starting from the source prefix only
@@ -276,32 +256,19 @@ fn scale_auto(mut value: f64, src_prefix: &str) -> (f64, String) {
         value /= 1024.0;
         index += 1;
     }
-    (
-        value,
-        PREFIXES.get(index).copied().unwrap_or("").to_string(),
-    )
+    (value, PREFIXES.get(index).copied().unwrap_or("").to_string())
 }
 
 /// Perl's `scale_bytesbit` to a fixed unit: ×8 bytes→bits, ÷8 bits→bytes, base 1000 for
 /// bit targets, 1024 otherwise.
-fn convert(
-    mut value: f64,
-    src_prefix: &str,
-    src_unit: &str,
-    dst_prefix: &str,
-    dst_unit: &str,
-) -> f64 {
+fn convert(mut value: f64, src_prefix: &str, src_unit: &str, dst_prefix: &str, dst_unit: &str) -> f64 {
     if dst_unit.contains('b') && src_unit.contains('B') {
         value *= 8.0;
     }
     if dst_unit.contains('B') && src_unit.contains('b') {
         value /= 8.0;
     }
-    let base: f64 = if dst_unit.contains('b') {
-        1000.0
-    } else {
-        1024.0
-    };
+    let base: f64 = if dst_unit.contains('b') { 1000.0 } else { 1024.0 };
     let power = exponent(dst_prefix) - exponent(src_prefix);
     value / base.powi(power)
 }
@@ -309,10 +276,7 @@ fn convert(
 /// The power of a unit prefix (`k` = 1 … `e` = 6), any case.
 fn exponent(prefix: &str) -> i32 {
     let lower = prefix.to_ascii_lowercase();
-    ["", "k", "m", "g", "t", "p", "e"]
-        .iter()
-        .position(|p| *p == lower)
-        .unwrap_or(0) as i32
+    ["", "k", "m", "g", "t", "p", "e"].iter().position(|p| *p == lower).unwrap_or(0) as i32
 }
 
 /// `math()`: the value, and with `|1` the finite threshold bounds, go through EXPR. Unlike
@@ -340,35 +304,16 @@ mod tests {
     }
 
     fn mailboxes() -> Perfdata {
-        perf(
-            "active_mailboxes",
-            "12",
-            "mailboxes",
-            "4:20",
-            "@24:32",
-            "0",
-            "40",
-        )
+        perf("active_mailboxes", "12", "mailboxes", "4:20", "@24:32", "0", "40")
     }
 
     fn usage() -> Perfdata {
-        perf(
-            "total_usage_active",
-            "130010988069",
-            "B",
-            "0:1073741824",
-            "",
-            "0",
-            "",
-        )
+        perf("total_usage_active", "130010988069", "B", "0:1073741824", "", "0", "")
     }
 
     #[test]
     fn invert_mirrors_value_and_thresholds() {
-        assert_eq!(
-            applied("invert()", mailboxes()),
-            "'active_mailboxes'=28mailboxes;20:36;@8:16;0;40"
-        );
+        assert_eq!(applied("invert()", mailboxes()), "'active_mailboxes'=28mailboxes;20:36;@8:16;0;40");
         let open = perf("x", "10", "", "~:10", "30:", "0", "40");
         assert_eq!(applied(" invert ( ) ", open), "'x'=30;30:;~:10;0;40");
         assert_eq!(applied("invert()", usage()), usage().text());
@@ -376,10 +321,7 @@ mod tests {
 
     #[test]
     fn percent_scales_by_max_and_skips_zero_max() {
-        assert_eq!(
-            applied("percent()", mailboxes()),
-            "'active_mailboxes'=30.00%;10.00:50.00;@60.00:80.00;0;100"
-        );
+        assert_eq!(applied("percent()", mailboxes()), "'active_mailboxes'=30.00%;10.00:50.00;@60.00:80.00;0;100");
         let zero = perf("x", "5", "", "", "", "0", "0");
         assert_eq!(applied("percent()", zero.clone()), zero.text());
         assert_eq!(applied("percent()", usage()), usage().text());
@@ -387,61 +329,31 @@ mod tests {
 
     #[test]
     fn scale_converts_bytes_and_bits() {
-        assert_eq!(
-            applied("scale(MB)", usage()),
-            "'total_usage_active'=123988.14MB;0:1024;;0;"
-        );
-        assert_eq!(
-            applied("scale(Mb)", usage()),
-            "'total_usage_active'=1040087.90Mb;0:8589.934592;;0;"
-        );
-        assert_eq!(
-            applied("scale(auto)", usage()),
-            "'total_usage_active'=121.08gB;0:1;;0;"
-        );
-        assert_eq!(
-            applied("scale()", usage()),
-            "'total_usage_active'=121.08gB;0:1;;0;"
-        );
+        assert_eq!(applied("scale(MB)", usage()), "'total_usage_active'=123988.14MB;0:1024;;0;");
+        assert_eq!(applied("scale(Mb)", usage()), "'total_usage_active'=1040087.90Mb;0:8589.934592;;0;");
+        assert_eq!(applied("scale(auto)", usage()), "'total_usage_active'=121.08gB;0:1;;0;");
+        assert_eq!(applied("scale()", usage()), "'total_usage_active'=121.08gB;0:1;;0;");
         assert_eq!(applied("scale(GB)", mailboxes()), mailboxes().text());
         let bits = perf("traffic", "8000", "kb", "", "", "", "16000");
-        assert_eq!(
-            applied("scale(Bps)", bits),
-            "'traffic'=1024000.00Bps;;;;2048000.00"
-        );
+        assert_eq!(applied("scale(Bps)", bits), "'traffic'=1024000.00Bps;;;;2048000.00");
         assert_eq!(Method::parse("scale(XB)"), Err(Refusal::BadArgument));
     }
 
     #[test]
     fn math_evaluates_safely() {
-        assert_eq!(
-            applied("math(current / 1000000)", usage()),
-            "'total_usage_active'=130010.988069B;0:1073741824;;0;"
-        );
+        assert_eq!(applied("math(current / 1000000)", usage()), "'total_usage_active'=130010.988069B;0:1073741824;;0;");
         let sends = perf("total_send_count", "250", "", "100:300", "", "0", "");
-        assert_eq!(
-            applied("math(current * 2|1)", sends.clone()),
-            "'total_send_count'=500;200:600;;0;"
-        );
-        assert_eq!(
-            applied("math(current ** 2)", sends.clone()),
-            "'total_send_count'=62500;100:300;;0;"
-        );
+        assert_eq!(applied("math(current * 2|1)", sends.clone()), "'total_send_count'=500;200:600;;0;");
+        assert_eq!(applied("math(current ** 2)", sends.clone()), "'total_send_count'=62500;100:300;;0;");
         assert_eq!(applied("math(current / 0)", sends.clone()), sends.text());
         assert_eq!(applied("math()", sends.clone()), sends.text());
-        assert_eq!(
-            Method::parse("math(system('id'))"),
-            Err(Refusal::BadArgument)
-        );
+        assert_eq!(Method::parse("math(system('id'))"), Err(Refusal::BadArgument));
         assert_eq!(Method::parse("math(|1)"), Err(Refusal::BadArgument));
     }
 
     #[test]
     fn unknown_methods_are_refused() {
-        assert_eq!(
-            Method::parse("eval(%(label) =~ s/a/b/)"),
-            Err(Refusal::UnknownMethod)
-        );
+        assert_eq!(Method::parse("eval(%(label) =~ s/a/b/)"), Err(Refusal::UnknownMethod));
         assert_eq!(Method::parse("inverse()"), Err(Refusal::UnknownMethod));
         assert_eq!(Method::parse("invert"), Err(Refusal::UnknownMethod));
     }
@@ -456,17 +368,11 @@ mod tests {
         ];
         let run = |func, pattern: &str| aggregate(func, pattern, &all);
         assert_eq!(run(Aggregate::Sum, "total_.*_count"), Some("2877".into()));
-        assert_eq!(
-            run(Aggregate::Average, "total_.*_count"),
-            Some("959.00".into())
-        );
+        assert_eq!(run(Aggregate::Average, "total_.*_count"), Some("959.00".into()));
         assert_eq!(run(Aggregate::Min, "total_.*_count"), Some("250".into()));
         assert_eq!(run(Aggregate::Max, "total_.*_count"), Some("1332".into()));
         assert_eq!(run(Aggregate::Sum, "zzz"), None);
         let caps = vec!["total_send_count".to_string(), "send".to_string()];
-        assert_eq!(
-            substitute_captures("total_$1_count|${1}x|$9|$", &caps),
-            "total_send_count|sendx||$"
-        );
+        assert_eq!(substitute_captures("total_$1_count|${1}x|$9|$", &caps), "total_send_count|sendx||$");
     }
 }

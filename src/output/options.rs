@@ -122,35 +122,20 @@ impl OutputOptions {
     pub fn from_values(values: &Values) -> Result<OutputOptions, Error> {
         let mut opts = Self::for_errors(values);
         let opt_exit = values.value("opt-exit").unwrap_or("unknown");
-        opts.opt_exit = Status::parse(opt_exit).ok_or_else(|| {
-            Error::new(format!(
-                "Unknown value '{}' for --opt-exit.",
-                opt_exit.to_lowercase()
-            ))
-        })?;
+        opts.opt_exit = Status::parse(opt_exit)
+            .ok_or_else(|| Error::new(format!("Unknown value '{}' for --opt-exit.", opt_exit.to_lowercase())))?;
         opts.range = match values.value("range-perfdata") {
             None | Some("0") => RangeMode::Keep,
             Some("1" | "") => RangeMode::DropZeroStart,
             Some("2") => RangeMode::Empty,
-            Some(other) => {
-                return Err(Error::new(format!("Wrong range-perfdata option '{other}'")))
-            }
+            Some(other) => return Err(Error::new(format!("Wrong range-perfdata option '{other}'"))),
         };
-        opts.change_exit = values
-            .list("change-exit")
-            .iter()
-            .filter_map(|pair| parse_change_exit(pair))
-            .collect();
+        opts.change_exit = values.list("change-exit").iter().filter_map(|pair| parse_change_exit(pair)).collect();
         opts.explode = Explode::parse(values.list("explode-perfdata-max"))?;
         opts.filter_perfdata = compile_regex(values, "filter-perfdata")?;
         opts.filter_uom = compile_regex(values, "filter-uom")?;
         opts.filter_perfdata_adv = match values.non_empty("filter-perfdata-adv") {
-            Some(source) => Some(compile_expr(
-                "filter-perfdata-adv",
-                source,
-                &RECORD_VARIABLES,
-                &["alert_triggered"],
-            )?),
+            Some(source) => Some(compile_expr("filter-perfdata-adv", source, &RECORD_VARIABLES, &["alert_triggered"])?),
             None => None,
         };
         for kind in [RuleKind::Change, RuleKind::Extend, RuleKind::Group] {
@@ -169,16 +154,10 @@ impl OutputOptions {
         }
         opts.float_precision = match values.value("float-precision") {
             None => 8,
-            Some(text)
-                if (1..=2).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) =>
-            {
+            Some(text) if (1..=2).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) => {
                 text.parse().unwrap_or(8)
             }
-            Some(text) => {
-                return Err(Error::new(format!(
-                    "Wrong float-precision option '{text}': expected 0 to 99"
-                )))
-            }
+            Some(text) => return Err(Error::new(format!("Wrong float-precision option '{text}': expected 0 to 99"))),
         };
         Ok(opts)
     }
@@ -204,10 +183,7 @@ impl OutputOptions {
             debug_stream: values.flag("debug-stream"),
             show_password: values.flag("show-password"),
             new_perfdata: values.flag("use-new-perfdata"),
-            opt_exit: values
-                .value("opt-exit")
-                .and_then(Status::parse)
-                .unwrap_or(Status::Unknown),
+            opt_exit: values.value("opt-exit").and_then(Status::parse).unwrap_or(Status::Unknown),
             ignore_perfdata: values.flag("output-ignore-perfdata"),
             ignore_label: values.flag("output-ignore-label"),
             format,
@@ -215,10 +191,7 @@ impl OutputOptions {
             output_file: values.non_empty("output-file").map(PathBuf::from),
             disco_format: values.flag("disco-format"),
             disco_show: values.flag("disco-show"),
-            source_encoding: values
-                .non_empty("source-encoding")
-                .unwrap_or("UTF-8")
-                .to_string(),
+            source_encoding: values.non_empty("source-encoding").unwrap_or("UTF-8").to_string(),
             ..OutputOptions::default()
         }
     }
@@ -276,31 +249,19 @@ impl OutputOptions {
 
     /// The options for `--list-counters`: the same, without status labels.
     pub fn without_labels(&self) -> OutputOptions {
-        OutputOptions {
-            ignore_label: true,
-            ..self.clone()
-        }
+        OutputOptions { ignore_label: true, ..self.clone() }
     }
 
     /// The options for the `list-*` modes, as Perl displays them: no labels, no perfdata,
     /// long output always shown (one line per listed object).
     pub fn listing(&self) -> OutputOptions {
-        OutputOptions {
-            ignore_label: true,
-            ignore_perfdata: true,
-            verbose: true,
-            ..self.clone()
-        }
+        OutputOptions { ignore_label: true, ignore_perfdata: true, verbose: true, ..self.clone() }
     }
 
     /// The exit status after `--change-exit` (applied once, no chaining; the last pair
     /// given for a status wins).
     pub(super) fn map_exit(&self, status: Status) -> Status {
-        self.change_exit
-            .iter()
-            .rev()
-            .find(|(from, _)| *from == status)
-            .map_or(status, |(_, to)| *to)
+        self.change_exit.iter().rev().find(|(from, _)| *from == status).map_or(status, |(_, to)| *to)
     }
 
     /// Whether long lines are shown by a normal display.
@@ -322,9 +283,7 @@ fn compile_regex(values: &Values, option: &str) -> Result<Option<Pattern>, Error
     let Some(source) = values.non_empty(option) else {
         return Ok(None);
     };
-    Pattern::new(source)
-        .map(Some)
-        .map_err(|problem| Error::new(format!("Wrong {option} option '{source}': {problem}")))
+    Pattern::new(source).map(Some).map_err(|problem| Error::new(format!("Wrong {option} option '{source}': {problem}")))
 }
 
 /// The substitution rules of a `PATTERN~REPLACEMENT~FLAGS` option.
@@ -338,27 +297,13 @@ fn substitutions(values: &Values, option: &str) -> Result<Vec<Substitution>, Err
 
 /// Compiles an expression option and checks that it only uses the given variables and
 /// functions (an unknown `%{name}` would otherwise be silently false, QUIRK Q6).
-pub(super) fn compile_expr(
-    option: &str,
-    source: &str,
-    variables: &[&str],
-    functions: &[&str],
-) -> Result<Expr, Error> {
-    let wrong =
-        |problem: String| Error::new(format!("Wrong {option} option '{source}': {problem}"));
+pub(super) fn compile_expr(option: &str, source: &str, variables: &[&str], functions: &[&str]) -> Result<Expr, Error> {
+    let wrong = |problem: String| Error::new(format!("Wrong {option} option '{source}': {problem}"));
     let expr = Expr::parse(source, true).map_err(wrong)?;
-    if let Some(name) = expr
-        .variables()
-        .into_iter()
-        .find(|v| !variables.contains(&v.as_str()))
-    {
+    if let Some(name) = expr.variables().into_iter().find(|v| !variables.contains(&v.as_str())) {
         return Err(wrong(format!("unknown variable '{name}'")));
     }
-    if let Some(name) = expr
-        .functions()
-        .into_iter()
-        .find(|f| !functions.contains(&f.as_str()))
-    {
+    if let Some(name) = expr.functions().into_iter().find(|f| !functions.contains(&f.as_str())) {
         return Err(wrong(format!("unknown function '{name}'")));
     }
     Ok(expr)
@@ -500,10 +445,7 @@ mod tests {
     use crate::output::tests::{options, try_options};
 
     fn error(args: &[(&str, &str)]) -> String {
-        try_options(args)
-            .err()
-            .map(|e| e.message().to_string())
-            .unwrap_or_default()
+        try_options(args).err().map(|e| e.message().to_string()).unwrap_or_default()
     }
 
     #[test]
@@ -511,38 +453,14 @@ mod tests {
         let sections = OutputOptions::sections();
         assert_eq!(sections.len(), 1);
         assert_eq!(sections[0].title, "OUTPUT OPTIONS");
-        let names: Vec<&str> = sections[0]
-            .options
-            .iter()
-            .map(|o| o.name.as_str())
-            .collect();
-        assert_eq!(
-            names[..5],
-            [
-                "verbose",
-                "debug",
-                "show-password",
-                "filter-perfdata",
-                "filter-perfdata-adv"
-            ]
-        );
+        let names: Vec<&str> = sections[0].options.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names[..5], ["verbose", "debug", "show-password", "filter-perfdata", "filter-perfdata-adv"]);
         assert_eq!(
             names[names.len() - 4..],
-            [
-                "float-precision",
-                "source-encoding",
-                "debug-stream",
-                "use-new-perfdata"
-            ]
+            ["float-precision", "source-encoding", "debug-stream", "use-new-perfdata"]
         );
         assert_eq!(names.len(), 28);
-        let doc = |name: &str| {
-            sections[0]
-                .options
-                .iter()
-                .find(|o| o.name == name)
-                .map(|o| o.doc.clone())
-        };
+        let doc = |name: &str| sections[0].options.iter().find(|o| o.name == name).map(|o| o.doc.clone());
         assert_eq!(doc("extend-perfdata"), Some(Doc::SameItemAsPrevious));
         assert_eq!(doc("change-long-output"), Some(Doc::SameItemAsPrevious));
         assert_eq!(doc("debug-stream"), Some(Doc::Hidden));
@@ -551,14 +469,8 @@ mod tests {
 
     #[test]
     fn perl_messages_for_bad_values() {
-        assert_eq!(
-            error(&[("opt-exit", "Bogus")]),
-            "Unknown value 'bogus' for --opt-exit."
-        );
-        assert_eq!(
-            error(&[("range-perfdata", "3")]),
-            "Wrong range-perfdata option '3'"
-        );
+        assert_eq!(error(&[("opt-exit", "Bogus")]), "Unknown value 'bogus' for --opt-exit.");
+        assert_eq!(error(&[("range-perfdata", "3")]), "Wrong range-perfdata option '3'");
         assert_eq!(
             error(&[("explode-perfdata-max", "active")]),
             "Wrong explode-perfdata-max option 'active' (syntax: match,value)"
@@ -567,31 +479,20 @@ mod tests {
 
     #[test]
     fn regexes_and_expressions_are_checked_at_start_up() {
-        assert!(
-            error(&[("filter-perfdata", "(")]).starts_with("Wrong filter-perfdata option '(': ")
-        );
+        assert!(error(&[("filter-perfdata", "(")]).starts_with("Wrong filter-perfdata option '(': "));
         assert!(error(&[("filter-uom", "[")]).starts_with("Wrong filter-uom option '[': "));
-        assert!(error(&[("filter-perfdata-adv", "%(value) >")])
-            .starts_with("Wrong filter-perfdata-adv option"));
-        assert!(
-            error(&[("filter-perfdata-adv", "system(1)")]).ends_with("unknown function 'system'")
-        );
-        assert!(error(&[("change-output-adv", "%{short} =~ /x/,y")])
-            .ends_with("unknown variable 'short'"));
-        assert!(error(&[("change-long-output", "a~b~ee")])
-            .starts_with("Wrong change-long-output option"));
-        assert!(error(&[("extend-perfdata-group", "(x,y,sum(a))")])
-            .starts_with("Wrong extend-perfdata-group option"));
+        assert!(error(&[("filter-perfdata-adv", "%(value) >")]).starts_with("Wrong filter-perfdata-adv option"));
+        assert!(error(&[("filter-perfdata-adv", "system(1)")]).ends_with("unknown function 'system'"));
+        assert!(error(&[("change-output-adv", "%{short} =~ /x/,y")]).ends_with("unknown variable 'short'"));
+        assert!(error(&[("change-long-output", "a~b~ee")]).starts_with("Wrong change-long-output option"));
+        assert!(error(&[("extend-perfdata-group", "(x,y,sum(a))")]).starts_with("Wrong extend-perfdata-group option"));
     }
 
     #[test]
     fn float_precision_takes_digits_only() {
         assert_eq!(options(&[]).float_precision(), 8);
         assert_eq!(options(&[("float-precision", "2")]).float_precision(), 2);
-        assert_eq!(
-            error(&[("float-precision", "abc")]),
-            "Wrong float-precision option 'abc': expected 0 to 99"
-        );
+        assert_eq!(error(&[("float-precision", "abc")]), "Wrong float-precision option 'abc': expected 0 to 99");
         assert!(try_options(&[("float-precision", "-1")]).is_err());
         assert!(try_options(&[("float-precision", "")]).is_err());
     }
@@ -600,46 +501,21 @@ mod tests {
     fn accessors_and_defaults() {
         let opts = options(&[]);
         assert_eq!(opts.opt_exit(), Status::Unknown);
-        assert!(
-            !opts.verbose() && !opts.debug() && !opts.show_password() && !opts.use_new_perfdata()
-        );
+        assert!(!opts.verbose() && !opts.debug() && !opts.show_password() && !opts.use_new_perfdata());
         assert_eq!(opts.source_encoding(), "UTF-8");
-        assert_eq!(
-            options(&[("opt-exit", "CRITICAL")]).opt_exit(),
-            Status::Critical
-        );
+        assert_eq!(options(&[("opt-exit", "CRITICAL")]).opt_exit(), Status::Critical);
         assert!(options(&[("output-openmetrics", "1")]).use_new_perfdata());
         assert!(options(&[("use-new-perfdata", "1")]).use_new_perfdata());
-        let flags = options(&[
-            ("verbose", "1"),
-            ("debug", "1"),
-            ("show-password", "1"),
-            ("debug-stream", "1"),
-        ]);
+        let flags = options(&[("verbose", "1"), ("debug", "1"), ("show-password", "1"), ("debug-stream", "1")]);
         assert!(flags.verbose() && flags.debug() && flags.show_password() && flags.debug_stream());
-        assert_eq!(
-            options(&[("source-encoding", "")]).source_encoding(),
-            "UTF-8"
-        );
-        assert_eq!(
-            options(&[("source-encoding", "latin1")]).source_encoding(),
-            "latin1"
-        );
+        assert_eq!(options(&[("source-encoding", "")]).source_encoding(), "UTF-8");
+        assert_eq!(options(&[("source-encoding", "latin1")]).source_encoding(), "latin1");
         let disco = options(&[("disco-show", "1")]);
         assert!(disco.disco_show() && !disco.disco_format());
         assert_eq!(disco.format, Format::Xml);
-        assert_eq!(
-            options(&[("disco-format", "1"), ("output-json", "1")]).format,
-            Format::Json
-        );
-        assert_eq!(
-            options(&[("output-json", "1"), ("output-xml", "1")]).format,
-            Format::Xml
-        );
-        assert_eq!(
-            options(&[("output-json", "1"), ("output-openmetrics", "1")]).format,
-            Format::Json
-        );
+        assert_eq!(options(&[("disco-format", "1"), ("output-json", "1")]).format, Format::Json);
+        assert_eq!(options(&[("output-json", "1"), ("output-xml", "1")]).format, Format::Xml);
+        assert_eq!(options(&[("output-json", "1"), ("output-openmetrics", "1")]).format, Format::Json);
     }
 
     #[test]
@@ -653,34 +529,21 @@ mod tests {
         assert_eq!(opts.map_exit(Status::Critical), Status::Warning);
         assert_eq!(opts.map_exit(Status::Warning), Status::Unknown);
         assert_eq!(opts.map_exit(Status::Ok), Status::Ok);
-        assert_eq!(
-            options(&[("change-exit", "OK=Pending")]).map_exit(Status::Ok),
-            Status::Pending
-        );
+        assert_eq!(options(&[("change-exit", "OK=Pending")]).map_exit(Status::Ok), Status::Pending);
     }
 
     #[test]
     fn dropped_rules_leave_debug_notes() {
-        let opts = options(&[
-            ("change-perfdata", "a,b,eval(1)"),
-            ("extend-perfdata", "a,b,scale(XB)"),
-        ]);
+        let opts = options(&[("change-perfdata", "a,b,eval(1)"), ("extend-perfdata", "a,b,scale(XB)")]);
         assert_eq!(
             opts.notes,
-            [
-                "method in argument 'a,b,eval(1)' is unknown",
-                "argument in method 'a,b,scale(XB)' is unknown"
-            ]
+            ["method in argument 'a,b,eval(1)' is unknown", "argument in method 'a,b,scale(XB)' is unknown"]
         );
     }
 
     #[test]
     fn errors_fall_back_to_plain_options() {
-        let opts = for_errors_of(&[
-            ("opt-exit", "bogus"),
-            ("output-json", "1"),
-            ("change-exit", "unknown=ok"),
-        ]);
+        let opts = for_errors_of(&[("opt-exit", "bogus"), ("output-json", "1"), ("change-exit", "unknown=ok")]);
         assert_eq!(opts.opt_exit(), Status::Unknown);
         assert_eq!(opts.format, Format::Json);
         assert_eq!(opts.map_exit(Status::Unknown), Status::Unknown);

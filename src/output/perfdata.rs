@@ -50,18 +50,11 @@ pub fn finish(mut records: Vec<Perfdata>, opts: &OutputOptions, mode: &str) -> V
 
 /// `--filter-perfdata` and `--filter-perfdata-adv`: whether the record is shown.
 fn keep(record: &Perfdata, opts: &OutputOptions) -> bool {
-    if opts
-        .filter_perfdata
-        .as_ref()
-        .is_some_and(|p| !p.is_match(&record.label))
-    {
+    if opts.filter_perfdata.as_ref().is_some_and(|p| !p.is_match(&record.label)) {
         return false;
     }
     match &opts.filter_perfdata_adv {
-        Some(expr) => expr.is_true(&RecordScope {
-            record,
-            precision: opts.float_precision,
-        }),
+        Some(expr) => expr.is_true(&RecordScope { record, precision: opts.float_precision }),
         None => true,
     }
 }
@@ -74,10 +67,7 @@ fn drop_zero_start(field: &str) -> String {
         None => ("", field),
     };
     let unsigned = rest.strip_prefix('-').unwrap_or(rest);
-    let zeros = unsigned
-        .bytes()
-        .take_while(|b| *b == b'0' || *b == b'.')
-        .count();
+    let zeros = unsigned.bytes().take_while(|b| *b == b'0' || *b == b'.').count();
     match unsigned[zeros..].strip_prefix(':') {
         Some(end) if zeros > 0 => format!("{at}{end}"),
         _ => field.to_string(),
@@ -91,18 +81,8 @@ struct RecordScope<'a> {
 }
 
 /// The names `--filter-perfdata-adv` may use, checked at start-up.
-pub const RECORD_VARIABLES: [&str; 10] = [
-    "label",
-    "value",
-    "unit",
-    "warning",
-    "critical",
-    "min",
-    "max",
-    "mode",
-    "nlabel",
-    "instances",
-];
+pub const RECORD_VARIABLES: [&str; 10] =
+    ["label", "value", "unit", "warning", "critical", "min", "max", "mode", "nlabel", "instances"];
 
 impl Scope for RecordScope<'_> {
     fn var(&self, name: &str) -> Option<Value> {
@@ -150,48 +130,27 @@ mod tests {
 
     #[test]
     fn text_has_four_semicolons() {
-        assert_eq!(
-            email_activity_perfdata()[0].text(),
-            "'perfdate'=1795348800;;;;"
-        );
-        assert_eq!(
-            email_activity_perfdata()[1].text(),
-            "'active_users'=12users;;;0;40"
-        );
+        assert_eq!(email_activity_perfdata()[0].text(), "'perfdate'=1795348800;;;;");
+        assert_eq!(email_activity_perfdata()[1].text(), "'active_users'=12users;;;0;40");
     }
 
     #[test]
     fn filter_perfdata_keeps_matching_labels() {
-        let out = run(
-            &[("filter-perfdata", "active|perfdate")],
-            email_activity_perfdata(),
-        );
-        assert_eq!(
-            out,
-            ["'perfdate'=1795348800;;;;", "'active_users'=12users;;;0;40"]
-        );
+        let out = run(&[("filter-perfdata", "active|perfdate")], email_activity_perfdata());
+        assert_eq!(out, ["'perfdate'=1795348800;;;;", "'active_users'=12users;;;0;40"]);
         assert!(run(&[("filter-perfdata", "nomatch")], email_activity_perfdata()).is_empty());
-        assert_eq!(
-            run(&[("filter-perfdata", "")], email_activity_perfdata()).len(),
-            5
-        );
+        assert_eq!(run(&[("filter-perfdata", "")], email_activity_perfdata()).len(), 5);
     }
 
     #[test]
     fn filters_see_final_labels() {
-        let args = [
-            ("change-perfdata", "^total_send_count$,x"),
-            ("filter-perfdata", "^x$"),
-        ];
+        let args = [("change-perfdata", "^total_send_count$,x"), ("filter-perfdata", "^x$")];
         assert_eq!(run(&args, email_activity_perfdata()), ["'x'=250;;;0;"]);
     }
 
     #[test]
     fn filter_perfdata_adv_uses_record_variables() {
-        let out = run(
-            &[("filter-perfdata-adv", "%(value) > 100000")],
-            mailbox_usage_perfdata(),
-        );
+        let out = run(&[("filter-perfdata-adv", "%(value) > 100000")], mailbox_usage_perfdata());
         assert_eq!(
             out,
             [
@@ -200,15 +159,9 @@ mod tests {
                 "'total_usage_inactive'=236288601468B;;;0;"
             ]
         );
-        let out = run(
-            &[("filter-perfdata-adv", "%{unit} eq \"B\"")],
-            mailbox_usage_perfdata(),
-        );
+        let out = run(&[("filter-perfdata-adv", "%{unit} eq \"B\"")], mailbox_usage_perfdata());
         assert_eq!(out.len(), 2);
-        let out = run(
-            &[("filter-perfdata-adv", "%(min) == 0 and %(max) eq \"\"")],
-            mailbox_usage_perfdata(),
-        );
+        let out = run(&[("filter-perfdata-adv", "%(min) == 0 and %(max) eq \"\"")], mailbox_usage_perfdata());
         assert_eq!(out.len(), 3);
     }
 
@@ -224,13 +177,7 @@ mod tests {
     #[test]
     fn filter_uom_blanks_other_units() {
         let out = run(&[("filter-uom", "^B$")], mailbox_usage_perfdata());
-        assert_eq!(
-            out[1..3],
-            [
-                "'active_mailboxes'=12;;;0;40",
-                "'total_usage_active'=130010988069B;;;0;"
-            ]
-        );
+        assert_eq!(out[1..3], ["'active_mailboxes'=12;;;0;40", "'total_usage_active'=130010988069B;;;0;"]);
     }
 
     #[test]
@@ -241,38 +188,24 @@ mod tests {
         let out = run(&[("range-perfdata", "1")], records.clone());
         assert_eq!(
             out[1..3],
-            [
-                "'active_mailboxes'=12mailboxes;20;;0;40",
-                "'total_usage_active'=130010988069B;;@100;0;"
-            ]
+            ["'active_mailboxes'=12mailboxes;20;;0;40", "'total_usage_active'=130010988069B;;@100;0;"]
         );
         let out = run(&[("range-perfdata", "2")], records);
         assert_eq!(out[1], "'active_mailboxes'=12mailboxes;;;0;40");
-        for (field, expected) in [
-            ("@-0.0:100", "@100"),
-            ("00:5", "5"),
-            ("0.5:10", "0.5:10"),
-            ("~:5", "~:5"),
-            ("10:", "10:"),
-        ] {
+        for (field, expected) in
+            [("@-0.0:100", "@100"), ("00:5", "5"), ("0.5:10", "0.5:10"), ("~:5", "~:5"), ("10:", "10:")]
+        {
             assert_eq!(drop_zero_start(field), expected);
         }
     }
 
     #[test]
     fn explode_runs_after_extend() {
-        let args = [
-            ("extend-perfdata", "active_mailboxes,am"),
-            ("explode-perfdata-max", ""),
-        ];
+        let args = [("extend-perfdata", "active_mailboxes,am"), ("explode-perfdata-max", "")];
         let out = run(&args, mailbox_usage_perfdata());
         assert_eq!(
             out[4..],
-            [
-                "'am'=12mailboxes;;;0;40",
-                "'active_mailboxes_max'=40mailboxes;;;;",
-                "'am_max'=40mailboxes;;;;"
-            ]
+            ["'am'=12mailboxes;;;0;40", "'active_mailboxes_max'=40mailboxes;;;;", "'am_max'=40mailboxes;;;;"]
         );
     }
 

@@ -8,15 +8,7 @@ use crate::options::{Kind, Values};
 pub const PLUGIN: &str = "cloud::microsoft::office365::exchange::plugin";
 
 /// A record with mode `mailbox-usage` and no nlabel.
-pub fn perf(
-    label: &str,
-    value: &str,
-    unit: &str,
-    warning: &str,
-    critical: &str,
-    min: &str,
-    max: &str,
-) -> Perfdata {
+pub fn perf(label: &str, value: &str, unit: &str, warning: &str, critical: &str, min: &str, max: &str) -> Perfdata {
     Perfdata {
         label: label.into(),
         nlabel: None,
@@ -38,10 +30,7 @@ fn with(mut record: Perfdata, mode: &str, nlabel: Option<&str>) -> Perfdata {
 }
 
 fn ok(text: &str) -> ShortMessage {
-    ShortMessage {
-        severity: Some(Status::Ok),
-        text: text.into(),
-    }
+    ShortMessage { severity: Some(Status::Ok), text: text.into() }
 }
 
 pub fn texts(records: &[Perfdata]) -> Vec<String> {
@@ -49,10 +38,7 @@ pub fn texts(records: &[Perfdata]) -> Vec<String> {
 }
 
 pub fn ctx(mode: &str) -> DisplayContext {
-    DisplayContext {
-        plugin: PLUGIN.into(),
-        mode: mode.into(),
-    }
+    DisplayContext { plugin: PLUGIN.into(), mode: mode.into() }
 }
 
 /// The default email-activity short messages (both OK).
@@ -68,26 +54,14 @@ pub fn email_activity_perfdata() -> Vec<Perfdata> {
     let m = "email-activity";
     vec![
         with(perf("perfdate", "1795348800", "", "", "", "", ""), m, None),
-        with(
-            perf("active_users", "12", "users", "", "", "0", "40"),
-            m,
-            Some("exchange.users.active.count"),
-        ),
-        with(
-            perf("total_send_count", "250", "", "", "", "0", ""),
-            m,
-            Some("exchange.users.emails.sent.total.count"),
-        ),
+        with(perf("active_users", "12", "users", "", "", "0", "40"), m, Some("exchange.users.active.count")),
+        with(perf("total_send_count", "250", "", "", "", "0", ""), m, Some("exchange.users.emails.sent.total.count")),
         with(
             perf("total_receive_count", "1295", "", "", "", "0", ""),
             m,
             Some("exchange.users.emails.received.total.count"),
         ),
-        with(
-            perf("total_read_count", "1332", "", "", "", "0", ""),
-            m,
-            Some("exchange.users.emails.read.total.count"),
-        ),
+        with(perf("total_read_count", "1332", "", "", "", "0", ""), m, Some("exchange.users.emails.read.total.count")),
     ]
 }
 
@@ -115,11 +89,7 @@ pub fn mailbox_usage_perfdata() -> Vec<Perfdata> {
 }
 
 fn email_activity() -> CheckResult {
-    CheckResult {
-        short: email_activity_short(),
-        long: Vec::new(),
-        perfdata: email_activity_perfdata(),
-    }
+    CheckResult { short: email_activity_short(), long: Vec::new(), perfdata: email_activity_perfdata() }
 }
 
 fn mailbox_usage() -> CheckResult {
@@ -139,10 +109,7 @@ pub fn values(args: &[(&str, &str)]) -> Values {
     let mut values = Values::default();
     values.declare(&specs);
     for (name, value) in args {
-        let spec = specs
-            .iter()
-            .find(|s| s.answers_to(name))
-            .unwrap_or_else(|| panic!("no option {name}"));
+        let spec = specs.iter().find(|s| s.answers_to(name)).unwrap_or_else(|| panic!("no option {name}"));
         values.set(spec, value.to_string());
     }
     assert!(specs.iter().all(|s| s.kind != Kind::Map));
@@ -162,14 +129,11 @@ fn show(result: &CheckResult, mode: &str, args: &[(&str, &str)]) -> (String, i32
     (rendered.stdout, rendered.exit_code)
 }
 
-const EA_PERF: &str =
-    "'perfdate'=1795348800;;;; 'active_users'=12users;;;0;40 'total_send_count'=250;;;0; \
+const EA_PERF: &str = "'perfdate'=1795348800;;;; 'active_users'=12users;;;0;40 'total_send_count'=250;;;0; \
                        'total_receive_count'=1295;;;0; 'total_read_count'=1332;;;0;";
-const EA_SHORT: &str =
-    "OK: Active users on 2026-11-22 : 12/40 (30.00%) - Total (active users) Send Count: 250, \
+const EA_SHORT: &str = "OK: Active users on 2026-11-22 : 12/40 (30.00%) - Total (active users) Send Count: 250, \
                         Receive Count: 1295, Read Count: 1332 ";
-const MU_SHORT: &str =
-    "OK: Active mailboxes on 2026-11-22 : 12/40 (30.00%) - Total Usage (active mailboxes): \
+const MU_SHORT: &str = "OK: Active mailboxes on 2026-11-22 : 12/40 (30.00%) - Total Usage (active mailboxes): \
                         121.08 GB, Usage (inactive mailboxes): 220.06 GB ";
 const MU_PERF: &str = "'perfdate'=1795348800;;;; 'active_mailboxes'=12mailboxes;;;0;40 \
                        'total_usage_active'=130010988069B;;;0; 'total_usage_inactive'=236288601468B;;;0;";
@@ -184,10 +148,7 @@ fn mu_line(perf: &str) -> String {
 
 #[test]
 fn default_line() {
-    assert_eq!(
-        show(&email_activity(), "email-activity", &[]),
-        (ea_line(EA_PERF), 0)
-    );
+    assert_eq!(show(&email_activity(), "email-activity", &[]), (ea_line(EA_PERF), 0));
 }
 
 #[test]
@@ -216,22 +177,10 @@ fn golden_perfdata_transforms() {
 #[test]
 fn golden_groups() {
     let max = "total_(send|read)_count,total_$1_max,max(total_(send|receive|read)_count)";
-    let out = show(
-        &email_activity(),
-        "email-activity",
-        &[("extend-perfdata-group", max)],
-    );
-    assert_eq!(
-        out.0,
-        ea_line(&format!(
-            "{EA_PERF} 'total_send_max'=1332;;;; 'total_read_max'=1332;;;;"
-        ))
-    );
-    let out = show(
-        &email_activity(),
-        "email-activity",
-        &[("extend-perfdata-group", ",all_avg,average(total_.*_count)")],
-    );
+    let out = show(&email_activity(), "email-activity", &[("extend-perfdata-group", max)]);
+    assert_eq!(out.0, ea_line(&format!("{EA_PERF} 'total_send_max'=1332;;;; 'total_read_max'=1332;;;;")));
+    let out =
+        show(&email_activity(), "email-activity", &[("extend-perfdata-group", ",all_avg,average(total_.*_count)")]);
     assert_eq!(out.0, ea_line(&format!("{EA_PERF} 'all_avg'=959.00;;;;")));
 }
 
@@ -247,83 +196,16 @@ fn golden_filter_adv_unit() {
         long: vec!["Mailbox 'user000006@contoso.onmicrosoft.com' Used: 3.54 GB".into()],
         perfdata: vec![
             with(perf("perfdate", "1795348800", "", "", "", "", ""), m, None),
-            with(
-                perf("active_mailboxes", "2", "mailboxes", "", "", "0", "10"),
-                m,
-                None,
-            ),
-            with(
-                perf("total_usage_active", "10129011607", "B", "", "", "0", ""),
-                m,
-                None,
-            ),
-            with(
-                perf("total_usage_inactive", "70351602894", "B", "", "", "0", ""),
-                m,
-                None,
-            ),
-            with(
-                perf(
-                    "used_user000006@contoso.onmicrosoft.com",
-                    "3797579269",
-                    "B",
-                    "",
-                    "",
-                    "0",
-                    "",
-                ),
-                m,
-                None,
-            ),
-            with(
-                perf(
-                    "items_user000006@contoso.onmicrosoft.com",
-                    "46194",
-                    "",
-                    "",
-                    "",
-                    "0",
-                    "",
-                ),
-                m,
-                None,
-            ),
-            with(
-                perf(
-                    "used_user000009@contoso.onmicrosoft.com",
-                    "6331432338",
-                    "B",
-                    "",
-                    "",
-                    "0",
-                    "",
-                ),
-                m,
-                None,
-            ),
-            with(
-                perf(
-                    "items_user000009@contoso.onmicrosoft.com",
-                    "1234567890",
-                    "",
-                    "",
-                    "",
-                    "0",
-                    "",
-                ),
-                m,
-                None,
-            ),
+            with(perf("active_mailboxes", "2", "mailboxes", "", "", "0", "10"), m, None),
+            with(perf("total_usage_active", "10129011607", "B", "", "", "0", ""), m, None),
+            with(perf("total_usage_inactive", "70351602894", "B", "", "", "0", ""), m, None),
+            with(perf("used_user000006@contoso.onmicrosoft.com", "3797579269", "B", "", "", "0", ""), m, None),
+            with(perf("items_user000006@contoso.onmicrosoft.com", "46194", "", "", "", "0", ""), m, None),
+            with(perf("used_user000009@contoso.onmicrosoft.com", "6331432338", "B", "", "", "0", ""), m, None),
+            with(perf("items_user000009@contoso.onmicrosoft.com", "1234567890", "", "", "", "0", ""), m, None),
         ],
     };
-    let out = show(
-        &result,
-        m,
-        &[(
-            "filter-perfdata-adv",
-            "%(unit) eq \"B\" and %(value) > 1000000000",
-        )],
-    );
+    let out = show(&result, m, &[("filter-perfdata-adv", "%(unit) eq \"B\" and %(value) > 1000000000")]);
     assert_eq!(
         out.0,
         "OK: Active mailboxes on 2026-11-22 : 2/10 (20.00%) - Total Usage (active mailboxes): 9.43 GB, Usage (inactive \
@@ -336,65 +218,28 @@ fn golden_filter_adv_unit() {
 #[test]
 fn golden_change_output_adv() {
     let rule = "%(short_output) =~ /Active mailboxes/,Replaced output,WARNING";
-    let out = show(
-        &mailbox_usage(),
-        "mailbox-usage",
-        &[("change-output-adv", rule)],
-    );
+    let out = show(&mailbox_usage(), "mailbox-usage", &[("change-output-adv", rule)]);
     assert_eq!(out, (format!("Replaced output| {MU_PERF}\n"), 1));
-    let out = show(
-        &mailbox_usage(),
-        "mailbox-usage",
-        &[("change-output-adv", "%{exit_code} == 0,,critical")],
-    );
+    let out = show(&mailbox_usage(), "mailbox-usage", &[("change-output-adv", "%{exit_code} == 0,,critical")]);
     assert_eq!(out, (mu_line(MU_PERF), 2));
 }
 
 #[test]
 fn golden_text_options() {
-    let filtered = show(
-        &email_activity(),
-        "email-activity",
-        &[("filter-perfdata", "active|perfdate")],
-    );
-    assert_eq!(
-        filtered.0,
-        ea_line("'perfdate'=1795348800;;;; 'active_users'=12users;;;0;40")
-    );
-    let none = show(
-        &email_activity(),
-        "email-activity",
-        &[("filter-perfdata", "nomatch")],
-    );
+    let filtered = show(&email_activity(), "email-activity", &[("filter-perfdata", "active|perfdate")]);
+    assert_eq!(filtered.0, ea_line("'perfdate'=1795348800;;;; 'active_users'=12users;;;0;40"));
+    let none = show(&email_activity(), "email-activity", &[("filter-perfdata", "nomatch")]);
     assert_eq!(none.0, format!("{EA_SHORT}\n"));
-    let ignored = show(
-        &email_activity(),
-        "email-activity",
-        &[("output-ignore-perfdata", "1")],
-    );
+    let ignored = show(&email_activity(), "email-activity", &[("output-ignore-perfdata", "1")]);
     assert_eq!(ignored, (format!("{EA_SHORT}\n"), 0));
-    let nolabel = show(
-        &email_activity(),
-        "email-activity",
-        &[("output-ignore-label", "1")],
-    );
+    let nolabel = show(&email_activity(), "email-activity", &[("output-ignore-label", "1")]);
     assert_eq!(nolabel.0, format!("{}| {EA_PERF}\n", &EA_SHORT[4..]));
-    let changed = show(
-        &mailbox_usage(),
-        "mailbox-usage",
-        &[("change-short-output", "Active~Working~g")],
-    );
-    assert_eq!(
-        changed.0,
-        mu_line(MU_PERF).replace("OK: Active", "OK: Working")
-    );
+    let changed = show(&mailbox_usage(), "mailbox-usage", &[("change-short-output", "Active~Working~g")]);
+    assert_eq!(changed.0, mu_line(MU_PERF).replace("OK: Active", "OK: Working"));
     let trimmed = show(
         &email_activity(),
         "email-activity",
-        &[
-            ("change-short-output", "\\s+$~~"),
-            ("output-ignore-perfdata", "1"),
-        ],
+        &[("change-short-output", "\\s+$~~"), ("output-ignore-perfdata", "1")],
     );
     assert_eq!(trimmed.0, format!("{}\n", EA_SHORT.trim_end()));
 }
@@ -411,29 +256,11 @@ fn golden_change_exit_changes_only_the_code() {
     let expected = "CRITICAL: Active users on 2026-11-22 : 12/40 (30.00%) | 'perfdate'=1795348800;;;; \
                     'active_users'=12users;;0:4;0;40 'total_send_count'=250;;;0; 'total_receive_count'=1295;;;0; \
                     'total_read_count'=1332;;;0;\n";
-    let out = show(
-        &critical_active_users(),
-        "email-activity",
-        &[("change-exit", "critical=warning")],
-    );
+    let out = show(&critical_active_users(), "email-activity", &[("change-exit", "critical=warning")]);
     assert_eq!(out, (expected.to_string(), 1));
-    let chained = [
-        ("change-exit", "critical=warning"),
-        ("change-exit", "warning=unknown"),
-    ];
-    assert_eq!(
-        show(&critical_active_users(), "email-activity", &chained).1,
-        1
-    );
-    assert_eq!(
-        show(
-            &email_activity(),
-            "email-activity",
-            &[("change-exit", "ok=pending")]
-        )
-        .1,
-        4
-    );
+    let chained = [("change-exit", "critical=warning"), ("change-exit", "warning=unknown")];
+    assert_eq!(show(&critical_active_users(), "email-activity", &chained).1, 1);
+    assert_eq!(show(&email_activity(), "email-activity", &[("change-exit", "ok=pending")]).1, 4);
 }
 
 #[test]
@@ -451,72 +278,29 @@ fn golden_range_perfdata() {
 
 #[test]
 fn empty_run_prints_ok_and_two_spaces() {
-    assert_eq!(
-        show(&CheckResult::default(), "email-activity", &[]),
-        ("OK:  \n".to_string(), 0)
-    );
-    let out = show(
-        &CheckResult::default(),
-        "email-activity",
-        &[("output-ignore-label", "1")],
-    );
+    assert_eq!(show(&CheckResult::default(), "email-activity", &[]), ("OK:  \n".to_string(), 0));
+    let out = show(&CheckResult::default(), "email-activity", &[("output-ignore-label", "1")]);
     assert_eq!(out.0, " \n");
-    let json = show(
-        &CheckResult::default(),
-        "email-activity",
-        &[("output-json", "1")],
-    );
+    let json = show(&CheckResult::default(), "email-activity", &[("output-json", "1")]);
     assert!(json.0.contains("\"outputs\":[]"));
 }
 
 #[test]
 fn long_output_needs_verbose_or_debug() {
     let mut result = email_activity();
-    result.long = vec![
-        "User 'a' Send Count: 40".into(),
-        "User 'b' Send Count: 27".into(),
-    ];
+    result.long = vec!["User 'a' Send Count: 40".into(), "User 'b' Send Count: 27".into()];
     assert_eq!(show(&result, "email-activity", &[]).0, ea_line(EA_PERF));
     let verbose = show(&result, "email-activity", &[("verbose", "1")]).0;
-    assert_eq!(
-        verbose,
-        format!(
-            "{}User 'a' Send Count: 40\nUser 'b' Send Count: 27\n",
-            ea_line(EA_PERF)
-        )
-    );
+    assert_eq!(verbose, format!("{}User 'a' Send Count: 40\nUser 'b' Send Count: 27\n", ea_line(EA_PERF)));
     let changed = show(
         &result,
         "email-activity",
-        &[
-            ("debug", "1"),
-            ("change-long-output", "Send~Sent~g"),
-            ("change-long-output", "^User~U"),
-        ],
+        &[("debug", "1"), ("change-long-output", "Send~Sent~g"), ("change-long-output", "^User~U")],
     );
-    assert!(
-        changed
-            .0
-            .ends_with("\nU 'a' Sent Count: 40\nUser 'b' Sent Count: 27\n"),
-        "{}",
-        changed.0
-    );
-    let notes = show(
-        &result,
-        "email-activity",
-        &[("debug", "1"), ("change-perfdata", "x,y,eval(1)")],
-    )
-    .0;
-    assert!(
-        notes.contains("\nmethod in argument 'x,y,eval(1)' is unknown\nUser 'a'"),
-        "{notes}"
-    );
-    let hidden = show(
-        &result,
-        "email-activity",
-        &[("verbose", "1"), ("change-perfdata", "x,y,eval(1)")],
-    )
-    .0;
+    assert!(changed.0.ends_with("\nU 'a' Sent Count: 40\nUser 'b' Sent Count: 27\n"), "{}", changed.0);
+    let notes = show(&result, "email-activity", &[("debug", "1"), ("change-perfdata", "x,y,eval(1)")]).0;
+    assert!(notes.contains("\nmethod in argument 'x,y,eval(1)' is unknown\nUser 'a'"), "{notes}");
+    let hidden = show(&result, "email-activity", &[("verbose", "1"), ("change-perfdata", "x,y,eval(1)")]).0;
     assert!(!hidden.contains("method in argument"));
 }
 
@@ -545,10 +329,7 @@ fn canonical_json(text: &str) -> serde_json::Value {
             other => other,
         }
     }
-    walk(
-        serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}")),
-        "",
-    )
+    walk(serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}")), "")
 }
 
 /// Canonical XML for comparison: lines inside each `<output>`/`<perfdata>` block sorted,
@@ -586,27 +367,17 @@ fn canonical_xml(text: &str) -> Vec<String> {
 fn mailbox_usage_critical() -> CheckResult {
     let m = "mailbox-usage";
     let used = |user: &str, value: &str| {
-        let mut record = with(
-            perf(&format!("used_{user}"), value, "B", "", "", "0", ""),
-            m,
-            None,
-        );
+        let mut record = with(perf(&format!("used_{user}"), value, "B", "", "", "0", ""), m, None);
         record.nlabel = Some(format!("{user}#exchange.mailboxes.usage.bytes"));
         record
     };
     let items = |user: &str, value: &str| {
-        let mut record = with(
-            perf(&format!("items_{user}"), value, "", "", "", "0", ""),
-            m,
-            Some("exchange.mailboxes.items.count"),
-        );
+        let mut record =
+            with(perf(&format!("items_{user}"), value, "", "", "", "0", ""), m, Some("exchange.mailboxes.items.count"));
         record.instances = Some(user.to_string());
         record
     };
-    let (u12, u13) = (
-        "user000012@contoso.onmicrosoft.com",
-        "user000013@contoso.onmicrosoft.com",
-    );
+    let (u12, u13) = ("user000012@contoso.onmicrosoft.com", "user000013@contoso.onmicrosoft.com");
     CheckResult {
         short: vec![
             ShortMessage {
@@ -622,9 +393,21 @@ fn mailbox_usage_critical() -> CheckResult {
         long: vec!["Mailbox 'user000012@contoso.onmicrosoft.com' Used: 49.79 GB".into()],
         perfdata: vec![
             with(perf("perfdate", "1795348800", "", "", "", "", ""), m, None),
-            with(perf("active_mailboxes", "2", "mailboxes", "", "", "0", "10"), m, Some("exchange.mailboxes.active.count")),
-            with(perf("total_usage_active", "58270385234", "B", "", "", "0", ""), m, Some("exchange.mailboxes.active.usage.total.bytes")),
-            with(perf("total_usage_inactive", "79665985761", "B", "", "", "0", ""), m, Some("exchange.mailboxes.inactive.usage.total.bytes")),
+            with(
+                perf("active_mailboxes", "2", "mailboxes", "", "", "0", "10"),
+                m,
+                Some("exchange.mailboxes.active.count"),
+            ),
+            with(
+                perf("total_usage_active", "58270385234", "B", "", "", "0", ""),
+                m,
+                Some("exchange.mailboxes.active.usage.total.bytes"),
+            ),
+            with(
+                perf("total_usage_inactive", "79665985761", "B", "", "", "0", ""),
+                m,
+                Some("exchange.mailboxes.inactive.usage.total.bytes"),
+            ),
             used(u12, "53460435785"),
             items(u12, "95587"),
             used(u13, "4809949449"),
@@ -636,33 +419,18 @@ fn mailbox_usage_critical() -> CheckResult {
 #[test]
 fn golden_json() {
     let expected = include_str!("testdata/o-json.json");
-    let (stdout, exit) = show(
-        &mailbox_usage_critical(),
-        "mailbox-usage",
-        &[("output-json", "1")],
-    );
+    let (stdout, exit) = show(&mailbox_usage_critical(), "mailbox-usage", &[("output-json", "1")]);
     assert!(!stdout.ends_with('\n'));
-    assert_eq!(
-        (canonical_json(&stdout), exit),
-        (canonical_json(expected), 2)
-    );
+    assert_eq!((canonical_json(&stdout), exit), (canonical_json(expected), 2));
 }
 
 #[test]
 fn golden_xml() {
     let expected = include_str!("testdata/o-xml.xml");
-    let (stdout, exit) = show(
-        &mailbox_usage_critical(),
-        "mailbox-usage",
-        &[("output-xml", "1")],
-    );
+    let (stdout, exit) = show(&mailbox_usage_critical(), "mailbox-usage", &[("output-xml", "1")]);
     assert_eq!((canonical_xml(&stdout), exit), (canonical_xml(expected), 2));
     let expected = include_str!("testdata/o-xml-ea.xml");
-    let (stdout, exit) = show(
-        &critical_active_users(),
-        "email-activity",
-        &[("output-xml", "1")],
-    );
+    let (stdout, exit) = show(&critical_active_users(), "email-activity", &[("output-xml", "1")]);
     assert_eq!((canonical_xml(&stdout), exit), (canonical_xml(expected), 2));
 }
 
@@ -671,32 +439,17 @@ fn json_long_lines_and_ignored_perfdata() {
     let (stdout, _) = show(
         &mailbox_usage_critical(),
         "mailbox-usage",
-        &[
-            ("output-json", "1"),
-            ("verbose", "1"),
-            ("output-ignore-perfdata", "1"),
-        ],
+        &[("output-json", "1"), ("verbose", "1"), ("output-ignore-perfdata", "1")],
     );
-    assert!(stdout.contains(
-        "{\"type\":2,\"msg\":\"Mailbox 'user000012@contoso.onmicrosoft.com' Used: 49.79 GB\"}]"
-    ));
+    assert!(stdout.contains("{\"type\":2,\"msg\":\"Mailbox 'user000012@contoso.onmicrosoft.com' Used: 49.79 GB\"}]"));
     assert!(stdout.ends_with("\"perfdatas\":[]}}"));
-    let (xml, _) = show(
-        &mailbox_usage_critical(),
-        "mailbox-usage",
-        &[("output-xml", "1"), ("output-ignore-perfdata", "1")],
-    );
+    let (xml, _) =
+        show(&mailbox_usage_critical(), "mailbox-usage", &[("output-xml", "1"), ("output-ignore-perfdata", "1")]);
     assert!(xml.contains("<perfdatas/>"));
 }
 
 fn without_timestamps(text: &str) -> Vec<String> {
-    text.lines()
-        .map(|line| {
-            line.rsplit_once(' ')
-                .map_or(line, |(head, _)| head)
-                .to_string()
-        })
-        .collect()
+    text.lines().map(|line| line.rsplit_once(' ').map_or(line, |(head, _)| head).to_string()).collect()
 }
 
 fn new_labels(mut records: Vec<Perfdata>) -> Vec<Perfdata> {
@@ -714,14 +467,8 @@ fn golden_openmetrics() {
     let mut result = mailbox_usage();
     result.perfdata = new_labels(result.perfdata);
     let (stdout, exit) = show(&result, "mailbox-usage", &[("output-openmetrics", "1")]);
-    assert_eq!(
-        (without_timestamps(&stdout), exit),
-        (without_timestamps(expected), 0)
-    );
-    let stamps: Vec<&str> = stdout
-        .lines()
-        .filter_map(|l| l.rsplit(' ').next())
-        .collect();
+    assert_eq!((without_timestamps(&stdout), exit), (without_timestamps(expected), 0));
+    let stamps: Vec<&str> = stdout.lines().filter_map(|l| l.rsplit(' ').next()).collect();
     assert!(stamps.windows(2).all(|w| w[0] == w[1]) && stamps[0].len() >= 13);
 }
 
@@ -737,31 +484,15 @@ fn openmetrics_status_comes_before_extends() {
     ];
     let (stdout, exit) = show(&result, "email-activity", &args);
     let lines = without_timestamps(&stdout);
-    assert_eq!(
-        lines[lines.len() - 2],
-        format!("plugin.mode.status{{plugin=\"{PLUGIN}\",mode=\"email-activity\"}} 2")
-    );
-    assert_eq!(
-        lines[lines.len() - 1],
-        format!("all{{plugin=\"{PLUGIN}\",mode=\"\"}} 2877")
-    );
+    assert_eq!(lines[lines.len() - 2], format!("plugin.mode.status{{plugin=\"{PLUGIN}\",mode=\"email-activity\"}} 2"));
+    assert_eq!(lines[lines.len() - 1], format!("all{{plugin=\"{PLUGIN}\",mode=\"\"}} 2877"));
     assert_eq!(exit, 0);
-    let json = show(
-        &result,
-        "email-activity",
-        &[("output-openmetrics", "1"), ("output-json", "1")],
-    )
-    .0;
+    let json = show(&result, "email-activity", &[("output-openmetrics", "1"), ("output-json", "1")]).0;
     assert!(json.contains("\"label\":\"plugin.mode.status\",\"value\":\"2\""));
 }
 
 fn error_of(message: &str, args: &[(&str, &str)]) -> (String, i32) {
-    let rendered = display_error(
-        &Error::new(message),
-        &[],
-        &ctx("email-activity"),
-        &options(args),
-    );
+    let rendered = display_error(&Error::new(message), &[], &ctx("email-activity"), &options(args));
     (rendered.stdout, rendered.exit_code)
 }
 
@@ -775,16 +506,8 @@ fn golden_errors() {
     ] {
         assert_eq!(error_of(message, &[]), (format!("UNKNOWN: {message} \n"), 3));
     }
-    let unlabelled = display_error(
-        &Error::unlabelled("Unknown option: foo."),
-        &[],
-        &ctx("m"),
-        &options(&[]),
-    );
-    assert_eq!(
-        (unlabelled.stdout.as_str(), unlabelled.exit_code),
-        ("Unknown option: foo. \n", 3)
-    );
+    let unlabelled = display_error(&Error::unlabelled("Unknown option: foo."), &[], &ctx("m"), &options(&[]));
+    assert_eq!((unlabelled.stdout.as_str(), unlabelled.exit_code), ("Unknown option: foo. \n", 3));
 }
 
 #[test]
@@ -793,27 +516,12 @@ fn error_options() {
         error_of("mode 'foo' doesn't exist", &[("opt-exit", "critical")]),
         ("CRITICAL: mode 'foo' doesn't exist \n".into(), 2)
     );
+    assert_eq!(error_of("Wrong x.", &[("opt-exit", "ok")]), ("OK: Wrong x. \n".into(), 0));
+    assert_eq!(error_of("x", &[("opt-exit", "pending")]), ("PENDING: x \n".into(), 4));
+    assert_eq!(error_of("mode 'foo'", &[("change-exit", "unknown=ok")]), ("UNKNOWN: mode 'foo' \n".into(), 0));
+    assert_eq!(error_of("mode 'foo'", &[("change-short-output", "UNKNOWN~ERR")]).0, "ERR: mode 'foo' \n");
     assert_eq!(
-        error_of("Wrong x.", &[("opt-exit", "ok")]),
-        ("OK: Wrong x. \n".into(), 0)
-    );
-    assert_eq!(
-        error_of("x", &[("opt-exit", "pending")]),
-        ("PENDING: x \n".into(), 4)
-    );
-    assert_eq!(
-        error_of("mode 'foo'", &[("change-exit", "unknown=ok")]),
-        ("UNKNOWN: mode 'foo' \n".into(), 0)
-    );
-    assert_eq!(
-        error_of("mode 'foo'", &[("change-short-output", "UNKNOWN~ERR")]).0,
-        "ERR: mode 'foo' \n"
-    );
-    assert_eq!(
-        error_of(
-            "mode 'foo'",
-            &[("change-output-adv", "%{exit_code} == 3,Changed,ok")]
-        ),
+        error_of("mode 'foo'", &[("change-output-adv", "%{exit_code} == 3,Changed,ok")]),
         ("Changed\n".into(), 0)
     );
     assert_eq!(error_of("x", &[("output-ignore-label", "1")]).0, "x \n");
@@ -825,13 +533,9 @@ fn error_options() {
 
 #[test]
 fn error_long_output_and_debug_lines_are_always_shown() {
-    let error =
-        Error::new("Cannot load module --plugin.").with_long(["Can't locate x".to_string()]);
+    let error = Error::new("Cannot load module --plugin.").with_long(["Can't locate x".to_string()]);
     let rendered = display_error(&error, &["debug 1".into()], &ctx("m"), &options(&[]));
-    assert_eq!(
-        rendered.stdout,
-        "UNKNOWN: Cannot load module --plugin. \nCan't locate x\ndebug 1\n"
-    );
+    assert_eq!(rendered.stdout, "UNKNOWN: Cannot load module --plugin. \nCan't locate x\ndebug 1\n");
     let help = display_error_as(
         &Error::unlabelled("").with_long(["Usage:".to_string()]),
         Status::Unknown,
@@ -840,39 +544,21 @@ fn error_long_output_and_debug_lines_are_always_shown() {
         &options(&[]),
     );
     assert_eq!(help.stdout, "\nUsage:\n");
-    let listed = display_error_as(
-        &Error::unlabelled("counter list: a b"),
-        Status::Ok,
-        &[],
-        &ctx("m"),
-        &options(&[]),
-    );
-    assert_eq!(
-        (listed.stdout.as_str(), listed.exit_code),
-        ("counter list: a b \n", 0)
-    );
+    let listed = display_error_as(&Error::unlabelled("counter list: a b"), Status::Ok, &[], &ctx("m"), &options(&[]));
+    assert_eq!((listed.stdout.as_str(), listed.exit_code), ("counter list: a b \n", 0));
 }
 
 #[test]
 fn golden_error_documents() {
     let message = "Graph endpoint API return error code 'S2SUnauthorized' (add --debug option for detailed message)";
     let json = error_of(message, &[("output-json", "1")]);
-    assert_eq!(
-        (canonical_json(&json.0), json.1),
-        (
-            canonical_json(include_str!("testdata/o-json-error.json")),
-            3
-        )
-    );
+    assert_eq!((canonical_json(&json.0), json.1), (canonical_json(include_str!("testdata/o-json-error.json")), 3));
     let xml = error_of("mode 'foo'", &[("disco-show", "1")]);
     assert!(xml.0.contains("  <exit>unknown</exit>\n"), "{}", xml.0);
     assert!(xml.0.contains("<msg>UNKNOWN: mode 'foo'</msg>") && xml.0.contains("<perfdatas/>"));
     let crit = error_of("x", &[("output-json", "1"), ("opt-exit", "Critical")]);
     assert!(
-        crit.0.contains("\"exit\":\"critical\"")
-            && crit
-                .0
-                .contains("\"exit\":\"CRITICAL\",\"msg\":\"CRITICAL: x\"")
+        crit.0.contains("\"exit\":\"critical\"") && crit.0.contains("\"exit\":\"CRITICAL\",\"msg\":\"CRITICAL: x\"")
     );
 }
 
@@ -882,50 +568,31 @@ fn output_file_is_written_atomically_and_failures_are_reported() {
     std::fs::create_dir_all(&dir).unwrap();
     let target = dir.join("out.txt");
     let path = target.to_string_lossy().to_string();
-    let rendered = display(
-        &email_activity(),
-        &ctx("email-activity"),
-        &options(&[("output-file", &path)]),
-    );
+    let rendered = display(&email_activity(), &ctx("email-activity"), &options(&[("output-file", &path)]));
     assert_eq!((rendered.stdout.as_str(), rendered.exit_code), ("", 0));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), ea_line(EA_PERF));
     std::fs::remove_dir_all(&dir).unwrap();
 
-    let (stdout, exit) = show(
-        &email_activity(),
-        "email-activity",
-        &[("output-file", "/nonexistent/dir/out.txt")],
-    );
-    let expected = format!("UNKNOWN: cannot open file  '/nonexistent/dir/out.txt': No such file or directory | {EA_PERF}\n");
+    let (stdout, exit) = show(&email_activity(), "email-activity", &[("output-file", "/nonexistent/dir/out.txt")]);
+    let expected =
+        format!("UNKNOWN: cannot open file  '/nonexistent/dir/out.txt': No such file or directory | {EA_PERF}\n");
     assert_eq!((stdout, exit), (expected, 3));
 }
 
 #[test]
 fn listing_and_list_counters_options() {
     let listed = CheckResult {
-        short: vec![ShortMessage {
-            severity: Some(Status::Ok),
-            text: "List services:".into(),
-        }],
+        short: vec![ShortMessage { severity: Some(Status::Ok), text: "List services:".into() }],
         long: vec!["[service_id: EOP] [service_name: Exchange Online Protection]".into()],
         perfdata: email_activity_perfdata(),
     };
     let rendered = display(&listed, &ctx("list-services"), &options(&[]).listing());
-    assert_eq!(
-        rendered.stdout,
-        "List services: \n[service_id: EOP] [service_name: Exchange Online Protection]\n"
-    );
+    assert_eq!(rendered.stdout, "List services: \n[service_id: EOP] [service_name: Exchange Online Protection]\n");
     assert_eq!(rendered.exit_code, 0);
     let counters = CheckResult {
-        short: vec![ShortMessage {
-            severity: None,
-            text: "counter list: a b".into(),
-        }],
+        short: vec![ShortMessage { severity: None, text: "counter list: a b".into() }],
         ..Default::default()
     };
     let rendered = display(&counters, &ctx("m"), &options(&[]).without_labels());
-    assert_eq!(
-        (rendered.stdout.as_str(), rendered.exit_code),
-        ("counter list: a b \n", 0)
-    );
+    assert_eq!((rendered.stdout.as_str(), rendered.exit_code), ("counter list: a b \n", 0));
 }

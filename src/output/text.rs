@@ -9,25 +9,14 @@ use crate::status::Status;
 
 /// The order of the blocks on the status line; UNKNOWN comes after WARNING although it is
 /// more severe (KEEP).
-pub const BLOCK_ORDER: [Status; 5] = [
-    Status::Critical,
-    Status::Warning,
-    Status::Unknown,
-    Status::Ok,
-    Status::Pending,
-];
+pub const BLOCK_ORDER: [Status; 5] = [Status::Critical, Status::Warning, Status::Unknown, Status::Ok, Status::Pending];
 
 /// The messages of one severity block: the qualified ones, then the unqualified ones when
 /// the block is the one of the final status.
 pub fn block_messages(short: &[ShortMessage], block: Status, status: Status) -> Vec<&str> {
     let qualified = short.iter().filter(|m| m.severity == Some(block));
-    let unqualified = short
-        .iter()
-        .filter(|m| m.severity.is_none() && block == status);
-    qualified
-        .chain(unqualified)
-        .map(|m| m.text.as_str())
-        .collect()
+    let unqualified = short.iter().filter(|m| m.severity.is_none() && block == status);
+    qualified.chain(unqualified).map(|m| m.text.as_str()).collect()
 }
 
 /// The short part of the status line: `CRITICAL: a - b WARNING: c UNKNOWN: d OK: e `.
@@ -76,18 +65,13 @@ impl Substitution {
         if value.is_empty() {
             return Ok(None);
         }
-        let wrong =
-            |problem: String| Error::new(format!("Wrong {option} option '{value}': {problem}"));
+        let wrong = |problem: String| Error::new(format!("Wrong {option} option '{value}': {problem}"));
         if let Some(bad) = flags.chars().find(|c| !"gimsx".contains(*c)) {
             return Err(wrong(format!("unsupported flag '{bad}'")));
         }
         let regex_flags: String = flags.chars().filter(|c| *c != 'g').collect();
         let pattern = Pattern::with_flags(pattern, &regex_flags).map_err(wrong)?;
-        Ok(Some(Substitution {
-            pattern,
-            replacement: replacement.to_string(),
-            all: flags.contains('g'),
-        }))
+        Ok(Some(Substitution { pattern, replacement: replacement.to_string(), all: flags.contains('g') }))
     }
 
     /// Applies the substitution: `$1`… in the replacement are the groups, backslash escapes
@@ -103,9 +87,7 @@ pub fn change_long(lines: Vec<String>, rules: &[Substitution]) -> Vec<String> {
     if rules.is_empty() {
         return lines;
     }
-    let joined = rules
-        .iter()
-        .fold(lines.join("\n"), |text, rule| rule.apply(&text));
+    let joined = rules.iter().fold(lines.join("\n"), |text, rule| rule.apply(&text));
     let mut lines: Vec<String> = joined.split('\n').map(str::to_string).collect();
     while lines.last().is_some_and(String::is_empty) {
         lines.pop();
@@ -145,10 +127,7 @@ impl AdvRule {
 pub fn change_output_adv(rules: &[AdvRule], mut text: String, status: Status) -> (String, Status) {
     let mut result = status;
     for rule in rules {
-        let scope = AdvScope {
-            short_output: &text,
-            exit_code: status.exit_code(),
-        };
+        let scope = AdvScope { short_output: &text, exit_code: status.exit_code() };
         if rule.expr.is_true(&scope) {
             if let Some(new) = &rule.text {
                 text.clone_from(new);
@@ -187,16 +166,11 @@ mod tests {
     use crate::output::tests::email_activity_short;
 
     fn msg(severity: Option<Status>, text: &str) -> ShortMessage {
-        ShortMessage {
-            severity,
-            text: text.to_string(),
-        }
+        ShortMessage { severity, text: text.to_string() }
     }
 
     fn substitute(rule: &str, text: &str) -> String {
-        Substitution::parse("change-short-output", rule)
-            .unwrap()
-            .map_or(text.to_string(), |r| r.apply(text))
+        Substitution::parse("change-short-output", rule).unwrap().map_or(text.to_string(), |r| r.apply(text))
     }
 
     #[test]
@@ -208,10 +182,7 @@ mod tests {
             msg(Some(Status::Critical), "c"),
             msg(Some(Status::Warning), "w2"),
         ];
-        assert_eq!(
-            status_text(&short, Status::Critical, false),
-            "CRITICAL: c WARNING: w1 - w2 UNKNOWN: u "
-        );
+        assert_eq!(status_text(&short, Status::Critical, false), "CRITICAL: c WARNING: w1 - w2 UNKNOWN: u ");
         assert_eq!(status_text(&short, Status::Critical, true), "c w1 - w2 u ");
     }
 
@@ -225,28 +196,15 @@ mod tests {
 
     #[test]
     fn unqualified_messages_close_the_final_block() {
-        let short = vec![
-            msg(None, "boom"),
-            msg(Some(Status::Unknown), "first"),
-            msg(Some(Status::Ok), "hidden"),
-        ];
-        assert_eq!(
-            status_text(&short, Status::Unknown, false),
-            "UNKNOWN: first - boom "
-        );
-        assert_eq!(
-            status_text(&[msg(None, "wait")], Status::Pending, false),
-            "PENDING: wait "
-        );
+        let short = vec![msg(None, "boom"), msg(Some(Status::Unknown), "first"), msg(Some(Status::Ok), "hidden")];
+        assert_eq!(status_text(&short, Status::Unknown, false), "UNKNOWN: first - boom ");
+        assert_eq!(status_text(&[msg(None, "wait")], Status::Pending, false), "PENDING: wait ");
     }
 
     #[test]
     fn change_short_output_examples() {
         let line = "OK: Active users on 2026-11-22 : 12/40 (30.00%) - Total (active users) Send Count: 250 ";
-        assert_eq!(
-            substitute("Active~Working~g", line),
-            line.replace("Active", "Working")
-        );
+        assert_eq!(substitute("Active~Working~g", line), line.replace("Active", "Working"));
         assert_eq!(substitute("OK~Up~gi", "OK: ok Ok "), "Up: Up Up ");
         assert_eq!(substitute("^OK: ~~", line), &line[4..]);
         assert_eq!(substitute("^OK:", line), &line[3..]);
@@ -260,9 +218,7 @@ mod tests {
     #[test]
     fn change_short_output_rejects_bad_rules() {
         assert!(Substitution::parse("change-short-output", "a~b~e").is_err());
-        let err = Substitution::parse("change-short-output", "(~x")
-            .err()
-            .map(|e| e.message().to_string());
+        let err = Substitution::parse("change-short-output", "(~x").err().map(|e| e.message().to_string());
         assert!(err.is_some_and(|m| m.starts_with("Wrong change-short-output option '(~x': ")));
     }
 
@@ -272,53 +228,26 @@ mod tests {
             .iter()
             .filter_map(|r| Substitution::parse("change-long-output", r).unwrap())
             .collect();
-        let lines = vec![
-            "User 'a' Send Count: 40".to_string(),
-            "User 'b' Send Count: 27".to_string(),
-        ];
-        assert_eq!(
-            change_long(lines, &rules),
-            ["U 'a' Sent Count: 40", "User 'b' Sent Count: 27"]
-        );
-        let trim = [Substitution::parse("change-long-output", "b~")
-            .unwrap()
-            .unwrap()];
+        let lines = vec!["User 'a' Send Count: 40".to_string(), "User 'b' Send Count: 27".to_string()];
+        assert_eq!(change_long(lines, &rules), ["U 'a' Sent Count: 40", "User 'b' Sent Count: 27"]);
+        let trim = [Substitution::parse("change-long-output", "b~").unwrap().unwrap()];
         assert_eq!(change_long(vec!["a".into(), "b".into()], &trim), ["a"]);
     }
 
     #[test]
     fn change_output_adv_rules() {
-        let rules = |values: &[&str]| -> Vec<AdvRule> {
-            values
-                .iter()
-                .filter_map(|v| AdvRule::parse(v).unwrap())
-                .collect()
-        };
+        let rules =
+            |values: &[&str]| -> Vec<AdvRule> { values.iter().filter_map(|v| AdvRule::parse(v).unwrap()).collect() };
         let text = "OK: Active mailboxes ".to_string();
         let one = rules(&["%(short_output) =~ /Active mailboxes/,Replaced output,WARNING"]);
-        assert_eq!(
-            change_output_adv(&one, text.clone(), Status::Ok),
-            ("Replaced output".into(), Status::Warning)
-        );
+        assert_eq!(change_output_adv(&one, text.clone(), Status::Ok), ("Replaced output".into(), Status::Warning));
         let status_only = rules(&["%{exit_code} == 0,,critical"]);
-        assert_eq!(
-            change_output_adv(&status_only, text.clone(), Status::Ok),
-            (text.clone(), Status::Critical)
-        );
-        let chained = rules(&[
-            "%{exit_code} == 0,First",
-            "%{short_output} =~ /First/,Second,unknown",
-        ]);
-        assert_eq!(
-            change_output_adv(&chained, text.clone(), Status::Ok),
-            ("Second".into(), Status::Unknown)
-        );
+        assert_eq!(change_output_adv(&status_only, text.clone(), Status::Ok), (text.clone(), Status::Critical));
+        let chained = rules(&["%{exit_code} == 0,First", "%{short_output} =~ /First/,Second,unknown"]);
+        assert_eq!(change_output_adv(&chained, text.clone(), Status::Ok), ("Second".into(), Status::Unknown));
         let bad_status = rules(&["1,x,bogus", ",ignored,ok"]);
         assert_eq!(bad_status.len(), 1);
-        assert_eq!(
-            change_output_adv(&bad_status, text, Status::Ok),
-            ("x".into(), Status::Ok)
-        );
+        assert_eq!(change_output_adv(&bad_status, text, Status::Ok), ("x".into(), Status::Ok));
         assert!(AdvRule::parse("%{exit_code} ==").is_err());
         assert!(AdvRule::parse("%{nope} == 1,x").is_err());
     }

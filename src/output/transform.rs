@@ -62,15 +62,8 @@ impl TransformRule {
     /// valid regex is an error naming the option.
     pub fn parse(arg: &str, kind: RuleKind) -> Result<Parsed, Error> {
         let fields: Vec<&str> = arg.split(',').collect();
-        let field = |i: usize| {
-            fields
-                .get(i)
-                .filter(|f| !f.is_empty())
-                .map(|f| f.to_string())
-        };
-        let wrong = |problem: String| {
-            Error::new(format!("Wrong {} option '{arg}': {problem}", kind.option()))
-        };
+        let field = |i: usize| fields.get(i).filter(|f| !f.is_empty()).map(|f| f.to_string());
+        let wrong = |problem: String| Error::new(format!("Wrong {} option '{arg}': {problem}", kind.option()));
         let matcher = match field(0) {
             Some(regex) => Some(Pattern::new(&regex).map_err(wrong)?),
             None if kind == RuleKind::Group && field(1).is_some() => None,
@@ -81,14 +74,10 @@ impl TransformRule {
             Some(text) => match Method::parse(&text) {
                 Ok(method) => Some(method),
                 Err(Refusal::UnknownMethod) => {
-                    return Ok(Parsed::Dropped(format!(
-                        "method in argument '{arg}' is unknown"
-                    )))
+                    return Ok(Parsed::Dropped(format!("method in argument '{arg}' is unknown")))
                 }
                 Err(Refusal::BadArgument) => {
-                    return Ok(Parsed::Dropped(format!(
-                        "argument in method '{arg}' is unknown"
-                    )))
+                    return Ok(Parsed::Dropped(format!("argument in method '{arg}' is unknown")))
                 }
             },
         };
@@ -146,20 +135,13 @@ impl TransformRule {
 
     /// Runs the method and the field overrides on `record`; `None` when an appended record
     /// ends up without value (Perl does not add those).
-    fn build(
-        &self,
-        mut record: Perfdata,
-        captures: &[String],
-        all: &[Perfdata],
-    ) -> Option<Perfdata> {
+    fn build(&self, mut record: Perfdata, captures: &[String], all: &[Perfdata]) -> Option<Perfdata> {
         if let Some(method) = &self.method {
             method.apply(&mut record, captures, all);
         }
-        for (target, value) in [
-            (&mut record.unit, &self.unit),
-            (&mut record.min, &self.min),
-            (&mut record.max, &self.max),
-        ] {
+        for (target, value) in
+            [(&mut record.unit, &self.unit), (&mut record.min, &self.min), (&mut record.max, &self.max)]
+        {
             if let Some(value) = value {
                 target.clone_from(value);
             }
@@ -217,15 +199,10 @@ impl Explode {
             let mut fields = value.split(',');
             let regex = fields.next().unwrap_or_default();
             let Some(label) = fields.next().filter(|label| !label.is_empty()) else {
-                return Err(Error::new(format!(
-                    "Wrong explode-perfdata-max option '{value}' (syntax: match,value)"
-                )));
+                return Err(Error::new(format!("Wrong explode-perfdata-max option '{value}' (syntax: match,value)")));
             };
-            let pattern = Pattern::new(regex).map_err(|problem| {
-                Error::new(format!(
-                    "Wrong explode-perfdata-max option '{value}': {problem}"
-                ))
-            })?;
+            let pattern = Pattern::new(regex)
+                .map_err(|problem| Error::new(format!("Wrong explode-perfdata-max option '{value}': {problem}")))?;
             rules.push((pattern, label.to_string()));
         }
         Ok(Explode::Rules(rules))
@@ -239,12 +216,10 @@ impl Explode {
         let mut added = Vec::new();
         for record in records.iter().filter(|r| !r.max.is_empty()) {
             let label = match self {
-                Explode::Rules(rules) => {
-                    match rules.iter().find(|(p, _)| p.is_match(&record.label)) {
-                        Some((_, label)) => label.clone(),
-                        None => continue,
-                    }
-                }
+                Explode::Rules(rules) => match rules.iter().find(|(p, _)| p.is_match(&record.label)) {
+                    Some((_, label)) => label.clone(),
+                    None => continue,
+                },
                 _ => format!("{}_max", record.label),
             };
             added.push(Perfdata {
@@ -289,14 +264,7 @@ mod tests {
     #[test]
     fn change_renames_with_captures_first_occurrence_only() {
         let out = change("total_(\\w+)_count,t_$1", email_activity_perfdata());
-        assert_eq!(
-            out[2..],
-            [
-                "'t_send'=250;;;0;",
-                "'t_receive'=1295;;;0;",
-                "'t_read'=1332;;;0;"
-            ]
-        );
+        assert_eq!(out[2..], ["'t_send'=250;;;0;", "'t_receive'=1295;;;0;", "'t_read'=1332;;;0;"]);
         let out = change("total,TOTAL", email_activity_perfdata());
         assert_eq!(out[2], "'TOTAL_send_count'=250;;;0;");
     }
@@ -307,29 +275,17 @@ mod tests {
         assert_eq!(out[1], "'active_mailboxes'=30.00%;;;0;100");
         let out = change("active_mailboxes,inactive_mailboxes,invert()", thresholds());
         assert_eq!(out[1], "'inactive_mailboxes'=28mailboxes;20:36;@8:16;0;40");
-        let out = change(
-            "total_usage_active,,math(current / 1000000)",
-            mailbox_usage_perfdata(),
-        );
+        let out = change("total_usage_active,,math(current / 1000000)", mailbox_usage_perfdata());
         assert_eq!(out[2], "'total_usage_active'=130010.988069B;;;0;");
         let out = change("total_usage,,scale(auto)", thresholds());
-        assert_eq!(
-            out[2..],
-            [
-                "'total_usage_active'=121.08gB;0:1;;0;",
-                "'total_usage_inactive'=220.06gB;;;0;"
-            ]
-        );
+        assert_eq!(out[2..], ["'total_usage_active'=121.08gB;0:1;;0;", "'total_usage_inactive'=220.06gB;;;0;"]);
         let out = change("total_usage_active,tua,,XB,1,2", thresholds());
         assert_eq!(out[2], "'tua'=130010988069XB;0:1073741824;;1;2");
     }
 
     #[test]
     fn changes_chain_in_order() {
-        let rules = [
-            ("^total_send_count$,x", RuleKind::Change),
-            ("^x$,y", RuleKind::Change),
-        ];
+        let rules = [("^total_send_count$,x", RuleKind::Change), ("^x$,y", RuleKind::Change)];
         assert_eq!(run(&rules, email_activity_perfdata())[2], "'y'=250;;;0;");
     }
 
@@ -337,10 +293,7 @@ mod tests {
     fn extend_appends_copies_keeping_keys() {
         let mut records = mailbox_usage_perfdata();
         records[2].warning = "0:1073741824".into();
-        let rule = [(
-            "total_usage_active,total_usage_active_gb,scale(GB),GB",
-            RuleKind::Extend,
-        )];
+        let rule = [("total_usage_active,total_usage_active_gb,scale(GB),GB", RuleKind::Extend)];
         let out = run(&rule, records.clone());
         assert_eq!(out.len(), 5);
         assert_eq!(out[4], "'total_usage_active_gb'=121.08GB;0:1;;0;");
@@ -351,66 +304,33 @@ mod tests {
     #[test]
     fn extend_threshold_fields() {
         let cases = [
-            (
-                "active_mailboxes,am,,,,,10,20",
-                "'am'=12mailboxes;10;20;0;40",
-            ),
-            (
-                "active_mailboxes,am,,,,,10%,20%",
-                "'am'=12mailboxes;4;8;0;40",
-            ),
-            (
-                "active_mailboxes,am,,,,,5:10%,@1:2",
-                "'am'=12mailboxes;5:4;@1:2;0;40",
-            ),
+            ("active_mailboxes,am,,,,,10,20", "'am'=12mailboxes;10;20;0;40"),
+            ("active_mailboxes,am,,,,,10%,20%", "'am'=12mailboxes;4;8;0;40"),
+            ("active_mailboxes,am,,,,,5:10%,@1:2", "'am'=12mailboxes;5:4;@1:2;0;40"),
         ];
         for (arg, expected) in cases {
-            assert_eq!(
-                run(&[(arg, RuleKind::Extend)], mailbox_usage_perfdata())[4],
-                expected,
-                "{arg}"
-            );
+            assert_eq!(run(&[(arg, RuleKind::Extend)], mailbox_usage_perfdata())[4], expected, "{arg}");
         }
     }
 
     #[test]
     fn groups_aggregate_once_per_label() {
-        let group =
-            |arg: &str| run(&[(arg, RuleKind::Group)], email_activity_perfdata())[5..].to_vec();
+        let group = |arg: &str| run(&[(arg, RuleKind::Group)], email_activity_perfdata())[5..].to_vec();
         assert_eq!(
             group("total_(send|read)_count,total_$1_max,max(total_(send|receive|read)_count)"),
             ["'total_send_max'=1332;;;;", "'total_read_max'=1332;;;;"]
         );
-        assert_eq!(
-            group(",all_avg,average(total_.*_count)"),
-            ["'all_avg'=959.00;;;;"]
-        );
-        assert_eq!(
-            group(",all_sum,sum(total_.*_count)"),
-            ["'all_sum'=2877;;;;"]
-        );
+        assert_eq!(group(",all_avg,average(total_.*_count)"), ["'all_avg'=959.00;;;;"]);
+        assert_eq!(group(",all_sum,sum(total_.*_count)"), ["'all_sum'=2877;;;;"]);
         assert_eq!(
             group("total_(.*)_count,sum_$1,sum(total_$1_count)"),
-            [
-                "'sum_send'=250;;;;",
-                "'sum_receive'=1295;;;;",
-                "'sum_read'=1332;;;;"
-            ]
+            ["'sum_send'=250;;;;", "'sum_receive'=1295;;;;", "'sum_read'=1332;;;;"]
         );
-        assert_eq!(
-            group(",all_min,min(total_.*_count),msg,0,10000,100,200%"),
-            ["'all_min'=250msg;100;20000;0;10000"]
-        );
+        assert_eq!(group(",all_min,min(total_.*_count),msg,0,10000,100,200%"), ["'all_min'=250msg;100;20000;0;10000"]);
         assert!(group(",nothing,sum(zzz)").is_empty());
-        assert_eq!(
-            group("total_(.*)_count,grp,sum(total_.*_count)"),
-            ["'grp'=2877;;;;"]
-        );
+        assert_eq!(group("total_(.*)_count,grp,sum(total_.*_count)"), ["'grp'=2877;;;;"]);
         let usage = run(
-            &[(
-                "total_usage_(.*),total_usage_sum,sum(total_usage_(.*))",
-                RuleKind::Group,
-            )],
+            &[("total_usage_(.*),total_usage_sum,sum(total_usage_(.*))", RuleKind::Group)],
             mailbox_usage_perfdata(),
         );
         assert_eq!(usage[4..], ["'total_usage_sum'=366299589537;;;;"]);
@@ -419,9 +339,7 @@ mod tests {
     #[test]
     fn group_records_have_no_mode() {
         let mut records = email_activity_perfdata();
-        if let Ok(Parsed::Rule(rule)) =
-            TransformRule::parse(",all_sum,sum(total_.*)", RuleKind::Group)
-        {
+        if let Ok(Parsed::Rule(rule)) = TransformRule::parse(",all_sum,sum(total_.*)", RuleKind::Group) {
             rule.apply(&mut records);
         }
         assert_eq!(records.last().map(|r| r.mode.clone()), Some(None));
@@ -429,14 +347,8 @@ mod tests {
 
     #[test]
     fn bad_rules_are_ignored_dropped_or_rejected() {
-        assert!(matches!(
-            TransformRule::parse(",x,invert()", RuleKind::Change),
-            Ok(Parsed::Ignored)
-        ));
-        assert!(matches!(
-            TransformRule::parse(",,sum(x)", RuleKind::Group),
-            Ok(Parsed::Ignored)
-        ));
+        assert!(matches!(TransformRule::parse(",x,invert()", RuleKind::Change), Ok(Parsed::Ignored)));
+        assert!(matches!(TransformRule::parse(",,sum(x)", RuleKind::Group), Ok(Parsed::Ignored)));
         match TransformRule::parse("a,b,eval(1)", RuleKind::Extend) {
             Ok(Parsed::Dropped(note)) => {
                 assert_eq!(note, "method in argument 'a,b,eval(1)' is unknown")
@@ -449,9 +361,7 @@ mod tests {
             }
             _ => panic!("bad scale must be refused"),
         }
-        let err = TransformRule::parse("(,b", RuleKind::Change)
-            .err()
-            .map(|e| e.message().to_string());
+        let err = TransformRule::parse("(,b", RuleKind::Change).err().map(|e| e.message().to_string());
         assert!(err.is_some_and(|m| m.starts_with("Wrong change-perfdata option '(,b': ")));
         let err = TransformRule::parse(",g,sum(()", RuleKind::Group).err();
         assert!(err.is_some());
@@ -460,40 +370,21 @@ mod tests {
     #[test]
     fn explode_adds_max_records() {
         let mut records = mailbox_usage_perfdata();
-        Explode::parse(&["".into()])
-            .unwrap()
-            .apply(&mut records, "mailbox-usage");
-        assert_eq!(
-            texts(&records)[4..],
-            ["'active_mailboxes_max'=40mailboxes;;;;"]
-        );
+        Explode::parse(&["".into()]).unwrap().apply(&mut records, "mailbox-usage");
+        assert_eq!(texts(&records)[4..], ["'active_mailboxes_max'=40mailboxes;;;;"]);
         let mut records = mailbox_usage_perfdata();
-        Explode::parse(&["active,act_total".into()])
-            .unwrap()
-            .apply(&mut records, "m");
+        Explode::parse(&["active,act_total".into()]).unwrap().apply(&mut records, "m");
         assert_eq!(texts(&records)[4..], ["'act_total'=40mailboxes;;;;"]);
-        let mut records = vec![
-            perf("a", "1", "", "", "", "", "5"),
-            perf("b", "1", "", "", "", "", ""),
-        ];
-        Explode::parse(&["zzz,x".into(), ".,y".into()])
-            .unwrap()
-            .apply(&mut records, "m");
+        let mut records = vec![perf("a", "1", "", "", "", "", "5"), perf("b", "1", "", "", "", "", "")];
+        Explode::parse(&["zzz,x".into(), ".,y".into()]).unwrap().apply(&mut records, "m");
         assert_eq!(texts(&records)[2..], ["'y'=5;;;;"]);
     }
 
     #[test]
     fn explode_rejects_values_without_label() {
         for bad in ["active", "active,"] {
-            let message = Explode::parse(&[bad.into()])
-                .err()
-                .map(|e| e.message().to_string());
-            assert_eq!(
-                message,
-                Some(format!(
-                    "Wrong explode-perfdata-max option '{bad}' (syntax: match,value)"
-                ))
-            );
+            let message = Explode::parse(&[bad.into()]).err().map(|e| e.message().to_string());
+            assert_eq!(message, Some(format!("Wrong explode-perfdata-max option '{bad}' (syntax: match,value)")));
         }
         assert!(Explode::parse(&["(,x".into()]).is_err());
     }

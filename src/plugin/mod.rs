@@ -37,7 +37,7 @@ pub fn run(info: &PluginInfo, args: &[String]) -> Rendered {
     let script = getopt::parse(args, &script_specs());
     let output = match OutputOptions::from_values(&script.values) {
         Ok(output) => output,
-        Err(error) => return fallback_error(&error, info),
+        Err(error) => return fallback_error(&error, info, &script.values),
     };
     let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
     let debug = DebugLog::new(output.debug(), output.show_password());
@@ -47,12 +47,11 @@ pub fn run(info: &PluginInfo, args: &[String]) -> Rendered {
     }
 }
 
-fn fallback_error(error: &Error, info: &PluginInfo) -> Rendered {
+/// Renders an error in the output options themselves: the format flags and a valid
+/// `--opt-exit` still apply, the rewriting rules do not (as in Perl).
+fn fallback_error(error: &Error, info: &PluginInfo, values: &Values) -> Rendered {
     let ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
-    match OutputOptions::from_values(&Values::default()) {
-        Ok(defaults) => output::display_error(error, &[], &ctx, &defaults),
-        Err(_) => Rendered { stdout: format!("UNKNOWN: {} \n", error.message()), exit_code: 3 },
-    }
+    output::display_error(error, &[], &ctx, &OutputOptions::for_errors(values))
 }
 
 fn script_specs() -> Vec<OptionSpec> {
@@ -77,7 +76,10 @@ fn stages(
     }
     let plugin = values.non_empty("plugin").map(str::to_string);
     if values.flag("help") && plugin.is_none() {
-        return Err(info_exit(&[Section::options(&global::script_section())], "Usage:\n    centreon_plugins.pl [options]\n\n"));
+        return Err(info_exit(
+            &[Section::options(&global::script_section())],
+            "Usage:\n    centreon_plugins.pl [options]\n\n",
+        ));
     }
     if values.flag("list-plugin") {
         let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
@@ -123,7 +125,9 @@ fn stages(
     sections.extend((custom.sections)());
     let mode_options = (mode.options)();
     let counter_specs = match &mode.kind {
-        ModeKind::Counters { groups, filter_counters, .. } => CounterOptions::specs(&groups(), new_perfdata, filter_counters),
+        ModeKind::Counters { groups, filter_counters, .. } => {
+            CounterOptions::specs(&groups(), new_perfdata, filter_counters)
+        }
         ModeKind::Listing { .. } => Vec::new(),
     };
     if values.flag("help") {
@@ -161,7 +165,8 @@ fn stages(
             let limits = Thresholds::from_values(&groups, &values, new_perfdata, output.float_precision())?;
             if values.flag("list-counters") {
                 let line = counters::list_counters(&groups);
-                let result = CheckResult { short: vec![ShortMessage { severity: None, text: line }], ..Default::default() };
+                let result =
+                    CheckResult { short: vec![ShortMessage { severity: None, text: line }], ..Default::default() };
                 return Ok(output::display(&result, ctx, &output.without_labels()));
             }
             if output.disco_format() {
@@ -188,9 +193,14 @@ fn stages(
             if output.disco_show() {
                 return Ok(output::display_disco_show(&items, output));
             }
-            let mut result = CheckResult { short: vec![ShortMessage { severity: None, text: heading.to_string() }], ..Default::default() };
+            let mut result = CheckResult {
+                short: vec![ShortMessage { severity: None, text: heading.to_string() }],
+                ..Default::default()
+            };
             result.long = debug.take();
-            result.long.extend(items.iter().map(|item| item.iter().map(|(k, v)| format!("[{k}: {v}]")).collect::<Vec<_>>().join(" ")));
+            result.long.extend(
+                items.iter().map(|item| item.iter().map(|(k, v)| format!("[{k}: {v}]")).collect::<Vec<_>>().join(" ")),
+            );
             Ok(output::display(&result, ctx, &output.listing()))
         }
     }
@@ -214,13 +224,14 @@ fn resolve_custom(name: Option<&str>) -> Result<&'static CustomModeSpec> {
 fn resolve_mode(name: Option<&str>, module: Option<&str>) -> Result<&'static ModeSpec> {
     let all = registry::modes();
     match (name, module) {
-        (Some(name), _) => all
-            .into_iter()
-            .find(|m| m.name == name)
-            .ok_or_else(|| Error::new(format!("mode '{name}' doesn't exist (use --list-mode option to show available modes)."))),
+        (Some(name), _) => all.into_iter().find(|m| m.name == name).ok_or_else(|| {
+            Error::new(format!("mode '{name}' doesn't exist (use --list-mode option to show available modes)."))
+        }),
         (None, Some(module)) => {
             let module = module.trim_end_matches(".pm").replace('/', "::");
-            all.into_iter().find(|m| m.perl_module == module).ok_or_else(|| Error::new("Cannot load module --dyn-mode."))
+            all.into_iter()
+                .find(|m| m.perl_module == module)
+                .ok_or_else(|| Error::new("Cannot load module --dyn-mode."))
         }
         (None, None) => Err(Error::new("Need to specify '--mode' or '--dyn-mode' option.")),
     }
@@ -263,7 +274,8 @@ fn strict(parsed: &Parsed) -> Result<()> {
 
 fn mode_help(mode: &ModeSpec, options: &[OptionSpec]) -> Section {
     let mut section = Section::options(&OptionSection::new("MODE", options.to_vec()));
-    section.paragraphs = mode.description.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+    section.paragraphs =
+        mode.description.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
     if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
         let counter_section = OptionSection::new("MODE", CounterOptions::specs(&groups(), false, filter_counters));
         section.items.extend(Section::options(&counter_section).items);

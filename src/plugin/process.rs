@@ -51,8 +51,9 @@ pub fn watchdog(deadline: Instant, rendered: Rendered) {
 /// stage did not consume; `\xHH` escapes in REPLACE are decoded. Never code.
 pub fn convert_args(rule: Option<&str>, args: Vec<String>) -> Result<Vec<String>> {
     let Some((search, replace)) = rule.and_then(|r| r.split_once(',')) else { return Ok(args) };
-    let pattern = Pattern::new(search)
-        .map_err(|problem| Error::new(format!("Invalid regular expression in --convert-args '{search}': {problem}.")))?;
+    let pattern = Pattern::new(search).map_err(|problem| {
+        Error::new(format!("Invalid regular expression in --convert-args '{search}': {problem}."))
+    })?;
     let replace = decode_escapes(replace);
     Ok(args.into_iter().map(|arg| pattern.replace(&arg, &replace, true)).collect())
 }
@@ -177,7 +178,8 @@ mod tests {
 
     #[test]
     fn runas_is_removed_from_the_child_arguments() {
-        let args: Vec<String> = ["--mode=x", "--runas", "centreon", "--runas=a", "--verbose"].map(String::from).to_vec();
+        let args: Vec<String> =
+            ["--mode=x", "--runas", "centreon", "--runas=a", "--verbose"].map(String::from).to_vec();
         assert_eq!(without_runas(&args), ["--mode=x", "--verbose"]);
     }
 
