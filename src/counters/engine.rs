@@ -239,3 +239,144 @@ fn threshold_fields(style: PerfThresholds, record: &Record, levels: Option<&Leve
         None => (String::new(), String::new()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::{CounterOptions, Field};
+    use crate::options::Values;
+
+    /// The test mode of core.md §5.0, reduced: a global group and an item group.
+    fn groups() -> Vec<Group> {
+        let total =
+            Counter::value("total", "items.total.count", &["total"], Output::Template("Total: {}"), Perf::key("total"));
+        let size = Counter::value(
+            "size",
+            "items.size.bytes",
+            &["size"],
+            Output::Bytes("Size: {}"),
+            Perf { unit: "B", ..Perf::key("size") },
+        );
+        let value = Counter::value(
+            "item-value",
+            "item.value.count",
+            &["value"],
+            Output::Template("Value: {}"),
+            Perf { instance: Instance::Suffix, ..Perf::key("item-value") },
+        );
+        vec![
+            Group {
+                name: "global",
+                kind: GroupKind::Global,
+                prefix: |_| "Global ".to_string(),
+                counters: vec![total, size],
+            },
+            Group {
+                name: "items",
+                kind: GroupKind::Instances { message_multiple: "All items are ok" },
+                prefix: |r| format!("Item '{}' ", r.text("display")),
+                counters: vec![value],
+            },
+        ]
+    }
+
+    fn run(args: &[(&str, &str)], items: &[(&str, i64)], new_perfdata: bool) -> CheckResult {
+        let groups = groups();
+        let specs = CounterOptions::specs(&groups, new_perfdata, "");
+        let mut values = Values::default();
+        values.declare(&specs);
+        for (name, value) in args {
+            let spec = specs.iter().find(|s| s.answers_to(name)).expect("declared option");
+            values.set(spec, value.to_string());
+        }
+        let limits = Thresholds::from_values(&groups, &values, new_perfdata, 8).expect("valid options");
+        let mut data = Data::default();
+        data.global("global", Record::new().with("total", Field::Int(25)).with("size", Field::Int(2048)));
+        for (id, value) in items {
+            let record = Record::new().with("display", Field::Text(id.to_string())).with("value", Field::Int(*value));
+            data.instances("items").insert(id.to_string(), record);
+        }
+        evaluate(&groups, &data, &limits, Naming { new_perfdata, mode: "test" })
+    }
+
+    fn shorts(result: &CheckResult) -> Vec<(Option<Status>, &str)> {
+        result.short.iter().map(|m| (m.severity, m.text.as_str())).collect()
+    }
+
+    fn labels(result: &CheckResult) -> Vec<&str> {
+        result.perfdata.iter().map(|p| p.label.as_str()).collect()
+    }
+
+    #[test]
+    fn a_group_reports_only_its_bad_counters_at_the_worst_status() {
+        let result = run(&[("warning-total", "10"), ("critical-size", "1")], &[], false);
+        assert_eq!(shorts(&result), [(Some(Status::Critical), "Global Total: 25, Size: 2.00 KB")]);
+        assert_eq!(result.perfdata[0].warning, "0:10");
+        assert_eq!(result.perfdata[1].critical, "0:1");
+    }
+
+    #[test]
+    fn instances_are_visited_in_byte_order_and_summarised_when_ok() {
+        let result = run(&[], &[("b", 2), ("a", 10), ("B", 3), ("9", 3), ("10", 3)], false);
+        assert_eq!(shorts(&result).last(), Some(&(Some(Status::Ok), "All items are ok")));
+        assert_eq!(
+            result.long,
+            ["Item '10' Value: 3", "Item '9' Value: 3", "Item 'B' Value: 3", "Item 'a' Value: 10", "Item 'b' Value: 2"]
+        );
+        assert_eq!(
+            labels(&result)[2..],
+            ["item-value_10", "item-value_9", "item-value_B", "item-value_a", "item-value_b"]
+        );
+    }
+
+    #[test]
+    fn a_single_instance_shows_its_counters_and_no_suffix() {
+        let result = run(&[], &[("x'y", 7)], false);
+        assert_eq!(shorts(&result).last(), Some(&(Some(Status::Ok), "Item 'x'y' Value: 7")));
+        assert_eq!(labels(&result).last(), Some(&"item-value"));
+        let new = run(&[], &[("x'y", 7)], true);
+        assert_eq!(labels(&new).last(), Some(&"x''y#item.value.count"));
+        assert_eq!(new.perfdata.last().and_then(|p| p.instances.as_deref()), Some("x'y"));
+    }
+
+    #[test]
+    fn a_single_instance_with_every_counter_filtered_keeps_its_bare_prefix() {
+        let groups = groups();
+        let specs = CounterOptions::specs(&groups, false, "^total$");
+        let mut values = Values::default();
+        values.declare(&specs);
+        let limits = Thresholds::from_values(&groups, &values, false, 8).expect("valid");
+        let mut data = Data::default();
+        data.instances("items").insert("a".into(), Record::new().with("display", Field::Text("a".into())));
+        let result = evaluate(&groups, &data, &limits, Naming { new_perfdata: false, mode: "test" });
+        assert_eq!(shorts(&result), [(Some(Status::Ok), "Item 'a' ")]);
+    }
+
+    #[test]
+    fn bad_instances_are_reported_one_by_one() {
+        let result = run(&[("warning-item-value", "5")], &[("a", 10), ("b", 2), ("c", 6)], false);
+        let problems: Vec<_> = shorts(&result).into_iter().filter(|(s, _)| *s == Some(Status::Warning)).collect();
+        assert_eq!(
+            problems,
+            [(Some(Status::Warning), "Item 'a' Value: 10"), (Some(Status::Warning), "Item 'c' Value: 6")]
+        );
+    }
+
+    #[test]
+    fn missing_values_are_skipped_without_status() {
+        let groups = groups();
+        let limits = Thresholds::from_values(&groups, &Values::default(), false, 8).expect("valid");
+        let mut data = Data::default();
+        data.global("global", Record::new().with("total", Field::Int(1)));
+        let result = evaluate(&groups, &data, &limits, Naming { new_perfdata: false, mode: "test" });
+        assert_eq!(shorts(&result), [(Some(Status::Ok), "Global Total: 1, size : skipped (no value(s))")]);
+        assert_eq!(labels(&result), ["total"]);
+    }
+
+    #[test]
+    fn list_counters_names_groups_in_name_order() {
+        let mut reversed = groups();
+        reversed.reverse();
+        assert_eq!(list_counters(&reversed), "counter list: total size item-value ");
+    }
+}
