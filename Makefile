@@ -39,7 +39,7 @@ test:
 bench:
 	$(CARGO) bench
 
-# The mock is an example target (tests/mock/main.rs) so that it is built with the
+# The mock is an example target (tests/mock/mockgraph.rs) so that it is built with the
 # same toolchain and needs nothing from the network.
 demo: build
 	$(CARGO) build --release --example mockgraph

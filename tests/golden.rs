@@ -72,10 +72,8 @@ struct Outcome {
 fn check_file(file: &str) {
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let path = tests.join("golden").join(file);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let data: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let data: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
     let fixtures: HashMap<String, PathBuf> = data["fixtures"]
         .as_object()
         .map(|m| {
@@ -139,9 +137,7 @@ fn check_case(
         mocks.remove(&key);
     }
     if !mocks.contains_key(&key) {
-        let dir = fixtures
-            .get(&fixture)
-            .ok_or_else(|| format!("no fixture '{fixture}'"))?;
+        let dir = fixtures.get(&fixture).ok_or_else(|| format!("no fixture '{fixture}'"))?;
         let started = MockGraph::builder()
             .fixture_dir(dir)
             .fault(fault)
@@ -156,21 +152,12 @@ fn check_case(
         let args = expand(pre, false, &graph, &statedir_s);
         run(cmd, &args, case).map_err(|e| format!("pre command: {e}"))?;
     }
-    let args = expand(
-        &case["args"],
-        case["auth"].as_bool().unwrap_or(true),
-        &graph,
-        &statedir_s,
-    );
+    let args = expand(&case["args"], case["auth"].as_bool().unwrap_or(true), &graph, &statedir_s);
     let outcome = run(cmd, &args, case).map_err(|e| format!("cannot run {}: {e}", cmd[0]))?;
     let got = normalize(&outcome.stdout, &graph, &statedir_s);
     let want = case["stdout"].as_str().unwrap_or_default();
     compare(case, &got, &outcome.exit).map_err(|why| {
-        let mut text = format!(
-            "{why}\n  want: {}\n  got:  {}",
-            excerpt(want),
-            excerpt(&got)
-        );
+        let mut text = format!("{why}\n  want: {}\n  got:  {}", excerpt(want), excerpt(&got));
         if !outcome.stderr.trim().is_empty() {
             text.push_str(&format!("\n  stderr: {}", excerpt(&outcome.stderr)));
         }
@@ -186,12 +173,7 @@ fn excerpt(text: &str) -> String {
 /// `auth` is false the tenant, secret, endpoints and state directory.
 fn expand(args: &Value, auth: bool, graph: &str, statedir: &str) -> Vec<String> {
     let mut all = vec![PLUGIN.to_string()];
-    all.extend(
-        args.as_array()
-            .into_iter()
-            .flatten()
-            .map(|a| a.as_str().unwrap_or_default().to_string()),
-    );
+    all.extend(args.as_array().into_iter().flatten().map(|a| a.as_str().unwrap_or_default().to_string()));
     if auth {
         all.extend([
             "--tenant=t1".to_string(),
@@ -202,9 +184,7 @@ fn expand(args: &Value, auth: bool, graph: &str, statedir: &str) -> Vec<String> 
             "--statefile-dir={STATEDIR}".to_string(),
         ]);
     }
-    all.into_iter()
-        .map(|a| a.replace("{GRAPH}", graph).replace("{STATEDIR}", statedir))
-        .collect()
+    all.into_iter().map(|a| a.replace("{GRAPH}", graph).replace("{STATEDIR}", statedir)).collect()
 }
 
 /// Runs the command with the case's TZ (default UTC) and environment, as
@@ -232,24 +212,12 @@ fn run(cmd: &[String], args: &[String], case: &Value) -> std::io::Result<Outcome
             bytes
         })
     };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
     let deadline = Instant::now() + TIMEOUT;
     let exit = loop {
         if let Some(status) = child.try_wait()? {
-            break status
-                .code()
-                .map_or(Exit::Signal, |c| Exit::Code(i64::from(c)));
+            break status.code().map_or(Exit::Signal, |c| Exit::Code(i64::from(c)));
         }
         if Instant::now() >= deadline {
             child.kill()?;
@@ -258,11 +226,7 @@ fn run(cmd: &[String], args: &[String], case: &Value) -> std::io::Result<Outcome
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let text = |bytes: Vec<u8>| {
-        String::from_utf8_lossy(&bytes)
-            .replace("\r\n", "\n")
-            .replace('\r', "\n")
-    };
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).replace("\r\n", "\n").replace('\r', "\n");
     Ok(Outcome {
         stdout: text(stdout.join().unwrap_or_default()),
         stderr: text(stderr.join().unwrap_or_default()),
@@ -273,9 +237,7 @@ fn run(cmd: &[String], args: &[String], case: &Value) -> std::io::Result<Outcome
 /// The mock's URL and the state directory by their placeholders; Perl's
 /// ` at /path/File.pm line N.` (not part of the contract) by `.`.
 fn normalize(stdout: &str, graph: &str, statedir: &str) -> String {
-    let s = stdout
-        .replace(graph, "{GRAPH}")
-        .replace(statedir, "{STATEDIR}");
+    let s = stdout.replace(graph, "{GRAPH}").replace(statedir, "{STATEDIR}");
     let perl_at = Regex::new(r" at /\S+ line \d+\.").expect("a valid regex");
     perl_at.replace_all(&s, ".").into_owned()
 }
@@ -304,8 +266,7 @@ fn compare(case: &Value, got: &str, exit: &Exit) -> Result<(), String> {
             return Err(format!("stdout does not match {how}"));
         }
     } else if how == "json" {
-        let parse =
-            |s: &str| serde_json::from_str::<Value>(s).map_err(|e| format!("not JSON: {e}"));
+        let parse = |s: &str| serde_json::from_str::<Value>(s).map_err(|e| format!("not JSON: {e}"));
         if canon_json(&parse(got)?) != canon_json(&parse(want)?) {
             return Err("JSON document differs".into());
         }
@@ -401,12 +362,7 @@ fn canon_xml(e: &xml::Element) -> CanonXml {
     }
     let mut attrs = e.attrs.clone();
     attrs.sort();
-    CanonXml {
-        tag: e.tag.clone(),
-        attrs,
-        text: e.text.trim().to_string(),
-        kids,
-    }
+    CanonXml { tag: e.tag.clone(), attrs, text: e.text.trim().to_string(), kids }
 }
 
 /// The lines of an OpenMetrics text without their 13-digit millisecond timestamps.
@@ -416,8 +372,7 @@ fn openmetrics_lines(text: &str) -> Vec<String> {
         .map(|line| {
             let bytes = line.as_bytes();
             let n = bytes.len();
-            let stamped =
-                n >= 14 && bytes[n - 14] == b' ' && bytes[n - 13..].iter().all(u8::is_ascii_digit);
+            let stamped = n >= 14 && bytes[n - 14] == b' ' && bytes[n - 13..].iter().all(u8::is_ascii_digit);
             if stamped {
                 line[..n - 14].to_string()
             } else {
@@ -433,18 +388,8 @@ fn python_splitlines(text: &str) -> Vec<&str> {
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        let boundary = matches!(
-            c,
-            '\n' | '\r'
-                | '\x0b'
-                | '\x0c'
-                | '\x1c'
-                | '\x1d'
-                | '\x1e'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
+        let boundary =
+            matches!(c, '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}');
         if boundary {
             lines.push(&text[start..i]);
             let mut end = i + c.len_utf8();
@@ -469,9 +414,13 @@ fn python_splitlines(text: &str) -> Vec<&str> {
 mod xml {
     /// An element: its text is what comes before its first child (ElementTree's `.text`).
     pub struct Element {
+        /// The element's name.
         pub tag: String,
+        /// Its attributes, in document order, values unescaped.
         pub attrs: Vec<(String, String)>,
+        /// The character data before its first child, unescaped.
         pub text: String,
+        /// Its child elements, in document order.
         pub children: Vec<Element>,
     }
 
@@ -536,9 +485,8 @@ mod xml {
 
         fn name(&mut self) -> Result<String, String> {
             let rest = self.rest();
-            let len = rest
-                .find(|c: char| c.is_whitespace() || matches!(c, '/' | '>' | '=' | '<'))
-                .unwrap_or(rest.len());
+            let len =
+                rest.find(|c: char| c.is_whitespace() || matches!(c, '/' | '>' | '=' | '<')).unwrap_or(rest.len());
             if len == 0 {
                 return Err(self.error("name expected"));
             }
@@ -553,12 +501,7 @@ mod xml {
             }
             self.pos += 1;
             let tag = self.name()?;
-            let mut e = Element {
-                tag,
-                attrs: Vec::new(),
-                text: String::new(),
-                children: Vec::new(),
-            };
+            let mut e = Element { tag, attrs: Vec::new(), text: String::new(), children: Vec::new() };
             loop {
                 self.skip_space();
                 if self.rest().starts_with("/>") {
@@ -583,10 +526,7 @@ mod xml {
                     .filter(|c| *c == '"' || *c == '\'')
                     .ok_or_else(|| self.error("quoted value expected"))?;
                 self.pos += 1;
-                let len = self
-                    .rest()
-                    .find(quote)
-                    .ok_or_else(|| self.error("unterminated attribute"))?;
+                let len = self.rest().find(quote).ok_or_else(|| self.error("unterminated attribute"))?;
                 let raw = self.rest()[..len].replace(['\t', '\n', '\r'], " ");
                 let value = unescape(&raw).map_err(|w| self.error(&w))?;
                 self.pos += len + 1;
@@ -611,9 +551,7 @@ mod xml {
                 } else if rest.starts_with("<?") {
                     self.skip_past("?>")?;
                 } else if let Some(cdata) = rest.strip_prefix("<![CDATA[") {
-                    let len = cdata
-                        .find("]]>")
-                        .ok_or_else(|| self.error("unterminated CDATA"))?;
+                    let len = cdata.find("]]>").ok_or_else(|| self.error("unterminated CDATA"))?;
                     if e.children.is_empty() {
                         e.text.push_str(&cdata[..len]);
                     }
@@ -661,8 +599,7 @@ mod xml {
                     } else {
                         None
                     };
-                    code.and_then(char::from_u32)
-                        .ok_or_else(|| format!("undefined entity &{name};"))?
+                    code.and_then(char::from_u32).ok_or_else(|| format!("undefined entity &{name};"))?
                 }
             };
             out.push(c);

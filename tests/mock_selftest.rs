@@ -18,31 +18,19 @@ use mock::{Fault, Host, MockGraph, Tenant};
 use serde_json::Value;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
-const SECRET_FORM: &str =
-    "client_id=c1&client_secret=s3cr3t%2B%2F%3D%26%3F&grant_type=client_credentials";
+const SECRET_FORM: &str = "client_id=c1&client_secret=s3cr3t%2B%2F%3D%26%3F&grant_type=client_credentials";
 const EMAIL_D7: &str = "/v1.0/reports/getEmailActivityUserDetail(period='D7')";
 const EMAIL_DAY: &str = "/v1.0/reports/getEmailActivityUserDetail(date=2026-11-22)";
 const MAILBOX_D7: &str = "/v1.0/reports/getMailboxUsageDetail(period='D7')";
 const BEARER: (&str, &str) = ("Authorization", "Bearer tok-1");
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "tenant40",
-        name,
-    ]
-    .iter()
-    .collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "tenant40", name].iter().collect();
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn start(fault: Fault) -> MockGraph {
-    MockGraph::builder()
-        .fault(fault)
-        .start()
-        .expect("the mock starts")
+    MockGraph::builder().fault(fault).start().expect("the mock starts")
 }
 
 fn get(url: &str, headers: &[(&str, &str)]) -> HttpResponse {
@@ -50,18 +38,14 @@ fn get(url: &str, headers: &[(&str, &str)]) -> HttpResponse {
 }
 
 fn json(response: &HttpResponse) -> Value {
-    serde_json::from_slice(&response.body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", response.text()))
+    serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", response.text()))
 }
 
 /// The report call's redirect target.
 fn location(mock: &MockGraph, report: &str) -> String {
     let answer = get(&format!("{}{report}", mock.url()), &[BEARER]);
     assert_eq!(answer.status, 302, "{}", answer.text());
-    answer
-        .header("Location")
-        .expect("a Location header")
-        .to_string()
+    answer.header("Location").expect("a Location header").to_string()
 }
 
 /// Waits until the mock has logged a request on the download host, so that
@@ -69,10 +53,7 @@ fn location(mock: &MockGraph, report: &str) -> String {
 fn wait_for_download(mock: &MockGraph) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !mock.requests().iter().any(|r| r.host == Host::Download) {
-        assert!(
-            Instant::now() < deadline,
-            "the download never reached the mock"
-        );
+        assert!(Instant::now() < deadline, "the download never reached the mock");
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -92,9 +73,7 @@ fn token_endpoints_answer_the_right_secret_only() {
     assert_eq!(bad.status, 401);
     let body = json(&bad);
     assert_eq!(body["error"], "invalid_client");
-    assert!(body["error_description"]
-        .as_str()
-        .is_some_and(|d| d.starts_with("AADSTS7000215")));
+    assert!(body["error_description"].as_str().is_some_and(|d| d.starts_with("AADSTS7000215")));
 
     let v1 = format!("{}/t1/oauth2/token", mock.url());
     let legacy = http("POST", &v1, &[], SECRET_FORM.as_bytes()).expect("token call");
@@ -116,42 +95,22 @@ fn report_call_redirects_to_the_download_port_which_serves_the_bom_csv() {
     let mock = start(Fault::None);
     let unauthenticated = get(&format!("{}{EMAIL_D7}", mock.url()), &[]);
     assert_eq!(unauthenticated.status, 401);
-    assert_eq!(
-        json(&unauthenticated)["error"]["code"],
-        "InvalidAuthenticationToken"
-    );
+    assert_eq!(json(&unauthenticated)["error"]["code"], "InvalidAuthenticationToken");
 
-    for (report, file) in [
-        (EMAIL_D7, "email_D7.csv"),
-        (EMAIL_DAY, "email_daily.csv"),
-        (MAILBOX_D7, "mailbox_D7.csv"),
-    ] {
+    for (report, file) in [(EMAIL_D7, "email_D7.csv"), (EMAIL_DAY, "email_daily.csv"), (MAILBOX_D7, "mailbox_D7.csv")] {
         let target = location(&mock, report);
-        assert!(
-            target.starts_with("http://127.0.0.1:")
-                && target.ends_with(&format!("/download/{file}")),
-            "{target}"
-        );
+        assert!(target.starts_with("http://127.0.0.1:") && target.ends_with(&format!("/download/{file}")), "{target}");
         assert!(!target.starts_with(&format!("{}/", mock.url())), "{target}");
         let csv = get(&target, &[]);
         assert_eq!(csv.status, 200);
         assert!(csv.body.starts_with(BOM));
         assert_eq!(csv.body, fixture(file));
-        assert_eq!(
-            csv.header("Content-Length"),
-            Some(csv.body.len().to_string().as_str())
-        );
+        assert_eq!(csv.header("Content-Length"), Some(csv.body.len().to_string().as_str()));
     }
     assert_eq!(mock.report_requests(), 3);
-    let downloads: Vec<_> = mock
-        .requests()
-        .into_iter()
-        .filter(|r| r.host == Host::Download)
-        .collect();
+    let downloads: Vec<_> = mock.requests().into_iter().filter(|r| r.host == Host::Download).collect();
     assert_eq!(downloads.len(), 3);
-    assert!(downloads
-        .iter()
-        .all(|r| !r.authorization && r.method == "GET"));
+    assert!(downloads.iter().all(|r| !r.authorization && r.method == "GET"));
 }
 
 #[test]
@@ -180,10 +139,9 @@ fn once_faults_fail_the_first_report_call_only() {
 
 #[test]
 fn error_faults_answer_as_microsoft_does() {
-    for (fault, status, code) in [
-        (Fault::ServerError, 500, "InternalServerError"),
-        (Fault::Forbidden, 403, "S2SUnauthorized"),
-    ] {
+    for (fault, status, code) in
+        [(Fault::ServerError, 500, "InternalServerError"), (Fault::Forbidden, 403, "S2SUnauthorized")]
+    {
         let mock = start(fault);
         let answer = get(&format!("{}{MAILBOX_D7}", mock.url()), &[BEARER]);
         assert_eq!(answer.status, status);
@@ -203,12 +161,8 @@ fn strict_download_refuses_a_bearer_token() {
     assert_eq!(with_token.status, 400);
     let without = get(&target, &[]);
     assert_eq!(without.status, 200);
-    let flags: Vec<bool> = mock
-        .requests()
-        .iter()
-        .filter(|r| r.host == Host::Download)
-        .map(|r| r.authorization)
-        .collect();
+    let flags: Vec<bool> =
+        mock.requests().iter().filter(|r| r.host == Host::Download).map(|r| r.authorization).collect();
     assert_eq!(flags, [true, false]);
 }
 
@@ -241,13 +195,8 @@ fn download_faults_change_the_csv() {
 fn health_pages_are_joined_by_next_link() {
     let want = serde_json::from_slice::<Value>(&fixture("health.json")).expect("JSON fixture");
     let mock = start(Fault::None);
-    let first = json(&get(
-        &format!(
-            "{}/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues",
-            mock.url()
-        ),
-        &[BEARER],
-    ));
+    let first =
+        json(&get(&format!("{}/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues", mock.url()), &[BEARER]));
     let next = first["@odata.nextLink"].as_str().expect("a next link");
     assert!(next.starts_with(&format!("{}/", mock.url())), "{next}");
     let second = json(&get(next, &[BEARER]));
@@ -259,21 +208,14 @@ fn health_pages_are_joined_by_next_link() {
 
     let one_page = start(Fault::OnePage);
     let single = json(&get(
-        &format!(
-            "{}/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues",
-            one_page.url()
-        ),
+        &format!("{}/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues", one_page.url()),
         &[BEARER],
     ));
     assert!(single.get("@odata.nextLink").is_none());
     assert_eq!(single["value"], want["value"]);
 
-    let legacy = get(
-        &format!("{}/api/v1.0/t1/ServiceComms/CurrentStatus", mock.url()),
-        &[BEARER],
-    );
-    let want_legacy =
-        serde_json::from_slice::<Value>(&fixture("health_legacy.json")).expect("JSON");
+    let legacy = get(&format!("{}/api/v1.0/t1/ServiceComms/CurrentStatus", mock.url()), &[BEARER]);
+    let want_legacy = serde_json::from_slice::<Value>(&fixture("health_legacy.json")).expect("JSON");
     assert_eq!(json(&legacy), want_legacy);
 }
 
@@ -289,14 +231,10 @@ fn generated_tenant_is_the_python_generators() {
         "empty_mailbox_D7.csv",
     ] {
         let made = tenant.file(name).expect("generated");
-        assert!(
-            made.as_slice() == fixture(name).as_slice(),
-            "{name} differs"
-        );
+        assert!(made.as_slice() == fixture(name).as_slice(), "{name} differs");
     }
     for name in ["health.json", "health_legacy.json"] {
-        let made: Value =
-            serde_json::from_slice(tenant.file(name).expect("generated")).expect("JSON");
+        let made: Value = serde_json::from_slice(tenant.file(name).expect("generated")).expect("JSON");
         let want: Value = serde_json::from_slice(&fixture(name)).expect("JSON");
         assert_eq!(made, want, "{name}");
     }
@@ -304,10 +242,7 @@ fn generated_tenant_is_the_python_generators() {
 
 #[test]
 fn generated_tenant_of_1000_users_is_served() {
-    let mock = MockGraph::builder()
-        .tenant(Tenant::generated(1000, 11))
-        .start()
-        .expect("the mock starts");
+    let mock = MockGraph::builder().tenant(Tenant::generated(1000, 11)).start().expect("the mock starts");
     for report in [EMAIL_D7, MAILBOX_D7] {
         let csv = get(&location(&mock, report), &[]);
         assert_eq!(csv.status, 200);
@@ -315,10 +250,9 @@ fn generated_tenant_of_1000_users_is_served() {
         let text = String::from_utf8(csv.body).expect("UTF-8");
         let rows: Vec<&str> = text.split_terminator("\r\n").collect();
         assert_eq!(rows.len(), 1001, "{report}");
-        assert!(rows[97].split(',').nth(1).is_some_and(|upn| upn.len() == 32
-            && upn
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())));
+        assert!(rows[97].split(',').nth(1).is_some_and(
+            |upn| upn.len() == 32 && upn.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        ));
         assert!(rows.iter().any(|r| r.contains(",True,")), "deleted users");
         assert!(rows.iter().any(|r| r.contains('"')), "quoted names");
     }
@@ -339,21 +273,11 @@ fn slow_download_is_cut_short_when_the_mock_stops() {
 fn stalled_download_sends_headers_and_no_body_until_the_mock_stops() {
     let mock = start(Fault::Stall);
     let target = location(&mock, EMAIL_D7);
-    let authority = target
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let authority = target.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
     let mut stream = TcpStream::connect(&authority).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET /download/email_D7.csv HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    write!(stream, "GET /download/email_D7.csv HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n")
+        .expect("request");
     let mut reader = BufReader::new(stream);
     let mut head = Vec::new();
     loop {
@@ -373,9 +297,7 @@ fn stalled_download_sends_headers_and_no_body_until_the_mock_stops() {
     assert!(length > 0);
     drop(mock);
     let mut body = Vec::new();
-    reader
-        .read_to_end(&mut body)
-        .expect("the connection closes once the mock stops");
+    reader.read_to_end(&mut body).expect("the connection closes once the mock stops");
     assert!(body.len() < length);
 }
 

@@ -53,10 +53,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The first header of that name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The body as text (lossy).
@@ -67,15 +64,8 @@ impl HttpResponse {
 
 /// Sends one request to `url` (`http://host:port/path`) on a fresh
 /// connection and reads the answer; redirects are not followed.
-pub fn http(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> io::Result<HttpResponse> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| io::Error::other(format!("not an http:// URL: {url}")))?;
+pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<HttpResponse> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| io::Error::other(format!("not an http:// URL: {url}")))?;
     let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
     let mut stream = TcpStream::connect(authority)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
@@ -95,10 +85,7 @@ pub fn http(
 fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed",
-        ));
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
     }
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
@@ -120,14 +107,8 @@ fn read_response(reader: &mut impl BufRead) -> io::Result<HttpResponse> {
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    let mut response = HttpResponse {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    let chunked = response
-        .header("Transfer-Encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let mut response = HttpResponse { status, headers, body: Vec::new() };
+    let chunked = response.header("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     let length = response.header("Content-Length").map(str::parse::<usize>);
     if chunked {
         loop {

@@ -36,10 +36,15 @@ pub struct Shared {
 /// Counters and the request log, under one lock.
 #[derive(Default)]
 pub struct State {
+    /// Token endpoint calls, whatever their answer.
     pub token_requests: usize,
-    pub tokens_issued: usize,
+    /// Tokens handed out: the next one is `tok-<tokens_issued + 1>`, as mockgraph.py numbers them.
+    tokens_issued: usize,
+    /// Report calls that came with a token.
     pub report_requests: usize,
+    /// Whether a `-once` fault has been spent.
     fault_used: bool,
+    /// Every request, in order.
     pub log: Vec<RequestRecord>,
 }
 
@@ -65,9 +70,7 @@ impl Drop for InFlight {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {
@@ -76,18 +79,10 @@ impl Shared {
     pub fn new(tenant: &Tenant, fault: Fault, graph_port: u16, download_port: u16) -> Shared {
         let mut files = BTreeMap::new();
         for (name, data) in tenant.files() {
-            let data = if name.ends_with(".csv") {
-                faulty_csv(data, fault)
-            } else {
-                Arc::clone(data)
-            };
+            let data = if name.ends_with(".csv") { faulty_csv(data, fault) } else { Arc::clone(data) };
             files.insert(name.clone(), data);
         }
-        let parse = |name: &str| {
-            tenant
-                .file(name)
-                .and_then(|data| serde_json::from_slice::<Value>(data).ok())
-        };
+        let parse = |name: &str| tenant.file(name).and_then(|data| serde_json::from_slice::<Value>(data).ok());
         let health = parse("health.json").and_then(|v| v["value"].as_array().cloned());
         Shared {
             files,
@@ -135,11 +130,7 @@ impl Shared {
             if left.is_zero() {
                 return;
             }
-            active = self
-                .idle
-                .wait_timeout(active, left)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
+            active = self.idle.wait_timeout(active, left).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         }
     }
 
@@ -158,11 +149,8 @@ impl Shared {
                 }
                 None => Duration::from_secs(3600),
             };
-            stopping = self
-                .stop_signal
-                .wait_timeout(stopping, wait)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
+            stopping =
+                self.stop_signal.wait_timeout(stopping, wait).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         }
         true
     }
@@ -196,11 +184,7 @@ fn reshape(data: &[u8], fault: Fault) -> Vec<u8> {
     let mut out = BOM.to_vec();
     for row in rows {
         let row: Vec<String> = if fault == Fault::MissingColumn {
-            row.into_iter()
-                .enumerate()
-                .filter(|(i, _)| !drop.contains(i))
-                .map(|(_, v)| v)
-                .collect()
+            row.into_iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, v)| v).collect()
         } else {
             row.into_iter().rev().collect()
         };
@@ -253,37 +237,19 @@ fn header(name: &str, value: &str) -> Header {
 }
 
 /// Answers with a Content-Length (never chunked), as Python's http.server does.
-fn send(
-    rq: Request,
-    code: u16,
-    body: impl Into<Arc<Vec<u8>>>,
-    ctype: &str,
-    extra: &[(&str, &str)],
-) {
+fn send(rq: Request, code: u16, body: impl Into<Arc<Vec<u8>>>, ctype: &str, extra: &[(&str, &str)]) {
     let body: Arc<Vec<u8>> = body.into();
     let len = body.len();
     let mut headers = vec![header("Content-Type", ctype)];
     headers.extend(extra.iter().map(|(k, v)| header(k, v)));
-    let response = Response::new(
-        StatusCode(code),
-        headers,
-        Cursor::new(Bytes(body)),
-        Some(len),
-        None,
-    )
-    .with_chunked_threshold(usize::MAX);
+    let response = Response::new(StatusCode(code), headers, Cursor::new(Bytes(body)), Some(len), None)
+        .with_chunked_threshold(usize::MAX);
     // A client that hung up is no concern of the stand-in.
     let _ = rq.respond(response);
 }
 
 fn send_json(rq: Request, code: u16, body: &str, extra: &[(&str, &str)]) {
-    send(
-        rq,
-        code,
-        body.as_bytes().to_vec(),
-        "application/json",
-        extra,
-    );
+    send(rq, code, body.as_bytes().to_vec(), "application/json", extra);
 }
 
 const ERR_SERVER: &str = r#"{"error": {"code": "InternalServerError", "message": "boom"}}"#;
@@ -299,11 +265,7 @@ pub fn handle(flight: InFlight, host: Host, mut rq: Request) {
         .unwrap_or_default();
     let raw = rq.url().to_string();
     let method = rq.method().as_str().to_string();
-    let path = if method == "POST" {
-        raw.clone()
-    } else {
-        unquote(&raw, false)
-    };
+    let path = if method == "POST" { raw.clone() } else { unquote(&raw, false) };
     shared.state().log.push(RequestRecord {
         host,
         method: method.clone(),
@@ -362,13 +324,9 @@ fn post(shared: &Shared, rq: Request, path: &str, body: &str) {
         );
     };
     let body = if v2 {
-        format!(
-            r#"{{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "{token}"}}"#
-        )
+        format!(r#"{{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "{token}"}}"#)
     } else {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         format!(
             r#"{{"token_type": "Bearer", "expires_in": "3599", "expires_on": "{}", "resource": "https://manage.office.com", "access_token": "{token}"}}"#,
             now + 3599
@@ -392,14 +350,10 @@ fn get(shared: &Shared, rq: Request, path: &str, auth: &str) {
     if path.starts_with("/v1.0/admin/serviceAnnouncement/healthOverviews") {
         return health(shared, rq, path);
     }
-    let legacy = path
-        .strip_prefix("/api/v1.0/")
-        .and_then(|p| p.split_once('/'))
-        .filter(|(tenant, rest)| {
-            !tenant.is_empty()
-                && (rest.starts_with("ServiceComms/CurrentStatus")
-                    || rest.starts_with("ServiceComms/Services"))
-        });
+    let legacy = path.strip_prefix("/api/v1.0/").and_then(|p| p.split_once('/')).filter(|(tenant, rest)| {
+        !tenant.is_empty()
+            && (rest.starts_with("ServiceComms/CurrentStatus") || rest.starts_with("ServiceComms/Services"))
+    });
     if legacy.is_some() {
         return match &shared.legacy {
             Some(data) => send_json(rq, 200, &data.to_string(), &[]),
@@ -413,27 +367,18 @@ fn get(shared: &Shared, rq: Request, path: &str, auth: &str) {
 }
 
 fn not_found(rq: Request) {
-    send_json(
-        rq,
-        404,
-        r#"{"error": {"code": "BadRequest", "message": "Resource not found"}}"#,
-        &[],
-    );
+    send_json(rq, 404, r#"{"error": {"code": "BadRequest", "message": "Resource not found"}}"#, &[]);
 }
 
 /// `^/(v1.0|beta)/reports/(getEmailActivityUserDetail|getMailboxUsageDetail)\((.*)\)`
 fn report(path: &str) -> Option<(&str, &str)> {
-    let rest = path
-        .strip_prefix("/v1.0/reports/")
-        .or_else(|| path.strip_prefix("/beta/reports/"))?;
+    let rest = path.strip_prefix("/v1.0/reports/").or_else(|| path.strip_prefix("/beta/reports/"))?;
     let rest = rest.split('\n').next().unwrap_or_default();
-    ["getEmailActivityUserDetail", "getMailboxUsageDetail"]
-        .into_iter()
-        .find_map(|name| {
-            let args = rest.strip_prefix(name)?.strip_prefix('(')?;
-            let close = args.rfind(')')?;
-            Some((name, &args[..close]))
-        })
+    ["getEmailActivityUserDetail", "getMailboxUsageDetail"].into_iter().find_map(|name| {
+        let args = rest.strip_prefix(name)?.strip_prefix('(')?;
+        let close = args.rfind(')')?;
+        Some((name, &args[..close]))
+    })
 }
 
 fn report_call(shared: &Shared, rq: Request, name: &str, param: &str) {
@@ -481,13 +426,7 @@ fn report_call(shared: &Shared, rq: Request, name: &str, param: &str) {
             );
         }
         Fault::HtmlError => {
-            return send(
-                rq,
-                502,
-                b"<html><body>Bad gateway</body></html>".to_vec(),
-                "text/html",
-                &[],
-            );
+            return send(rq, 502, b"<html><body>Bad gateway</body></html>".to_vec(), "text/html", &[]);
         }
         _ => {}
     }
@@ -496,33 +435,14 @@ fn report_call(shared: &Shared, rq: Request, name: &str, param: &str) {
         "getEmailActivityUserDetail" => "email_D7.csv",
         _ => "mailbox_D7.csv",
     };
-    let prefix = if shared.fault == Fault::EmptyReport {
-        "empty_"
-    } else {
-        ""
-    };
-    let location = format!(
-        "http://127.0.0.1:{}/download/{prefix}{file}",
-        shared.download_port
-    );
-    send(
-        rq,
-        302,
-        Vec::new(),
-        "text/plain",
-        &[("Location", &location)],
-    );
+    let prefix = if shared.fault == Fault::EmptyReport { "empty_" } else { "" };
+    let location = format!("http://127.0.0.1:{}/download/{prefix}{file}", shared.download_port);
+    send(rq, 302, Vec::new(), "text/plain", &[("Location", &location)]);
 }
 
 fn download(shared: &Shared, rq: Request, name: &str, auth: &str) {
     if !auth.is_empty() && shared.fault == Fault::StrictDownload {
-        return send(
-            rq,
-            400,
-            b"Authorization header not expected on a download URL".to_vec(),
-            "text/plain",
-            &[],
-        );
+        return send(rq, 400, b"Authorization header not expected on a download URL".to_vec(), "text/plain", &[]);
     }
     let Some(data) = shared.files.get(name).cloned() else {
         return send(rq, 404, b"No such file".to_vec(), "text/plain", &[]);
@@ -537,9 +457,7 @@ fn download(shared: &Shared, rq: Request, name: &str, auth: &str) {
                 data.len()
             );
             // The client may be gone already; the stall holds either way.
-            let _ = writer
-                .write_all(head.as_bytes())
-                .and_then(|()| writer.flush());
+            let _ = writer.write_all(head.as_bytes()).and_then(|()| writer.flush());
             shared.hold(None);
             return;
         }

@@ -124,10 +124,7 @@ impl FromStr for Fault {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Fault, String> {
-        Fault::ALL
-            .into_iter()
-            .find(|f| f.name() == name)
-            .ok_or_else(|| format!("unknown fault '{name}'"))
+        Fault::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| format!("unknown fault '{name}'"))
     }
 }
 
@@ -207,25 +204,11 @@ impl Builder {
         let graph = Arc::new(Server::http(("127.0.0.1", self.port)).map_err(io::Error::other)?);
         let download = Arc::new(Server::http("127.0.0.1:0").map_err(io::Error::other)?);
         let port_of = |server: &Server| {
-            server
-                .server_addr()
-                .to_ip()
-                .map(|a| a.port())
-                .ok_or_else(|| io::Error::other("not an IP listener"))
+            server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("not an IP listener"))
         };
         let graph_port = port_of(&graph)?;
-        let shared = Arc::new(handler::Shared::new(
-            &tenant,
-            self.fault,
-            graph_port,
-            port_of(&download)?,
-        ));
-        let mut mock = MockGraph {
-            shared,
-            graph_port,
-            servers: vec![],
-            listeners: vec![],
-        };
+        let shared = Arc::new(handler::Shared::new(&tenant, self.fault, graph_port, port_of(&download)?));
+        let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![] };
         for (server, host) in [(graph, Host::Graph), (download, Host::Download)] {
             let shared = Arc::clone(&mock.shared);
             let listener = Arc::clone(&server);
@@ -261,11 +244,7 @@ impl MockGraph {
     /// Settings for a new stand-in: the `tenant40` fixture, no fault, any port.
     pub fn builder() -> Builder {
         Builder {
-            source: Source::Dir(
-                [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "tenant40"]
-                    .iter()
-                    .collect(),
-            ),
+            source: Source::Dir([env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "tenant40"].iter().collect()),
             fault: Fault::None,
             port: 0,
         }

@@ -20,15 +20,8 @@ impl PyRandom {
     pub fn new(seed: u64) -> PyRandom {
         let low = seed as u32;
         let high = (seed >> 32) as u32;
-        let key: Vec<u32> = if high == 0 {
-            vec![low]
-        } else {
-            vec![low, high]
-        };
-        let mut rng = PyRandom {
-            mt: [0; N],
-            index: N,
-        };
+        let key: Vec<u32> = if high == 0 { vec![low] } else { vec![low, high] };
+        let mut rng = PyRandom { mt: [0; N], index: N };
         rng.init_by_array(&key);
         rng
     }
@@ -37,9 +30,7 @@ impl PyRandom {
         self.mt[0] = seed;
         for i in 1..N {
             let prev = self.mt[i - 1];
-            self.mt[i] = 1_812_433_253u32
-                .wrapping_mul(prev ^ (prev >> 30))
-                .wrapping_add(i as u32);
+            self.mt[i] = 1_812_433_253u32.wrapping_mul(prev ^ (prev >> 30)).wrapping_add(i as u32);
         }
         self.index = N;
     }
@@ -65,8 +56,7 @@ impl PyRandom {
         }
         for _ in 0..N - 1 {
             let prev = self.mt[i - 1];
-            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941))
-                .wrapping_sub(i as u32);
+            self.mt[i] = (self.mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
             i += 1;
             if i >= N {
                 self.mt[0] = self.mt[N - 1];

@@ -49,9 +49,8 @@ const MAILBOX_COLS: [&str; 18] = [
     "Report Period",
 ];
 const FIRST: [&str; 24] = [
-    "Anna", "Björn", "Chloé", "Dmitri", "Émile", "Fatima", "Göran", "Hana", "Ivan", "José",
-    "Kenji", "Léa", "Marta", "Nuño", "Olga", "Pierre", "Quentin", "Rūta", "Søren", "Tomás", "Uwe",
-    "Vera", "Wojciech", "Zoë",
+    "Anna", "Björn", "Chloé", "Dmitri", "Émile", "Fatima", "Göran", "Hana", "Ivan", "José", "Kenji", "Léa", "Marta",
+    "Nuño", "Olga", "Pierre", "Quentin", "Rūta", "Søren", "Tomás", "Uwe", "Vera", "Wojciech", "Zoë",
 ];
 const LAST: [&str; 14] = [
     "Doe",
@@ -128,22 +127,10 @@ impl Tenant {
                 None
             };
             let last_s = last.map(civil).unwrap_or_default();
-            let products = *rng.choice(&[
-                "MICROSOFT 365 E3",
-                "OFFICE 365 E1+EXCHANGE ONLINE (PLAN 2)",
-                "",
-            ]);
-            let (sent, received, read) = (
-                rng.randint(0, 300),
-                rng.randint(0, 2000),
-                rng.randint(0, 1500),
-            );
+            let products = *rng.choice(&["MICROSOFT 365 E3", "OFFICE 365 E1+EXCHANGE ONLINE (PLAN 2)", ""]);
+            let (sent, received, read) = (rng.randint(0, 300), rng.randint(0, 2000), rng.randint(0, 1500));
             let is_deleted = if deleted { "True" } else { "False" };
-            let deleted_date = if deleted {
-                civil(day - 3)
-            } else {
-                String::new()
-            };
+            let deleted_date = if deleted { civil(day - 3) } else { String::new() };
             let meetings_created = rng.randint(0, 5);
             let meetings_interacted = rng.randint(0, 9);
             write_row(
@@ -189,18 +176,11 @@ impl Tenant {
             } else {
                 (49 * GIB + GIB / 2, 49 * GIB + GIB / 2 + GIB / 4, 50 * GIB)
             };
-            let candidates = [
-                rng.randint(0, 5 * GIB),
-                rng.randint(0, 60 * GIB),
-                rng.randint(1000, 900_000),
-            ];
+            let candidates = [rng.randint(0, 5 * GIB), rng.randint(0, 60 * GIB), rng.randint(1000, 900_000)];
             let used = *rng.choice(&candidates);
             let items = rng.randint(0, 250_000);
-            let (used, items) = if i % 41 == 40 {
-                (String::new(), String::new())
-            } else {
-                (used.to_string(), items.to_string())
-            };
+            let (used, items) =
+                if i % 41 == 40 { (String::new(), String::new()) } else { (used.to_string(), items.to_string()) };
             let deleted_items = rng.randint(0, 900);
             let deleted_size = rng.randint(0, GIB);
             let archive = *rng.choice(&["True", "False"]);
@@ -265,10 +245,7 @@ fn header(cols: &[&str], capacity: usize) -> Vec<u8> {
 }
 
 fn md5_upper(text: &str) -> String {
-    Md5::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    Md5::digest(text.as_bytes()).iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -314,11 +291,7 @@ fn health(rng: &mut PyRandom, date: &str) -> (Vec<u8>, Vec<u8>) {
                  feature: &str| {
         let id = format!("{prefix}{}", rng.randint(100_000, 999_999));
         let start = time(rng, 6);
-        let end = if resolved {
-            Value::String(time(rng, 9))
-        } else {
-            Value::Null
-        };
+        let end = if resolved { Value::String(time(rng, 9)) } else { Value::Null };
         let modified = time(rng, 10);
         json!({
             "id": id, "title": title, "service": service, "feature": feature,
@@ -394,11 +367,8 @@ fn health(rng: &mut PyRandom, date: &str) -> (Vec<u8>, Vec<u8>) {
         .iter()
         .map(|s| {
             let issues = s["issues"].as_array().cloned().unwrap_or_default();
-            let incidents: Vec<Value> = issues
-                .iter()
-                .filter(|i| i["isResolved"] == false)
-                .map(|i| i["id"].clone())
-                .collect();
+            let incidents: Vec<Value> =
+                issues.iter().filter(|i| i["isResolved"] == false).map(|i| i["id"].clone()).collect();
             let features: Vec<Value> = issues
                 .iter()
                 .enumerate()
@@ -424,16 +394,10 @@ fn health(rng: &mut PyRandom, date: &str) -> (Vec<u8>, Vec<u8>) {
         "@odata.context": "https://office365servicecomms-prod.cloudapp.net/api/v1.0/t1/$metadata#CurrentStatus",
         "value": legacy,
     });
-    (
-        serde_json::to_vec_pretty(&health).unwrap_or_default(),
-        serde_json::to_vec_pretty(&legacy).unwrap_or_default(),
-    )
+    (serde_json::to_vec_pretty(&health).unwrap_or_default(), serde_json::to_vec_pretty(&legacy).unwrap_or_default())
 }
 
 fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

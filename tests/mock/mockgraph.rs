@@ -18,8 +18,7 @@ use std::process::ExitCode;
 
 use mock::{Fault, MockGraph, Tenant};
 
-const USAGE: &str =
-    "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]";
+const USAGE: &str = "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -39,11 +38,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
         let [flag, value] = pair else {
             return Err(format!("'{}' wants a value", pair[0]));
         };
-        let number = |what: &str| {
-            value
-                .parse::<u64>()
-                .map_err(|e| format!("{what} '{value}': {e}"))
-        };
+        let number = |what: &str| value.parse::<u64>().map_err(|e| format!("{what} '{value}': {e}"));
         match flag.strip_prefix("--").unwrap_or_default() {
             "port" => {
                 let port = number("port")?;
@@ -62,9 +57,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
     }
     let mock = builder.start().map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "ready {}", mock.url())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| e.to_string())?;
+    writeln!(stdout, "ready {}", mock.url()).and_then(|()| stdout.flush()).map_err(|e| e.to_string())?;
     // Serves until the process is killed; the listeners run on their own threads.
     loop {
         std::thread::park();
