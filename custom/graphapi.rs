@@ -2,50 +2,63 @@
 //! (client-credentials flow), as Perl's `cloud::microsoft::office365::custom::graphapi`.
 //!
 //! Reports are requested as Perl does (same URLs, headers and token form) and read
-//! as they download. Where Perl misbehaves this does better, deliberately:
+//! as they download; service health overviews are read page after page. The common
+//! behaviour (token, retries, error texts, and where it does better than Perl) is
+//! [`client`](crate::custom::client)'s. Here too, deliberately:
 //!
-//! * the bearer token goes only to the graph endpoint's scheme/host/port, never to
-//!   the pre-authenticated download host a report call redirects to;
-//! * 429 and 503 are retried after `Retry-After` (or 1 s, 2 s, 4 s) while the
-//!   `--timeout` budget allows, at most [`MAX_ATTEMPTS`] requests;
-//! * a 401 `InvalidAuthenticationToken` gets one fresh token and one retry;
-//! * an answer that is not what was expected (HTML, truncated CSV, missing column,
-//!   transport failure) is an error saying what happened, never partial data.
+//! * an answer that is not what was expected (truncated CSV, missing column) is an
+//!   error saying what happened, never partial data;
+//! * every `@odata.nextLink` page is read as given (Perl turned it back into the
+//!   first page and looped for ever); a link seen twice is an error.
 
-use std::time::{Duration, Instant};
+use std::collections::HashSet;
 
-use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
-use centreon_plugin::options::{OptionSection, OptionSpec, Values};
-use centreon_plugin::registry::{CustomModeSpec, Env};
-use centreon_plugin::statefile::{self, Statefile};
+use centreon_plugin::http::Url;
+use centreon_plugin::registry::CustomModeSpec;
 use serde_json::Value;
 
+use crate::custom::client::{self, json_object, json_text, Client, Setup};
 use crate::custom::report::{self, Cells};
-use crate::custom::token::{self, Credentials, TokenProvider};
+use crate::custom::token::Audience;
 use crate::custom::{
-    capability, Api, BoxedApi, EmailActivityRow, EmailActivityVisit, MailboxUsageRow, MailboxUsageVisit, ReportQuery,
+    capability, Api, EmailActivityRow, EmailActivityVisit, MailboxUsageRow, MailboxUsageVisit, ReportQuery,
+    ServiceHealth, ServiceIssue,
 };
 
-/// Default of `--login-endpoint`.
-const LOGIN_ENDPOINT: &str = "https://login.microsoftonline.com";
-/// Default of `--graph-endpoint`.
-const GRAPH_ENDPOINT: &str = "https://graph.microsoft.com";
-/// Default of `--timeout`, in seconds.
-const TIMEOUT: &str = "10";
+/// How Graph differs from the other APIs.
+const SETUP: Setup = Setup {
+    custom_mode: "graphapi",
+    login_default: "https://login.microsoftonline.com",
+    token_path: "oauth2/v2.0/token",
+    endpoint_option: "graph-endpoint",
+    endpoint_default: "https://graph.microsoft.com",
+    audience: |graph| Audience::Scope(format!("{graph}/.default")),
+    name: "Graph endpoint",
+    elsewhere: "Report download",
+    intro: &[
+        "Microsoft Office 365 Graph API",
+        "To connect to the Office 365 Graph API, you must register an application with the \
+         'Reports.Read.All' application permission ('ServiceHealth.Read.All' for the service \
+         health modes).",
+        "Follow the 'How-to guide' in https://learn.microsoft.com/en-us/graph/auth-v2-service \
+         (OAuth 2.0 client credentials grant flow).",
+    ],
+    option_docs: [
+        "Set your tenant ID (or a domain name of the tenant).",
+        "Set the client ID of your Entra ID application.",
+        "Set the client secret of your Entra ID application.",
+        "Set the login endpoint URL (default: 'https://login.microsoftonline.com').",
+        "Set the graph endpoint URL (default: 'https://graph.microsoft.com'). Only this \
+         host receives the access token.",
+    ],
+};
 
-/// Requests made for one report call at most when throttled (first one included).
-pub const MAX_ATTEMPTS: u32 = 4;
-/// Redirects followed at most (LWP's limit).
-const MAX_REDIRECTS: u32 = 7;
-/// The largest error answer read for a message.
-const ERROR_LIMIT: u64 = 64 * 1024;
-/// Time kept free after a throttling wait for the retry itself.
-const RETRY_ROOM: Duration = Duration::from_secs(1);
+/// The service health overviews with their issues (Graph pages them by 100).
+const HEALTH_PATH: &str = "v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues";
 
 /// The columns read from the email activity report, in [`EmailActivityRow`] order.
-const EMAIL_COLUMNS: &[&str] = &[
+const EMAIL_COLUMNS: &[&str; 7] = &[
     "Report Refresh Date",
     "User Principal Name",
     "Last Activity Date",
@@ -56,7 +69,7 @@ const EMAIL_COLUMNS: &[&str] = &[
 ];
 
 /// The columns read from the mailbox usage report, in [`MailboxUsageRow`] order.
-const MAILBOX_COLUMNS: &[&str] = &[
+const MAILBOX_COLUMNS: &[&str; 8] = &[
     "Report Refresh Date",
     "User Principal Name",
     "Last Activity Date",
@@ -71,238 +84,58 @@ inventory::submit! {
     CustomModeSpec {
         name: "graphapi",
         capabilities: &[capability::EMAIL_ACTIVITY, capability::MAILBOX_USAGE, capability::SERVICE_HEALTH],
-        sections,
-        build,
+        // Its options, then the HTTP and retention sections it uses.
+        sections: || client::sections(&SETUP),
+        // Checks the options in Perl's order and builds the client (no request is made).
+        build: |env| client::build(&SETUP, env, |client| GraphApi { client }),
     }
-}
-
-/// The options of the custom mode, then the HTTP and retention sections it uses.
-pub fn sections() -> Vec<OptionSection> {
-    let rest = OptionSection::new(
-        "REST API OPTIONS",
-        vec![
-            OptionSpec::value("tenant", "Set your tenant ID (or a domain name of the tenant)."),
-            OptionSpec::value("client-id", "Set the client ID of your Entra ID application."),
-            OptionSpec::value("client-secret", "Set the client secret of your Entra ID application."),
-            OptionSpec::value(
-                "login-endpoint",
-                "Set the login endpoint URL (default: 'https://login.microsoftonline.com').",
-            )
-            .default(LOGIN_ENDPOINT),
-            OptionSpec::value(
-                "graph-endpoint",
-                "Set the graph endpoint URL (default: 'https://graph.microsoft.com'). Only this \
-                 host receives the access token.",
-            )
-            .default(GRAPH_ENDPOINT),
-            OptionSpec::value(
-                "timeout",
-                "Set the time limit in seconds of the whole check: connections, downloads, \
-                 retries and redirects (default: 10).",
-            )
-            .default(TIMEOUT),
-        ],
-    )
-    .intro("Microsoft Office 365 Graph API")
-    .intro(
-        "To connect to the Office 365 Graph API, you must register an application with the \
-         'Reports.Read.All' application permission.",
-    )
-    .intro(
-        "Follow the 'How-to guide' in https://learn.microsoft.com/en-us/graph/auth-v2-service \
-         (OAuth 2.0 client credentials grant flow).",
-    );
-    let mut all = vec![rest];
-    all.extend(http::sections());
-    all.push(statefile::section());
-    all
-}
-
-/// Checks the options in Perl's order and builds the client (no request is made).
-pub fn build(env: &Env<'_>) -> Result<Box<dyn std::any::Any>> {
-    let api = GraphApi::from_values(env.values, env.debug, env.deadline)?;
-    Ok(Box::new(Box::new(api) as BoxedApi))
 }
 
 /// The `graphapi` client.
 pub struct GraphApi {
-    graph: Url,
-    graph_base: String,
-    http: HttpClient,
-    tokens: TokenProvider,
-    debug: DebugLog,
-    deadline: Instant,
+    client: Client,
 }
 
 impl GraphApi {
-    /// Checks the options (mandatory ones first, with Perl's messages) and prepares
-    /// the client; `deadline` is the run's, narrowed to `--timeout` from now.
-    pub fn from_values(values: &Values, debug: &DebugLog, deadline: Instant) -> Result<Self> {
-        let need = |name: &str| {
-            values
-                .non_empty(name)
-                .map(str::to_string)
-                .ok_or_else(|| Error::new(format!("Need to specify --{name} option.")))
-        };
-        // Field order is evaluation order: the errors come in Perl's order.
-        let credentials = Credentials {
-            tenant: need("tenant")?,
-            client_id: need("client-id")?,
-            client_secret: need("client-secret")?,
-        };
-        let own_debug = DebugLog::new(values.flag("debug"), values.flag("show-password"));
-        for log in [debug, &own_debug] {
-            log.secret(&credentials.client_secret);
-            log.secret(&token::percent_encode(&credentials.client_secret));
-        }
-        let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
-        let deadline = Instant::now().checked_add(timeout).map_or(deadline, |limit| deadline.min(limit));
-        let login_base = values.non_empty("login-endpoint").unwrap_or(LOGIN_ENDPOINT).to_string();
-        let graph_base = values.non_empty("graph-endpoint").unwrap_or(GRAPH_ENDPOINT).to_string();
-        let token_url =
-            endpoint_url("login-endpoint", &format!("{login_base}/{}/oauth2/v2.0/token", credentials.tenant))?;
-        let graph = endpoint_url("graph-endpoint", &format!("{graph_base}/"))?;
-        statefile::check_options(values, &own_debug)?;
-        let http =
-            HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, &own_debug)?.build()?;
-        let cache = Statefile::from_values(values, &token::cache_name("graphapi", &credentials));
-        let scope = format!("{graph_base}/.default");
-        Ok(GraphApi {
-            tokens: TokenProvider::new(&credentials, &scope, token_url, cache),
-            graph,
-            graph_base,
-            http,
-            debug: own_debug,
-            deadline,
-        })
-    }
-
-    /// `<graph endpoint>/<path>`, the path inserted verbatim as Perl does (reports
-    /// keep their literal `(period='D7')`).
-    pub fn graph_url(&self, path: &str) -> Result<Url> {
-        endpoint_url("graph-endpoint", &format!("{}/{path}", self.graph_base))
-    }
-
-    /// GETs `url` until it answers 200 (redirects followed without the token,
-    /// throttling retried, an expired token replaced once) and returns the answer
-    /// with its body still to read; any other answer is the error it describes. For
-    /// reports and JSON calls (service health) alike.
-    pub fn get(&mut self, url: Url) -> Result<Response> {
-        let mut token = self.tokens.token(&self.http, &self.debug, self.deadline)?;
-        let mut replaced = false;
-        let mut attempts = 0;
-        let mut backoff = Duration::from_secs(1);
+    /// Reads a paged collection from `path`: the `value` items of every page, pages
+    /// joined by `@odata.nextLink` until a page has none.
+    fn collection(&mut self, path: &str) -> Result<Vec<Value>> {
+        let mut url = self.client.url(path)?;
+        let mut seen: HashSet<Url> = HashSet::new();
+        let mut items = Vec::new();
         loop {
-            attempts += 1;
-            let mut response = self.get_following(url.clone(), &token)?;
-            match response.status() {
-                200 => return Ok(response),
-                401 if !replaced => {
-                    let (code, error) = self.answer_error(&mut response);
-                    if code.as_deref() != Some("InvalidAuthenticationToken") {
-                        return Err(error);
-                    }
-                    self.debug.log("token: rejected as invalid, asking for a new one");
-                    token = self.tokens.replace(&token, &self.http, &self.debug, self.deadline)?;
-                    replaced = true;
-                }
-                429 | 503 => {
-                    let wait = retry_after(&response).unwrap_or(backoff);
-                    backoff = backoff.saturating_mul(2);
-                    let (code, _) = self.answer_error(&mut response);
-                    let fits =
-                        Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= self.deadline);
-                    if attempts >= MAX_ATTEMPTS || !fits {
-                        return Err(throttled(&response, code.as_deref(), attempts, wait, fits));
-                    }
-                    self.debug.log(format!(
-                        "throttled ({}): retrying in {} s",
-                        response.status_line(),
-                        wait.as_secs_f64()
-                    ));
-                    std::thread::sleep(wait);
-                }
-                _ => return Err(self.answer_error(&mut response).1),
+            seen.insert(url.clone());
+            let mut page = self.client.get_json(url)?;
+            match page.remove("value") {
+                Some(Value::Array(values)) => items.extend(values),
+                _ => return Err(Error::new(format!("Graph endpoint answered {path} without a 'value' list"))),
             }
-        }
-    }
-
-    /// GETs `url`, following redirects itself: the token is sent only to the graph
-    /// endpoint's origin.
-    fn get_following(&self, mut url: Url, token: &str) -> Result<Response> {
-        for _ in 0..=MAX_REDIRECTS {
-            let mut request = Request::get(url.clone())
-                .header("Accept", "application/json")
-                .header("Content-Type", "application/x-www-form-urlencoded");
-            if same_origin(&url, &self.graph) {
-                request = request.header("Authorization", &format!("Bearer {token}"));
-            }
-            let response = self
-                .http
-                .send(request, &self.debug)
-                .map_err(|e| Error::new(format!("{} request failed: {e}", self.who(&url))))?;
-            match response.redirect() {
-                None => return Ok(response),
-                Some(Ok(next)) => url = next,
-                Some(Err(e)) => return Err(Error::new(format!("{}: {e}", self.who(&url)))),
-            }
-        }
-        Err(Error::new(format!("{}: more than {MAX_REDIRECTS} redirects", self.who(&url))))
-    }
-
-    /// Who answered: the graph endpoint, or the host a report redirected to.
-    fn who(&self, url: &Url) -> &'static str {
-        if same_origin(url, &self.graph) {
-            "Graph endpoint"
-        } else {
-            "Report download"
-        }
-    }
-
-    /// The error for a non-200 answer, and Graph's `error.code` when it gave one:
-    /// Perl's exact text for a JSON error, else the status line and the start of the
-    /// body (Perl only said it could not decode JSON).
-    fn answer_error(&self, response: &mut Response) -> (Option<String>, Error) {
-        let who = self.who(response.url());
-        let text = match response.text(ERROR_LIMIT) {
-            Ok(text) => text,
-            Err(e) => return (None, Error::new(format!("{who} answered {}: {e}", response.status_line()))),
-        };
-        self.debug.log(&text);
-        if let Ok(Value::Object(answer)) = serde_json::from_str::<Value>(&text) {
-            let code = match answer.get("error") {
-                Some(Value::Object(error)) => {
-                    if let Some(message) = error.get("message").and_then(Value::as_str) {
-                        self.debug.log(format!("Error message : {message}"));
-                    }
-                    error.get("code").and_then(Value::as_str).map(str::to_string)
+            let next = match page.get("@odata.nextLink") {
+                None | Some(Value::Null) => return Ok(items),
+                Some(Value::String(link)) => Url::parse(link)
+                    .map_err(|e| Error::new(format!("Graph endpoint gave an invalid @odata.nextLink '{link}': {e}")))?,
+                Some(other) => {
+                    return Err(Error::new(format!(
+                        "Graph endpoint gave an @odata.nextLink that is not a URL: {other}"
+                    )))
                 }
-                Some(Value::String(code)) => Some(code.clone()),
-                _ => None,
             };
-            if let Some(code) = code {
-                let error = Error::new(format!(
-                    "Graph endpoint API return error code '{code}' (add --debug option for detailed message)"
-                ));
-                return (Some(code), error);
+            if seen.contains(&next) {
+                return Err(Error::new(format!(
+                    "Graph endpoint gave the @odata.nextLink '{next}' a second time: the pages of {path} would \
+                     never end"
+                )));
             }
+            url = next;
         }
-        let kind = response.content_type().map(|t| format!(" ({t})")).unwrap_or_default();
-        let body = report::snippet(text.as_bytes());
-        let error = if body.is_empty() {
-            Error::new(format!("{who} answered {}{kind} with an empty body", response.status_line()))
-        } else {
-            Error::new(format!("{who} answered {}{kind}: {body}", response.status_line()))
-        };
-        (None, error)
     }
 }
 
 impl Api for GraphApi {
     fn email_activity(&mut self, query: ReportQuery<'_>, visit: EmailActivityVisit<'_>) -> Result<()> {
         let report = format!("getEmailActivityUserDetail({})", parameter(query));
-        let mut response = self.get(self.graph_url(&format!("v1.0/reports/{report}"))?)?;
-        report::read(&report, response.body(), EMAIL_COLUMNS, &mut |cells: &Cells<'_>| {
+        let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
+        report::read(&report, response.body(), EMAIL_COLUMNS, &mut |cells: &Cells<'_, 7>| {
             visit(&EmailActivityRow {
                 report_refresh_date: cells.text(0),
                 user_principal_name: cells.text(1),
@@ -317,8 +150,8 @@ impl Api for GraphApi {
 
     fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: MailboxUsageVisit<'_>) -> Result<()> {
         let report = format!("getMailboxUsageDetail({})", parameter(query));
-        let mut response = self.get(self.graph_url(&format!("v1.0/reports/{report}"))?)?;
-        report::read(&report, response.body(), MAILBOX_COLUMNS, &mut |cells: &Cells<'_>| {
+        let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
+        report::read(&report, response.body(), MAILBOX_COLUMNS, &mut |cells: &Cells<'_, 8>| {
             visit(&MailboxUsageRow {
                 report_refresh_date: cells.text(0),
                 user_principal_name: cells.text(1),
@@ -332,12 +165,16 @@ impl Api for GraphApi {
         })
     }
 
+    fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
+        self.collection(HEALTH_PATH)?.iter().map(health_overview).collect()
+    }
+
     fn take_debug(&mut self) -> Vec<String> {
-        self.debug.take()
+        self.client.take_debug()
     }
 
     fn take_warnings(&mut self) -> Vec<String> {
-        self.tokens.take_warnings()
+        self.client.take_warnings()
     }
 }
 
@@ -349,52 +186,47 @@ fn parameter(query: ReportQuery<'_>) -> String {
     }
 }
 
-/// `--timeout`: the first run of digits, in seconds, at least 1.
-fn parse_timeout(raw: &str) -> Result<Duration> {
-    let digits: String = raw.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-    match digits.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(Error::new(format!("Invalid --timeout value '{raw}': a number of seconds (1 or more) is expected"))),
-    }
-}
-
-/// Parses an endpoint-derived URL, naming the option on failure.
-fn endpoint_url(option: &str, text: &str) -> Result<Url> {
-    let url = Url::parse(text).map_err(|e| Error::new(format!("Invalid --{option} URL '{text}': {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::new(format!("Invalid --{option} URL '{text}': http or https expected")));
-    }
-    Ok(url)
-}
-
-/// `Retry-After` in seconds (the form Graph uses); an HTTP date is ignored.
-fn retry_after(response: &Response) -> Option<Duration> {
-    response.header("retry-after")?.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// The error once throttling outlasts the retries or the time budget.
-fn throttled(response: &Response, code: Option<&str>, attempts: u32, wait: Duration, fits: bool) -> Error {
-    let code = code.map(|c| format!(", error code '{c}'")).unwrap_or_default();
-    let why = if fits {
-        format!("still refused after {attempts} attempts")
-    } else {
-        format!(
-            "still refused after {attempts} attempt{}, and waiting {} s more would exceed --timeout",
-            if attempts == 1 { "" } else { "s" },
-            wait.as_secs_f64()
-        )
+/// One `serviceHealth` object (with its `issues`); a missing text field reads as
+/// empty, as it printed in Perl.
+fn health_overview(item: &Value) -> Result<ServiceHealth> {
+    let service = json_object(item, SETUP.name, "serviceHealth")?;
+    let issues = match service.get("issues") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(issues)) => issues.iter().map(health_issue).collect::<Result<_>>()?,
+        Some(other) => return Err(Error::new(format!("Graph endpoint gave 'issues' that are not a list: {other}"))),
     };
-    Error::new(format!("Graph endpoint is throttling ({}{code}): {why}", response.status_line()))
+    Ok(ServiceHealth {
+        id: json_text(service, "id"),
+        service: json_text(service, "service"),
+        status: json_text(service, "status"),
+        issues,
+    })
+}
+
+/// One `serviceHealthIssue` object.
+fn health_issue(item: &Value) -> Result<ServiceIssue> {
+    let issue = json_object(item, SETUP.name, "serviceHealthIssue")?;
+    Ok(ServiceIssue {
+        id: json_text(issue, "id"),
+        title: json_text(issue, "title"),
+        classification: json_text(issue, "classification"),
+        status: json_text(issue, "status"),
+        start_date_time: json_text(issue, "startDateTime"),
+        is_resolved: issue.get("isResolved").and_then(Value::as_bool).unwrap_or(false),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use centreon_plugin::debug::DebugLog;
+    use centreon_plugin::options::{OptionSpec, Values};
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
 
     /// One request as the mock saw it.
     #[derive(Debug, Clone)]
@@ -531,8 +363,13 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         dir
     }
 
+    /// The client as `build` makes it, with its own debug log.
+    fn graph(values: &Values, deadline: Instant) -> Result<GraphApi> {
+        Client::from_values(&SETUP, values, &DebugLog::default(), deadline).map(|client| GraphApi { client })
+    }
+
     fn values(pairs: &[(&str, &str)]) -> Values {
-        let mut specs: Vec<OptionSpec> = sections().into_iter().flat_map(|s| s.options).collect();
+        let mut specs: Vec<OptionSpec> = client::sections(&SETUP).into_iter().flat_map(|s| s.options).collect();
         specs.push(OptionSpec::flag("debug", ""));
         specs.push(OptionSpec::flag("show-password", ""));
         let mut values = Values::default();
@@ -555,7 +392,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ("statefile-dir", dir.as_str()),
         ];
         pairs.extend_from_slice(extra);
-        GraphApi::from_values(&values(&pairs), &DebugLog::default(), Instant::now() + Duration::from_secs(60))
+        graph(&values(&pairs), Instant::now() + Duration::from_secs(60))
     }
 
     fn users(api: &mut GraphApi) -> Result<Vec<(String, Option<u64>)>> {
@@ -582,16 +419,9 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ),
         ];
         for (pairs, expected) in cases {
-            let err = GraphApi::from_values(&values(pairs), &DebugLog::default(), Instant::now()).err().expect("error");
+            let err = graph(&values(pairs), Instant::now()).err().expect("error");
             assert_eq!(err.message(), expected);
         }
-    }
-
-    #[test]
-    fn timeout_takes_the_first_digits() {
-        assert_eq!(parse_timeout("10").expect("10"), Duration::from_secs(10));
-        assert_eq!(parse_timeout("x30s").expect("30"), Duration::from_secs(30));
-        assert!(parse_timeout("0").is_err());
     }
 
     #[test]
@@ -619,7 +449,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         let cache: serde_json::Map<String, Value> =
             serde_json::from_slice(&std::fs::read(&file).expect("cache")).expect("json");
         assert_eq!(cache["access_token"], "tok-1");
-        assert_eq!(cache["md5_secret"], token::md5_hex("s3cr3t+/=&?"));
+        assert_eq!(cache["md5_secret"], crate::custom::token::md5_hex("s3cr3t+/=&?"));
         assert!(cache["expires_on"].is_i64() && cache["last_timestamp"].is_i64());
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
@@ -686,6 +516,60 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             err.message(),
             format!("Login endpoint unreachable: Can't connect to 127.0.0.1:{port} (Connection refused)")
         );
+    }
+
+    /// A health page: one service `id` with an open incident, and `next` as its
+    /// `@odata.nextLink` when given.
+    fn health_page(id: &str, next: Option<String>) -> Vec<u8> {
+        let mut page = serde_json::json!({"value": [{"id": id, "service": format!("{id} Online"),
+            "status": "investigating", "issues": [{"id": format!("{id}1"), "title": "t",
+            "classification": "incident", "status": "investigating", "startDateTime": "s", "isResolved": false}]}]});
+        if let Some(next) = next {
+            page["@odata.nextLink"] = Value::from(next);
+        }
+        reply("200 OK", &[("Content-Type", "application/json")], page.to_string().as_bytes())
+    }
+
+    #[test]
+    fn health_pages_are_all_read_and_a_repeated_link_is_an_error() {
+        let mock = Mock::start(|seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ if seen.path.ends_with("skiptoken=2") => health_page("B", None),
+            _ => health_page("A", Some(format!("{}/{HEALTH_PATH}&$skiptoken=2", mock.base))),
+        });
+        let services = api(&mock, &temp_dir(), &[]).expect("api").service_health().expect("services");
+        let ids: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["A", "B"]);
+        assert_eq!(services[0].issues[0].id, "A1");
+        assert_eq!(services[0].status, "investigating");
+
+        let looping = Mock::start(|seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ => health_page("A", Some(format!("{}/{HEALTH_PATH}", mock.base))),
+        });
+        let err = api(&looping, &temp_dir(), &[]).expect("api").service_health().expect_err("loop");
+        assert!(err.message().contains("a second time"), "{err}");
+        assert_eq!(looping.seen().len(), 2, "one token request, one page: {:?}", looping.seen());
+    }
+
+    #[test]
+    fn health_errors_read_as_perl() {
+        let mock = Mock::start(|seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ => reply("403 Forbidden", &[], br#"{"error":{"code":"Forbidden","message":"Missing role"}}"#),
+        });
+        let err = api(&mock, &temp_dir(), &[]).expect("api").service_health().expect_err("403");
+        assert_eq!(
+            err.message(),
+            "Graph endpoint API return error code 'Forbidden' (add --debug option for detailed message)"
+        );
+
+        let mock = Mock::start(|seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ => reply("200 OK", &[], br#"{"value":[{"id":"A","issues":{}}]}"#),
+        });
+        let err = api(&mock, &temp_dir(), &[]).expect("api").service_health().expect_err("bad issues");
+        assert_eq!(err.message(), "Graph endpoint gave 'issues' that are not a list: {}");
     }
 
     #[test]
@@ -797,9 +681,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ("statefile-dir", dir.to_str().expect("utf8")),
             ("debug", "1"),
         ];
-        let mut api =
-            GraphApi::from_values(&values(&pairs), &DebugLog::default(), Instant::now() + Duration::from_secs(60))
-                .expect("api");
+        let mut api = graph(&values(&pairs), Instant::now() + Duration::from_secs(60)).expect("api");
         users(&mut api).expect("rows");
         let dump = api.take_debug().join("\n");
         assert!(dump.contains("======> request send"), "{dump}");

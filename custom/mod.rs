@@ -7,7 +7,9 @@
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::registry::Run;
 
+pub mod client;
 pub mod graphapi;
+pub mod managementapi;
 pub mod report;
 pub mod token;
 
@@ -58,14 +60,21 @@ pub struct MailboxUsageRow<'a> {
     pub prohibit_send_receive_quota: Option<u64>,
 }
 
-/// One issue open (or resolved) on a service.
+/// One issue open (or resolved) on a service: what `service-status` shows and lets
+/// status expressions test.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceIssue {
+    /// e.g. `EX279057`.
     pub id: String,
+    /// One line for humans.
     pub title: String,
+    /// `incident` or `advisory` (filtered by `--include/--exclude-classification`).
     pub classification: String,
+    /// The issue's own status, e.g. `serviceRestored`.
     pub status: String,
+    /// ISO 8601, as the API gave it.
     pub start_date_time: String,
+    /// Resolved issues are dropped unless `--exclude-resolved=0`.
     pub is_resolved: bool,
 }
 
@@ -79,6 +88,7 @@ pub struct ServiceHealth {
     pub service: String,
     /// e.g. `serviceOperational`.
     pub status: String,
+    /// Open and resolved issues alike; the modes filter them.
     pub issues: Vec<ServiceIssue>,
 }
 

@@ -37,6 +37,16 @@ pub struct Credentials {
     pub client_secret: String,
 }
 
+/// What a token is asked for: the v2.0 endpoint takes a `scope`, the v1 endpoint a
+/// `resource`; the form differs only in that last field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// `scope=` (v2.0 endpoint), e.g. `https://graph.microsoft.com/.default`.
+    Scope(String),
+    /// `resource=` (v1 endpoint), e.g. `https://manage.office.com`.
+    Resource(String),
+}
+
 /// Gets tokens from the login endpoint and keeps them in the statefile.
 #[derive(Debug)]
 pub struct TokenProvider {
@@ -49,13 +59,13 @@ pub struct TokenProvider {
 }
 
 impl TokenProvider {
-    /// A provider posting `credentials` for `scope` (v2.0 endpoint, e.g.
-    /// `https://graph.microsoft.com/.default`) to `token_url`, caching in `statefile`
-    /// (see [`cache_name`]).
-    pub fn new(credentials: &Credentials, scope: &str, token_url: Url, statefile: Statefile) -> Self {
+    /// A provider posting `credentials` for `audience` to `token_url`, caching in
+    /// `statefile` (see [`cache_name`]). The expiry is the answer's `expires_on` when
+    /// it gives one (v1 endpoint), else now + `expires_in`.
+    pub fn new(credentials: &Credentials, audience: &Audience, token_url: Url, statefile: Statefile) -> Self {
         TokenProvider {
             token_url,
-            form: token_form(credentials, scope),
+            form: token_form(credentials, audience),
             md5_secret: md5_hex(&credentials.client_secret),
             statefile,
             checked: false,
@@ -212,12 +222,16 @@ pub fn cache_name(custom_mode: &str, credentials: &Credentials) -> String {
 }
 
 /// The form body, fields in Perl's order; the client id is not encoded (as Perl).
-pub fn token_form(credentials: &Credentials, scope: &str) -> String {
+pub fn token_form(credentials: &Credentials, audience: &Audience) -> String {
+    let (field, value) = match audience {
+        Audience::Scope(scope) => ("scope", scope),
+        Audience::Resource(resource) => ("resource", resource),
+    };
     format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+        "grant_type=client_credentials&client_id={}&client_secret={}&{field}={}",
         credentials.client_id,
         percent_encode(&credentials.client_secret),
-        percent_encode(scope)
+        percent_encode(value)
     )
 }
 
@@ -276,11 +290,13 @@ mod tests {
     #[test]
     fn form_matches_perl_capture() {
         assert_eq!(
-            token_form(&credentials(), "http://127.0.0.1:8080/.default"),
+            token_form(&credentials(), &Audience::Scope("http://127.0.0.1:8080/.default".into())),
             "grant_type=client_credentials&client_id=c1&client_secret=s3cr3t%2B%2F%3D%26%3F&scope=http%3A%2F%2F127.0.0.1%3A8080%2F.default"
         );
-        let default = token_form(&credentials(), "https://graph.microsoft.com/.default");
+        let default = token_form(&credentials(), &Audience::Scope("https://graph.microsoft.com/.default".into()));
         assert!(default.ends_with("&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"));
+        let v1 = token_form(&credentials(), &Audience::Resource("https://manage.office.com".into()));
+        assert!(v1.ends_with("&client_secret=s3cr3t%2B%2F%3D%26%3F&resource=https%3A%2F%2Fmanage.office.com"), "{v1}");
     }
 
     #[test]

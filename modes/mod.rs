@@ -4,7 +4,9 @@
 use centreon_plugin::registry::PluginInfo;
 
 mod email_activity;
+mod list_services;
 mod mailbox_usage;
+mod service_status;
 mod share;
 
 /// The plugin these modes make: the name Centreon command lines give to `--plugin`.

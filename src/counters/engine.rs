@@ -125,7 +125,7 @@ fn run_counters(
         }
         let levels = limits.levels(counter.label);
         let status = check(counter, record, levels, limits.precision());
-        let text = output(counter, record);
+        let text = output(counter, record, status);
         if status.is_problem() {
             texts.bad.push(text.clone());
             texts.worst = Some(texts.status().worst(status));
@@ -140,7 +140,7 @@ fn run_counters(
     texts
 }
 
-fn output(counter: &Counter, record: &Record) -> String {
+fn output(counter: &Counter, record: &Record, status: Status) -> String {
     match counter.output {
         Output::Template(template) => template.replacen("{}", &record.text(counter.key()), 1),
         Output::Bytes(template) => {
@@ -148,6 +148,7 @@ fn output(counter: &Counter, record: &Record) -> String {
             template.replacen("{}", &format!("{number} {unit}"), 1)
         }
         Output::Custom(text) => text(record),
+        Output::CustomWithStatus(text) => text(record, status),
     }
 }
 

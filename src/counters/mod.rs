@@ -73,6 +73,9 @@ pub enum Output {
     Bytes(&'static str),
     /// Any text computed from the record.
     Custom(fn(&Record) -> String),
+    /// A text that also depends on the counter's status, for texts that say more
+    /// when the counter alerts (Perl's outputs that read `last_status`).
+    CustomWithStatus(fn(&Record, crate::status::Status) -> String),
 }
 
 /// Where a metric's value comes from.

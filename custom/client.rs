@@ -1,0 +1,407 @@
+//! What the Office 365 custom modes share: the Entra ID application options and their
+//! checks, the token, and a GET that copes with Microsoft's answers. A custom mode
+//! describes its API with a [`Setup`] and adds its own calls on top of [`Client`].
+//!
+//! Where Perl misbehaves this does better, deliberately, for every custom mode:
+//!
+//! * the bearer token goes only to the API endpoint's scheme/host/port, never to a
+//!   host a call redirects to (the pre-authenticated report download host);
+//! * 429 and 503 are retried after `Retry-After` (or 1 s, 2 s, 4 s) while the
+//!   `--timeout` budget allows, at most [`MAX_ATTEMPTS`] requests;
+//! * a 401 `InvalidAuthenticationToken` gets one fresh token and one retry;
+//! * an answer that is not what was expected (HTML, transport failure) is an error
+//!   saying what happened, never partial data.
+
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+use centreon_plugin::debug::DebugLog;
+use centreon_plugin::error::{Error, Result};
+use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
+use centreon_plugin::options::{OptionSection, OptionSpec, Values};
+use centreon_plugin::registry::Env;
+use centreon_plugin::statefile::{self, Statefile};
+use serde_json::{Map, Value};
+
+use crate::custom::token::{self, Audience, Credentials, TokenProvider};
+use crate::custom::{report, Api, BoxedApi};
+
+/// Default of `--timeout`, in seconds.
+const TIMEOUT: &str = "10";
+
+/// Requests made for one call at most when throttled (first one included).
+pub const MAX_ATTEMPTS: u32 = 4;
+/// Redirects followed at most (LWP's limit).
+const MAX_REDIRECTS: u32 = 7;
+/// The largest error answer read for a message.
+const ERROR_LIMIT: u64 = 64 * 1024;
+/// The largest JSON answer read; a page of 100 services with their issues is a few
+/// hundred kilobytes.
+const JSON_LIMIT: u64 = 32 * 1024 * 1024;
+/// Time kept free after a throttling wait for the retry itself.
+const RETRY_ROOM: Duration = Duration::from_secs(1);
+
+/// What distinguishes one custom mode's API from another's; everything else (options,
+/// token cache, retries, error texts) is common.
+pub struct Setup {
+    /// The `--custommode` name; it also names the token cache file.
+    pub custom_mode: &'static str,
+    /// Default of `--login-endpoint`.
+    pub login_default: &'static str,
+    /// The path of the token endpoint under `<login>/<tenant>/`.
+    pub token_path: &'static str,
+    /// The option giving the API's base URL (`graph-endpoint`).
+    pub endpoint_option: &'static str,
+    /// Its default.
+    pub endpoint_default: &'static str,
+    /// What the token is asked for, from the API's base URL.
+    pub audience: fn(&str) -> Audience,
+    /// The API in messages (`Graph endpoint` → `Graph endpoint API return error code …`).
+    pub name: &'static str,
+    /// Whoever answers on another origin after a redirect, in messages.
+    pub elsewhere: &'static str,
+    /// The paragraphs heading the options in `--help`.
+    pub intro: &'static [&'static str],
+    /// The help of `--tenant`, `--client-id`, `--client-secret`, `--login-endpoint`
+    /// and the endpoint option, in that order: they say which API they are for.
+    pub option_docs: [&'static str; 5],
+}
+
+/// The options of a custom mode, then the HTTP and retention sections every custom
+/// mode uses.
+pub fn sections(setup: &Setup) -> Vec<OptionSection> {
+    let [tenant, client_id, client_secret, login, endpoint] = setup.option_docs;
+    let mut rest = OptionSection::new(
+        "REST API OPTIONS",
+        vec![
+            OptionSpec::value("tenant", tenant),
+            OptionSpec::value("client-id", client_id),
+            OptionSpec::value("client-secret", client_secret),
+            OptionSpec::value("login-endpoint", login).default(setup.login_default),
+            OptionSpec::value(setup.endpoint_option, endpoint).default(setup.endpoint_default),
+            OptionSpec::value(
+                "timeout",
+                "Set the time limit in seconds of the whole check: connections, downloads, \
+                 retries and redirects (default: 10).",
+            )
+            .default(TIMEOUT),
+        ],
+    );
+    for paragraph in setup.intro {
+        rest = rest.intro(paragraph);
+    }
+    let mut all = vec![rest];
+    all.extend(http::sections());
+    all.push(statefile::section());
+    all
+}
+
+/// A custom mode's constructor: checks the options (no request is made) and boxes
+/// `wrap(client)` as the modes receive it.
+pub fn build<A: Api + 'static>(setup: &Setup, env: &Env<'_>, wrap: fn(Client) -> A) -> Result<Box<dyn Any>> {
+    let client = Client::from_values(setup, env.values, env.debug, env.deadline)?;
+    Ok(Box::new(Box::new(wrap(client)) as BoxedApi))
+}
+
+/// An authenticated client of one API.
+pub struct Client {
+    base: Url,
+    base_text: String,
+    http: HttpClient,
+    tokens: TokenProvider,
+    debug: DebugLog,
+    deadline: Instant,
+    tenant: String,
+    option: &'static str,
+    name: &'static str,
+    elsewhere: &'static str,
+}
+
+impl Client {
+    /// Checks the options (mandatory ones first, with Perl's messages) and prepares
+    /// the client; `deadline` is the run's, narrowed to `--timeout` from now. No
+    /// request is made.
+    pub fn from_values(setup: &Setup, values: &Values, debug: &DebugLog, deadline: Instant) -> Result<Self> {
+        let need = |name: &str| {
+            values
+                .non_empty(name)
+                .map(str::to_string)
+                .ok_or_else(|| Error::new(format!("Need to specify --{name} option.")))
+        };
+        // Field order is evaluation order: the errors come in Perl's order.
+        let credentials = Credentials {
+            tenant: need("tenant")?,
+            client_id: need("client-id")?,
+            client_secret: need("client-secret")?,
+        };
+        let own_debug = DebugLog::new(values.flag("debug"), values.flag("show-password"));
+        for log in [debug, &own_debug] {
+            log.secret(&credentials.client_secret);
+            log.secret(&token::percent_encode(&credentials.client_secret));
+        }
+        let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
+        let deadline = Instant::now().checked_add(timeout).map_or(deadline, |limit| deadline.min(limit));
+        let login_base = values.non_empty("login-endpoint").unwrap_or(setup.login_default);
+        let base_text = values.non_empty(setup.endpoint_option).unwrap_or(setup.endpoint_default).to_string();
+        let token_url =
+            endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
+        let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
+        statefile::check_options(values, &own_debug)?;
+        let http =
+            HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, &own_debug)?.build()?;
+        let cache = Statefile::from_values(values, &token::cache_name(setup.custom_mode, &credentials));
+        let audience = (setup.audience)(&base_text);
+        Ok(Client {
+            tokens: TokenProvider::new(&credentials, &audience, token_url, cache),
+            base,
+            base_text,
+            http,
+            debug: own_debug,
+            deadline,
+            tenant: credentials.tenant.clone(),
+            option: setup.endpoint_option,
+            name: setup.name,
+            elsewhere: setup.elsewhere,
+        })
+    }
+
+    /// `<endpoint>/<path>`, the path inserted verbatim as Perl does (reports keep
+    /// their literal `(period='D7')`).
+    pub fn url(&self, path: &str) -> Result<Url> {
+        endpoint_url(self.option, &format!("{}/{path}", self.base_text))
+    }
+
+    /// `--tenant`, as given (some APIs take it in their paths).
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// The debug lines gathered since the last call.
+    pub fn take_debug(&mut self) -> Vec<String> {
+        self.debug.take()
+    }
+
+    /// Non-fatal messages to show with the result (a token cache not written).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        self.tokens.take_warnings()
+    }
+
+    /// GETs `url` until it answers 200 (redirects followed without the token,
+    /// throttling retried, an expired token replaced once) and returns the answer
+    /// with its body still to read; any other answer is the error it describes.
+    pub fn get(&mut self, url: Url) -> Result<Response> {
+        let mut token = self.tokens.token(&self.http, &self.debug, self.deadline)?;
+        let mut replaced = false;
+        let mut attempts = 0;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            attempts += 1;
+            let mut response = self.get_following(url.clone(), &token)?;
+            match response.status() {
+                200 => return Ok(response),
+                401 if !replaced => {
+                    let (code, error) = self.answer_error(&mut response);
+                    if code.as_deref() != Some("InvalidAuthenticationToken") {
+                        return Err(error);
+                    }
+                    self.debug.log("token: rejected as invalid, asking for a new one");
+                    token = self.tokens.replace(&token, &self.http, &self.debug, self.deadline)?;
+                    replaced = true;
+                }
+                429 | 503 => {
+                    let wait = retry_after(&response).unwrap_or(backoff);
+                    backoff = backoff.saturating_mul(2);
+                    let (code, _) = self.answer_error(&mut response);
+                    let fits =
+                        Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= self.deadline);
+                    if attempts >= MAX_ATTEMPTS || !fits {
+                        return Err(self.throttled(&response, code.as_deref(), attempts, wait, fits));
+                    }
+                    self.debug.log(format!(
+                        "throttled ({}): retrying in {} s",
+                        response.status_line(),
+                        wait.as_secs_f64()
+                    ));
+                    std::thread::sleep(wait);
+                }
+                _ => return Err(self.answer_error(&mut response).1),
+            }
+        }
+    }
+
+    /// GETs `url` (as [`Client::get`]) and decodes the answer as a JSON object; an
+    /// object with an `error` is that error, in Perl's words.
+    pub fn get_json(&mut self, url: Url) -> Result<Map<String, Value>> {
+        let mut response = self.get(url)?;
+        let who = self.who(response.url());
+        let text = response
+            .text(JSON_LIMIT + 1)
+            .map_err(|e| Error::new(format!("{who} answered {}: {e}", response.status_line())))?;
+        if text.len() as u64 > JSON_LIMIT {
+            return Err(Error::new(format!(
+                "{who} answered {} with more than {JSON_LIMIT} bytes of JSON",
+                response.status_line()
+            )));
+        }
+        self.debug.log(&text);
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(answer)) => match self.json_error(&answer) {
+                Some((_, error)) => Err(error),
+                None => Ok(answer),
+            },
+            Ok(_) => Err(Error::new(format!(
+                "Cannot decode json response: {who} answered {} with JSON that is not an object: {}",
+                response.status_line(),
+                report::snippet(text.as_bytes())
+            ))),
+            Err(e) => Err(Error::new(format!(
+                "Cannot decode json response: {who} answered {}: {e}: {}",
+                response.status_line(),
+                report::snippet(text.as_bytes())
+            ))),
+        }
+    }
+
+    /// GETs `url`, following redirects itself: the token is sent only to the API
+    /// endpoint's origin.
+    fn get_following(&self, mut url: Url, token: &str) -> Result<Response> {
+        for _ in 0..=MAX_REDIRECTS {
+            let mut request = Request::get(url.clone())
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded");
+            if same_origin(&url, &self.base) {
+                request = request.header("Authorization", &format!("Bearer {token}"));
+            }
+            let response = self
+                .http
+                .send(request, &self.debug)
+                .map_err(|e| Error::new(format!("{} request failed: {e}", self.who(&url))))?;
+            match response.redirect() {
+                None => return Ok(response),
+                Some(Ok(next)) => url = next,
+                Some(Err(e)) => return Err(Error::new(format!("{}: {e}", self.who(&url)))),
+            }
+        }
+        Err(Error::new(format!("{}: more than {MAX_REDIRECTS} redirects", self.who(&url))))
+    }
+
+    /// Who answered: the API endpoint, or the host a call redirected to.
+    fn who(&self, url: &Url) -> &'static str {
+        if same_origin(url, &self.base) {
+            self.name
+        } else {
+            self.elsewhere
+        }
+    }
+
+    /// The error a JSON answer carries, with its code: `error.code` (API errors) or
+    /// `error` itself when it is a string.
+    fn json_error(&self, answer: &Map<String, Value>) -> Option<(String, Error)> {
+        let code = match answer.get("error")? {
+            Value::Object(error) => {
+                if let Some(message) = error.get("message").and_then(Value::as_str) {
+                    self.debug.log(format!("Error message : {message}"));
+                }
+                error.get("code").and_then(Value::as_str).map(str::to_string)?
+            }
+            Value::String(code) => code.clone(),
+            _ => return None,
+        };
+        let error = Error::new(format!(
+            "{} API return error code '{code}' (add --debug option for detailed message)",
+            self.name
+        ));
+        Some((code, error))
+    }
+
+    /// The error for a non-200 answer, and the API's error code when it gave one:
+    /// Perl's exact text for a JSON error, else the status line and the start of the
+    /// body (Perl only said it could not decode JSON).
+    fn answer_error(&self, response: &mut Response) -> (Option<String>, Error) {
+        let who = self.who(response.url());
+        let text = match response.text(ERROR_LIMIT) {
+            Ok(text) => text,
+            Err(e) => return (None, Error::new(format!("{who} answered {}: {e}", response.status_line()))),
+        };
+        self.debug.log(&text);
+        if let Ok(Value::Object(answer)) = serde_json::from_str::<Value>(&text) {
+            if let Some((code, error)) = self.json_error(&answer) {
+                return (Some(code), error);
+            }
+        }
+        let kind = response.content_type().map(|t| format!(" ({t})")).unwrap_or_default();
+        let body = report::snippet(text.as_bytes());
+        let error = if body.is_empty() {
+            Error::new(format!("{who} answered {}{kind} with an empty body", response.status_line()))
+        } else {
+            Error::new(format!("{who} answered {}{kind}: {body}", response.status_line()))
+        };
+        (None, error)
+    }
+
+    /// The error once throttling outlasts the retries or the time budget.
+    fn throttled(&self, response: &Response, code: Option<&str>, attempts: u32, wait: Duration, fits: bool) -> Error {
+        let code = code.map(|c| format!(", error code '{c}'")).unwrap_or_default();
+        let why = if fits {
+            format!("still refused after {attempts} attempts")
+        } else {
+            format!(
+                "still refused after {attempts} attempt{}, and waiting {} s more would exceed --timeout",
+                if attempts == 1 { "" } else { "s" },
+                wait.as_secs_f64()
+            )
+        };
+        Error::new(format!("{} is throttling ({}{code}): {why}", self.name, response.status_line()))
+    }
+}
+
+/// `item` as a JSON object, else an error saying that `who` (the API) gave a `what`
+/// that is not one.
+pub fn json_object<'v>(item: &'v Value, who: &str, what: &str) -> Result<&'v Map<String, Value>> {
+    item.as_object().ok_or_else(|| Error::new(format!("{who} gave a {what} that is not an object: {item}")))
+}
+
+/// A text field of a JSON object: a number or boolean as JSON writes it, absent or
+/// null as empty (Perl printed an undefined value as nothing).
+pub fn json_text(object: &Map<String, Value>, key: &str) -> String {
+    match object.get(key) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `--timeout`: the first run of digits, in seconds, at least 1.
+fn parse_timeout(raw: &str) -> Result<Duration> {
+    let digits: String = raw.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    match digits.parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        _ => Err(Error::new(format!("Invalid --timeout value '{raw}': a number of seconds (1 or more) is expected"))),
+    }
+}
+
+/// Parses an endpoint-derived URL, naming the option on failure.
+fn endpoint_url(option: &str, text: &str) -> Result<Url> {
+    let url = Url::parse(text).map_err(|e| Error::new(format!("Invalid --{option} URL '{text}': {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::new(format!("Invalid --{option} URL '{text}': http or https expected")));
+    }
+    Ok(url)
+}
+
+/// `Retry-After` in seconds (the form Microsoft uses); an HTTP date is ignored.
+fn retry_after(response: &Response) -> Option<Duration> {
+    response.header("retry-after")?.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_takes_the_first_digits() {
+        assert_eq!(parse_timeout("10").expect("10"), Duration::from_secs(10));
+        assert_eq!(parse_timeout("x30s").expect("30"), Duration::from_secs(30));
+        assert!(parse_timeout("0").is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! `service-status`: the status of each Microsoft 365 service and of its open
+//! issues, as the Perl management plugin's mode of that name (office365.md §6.1).
+//!
+//! One entry per service without issues, one per issue the filters keep; a service
+//! whose issues are all dropped gives no entry at all (Perl's behaviour, kept). The
+//! entries are keyed 1, 2, 3… in the order of the API's answer and shown in the byte
+//! order of those keys, as Perl's counter template shows them (so `10` comes before
+//! `2`).
+
+use centreon_plugin::counters::{Check, Counter, Data, Field, Group, GroupKind, Output, Record};
+use centreon_plugin::debug::DebugLog;
+use centreon_plugin::error::{Error, Result};
+use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::pattern::Pattern;
+use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
+use centreon_plugin::status::Status;
+
+use crate::custom::{self, capability, ServiceIssue};
+
+inventory::submit! {
+    ModeSpec {
+        name: "service-status",
+        perl_module: "cloud::microsoft::office365::management::mode::servicestatus",
+        list_rank: 1,
+        description: "Check services status.\n\n\
+            --warning-status and --critical-status are expressions (default critical: \
+            '%{status} !~ /serviceOperational|serviceRestored/i') over %{service_name}, %{status}, \
+            %{classification}, %{issue_title}, %{issue_startDateTime}, %{issue_id}, %{issue_status} \
+            and %{issue_resolved}.",
+        requires: capability::SERVICE_HEALTH,
+        options,
+        kind: ModeKind::Counters { groups, filter_counters: "", select },
+    }
+}
+
+/// Variables a `--warning-status` / `--critical-status` expression may use; an entry
+/// holds all of them.
+const VARIABLES: &[&str] = &[
+    "status",
+    "service_name",
+    "classification",
+    "issue_startDateTime",
+    "issue_title",
+    "issue_id",
+    "issue_resolved",
+    "issue_status",
+];
+
+/// What an entry shows in place of issue fields when it has no issue.
+const NONE: &str = "-";
+
+fn options() -> Vec<OptionSpec> {
+    vec![
+        OptionSpec::value("include-service-name", "Filter by service name (can be a regexp).")
+            .alias("filter-service-name"),
+        OptionSpec::value("exclude-service-name", "Exclude by service name (can be a regexp)."),
+        OptionSpec::value("include-classification", "Filter by classification (can be a regexp)."),
+        OptionSpec::value("exclude-classification", "Exclude by classification (can be a regexp)."),
+        OptionSpec::value(
+            "exclude-resolved",
+            "Exclude resolved issues from report (default: 1). Set to 0 to include resolved issues.",
+        )
+        .default("1"),
+    ]
+}
+
+fn groups() -> Vec<Group> {
+    let mut status = Counter::new("status", VARIABLES, Output::CustomWithStatus(status_text), Check::Status(VARIABLES));
+    status.critical_default = Some("%{status} !~ /serviceOperational|serviceRestored/i");
+    vec![Group {
+        name: "services",
+        kind: GroupKind::Instances { message_multiple: "All services are ok" },
+        prefix: |r| format!("Service '{}' ", r.text("service_name")),
+        counters: vec![status],
+    }]
+}
+
+/// `status is '<status>'`, and the issue when the entry alerts.
+fn status_text(r: &Record, status: Status) -> String {
+    let mut text = format!("status is '{}'", r.text("status"));
+    if status != Status::Ok {
+        text.push_str(&format!(
+            " [issue: {}, {}, {}, {}]",
+            r.text("classification"),
+            r.text("issue_id"),
+            r.text("issue_startDateTime"),
+            r.text("issue_title")
+        ));
+    }
+    text
+}
+
+/// An include/exclude pair of regular expressions over one value.
+struct Filter {
+    include: Option<Pattern>,
+    exclude: Option<Pattern>,
+}
+
+impl Filter {
+    /// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names
+    /// its option.
+    fn new(values: &Values, what: &str) -> Result<Self> {
+        let compile = |option: String| -> Result<Option<Pattern>> {
+            values
+                .non_empty(&option)
+                .map(|text| {
+                    Pattern::new(text).map_err(|problem| {
+                        Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))
+                    })
+                })
+                .transpose()
+        };
+        Ok(Filter { include: compile(format!("include-{what}"))?, exclude: compile(format!("exclude-{what}"))? })
+    }
+
+    /// Whether `value` is dropped, with Perl's debug line saying why.
+    fn drops(&self, value: &str, debug: &DebugLog) -> bool {
+        if self.include.as_ref().is_some_and(|p| !p.is_match(value)) {
+            debug.log(format!("skipping '{value}': no including filter match."));
+            return true;
+        }
+        if self.exclude.as_ref().is_some_and(|p| p.is_match(value)) {
+            debug.log(format!("skipping '{value}': excluding filter match."));
+            return true;
+        }
+        false
+    }
+}
+
+fn select(run: &mut Run<'_>) -> Result<Data> {
+    let names = Filter::new(run.values, "service-name")?;
+    let classifications = Filter::new(run.values, "classification")?;
+    // Perl's truth: empty and "0" are false.
+    let exclude_resolved = !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0");
+    let services = custom::with_api(run, |api| api.service_health())?;
+    let mut data = Data::default();
+    let entries = data.instances("services");
+    for service in &services {
+        if names.drops(&service.service, run.debug) {
+            continue;
+        }
+        let entry = |issue: Option<&ServiceIssue>| {
+            let text = |value: Option<&str>| Field::Text(value.unwrap_or(NONE).to_string());
+            Record::new()
+                .with("service_name", Field::Text(service.service.clone()))
+                .with("status", Field::Text(service.status.clone()))
+                .with("issue_startDateTime", text(issue.map(|i| i.start_date_time.as_str())))
+                .with("issue_title", text(issue.map(|i| i.title.as_str())))
+                .with("issue_id", text(issue.map(|i| i.id.as_str())))
+                .with("issue_status", text(issue.map(|i| i.status.as_str())))
+                .with("classification", text(issue.map(|i| i.classification.as_str())))
+                .with(
+                    "issue_resolved",
+                    Field::Text(if issue.is_some_and(|i| i.is_resolved) { "1" } else { "0" }.into()),
+                )
+        };
+        if service.issues.is_empty() {
+            if !classifications.drops(NONE, run.debug) {
+                entries.insert(key(entries.len()), entry(None));
+            }
+            continue;
+        }
+        for issue in &service.issues {
+            if issue.is_resolved && exclude_resolved {
+                continue;
+            }
+            if !classifications.drops(&issue.classification, run.debug) {
+                entries.insert(key(entries.len()), entry(Some(issue)));
+            }
+        }
+    }
+    if entries.is_empty() {
+        return Err(Error::new("No services found."));
+    }
+    Ok(data)
+}
+
+/// The key of the entry after `count` others: Perl's `$unique_id++` from 1.
+fn key(count: usize) -> String {
+    (count + 1).to_string()
+}

@@ -1,0 +1,140 @@
+//! Service health through both custom modes, against the project's stand-in for
+//! Microsoft: `managementapi` reaches the same verdict as `graphapi` for the same
+//! tenant, refuses the report modes it cannot serve, and `graphapi` reads every
+//! `@odata.nextLink` page (Perl looped for ever on the second one).
+
+// Each test crate uses part of the helpers and of the mock's API.
+#[allow(dead_code, unused_imports)]
+mod common;
+#[allow(dead_code, unused_imports)]
+mod mock;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use common::TempDir;
+use mock::{MockGraph, VALID_SECRET};
+
+const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
+const HEALTH: &str = "/v1.0/admin/serviceAnnouncement/healthOverviews";
+
+/// What one run printed and returned.
+struct Outcome {
+    stdout: String,
+    code: i32,
+}
+
+/// Runs the plugin against `mock` with `custom` (`graphapi` or `managementapi`), the
+/// credentials the mock accepts, and `args`, with a fresh token cache.
+fn run(mock: &MockGraph, custom: &str, args: &[&str]) -> Outcome {
+    let state = TempDir::new("health-state").expect("state dir");
+    run_in(state.path(), mock, custom, args)
+}
+
+/// [`run`] with the token cache in `state`.
+fn run_in(state: &Path, mock: &MockGraph, custom: &str, args: &[&str]) -> Outcome {
+    let endpoint = if custom == "managementapi" { "--management-endpoint" } else { "--graph-endpoint" };
+    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
+        .arg(PLUGIN)
+        .arg(format!("--custommode={custom}"))
+        .args(args)
+        .args(["--tenant=t1", "--client-id=c1"])
+        .arg(format!("--client-secret={VALID_SECRET}"))
+        .arg(format!("--login-endpoint={}", mock.url()))
+        .arg(format!("{endpoint}={}", mock.url()))
+        .arg(format!("--statefile-dir={}", state.display()))
+        .env("TZ", "UTC")
+        .output()
+        .expect("the plugin runs");
+    Outcome { stdout: String::from_utf8_lossy(&output.stdout).into_owned(), code: output.status.code().unwrap_or(-1) }
+}
+
+/// The services named in the status line (`Service 'NAME' status is …`).
+fn services_in_status_line(stdout: &str) -> BTreeSet<String> {
+    let line = stdout.lines().next().unwrap_or_default();
+    line.split("Service '")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("' status is").map(|(n, _)| n.to_string()))
+        .collect()
+}
+
+#[test]
+fn managementapi_gives_graphapis_verdict() {
+    let mock = MockGraph::builder().start().expect("mock");
+    let graph = run(&mock, "graphapi", &["--mode=service-status"]);
+    let management = run(&mock, "managementapi", &["--mode=service-status"]);
+
+    assert_eq!(graph.code, 2, "{}", graph.stdout);
+    assert!(graph.stdout.starts_with("CRITICAL: "), "{}", graph.stdout);
+    assert_eq!(management.code, graph.code, "graph: {}management: {}", graph.stdout, management.stdout);
+    assert!(management.stdout.starts_with("CRITICAL: "), "{}", management.stdout);
+    let critical: BTreeSet<String> =
+        ["Exchange Online", "Exchange Online Protection", "Microsoft Entra"].map(String::from).into();
+    assert_eq!(services_in_status_line(&graph.stdout), critical);
+    assert_eq!(services_in_status_line(&management.stdout), critical);
+    assert!(
+        management.stdout.contains(
+            "Service 'Exchange Online' status is 'serviceDegradation' [issue: incident, EX279057, \
+             2026-11-22T11:42:00Z, Sign-in]"
+        ),
+        "{}",
+        management.stdout
+    );
+
+    let paths: Vec<String> = mock.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(paths.contains(&"POST /t1/oauth2/token?api-version=1.0".to_string()), "{paths:?}");
+    assert!(paths.contains(&"GET /api/v1.0/t1/ServiceComms/CurrentStatus".to_string()), "{paths:?}");
+}
+
+#[test]
+fn managementapi_keeps_its_own_token_cache() {
+    let mock = MockGraph::builder().start().expect("mock");
+    let state = TempDir::new("health-cache").expect("state dir");
+    for _ in 0..2 {
+        assert_eq!(run_in(state.path(), &mock, "managementapi", &["--mode=list-services"]).code, 0);
+    }
+    // md5("t1"), md5("c1"), as Perl names the file.
+    let name = "office365_managementapi_83f1535f99ab0bf4e9d02dfd85d3e3f7_a9f7e97965d6cf799a529102a973b8b9";
+    let cache: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.path().join(name)).expect("cache file")).expect("JSON cache");
+    assert!(cache["access_token"].is_string() && cache["expires_on"].is_i64(), "{cache}");
+    assert_eq!(mock.token_requests(), 1, "the second run reuses the cached token");
+}
+
+#[test]
+fn report_modes_are_not_available_with_managementapi() {
+    let mock = MockGraph::builder().start().expect("mock");
+    let outcome = run(&mock, "managementapi", &["--mode=email-activity"]);
+    assert_eq!(
+        outcome.stdout,
+        "UNKNOWN: mode 'email-activity' is not available with custom mode 'managementapi' \
+         (use --custommode=graphapi) \n"
+    );
+    assert_eq!(outcome.code, 3);
+    assert!(mock.requests().is_empty(), "refused before any request: {:?}", mock.requests());
+}
+
+#[test]
+fn every_next_link_page_is_read() {
+    let mock = MockGraph::builder().start().expect("mock");
+    let listed = run(&mock, "graphapi", &["--mode=list-services"]);
+    assert_eq!(listed.code, 0, "{}", listed.stdout);
+    assert_eq!(
+        listed.stdout,
+        "List services: \n\
+         [service_id: EOP] [service_name: Exchange Online Protection]\n\
+         [service_id: Exchange] [service_name: Exchange Online]\n\
+         [service_id: OSDPPlatform] [service_name: Microsoft 365 suite]\n\
+         [service_id: OrgLiveID] [service_name: Microsoft Entra]\n\
+         [service_id: SharePoint] [service_name: SharePoint Online]\n\
+         [service_id: microsoftteams] [service_name: Microsoft Teams]\n"
+    );
+    let pages: Vec<String> =
+        mock.requests().into_iter().filter(|r| r.path.starts_with(HEALTH)).map(|r| r.path).collect();
+    assert_eq!(
+        pages,
+        [format!("{HEALTH}?$expand=issues"), format!("{HEALTH}?$expand=issues&$skiptoken=page2")],
+        "page 1, then the nextLink as given, then nothing more"
+    );
+}
