@@ -39,18 +39,13 @@ fn options() -> Vec<OptionSpec> {
 
 fn groups() -> Vec<Group> {
     vec![
-        Group {
-            name: "active",
-            kind: GroupKind::Global,
-            prefix: |_| String::new(),
-            counters: vec![share::active_counter(
-                "active-users",
-                |r| share::active_text("users", r),
-                "active_users",
-                "exchange.users.active.count",
-                "users",
-            )],
-        },
+        share::active_group(
+            "active-users",
+            |r| share::active_text("users", r),
+            "active_users",
+            "exchange.users.active.count",
+            "users",
+        ),
         Group {
             name: "global",
             kind: GroupKind::Global,

@@ -60,18 +60,13 @@ fn groups() -> Vec<Group> {
     let items_metric = Perf { instance: Instance::Suffix, ..Perf::key("items") };
     let bytes = |metric| Perf { unit: "B", ..Perf::key(metric) };
     vec![
-        Group {
-            name: "active",
-            kind: GroupKind::Global,
-            prefix: |_| String::new(),
-            counters: vec![share::active_counter(
-                "active-mailboxes",
-                |r| share::active_text("mailboxes", r),
-                "active_mailboxes",
-                "exchange.mailboxes.active.count",
-                "mailboxes",
-            )],
-        },
+        share::active_group(
+            "active-mailboxes",
+            |r| share::active_text("mailboxes", r),
+            "active_mailboxes",
+            "exchange.mailboxes.active.count",
+            "mailboxes",
+        ),
         Group {
             name: "global",
             kind: GroupKind::Global,

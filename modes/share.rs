@@ -1,7 +1,9 @@
 //! What the two report modes share: the "active" counter (active/total with its
 //! `perfdate` metric and percent thresholds) and the name filters.
 
-use centreon_plugin::counters::{Check, Counter, Field, Output, Perf, PerfThresholds, PerfValue, Record};
+use centreon_plugin::counters::{
+    Check, Counter, Field, Group, GroupKind, Output, Perf, PerfThresholds, PerfValue, Record,
+};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
@@ -46,15 +48,16 @@ fn percent(record: &Record) -> f64 {
     }
 }
 
-/// The active counter, checked on the percentage with `--units=%` (the default) and
-/// on the count otherwise; its metrics are `perfdate` and the active count.
-pub fn active_counter(
+/// The "active" group of a report mode: one counter, checked on the percentage with
+/// `--units=%` (the default) and on the count otherwise, whose metrics are
+/// `perfdate` and the active count.
+pub fn active_group(
     label: &'static str,
     output: fn(&Record) -> String,
     metric: &'static str,
     nlabel: &'static str,
     unit: &'static str,
-) -> Counter {
+) -> Group {
     let check = |r: &Record| if r.int("units_percent") == 1 { percent(r) } else { r.num("active") };
     let mut counter = Counter::new(label, KEYS, Output::Custom(output), Check::Range(check));
     counter.perfdata = vec![
@@ -72,7 +75,7 @@ pub fn active_counter(
             ..Perf::key(metric)
         },
     ];
-    counter
+    Group { name: "active", kind: GroupKind::Global, prefix: |_| String::new(), counters: vec![counter] }
 }
 
 /// A name filter (`--filter-user`, `--filter-mailbox`) and the debug lines it writes.

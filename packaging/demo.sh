@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: run the plugin's two report modes against the bundled mock of
+# `make demo`: run every mode of the plugin against the bundled mock of
 # Microsoft's endpoints, so you can see real output without an Office 365 tenant.
 #
 # Expects the release binary and the mock example to be built already (the
@@ -70,3 +70,5 @@ run() {
 
 run --mode=email-activity
 run --mode=mailbox-usage --filter-counters= --verbose
+run --mode=service-status
+run --mode=list-services
