@@ -5,6 +5,7 @@
 //! A plugin binary registers its modes and custom modes with `inventory` (see
 //! [`registry`]) and calls [`plugin::main`].
 
+pub mod atomic;
 pub mod bytes;
 pub mod counters;
 pub mod debug;

@@ -20,14 +20,13 @@
 //!   a token in clear when encryption was asked for would be a silent downgrade.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::atomic::{self, errno_text, Failure};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::options::{OptionSection, OptionSpec, Values};
@@ -123,9 +122,6 @@ pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
     Ok(())
 }
 
-/// Tells temporary file names of one process apart (several writes per run).
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// How often a busy lock is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
 
@@ -196,28 +192,12 @@ impl Statefile {
     pub fn write(&self, data: &Map<String, Value>) -> std::result::Result<(), String> {
         let shown = self.path.display();
         let text = serde_json::to_vec(data).map_err(|_| format!("Cannot serialize statefile '{shown}'"))?;
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut temp = self.path.clone().into_os_string();
-        temp.push(format!(".tmp.{}.{n}", std::process::id()));
-        let temp = PathBuf::from(temp);
-        let written = write_new_private(&temp, &text);
-        if let Err(e) = written {
-            let _ = fs::remove_file(&temp);
-            return Err(format!("Cannot write statefile '{shown}': {}", errno_text(&e)));
-        }
-        if let Err(e) = fs::rename(&temp, &self.path) {
-            let _ = fs::remove_file(&temp);
-            return Err(format!(
-                "Cannot close or rename statefile '{}' to '{shown}': {}",
-                temp.display(),
-                errno_text(&e)
-            ));
-        }
-        if let Some(dir) = self.path.parent().and_then(|d| File::open(d).ok()) {
-            // Makes the rename itself durable; a failure only weakens crash safety.
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        atomic::replace(&self.path, &text, 0o600).map_err(|failure| match failure {
+            Failure::Write(e) => format!("Cannot write statefile '{shown}': {}", errno_text(&e)),
+            Failure::Rename { temp, error } => {
+                format!("Cannot close or rename statefile '{}' to '{shown}': {}", temp.display(), errno_text(&error))
+            }
+        })
     }
 
     /// Takes the exclusive advisory lock on `<file>.lock`, waiting at most until
@@ -257,13 +237,6 @@ pub struct StateLock {
 }
 
 /// Creates `path` (which must not exist) with mode 0600 and writes `data` durably.
-fn write_new_private(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    file.write_all(data)?;
-    file.sync_all()
-}
-
 /// Whether the real user may access `path` in `mode` (as Perl's `-w`/`-x` tests).
 fn accessible(path: &Path, mode: libc::c_int) -> bool {
     use std::os::unix::ffi::OsStrExt;
@@ -274,20 +247,15 @@ fn accessible(path: &Path, mode: libc::c_int) -> bool {
     unsafe { libc::access(c_path.as_ptr(), mode) == 0 }
 }
 
-/// The system's text for an I/O error, without Rust's ` (os error N)` suffix, as
-/// Perl's `$!` prints it.
-fn errno_text(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, Barrier};
+
+    /// Distinguishes the scratch directories of one test process.
+    static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
     fn temp_dir(tag: &str) -> PathBuf {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);

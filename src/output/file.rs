@@ -4,42 +4,23 @@
 //! file in the same directory and renamed over the target, so a reader never sees a
 //! half-written result.
 
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::atomic::{self, errno_text, Failure};
 
 /// Writes `content` to `path` atomically. The error is the system's text for the failure
 /// (`No such file or directory`), as Perl's `$!` prints it.
 pub fn write_atomically(path: &Path, content: &str) -> Result<(), String> {
-    let temp = temp_path(path).ok_or_else(|| errno_text(&io::Error::from_raw_os_error(libc::EISDIR)))?;
-    let written = fs::File::create(&temp)
-        .and_then(|mut file| file.write_all(content.as_bytes()).and_then(|()| file.sync_all()))
-        .and_then(|()| fs::rename(&temp, path));
-    written.map_err(|error| {
-        // Best effort: the temporary file may not even exist.
-        let _ = fs::remove_file(&temp);
-        errno_text(&error)
+    atomic::replace(path, content.as_bytes(), 0o666).map_err(|failure| match failure {
+        Failure::Write(error) | Failure::Rename { error, .. } => errno_text(&error),
     })
-}
-
-/// `DIR/.NAME.PID.tmp` next to the target; `None` when the path names no file.
-fn temp_path(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?.to_string_lossy();
-    Some(path.with_file_name(format!(".{name}.{}.tmp", std::process::id())))
-}
-
-/// The error text without Rust's ` (os error N)` suffix.
-fn errno_text(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.rfind(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::path::PathBuf;
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("output-file-test-{}-{name}", std::process::id()));

@@ -1,0 +1,112 @@
+//! Replacing a file atomically: the content goes to a new temporary file in the same
+//! directory, is flushed to disk, then renamed over the target, so a reader sees the
+//! old file or the new one, never half of either — the token cache and
+//! `--output-file` are both read by other processes while being rewritten.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Distinguishes temporary files of one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Which step failed, for messages that tell them apart (as Perl's statefile does).
+#[derive(Debug)]
+pub enum Failure {
+    /// Creating or writing the temporary file.
+    Write(io::Error),
+    /// Renaming the temporary file over the target.
+    Rename { temp: PathBuf, error: io::Error },
+}
+
+/// Replaces `path` with `content`; the new file gets `mode` (less the umask, then
+/// exactly `mode` if it is private, i.e. has no group or other bits).
+pub fn replace(path: &Path, content: &[u8], mode: u32) -> Result<(), Failure> {
+    let temp = temp_path(path);
+    if let Err(error) = write_new(&temp, content, mode) {
+        let _ = fs::remove_file(&temp);
+        return Err(Failure::Write(error));
+    }
+    if let Err(error) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(Failure::Rename { temp, error });
+    }
+    if let Some(dir) = path.parent().and_then(|d| File::open(d).ok()) {
+        // Makes the rename itself durable; a failure only weakens crash safety.
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// `<path>.tmp.<pid>.<n>`: unique among concurrent runs and within one run.
+fn temp_path(path: &Path) -> PathBuf {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(format!(".tmp.{}.{n}", std::process::id()));
+    PathBuf::from(temp)
+}
+
+fn write_new(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
+    if mode & 0o077 == 0 {
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    file.write_all(content)?;
+    file.sync_all()
+}
+
+/// The system's text for an I/O error without Rust's ` (os error N)` suffix, as
+/// Perl's `$!` prints it (`No such file or directory`).
+pub fn errno_text(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("atomic-test-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        dir
+    }
+
+    #[test]
+    fn replaces_content_privately_and_leaves_no_temporary_file() {
+        let dir = scratch("private");
+        let path = dir.join("cache");
+        fs::write(&path, "old").expect("seed");
+        replace(&path, b"new", 0o600).expect("replaced");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "new");
+        assert_eq!(fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(&dir).expect("list").count(), 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_missing_directory_is_a_write_failure_with_perls_text() {
+        let path = Path::new("/nonexistent-atomic-dir/out.txt");
+        match replace(path, b"x", 0o666) {
+            Err(Failure::Write(error)) => assert_eq!(errno_text(&error), "No such file or directory"),
+            other => panic!("expected a write failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_directory_in_the_way_is_a_rename_failure() {
+        let dir = scratch("rename");
+        let target = dir.join("target");
+        fs::create_dir(&target).expect("dir in the way");
+        fs::write(target.join("inside"), "x").expect("non-empty");
+        assert!(matches!(replace(&target, b"x", 0o600), Err(Failure::Rename { .. })));
+        assert_eq!(fs::read_dir(&dir).expect("list").count(), 1, "temporary file removed");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
