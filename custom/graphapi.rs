@@ -19,12 +19,9 @@ use centreon_plugin::registry::CustomModeSpec;
 use serde_json::Value;
 
 use crate::custom::client::{self, json_object, json_text, Client, Setup};
-use crate::custom::report::{self, Cells};
+use crate::custom::report;
 use crate::custom::token::Audience;
-use crate::custom::{
-    capability, Api, EmailActivityRow, EmailActivityVisit, MailboxUsageRow, MailboxUsageVisit, ReportQuery,
-    ServiceHealth, ServiceIssue,
-};
+use crate::custom::{capability, Api, EmailActivityVisit, MailboxUsageVisit, ReportQuery, ServiceHealth, ServiceIssue};
 
 /// How Graph differs from the other APIs.
 const SETUP: Setup = Setup {
@@ -56,29 +53,6 @@ const SETUP: Setup = Setup {
 
 /// The service health overviews with their issues (Graph pages them by 100).
 const HEALTH_PATH: &str = "v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues";
-
-/// The columns read from the email activity report, in [`EmailActivityRow`] order.
-const EMAIL_COLUMNS: &[&str; 7] = &[
-    "Report Refresh Date",
-    "User Principal Name",
-    "Last Activity Date",
-    "Send Count",
-    "Receive Count",
-    "Read Count",
-    "Report Period",
-];
-
-/// The columns read from the mailbox usage report, in [`MailboxUsageRow`] order.
-const MAILBOX_COLUMNS: &[&str; 8] = &[
-    "Report Refresh Date",
-    "User Principal Name",
-    "Last Activity Date",
-    "Item Count",
-    "Storage Used (Byte)",
-    "Issue Warning Quota (Byte)",
-    "Prohibit Send Quota (Byte)",
-    "Prohibit Send/Receive Quota (Byte)",
-];
 
 inventory::submit! {
     CustomModeSpec {
@@ -135,34 +109,13 @@ impl Api for GraphApi {
     fn email_activity(&mut self, query: ReportQuery<'_>, visit: EmailActivityVisit<'_>) -> Result<()> {
         let report = format!("getEmailActivityUserDetail({})", parameter(query));
         let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
-        report::read(&report, response.body(), EMAIL_COLUMNS, &mut |cells: &Cells<'_, 7>| {
-            visit(&EmailActivityRow {
-                report_refresh_date: cells.text(0),
-                user_principal_name: cells.text(1),
-                last_activity_date: cells.text(2),
-                send_count: cells.number(3)?,
-                receive_count: cells.number(4)?,
-                read_count: cells.number(5)?,
-                report_period: cells.text(6),
-            })
-        })
+        report::email_activity(&report, response.body(), visit)
     }
 
     fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: MailboxUsageVisit<'_>) -> Result<()> {
         let report = format!("getMailboxUsageDetail({})", parameter(query));
         let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
-        report::read(&report, response.body(), MAILBOX_COLUMNS, &mut |cells: &Cells<'_, 8>| {
-            visit(&MailboxUsageRow {
-                report_refresh_date: cells.text(0),
-                user_principal_name: cells.text(1),
-                last_activity_date: cells.text(2),
-                item_count: cells.number(3)?,
-                storage_used: cells.number(4)?,
-                issue_warning_quota: cells.number(5)?,
-                prohibit_send_quota: cells.number(6)?,
-                prohibit_send_receive_quota: cells.number(7)?,
-            })
-        })
+        report::mailbox_usage(&report, response.body(), visit)
     }
 
     fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {

@@ -11,21 +11,50 @@ use std::io::{self, Read};
 
 use centreon_plugin::error::{Error, Result};
 
+use crate::custom::{EmailActivityRow, EmailActivityVisit, MailboxUsageRow, MailboxUsageVisit};
+
 /// The UTF-8 byte order mark Microsoft puts at the start of every report.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The longest piece of a bad download quoted in an error message.
 const SNIPPET: usize = 60;
 
-/// One data row, with the cells of the required columns at hand.
-pub struct Cells<'r> {
+/// The CSV reader's buffer: large enough that a report of a million rows takes few
+/// reads from the HTTP body, small enough to keep the process small.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// The columns read from the email activity report, in [`EmailActivityRow`] order.
+const EMAIL_COLUMNS: &[&str; 7] = &[
+    "Report Refresh Date",
+    "User Principal Name",
+    "Last Activity Date",
+    "Send Count",
+    "Receive Count",
+    "Read Count",
+    "Report Period",
+];
+
+/// The columns read from the mailbox usage report, in [`MailboxUsageRow`] order.
+const MAILBOX_COLUMNS: &[&str; 8] = &[
+    "Report Refresh Date",
+    "User Principal Name",
+    "Last Activity Date",
+    "Item Count",
+    "Storage Used (Byte)",
+    "Issue Warning Quota (Byte)",
+    "Prohibit Send Quota (Byte)",
+    "Prohibit Send/Receive Quota (Byte)",
+];
+
+/// One data row, with the cells of the `N` required columns at hand.
+pub struct Cells<'r, const N: usize> {
     report: &'r str,
     line: u64,
-    names: &'r [&'r str],
-    values: Vec<&'r str>,
+    names: &'r [&'r str; N],
+    values: [&'r str; N],
 }
 
-impl<'r> Cells<'r> {
+impl<'r, const N: usize> Cells<'r, N> {
     /// The text of required column `index` (as in the `required` list).
     pub fn text(&self, index: usize) -> &'r str {
         self.values.get(index).copied().unwrap_or("")
@@ -52,16 +81,21 @@ impl<'r> Cells<'r> {
 
 /// Reads the CSV report `report` (a name for messages, e.g.
 /// `getMailboxUsageDetail(period='D7')`) from `body`, calling `visit` with the cells
-/// of the `required` columns of every data row.
-pub fn read<R: Read>(
+/// of the `required` columns of every data row. The rows share one record buffer:
+/// nothing is allocated per row.
+pub fn read<R: Read, const N: usize>(
     report: &str,
     body: R,
-    required: &[&str],
-    visit: &mut dyn FnMut(&Cells<'_>) -> Result<()>,
+    required: &[&str; N],
+    visit: &mut dyn FnMut(&Cells<'_, N>) -> Result<()>,
 ) -> Result<()> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(false).from_reader(Guard::new(body));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(false)
+        .buffer_capacity(READ_BUFFER)
+        .from_reader(Guard::new(body));
     let mut record = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut record).map_err(|e| csv_error(report, e))? {
+    if !reader.read_byte_record(&mut record).map_err(|e| csv_error(report, 1, e))? {
         return Err(Error::new(format!("report {report} is empty (no header line)")));
     }
     let header: Vec<&[u8]> = record.iter().collect();
@@ -69,23 +103,27 @@ pub fn read<R: Read>(
         let text: Vec<u8> = header.join(&b","[..]);
         return Err(Error::new(format!("report {report} is not CSV but an HTML page: {}", snippet(&text))));
     }
-    let mut columns = Vec::with_capacity(required.len());
-    for name in required {
+    let mut columns = [0; N];
+    for (column, name) in columns.iter_mut().zip(required) {
         match header.iter().position(|h| h == &name.as_bytes()) {
-            Some(index) => columns.push(index),
+            Some(index) => *column = index,
             None => return Err(Error::new(format!("report {report} has no column '{name}'"))),
         }
     }
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, e))? {
-        let line = record.position().map_or(0, |p| p.line());
-        let mut values = Vec::with_capacity(columns.len());
-        for (&index, name) in columns.iter().zip(required) {
+    // Lines are counted here: the csv crate counts the LF of a CRLF (Microsoft's line
+    // end) on the next record's line, one too few. One line per record plus the line
+    // ends inside its quoted cells (blank lines, which the csv crate skips, are not).
+    let mut line = 2 + line_ends(&record);
+    while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, line, e))? {
+        let next = line + 1 + line_ends(&record);
+        let mut values = [""; N];
+        for ((value, &index), name) in values.iter_mut().zip(&columns).zip(required) {
             let bytes = record.get(index).unwrap_or(b"");
-            let text = std::str::from_utf8(bytes)
+            *value = std::str::from_utf8(bytes)
                 .map_err(|_| Error::new(format!("report {report} line {line}: column '{name}' is not valid UTF-8")))?;
-            values.push(text);
         }
         visit(&Cells { report, line, names: required, values })?;
+        line = next;
     }
     let guard = reader.get_ref();
     if guard.state == Field::Quoted {
@@ -97,9 +135,52 @@ pub fn read<R: Read>(
     Ok(())
 }
 
-/// The error of a CSV read: a transport failure or a malformed record.
-fn csv_error(report: &str, e: csv::Error) -> Error {
-    let line = e.position().map_or(0, |p| p.line());
+/// Reads the email activity report `report` (`getEmailActivityUserDetail(...)`)
+/// from `body`, calling `visit` once per row.
+pub fn email_activity<R: Read>(report: &str, body: R, visit: EmailActivityVisit<'_>) -> Result<()> {
+    read(report, body, EMAIL_COLUMNS, &mut |cells| {
+        visit(&EmailActivityRow {
+            report_refresh_date: cells.text(0),
+            user_principal_name: cells.text(1),
+            last_activity_date: cells.text(2),
+            send_count: cells.number(3)?,
+            receive_count: cells.number(4)?,
+            read_count: cells.number(5)?,
+            report_period: cells.text(6),
+        })
+    })
+}
+
+/// Reads the mailbox usage report `report` (`getMailboxUsageDetail(...)`) from
+/// `body`, calling `visit` once per row.
+pub fn mailbox_usage<R: Read>(report: &str, body: R, visit: MailboxUsageVisit<'_>) -> Result<()> {
+    read(report, body, MAILBOX_COLUMNS, &mut |cells| {
+        visit(&MailboxUsageRow {
+            report_refresh_date: cells.text(0),
+            user_principal_name: cells.text(1),
+            last_activity_date: cells.text(2),
+            item_count: cells.number(3)?,
+            storage_used: cells.number(4)?,
+            issue_warning_quota: cells.number(5)?,
+            prohibit_send_quota: cells.number(6)?,
+            prohibit_send_receive_quota: cells.number(7)?,
+        })
+    })
+}
+
+/// The line ends inside the cells of `record` (quoted multi-line cells).
+fn line_ends(record: &csv::ByteRecord) -> u64 {
+    let cells = record.as_slice();
+    // Almost no record has one: a single search settles those without counting.
+    match memchr::memchr(b'\n', cells) {
+        None => 0,
+        Some(first) => 1 + memchr::memchr_iter(b'\n', &cells[first + 1..]).count() as u64,
+    }
+}
+
+/// The error of a CSV read starting at `line`: a transport failure or a malformed
+/// record.
+fn csv_error(report: &str, line: u64, e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::new(format!("report {report}: download failed: {io}")),
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::new(format!(
@@ -166,17 +247,26 @@ impl<R: Read> Guard<R> {
         Ok(())
     }
 
+    /// Follows the quoting state over `bytes`. Only quotes change it in a way that
+    /// matters, so the scan jumps from quote to quote: between two of them, the state
+    /// is decided by the last byte before the quote.
     fn track(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.state = match (self.state, b) {
-                (Field::Start, b'"') => Field::Quoted,
-                (Field::Start | Field::Unquoted | Field::AfterQuote, b',' | b'\n' | b'\r') => Field::Start,
-                (Field::Start | Field::Unquoted, _) => Field::Unquoted,
-                (Field::Quoted, b'"') => Field::AfterQuote,
-                (Field::Quoted, _) => Field::Quoted,
-                (Field::AfterQuote, b'"') => Field::Quoted,
-                (Field::AfterQuote, _) => Field::Unquoted,
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let quote = memchr::memchr(b'"', rest);
+            if self.state != Field::Quoted {
+                let plain = &rest[..quote.unwrap_or(rest.len())];
+                if let Some(&b) = plain.last() {
+                    self.state = if matches!(b, b',' | b'\n' | b'\r') { Field::Start } else { Field::Unquoted };
+                }
+            }
+            let Some(at) = quote else { break };
+            self.state = match self.state {
+                Field::Start | Field::AfterQuote => Field::Quoted,
+                Field::Unquoted => Field::Unquoted,
+                Field::Quoted => Field::AfterQuote,
             };
+            rest = &rest[at + 1..];
         }
         if let Some(&b) = bytes.last() {
             self.last = Some(b);
@@ -206,7 +296,7 @@ impl<R: Read> Read for Guard<R> {
 mod tests {
     use super::*;
 
-    const EMAIL: &[&str] = &["User Principal Name", "Send Count", "Report Period"];
+    const EMAIL: &[&str; 3] = &["User Principal Name", "Send Count", "Report Period"];
 
     fn rows(body: &[u8]) -> Result<Vec<(String, Option<u64>, String)>> {
         let mut out = Vec::new();
@@ -283,6 +373,22 @@ mod tests {
         );
     }
 
+    /// Microsoft's CRLF line ends, and line ends inside quoted cells, count as in an
+    /// editor (the csv crate's own positions are one line short with CRLF).
+    #[test]
+    fn line_numbers_count_crlf_and_quoted_line_ends() {
+        let head = "\u{FEFF}User Principal Name,Send Count,Report Period\r\n";
+        let cases = [
+            ("u1,1,7\r\nu2,x1,7\r\n", "line 3: column 'Send Count' holds 'x1', not a number"),
+            ("\"u\r\n1\",1,7\r\nu2,x1,7\r\n", "line 4: column 'Send Count' holds 'x1', not a number"),
+            ("u1,1,7\r\nu2,3\r\n", "line 3: 2 fields instead of 3 (truncated or malformed download)"),
+        ];
+        for (rows, expected) in cases {
+            let text = message(format!("{head}{rows}").as_bytes());
+            assert!(text.ends_with(expected), "{rows:?}: {text}");
+        }
+    }
+
     #[test]
     fn read_errors_are_reported() {
         struct Failing;
@@ -295,6 +401,42 @@ mod tests {
         assert_eq!(err.message(), "report r: download failed: timed out after 10 s");
     }
 
+    /// The quoting state byte by byte, as the `csv` crate reads it: what
+    /// [`Guard::track`] must agree with while it jumps from quote to quote.
+    fn bytewise(mut state: Field, bytes: &[u8]) -> Field {
+        for &b in bytes {
+            state = match (state, b) {
+                (Field::Start, b'"') => Field::Quoted,
+                (Field::Start | Field::Unquoted | Field::AfterQuote, b',' | b'\n' | b'\r') => Field::Start,
+                (Field::Start | Field::Unquoted, _) => Field::Unquoted,
+                (Field::Quoted, b'"') => Field::AfterQuote,
+                (Field::Quoted, _) => Field::Quoted,
+                (Field::AfterQuote, b'"') => Field::Quoted,
+                (Field::AfterQuote, _) => Field::Unquoted,
+            };
+        }
+        state
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tracking_agrees_with_bytewise(
+            text in proptest::collection::vec(proptest::sample::select(b"\",\r\nab".to_vec()), 0..64),
+            cuts in proptest::collection::vec(0usize..64, 0..4),
+        ) {
+            let mut guard = Guard::new(&b""[..]);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
+            cuts.sort_unstable();
+            let mut from = 0;
+            for to in cuts.into_iter().chain([text.len()]) {
+                guard.track(&text[from..to]);
+                from = to;
+            }
+            proptest::prop_assert_eq!(guard.state, bytewise(Field::Start, &text));
+            proptest::prop_assert_eq!(guard.last, text.last().copied());
+        }
+    }
+
     #[test]
     fn visitor_errors_stop_reading() {
         let body = b"User Principal Name,Send Count,Report Period\nu1,1,7\nu2,2,7\n";
@@ -305,5 +447,85 @@ mod tests {
         });
         assert_eq!(err.expect_err("stopped").message(), "stop");
         assert_eq!(seen, 1);
+    }
+
+    /// A cell as Microsoft writes it: quoted when it holds a comma, quote or line end.
+    fn csv_cell(text: &str) -> String {
+        if text.contains([',', '"', '\r', '\n']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A report of `rows` (user, send count) as Microsoft writes it (BOM, CRLF, the
+    /// columns in either order among others), and the offset where each record ends
+    /// (the header's first).
+    fn report(rows: &[(String, Option<u64>)], reversed: bool) -> (Vec<u8>, Vec<usize>) {
+        let mut columns = ["Report Refresh Date", "User Principal Name", "Send Count", "Report Period"];
+        if reversed {
+            columns.reverse();
+        }
+        let mut body = BOM.to_vec();
+        body.extend_from_slice(format!("{}\r\n", columns.join(",")).as_bytes());
+        let mut ends = vec![body.len()];
+        for (user, count) in rows {
+            let count = count.map(|c| c.to_string()).unwrap_or_default();
+            let mut cells = ["2026-11-22".to_string(), csv_cell(user), count, "7".to_string()];
+            if reversed {
+                cells.reverse();
+            }
+            body.extend_from_slice(format!("{}\r\n", cells.join(",")).as_bytes());
+            ends.push(body.len());
+        }
+        (body, ends)
+    }
+
+    proptest::proptest! {
+        /// A report cut anywhere is an error, unless the cut falls at the end of a
+        /// record: then it reads as the rows before it, each complete. The whole
+        /// report reads as all its rows.
+        #[test]
+        fn a_cut_report_never_reads_as_partial_rows(
+            users in proptest::collection::vec(("[a-z@.,\" \r\né]{0,8}", proptest::option::of(0u64..1_000_000)), 0..6),
+            reversed in proptest::bool::ANY,
+            cut in proptest::num::usize::ANY,
+        ) {
+            let (body, ends) = report(&users, reversed);
+            let expected: Vec<_> = users.iter().map(|(u, c)| (u.clone(), *c, "7".to_string())).collect();
+            proptest::prop_assert_eq!(rows(&body).expect("a whole report reads"), expected.clone());
+            let cut = cut % (body.len() + 1);
+            if let Ok(got) = rows(&body[..cut]) {
+                proptest::prop_assert_eq!(&got[..], &expected[..got.len()]);
+                let end = ends[got.len()];
+                // A cut between CR and LF still ends the record.
+                proptest::prop_assert!(cut == end || cut + 1 == end, "Ok at {} of {:?}", cut, body);
+            }
+        }
+
+        /// Any bytes at all, after a valid header or not: no panic, and never a partial
+        /// success: an Ok has visited every record there is, up to a final line end.
+        #[test]
+        fn any_download_is_all_rows_or_an_error(
+            header in proptest::bool::ANY,
+            tail in proptest::prop_oneof![
+                proptest::collection::vec(proptest::sample::select(b"\",\r\n1a \xff".to_vec()), 0..96),
+                proptest::collection::vec(proptest::num::u8::ANY, 0..96),
+            ],
+        ) {
+            let mut bytes = if header { b"\xEF\xBB\xBFUser Principal Name,Send Count,Report Period\r\n".to_vec() } else { Vec::new() };
+            bytes.extend_from_slice(&tail);
+            if let Ok(got) = rows(&bytes) {
+                let body = bytes.strip_prefix(BOM).unwrap_or(&bytes);
+                let records = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(body)
+                    .into_byte_records()
+                    .collect::<std::result::Result<Vec<_>, _>>();
+                let records = records.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                proptest::prop_assert_eq!(got.len() + 1, records.len());
+                proptest::prop_assert!(matches!(body.last(), Some(b'\n' | b'\r')));
+            }
+        }
     }
 }

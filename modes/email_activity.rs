@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use centreon_plugin::counters::{Counter, Data, Field, Group, GroupKind, Instance, Output, Perf, Record};
 use centreon_plugin::error::Result;
 use centreon_plugin::number;
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
 
 use super::share::{self, NameFilter};
@@ -129,14 +129,14 @@ impl Tally {
     /// Office365.md §2.2: filtered rows are ignored; period rows count in the
     /// population; daily rows (period 1) are the active users and their activity.
     fn add(&mut self, row: &EmailActivityRow<'_>, keep_users: bool, filter: &NameFilter<'_>) {
-        let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).clone();
+        let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
         }
         if number::parse_leading(row.report_period) != 1.0 {
             self.total += 1;
             if row.last_activity_date != date {
-                filter.debug(format!("skipping '{}': no activity.", row.user_principal_name));
+                filter.debug(format_args!("skipping '{}': no activity.", row.user_principal_name));
             }
             return;
         }
@@ -152,6 +152,7 @@ impl Tally {
 }
 
 fn select(run: &mut Run<'_>) -> Result<Data> {
+    let percent = share::units_percent(run.values)?;
     let keep_users = PER_USER.iter().any(|label| run.counter_active(label));
     let filter = NameFilter::new(run.values, "filter-user", run.debug)?;
     let mut tally = Tally::default();
@@ -171,13 +172,13 @@ fn select(run: &mut Run<'_>) -> Result<Data> {
         }
         Ok(())
     })?;
-    Ok(data(tally, run.values))
+    Ok(data(tally, percent))
 }
 
-fn data(tally: Tally, values: &Values) -> Data {
+fn data(tally: Tally, percent: bool) -> Data {
     let mut data = Data::default();
     let date = tally.report_date.unwrap_or_default();
-    data.global("active", share::active_record(tally.active, tally.total, &date, values));
+    data.global("active", share::active_record(tally.active, tally.total, &date, percent));
     data.global(
         "global",
         Record::new()

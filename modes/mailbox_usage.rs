@@ -10,7 +10,7 @@ use centreon_plugin::counters::{
     Check, Counter, Data, Field, Group, GroupKind, Instance, Output, Perf, PerfThresholds, PerfValue, Record,
 };
 use centreon_plugin::error::Result;
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
 
 use super::share::{self, NameFilter};
@@ -151,7 +151,7 @@ impl Tally {
     /// Office365.md §3.2: a mailbox is active when its last activity is the report
     /// date; every kept row counts in the total.
     fn add(&mut self, row: &MailboxUsageRow<'_>, keep: bool, filter: &NameFilter<'_>) {
-        let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).clone();
+        let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
         }
@@ -159,7 +159,7 @@ impl Tally {
         let used = row.storage_used.map_or(0, |n| n as i64);
         if row.last_activity_date.is_empty() || row.last_activity_date != date {
             self.used_inactive = self.used_inactive.saturating_add(used);
-            filter.debug(format!("skipping '{}': no activity.", row.user_principal_name));
+            filter.debug(format_args!("skipping '{}': no activity.", row.user_principal_name));
             return;
         }
         self.active += 1;
@@ -173,6 +173,7 @@ impl Tally {
 }
 
 fn select(run: &mut Run<'_>) -> Result<Data> {
+    let percent = share::units_percent(run.values)?;
     let keep = PER_MAILBOX.iter().any(|label| run.counter_active(label));
     let filter = NameFilter::new(run.values, "filter-mailbox", run.debug)?;
     let mut tally = Tally::default();
@@ -182,13 +183,13 @@ fn select(run: &mut Run<'_>) -> Result<Data> {
             Ok(())
         })
     })?;
-    Ok(data(tally, run.values))
+    Ok(data(tally, percent))
 }
 
-fn data(tally: Tally, values: &Values) -> Data {
+fn data(tally: Tally, percent: bool) -> Data {
     let mut data = Data::default();
     let date = tally.report_date.unwrap_or_default();
-    data.global("active", share::active_record(tally.active, tally.total, &date, values));
+    data.global("active", share::active_record(tally.active, tally.total, &date, percent));
     data.global(
         "global",
         Record::new().with("active", Field::Int(tally.used_active)).with("inactive", Field::Int(tally.used_inactive)),

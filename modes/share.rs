@@ -14,14 +14,25 @@ use centreon_plugin::time;
 /// Record keys of the active counter.
 const KEYS: &[&str] = &["active", "total", "report_date"];
 
-/// The record of the "active" group: counts, report date, `--units`, and the
-/// `perfdate` metric when the date is a plain `YYYY-MM-DD`.
-pub fn active_record(active: i64, total: i64, report_date: &str, values: &Values) -> Record {
+/// Whether `--units` asks for percentage thresholds: `%` (the default) does; `count`
+/// and an empty value (an empty Centreon macro, a count for Perl too) do not; any
+/// other value is refused, where Perl silently took it for a count.
+pub fn units_percent(values: &Values) -> Result<bool> {
+    match values.value("units") {
+        Some("%") | None => Ok(true),
+        Some("count" | "") => Ok(false),
+        Some(other) => Err(Error::new(format!("Wrong units option '{other}': '%' or 'count' expected."))),
+    }
+}
+
+/// The record of the "active" group: counts, report date, whether thresholds are
+/// percentages, and the `perfdate` metric when the date is a plain `YYYY-MM-DD`.
+pub fn active_record(active: i64, total: i64, report_date: &str, percent: bool) -> Record {
     let mut record = Record::new()
         .with("active", Field::Int(active))
         .with("total", Field::Int(total))
         .with("report_date", Field::Text(report_date.to_string()))
-        .with("units_percent", Field::Int(i64::from(values.value("units") == Some("%"))));
+        .with("units_percent", Field::Int(i64::from(percent)));
     if let Some(noon) = time::local_noon(report_date) {
         record.set("perfdate", Field::Int(noon));
     }
@@ -100,19 +111,25 @@ impl<'a> NameFilter<'a> {
     pub fn keeps(&self, name: &str) -> bool {
         let keep = self.pattern.as_ref().is_none_or(|p| p.is_match(name));
         if !keep {
-            self.debug(format!("skipping  '{name}': no matching filter name."));
+            self.debug(format_args!("skipping  '{name}': no matching filter name."));
         }
         keep
     }
 
-    /// Adds a `--debug` line.
-    pub fn debug(&self, line: String) {
-        self.debug.log(line);
+    /// Adds a `--debug` line, formatted only under `--debug`: the report modes call
+    /// this for most rows.
+    pub fn debug(&self, line: impl std::fmt::Display) {
+        if self.debug.enabled() {
+            self.debug.log(line.to_string());
+        }
     }
 }
 
 /// The options both report modes declare.
 pub fn units_option() -> centreon_plugin::options::OptionSpec {
-    centreon_plugin::options::OptionSpec::value("units", "Unit of thresholds (default: '%') ('%', 'count').")
-        .default("%")
+    centreon_plugin::options::OptionSpec::value(
+        "units",
+        "Unit of the active thresholds: '%' (percentage of the total, the default) or 'count'.",
+    )
+    .default("%")
 }

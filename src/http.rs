@@ -573,6 +573,11 @@ fn source_is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
             if io.kind() == io::ErrorKind::TimedOut {
                 return true;
             }
+            // `io::Error::source` skips the error it wraps (reqwest's body read wraps
+            // its timeout in an `Other` error): look at that one too.
+            if io.get_ref().is_some_and(|inner| source_is_timeout(inner)) {
+                return true;
+            }
         }
         if let Some(re) = err.downcast_ref::<reqwest::Error>() {
             if re.is_timeout() {

@@ -130,7 +130,7 @@ impl OutputOptions {
             Some("2") => RangeMode::Empty,
             Some(other) => return Err(Error::new(format!("Wrong range-perfdata option '{other}'"))),
         };
-        opts.change_exit = values.list("change-exit").iter().filter_map(|pair| parse_change_exit(pair)).collect();
+        opts.change_exit = change_exits(values.list("change-exit"))?;
         opts.explode = Explode::parse(values.list("explode-perfdata-max"))?;
         opts.filter_perfdata = compile_regex(values, "filter-perfdata")?;
         opts.filter_uom = compile_regex(values, "filter-uom")?;
@@ -270,12 +270,25 @@ impl OutputOptions {
     }
 }
 
-/// `FROM=TO` of `--change-exit`; invalid pairs are ignored, as in Perl.
-fn parse_change_exit(pair: &str) -> Option<(Status, Status)> {
-    let mut parts = pair.split('=');
-    let from = Status::parse(parts.next()?)?;
-    let to = Status::parse(parts.next()?)?;
-    Some((from, to))
+/// The `FROM=TO` pairs of `--change-exit`. Perl ignored a pair it could not read;
+/// here it is an error naming it, so a typo cannot silently leave an exit code as is.
+/// An empty value (an empty Centreon macro) adds no pair.
+fn change_exits(pairs: &[String]) -> Result<Vec<(Status, Status)>, Error> {
+    let parse = |pair: &str| {
+        let (from, to) = pair.split_once('=')?;
+        Some((Status::parse(from)?, Status::parse(to)?))
+    };
+    pairs
+        .iter()
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            parse(pair).ok_or_else(|| {
+                Error::new(format!(
+                    "Wrong change-exit option '{pair}': FROM=TO expected, each one of ok, warning, critical, unknown, pending"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// A regex option; empty or absent means no filter.
@@ -519,16 +532,16 @@ mod tests {
     }
 
     #[test]
-    fn change_exit_maps_once_and_ignores_bad_pairs() {
-        let opts = options(&[
-            ("change-exit", "critical=warning"),
-            ("change-exit", "warning=unknown"),
-            ("change-exit", "bogus=ok"),
-            ("change-exit", "ok"),
-        ]);
+    fn change_exit_maps_once_and_refuses_bad_pairs() {
+        let opts =
+            options(&[("change-exit", "critical=warning"), ("change-exit", "warning=unknown"), ("change-exit", "")]);
         assert_eq!(opts.map_exit(Status::Critical), Status::Warning);
         assert_eq!(opts.map_exit(Status::Warning), Status::Unknown);
         assert_eq!(opts.map_exit(Status::Ok), Status::Ok);
+        for bogus in ["bogus=ok", "ok", "critical=bogus", "="] {
+            let message = error(&[("change-exit", bogus)]);
+            assert!(message.starts_with(&format!("Wrong change-exit option '{bogus}': ")), "{bogus}: {message}");
+        }
         assert_eq!(options(&[("change-exit", "OK=Pending")]).map_exit(Status::Ok), Status::Pending);
     }
 

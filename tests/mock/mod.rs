@@ -201,8 +201,8 @@ impl Builder {
             Source::Dir(dir) => Tenant::from_dir(&dir)?,
             Source::Tenant(tenant) => tenant,
         };
-        let graph = Arc::new(Server::http(("127.0.0.1", self.port)).map_err(io::Error::other)?);
-        let download = Arc::new(Server::http("127.0.0.1:0").map_err(io::Error::other)?);
+        let graph = Arc::new(listen(self.port)?);
+        let download = Arc::new(listen(0)?);
         let port_of = |server: &Server| {
             server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("not an IP listener"))
         };
@@ -230,6 +230,31 @@ impl Builder {
         }
         Ok(mock)
     }
+}
+
+/// A server on 127.0.0.1:`port` whose connections send without delay. tiny_http
+/// writes an answer's head and body separately; with Nagle's algorithm on, the body
+/// of an answer on a reused connection waits for the client's delayed ACK (40 ms on
+/// Linux), which would swamp any timing of the plugin. Linux hands TCP_NODELAY
+/// down from the listening socket to the accepted ones.
+fn listen(port: u16) -> io::Result<Server> {
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket, and a c_int option value of the size given.
+    let set = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if set != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Server::from_listener(listener, None).map_err(io::Error::other)
 }
 
 /// A running stand-in; it stops, and its threads end, when dropped.
