@@ -236,7 +236,6 @@ pub struct StateLock {
     _file: File,
 }
 
-/// Creates `path` (which must not exist) with mode 0600 and writes `data` durably.
 /// Whether the real user may access `path` in `mode` (as Perl's `-w`/`-x` tests).
 fn accessible(path: &Path, mode: libc::c_int) -> bool {
     use std::os::unix::ffi::OsStrExt;
