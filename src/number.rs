@@ -175,11 +175,13 @@ fn split_sign(text: &str) -> (bool, &str) {
 
 /// `Inf`, `Infinity` and `NaN` (any case, any suffix), which Perl reads as numbers.
 fn special_word(text: &str) -> Option<f64> {
-    let head: String = text.chars().take(3).collect::<String>().to_ascii_lowercase();
-    match head.as_str() {
-        "inf" => Some(f64::INFINITY),
-        "nan" => Some(f64::NAN),
-        _ => None,
+    let head = text.as_bytes().get(..3)?;
+    if head.eq_ignore_ascii_case(b"inf") {
+        Some(f64::INFINITY)
+    } else if head.eq_ignore_ascii_case(b"nan") {
+        Some(f64::NAN)
+    } else {
+        None
     }
 }
 
@@ -192,6 +194,11 @@ fn decimal_prefix(text: &str) -> Option<f64> {
     }
     if integer.is_empty() && fraction.is_empty() {
         return None;
+    }
+    // A plain integer (report counts and periods, row after row) needs no text round
+    // trip: up to 15 digits it is exact in an f64.
+    if fraction.is_empty() && integer.len() <= 15 && !rest.starts_with(['e', 'E']) {
+        return integer.parse::<u64>().ok().map(|n| n as f64);
     }
     let exponent = exponent_part(rest);
     format!("{}.{}e{}", or_zero(integer), or_zero(fraction), exponent).parse().ok()
@@ -356,6 +363,14 @@ mod tests {
         let others = ["", "-", ".", "abc", "-abc", "5a", "1e", "1e+", "0x10", "1_000", "- 5", "infx"];
         for text in others {
             assert!(!looks_like_number(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_leading_reads_digit_runs_as_rust_does(digits in "[0-9]{1,25}", tail in "(|x|,7|\\.|e)") {
+            let expected: f64 = digits.parse().expect("digits");
+            proptest::prop_assert_eq!(parse_leading(&format!("{digits}{tail}")), expected);
         }
     }
 
