@@ -69,6 +69,7 @@ run() {
 }
 
 run --mode=email-activity
-run --mode=mailbox-usage --filter-counters= --verbose
+run --mode=mailbox-usage
+run --mode=mailbox-usage --filter-counters= --filter-mailbox='^user00000' --verbose
 run --mode=service-status
 run --mode=list-services
