@@ -13,7 +13,7 @@ use centreon_plugin::number;
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
 
-use super::share::{self, NameFilter};
+use super::share::{self, NameFilter, Setup};
 use crate::custom::{self, capability, EmailActivityRow, ReportQuery};
 
 inventory::submit! {
@@ -152,9 +152,7 @@ impl Tally {
 }
 
 fn select(run: &mut Run<'_>) -> Result<Data> {
-    let percent = share::units_percent(run.values)?;
-    let keep_users = PER_USER.iter().any(|label| run.counter_active(label));
-    let filter = NameFilter::new(run.values, "filter-user", run.debug)?;
+    let Setup { percent, keep_instances: keep_users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
     let mut tally = Tally::default();
     custom::with_api(run, |api| {
         let mut rows = 0usize;

@@ -13,7 +13,7 @@ use centreon_plugin::error::Result;
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
 
-use super::share::{self, NameFilter};
+use super::share::{self, NameFilter, Setup};
 use crate::custom::{self, capability, MailboxUsageRow, ReportQuery};
 
 inventory::submit! {
@@ -173,9 +173,7 @@ impl Tally {
 }
 
 fn select(run: &mut Run<'_>) -> Result<Data> {
-    let percent = share::units_percent(run.values)?;
-    let keep = PER_MAILBOX.iter().any(|label| run.counter_active(label));
-    let filter = NameFilter::new(run.values, "filter-mailbox", run.debug)?;
+    let Setup { percent, keep_instances: keep, filter } = Setup::new(run, &PER_MAILBOX, "filter-mailbox")?;
     let mut tally = Tally::default();
     custom::with_api(run, |api| {
         api.mailbox_usage(ReportQuery::Period("D7"), &mut |row| {

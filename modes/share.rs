@@ -9,6 +9,7 @@ use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
 use centreon_plugin::options::Values;
 use centreon_plugin::pattern::Pattern;
+use centreon_plugin::registry::Run;
 use centreon_plugin::time;
 
 /// Record keys of the active counter.
@@ -17,7 +18,7 @@ const KEYS: &[&str] = &["active", "total", "report_date"];
 /// Whether `--units` asks for percentage thresholds: `%` (the default) does; `count`
 /// and an empty value (an empty Centreon macro, a count for Perl too) do not; any
 /// other value is refused, where Perl silently took it for a count.
-pub fn units_percent(values: &Values) -> Result<bool> {
+fn units_percent(values: &Values) -> Result<bool> {
     match values.value("units") {
         Some("%") | None => Ok(true),
         Some("count" | "") => Ok(false),
@@ -87,6 +88,28 @@ pub fn active_group(
         },
     ];
     Group { name: "active", kind: GroupKind::Global, prefix: |_| String::new(), counters: vec![counter] }
+}
+
+/// What a report mode reads from its options before any request.
+pub struct Setup<'a> {
+    /// `--units` asks for percentage thresholds.
+    pub percent: bool,
+    /// A per-instance counter is shown, so per-instance data is worth keeping.
+    pub keep_instances: bool,
+    /// The mode's name filter.
+    pub filter: NameFilter<'a>,
+}
+
+impl<'a> Setup<'a> {
+    /// Reads `--units`, whether any of the `per_instance` counters is shown, and the
+    /// name filter `filter_option`; a bad value is refused before any request.
+    pub fn new(run: &Run<'a>, per_instance: &[&str], filter_option: &str) -> Result<Self> {
+        Ok(Setup {
+            percent: units_percent(run.values)?,
+            keep_instances: per_instance.iter().any(|label| run.counter_active(label)),
+            filter: NameFilter::new(run.values, filter_option, run.debug)?,
+        })
+    }
 }
 
 /// A name filter (`--filter-user`, `--filter-mailbox`) and the debug lines it writes.
