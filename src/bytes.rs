@@ -1,6 +1,6 @@
 //! Human-readable byte and bit quantities (`change_bytes` of the Perl core).
 //!
-//! Mode outputs such as `Usage (active mailboxes): 121.08 GB` print sizes scaled to a unit
+//! Mode outputs such as `Usage: 121.08 GB` print sizes scaled to a unit
 //! with two decimals; these functions reproduce the Perl scaling and rounding exactly.
 
 use crate::number;
@@ -13,7 +13,7 @@ const NETWORK_UNITS: [&str; 5] = ["b", "Kb", "Mb", "Gb", "Tb"];
 
 /// A byte count as `%.2f` text and its unit (`B`, `KB`, `MB`, `GB`, `TB`), dividing by 1024.
 ///
-/// Exists for output templates with storage formatting (`%{used|storage}`, mailbox sizes).
+/// Exists for output templates with storage formatting (`%{used|storage}`).
 pub fn storage(v: f64) -> (String, &'static str) {
     scale(v, 1024.0, &STORAGE_UNITS)
 }

@@ -47,8 +47,8 @@ pub enum Instance {
     /// `base_INSTANCE` (several instances) or `INSTANCE#nlabel`, with an `instances`
     /// field in JSON/XML.
     Suffix,
-    /// The instance is written into the nlabel itself (`INSTANCE#nlabel`), as the
-    /// mailbox `used` metric does; the legacy label gets the `_INSTANCE` suffix.
+    /// The instance is written into the nlabel itself (`INSTANCE#nlabel`), as some
+    /// custom perfdata callbacks of Perl modes do; the legacy label gets the `_INSTANCE` suffix.
     InNlabel,
 }
 
