@@ -55,6 +55,9 @@ pub struct TokenProvider {
     md5_secret: String,
     statefile: Statefile,
     checked: bool,
+    /// The token this run got, so that a second report call reads no file; a
+    /// token that expires during the run is refused by the API and replaced.
+    current: Option<String>,
     warnings: Vec<String>,
 }
 
@@ -69,6 +72,7 @@ impl TokenProvider {
             md5_secret: md5_hex(&credentials.client_secret),
             statefile,
             checked: false,
+            current: None,
             warnings: Vec::new(),
         }
     }
@@ -76,7 +80,12 @@ impl TokenProvider {
     /// A valid token: the cached one while reusable, else a fresh one. The statefile
     /// is checked (Perl's messages) before its first use.
     pub fn token(&mut self, http: &HttpClient, debug: &DebugLog, deadline: Instant) -> Result<String> {
-        self.obtain(None, http, debug, deadline)
+        if let Some(token) = &self.current {
+            return Ok(token.clone());
+        }
+        let token = self.obtain(None, http, debug, deadline)?;
+        self.current = Some(token.clone());
+        Ok(token)
     }
 
     /// A token other than `rejected`, which the API refused as invalid: another run
@@ -88,7 +97,9 @@ impl TokenProvider {
         debug: &DebugLog,
         deadline: Instant,
     ) -> Result<String> {
-        self.obtain(Some(rejected), http, debug, deadline)
+        let token = self.obtain(Some(rejected), http, debug, deadline)?;
+        self.current = Some(token.clone());
+        Ok(token)
     }
 
     /// Non-fatal messages to show with the result (a cache that could not be written).

@@ -440,8 +440,11 @@ impl HttpClient {
     /// secrets masked. The body is left to read from the [`Response`].
     pub fn send(&self, request: Request, debug: &DebugLog) -> std::result::Result<Response, TransportError> {
         let budget = self.budget();
+        // A timeout names the configured limit (`--timeout`), not the part of it that
+        // was left for this request: that is the number the administrator wrote.
+        let limit = self.timeout.or(budget).unwrap_or_default();
         if budget == Some(Duration::ZERO) {
-            return Err(TransportError { message: timeout_text(self.timeout.unwrap_or_default()) });
+            return Err(TransportError { message: timeout_text(limit) });
         }
         if debug.enabled() {
             debug.log(format!("======> request send\n{}", self.dump_request(&request)));
@@ -468,7 +471,7 @@ impl HttpClient {
         let response = match result {
             Ok(response) => response,
             Err(e) => {
-                let message = describe(&e, &url, budget);
+                let message = describe(&e, &url, limit);
                 debug.log(format!("======> response done\n{message}"));
                 return Err(TransportError { message });
             }
@@ -479,7 +482,7 @@ impl HttpClient {
             reason: status.canonical_reason().unwrap_or("").to_string(),
             url: response.url().clone(),
             headers: response.headers().clone(),
-            body: Body { inner: response, timeout: budget.unwrap_or_default() },
+            body: Body { inner: response, timeout: limit },
         };
         if debug.enabled() {
             let mut text = format!("======> response done\n{}", response.status_line());
@@ -541,9 +544,9 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
 }
 
 /// An LWP-like description of a transport failure.
-fn describe(e: &reqwest::Error, url: &Url, budget: Option<Duration>) -> String {
+fn describe(e: &reqwest::Error, url: &Url, limit: Duration) -> String {
     if e.is_timeout() || source_is_timeout(e) {
-        return timeout_text(budget.unwrap_or_default());
+        return timeout_text(limit);
     }
     let host = url.host_str().unwrap_or("");
     let port = url.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
@@ -555,7 +558,7 @@ fn describe(e: &reqwest::Error, url: &Url, budget: Option<Duration>) -> String {
     }
 }
 
-/// `timed out after N s`, with the budget that ran out.
+/// `timed out after N s`, with the limit that ran out.
 fn timeout_text(budget: Duration) -> String {
     let tenths = (budget.as_secs_f64() * 10.0).round() / 10.0;
     if tenths.fract() == 0.0 {
