@@ -6,6 +6,9 @@
 
 use std::cell::RefCell;
 
+/// The shortest value masked wherever it appears in a line.
+pub const MIN_SECRET: usize = 4;
+
 /// Collects debug lines; shared by reference, so any layer can log.
 #[derive(Debug, Default)]
 pub struct DebugLog {
@@ -27,9 +30,12 @@ impl DebugLog {
         self.enabled
     }
 
-    /// Registers a value that must never appear in the log. Empty values are ignored.
+    /// Registers a value that must never appear in the log. Values shorter than
+    /// [`MIN_SECRET`] are ignored: replacing them everywhere would garble the log,
+    /// and the places secrets go (form fields, `Authorization`) are masked by the
+    /// HTTP layer whatever their length.
     pub fn secret(&self, value: &str) {
-        if !value.is_empty() {
+        if value.chars().count() >= MIN_SECRET {
             self.secrets.borrow_mut().push(value.to_string());
         }
     }
@@ -68,6 +74,14 @@ mod tests {
         shown.secret("s3cr3t");
         shown.log("s3cr3t");
         assert_eq!(shown.take(), ["s3cr3t"]);
+    }
+
+    #[test]
+    fn very_short_values_do_not_garble_the_log() {
+        let log = DebugLog::new(true, false);
+        log.secret("x");
+        log.log("Content-Type: application/x-www-form-urlencoded");
+        assert_eq!(log.take(), ["Content-Type: application/x-www-form-urlencoded"]);
     }
 
     #[test]

@@ -29,6 +29,15 @@ fn list_mode_keeps_the_layout_discovery_parses() {
 }
 
 #[test]
+fn help_without_plugin_shows_usage_then_the_script_options() {
+    plugin()
+        .arg("--help")
+        .assert()
+        .code(3)
+        .stdout(predicate::str::starts_with("\nUsage:\n    centreon_plugins.pl [options]\n\nOptions:\n    --plugin\n"));
+}
+
+#[test]
 fn list_custommode_names_graphapi() {
     plugin()
         .args([PLUGIN, "--list-custommode"])

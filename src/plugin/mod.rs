@@ -76,10 +76,8 @@ fn stages(
     }
     let plugin = values.non_empty("plugin").map(str::to_string);
     if values.flag("help") && plugin.is_none() {
-        return Err(info_exit(
-            &[Section::options(&global::script_section())],
-            "Usage:\n    centreon_plugins.pl [options]\n\n",
-        ));
+        let usage = Section::text("USAGE", &["centreon_plugins.pl [options]"]);
+        return Err(info_exit(&[usage, Section::options(&global::script_section())], ""));
     }
     if values.flag("list-plugin") {
         let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
