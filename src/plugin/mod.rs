@@ -12,14 +12,14 @@ mod process;
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use crate::counters::{self, CounterOptions, Naming, Thresholds};
+use crate::counters::{self, CounterOptions, Data, Group, Naming, Thresholds};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::getopt::{self, Parsed};
 use crate::help::{self, Section};
 use crate::options::{OptionSection, OptionSpec, Values};
 use crate::output::{self, CheckResult, DisplayContext, OutputOptions, Rendered, ShortMessage};
-use crate::registry::{self, CustomModeSpec, Env, ModeKind, ModeSpec, PluginInfo, Run};
+use crate::registry::{self, CustomModeSpec, Env, Item, ModeKind, ModeSpec, PluginInfo, Run};
 
 /// Runs the plugin with the process's arguments, prints the result and exits.
 pub fn main(info: &PluginInfo) -> ! {
@@ -69,81 +69,14 @@ fn stages(
     started: Instant,
 ) -> Result<Rendered> {
     let mut values = script.values;
-    process::apply_environment(values.map("environment"));
-    if let Some(seconds) = process::global_timeout(values.value("global-timeout")) {
-        let timeout = output::display_error(&Error::new("script global timeout"), &[], ctx, output);
-        process::watchdog(started + Duration::from_secs(seconds), timeout);
-    }
-    let plugin = values.non_empty("plugin").map(str::to_string);
-    if values.flag("help") && plugin.is_none() {
-        let usage = Section::text("USAGE", &["centreon_plugins.pl [options]"]);
-        return Err(info_exit(&[usage, Section::options(&global::script_section())], ""));
-    }
-    if values.flag("list-plugin") {
-        let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
-        return Err(Error::unlabelled("").with_long(lines(&format!("\n{block}"))));
-    }
-    let Some(plugin) = plugin else {
-        return Err(match values.flag("version") {
-            true => Error::unlabelled(format!("Global Version: {}", global::GLOBAL_VERSION)),
-            false => Error::new("Need to specify '--plugin' option."),
-        });
-    };
-    if !names_plugin(info.name, &plugin) {
-        return Err(Error::new("Cannot load module --plugin."));
-    }
+    let deadline = script_level(info, &values, output, ctx, started)?;
     let rest = process::convert_args(values.value("convert-args"), script.rest)?;
     let plugin_level = getopt::parse(&rest, &global::plugin_section().options);
     values.absorb(plugin_level.values);
-    let rest = plugin_level.rest;
-
-    let description = Section::text("PLUGIN DESCRIPTION", &[info.description]);
-    let global_help = Section::options(&global::plugin_section());
-    let has_mode = values.non_empty("mode").is_some() || values.non_empty("dyn-mode").is_some();
-    if values.flag("help") && !has_mode {
-        return Err(info_exit(&[description, global_help], ""));
-    }
-    if values.flag("version") && !has_mode {
-        return Err(Error::unlabelled(format!("Plugin Version: {}", global::PLUGIN_VERSION)));
-    }
-    if values.flag("list-mode") {
-        let names: Vec<&str> = registry::modes().iter().map(|m| m.name).collect();
-        return Err(info_exit(&[description, global_help], &format!("Modes Available:\n{}", listing(&names))));
-    }
-    if values.flag("list-custommode") {
-        let names: Vec<&str> = registry::custom_modes().iter().map(|c| c.name).collect();
-        return Err(info_exit(&[description, global_help], &format!("Custom Modes Available:\n{}", listing(&names))));
-    }
-    let custom = resolve_custom(values.non_empty("custommode"))?;
-    let mode = resolve_mode(values.non_empty("mode"), values.non_empty("dyn-mode"))?;
+    let (custom, mode) = plugin_level_commands(info, &values)?;
     ctx.mode = if values.non_empty("mode").is_some() { mode.name.to_string() } else { String::new() };
-    let new_perfdata = output.use_new_perfdata();
-    let manager = password_manager(values.non_empty("pass-manager"))?;
-    let mut sections: Vec<OptionSection> = manager.into_iter().collect();
-    sections.extend((custom.sections)());
-    let mode_options = (mode.options)();
-    let counter_specs = match &mode.kind {
-        ModeKind::Counters { groups, filter_counters, .. } => {
-            CounterOptions::specs(&groups(), new_perfdata, filter_counters)
-        }
-        ModeKind::Listing { .. } => Vec::new(),
-    };
-    if values.flag("help") {
-        let mut blocks = vec![description, global_help];
-        blocks.extend(OutputOptions::sections().iter().map(Section::options));
-        blocks.extend(sections.iter().map(Section::options));
-        blocks.push(mode_help(mode, &mode_options));
-        return Err(info_exit(&blocks, ""));
-    }
-    if values.flag("version") {
-        return Err(Error::unlabelled(format!("Mode Version: {}", global::MODE_VERSION)));
-    }
-    check_capability(mode, custom)?;
-
-    let mut specs: Vec<OptionSpec> = sections.iter().flat_map(|s| s.options.clone()).collect();
-    specs.extend(mode_options);
-    specs.extend(counter_specs);
-    let last = getopt::parse(&rest, &specs);
+    let specs = mode_level(info, &values, output, custom, mode)?;
+    let last = getopt::parse(&plugin_level.rest, &specs);
     if !values.flag("no-sanity-options") {
         strict(&last)?;
     }
@@ -154,54 +87,180 @@ fn stages(
     }
     process::runas(values.non_empty("runas"))?;
 
-    let deadline = started + Duration::from_secs(24 * 3600);
-    let env = Env { values: &values, debug, deadline };
-    let mut client = (custom.build)(&env)?;
+    let mut client = (custom.build)(&Env { values: &values, debug, deadline })?;
+    let run = Collect { values: &values, custom: client.as_mut(), debug, output, ctx };
     match &mode.kind {
-        ModeKind::Counters { groups, select, .. } => {
-            let groups = groups();
-            let limits = Thresholds::from_values(&groups, &values, new_perfdata, output.float_precision())?;
-            if values.flag("list-counters") {
-                let line = counters::list_counters(&groups);
-                let result =
-                    CheckResult { short: vec![ShortMessage { severity: None, text: line }], ..Default::default() };
-                return Ok(output::display(&result, ctx, &output.without_labels()));
-            }
-            if output.disco_format() {
-                return Ok(output::display_disco_format(&[], output));
-            }
-            if output.disco_show() {
-                return Ok(output::display_disco_show(&[], output));
-            }
-            let active = |label: &str| limits.counter_active(label);
-            let mut run = Run::new(&values, client.as_mut() as &mut dyn Any, debug, &active);
-            let data = select(&mut run)?;
-            let notices = run.take_notices();
-            let mut result = counters::evaluate(&groups, &data, &limits, Naming { new_perfdata, mode: &ctx.mode });
-            result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
-            result.long.splice(0..0, debug.take());
-            Ok(output::display(&result, ctx, output))
-        }
-        ModeKind::Listing { heading, fields, select } => {
-            if output.disco_format() {
-                return Ok(output::display_disco_format(fields, output));
-            }
-            let all = |_: &str| true;
-            let items = select(&mut Run::new(&values, client.as_mut() as &mut dyn Any, debug, &all))?;
-            if output.disco_show() {
-                return Ok(output::display_disco_show(&items, output));
-            }
-            let mut result = CheckResult {
-                short: vec![ShortMessage { severity: None, text: heading.to_string() }],
-                ..Default::default()
-            };
-            result.long = debug.take();
-            result.long.extend(
-                items.iter().map(|item| item.iter().map(|(k, v)| format!("[{k}: {v}]")).collect::<Vec<_>>().join(" ")),
-            );
-            Ok(output::display(&result, ctx, &output.listing()))
-        }
+        ModeKind::Counters { groups, select, .. } => run.counters(&groups(), *select),
+        ModeKind::Listing { heading, fields, select } => run.listing(heading, fields, *select),
     }
+}
+
+/// The script's own commands (`--help` without `--plugin`, `--list-plugin`,
+/// `--version`) and the `--plugin` check; sets the environment and arms the global
+/// timeout first. Returns the deadline the custom mode works within.
+///
+/// `--global-timeout` is kept out of that deadline on purpose: its watchdog must be
+/// what ends the run, with Perl's `script global timeout`, rather than a request
+/// timing out at the same instant with another text.
+fn script_level(
+    info: &PluginInfo,
+    values: &Values,
+    output: &OutputOptions,
+    ctx: &DisplayContext,
+    started: Instant,
+) -> Result<Instant> {
+    process::apply_environment(values.map("environment"));
+    if let Some(seconds) = process::global_timeout(values.value("global-timeout")) {
+        let timeout = output::display_error(&Error::new("script global timeout"), &[], ctx, output);
+        process::watchdog(started + Duration::from_secs(seconds), timeout);
+    }
+    let deadline = started + NO_DEADLINE;
+    let plugin = values.non_empty("plugin");
+    if values.flag("help") && plugin.is_none() {
+        let usage = Section::text("USAGE", &["centreon_plugins.pl [options]"]);
+        return Err(info_exit(&[usage, Section::options(&global::script_section())], ""));
+    }
+    if values.flag("list-plugin") {
+        let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
+        return Err(Error::unlabelled("").with_long(lines(&format!("\n{block}"))));
+    }
+    match plugin {
+        None if values.flag("version") => Err(Error::unlabelled(format!("Global Version: {}", global::GLOBAL_VERSION))),
+        None => Err(Error::new("Need to specify '--plugin' option.")),
+        Some(plugin) if !names_plugin(info.name, plugin) => Err(Error::new("Cannot load module --plugin.")),
+        Some(_) => Ok(deadline),
+    }
+}
+
+/// How long a run without `--global-timeout` may take: the custom mode's own
+/// `--timeout` is what bounds it.
+const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// The plugin's commands without a mode (`--help`, `--version`, `--list-mode`,
+/// `--list-custommode`), then the custom mode and the mode, custom mode first.
+fn plugin_level_commands(info: &PluginInfo, values: &Values) -> Result<(&'static CustomModeSpec, &'static ModeSpec)> {
+    let has_mode = values.non_empty("mode").is_some() || values.non_empty("dyn-mode").is_some();
+    let sections = || [plugin_description(info), Section::options(&global::plugin_section())];
+    if values.flag("help") && !has_mode {
+        return Err(info_exit(&sections(), ""));
+    }
+    if values.flag("version") && !has_mode {
+        return Err(Error::unlabelled(format!("Plugin Version: {}", global::PLUGIN_VERSION)));
+    }
+    if values.flag("list-mode") {
+        let names: Vec<&str> = registry::modes().iter().map(|m| m.name).collect();
+        return Err(info_exit(&sections(), &format!("Modes Available:\n{}", listing(&names))));
+    }
+    if values.flag("list-custommode") {
+        let names: Vec<&str> = registry::custom_modes().iter().map(|c| c.name).collect();
+        return Err(info_exit(&sections(), &format!("Custom Modes Available:\n{}", listing(&names))));
+    }
+    let custom = resolve_custom(values.non_empty("custommode"))?;
+    let mode = resolve_mode(values.non_empty("mode"), values.non_empty("dyn-mode"))?;
+    Ok((custom, mode))
+}
+
+fn plugin_description(info: &PluginInfo) -> Section {
+    Section::text("PLUGIN DESCRIPTION", &[info.description])
+}
+
+/// The mode's commands (`--help`, `--version`), the capability check, and every
+/// option the final parse knows: password manager, custom mode, mode, counters.
+fn mode_level(
+    info: &PluginInfo,
+    values: &Values,
+    output: &OutputOptions,
+    custom: &CustomModeSpec,
+    mode: &ModeSpec,
+) -> Result<Vec<OptionSpec>> {
+    let mut sections: Vec<OptionSection> = password_manager(values.non_empty("pass-manager"))?.into_iter().collect();
+    sections.extend((custom.sections)());
+    let mode_options = (mode.options)();
+    if values.flag("help") {
+        let mut blocks = vec![plugin_description(info), Section::options(&global::plugin_section())];
+        blocks.extend(OutputOptions::sections().iter().map(Section::options));
+        blocks.extend(sections.iter().map(Section::options));
+        blocks.push(mode_help(mode, &mode_options));
+        return Err(info_exit(&blocks, ""));
+    }
+    if values.flag("version") {
+        return Err(Error::unlabelled(format!("Mode Version: {}", global::MODE_VERSION)));
+    }
+    check_capability(mode, custom)?;
+    let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();
+    specs.extend(mode_options);
+    if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
+        specs.extend(CounterOptions::specs(&groups(), output.use_new_perfdata(), filter_counters));
+    }
+    Ok(specs)
+}
+
+/// The last stage: the mode collects its data through the custom mode's client and
+/// the result is displayed.
+struct Collect<'a> {
+    values: &'a Values,
+    custom: &'a mut dyn Any,
+    debug: &'a DebugLog,
+    output: &'a OutputOptions,
+    ctx: &'a DisplayContext,
+}
+
+impl Collect<'_> {
+    /// A counter mode: thresholds checked at start-up, `--list-counters` and the
+    /// (empty) discovery documents answered without a request, else the check.
+    fn counters(self, groups: &[Group], select: fn(&mut Run<'_>) -> Result<Data>) -> Result<Rendered> {
+        let (output, ctx) = (self.output, self.ctx);
+        let new_perfdata = output.use_new_perfdata();
+        let limits = Thresholds::from_values(groups, self.values, new_perfdata, output.float_precision())?;
+        if self.values.flag("list-counters") {
+            let result = unlabelled(counters::list_counters(groups));
+            return Ok(output::display(&result, ctx, &output.without_labels()));
+        }
+        if output.disco_format() {
+            return Ok(output::display_disco_format(&[], output));
+        }
+        if output.disco_show() {
+            return Ok(output::display_disco_show(&[], output));
+        }
+        let active = |label: &str| limits.counter_active(label);
+        let mut run = Run::new(self.values, self.custom, self.debug, &active);
+        let data = select(&mut run)?;
+        let notices = run.take_notices();
+        let mut result = counters::evaluate(groups, &data, &limits, Naming { new_perfdata, mode: &ctx.mode });
+        result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
+        result.long.splice(0..0, self.debug.take());
+        Ok(output::display(&result, ctx, output))
+    }
+
+    /// A listing mode: `heading` then one `[field: value] …` line per item, or the
+    /// discovery documents.
+    fn listing(
+        self,
+        heading: &str,
+        fields: &[&str],
+        select: fn(&mut Run<'_>) -> Result<Vec<Item>>,
+    ) -> Result<Rendered> {
+        let output = self.output;
+        if output.disco_format() {
+            return Ok(output::display_disco_format(fields, output));
+        }
+        let all = |_: &str| true;
+        let items = select(&mut Run::new(self.values, self.custom, self.debug, &all))?;
+        if output.disco_show() {
+            return Ok(output::display_disco_show(&items, output));
+        }
+        let mut result = unlabelled(heading.to_string());
+        result.long = self.debug.take();
+        result.long.extend(
+            items.iter().map(|item| item.iter().map(|(k, v)| format!("[{k}: {v}]")).collect::<Vec<_>>().join(" ")),
+        );
+        Ok(output::display(&result, self.ctx, &output.listing()))
+    }
+}
+
+/// A result made of one message printed without a status label.
+fn unlabelled(text: String) -> CheckResult {
+    CheckResult { short: vec![ShortMessage { severity: None, text }], ..Default::default() }
 }
 
 /// `--plugin` names this plugin by its Perl module name or module path.
