@@ -829,20 +829,26 @@ pub(crate) mod tests {
         assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
     }
 
+    /// A client built from one Http Global option set to `value`, as the command
+    /// line would set it.
+    fn client_with(option: &str, value: &str, debug: &DebugLog) -> HttpClient {
+        let sections = sections();
+        let spec = sections[0].options.iter().find(|o| o.name == option).expect("declared option");
+        let mut values = Values::default();
+        values.set(spec, value.to_string());
+        HttpClient::builder()
+            .timeout(Duration::from_secs(5))
+            .from_values(&values, debug)
+            .expect("valid option")
+            .build()
+            .expect("client")
+    }
+
     #[test]
     fn proxy_receives_absolute_requests() {
         let proxy = TestServer::start(vec![answer("200 OK", &[], "via proxy")]);
-        let sections = sections();
-        let spec = sections[0].options.iter().find(|o| o.name == "proxyurl").expect("option");
-        let mut values = Values::default();
-        values.set(spec, proxy.base.clone());
         let debug = DebugLog::default();
-        let client = HttpClient::builder()
-            .timeout(Duration::from_secs(5))
-            .from_values(&values, &debug)
-            .expect("opts")
-            .build()
-            .expect("client");
+        let client = client_with("proxyurl", &proxy.base, &debug);
         let url = Url::parse("http://graph.example.invalid/v1.0/x").expect("url");
         assert_eq!(client.send(Request::get(url), &debug).expect("answer").status(), 200);
         let head = proxy.requests.recv().expect("request");
@@ -853,17 +859,8 @@ pub(crate) mod tests {
     fn peer_addr_overrides_resolution() {
         let server = TestServer::start(vec![answer("200 OK", &[], "ok")]);
         let port = Url::parse(&server.base).expect("url").port().expect("port");
-        let sections = sections();
-        let spec = sections[0].options.iter().find(|o| o.name == "http-peer-addr").expect("option");
-        let mut values = Values::default();
-        values.set(spec, "127.0.0.1".into());
         let debug = DebugLog::default();
-        let client = HttpClient::builder()
-            .timeout(Duration::from_secs(5))
-            .from_values(&values, &debug)
-            .expect("opts")
-            .build()
-            .expect("client");
+        let client = client_with("http-peer-addr", "127.0.0.1", &debug);
         let url = Url::parse(&format!("http://nonexistent.invalid:{port}/x")).expect("url");
         let response = client.send(Request::get(url), &debug).expect("reached through the peer address");
         assert_eq!(response.status(), 200);
