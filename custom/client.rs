@@ -23,7 +23,9 @@ use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Statefile};
 use serde_json::{Map, Value};
 
-use crate::custom::token::{self, Audience, Credentials, TokenProvider};
+use crate::custom::certificate::{self, CertificateFiles, ClientCertificate};
+use crate::custom::cloud::{self, Cloud};
+use crate::custom::token::{self, Audience, Credentials, Secret, TokenProvider};
 use crate::custom::{report, Api, BoxedApi};
 
 /// Default of `--timeout`, in seconds.
@@ -65,6 +67,9 @@ pub struct Setup {
     /// The help of `--tenant`, `--client-id`, `--client-secret`, `--login-endpoint`
     /// and the endpoint option, in that order: they say which API they are for.
     pub option_docs: [&'static str; 5],
+    /// The login endpoint and API base URL of each of Microsoft's clouds (`--cloud`);
+    /// `None` for an API known in the global cloud only, where another cloud is refused.
+    pub national: Option<fn(Cloud) -> (&'static str, &'static str)>,
 }
 
 /// The options of a custom mode, then the HTTP and retention sections every custom
@@ -77,15 +82,21 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
             OptionSpec::value("tenant", tenant),
             OptionSpec::value("client-id", client_id),
             OptionSpec::value("client-secret", client_secret),
+        ]
+        .into_iter()
+        .chain(certificate::options())
+        .chain([
             OptionSpec::value("login-endpoint", login).default(setup.login_default),
             OptionSpec::value(setup.endpoint_option, endpoint).default(setup.endpoint_default),
+            Cloud::option(setup.national.is_some()),
             OptionSpec::value(
                 "timeout",
                 "Set the time limit in seconds of the whole check: connections, downloads, \
                  retries and redirects (default: 10).",
             )
             .default(TIMEOUT),
-        ],
+        ])
+        .collect(),
     );
     for paragraph in setup.intro {
         rest = rest.intro(paragraph);
@@ -112,6 +123,8 @@ pub struct Client {
     debug: DebugLog,
     deadline: Instant,
     tenant: String,
+    cloud: Cloud,
+    details: Vec<String>,
     option: &'static str,
     name: &'static str,
     elsewhere: &'static str,
@@ -129,23 +142,42 @@ impl Client {
                 .ok_or_else(|| Error::new(format!("Need to specify --{name} option.")))
         };
         // Field order is evaluation order: the errors come in Perl's order.
-        let credentials = Credentials {
-            tenant: need("tenant")?,
-            client_id: need("client-id")?,
-            client_secret: need("client-secret")?,
-        };
+        let tenant = need("tenant")?;
+        let client_id = need("client-id")?;
         let own_debug = DebugLog::new(values.flag("debug"), values.flag("show-password"));
+        let password = values.non_empty(certificate::PASSWORD_OPTION);
         for log in [debug, &own_debug] {
-            log.secret(&credentials.client_secret);
-            log.secret(&token::percent_encode(&credentials.client_secret));
+            for secret in values.non_empty("client-secret").into_iter().chain(password) {
+                log.secret(secret);
+                log.secret(&token::percent_encode(secret));
+            }
         }
+        let (secret, certificate) = credential(values)?;
+        let credentials = Credentials { tenant, client_id, secret };
         let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
         let deadline = Instant::now().checked_add(timeout).map_or(deadline, |limit| deadline.min(limit));
-        let login_base = values.non_empty("login-endpoint").unwrap_or(setup.login_default);
-        let base_text = values.non_empty(setup.endpoint_option).unwrap_or(setup.endpoint_default).to_string();
+        let cloud = Cloud::parse(values.value(cloud::OPTION))?;
+        let (login_default, endpoint_default) = match (cloud, setup.national) {
+            (Cloud::Global, _) => (setup.login_default, setup.endpoint_default),
+            (cloud, Some(national)) => national(cloud),
+            (cloud, None) => {
+                return Err(Error::new(format!(
+                    "--cloud={}: --custommode={} knows the global cloud only; use --custommode=graphapi in \
+                     Microsoft's national clouds",
+                    cloud.name(),
+                    setup.custom_mode
+                )))
+            }
+        };
+        let login_base = trim_slashes(values.non_empty("login-endpoint").unwrap_or(login_default));
+        let base_text = trim_slashes(values.non_empty(setup.endpoint_option).unwrap_or(endpoint_default)).to_string();
         let token_url =
             endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
         let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
+        let details = match &certificate {
+            Some(certificate) => certificate.check_validity(unix_now())?.into_iter().collect(),
+            None => Vec::new(),
+        };
         statefile::check_options(values, &own_debug)?;
         let http =
             HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, &own_debug)?.build()?;
@@ -159,6 +191,8 @@ impl Client {
             debug: own_debug,
             deadline,
             tenant: credentials.tenant.clone(),
+            cloud,
+            details,
             option: setup.endpoint_option,
             name: setup.name,
             elsewhere: setup.elsewhere,
@@ -174,6 +208,16 @@ impl Client {
     /// `--tenant`, as given (some APIs take it in their paths).
     pub fn tenant(&self) -> &str {
         &self.tenant
+    }
+
+    /// `--cloud`: what the API offers may depend on it.
+    pub fn cloud(&self) -> Cloud {
+        self.cloud
+    }
+
+    /// Lines for the long output (a client certificate that expires soon).
+    pub fn take_details(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.details)
     }
 
     /// The debug lines gathered since the last call.
@@ -369,6 +413,52 @@ pub fn json_text(object: &Map<String, Value>, key: &str) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     }
+}
+
+/// The application's proof of identity: `--client-secret` or `--client-certificate`
+/// (read and checked now, so that a wrong file is reported before any request), never
+/// both; with neither, Perl's message asks for the secret.
+fn credential(values: &Values) -> Result<(Secret, Option<ClientCertificate>)> {
+    let files = values.non_empty(certificate::CERTIFICATE_OPTION).map(|path| CertificateFiles {
+        certificate: path,
+        key: values.non_empty(certificate::KEY_OPTION),
+        password: values.non_empty(certificate::PASSWORD_OPTION),
+    });
+    match (values.non_empty("client-secret"), files) {
+        (Some(_), Some(_)) => Err(Error::new(format!(
+            "--client-secret and --{} exclude each other: give one of them",
+            certificate::CERTIFICATE_OPTION
+        ))),
+        (Some(secret), None) => {
+            if values.non_empty(certificate::KEY_OPTION).is_some() {
+                return Err(key_without_certificate());
+            }
+            Ok((Secret::ClientSecret(secret.to_string()), None))
+        }
+        (None, Some(files)) => {
+            let loaded = ClientCertificate::load(files)?;
+            Ok((Secret::Certificate(loaded.clone()), Some(loaded)))
+        }
+        (None, None) if values.non_empty(certificate::KEY_OPTION).is_some() => Err(key_without_certificate()),
+        (None, None) => Err(Error::new("Need to specify --client-secret option.")),
+    }
+}
+
+fn key_without_certificate() -> Error {
+    Error::new(format!("--{} needs --{}", certificate::KEY_OPTION, certificate::CERTIFICATE_OPTION))
+}
+
+/// An endpoint option without its trailing slashes: `https://graph.microsoft.com/`
+/// makes the same URLs and token scope as `https://graph.microsoft.com`.
+fn trim_slashes(endpoint: &str) -> &str {
+    endpoint.trim_end_matches('/')
+}
+
+/// The current Unix time in seconds.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// `--timeout`: the first run of digits, in seconds, at least 1.

@@ -49,6 +49,7 @@ const SETUP: Setup = Setup {
         "Set the graph endpoint URL (default: 'https://graph.microsoft.com'). Only this \
          host receives the access token.",
     ],
+    national: Some(|cloud| (cloud.login(), cloud.graph())),
 };
 
 /// The service health overviews with their issues (Graph pages them by 100).
@@ -107,12 +108,14 @@ impl GraphApi {
 
 impl Api for GraphApi {
     fn email_activity(&mut self, query: ReportQuery<'_>, visit: EmailActivityVisit<'_>) -> Result<()> {
+        self.client.cloud().check_usage_reports()?;
         let report = format!("getEmailActivityUserDetail({})", parameter(query));
         let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
         report::email_activity(&report, response.body(), visit)
     }
 
     fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: MailboxUsageVisit<'_>) -> Result<()> {
+        self.client.cloud().check_usage_reports()?;
         let report = format!("getMailboxUsageDetail({})", parameter(query));
         let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
         report::mailbox_usage(&report, response.body(), visit)
@@ -128,6 +131,10 @@ impl Api for GraphApi {
 
     fn take_warnings(&mut self) -> Vec<String> {
         self.client.take_warnings()
+    }
+
+    fn take_details(&mut self) -> Vec<String> {
+        self.client.take_details()
     }
 }
 
@@ -456,7 +463,8 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         let err = users(&mut api(&mock, &temp_dir(), &[]).expect("api")).expect_err("error");
         assert_eq!(
             err.message(),
-            "Login endpoint API return error code 'invalid_client' (add --debug option for detailed message)"
+            "Login endpoint API return error code 'invalid_client' (add --debug option for detailed message): \
+             AADSTS7000215"
         );
 
         let closed = TcpListener::bind("127.0.0.1:0").expect("bind");

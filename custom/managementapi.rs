@@ -48,6 +48,7 @@ const SETUP: Setup = Setup {
         "Set Office 365 management endpoint URL (default: 'https://manage.office.com'). Only \
          this host receives the access token.",
     ],
+    national: None,
 };
 
 /// Statuses after which an incident is over (compared without case): the legacy
@@ -87,6 +88,10 @@ impl Api for ManagementApi {
 
     fn take_warnings(&mut self) -> Vec<String> {
         self.client.take_warnings()
+    }
+
+    fn take_details(&mut self) -> Vec<String> {
+        self.client.take_details()
     }
 }
 

@@ -7,7 +7,10 @@
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::registry::Run;
 
+pub mod assertion;
+pub mod certificate;
 pub mod client;
+pub mod cloud;
 pub mod graphapi;
 pub mod managementapi;
 pub mod report;
@@ -132,6 +135,12 @@ pub trait Api {
     fn take_warnings(&mut self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Lines the check adds to its long output: facts worth an admin's attention that
+    /// change no status, such as a client certificate that expires soon.
+    fn take_details(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 fn unavailable(capability: &str) -> Error {
@@ -154,8 +163,12 @@ pub fn with_api<T>(run: &mut Run<'_>, calls: impl FnOnce(&mut dyn Api) -> Result
     for line in api.take_debug() {
         debug.log(line);
     }
-    for warning in api.take_warnings() {
+    let (warnings, details) = (api.take_warnings(), api.take_details());
+    for warning in warnings {
         run.notice(warning);
+    }
+    for detail in details {
+        run.detail(detail);
     }
     result
 }

@@ -43,6 +43,7 @@ pub struct Run<'a> {
     pub debug: &'a DebugLog,
     active: &'a dyn Fn(&str) -> bool,
     notices: Vec<String>,
+    details: Vec<String>,
 }
 
 impl<'a> Run<'a> {
@@ -54,7 +55,7 @@ impl<'a> Run<'a> {
         debug: &'a DebugLog,
         active: &'a dyn Fn(&str) -> bool,
     ) -> Self {
-        Run { values, custom, debug, active, notices: Vec::new() }
+        Run { values, custom, debug, active, notices: Vec::new(), details: Vec::new() }
     }
 
     /// Adds a non-fatal message shown at the end of the status line, whatever the
@@ -66,6 +67,17 @@ impl<'a> Run<'a> {
     /// The notices added so far.
     pub fn take_notices(&mut self) -> Vec<String> {
         std::mem::take(&mut self.notices)
+    }
+
+    /// Adds a line to the long output, first after the debug lines, whatever the
+    /// status: a fact that changes no status but deserves attention.
+    pub fn detail(&mut self, text: String) {
+        self.details.push(text);
+    }
+
+    /// The long-output lines added so far.
+    pub fn take_details(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.details)
     }
 
     /// Whether the counter `label` will be shown: a mode keeps per-instance data only

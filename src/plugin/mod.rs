@@ -228,7 +228,7 @@ impl Collect<'_> {
         let notices = run.take_notices();
         let mut result = counters::evaluate(groups, &data, &limits, Naming { new_perfdata, mode: &ctx.mode });
         result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
-        result.long.splice(0..0, self.debug.take());
+        result.long.splice(0..0, self.debug.take().into_iter().chain(run.take_details()));
         Ok(output::display(&result, ctx, output))
     }
 

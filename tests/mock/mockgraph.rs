@@ -2,8 +2,11 @@
 //! the benchmarks, which drive the plugin binary from outside.
 //!
 //! ```text
-//! mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]
+//! mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] [--certificate PEM]…
 //! ```
+//!
+//! `--certificate` registers a certificate credential (a PEM file; its first
+//! certificate is used): the token endpoints accept assertions signed with its key.
 //!
 //! It prints `ready http://127.0.0.1:PORT` once both listeners are up, and
 //! serves until killed.
@@ -18,7 +21,8 @@ use std::process::ExitCode;
 
 use mock::{Fault, MockGraph, Tenant};
 
-const USAGE: &str = "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]";
+const USAGE: &str =
+    "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] [--certificate PEM]...";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -28,6 +32,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The DER of the first certificate of a PEM file.
+fn certificate_der(path: &str) -> Result<Vec<u8>, String> {
+    use x509_cert::der::Encode;
+    let pem = std::fs::read(path).map_err(|e| format!("certificate '{path}': {e}"))?;
+    let chain = x509_cert::Certificate::load_pem_chain(&pem).map_err(|e| format!("certificate '{path}': {e}"))?;
+    let first = chain.first().ok_or_else(|| format!("certificate '{path}': no CERTIFICATE block"))?;
+    first.to_der().map_err(|e| format!("certificate '{path}': {e}"))
 }
 
 fn run(args: Vec<String>) -> Result<(), String> {
@@ -48,6 +61,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "seed" => seed = number("seed")?,
             "data" => builder = builder.fixture_dir(value),
             "fault" => builder = builder.fault(value.parse::<Fault>()?),
+            "certificate" => builder = builder.certificate(certificate_der(value)?),
             _ => return Err(format!("unknown option '{flag}'")),
         }
     }

@@ -4,9 +4,13 @@
 //!
 //! It behaves as `shared/golden/mockgraph.py`, which the golden cases were
 //! recorded against, so that the tests pass on a clone without `shared/`;
-//! it adds two faults of its own (`503-once`, `stall`).
+//! it adds faults of its own (`503-once`, `stall`, and the token endpoint's
+//! `expired-secret`, `unknown-client`, `unknown-tenant`), and verifies the client
+//! assertions of certificate credentials for real against the certificates registered
+//! with [`Builder::certificate`].
 
 mod csvtext;
+mod entra;
 mod handler;
 mod pyrandom;
 mod tenant;
@@ -64,11 +68,18 @@ pub enum Fault {
     ServiceUnavailableOnce,
     /// Downloads send their headers and never their body (until the mock stops).
     Stall,
+    /// The token endpoints answer 401 `invalid_client` AADSTS7000222 (expired secret)
+    /// to a client secret.
+    ExpiredSecret,
+    /// The token endpoints answer 400 `unauthorized_client` AADSTS700016 (unknown application).
+    UnknownClient,
+    /// The token endpoints answer 400 `invalid_request` AADSTS90002 (unknown tenant).
+    UnknownTenant,
 }
 
 impl Fault {
     /// Every fault, for tests and `--help` texts that list them.
-    pub const ALL: [Fault; 18] = [
+    pub const ALL: [Fault; 21] = [
         Fault::None,
         Fault::TooManyRequestsOnce,
         Fault::TooManyRequestsAlways,
@@ -87,6 +98,9 @@ impl Fault {
         Fault::OnePage,
         Fault::ServiceUnavailableOnce,
         Fault::Stall,
+        Fault::ExpiredSecret,
+        Fault::UnknownClient,
+        Fault::UnknownTenant,
     ];
 
     /// mockgraph.py's name for the fault, as the golden cases spell it.
@@ -110,6 +124,9 @@ impl Fault {
             Fault::OnePage => "one-page",
             Fault::ServiceUnavailableOnce => "503-once",
             Fault::Stall => "stall",
+            Fault::ExpiredSecret => "expired-secret",
+            Fault::UnknownClient => "unknown-client",
+            Fault::UnknownTenant => "unknown-tenant",
         }
     }
 
@@ -168,6 +185,7 @@ pub struct Builder {
     source: Source,
     fault: Fault,
     port: u16,
+    certificates: Vec<Vec<u8>>,
 }
 
 impl Builder {
@@ -189,6 +207,13 @@ impl Builder {
         self
     }
 
+    /// Registers a certificate (DER) as a certificate credential of the application:
+    /// client assertions signed with its key are accepted.
+    pub fn certificate(mut self, der: Vec<u8>) -> Builder {
+        self.certificates.push(der);
+        self
+    }
+
     /// Listens on this port for the Graph endpoints (default 0: any free port).
     pub fn port(mut self, port: u16) -> Builder {
         self.port = port;
@@ -207,7 +232,14 @@ impl Builder {
             server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("not an IP listener"))
         };
         let graph_port = port_of(&graph)?;
-        let shared = Arc::new(handler::Shared::new(&tenant, self.fault, graph_port, port_of(&download)?));
+        let mut registered = Vec::new();
+        for der in &self.certificates {
+            registered.push(
+                entra::Registered::from_der(der)
+                    .ok_or_else(|| io::Error::other("a registered certificate is not an RSA certificate"))?,
+            );
+        }
+        let shared = Arc::new(handler::Shared::new(&tenant, self.fault, registered, graph_port, port_of(&download)?));
         let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![] };
         for (server, host) in [(graph, Host::Graph), (download, Host::Download)] {
             let shared = Arc::clone(&mock.shared);
@@ -272,6 +304,7 @@ impl MockGraph {
             source: Source::Dir([env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "tenant40"].iter().collect()),
             fault: Fault::None,
             port: 0,
+            certificates: Vec::new(),
         }
     }
 
@@ -283,6 +316,11 @@ impl MockGraph {
     /// How many token requests came, whatever their answer.
     pub fn token_requests(&self) -> usize {
         self.shared.state().token_requests
+    }
+
+    /// The `scope` (v2.0) or `resource` (v1) of each token request, in order.
+    pub fn token_scopes(&self) -> Vec<String> {
+        self.shared.state().scopes.clone()
     }
 
     /// How many report calls came with a token (whatever the fault made of them).
