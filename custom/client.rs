@@ -69,8 +69,11 @@ pub struct Setup {
     pub option_docs: [&'static str; 5],
     /// The login endpoint and API base URL of each of Microsoft's clouds (`--cloud`);
     /// `None` for an API known in the global cloud only, where another cloud is refused.
-    pub national: Option<fn(Cloud) -> (&'static str, &'static str)>,
+    pub national: Option<CloudEndpoints>,
 }
+
+/// The login endpoint and API base URL of an API in a cloud.
+pub type CloudEndpoints = fn(Cloud) -> (&'static str, &'static str);
 
 /// The options of a custom mode, then the HTTP and retention sections every custom
 /// mode uses.
@@ -152,7 +155,7 @@ impl Client {
                 log.secret(&token::percent_encode(secret));
             }
         }
-        let (secret, certificate) = credential(values)?;
+        let secret = credential(values)?;
         let credentials = Credentials { tenant, client_id, secret };
         let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
         let deadline = Instant::now().checked_add(timeout).map_or(deadline, |limit| deadline.min(limit));
@@ -169,14 +172,16 @@ impl Client {
                 )))
             }
         };
-        let login_base = trim_slashes(values.non_empty("login-endpoint").unwrap_or(login_default));
-        let base_text = trim_slashes(values.non_empty(setup.endpoint_option).unwrap_or(endpoint_default)).to_string();
+        // The options' declared defaults are the global cloud's: only a given value wins.
+        let given = |name: &str| values.is_given(name).then(|| values.non_empty(name)).flatten();
+        let login_base = trim_slashes(given("login-endpoint").unwrap_or(login_default));
+        let base_text = trim_slashes(given(setup.endpoint_option).unwrap_or(endpoint_default)).to_string();
         let token_url =
             endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
         let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
-        let details = match &certificate {
-            Some(certificate) => certificate.check_validity(unix_now())?.into_iter().collect(),
-            None => Vec::new(),
+        let details = match &credentials.secret {
+            Secret::Certificate(certificate) => certificate.check_validity(unix_now())?.into_iter().collect(),
+            Secret::ClientSecret(_) => Vec::new(),
         };
         statefile::check_options(values, &own_debug)?;
         let http =
@@ -184,7 +189,7 @@ impl Client {
         let cache = Statefile::from_values(values, &token::cache_name(setup.custom_mode, &credentials));
         let audience = (setup.audience)(&base_text);
         Ok(Client {
-            tokens: TokenProvider::new(&credentials, &audience, token_url, cache),
+            tokens: TokenProvider::new(&credentials, &audience, &base_text, token_url, cache),
             base,
             base_text,
             http,
@@ -418,7 +423,7 @@ pub fn json_text(object: &Map<String, Value>, key: &str) -> String {
 /// The application's proof of identity: `--client-secret` or `--client-certificate`
 /// (read and checked now, so that a wrong file is reported before any request), never
 /// both; with neither, Perl's message asks for the secret.
-fn credential(values: &Values) -> Result<(Secret, Option<ClientCertificate>)> {
+fn credential(values: &Values) -> Result<Secret> {
     let files = values.non_empty(certificate::CERTIFICATE_OPTION).map(|path| CertificateFiles {
         certificate: path,
         key: values.non_empty(certificate::KEY_OPTION),
@@ -433,12 +438,9 @@ fn credential(values: &Values) -> Result<(Secret, Option<ClientCertificate>)> {
             if values.non_empty(certificate::KEY_OPTION).is_some() {
                 return Err(key_without_certificate());
             }
-            Ok((Secret::ClientSecret(secret.to_string()), None))
+            Ok(Secret::ClientSecret(secret.to_string()))
         }
-        (None, Some(files)) => {
-            let loaded = ClientCertificate::load(files)?;
-            Ok((Secret::Certificate(loaded.clone()), Some(loaded)))
-        }
+        (None, Some(files)) => Ok(Secret::Certificate(Box::new(ClientCertificate::load(files)?))),
         (None, None) if values.non_empty(certificate::KEY_OPTION).is_some() => Err(key_without_certificate()),
         (None, None) => Err(Error::new("Need to specify --client-secret option.")),
     }

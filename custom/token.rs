@@ -10,10 +10,11 @@
 //!
 //! * a refresh happens under the statefile lock, after a second look at the cache:
 //!   concurrent cold runs ask for one token, not one each;
-//! * the cache also records the token URL and the scope the token was issued for
-//!   (`token_url`, `scope`): a token for another login or API endpoint is a cache miss,
-//!   though the file name ignores them; `md5_secret` is, for a certificate, the md5 of
-//!   its thumbprint, so a token is reused with the credential that obtained it only;
+//! * the cache also records the API endpoint and the scope the token was issued for
+//!   (`endpoint`, `scope`): a token for another API endpoint is a cache miss, though the
+//!   file name ignores them (the login endpoint alone does not matter, as in Perl);
+//!   `md5_secret` is, for a certificate, the md5 of its thumbprint, so a token is
+//!   reused with the credential that obtained it only;
 //! * Entra ID's refusal names its cause: the `AADSTSnnnn` code and the first sentence
 //!   of its description follow Perl's message.
 
@@ -59,7 +60,7 @@ pub enum Secret {
     /// `--client-secret`, sent as is.
     ClientSecret(String),
     /// `--client-certificate`: each token request carries a fresh signed assertion.
-    Certificate(ClientCertificate),
+    Certificate(Box<ClientCertificate>),
 }
 
 impl Secret {
@@ -88,8 +89,8 @@ impl Secret {
 pub struct CacheKey {
     /// [`Secret::fingerprint`].
     pub md5_secret: String,
-    /// The token endpoint the token came from.
-    pub token_url: String,
+    /// The base URL of the API the token is for (`--graph-endpoint`).
+    pub endpoint: String,
     /// The scope (v2.0) or resource (v1) it was asked for.
     pub scope: String,
 }
@@ -131,12 +132,19 @@ pub struct TokenProvider {
 
 impl TokenProvider {
     /// A provider posting `credentials` for `audience` to `token_url`, caching in
-    /// `statefile` (see [`cache_name`]). The expiry is the answer's `expires_on` when
-    /// it gives one (v1 endpoint), else now + `expires_in`.
-    pub fn new(credentials: &Credentials, audience: &Audience, token_url: Url, statefile: Statefile) -> Self {
+    /// `statefile` (see [`cache_name`]) tokens for the API at `endpoint`. The expiry is
+    /// the answer's `expires_on` when it gives one (v1 endpoint), else now +
+    /// `expires_in`.
+    pub fn new(
+        credentials: &Credentials,
+        audience: &Audience,
+        endpoint: &str,
+        token_url: Url,
+        statefile: Statefile,
+    ) -> Self {
         let key = CacheKey {
             md5_secret: credentials.secret.fingerprint(),
-            token_url: token_url.as_str().to_string(),
+            endpoint: endpoint.to_string(),
             scope: audience.field().1.to_string(),
         };
         TokenProvider {
@@ -222,7 +230,7 @@ impl TokenProvider {
         cache.insert("expires_on".into(), Value::from(expires_on));
         cache.insert("last_timestamp".into(), Value::from(timestamp));
         cache.insert("md5_secret".into(), Value::from(self.key.md5_secret.clone()));
-        cache.insert("token_url".into(), Value::from(self.key.token_url.clone()));
+        cache.insert("endpoint".into(), Value::from(self.key.endpoint.clone()));
         cache.insert("scope".into(), Value::from(self.key.scope.clone()));
         if let Err(message) = self.statefile.write(&cache) {
             self.warnings.push(message);
@@ -341,9 +349,9 @@ fn first_sentence(text: &str) -> String {
 }
 
 /// The cached token, when the cache holds one with at least [`REFRESH_MARGIN`]
-/// seconds left, obtained with the same credential (`md5_secret`), from the same
-/// token URL and for the same scope. A field the cache lacks is not compared: Perl
-/// writes no `token_url` nor `scope`, and its older format no `md5_secret`.
+/// seconds left, obtained with the same credential (`md5_secret`), for the same API
+/// endpoint and scope. A field the cache lacks is not compared: Perl writes no
+/// `endpoint` nor `scope`, and its older format no `md5_secret`.
 pub fn reusable(cache: &Map<String, Value>, now: i64, key: &CacheKey) -> Option<String> {
     let token = cache.get("access_token")?.as_str().filter(|t| !t.is_empty())?;
     let expires_on = cache.get("expires_on").and_then(integer)?;
@@ -355,7 +363,7 @@ pub fn reusable(cache: &Map<String, Value>, now: i64, key: &CacheKey) -> Option<
         None => true,
     };
     let issued_for_us =
-        same("md5_secret", &key.md5_secret) && same("token_url", &key.token_url) && same("scope", &key.scope);
+        same("md5_secret", &key.md5_secret) && same("endpoint", &key.endpoint) && same("scope", &key.scope);
     issued_for_us.then(|| token.to_string())
 }
 
@@ -460,22 +468,22 @@ mod tests {
     fn reuse_rules() {
         let key = CacheKey {
             md5_secret: md5_hex("s3cr3t+/=&?"),
-            token_url: "https://login/t1/oauth2/v2.0/token".into(),
+            endpoint: "https://graph".into(),
             scope: "https://graph/.default".into(),
         };
         let now = 1_795_719_593;
         let with = |expires: i64, secret: &str| {
             cache(&format!(
-                r#"{{"access_token":"tok","expires_on":{expires},"md5_secret":"{secret}","token_url":"{}","scope":"{}"}}"#,
-                key.token_url, key.scope
+                r#"{{"access_token":"tok","expires_on":{expires},"md5_secret":"{secret}","endpoint":"{}","scope":"{}"}}"#,
+                key.endpoint, key.scope
             ))
         };
         let md5 = key.md5_secret.as_str();
         assert_eq!(reusable(&with(now + 11, md5), now, &key), Some("tok".into()), "11 s left: reuse");
         assert_eq!(reusable(&with(now + 9, md5), now, &key), None, "9 s left: refresh");
         assert_eq!(reusable(&with(now + 3600, "0000"), now, &key), None, "secret changed");
-        let elsewhere = CacheKey { token_url: "https://other/t1/oauth2/v2.0/token".into(), ..key.clone() };
-        assert_eq!(reusable(&with(now + 3600, md5), now, &elsewhere), None, "another login endpoint");
+        let elsewhere = CacheKey { endpoint: "https://graph.microsoft.us".into(), ..key.clone() };
+        assert_eq!(reusable(&with(now + 3600, md5), now, &elsewhere), None, "another API endpoint");
         let other_scope = CacheKey { scope: "https://graph.microsoft.us/.default".into(), ..key.clone() };
         assert_eq!(reusable(&with(now + 3600, md5), now, &other_scope), None, "another API");
         let perl = cache(&format!(r#"{{"access_token":"tok","expires_on":{},"md5_secret":"{md5}"}}"#, now + 3600));

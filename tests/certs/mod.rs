@@ -82,7 +82,7 @@ pub fn certificate(key: Key, not_before: SystemTime, not_after: SystemTime) -> M
     let validity =
         Validity::new(Time::try_from(not_before).expect("not before"), Time::try_from(not_after).expect("not after"));
     let profile = SelfSigned(subject);
-    let serial = SerialNumber::from(u32::try_from(std::process::id()).unwrap_or(1));
+    let serial = SerialNumber::from(std::process::id());
     let builder = CertificateBuilder::new(profile, serial, validity, spki).expect("builder");
     let certificate = builder.build::<_, rsa::pss::Signature>(&signer).expect("certificate");
     Made { der: certificate.to_der().expect("der"), pem: certificate.to_pem(LineEnding::LF).expect("pem") }
