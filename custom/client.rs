@@ -144,7 +144,7 @@ impl Client {
                 .map(str::to_string)
                 .ok_or_else(|| Error::new(format!("Need to specify --{name} option.")))
         };
-        // Field order is evaluation order: the errors come in Perl's order.
+        // The mandatory options are checked in Perl's order: tenant, client id, secret.
         let tenant = need("tenant")?;
         let client_id = need("client-id")?;
         let own_debug = DebugLog::new(values.flag("debug"), values.flag("show-password"));
@@ -160,22 +160,7 @@ impl Client {
         let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
         let deadline = Instant::now().checked_add(timeout).map_or(deadline, |limit| deadline.min(limit));
         let cloud = Cloud::parse(values.value(cloud::OPTION))?;
-        let (login_default, endpoint_default) = match (cloud, setup.national) {
-            (Cloud::Global, _) => (setup.login_default, setup.endpoint_default),
-            (cloud, Some(national)) => national(cloud),
-            (cloud, None) => {
-                return Err(Error::new(format!(
-                    "--cloud={}: --custommode={} knows the global cloud only; use --custommode=graphapi in \
-                     Microsoft's national clouds",
-                    cloud.name(),
-                    setup.custom_mode
-                )))
-            }
-        };
-        // The options' declared defaults are the global cloud's: only a given value wins.
-        let given = |name: &str| values.is_given(name).then(|| values.non_empty(name)).flatten();
-        let login_base = trim_slashes(given("login-endpoint").unwrap_or(login_default));
-        let base_text = trim_slashes(given(setup.endpoint_option).unwrap_or(endpoint_default)).to_string();
+        let (login_base, base_text) = endpoints(setup, values, cloud)?;
         let token_url =
             endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
         let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
@@ -450,10 +435,28 @@ fn key_without_certificate() -> Error {
     Error::new(format!("--{} needs --{}", certificate::KEY_OPTION, certificate::CERTIFICATE_OPTION))
 }
 
-/// An endpoint option without its trailing slashes: `https://graph.microsoft.com/`
-/// makes the same URLs and token scope as `https://graph.microsoft.com`.
-fn trim_slashes(endpoint: &str) -> &str {
-    endpoint.trim_end_matches('/')
+/// The login endpoint and the API's base URL: a given option wins over the cloud's
+/// endpoint, and loses its trailing slashes (`https://graph.microsoft.com/` makes the
+/// same URLs and token scope as `https://graph.microsoft.com`).
+fn endpoints(setup: &Setup, values: &Values, cloud: Cloud) -> Result<(String, String)> {
+    let (login, api) = match (cloud, setup.national) {
+        (Cloud::Global, _) => (setup.login_default, setup.endpoint_default),
+        (cloud, Some(national)) => national(cloud),
+        (cloud, None) => {
+            return Err(Error::new(format!(
+                "--cloud={}: --custommode={} knows the global cloud only; use --custommode=graphapi in \
+                 Microsoft's national clouds",
+                cloud.name(),
+                setup.custom_mode
+            )))
+        }
+    };
+    // The options' declared defaults are the global cloud's: only a given value wins.
+    let pick = |name: &str, cloud_value: &str| {
+        let given = values.is_given(name).then(|| values.non_empty(name)).flatten();
+        given.unwrap_or(cloud_value).trim_end_matches('/').to_string()
+    };
+    Ok((pick("login-endpoint", login), pick(setup.endpoint_option, api)))
 }
 
 /// The current Unix time in seconds.
