@@ -219,7 +219,7 @@ fn exponent_part(text: &str) -> String {
 }
 
 /// Splits `text` into its leading ASCII digits and the rest.
-fn split_digits(text: &str) -> (&str, &str) {
+pub(crate) fn split_digits(text: &str) -> (&str, &str) {
     // `find` returns a character boundary, so the split cannot cut a character.
     text.find(|c: char| !c.is_ascii_digit()).map_or((text, ""), |end| text.split_at(end))
 }

@@ -72,7 +72,7 @@ fn invalid_values_name_the_option_and_the_problem() {
         ("email-activity", "--filter-user=(", "Invalid regular expression in --filter-user '(': unclosed group."),
         ("mailbox-usage", "--filter-mailbox=(", "Invalid regular expression in --filter-mailbox '(': unclosed group."),
         ("email-activity", "--filter-counters=(", "Invalid regular expression in --filter-counters '(': unclosed group."),
-        ("email-activity", "--filter-perfdata=(", "Wrong filter-perfdata option '(': unclosed group"),
+        ("email-activity", "--filter-perfdata=(", "Invalid regular expression in --filter-perfdata '(': unclosed group."),
         ("email-activity", "--timeout=abc", "Invalid --timeout value 'abc': a number of seconds (1 or more) is expected"),
         ("mailbox-usage", "--timeout=0", "Invalid --timeout value '0': a number of seconds (1 or more) is expected"),
         (

@@ -230,7 +230,7 @@ fn threshold_fields(style: PerfThresholds, record: &Record, levels: Option<&Leve
     let print = |limit: &Option<Limit>| match (limit, style) {
         (Some(Limit::Range(range)), PerfThresholds::Counter) => range.perfdata(),
         (Some(Limit::Range(range)), PerfThresholds::PercentOf(total)) => match total(record) {
-            Some(total) => range.perfdata_of_percent(total, true),
+            Some(total) => range.perfdata_of_percent(total),
             None => range.perfdata(),
         },
         _ => String::new(),

@@ -12,7 +12,7 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::options::{OptionSpec, Values};
 use crate::output::Rendered;
-use crate::pattern::Pattern;
+use crate::pattern::{Occurrences, Pattern};
 
 /// Prints the result and exits with its code.
 pub fn emit(rendered: &Rendered) -> ! {
@@ -51,11 +51,9 @@ pub fn watchdog(deadline: Instant, rendered: Rendered) {
 /// stage did not consume; `\xHH` escapes in REPLACE are decoded. Never code.
 pub fn convert_args(rule: Option<&str>, args: Vec<String>) -> Result<Vec<String>> {
     let Some((search, replace)) = rule.and_then(|r| r.split_once(',')) else { return Ok(args) };
-    let pattern = Pattern::new(search).map_err(|problem| {
-        Error::new(format!("Invalid regular expression in --convert-args '{search}': {problem}."))
-    })?;
+    let pattern = Pattern::for_option("convert-args", search)?;
     let replace = decode_escapes(replace);
-    Ok(args.into_iter().map(|arg| pattern.replace(&arg, &replace, true)).collect())
+    Ok(args.into_iter().map(|arg| pattern.replace(&arg, &replace, Occurrences::All)).collect())
 }
 
 /// Decodes the double-quoted-string escapes Perl applied to REPLACE: `\xHH`, `\x{H…}`,
