@@ -1,5 +1,5 @@
 //! Runs the declared counters over the collected data: statuses, texts, long lines
-//! and perfdata, composed as the Perl counter template composes them (core.md §5).
+//! and perfdata, composed as the Perl counter template composes them.
 
 use super::thresholds::{Levels, Limit, Thresholds};
 use super::{Check, Counter, Data, Group, GroupKind, Instance, Output, Perf, PerfThresholds, PerfValue, Record};
@@ -247,7 +247,7 @@ mod tests {
     use crate::counters::{CounterOptions, Field};
     use crate::options::Values;
 
-    /// The test mode of core.md §5.0, reduced: a global group and an item group.
+    /// A test mode: a global group and an item group.
     fn groups() -> Vec<Group> {
         let total =
             Counter::value("total", "items.total.count", &["total"], Output::Template("Total: {}"), Perf::key("total"));

@@ -2,8 +2,8 @@
 //! `--extend-perfdata-group`: `invert()`, `percent()`, `scale(…)`, `math(…)` and the
 //! aggregates `min/max/average/sum(PATTERN)`.
 //!
-//! Perl's undocumented `eval(…)` method runs Perl code (SECURITY) and is treated as an
-//! unknown method.
+//! Perl's undocumented `eval(…)` method ran Perl code from the command line; it is treated
+//! as an unknown method.
 
 use super::bounds;
 use super::math::MathExpr;

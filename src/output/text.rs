@@ -62,7 +62,7 @@ impl TextRules {
 }
 
 /// The order of the blocks on the status line; UNKNOWN comes after WARNING although it is
-/// more severe (KEEP).
+/// more severe, as in Perl (pollers' rules match on it).
 pub const BLOCK_ORDER: [Status; 5] = [Status::Critical, Status::Warning, Status::Unknown, Status::Ok, Status::Pending];
 
 /// The messages of one severity block: the qualified ones, then the unqualified ones when
