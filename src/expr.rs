@@ -209,12 +209,12 @@ impl Expr {
 
     /// Parses `src` without looking at the names it uses.
     fn parse_syntax(src: &str, syntax: VariableSyntax) -> std::result::Result<Expr, ExprError> {
-        let tokens = tokenize(src, syntax).map_err(ExprError::Syntax)?;
+        let tokens = tokenize(src, syntax)?;
         if tokens.len() > MAX_TOKENS {
             return Err(ExprError::Syntax(format!("the expression is too long (more than {MAX_TOKENS} tokens)")));
         }
         let mut parser = Parser { tokens, pos: 0, depth: 0 };
-        let root = parser.parse_all().map_err(ExprError::Syntax)?;
+        let root = parser.parse_all()?;
         Ok(Expr { root })
     }
 
@@ -561,13 +561,13 @@ const OPERATORS: [&str; 23] = [
     ",", ";",
 ];
 
-/// A syntax error message at a 1-based character position.
-fn syntax(at: usize, problem: impl fmt::Display) -> String {
-    format!("syntax error at character {at}: {problem}")
+/// A syntax error at a 1-based character position.
+fn syntax(at: usize, problem: impl fmt::Display) -> ExprError {
+    ExprError::Syntax(format!("syntax error at character {at}: {problem}"))
 }
 
 /// Splits an expression into tokens, ending with [`Kind::End`].
-fn tokenize(src: &str, syntax: VariableSyntax) -> std::result::Result<Vec<Token>, String> {
+fn tokenize(src: &str, syntax: VariableSyntax) -> std::result::Result<Vec<Token>, ExprError> {
     let mut lexer = Lexer { chars: src.chars().collect(), pos: 0, syntax };
     let mut tokens: Vec<Token> = Vec::new();
     loop {
@@ -621,7 +621,7 @@ impl Lexer {
     }
 
     /// The next token; `after_operand` tells whether `.` and `%(` are operators here.
-    fn token(&mut self, after_operand: bool) -> std::result::Result<Kind, String> {
+    fn token(&mut self, after_operand: bool) -> std::result::Result<Kind, ExprError> {
         let Some(c) = self.peek() else {
             return Ok(Kind::End);
         };
@@ -641,7 +641,7 @@ impl Lexer {
     }
 
     /// `%{name}` or `%(name)`, the cursor on `%`.
-    fn variable(&mut self, close: char) -> std::result::Result<Kind, String> {
+    fn variable(&mut self, close: char) -> std::result::Result<Kind, ExprError> {
         let start = self.pos;
         self.pos += 2;
         let name_start = self.pos;
@@ -660,7 +660,7 @@ impl Lexer {
     }
 
     /// A quoted string, the cursor on the quote; no interpolation in either kind.
-    fn string(&mut self, quote: char) -> std::result::Result<Kind, String> {
+    fn string(&mut self, quote: char) -> std::result::Result<Kind, ExprError> {
         let start = self.pos;
         self.pos += 1;
         let mut value = String::new();
@@ -732,7 +732,7 @@ impl Lexer {
     }
 
     /// A punctuation operator.
-    fn operator(&mut self, c: char) -> std::result::Result<Kind, String> {
+    fn operator(&mut self, c: char) -> std::result::Result<Kind, ExprError> {
         let Some(op) = OPERATORS.into_iter().find(|op| self.starts_with(op)) else {
             return Err(syntax(self.pos + 1, format!("unexpected character '{c}'")));
         };
@@ -741,7 +741,7 @@ impl Lexer {
     }
 
     /// The pattern after `=~` / `!~`: `/…/flags` or `m` with any delimiter.
-    fn regex(&mut self) -> std::result::Result<Kind, String> {
+    fn regex(&mut self) -> std::result::Result<Kind, ExprError> {
         let start = self.pos;
         let close = match (self.peek(), self.peek_at(1)) {
             (Some('/'), _) => {
@@ -765,7 +765,7 @@ impl Lexer {
         }
         Pattern::with_flags(&source, &flags)
             .map(Kind::Regex)
-            .map_err(|problem| format!("invalid pattern at character {}: {problem}", start + 1))
+            .map_err(|problem| ExprError::Syntax(format!("invalid pattern at character {}: {problem}", start + 1)))
     }
 
     /// The pattern text up to the unescaped `close`, which is consumed.
@@ -809,7 +809,7 @@ struct Parser {
 }
 
 /// Parser results.
-type Parsed = std::result::Result<Node, String>;
+type Parsed = std::result::Result<Node, ExprError>;
 
 impl Parser {
     /// The current token (the `End` token once past the end).
@@ -851,7 +851,7 @@ impl Parser {
     }
 
     /// An error about the current token.
-    fn unexpected(&self) -> String {
+    fn unexpected(&self) -> ExprError {
         match self.current() {
             Some(token) if token.is_op(")") => syntax(token.at, "unmatched ')'"),
             Some(token) if matches!(token.kind, Kind::End) => syntax(token.at, "unexpected end"),

@@ -118,12 +118,7 @@ impl HttpClientBuilder {
         }
         let client =
             builder.build().map_err(|e| Error::new(format!("Cannot create the HTTP client: {}", chain_text(&e))))?;
-        Ok(HttpClient {
-            client,
-            timeout: self.timeout,
-            deadline: self.deadline,
-            show_secrets: settings.secrets == Secrets::Shown,
-        })
+        Ok(HttpClient { client, timeout: self.timeout, deadline: self.deadline, secrets: settings.secrets })
     }
 }
 
@@ -270,6 +265,12 @@ pub struct Body {
     timeout: Duration,
 }
 
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Body").field("url", &self.inner.url().as_str()).field("timeout", &self.timeout).finish()
+    }
+}
+
 impl Read for Body {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).map_err(|e| {
@@ -285,7 +286,7 @@ pub struct HttpClient {
     client: Client,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
-    show_secrets: bool,
+    secrets: Secrets,
 }
 
 impl fmt::Debug for HttpClient {
@@ -383,14 +384,14 @@ impl HttpClient {
         if let Some(body) = &request.body {
             let body = String::from_utf8_lossy(body);
             text.push_str("\n\n");
-            text.push_str(&if self.show_secrets { body.into_owned() } else { mask_form(&body) });
+            text.push_str(&if self.secrets == Secrets::Shown { body.into_owned() } else { mask_form(&body) });
         }
         text
     }
 
     fn masked_header(&self, name: &str, value: &HeaderValue) -> String {
         let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        if self.show_secrets || !name.eq_ignore_ascii_case("authorization") {
+        if self.secrets == Secrets::Shown || !name.eq_ignore_ascii_case("authorization") {
             return text;
         }
         match text.split_once(' ') {
