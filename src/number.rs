@@ -150,6 +150,27 @@ pub fn looks_like_number(text: &str) -> bool {
     }
 }
 
+/// The first run of ASCII digits anywhere in `text`, as an integer: what Perl's
+/// `/(\d+)/` takes from option values such as `--timeout=10s`. `None` when there is no
+/// digit, or the number does not fit 64 bits.
+///
+/// Exists because several options (`--timeout`, `--global-timeout`) are read this way,
+/// so `30s` and `timeout30` still mean 30 seconds.
+///
+/// ```
+/// use centreon_plugin::number::first_integer;
+///
+/// assert_eq!(first_integer("10"), Some(10));
+/// assert_eq!(first_integer("abc30s5"), Some(30));
+/// assert_eq!(first_integer("-7"), Some(7));
+/// assert_eq!(first_integer("abc"), None);
+/// ```
+pub fn first_integer(text: &str) -> Option<u64> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let (digits, _) = split_digits(&text[start..]);
+    digits.parse().ok()
+}
+
 /// The words Perl prints for values that are not finite numbers.
 fn non_finite(v: f64) -> Option<&'static str> {
     if v.is_nan() {
@@ -279,6 +300,15 @@ fn or_zero(digits: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_integer_takes_the_first_digit_run() {
+        assert_eq!(first_integer("timeout=10s, then 20"), Some(10));
+        assert_eq!(first_integer("007"), Some(7));
+        assert_eq!(first_integer("99999999999999999999"), None);
+        assert_eq!(first_integer("é5"), Some(5));
+        assert_eq!(first_integer(""), None);
+    }
 
     #[test]
     fn perl_prints_numbers_like_perl() {

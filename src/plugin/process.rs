@@ -10,6 +10,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::number;
 use crate::options::{OptionSpec, Values};
 use crate::output::Rendered;
 use crate::pattern::{Occurrences, Pattern};
@@ -34,9 +35,7 @@ pub fn apply_environment(pairs: &[(String, String)]) {
 
 /// `--global-timeout`: the first run of digits is the number of seconds.
 pub fn global_timeout(value: Option<&str>) -> Option<u64> {
-    let value = value?;
-    let digits: String = value.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    number::first_integer(value?)
 }
 
 /// Ends the process with `rendered` at `deadline`, whatever the run is doing.
