@@ -165,6 +165,62 @@ impl Pattern {
     }
 }
 
+/// The name filters of a mode: an including and an excluding regex option over one kind
+/// of name (`--filter-NAME`, or `--include-NAME` and `--exclude-NAME`).
+///
+/// Exists so that every mode filters names alike: unanchored, case-sensitive matches, an
+/// absent or empty option keeping everything, a bad regex refused at start-up naming its
+/// option. The mode writes its own debug line from the [`Verdict`].
+///
+/// ```
+/// use centreon_plugin::options::{OptionSpec, Values};
+/// use centreon_plugin::pattern::{NameFilter, Verdict};
+///
+/// let mut values = Values::default();
+/// values.set(&OptionSpec::value("filter-user", ""), "^user0".to_string());
+/// let filter = NameFilter::from_options(&values, "filter-user", None).unwrap();
+/// assert_eq!(filter.verdict("user000006@contoso.com"), Verdict::Kept);
+/// assert_eq!(filter.verdict("admin@contoso.com"), Verdict::NotIncluded);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct NameFilter {
+    include: Option<Pattern>,
+    exclude: Option<Pattern>,
+}
+
+/// What a [`NameFilter`] decides for one name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The name is kept.
+    Kept,
+    /// The including regex does not match it.
+    NotIncluded,
+    /// The excluding regex matches it.
+    Excluded,
+}
+
+impl NameFilter {
+    /// The filter of the options `--include` and, when the mode has one, `--exclude`,
+    /// compiled with [`Pattern::from_option`].
+    pub fn from_options(values: &Values, include: &str, exclude: Option<&str>) -> Result<NameFilter> {
+        Ok(NameFilter {
+            include: Pattern::from_option(values, include)?,
+            exclude: exclude.map(|option| Pattern::from_option(values, option)).transpose()?.flatten(),
+        })
+    }
+
+    /// Whether `name` is kept; the including regex is tried first.
+    pub fn verdict(&self, name: &str) -> Verdict {
+        if self.include.as_ref().is_some_and(|p| !p.is_match(name)) {
+            Verdict::NotIncluded
+        } else if self.exclude.as_ref().is_some_and(|p| p.is_match(name)) {
+            Verdict::Excluded
+        } else {
+            Verdict::Kept
+        }
+    }
+}
+
 /// The text of group `index`, empty when it did not take part in the match.
 fn group_text<'t>(captures: &Captures<'t>, index: usize) -> &'t str {
     captures.get(index).map_or("", |group| group.as_str())
@@ -562,6 +618,27 @@ mod tests {
         values.set(&spec, "(".into());
         let error = Pattern::from_option(&values, "filter-user").expect_err("invalid");
         assert_eq!(error.message(), "Invalid regular expression in --filter-user '(': unclosed group.");
+    }
+
+    #[test]
+    fn name_filters_include_then_exclude() {
+        let include = crate::options::OptionSpec::value("include-name", "");
+        let exclude = crate::options::OptionSpec::value("exclude-name", "");
+        let mut values = Values::default();
+        let filter = |values: &Values| NameFilter::from_options(values, "include-name", Some("exclude-name"));
+        assert_eq!(filter(&values).expect("no options").verdict("anything"), Verdict::Kept);
+        values.set(&include, "Exchange".into());
+        values.set(&exclude, "Online$".into());
+        let both = filter(&values).expect("valid");
+        assert_eq!(both.verdict("Exchange Server"), Verdict::Kept);
+        assert_eq!(both.verdict("SharePoint"), Verdict::NotIncluded);
+        assert_eq!(both.verdict("Exchange Online"), Verdict::Excluded);
+        assert_eq!(both.verdict("SharePoint Online"), Verdict::NotIncluded, "the including regex is tried first");
+        let no_exclude = NameFilter::from_options(&values, "include-name", None).expect("valid");
+        assert_eq!(no_exclude.verdict("Exchange Online"), Verdict::Kept);
+        values.set(&exclude, "(".into());
+        let error = filter(&values).expect_err("bad regex");
+        assert_eq!(error.message(), "Invalid regular expression in --exclude-name '(': unclosed group.");
     }
 
     #[test]
