@@ -59,11 +59,32 @@ pub enum Aggregate {
 /// Why a METHOD field was refused; the rule is then dropped with a debug line, as in Perl.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
-    /// `method in argument 'ARG' is unknown`.
+    /// Not one of the known methods.
     UnknownMethod,
-    /// `argument in method 'ARG' is unknown`.
+    /// A known method with arguments it cannot take.
     BadArgument,
 }
+
+impl Refusal {
+    /// Perl's debug line for the dropped rule `arg`.
+    pub fn note(&self, arg: &str) -> String {
+        match self {
+            Refusal::UnknownMethod => format!("method in argument '{arg}' is unknown"),
+            Refusal::BadArgument => format!("argument in method '{arg}' is unknown"),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::UnknownMethod => "unknown method",
+            Refusal::BadArgument => "bad argument",
+        })
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 impl Method {
     /// Parses `NAME(ARGS)` (blanks allowed around the name, the parentheses and ARGS).

@@ -5,7 +5,7 @@
 //! crash in the middle of the output, as in Perl.
 
 use super::bounds;
-use super::method::{Method, Refusal};
+use super::method::Method;
 use super::Perfdata;
 use crate::error::Error;
 use crate::pattern::{Occurrences, Pattern, PatternError};
@@ -74,12 +74,7 @@ impl TransformRule {
             None => None,
             Some(text) => match Method::parse(&text) {
                 Ok(method) => Some(method),
-                Err(Refusal::UnknownMethod) => {
-                    return Ok(Parsed::Dropped(format!("method in argument '{arg}' is unknown")))
-                }
-                Err(Refusal::BadArgument) => {
-                    return Ok(Parsed::Dropped(format!("argument in method '{arg}' is unknown")))
-                }
+                Err(refusal) => return Ok(Parsed::Dropped(refusal.note(arg))),
             },
         };
         if let Some(Method::Aggregate(_, pattern)) = &method {

@@ -3,7 +3,7 @@
 //! strict final parse, checks, then data collection and display.
 //!
 //! Each stage only knows the options declared so far, which decides which error a
-//! wrong command line gets first. A run ends in an [`Outcome`] — a check displayed, or
+//! wrong command line gets first. A run ends in an outcome — a check displayed, or
 //! the answer of an informational command (`--help`, `--version`, `--list-mode`) — or
 //! in an [`Error`]; both are rendered by the output stage.
 
