@@ -1,9 +1,9 @@
 //! The output stage: turns what a run produced into what the monitoring engine reads.
 //!
 //! The counter engine and the driver fill a [`CheckResult`] (or end with an
-//! [`Error`](crate::error::Error)); this module applies every Output Option of the Perl
-//! core (`centreon::plugins::output`) and returns the bytes to print and the exit code as
-//! a [`Rendered`] value. Nothing here prints or exits, so each option can be tested on
+//! [`Error`](crate::error::Error), or with the [`Info`] of an informational command); this
+//! module applies every Output Option of the Perl core (`centreon::plugins::output`) and
+//! returns the bytes to print and the exit code as a [`Rendered`] value. Nothing here prints or exits, so each option can be tested on
 //! plain values.
 //!
 //! Where Perl misbehaves (see `docs/compatibility.md`), this module does better: options are
