@@ -149,7 +149,7 @@ impl TokenProvider {
         cache.insert("last_timestamp".into(), Value::from(timestamp));
         cache.insert("md5_secret".into(), Value::from(self.md5_secret.clone()));
         if let Err(message) = self.statefile.write(&cache) {
-            self.warnings.push(message);
+            self.warnings.push(message.to_string());
         }
         drop(lock);
         Ok(token)

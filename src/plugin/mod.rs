@@ -1,15 +1,17 @@
-//! The driver of one run, in the stages of the Perl core (core.md §1.2): script and
-//! output options, plugin options and informational commands, custom mode and mode
-//! resolution, the strict final parse, checks, then data collection and display.
+//! The driver of one run, in the stages of the Perl core: script and output options,
+//! plugin options and informational commands, custom mode and mode resolution, the
+//! strict final parse, checks, then data collection and display.
 //!
 //! Each stage only knows the options declared so far, which decides which error a
-//! wrong command line gets first; every failure is an [`Error`] rendered by the
-//! output stage.
+//! wrong command line gets first. A run ends in an outcome — a check displayed, or
+//! the answer of an informational command (`--help`, `--version`, `--list-mode`) — or
+//! in an [`Error`]; both are rendered by the output stage.
 
 mod global;
 mod process;
 
 use std::any::Any;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use crate::counters::{self, CounterOptions, Data, Group, Naming, Thresholds};
@@ -18,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::getopt::{self, Parsed};
 use crate::help::{self, Section};
 use crate::options::{OptionSection, OptionSpec, Values};
-use crate::output::{self, CheckResult, DisplayContext, OutputOptions, Rendered, ShortMessage};
+use crate::output::{self, CheckResult, DisplayContext, Info, OutputOptions, Rendered, ShortMessage};
 use crate::registry::{self, CustomModeSpec, Env, Item, ModeKind, ModeSpec, PluginInfo, Run};
 
 /// Runs the plugin with the process's arguments, prints the result and exits.
@@ -42,10 +44,23 @@ pub fn run(info: &PluginInfo, args: &[String]) -> Rendered {
     let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
     let debug = DebugLog::new(output.debug(), output.show_password());
     match stages(info, script, &output, &debug, &mut ctx, started) {
-        Ok(rendered) => rendered,
+        Ok(Outcome::Check(rendered)) => rendered,
+        Ok(Outcome::Info(answer)) => output::display_info(&answer, &debug.take(), &ctx, &output),
         Err(error) => output::display_error(&error, &debug.take(), &ctx, &output),
     }
 }
+
+/// How a run that did not fail ends.
+#[derive(Debug)]
+enum Outcome {
+    /// The mode ran and its result was displayed.
+    Check(Rendered),
+    /// An informational command answered; the run stops there.
+    Info(Info),
+}
+
+/// A stage's result: go on to the next stage with `T`, or stop with an answer.
+type Stage<T> = ControlFlow<Info, T>;
 
 /// Renders an error in the output options themselves: the format flags and a valid
 /// `--opt-exit` still apply, the rewriting rules do not (as in Perl).
@@ -67,15 +82,24 @@ fn stages(
     debug: &DebugLog,
     ctx: &mut DisplayContext,
     started: Instant,
-) -> Result<Rendered> {
+) -> Result<Outcome> {
     let mut values = script.values;
-    let deadline = script_level(info, &values, output, ctx, started)?;
+    let deadline = match script_level(info, &values, output, ctx, started)? {
+        ControlFlow::Continue(deadline) => deadline,
+        ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
+    };
     let rest = process::convert_args(values.value("convert-args"), script.rest)?;
     let plugin_level = getopt::parse(&rest, &global::plugin_section().options);
     values.absorb(plugin_level.values);
-    let (custom, mode) = plugin_level_commands(info, &values)?;
+    let (custom, mode) = match plugin_level_commands(info, &values)? {
+        ControlFlow::Continue(modes) => modes,
+        ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
+    };
     ctx.mode = if values.non_empty("mode").is_some() { mode.name.to_string() } else { String::new() };
-    let specs = mode_level(info, &values, output, custom, mode)?;
+    let specs = match mode_level(info, &values, output, custom, mode)? {
+        ControlFlow::Continue(specs) => specs,
+        ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
+    };
     let last = getopt::parse(&plugin_level.rest, &specs);
     if !values.flag("no-sanity-options") {
         strict(&last)?;
@@ -89,15 +113,16 @@ fn stages(
 
     let mut client = (custom.build)(&Env { values: &values, debug, deadline })?;
     let run = Collect { values: &values, custom: client.as_mut(), debug, output, ctx };
-    match &mode.kind {
+    let rendered = match &mode.kind {
         ModeKind::Counters { groups, select, .. } => run.counters(&groups(), *select),
         ModeKind::Listing { heading, fields, select } => run.listing(heading, fields, *select),
-    }
+    };
+    rendered.map(Outcome::Check)
 }
 
 /// The script's own commands (`--help` without `--plugin`, `--list-plugin`,
 /// `--version`) and the `--plugin` check; sets the environment and arms the global
-/// timeout first. Returns the deadline the custom mode works within.
+/// timeout first. Goes on with the deadline the custom mode works within.
 ///
 /// `--global-timeout` is kept out of that deadline on purpose: its watchdog must be
 /// what ends the run, with Perl's `script global timeout`, rather than a request
@@ -108,7 +133,7 @@ fn script_level(
     output: &OutputOptions,
     ctx: &DisplayContext,
     started: Instant,
-) -> Result<Instant> {
+) -> Result<Stage<Instant>> {
     process::apply_environment(values.map("environment"));
     if let Some(seconds) = process::global_timeout(values.value("global-timeout")) {
         let timeout = output::display_error(&Error::new("script global timeout"), &[], ctx, output);
@@ -118,18 +143,23 @@ fn script_level(
     let plugin = values.non_empty("plugin");
     if values.flag("help") && plugin.is_none() {
         let usage = Section::text("USAGE", &["centreon_plugins.pl [options]"]);
-        return Err(info_exit(&[usage, Section::options(&global::script_section())], ""));
+        return Ok(ControlFlow::Break(help_text(&[usage, Section::options(&global::script_section())], "")));
     }
     if values.flag("list-plugin") {
         let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
-        return Err(Error::unlabelled("").with_long(lines(&format!("\n{block}"))));
+        return Ok(ControlFlow::Break(Info { first_line: String::new(), lines: lines(&format!("\n{block}")) }));
     }
     match plugin {
-        None if values.flag("version") => Err(Error::unlabelled(format!("Global Version: {}", global::GLOBAL_VERSION))),
+        None if values.flag("version") => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION))),
         None => Err(Error::new("Need to specify '--plugin' option.")),
         Some(plugin) if !names_plugin(info.name, plugin) => Err(Error::new("Cannot load module --plugin.")),
-        Some(_) => Ok(deadline),
+        Some(_) => Ok(ControlFlow::Continue(deadline)),
     }
+}
+
+/// The answer of `--version` at one level: `Global Version: 20260700`, without label.
+fn version(level: &str, number: &str) -> Info {
+    Info { first_line: format!("{level} Version: {number}"), lines: Vec::new() }
 }
 
 /// How long a run without `--global-timeout` may take: the custom mode's own
@@ -138,26 +168,30 @@ const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
 /// The plugin's commands without a mode (`--help`, `--version`, `--list-mode`,
 /// `--list-custommode`), then the custom mode and the mode, custom mode first.
-fn plugin_level_commands(info: &PluginInfo, values: &Values) -> Result<(&'static CustomModeSpec, &'static ModeSpec)> {
+fn plugin_level_commands(
+    info: &PluginInfo,
+    values: &Values,
+) -> Result<Stage<(&'static CustomModeSpec, &'static ModeSpec)>> {
     let has_mode = values.non_empty("mode").is_some() || values.non_empty("dyn-mode").is_some();
     let sections = || [plugin_description(info), Section::options(&global::plugin_section())];
     if values.flag("help") && !has_mode {
-        return Err(info_exit(&sections(), ""));
+        return Ok(ControlFlow::Break(help_text(&sections(), "")));
     }
     if values.flag("version") && !has_mode {
-        return Err(Error::unlabelled(format!("Plugin Version: {}", global::PLUGIN_VERSION)));
+        return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION)));
     }
     if values.flag("list-mode") {
         let names: Vec<&str> = registry::modes().iter().map(|m| m.name).collect();
-        return Err(info_exit(&sections(), &format!("Modes Available:\n{}", listing(&names))));
+        return Ok(ControlFlow::Break(help_text(&sections(), &format!("Modes Available:\n{}", listing(&names)))));
     }
     if values.flag("list-custommode") {
         let names: Vec<&str> = registry::custom_modes().iter().map(|c| c.name).collect();
-        return Err(info_exit(&sections(), &format!("Custom Modes Available:\n{}", listing(&names))));
+        let tail = format!("Custom Modes Available:\n{}", listing(&names));
+        return Ok(ControlFlow::Break(help_text(&sections(), &tail)));
     }
     let custom = resolve_custom(values.non_empty("custommode"))?;
     let mode = resolve_mode(values.non_empty("mode"), values.non_empty("dyn-mode"))?;
-    Ok((custom, mode))
+    Ok(ControlFlow::Continue((custom, mode)))
 }
 
 fn plugin_description(info: &PluginInfo) -> Section {
@@ -172,7 +206,7 @@ fn mode_level(
     output: &OutputOptions,
     custom: &CustomModeSpec,
     mode: &ModeSpec,
-) -> Result<Vec<OptionSpec>> {
+) -> Result<Stage<Vec<OptionSpec>>> {
     let mut sections: Vec<OptionSection> = password_manager(values.non_empty("pass-manager"))?.into_iter().collect();
     sections.extend((custom.sections)());
     let mode_options = (mode.options)();
@@ -181,10 +215,10 @@ fn mode_level(
         blocks.extend(OutputOptions::sections().iter().map(Section::options));
         blocks.extend(sections.iter().map(Section::options));
         blocks.push(mode_help(mode, &mode_options));
-        return Err(info_exit(&blocks, ""));
+        return Ok(ControlFlow::Break(help_text(&blocks, "")));
     }
     if values.flag("version") {
-        return Err(Error::unlabelled(format!("Mode Version: {}", global::MODE_VERSION)));
+        return Ok(ControlFlow::Break(version("Mode", global::MODE_VERSION)));
     }
     check_capability(mode, custom)?;
     let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();
@@ -192,7 +226,7 @@ fn mode_level(
     if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
         specs.extend(CounterOptions::specs(&groups(), output.use_new_perfdata(), filter_counters));
     }
-    Ok(specs)
+    Ok(ControlFlow::Continue(specs))
 }
 
 /// The last stage: the mode collects its data through the custom mode's client and
@@ -346,13 +380,13 @@ fn listing(names: &[&str]) -> String {
     names.iter().map(|n| format!("   {n}\n")).collect()
 }
 
-/// An informational exit (`--help`, `--list-mode`): an empty status line, then the
-/// sections, then `tail`.
-fn info_exit(sections: &[Section], tail: &str) -> Error {
+/// A help text (`--help`, `--list-mode`): an empty status line, then the sections, then
+/// `tail`.
+fn help_text(sections: &[Section], tail: &str) -> Info {
     let mut blocks: Vec<String> = sections.iter().map(Section::render).collect();
     blocks.push(tail.to_string());
     let text = help::document(&blocks);
-    Error::unlabelled("").with_long(lines(&text[1..]))
+    Info { first_line: String::new(), lines: lines(&text[1..]) }
 }
 
 fn lines(text: &str) -> Vec<String> {
