@@ -9,8 +9,9 @@ use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
 use centreon_plugin::options::Values;
 use centreon_plugin::pattern::Pattern;
-use centreon_plugin::registry::Run;
 use centreon_plugin::time;
+
+use super::Run;
 
 /// Record keys of the active counter.
 const KEYS: &[&str] = &["active", "total", "report_date"];
