@@ -13,7 +13,7 @@ use centreon_plugin::number;
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 
-use super::share::{self, NameFilter, Setup};
+use super::share::{self, Instances, NameFilter, Setup};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -172,7 +172,7 @@ impl Tally {
     /// Filtered rows are ignored; period rows count in the population (whatever
     /// their activity); daily rows (period 1) are the active users and their
     /// activity, an empty count being 0.
-    fn add(&mut self, row: &Activity<'_>, keep_users: bool, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &Activity<'_>, users: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -189,7 +189,7 @@ impl Tally {
         self.send = self.send.saturating_add(counts[0]);
         self.receive = self.receive.saturating_add(counts[1]);
         self.read = self.read.saturating_add(counts[2]);
-        if keep_users {
+        if users == Instances::Keep {
             self.users.insert(row.user_principal_name.to_string(), counts);
         }
     }
@@ -198,21 +198,21 @@ impl Tally {
 /// Reads the D7 report for the population and the report date, then, when it has
 /// rows, the daily report of that date for the activity.
 fn select(run: &mut Run<'_>) -> Result<Data> {
-    let Setup { percent, keep_instances: keep_users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
+    let Setup { percent, instances: users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
     let reports = run.api().reports()?;
     let mut tally = Tally::default();
     let mut rows = 0usize;
     let d7 = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
     reports.report(&d7, &mut |row| {
         rows += 1;
-        tally.add(&Activity::read(row)?, keep_users, &filter);
+        tally.add(&Activity::read(row)?, users, &filter);
         Ok(())
     })?;
     if rows > 0 {
         let date = tally.report_date.clone().unwrap_or_default();
         let daily = ReportRequest { query: ReportQuery::Date(&date), ..d7 };
         reports.report(&daily, &mut |row| {
-            tally.add(&Activity::read(row)?, keep_users, &filter);
+            tally.add(&Activity::read(row)?, users, &filter);
             Ok(())
         })?;
     }
@@ -253,7 +253,7 @@ mod tests {
         let filter = NameFilter::new(&Default::default(), "filter-user", &debug)?;
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
-            tally.add(&Activity::read(row)?, true, &filter);
+            tally.add(&Activity::read(row)?, Instances::Keep, &filter);
             Ok(())
         })?;
         Ok(tally)

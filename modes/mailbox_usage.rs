@@ -13,7 +13,7 @@ use centreon_plugin::error::Result;
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 
-use super::share::{self, NameFilter, Setup};
+use super::share::{self, Instances, NameFilter, Setup};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -196,7 +196,7 @@ struct Tally {
 impl Tally {
     /// A mailbox is active when its last activity is the report date; every kept
     /// row counts in the total; an empty storage or item count is 0.
-    fn add(&mut self, row: &Usage<'_>, keep: bool, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &Usage<'_>, mailboxes: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -210,7 +210,7 @@ impl Tally {
         }
         self.active += 1;
         self.used_active = self.used_active.saturating_add(used);
-        if keep {
+        if mailboxes == Instances::Keep {
             let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
             let mailbox = Mailbox { used, quotas, items: row.item_count.unwrap_or(0) };
             self.mailboxes.insert(row.user_principal_name.to_string(), mailbox);
@@ -220,11 +220,11 @@ impl Tally {
 
 /// Reads the D7 report.
 fn select(run: &mut Run<'_>) -> Result<Data> {
-    let Setup { percent, keep_instances: keep, filter } = Setup::new(run, &PER_MAILBOX, "filter-mailbox")?;
+    let Setup { percent, instances: mailboxes, filter } = Setup::new(run, &PER_MAILBOX, "filter-mailbox")?;
     let mut tally = Tally::default();
     let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
     run.api().reports()?.report(&request, &mut |row| {
-        tally.add(&Usage::read(row)?, keep, &filter);
+        tally.add(&Usage::read(row)?, mailboxes, &filter);
         Ok(())
     })?;
     Ok(data(tally, percent))
@@ -268,7 +268,7 @@ mod tests {
         let filter = NameFilter::new(&Default::default(), "filter-mailbox", &debug).expect("no filter");
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
-            tally.add(&Usage::read(row)?, true, &filter);
+            tally.add(&Usage::read(row)?, Instances::Keep, &filter);
             Ok(())
         })
         .expect("read");
