@@ -12,19 +12,19 @@
 //! * an answer that is not what was expected (HTML, transport failure) is an error
 //!   saying what happened, never partial data.
 
-use std::any::Any;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
-use centreon_plugin::options::{OptionSection, OptionSpec, Values};
+use centreon_plugin::options::{OptionSection, OptionSpec};
 use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Statefile};
 use serde_json::{Map, Value};
 
+use crate::custom::report;
 use crate::custom::token::{self, Audience, Credentials, TokenProvider};
-use crate::custom::{report, Api, BoxedApi};
 
 /// Default of `--timeout`, in seconds.
 const TIMEOUT: &str = "10";
@@ -43,6 +43,7 @@ const RETRY_ROOM: Duration = Duration::from_secs(1);
 
 /// What distinguishes one custom mode's API from another's; everything else (options,
 /// token cache, retries, error texts) is common.
+#[derive(Debug)]
 pub struct Setup {
     /// The `--custommode` name; it also names the token cache file.
     pub custom_mode: &'static str,
@@ -96,14 +97,8 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
     all
 }
 
-/// A custom mode's constructor: checks the options (no request is made) and boxes
-/// `wrap(client)` as the modes receive it.
-pub fn build<A: Api + 'static>(setup: &Setup, env: &Env<'_>, wrap: fn(Client) -> A) -> Result<Box<dyn Any>> {
-    let client = Client::from_values(setup, env.values, env.debug, env.deadline)?;
-    Ok(Box::new(Box::new(wrap(client)) as BoxedApi))
-}
-
-/// An authenticated client of one API.
+/// An authenticated client of one API. It logs into the run's `--debug` log and adds
+/// to the run's notices directly, as things happen.
 pub struct Client {
     base: Url,
     base_text: String,
@@ -119,9 +114,10 @@ pub struct Client {
 
 impl Client {
     /// Checks the options (mandatory ones first, with Perl's messages) and prepares
-    /// the client; `deadline` is the run's, narrowed to `--timeout` from now. No
+    /// the client; its deadline is the run's, narrowed to `--timeout` from now. No
     /// request is made.
-    pub fn from_values(setup: &Setup, values: &Values, debug: &DebugLog, deadline: Instant) -> Result<Self> {
+    pub fn new(setup: &Setup, env: &Env<'_>) -> Result<Self> {
+        let (values, debug) = (env.values, env.debug);
         let need = |name: &str| {
             values
                 .non_empty(name)
@@ -134,29 +130,25 @@ impl Client {
             client_id: need("client-id")?,
             client_secret: need("client-secret")?,
         };
-        let own_debug = DebugLog::new(values.flag("debug"), values.flag("show-password"));
-        for log in [debug, &own_debug] {
-            log.secret(&credentials.client_secret);
-            log.secret(&token::percent_encode(&credentials.client_secret));
-        }
+        debug.secret(&credentials.client_secret);
+        debug.secret(&token::percent_encode(&credentials.client_secret));
         let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
-        let deadline = Instant::now().checked_add(timeout).map_or(deadline, |limit| deadline.min(limit));
+        let deadline = Instant::now().checked_add(timeout).map_or(env.deadline, |limit| env.deadline.min(limit));
         let login_base = values.non_empty("login-endpoint").unwrap_or(setup.login_default);
         let base_text = values.non_empty(setup.endpoint_option).unwrap_or(setup.endpoint_default).to_string();
         let token_url =
             endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
         let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
-        statefile::check_options(values, &own_debug)?;
-        let http =
-            HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, &own_debug)?.build()?;
+        statefile::check_options(values, debug)?;
+        let http = HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, debug)?.build()?;
         let cache = Statefile::from_values(values, &token::cache_name(setup.custom_mode, &credentials));
         let audience = (setup.audience)(&base_text);
         Ok(Client {
-            tokens: TokenProvider::new(&credentials, &audience, token_url, cache),
+            tokens: TokenProvider::new(&credentials, &audience, token_url, cache, env.notices.clone()),
             base,
             base_text,
             http,
-            debug: own_debug,
+            debug: debug.clone(),
             deadline,
             tenant: credentials.tenant.clone(),
             option: setup.endpoint_option,
@@ -174,16 +166,6 @@ impl Client {
     /// `--tenant`, as given (some APIs take it in their paths).
     pub fn tenant(&self) -> &str {
         &self.tenant
-    }
-
-    /// The debug lines gathered since the last call.
-    pub fn take_debug(&mut self) -> Vec<String> {
-        self.debug.take()
-    }
-
-    /// Non-fatal messages to show with the result (a token cache not written).
-    pub fn take_warnings(&mut self) -> Vec<String> {
-        self.tokens.take_warnings()
     }
 
     /// GETs `url` until it answers 200 (redirects followed without the token,
@@ -352,6 +334,13 @@ impl Client {
             )
         };
         Error::new(format!("{} is throttling ({}{code}): {why}", self.name, response.status_line()))
+    }
+}
+
+/// Shows where the client goes, never its token.
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("api", &self.name).field("base", &self.base_text).finish_non_exhaustive()
     }
 }
 

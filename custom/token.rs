@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{HttpClient, Request, Response, Url};
+use centreon_plugin::registry::Notices;
 use centreon_plugin::statefile::Statefile;
 
 /// A cached token is refreshed when fewer seconds than this remain (Perl's margin).
@@ -58,14 +59,22 @@ pub struct TokenProvider {
     /// The token this run got, so that a second report call reads no file; a
     /// token that expires during the run is refused by the API and replaced.
     current: Option<String>,
-    warnings: Vec<String>,
+    /// Where a cache that could not be written is reported.
+    notices: Notices,
 }
 
 impl TokenProvider {
     /// A provider posting `credentials` for `audience` to `token_url`, caching in
     /// `statefile` (see [`cache_name`]). The expiry is the answer's `expires_on` when
-    /// it gives one (v1 endpoint), else now + `expires_in`.
-    pub fn new(credentials: &Credentials, audience: &Audience, token_url: Url, statefile: Statefile) -> Self {
+    /// it gives one (v1 endpoint), else now + `expires_in`. A cache that cannot be
+    /// written is added to `notices`.
+    pub fn new(
+        credentials: &Credentials,
+        audience: &Audience,
+        token_url: Url,
+        statefile: Statefile,
+        notices: Notices,
+    ) -> Self {
         TokenProvider {
             token_url,
             form: token_form(credentials, audience),
@@ -73,7 +82,7 @@ impl TokenProvider {
             statefile,
             checked: false,
             current: None,
-            warnings: Vec::new(),
+            notices,
         }
     }
 
@@ -100,11 +109,6 @@ impl TokenProvider {
         let token = self.obtain(Some(rejected), http, debug, deadline)?;
         self.current = Some(token.clone());
         Ok(token)
-    }
-
-    /// Non-fatal messages to show with the result (a cache that could not be written).
-    pub fn take_warnings(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.warnings)
     }
 
     fn obtain(
@@ -149,7 +153,7 @@ impl TokenProvider {
         cache.insert("last_timestamp".into(), Value::from(timestamp));
         cache.insert("md5_secret".into(), Value::from(self.md5_secret.clone()));
         if let Err(message) = self.statefile.write(&cache) {
-            self.warnings.push(message.to_string());
+            self.notices.add(message.to_string());
         }
         drop(lock);
         Ok(token)
