@@ -2,11 +2,11 @@
 //! (`select`) over generated reports of 10,000, 100,000 and 1,000,000 users.
 //!
 //! The modes and custom modes live in the binary crate, so they are mounted here as
-//! `src/main.rs` mounts them; the modes register themselves and are run through the
-//! registry with the plugin's default `--filter-counters`, as a run of the binary
-//! would. Their reports come from memory through [`custom::report`], the reader the
-//! Graph client feeds from the HTTP body. The reports are the mock's generated
-//! tenant (`tests/mock`), byte for byte what `mockgraph --users N` serves.
+//! `src/main.rs` mounts them; the modes register themselves and are run with the
+//! plugin's default `--filter-counters`, as a run of the binary would. Their reports
+//! come from memory through [`custom::report`], the reader the Graph client feeds
+//! from the HTTP body. The reports are the mock's generated tenant (`tests/mock`),
+//! byte for byte what `mockgraph --users N` serves.
 //!
 //! `cargo bench --bench aggregate`; whole runs of the binary are timed by
 //! `bench/run.sh`.
@@ -24,18 +24,18 @@ mod mock;
 #[path = "../modes/mod.rs"]
 mod modes;
 
-use std::any::Any;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use centreon_plugin::debug::DebugLog;
-use centreon_plugin::error::Result;
+use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::Values;
 use centreon_plugin::pattern::Pattern;
-use centreon_plugin::registry::{self, ModeKind, Run};
+use centreon_plugin::registry::{ModeKind, Run};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use custom::{report, Api, BoxedApi, EmailActivityVisit, MailboxUsageVisit, ReportQuery};
+use custom::{report, Capabilities, Provides, ReportQuery, ReportRequest, Reports, RowVisit};
 
 /// Tenant sizes, in users.
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
@@ -44,18 +44,19 @@ const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 const SEED: u64 = 7;
 
 /// A custom mode serving a tenant's reports from memory.
-struct Reports {
+#[derive(Clone)]
+struct Tenant {
     email_d7: Arc<Vec<u8>>,
     email_daily: Arc<Vec<u8>>,
     mailbox_d7: Arc<Vec<u8>>,
 }
 
-impl Reports {
-    fn new(users: usize) -> Reports {
+impl Tenant {
+    fn new(users: usize) -> Tenant {
         let tenant = mock::Tenant::generated(users, SEED);
         let file =
             |name: &str| Arc::clone(tenant.file(name).unwrap_or_else(|| panic!("generated tenant lacks {name}")));
-        Reports {
+        Tenant {
             email_d7: file("email_D7.csv"),
             email_daily: file("email_daily.csv"),
             mailbox_d7: file("mailbox_D7.csv"),
@@ -63,24 +64,33 @@ impl Reports {
     }
 }
 
-impl Api for Reports {
-    fn email_activity(&mut self, query: ReportQuery<'_>, visit: EmailActivityVisit<'_>) -> Result<()> {
-        let body = match query {
-            ReportQuery::Period(_) => &self.email_d7,
-            ReportQuery::Date(_) => &self.email_daily,
-        };
-        report::email_activity("getEmailActivityUserDetail", body.as_slice(), visit)
-    }
-
-    fn mailbox_usage(&mut self, _: ReportQuery<'_>, visit: MailboxUsageVisit<'_>) -> Result<()> {
-        report::mailbox_usage("getMailboxUsageDetail", self.mailbox_d7.as_slice(), visit)
+/// Sizes only: the reports are megabytes.
+impl fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tenant").field("email_d7", &self.email_d7.len()).finish_non_exhaustive()
     }
 }
 
-/// Runs mode `name`'s data collection once over `reports`, with its option defaults
+impl Provides for Tenant {
+    const CAPABILITIES: Capabilities<Self> = Capabilities { reports: Some(|tenant| tenant), ..Capabilities::NONE };
+}
+
+impl Reports for Tenant {
+    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
+        let body = match (request.report, request.query) {
+            ("getEmailActivityUserDetail", ReportQuery::Period(_)) => &self.email_d7,
+            ("getEmailActivityUserDetail", ReportQuery::Date(_)) => &self.email_daily,
+            ("getMailboxUsageDetail", _) => &self.mailbox_d7,
+            (other, _) => return Err(Error::new(format!("no report {other} in the generated tenant"))),
+        };
+        report::read(request.report, body.as_slice(), request.columns, visit)
+    }
+}
+
+/// Runs mode `name`'s data collection once over `tenant`, with its option defaults
 /// and its default `--filter-counters`.
-fn collect(name: &str, reports: &Reports) {
-    let mode = registry::modes().into_iter().find(|m| m.name == name).expect("mode registered");
+fn collect(name: &str, tenant: &Tenant) {
+    let mode = modes::registered().find(|m| m.name == name).expect("mode registered");
     let ModeKind::Counters { filter_counters, select, .. } = &mode.kind else {
         panic!("{name} is not a counters mode");
     };
@@ -89,13 +99,8 @@ fn collect(name: &str, reports: &Reports) {
     let filter = Pattern::new(filter_counters).expect("default --filter-counters compiles");
     let active = |label: &str| filter.is_match(label);
     let debug = DebugLog::new(false, false);
-    let api: BoxedApi = Box::new(Reports {
-        email_d7: Arc::clone(&reports.email_d7),
-        email_daily: Arc::clone(&reports.email_daily),
-        mailbox_d7: Arc::clone(&reports.mailbox_d7),
-    });
-    let mut custom: Box<dyn Any> = Box::new(api);
-    let data = select(&mut Run::new(&values, custom.as_mut(), &debug, &active)).expect("reports aggregate");
+    let mut api: Box<dyn custom::Api> = Box::new(tenant.clone());
+    let data = select(&mut Run::new(&values, api.as_mut(), &debug, &active)).expect("reports aggregate");
     criterion::black_box(data);
 }
 
@@ -103,12 +108,11 @@ fn aggregate(c: &mut Criterion) {
     let mut group = c.benchmark_group("aggregate");
     group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for users in SIZES {
-        let reports = Reports::new(users);
+        let tenant = Tenant::new(users);
         group.throughput(Throughput::Elements(users as u64));
         for mode in ["email-activity", "mailbox-usage"] {
-            group.bench_with_input(BenchmarkId::new(mode, users), &reports, |b, reports| {
-                b.iter(|| collect(mode, reports))
-            });
+            group
+                .bench_with_input(BenchmarkId::new(mode, users), &tenant, |b, tenant| b.iter(|| collect(mode, tenant)));
         }
     }
     group.finish();

@@ -12,12 +12,13 @@
 //! * an answer that is not what was expected (HTML, transport failure) is an error
 //!   saying what happened, never partial data.
 
-use std::any::Any;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
+use centreon_plugin::number;
 use centreon_plugin::options::{OptionSection, OptionSpec, Values};
 use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Statefile};
@@ -25,8 +26,8 @@ use serde_json::{Map, Value};
 
 use crate::custom::certificate::{self, CertificateFiles, ClientCertificate};
 use crate::custom::cloud::{self, Cloud};
+use crate::custom::report;
 use crate::custom::token::{self, Audience, Credentials, Secret, TokenProvider};
-use crate::custom::{report, Api, BoxedApi};
 
 /// Default of `--timeout`, in seconds.
 const TIMEOUT: &str = "10";
@@ -45,10 +46,11 @@ const RETRY_ROOM: Duration = Duration::from_secs(1);
 
 /// What distinguishes one custom mode's API from another's; everything else (options,
 /// token cache, retries, error texts) is common.
+#[derive(Debug)]
 pub struct Setup {
     /// The `--custommode` name; it also names the token cache file.
     pub custom_mode: &'static str,
-    /// Default of `--login-endpoint`.
+    /// Default of `--login-endpoint` in the global cloud.
     pub login_default: &'static str,
     /// The path of the token endpoint under `<login>/<tenant>/`.
     pub token_path: &'static str,
@@ -89,8 +91,9 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
         .into_iter()
         .chain(certificate::options())
         .chain([
-            OptionSpec::value("login-endpoint", login).default(setup.login_default),
-            OptionSpec::value(setup.endpoint_option, endpoint).default(setup.endpoint_default),
+            // No declared default: it depends on `--cloud` (see `endpoints`).
+            OptionSpec::value("login-endpoint", login),
+            OptionSpec::value(setup.endpoint_option, endpoint),
             Cloud::option(setup.national.is_some()),
             OptionSpec::value(
                 "timeout",
@@ -110,14 +113,8 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
     all
 }
 
-/// A custom mode's constructor: checks the options (no request is made) and boxes
-/// `wrap(client)` as the modes receive it.
-pub fn build<A: Api + 'static>(setup: &Setup, env: &Env<'_>, wrap: fn(Client) -> A) -> Result<Box<dyn Any>> {
-    let client = Client::from_values(setup, env.values, env.debug, env.deadline)?;
-    Ok(Box::new(Box::new(wrap(client)) as BoxedApi))
-}
-
-/// An authenticated client of one API.
+/// An authenticated client of one API. It logs into the run's `--debug` log and adds
+/// to the run's notices directly, as things happen.
 pub struct Client {
     base: Url,
     base_text: String,
@@ -127,7 +124,6 @@ pub struct Client {
     deadline: Instant,
     tenant: String,
     cloud: Cloud,
-    details: Vec<String>,
     option: &'static str,
     name: &'static str,
     elsewhere: &'static str,
@@ -135,9 +131,10 @@ pub struct Client {
 
 impl Client {
     /// Checks the options (mandatory ones first, with Perl's messages) and prepares
-    /// the client; `deadline` is the run's, narrowed to `--timeout` from now. No
+    /// the client; its deadline is the run's, narrowed to `--timeout` from now. No
     /// request is made.
-    pub fn from_values(setup: &Setup, values: &Values, debug: &DebugLog, deadline: Instant) -> Result<Self> {
+    pub fn new(setup: &Setup, env: &Env<'_>) -> Result<Self> {
+        let (values, debug) = (env.values, env.debug);
         let need = |name: &str| {
             values
                 .non_empty(name)
@@ -147,42 +144,38 @@ impl Client {
         // The mandatory options are checked in Perl's order: tenant, client id, secret.
         let tenant = need("tenant")?;
         let client_id = need("client-id")?;
-        let own_debug = DebugLog::new(values.flag("debug"), values.flag("show-password"));
         let password = values.non_empty(certificate::PASSWORD_OPTION);
-        for log in [debug, &own_debug] {
-            for secret in values.non_empty("client-secret").into_iter().chain(password) {
-                log.secret(secret);
-                log.secret(&token::percent_encode(secret));
-            }
+        for secret in values.non_empty("client-secret").into_iter().chain(password) {
+            debug.secret(secret);
+            debug.secret(&token::percent_encode(secret));
         }
         let secret = credential(values)?;
         let credentials = Credentials { tenant, client_id, secret };
         let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
-        let deadline = Instant::now().checked_add(timeout).map_or(deadline, |limit| deadline.min(limit));
+        let deadline = Instant::now().checked_add(timeout).map_or(env.deadline, |limit| env.deadline.min(limit));
         let cloud = Cloud::parse(values.value(cloud::OPTION))?;
         let (login_base, base_text) = endpoints(setup, values, cloud)?;
         let token_url =
             endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
         let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
-        let details = match &credentials.secret {
-            Secret::Certificate(certificate) => certificate.check_validity(unix_now())?.into_iter().collect(),
-            Secret::ClientSecret(_) => Vec::new(),
-        };
-        statefile::check_options(values, &own_debug)?;
-        let http =
-            HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, &own_debug)?.build()?;
+        if let Secret::Certificate(certificate) = &credentials.secret {
+            if let Some(detail) = certificate.check_validity(unix_now())? {
+                env.notices.add_detail(detail);
+            }
+        }
+        statefile::check_options(values, debug)?;
+        let http = HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, debug)?.build()?;
         let cache = Statefile::from_values(values, &token::cache_name(setup.custom_mode, &credentials));
         let audience = (setup.audience)(&base_text);
         Ok(Client {
-            tokens: TokenProvider::new(&credentials, &audience, &base_text, token_url, cache),
+            tokens: TokenProvider::new(&credentials, &audience, &base_text, token_url, cache, env.notices.clone()),
             base,
             base_text,
             http,
-            debug: own_debug,
+            debug: debug.clone(),
             deadline,
             tenant: credentials.tenant.clone(),
             cloud,
-            details,
             option: setup.endpoint_option,
             name: setup.name,
             elsewhere: setup.elsewhere,
@@ -203,21 +196,6 @@ impl Client {
     /// `--cloud`: what the API offers may depend on it.
     pub fn cloud(&self) -> Cloud {
         self.cloud
-    }
-
-    /// Lines for the long output (a client certificate that expires soon).
-    pub fn take_details(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.details)
-    }
-
-    /// The debug lines gathered since the last call.
-    pub fn take_debug(&mut self) -> Vec<String> {
-        self.debug.take()
-    }
-
-    /// Non-fatal messages to show with the result (a token cache not written).
-    pub fn take_warnings(&mut self) -> Vec<String> {
-        self.tokens.take_warnings()
     }
 
     /// GETs `url` until it answers 200 (redirects followed without the token,
@@ -389,6 +367,13 @@ impl Client {
     }
 }
 
+/// Shows where the client goes, never its token.
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("api", &self.name).field("base", &self.base_text).finish_non_exhaustive()
+    }
+}
+
 /// `item` as a JSON object, else an error saying that `who` (the API) gave a `what`
 /// that is not one.
 pub fn json_object<'v>(item: &'v Value, who: &str, what: &str) -> Result<&'v Map<String, Value>> {
@@ -451,11 +436,8 @@ fn endpoints(setup: &Setup, values: &Values, cloud: Cloud) -> Result<(String, St
             )))
         }
     };
-    // The options' declared defaults are the global cloud's: only a given value wins.
-    let pick = |name: &str, cloud_value: &str| {
-        let given = values.is_given(name).then(|| values.non_empty(name)).flatten();
-        given.unwrap_or(cloud_value).trim_end_matches('/').to_string()
-    };
+    let pick =
+        |name: &str, cloud_value: &str| values.non_empty(name).unwrap_or(cloud_value).trim_end_matches('/').to_string();
     Ok((pick("login-endpoint", login), pick(setup.endpoint_option, api)))
 }
 
@@ -468,9 +450,8 @@ fn unix_now() -> i64 {
 
 /// `--timeout`: the first run of digits, in seconds, at least 1.
 fn parse_timeout(raw: &str) -> Result<Duration> {
-    let digits: String = raw.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-    match digits.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+    match number::first_integer(raw) {
+        Some(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
         _ => Err(Error::new(format!("Invalid --timeout value '{raw}': a number of seconds (1 or more) is expected"))),
     }
 }

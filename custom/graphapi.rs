@@ -19,9 +19,11 @@ use centreon_plugin::registry::CustomModeSpec;
 use serde_json::Value;
 
 use crate::custom::client::{self, json_object, json_text, Client, Setup};
-use crate::custom::report;
 use crate::custom::token::Audience;
-use crate::custom::{capability, Api, EmailActivityVisit, MailboxUsageVisit, ReportQuery, ServiceHealth, ServiceIssue};
+use crate::custom::{
+    provides, report, Capabilities, CustomMode, Health, Provides, ReportQuery, ReportRequest, Reports, RowVisit,
+    ServiceHealth, ServiceIssue,
+};
 
 /// How Graph differs from the other APIs.
 const SETUP: Setup = Setup {
@@ -56,19 +58,24 @@ const SETUP: Setup = Setup {
 const HEALTH_PATH: &str = "v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues";
 
 inventory::submit! {
-    CustomModeSpec {
+    CustomMode(CustomModeSpec {
         name: "graphapi",
-        capabilities: &[capability::EMAIL_ACTIVITY, capability::MAILBOX_USAGE, capability::SERVICE_HEALTH],
+        provides: provides::<GraphApi>,
         // Its options, then the HTTP and retention sections it uses.
         sections: || client::sections(&SETUP),
         // Checks the options in Perl's order and builds the client (no request is made).
-        build: |env| client::build(&SETUP, env, |client| GraphApi { client }),
-    }
+        build: |env| Ok(Box::new(GraphApi { client: Client::new(&SETUP, env)? })),
+    })
 }
 
 /// The `graphapi` client.
+#[derive(Debug)]
 pub struct GraphApi {
     client: Client,
+}
+
+impl Provides for GraphApi {
+    const CAPABILITIES: Capabilities<Self> = Capabilities { reports: Some(|api| api), health: Some(|api| api) };
 }
 
 impl GraphApi {
@@ -106,35 +113,19 @@ impl GraphApi {
     }
 }
 
-impl Api for GraphApi {
-    fn email_activity(&mut self, query: ReportQuery<'_>, visit: EmailActivityVisit<'_>) -> Result<()> {
+impl Reports for GraphApi {
+    /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads.
+    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
         self.client.cloud().check_usage_reports()?;
-        let report = format!("getEmailActivityUserDetail({})", parameter(query));
-        let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
-        report::email_activity(&report, response.body(), visit)
+        let name = format!("{}({})", request.report, parameter(request.query));
+        let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{name}"))?)?;
+        report::read(&name, response.body(), request.columns, visit)
     }
+}
 
-    fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: MailboxUsageVisit<'_>) -> Result<()> {
-        self.client.cloud().check_usage_reports()?;
-        let report = format!("getMailboxUsageDetail({})", parameter(query));
-        let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{report}"))?)?;
-        report::mailbox_usage(&report, response.body(), visit)
-    }
-
+impl Health for GraphApi {
     fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
         self.collection(HEALTH_PATH)?.iter().map(health_overview).collect()
-    }
-
-    fn take_debug(&mut self) -> Vec<String> {
-        self.client.take_debug()
-    }
-
-    fn take_warnings(&mut self) -> Vec<String> {
-        self.client.take_warnings()
-    }
-
-    fn take_details(&mut self) -> Vec<String> {
-        self.client.take_details()
     }
 }
 
@@ -181,6 +172,7 @@ mod tests {
     use super::*;
     use centreon_plugin::debug::DebugLog;
     use centreon_plugin::options::{OptionSpec, Values};
+    use centreon_plugin::registry::{Env, Notices};
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::path::PathBuf;
@@ -323,9 +315,15 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         dir
     }
 
-    /// The client as `build` makes it, with its own debug log.
+    /// The client as `build` makes it, logging into `debug` and adding to `notices`.
+    fn graph_with(values: &Values, deadline: Instant, debug: &DebugLog, notices: &Notices) -> Result<GraphApi> {
+        let env = Env { values, debug, notices, deadline };
+        Client::new(&SETUP, &env).map(|client| GraphApi { client })
+    }
+
+    /// The client as `build` makes it, with a log and notices of its own.
     fn graph(values: &Values, deadline: Instant) -> Result<GraphApi> {
-        Client::from_values(&SETUP, values, &DebugLog::default(), deadline).map(|client| GraphApi { client })
+        graph_with(values, deadline, &DebugLog::default(), &Notices::default())
     }
 
     fn values(pairs: &[(&str, &str)]) -> Values {
@@ -355,10 +353,16 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         graph(&values(&pairs), Instant::now() + Duration::from_secs(60))
     }
 
-    fn users(api: &mut GraphApi) -> Result<Vec<(String, Option<u64>)>> {
+    /// The users of the D7 email activity report and their send counts.
+    fn users(api: &mut GraphApi) -> Result<Vec<(String, Option<i64>)>> {
         let mut out = Vec::new();
-        api.email_activity(ReportQuery::Period("D7"), &mut |row| {
-            out.push((row.user_principal_name.to_string(), row.send_count));
+        let request = ReportRequest {
+            report: "getEmailActivityUserDetail",
+            query: ReportQuery::Period("D7"),
+            columns: &["User Principal Name", "Send Count"],
+        };
+        api.report(&request, &mut |row| {
+            out.push((row.text(0).to_string(), row.count(1)?));
             Ok(())
         })?;
         Ok(out)
@@ -379,7 +383,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ),
         ];
         for (pairs, expected) in cases {
-            let err = graph(&values(pairs), Instant::now()).err().expect("error");
+            let err = graph(&values(pairs), Instant::now()).expect_err("error");
             assert_eq!(err.message(), expected);
         }
     }
@@ -599,7 +603,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     fn broken_downloads_are_errors() {
         let bodies: [(&[u8], &str); 3] = [
             (b"<html><body>Service unavailable</body></html>", "HTML page"),
-            (b"\xEF\xBB\xBFUser Principal Name,Report Period\r\nu,7\r\n", "has no column 'Report Refresh Date'"),
+            (b"\xEF\xBB\xBFUser Principal Name,Report Period\r\nu,7\r\n", "has no column 'Send Count'"),
             (b"Report Refresh Date,User Principal Name,Last Activity Date,Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a,,1,2,3,7\r\n2026-11-22,\"unterminated", "truncated"),
         ];
         for (body, expected) in bodies {
@@ -642,13 +646,41 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ("statefile-dir", dir.to_str().expect("utf8")),
             ("debug", "1"),
         ];
-        let mut api = graph(&values(&pairs), Instant::now() + Duration::from_secs(60)).expect("api");
+        let debug = DebugLog::new(true, false);
+        let mut api =
+            graph_with(&values(&pairs), Instant::now() + Duration::from_secs(60), &debug, &Notices::default())
+                .expect("api");
         users(&mut api).expect("rows");
-        let dump = api.take_debug().join("\n");
+        let dump = debug.take().join("\n");
         assert!(dump.contains("======> request send"), "{dump}");
         for secret in ["s3cr3t", "s3cr3t%2B", "tok-1"] {
             assert!(!dump.contains(secret), "{secret} leaked:\n{dump}");
         }
+    }
+
+    /// A token cache that cannot be written is a notice of the run, the check going on.
+    #[test]
+    fn unwritable_cache_is_a_notice() {
+        let mock = Mock::start(normal);
+        let dir = temp_dir();
+        let cache = dir.join("office365_graphapi_83f1535f99ab0bf4e9d02dfd85d3e3f7_a9f7e97965d6cf799a529102a973b8b9");
+        std::fs::create_dir(&cache).expect("a directory where the cache goes");
+        let pairs = [
+            ("tenant", "t1"),
+            ("client-id", "c1"),
+            ("client-secret", "s3cr3t+/=&?"),
+            ("login-endpoint", mock.base.as_str()),
+            ("graph-endpoint", mock.base.as_str()),
+            ("statefile-dir", dir.to_str().expect("utf8")),
+        ];
+        let notices = Notices::default();
+        let mut api =
+            graph_with(&values(&pairs), Instant::now() + Duration::from_secs(60), &DebugLog::default(), &notices)
+                .expect("api");
+        assert_eq!(users(&mut api).expect("rows").len(), 2);
+        let notices = notices.take();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].starts_with("Cannot close or rename statefile"), "{notices:?}");
     }
 
     #[test]

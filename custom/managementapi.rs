@@ -1,6 +1,5 @@
 //! The `managementapi` custom mode: the Office 365 Service Communications API on
-//! manage.office.com, as Perl's `cloud::microsoft::office365::custom::managementapi`
-//! (office365.md §6).
+//! manage.office.com, as Perl's `cloud::microsoft::office365::custom::managementapi`.
 //!
 //! Microsoft retired this API (December 2021 to January 2022) in favour of Graph's
 //! service health; it stays for the tenants and national clouds that still answer it.
@@ -19,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::custom::client::{self, json_object, json_text, Client, Setup};
 use crate::custom::token::Audience;
-use crate::custom::{capability, Api, ServiceHealth, ServiceIssue};
+use crate::custom::{provides, Capabilities, CustomMode, Health, Provides, ServiceHealth, ServiceIssue};
 
 /// How the Management API differs from the other APIs.
 const SETUP: Setup = Setup {
@@ -60,38 +59,32 @@ const RESOLVED: &[&str] =
 const UNAFFECTED: &[&str] = &["serviceOperational", "serviceRestored"];
 
 inventory::submit! {
-    CustomModeSpec {
+    CustomMode(CustomModeSpec {
         name: "managementapi",
-        capabilities: &[capability::SERVICE_HEALTH],
+        provides: provides::<ManagementApi>,
         // Its options, then the HTTP and retention sections it uses.
         sections: || client::sections(&SETUP),
         // Checks the options in Perl's order and builds the client (no request is made).
-        build: |env| client::build(&SETUP, env, |client| ManagementApi { client }),
-    }
+        build: |env| Ok(Box::new(ManagementApi { client: Client::new(&SETUP, env)? })),
+    })
 }
 
 /// The `managementapi` client.
+#[derive(Debug)]
 pub struct ManagementApi {
     client: Client,
 }
 
-impl Api for ManagementApi {
+/// Service health only: the Management API has no usage reports.
+impl Provides for ManagementApi {
+    const CAPABILITIES: Capabilities<Self> = Capabilities { health: Some(|api| api), ..Capabilities::NONE };
+}
+
+impl Health for ManagementApi {
     fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
         let path = format!("api/v1.0/{}/ServiceComms/CurrentStatus", self.client.tenant());
         let answer = self.client.get_json(self.client.url(&path)?)?;
         current_status(&answer)
-    }
-
-    fn take_debug(&mut self) -> Vec<String> {
-        self.client.take_debug()
-    }
-
-    fn take_warnings(&mut self) -> Vec<String> {
-        self.client.take_warnings()
-    }
-
-    fn take_details(&mut self) -> Vec<String> {
-        self.client.take_details()
     }
 }
 

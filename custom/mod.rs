@@ -1,11 +1,20 @@
 //! The Office 365 custom modes: how the plugin reaches Microsoft's APIs.
 //!
-//! Every custom mode implements [`Api`]; modes only ever talk to that trait. Reports
-//! are handed over row by row to a visitor while the download streams in: no report
-//! is ever held in memory whole.
+//! A custom mode builds a client whose type implements [`Provides`]: one declaration
+//! of what it provides, each [`Capability`] reached through a trait of its own
+//! ([`Reports`], [`Health`]). The modes hold the client as `dyn` [`Api`] and reach a
+//! capability only through that declaration, and the driver refuses a mode whose
+//! capability the chosen custom mode does not declare, before anything is built: the
+//! check and the calls cannot disagree.
+//!
+//! Reports are handed over row by row while the download streams in, as the columns
+//! the mode asked for by name: no report is ever held in memory whole, and a new
+//! report mode needs nothing here.
+
+use std::fmt;
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::registry::Run;
+use centreon_plugin::registry::{CustomModeSpec, PluginApi};
 
 pub mod assertion;
 pub mod certificate;
@@ -16,14 +25,30 @@ pub mod managementapi;
 pub mod report;
 pub mod token;
 
-/// Names of what a custom mode can provide, matched against what a mode requires.
-pub mod capability {
-    /// The `getEmailActivityUserDetail` report.
-    pub const EMAIL_ACTIVITY: &str = "email-activity-report";
-    /// The `getMailboxUsageDetail` report.
-    pub const MAILBOX_USAGE: &str = "mailbox-usage-report";
-    /// Service health overviews with their issues.
-    pub const SERVICE_HEALTH: &str = "service-health";
+pub use report::Row;
+
+/// A registered custom mode: each custom mode submits one to `inventory`.
+#[derive(Debug)]
+pub struct CustomMode(pub CustomModeSpec<dyn Api>);
+
+inventory::collect!(CustomMode);
+
+/// The custom modes registered in this binary.
+pub fn registered() -> impl Iterator<Item = &'static CustomModeSpec<dyn Api>> {
+    inventory::iter::<CustomMode>.into_iter().map(|custom| &custom.0)
+}
+
+/// What a custom mode can provide; a mode requires one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// Microsoft 365 usage reports (`getMailboxUsageDetail`…), through [`Reports`].
+    Reports,
+    /// Service health overviews with their issues, through [`Health`].
+    ServiceHealth,
+}
+
+impl PluginApi for dyn Api {
+    type Capability = Capability;
 }
 
 /// Which report to ask for.
@@ -35,32 +60,32 @@ pub enum ReportQuery<'a> {
     Date(&'a str),
 }
 
-/// One row of the email activity user detail report. Counts are `None` when the
-/// cell is empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmailActivityRow<'a> {
-    pub report_refresh_date: &'a str,
-    pub user_principal_name: &'a str,
-    pub last_activity_date: &'a str,
-    pub send_count: Option<u64>,
-    pub receive_count: Option<u64>,
-    pub read_count: Option<u64>,
-    /// Raw text: `7` for period reports, `1` for daily ones.
-    pub report_period: &'a str,
+/// One report request: which report, for when, and the columns the mode reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportRequest<'a> {
+    /// The report function, e.g. `getMailboxUsageDetail`.
+    pub report: &'a str,
+    /// The period or day asked for.
+    pub query: ReportQuery<'a>,
+    /// The columns read, by header name; each [`Row`] hands their cells by their
+    /// index in this list. A report lacking one is an error.
+    pub columns: &'a [&'a str],
 }
 
-/// One row of the mailbox usage detail report. Numbers are `None` when the cell is
-/// empty (Microsoft leaves quotas empty for some recipients).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MailboxUsageRow<'a> {
-    pub report_refresh_date: &'a str,
-    pub user_principal_name: &'a str,
-    pub last_activity_date: &'a str,
-    pub item_count: Option<u64>,
-    pub storage_used: Option<u64>,
-    pub issue_warning_quota: Option<u64>,
-    pub prohibit_send_quota: Option<u64>,
-    pub prohibit_send_receive_quota: Option<u64>,
+/// What a report call does with each row: rows are borrowed only for the call.
+pub type RowVisit<'v> = &'v mut dyn FnMut(&Row<'_>) -> Result<()>;
+
+/// Usage reports.
+pub trait Reports {
+    /// Streams the report `request` names, calling `visit` once per row; the rows
+    /// already visited are to be thrown away with any error.
+    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()>;
+}
+
+/// Service health.
+pub trait Health {
+    /// Every service with its issues, all pages read.
+    fn service_health(&mut self) -> Result<Vec<ServiceHealth>>;
 }
 
 /// One issue open (or resolved) on a service: what `service-status` shows and lets
@@ -95,80 +120,101 @@ pub struct ServiceHealth {
     pub issues: Vec<ServiceIssue>,
 }
 
-/// The visitor of [`Api::email_activity`]: called once per row, rows borrowed only
-/// for the call.
-pub type EmailActivityVisit<'v> = &'v mut dyn for<'r> FnMut(&EmailActivityRow<'r>) -> Result<()>;
+/// What a client of type `T` provides: each capability is the way to reach it, or
+/// `None`. This one declaration answers both the driver's check and the modes'
+/// calls, and a capability can only be declared by a type implementing its trait.
+pub struct Capabilities<T> {
+    /// The usage reports.
+    pub reports: Option<fn(&mut T) -> &mut dyn Reports>,
+    /// Service health.
+    pub health: Option<fn(&mut T) -> &mut dyn Health>,
+}
 
-/// The visitor of [`Api::mailbox_usage`]: called once per row, rows borrowed only
-/// for the call.
-pub type MailboxUsageVisit<'v> = &'v mut dyn for<'r> FnMut(&MailboxUsageRow<'r>) -> Result<()>;
+impl<T> Capabilities<T> {
+    /// Nothing provided, to complete a declaration with `..Capabilities::NONE`.
+    pub const NONE: Capabilities<T> = Capabilities { reports: None, health: None };
 
-/// What every custom mode offers the modes. A capability a custom mode lacks keeps the
-/// default body; the driver refuses such a combination before calling it.
-pub trait Api {
-    /// Streams the email activity report, row by row.
-    fn email_activity(&mut self, query: ReportQuery<'_>, visit: EmailActivityVisit<'_>) -> Result<()> {
-        let _ = (query, visit);
-        Err(unavailable(capability::EMAIL_ACTIVITY))
-    }
-
-    /// Streams the mailbox usage report, row by row.
-    fn mailbox_usage(&mut self, query: ReportQuery<'_>, visit: MailboxUsageVisit<'_>) -> Result<()> {
-        let _ = (query, visit);
-        Err(unavailable(capability::MAILBOX_USAGE))
-    }
-
-    /// Every service with its issues, all pages read.
-    fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
-        Err(unavailable(capability::SERVICE_HEALTH))
-    }
-
-    /// The `--debug` lines gathered since the last call (HTTP exchanges, secrets
-    /// masked). The API outlives the borrow of the run's log, so the mode moves these
-    /// lines into it after each call, whether the call failed or not.
-    fn take_debug(&mut self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// Non-fatal messages the check appends to its short output, as Perl does with
-    /// `Cannot write statefile '…': …` when the token cache cannot be written.
-    fn take_warnings(&mut self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// Lines the check adds to its long output: facts worth an admin's attention that
-    /// change no status, such as a client certificate that expires soon.
-    fn take_details(&mut self) -> Vec<String> {
-        Vec::new()
+    /// Whether `capability` is provided.
+    pub const fn has(&self, capability: Capability) -> bool {
+        match capability {
+            Capability::Reports => self.reports.is_some(),
+            Capability::ServiceHealth => self.health.is_some(),
+        }
     }
 }
 
-fn unavailable(capability: &str) -> Error {
-    Error::new(format!("this custom mode does not provide '{capability}'"))
+impl<T> fmt::Debug for Capabilities<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Capabilities")
+            .field("reports", &self.reports.is_some())
+            .field("health", &self.health.is_some())
+            .finish()
+    }
 }
 
-/// The API a custom mode's constructor built, as the modes receive it.
-pub type BoxedApi = Box<dyn Api>;
+/// A custom mode's client: its capabilities, declared once.
+pub trait Provides: fmt::Debug + Sized + 'static {
+    /// What it provides.
+    const CAPABILITIES: Capabilities<Self>;
+}
 
-/// Runs `calls` on the custom mode's API, then moves what the API gathered into the
-/// run, whether the calls succeeded or not: its `--debug` lines into the debug log,
-/// its non-fatal warnings into the run's notices.
-pub fn with_api<T>(run: &mut Run<'_>, calls: impl FnOnce(&mut dyn Api) -> Result<T>) -> Result<T> {
-    let debug = run.debug;
-    let api = run
-        .custom
-        .downcast_mut::<BoxedApi>()
-        .ok_or_else(|| Error::new("the selected custom mode does not implement the Office 365 API"))?;
-    let result = calls(api.as_mut());
-    for line in api.take_debug() {
-        debug.log(line);
+/// Whether the client type `T` provides `capability`: a custom mode's
+/// [`CustomModeSpec::provides`].
+pub fn provides<T: Provides>(capability: Capability) -> bool {
+    T::CAPABILITIES.has(capability)
+}
+
+/// The client a custom mode built, as the modes hold it: each capability reached
+/// through the client's [`Provides`] declaration.
+pub trait Api: fmt::Debug {
+    /// The usage reports.
+    fn reports(&mut self) -> Result<&mut dyn Reports>;
+    /// Service health.
+    fn health(&mut self) -> Result<&mut dyn Health>;
+}
+
+impl<T: Provides> Api for T {
+    fn reports(&mut self) -> Result<&mut dyn Reports> {
+        let reach = T::CAPABILITIES.reports.ok_or_else(|| unavailable(Capability::Reports))?;
+        Ok(reach(self))
     }
-    let (warnings, details) = (api.take_warnings(), api.take_details());
-    for warning in warnings {
-        run.notice(warning);
+
+    fn health(&mut self) -> Result<&mut dyn Health> {
+        let reach = T::CAPABILITIES.health.ok_or_else(|| unavailable(Capability::ServiceHealth))?;
+        Ok(reach(self))
     }
-    for detail in details {
-        run.detail(detail);
+}
+
+/// The error of a capability the custom mode lacks; the driver refuses such a mode
+/// before it runs, so this only guards against a mode reaching past its `requires`.
+fn unavailable(capability: Capability) -> Error {
+    Error::new(format!("this custom mode does not provide {capability:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct HealthOnly;
+
+    impl Health for HealthOnly {
+        fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
+            Ok(vec![ServiceHealth { id: "Exchange".into(), ..Default::default() }])
+        }
     }
-    result
+
+    impl Provides for HealthOnly {
+        const CAPABILITIES: Capabilities<Self> = Capabilities { health: Some(|api| api), ..Capabilities::NONE };
+    }
+
+    #[test]
+    fn the_declaration_is_both_the_check_and_the_way_in() {
+        assert!(provides::<HealthOnly>(Capability::ServiceHealth));
+        assert!(!provides::<HealthOnly>(Capability::Reports));
+        let api: &mut dyn Api = &mut HealthOnly;
+        assert_eq!(api.health().expect("declared").service_health().expect("services")[0].id, "Exchange");
+        let error = api.reports().map(|_| ()).expect_err("not declared");
+        assert_eq!(error.message(), "this custom mode does not provide Reports");
+    }
 }

@@ -3,7 +3,8 @@
 //! Columns are found by header name, so their order does not matter. Unlike the Perl
 //! plugin, anything that would give partial or meaningless data is an error: an
 //! empty download, an HTML page, a missing required column, a malformed or cut
-//! record (unterminated quote, missing line end, short body), a non-numeric count.
+//! record (unterminated quote, missing line end, short body), a count that is not a
+//! whole number or too large for a counter.
 //! The caller reports such an error as UNKNOWN; the rows already visited are thrown
 //! away with it.
 
@@ -11,7 +12,7 @@ use std::io::{self, Read};
 
 use centreon_plugin::error::{Error, Result};
 
-use crate::custom::{EmailActivityRow, EmailActivityVisit, MailboxUsageRow, MailboxUsageVisit};
+use crate::custom::RowVisit;
 
 /// The UTF-8 byte order mark Microsoft puts at the start of every report.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -23,72 +24,62 @@ const SNIPPET: usize = 60;
 /// reads from the HTTP body, small enough to keep the process small.
 const READ_BUFFER: usize = 64 * 1024;
 
-/// The columns read from the email activity report, in [`EmailActivityRow`] order.
-const EMAIL_COLUMNS: &[&str; 7] = &[
-    "Report Refresh Date",
-    "User Principal Name",
-    "Last Activity Date",
-    "Send Count",
-    "Receive Count",
-    "Read Count",
-    "Report Period",
-];
+/// The most columns one request may read: a row's cells sit in an array of this
+/// size on the stack, so reading a row allocates nothing.
+pub const MAX_COLUMNS: usize = 32;
 
-/// The columns read from the mailbox usage report, in [`MailboxUsageRow`] order.
-const MAILBOX_COLUMNS: &[&str; 8] = &[
-    "Report Refresh Date",
-    "User Principal Name",
-    "Last Activity Date",
-    "Item Count",
-    "Storage Used (Byte)",
-    "Issue Warning Quota (Byte)",
-    "Prohibit Send Quota (Byte)",
-    "Prohibit Send/Receive Quota (Byte)",
-];
-
-/// One data row, with the cells of the `N` required columns at hand.
-pub struct Cells<'r, const N: usize> {
+/// One data row, with the cells of the requested columns at hand.
+#[derive(Debug)]
+pub struct Row<'r> {
     report: &'r str,
     line: u64,
-    names: &'r [&'r str; N],
-    values: [&'r str; N],
+    names: &'r [&'r str],
+    cells: &'r [&'r str],
 }
 
-impl<'r, const N: usize> Cells<'r, N> {
-    /// The text of required column `index` (as in the `required` list).
+impl<'r> Row<'r> {
+    /// The text of requested column `index` (its place in the request's columns).
     pub fn text(&self, index: usize) -> &'r str {
-        self.values.get(index).copied().unwrap_or("")
+        self.cells.get(index).copied().unwrap_or("")
     }
 
-    /// The count in required column `index`: `None` when the cell is empty, an error
-    /// naming report, line and column when it is not a whole number.
-    pub fn number(&self, index: usize) -> Result<Option<u64>> {
+    /// The count in requested column `index`: `None` when the cell is empty, an error
+    /// naming report, line and column when it is not a whole number or is beyond
+    /// what a counter holds ([`i64::MAX`]).
+    pub fn count(&self, index: usize) -> Result<Option<i64>> {
         let text = self.text(index).trim();
         if text.is_empty() {
             return Ok(None);
         }
-        text.parse().map(Some).map_err(|_| {
-            Error::new(format!(
-                "report {} line {}: column '{}' holds '{}', not a number",
-                self.report,
-                self.line,
-                self.names.get(index).copied().unwrap_or(""),
-                snippet(text.as_bytes())
-            ))
-        })
+        let problem = match text.parse::<u64>() {
+            Ok(count) => match i64::try_from(count) {
+                Ok(count) => return Ok(Some(count)),
+                Err(_) => "a count too large",
+            },
+            Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => "a count too large",
+            Err(_) => "not a number",
+        };
+        Err(Error::new(format!(
+            "report {} line {}: column '{}' holds '{}', {problem}",
+            self.report,
+            self.line,
+            self.names.get(index).copied().unwrap_or(""),
+            snippet(text.as_bytes())
+        )))
     }
 }
 
 /// Reads the CSV report `report` (a name for messages, e.g.
 /// `getMailboxUsageDetail(period='D7')`) from `body`, calling `visit` with the cells
-/// of the `required` columns of every data row. The rows share one record buffer:
-/// nothing is allocated per row.
-pub fn read<R: Read, const N: usize>(
-    report: &str,
-    body: R,
-    required: &[&str; N],
-    visit: &mut dyn FnMut(&Cells<'_, N>) -> Result<()>,
-) -> Result<()> {
+/// of the `columns` of every data row. The rows share one record buffer: nothing is
+/// allocated per row.
+pub fn read<R: Read>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_>) -> Result<()> {
+    if columns.len() > MAX_COLUMNS {
+        return Err(Error::new(format!(
+            "report {report}: {} columns requested, at most {MAX_COLUMNS} can be read at once",
+            columns.len()
+        )));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
@@ -103,26 +94,28 @@ pub fn read<R: Read, const N: usize>(
         let text: Vec<u8> = header.join(&b","[..]);
         return Err(Error::new(format!("report {report} is not CSV but an HTML page: {}", snippet(&text))));
     }
-    let mut columns = [0; N];
-    for (column, name) in columns.iter_mut().zip(required) {
-        match header.iter().position(|h| h == &name.as_bytes()) {
-            Some(index) => *column = index,
-            None => return Err(Error::new(format!("report {report} has no column '{name}'"))),
-        }
-    }
+    let positions = columns
+        .iter()
+        .map(|name| {
+            header
+                .iter()
+                .position(|h| h == &name.as_bytes())
+                .ok_or_else(|| Error::new(format!("report {report} has no column '{name}'")))
+        })
+        .collect::<Result<Vec<usize>>>()?;
     // Lines are counted here: the csv crate counts the LF of a CRLF (Microsoft's line
     // end) on the next record's line, one too few. One line per record plus the line
     // ends inside its quoted cells (blank lines, which the csv crate skips, are not).
     let mut line = 2 + line_ends(&record);
     while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, line, e))? {
         let next = line + 1 + line_ends(&record);
-        let mut values = [""; N];
-        for ((value, &index), name) in values.iter_mut().zip(&columns).zip(required) {
-            let bytes = record.get(index).unwrap_or(b"");
-            *value = std::str::from_utf8(bytes)
+        let mut cells = [""; MAX_COLUMNS];
+        for ((cell, &position), name) in cells.iter_mut().zip(&positions).zip(columns) {
+            let bytes = record.get(position).unwrap_or(b"");
+            *cell = std::str::from_utf8(bytes)
                 .map_err(|_| Error::new(format!("report {report} line {line}: column '{name}' is not valid UTF-8")))?;
         }
-        visit(&Cells { report, line, names: required, values })?;
+        visit(&Row { report, line, names: columns, cells: &cells[..columns.len()] })?;
         line = next;
     }
     let guard = reader.get_ref();
@@ -133,39 +126,6 @@ pub fn read<R: Read, const N: usize>(
         return Err(Error::new(format!("report {report} does not end with a line end (truncated download)")));
     }
     Ok(())
-}
-
-/// Reads the email activity report `report` (`getEmailActivityUserDetail(...)`)
-/// from `body`, calling `visit` once per row.
-pub fn email_activity<R: Read>(report: &str, body: R, visit: EmailActivityVisit<'_>) -> Result<()> {
-    read(report, body, EMAIL_COLUMNS, &mut |cells| {
-        visit(&EmailActivityRow {
-            report_refresh_date: cells.text(0),
-            user_principal_name: cells.text(1),
-            last_activity_date: cells.text(2),
-            send_count: cells.number(3)?,
-            receive_count: cells.number(4)?,
-            read_count: cells.number(5)?,
-            report_period: cells.text(6),
-        })
-    })
-}
-
-/// Reads the mailbox usage report `report` (`getMailboxUsageDetail(...)`) from
-/// `body`, calling `visit` once per row.
-pub fn mailbox_usage<R: Read>(report: &str, body: R, visit: MailboxUsageVisit<'_>) -> Result<()> {
-    read(report, body, MAILBOX_COLUMNS, &mut |cells| {
-        visit(&MailboxUsageRow {
-            report_refresh_date: cells.text(0),
-            user_principal_name: cells.text(1),
-            last_activity_date: cells.text(2),
-            item_count: cells.number(3)?,
-            storage_used: cells.number(4)?,
-            issue_warning_quota: cells.number(5)?,
-            prohibit_send_quota: cells.number(6)?,
-            prohibit_send_receive_quota: cells.number(7)?,
-        })
-    })
 }
 
 /// The line ends inside the cells of `record` (quoted multi-line cells).
@@ -296,12 +256,12 @@ impl<R: Read> Read for Guard<R> {
 mod tests {
     use super::*;
 
-    const EMAIL: &[&str; 3] = &["User Principal Name", "Send Count", "Report Period"];
+    const EMAIL: &[&str] = &["User Principal Name", "Send Count", "Report Period"];
 
-    fn rows(body: &[u8]) -> Result<Vec<(String, Option<u64>, String)>> {
+    fn rows(body: &[u8]) -> Result<Vec<(String, Option<i64>, String)>> {
         let mut out = Vec::new();
-        read("getEmailActivityUserDetail(period='D7')", body, EMAIL, &mut |cells| {
-            out.push((cells.text(0).to_string(), cells.number(1)?, cells.text(2).to_string()));
+        read("getEmailActivityUserDetail(period='D7')", body, EMAIL, &mut |row| {
+            out.push((row.text(0).to_string(), row.count(1)?, row.text(2).to_string()));
             Ok(())
         })?;
         Ok(out)
@@ -371,6 +331,38 @@ mod tests {
             message(b"User Principal Name,Send Count,Report Period\nu1,1,7\nu2,x1,7\n"),
             "report getEmailActivityUserDetail(period='D7') line 3: column 'Send Count' holds 'x1', not a number"
         );
+    }
+
+    #[test]
+    fn counts_beyond_a_counter_are_refused_not_wrapped() {
+        let head = "User Principal Name,Send Count,Report Period\n";
+        let max = format!("{head}u1,{},7\n", i64::MAX);
+        assert_eq!(rows(max.as_bytes()).expect("i64::MAX fits"), [("u1".to_string(), Some(i64::MAX), "7".to_string())]);
+        for (count, problem) in [
+            ("9223372036854775808", "a count too large"),
+            ("99999999999999999999", "a count too large"),
+            ("-1", "not a number"),
+        ] {
+            assert_eq!(
+                message(format!("{head}u1,{count},7\n").as_bytes()),
+                format!("report getEmailActivityUserDetail(period='D7') line 2: column 'Send Count' holds '{count}', {problem}")
+            );
+        }
+    }
+
+    #[test]
+    fn at_most_max_columns_are_read() {
+        let names = [EMAIL[0]; MAX_COLUMNS + 1];
+        let err = read("r", &b"User Principal Name\nu\n"[..], &names, &mut |_| Ok(())).expect_err("too many");
+        assert_eq!(err.message(), "report r: 33 columns requested, at most 32 can be read at once");
+        let mut seen = 0;
+        read("r", &b"User Principal Name\nu\n"[..], &names[..MAX_COLUMNS], &mut |row| {
+            seen += 1;
+            assert_eq!(row.text(MAX_COLUMNS - 1), "u");
+            Ok(())
+        })
+        .expect("32 columns");
+        assert_eq!(seen, 1);
     }
 
     /// Microsoft's CRLF line ends, and line ends inside quoted cells, count as in an
@@ -461,7 +453,7 @@ mod tests {
     /// A report of `rows` (user, send count) as Microsoft writes it (BOM, CRLF, the
     /// columns in either order among others), and the offset where each record ends
     /// (the header's first).
-    fn report(rows: &[(String, Option<u64>)], reversed: bool) -> (Vec<u8>, Vec<usize>) {
+    fn report(rows: &[(String, Option<i64>)], reversed: bool) -> (Vec<u8>, Vec<usize>) {
         let mut columns = ["Report Refresh Date", "User Principal Name", "Send Count", "Report Period"];
         if reversed {
             columns.reverse();
@@ -487,7 +479,7 @@ mod tests {
         /// report reads as all its rows.
         #[test]
         fn a_cut_report_never_reads_as_partial_rows(
-            users in proptest::collection::vec(("[a-z@.,\" \r\né]{0,8}", proptest::option::of(0u64..1_000_000)), 0..6),
+            users in proptest::collection::vec(("[a-z@.,\" \r\né]{0,8}", proptest::option::of(0i64..1_000_000)), 0..6),
             reversed in proptest::bool::ANY,
             cut in proptest::num::usize::ANY,
         ) {

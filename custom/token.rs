@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{HttpClient, Request, Response, Url};
+use centreon_plugin::registry::Notices;
 use centreon_plugin::statefile::Statefile;
 
 use crate::custom::assertion::{self, ASSERTION_TYPE};
@@ -127,20 +128,22 @@ pub struct TokenProvider {
     /// The token this run got, so that a second report call reads no file; a
     /// token that expires during the run is refused by the API and replaced.
     current: Option<String>,
-    warnings: Vec<String>,
+    /// Where a cache that could not be written is reported.
+    notices: Notices,
 }
 
 impl TokenProvider {
     /// A provider posting `credentials` for `audience` to `token_url`, caching in
     /// `statefile` (see [`cache_name`]) tokens for the API at `endpoint`. The expiry is
     /// the answer's `expires_on` when it gives one (v1 endpoint), else now +
-    /// `expires_in`.
+    /// `expires_in`. A cache that cannot be written is added to `notices`.
     pub fn new(
         credentials: &Credentials,
         audience: &Audience,
         endpoint: &str,
         token_url: Url,
         statefile: Statefile,
+        notices: Notices,
     ) -> Self {
         let key = CacheKey {
             md5_secret: credentials.secret.fingerprint(),
@@ -155,7 +158,7 @@ impl TokenProvider {
             statefile,
             checked: false,
             current: None,
-            warnings: Vec::new(),
+            notices,
         }
     }
 
@@ -182,11 +185,6 @@ impl TokenProvider {
         let token = self.obtain(Some(rejected), http, debug, deadline)?;
         self.current = Some(token.clone());
         Ok(token)
-    }
-
-    /// Non-fatal messages to show with the result (a cache that could not be written).
-    pub fn take_warnings(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.warnings)
     }
 
     fn obtain(
@@ -233,7 +231,7 @@ impl TokenProvider {
         cache.insert("endpoint".into(), Value::from(self.key.endpoint.clone()));
         cache.insert("scope".into(), Value::from(self.key.scope.clone()));
         if let Err(message) = self.statefile.write(&cache) {
-            self.warnings.push(message);
+            self.notices.add(message.to_string());
         }
         drop(lock);
         Ok(token)
@@ -257,8 +255,7 @@ fn redact(error: Error, hidden: &[String]) -> Error {
     if !hidden.iter().any(|h| error.message().contains(h.as_str())) {
         return error;
     }
-    let message = hidden.iter().fold(error.message().to_string(), |text, h| text.replace(h.as_str(), "***"));
-    Error::new(message).with_long(error.long().iter().cloned())
+    Error::new(hidden.iter().fold(error.message().to_string(), |text, h| text.replace(h.as_str(), "***")))
 }
 
 /// Reads the token endpoint's answer (whatever its status, as Perl does).

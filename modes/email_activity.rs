@@ -1,5 +1,5 @@
 //! `email-activity`: users active on the last reported day and what they sent,
-//! received and read (office365.md §2).
+//! received and read.
 //!
 //! The D7 report gives the population and the report date; the daily report of that
 //! date gives the activity. Per-user data is kept only when a per-user counter is
@@ -11,23 +11,24 @@ use centreon_plugin::counters::{Counter, Data, Field, Group, GroupKind, Instance
 use centreon_plugin::error::Result;
 use centreon_plugin::number;
 use centreon_plugin::options::OptionSpec;
-use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
+use centreon_plugin::registry::{ModeKind, ModeSpec};
 
-use super::share::{self, NameFilter, Setup};
-use crate::custom::{self, capability, EmailActivityRow, ReportQuery};
+use super::share::{self, Instances, NameFilter, Setup};
+use super::{Mode, Run};
+use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
 inventory::submit! {
-    ModeSpec {
+    Mode(ModeSpec {
         name: "email-activity",
         perl_module: "cloud::microsoft::office365::exchange::mode::emailactivity",
         list_rank: 0,
         description: "Check users email activity (reporting period over the last refreshed day).\n\n\
             (See link for details about metrics : \
             https://docs.microsoft.com/en-us/office365/admin/activity-reports/email-activity?view=o365-worldwide)",
-        requires: capability::EMAIL_ACTIVITY,
+        requires: Capability::Reports,
         options,
         kind: ModeKind::Counters { groups, filter_counters: "active|total", select },
-    }
+    })
 }
 
 /// The per-user counters: keeping users is only worth it when one of them is shown.
@@ -113,6 +114,48 @@ fn per_user(metric: &'static str) -> Perf {
     Perf { instance: Instance::Suffix, ..Perf::key(metric) }
 }
 
+/// The report read, the D7 one and then the daily one.
+const REPORT: &str = "getEmailActivityUserDetail";
+
+/// The columns read, in [`Activity::read`]'s order.
+const COLUMNS: &[&str] = &[
+    "Report Refresh Date",
+    "User Principal Name",
+    "Last Activity Date",
+    "Send Count",
+    "Receive Count",
+    "Read Count",
+    "Report Period",
+];
+
+/// One row of the report. Counts are `None` when the cell is empty.
+#[derive(Debug)]
+struct Activity<'r> {
+    report_refresh_date: &'r str,
+    user_principal_name: &'r str,
+    last_activity_date: &'r str,
+    send_count: Option<i64>,
+    receive_count: Option<i64>,
+    read_count: Option<i64>,
+    /// Raw text: `7` for period reports, `1` for daily ones.
+    report_period: &'r str,
+}
+
+impl<'r> Activity<'r> {
+    /// The row's cells, [`COLUMNS`] in order.
+    fn read(row: &Row<'r>) -> Result<Self> {
+        Ok(Activity {
+            report_refresh_date: row.text(0),
+            user_principal_name: row.text(1),
+            last_activity_date: row.text(2),
+            send_count: row.count(3)?,
+            receive_count: row.count(4)?,
+            read_count: row.count(5)?,
+            report_period: row.text(6),
+        })
+    }
+}
+
 /// What the two reports add up to.
 #[derive(Default)]
 struct Tally {
@@ -126,9 +169,10 @@ struct Tally {
 }
 
 impl Tally {
-    /// Office365.md §2.2: filtered rows are ignored; period rows count in the
-    /// population; daily rows (period 1) are the active users and their activity.
-    fn add(&mut self, row: &EmailActivityRow<'_>, keep_users: bool, filter: &NameFilter<'_>) {
+    /// Filtered rows are ignored; period rows count in the population (whatever
+    /// their activity); daily rows (period 1) are the active users and their
+    /// activity, an empty count being 0.
+    fn add(&mut self, row: &Activity<'_>, users: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -140,36 +184,38 @@ impl Tally {
             }
             return;
         }
-        let counts = [row.send_count, row.receive_count, row.read_count].map(|c| c.map_or(0, |n| n as i64));
+        let counts = [row.send_count, row.receive_count, row.read_count].map(|c| c.unwrap_or(0));
         self.active += 1;
         self.send = self.send.saturating_add(counts[0]);
         self.receive = self.receive.saturating_add(counts[1]);
         self.read = self.read.saturating_add(counts[2]);
-        if keep_users {
+        if users == Instances::Keep {
             self.users.insert(row.user_principal_name.to_string(), counts);
         }
     }
 }
 
+/// Reads the D7 report for the population and the report date, then, when it has
+/// rows, the daily report of that date for the activity.
 fn select(run: &mut Run<'_>) -> Result<Data> {
-    let Setup { percent, keep_instances: keep_users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
+    let Setup { percent, instances: users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
+    let reports = run.api().reports()?;
     let mut tally = Tally::default();
-    custom::with_api(run, |api| {
-        let mut rows = 0usize;
-        api.email_activity(ReportQuery::Period("D7"), &mut |row| {
-            rows += 1;
-            tally.add(row, keep_users, &filter);
-            Ok(())
-        })?;
-        if rows > 0 {
-            let date = tally.report_date.clone().unwrap_or_default();
-            api.email_activity(ReportQuery::Date(&date), &mut |row| {
-                tally.add(row, keep_users, &filter);
-                Ok(())
-            })?;
-        }
+    let mut rows = 0usize;
+    let d7 = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
+    reports.report(&d7, &mut |row| {
+        rows += 1;
+        tally.add(&Activity::read(row)?, users, &filter);
         Ok(())
     })?;
+    if rows > 0 {
+        let date = tally.report_date.clone().unwrap_or_default();
+        let daily = ReportRequest { query: ReportQuery::Date(&date), ..d7 };
+        reports.report(&daily, &mut |row| {
+            tally.add(&Activity::read(row)?, users, &filter);
+            Ok(())
+        })?;
+    }
     Ok(data(tally, percent))
 }
 
@@ -194,4 +240,37 @@ fn data(tally: Tally, percent: bool) -> Data {
         users.insert(name, record);
     }
     data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::custom::report;
+
+    /// Every row of `csv` as the mode reads it, tallied without a filter.
+    fn tally(csv: &str) -> Result<Tally> {
+        let debug = centreon_plugin::debug::DebugLog::default();
+        let filter = NameFilter::new(&Default::default(), "filter-user", &debug)?;
+        let mut tally = Tally::default();
+        report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+            tally.add(&Activity::read(row)?, Instances::Keep, &filter);
+            Ok(())
+        })?;
+        Ok(tally)
+    }
+
+    #[test]
+    fn columns_are_read_by_name_and_daily_rows_are_the_activity() {
+        let csv = "Report Period,Read Count,Receive Count,Send Count,Last Activity Date,Display Name,\
+                   User Principal Name,Report Refresh Date\n\
+                   7,9,9,9,2026-11-22,A,a@x,2026-11-22\n\
+                   1,3,2,1,2026-11-22,A,a@x,2026-11-22\n\
+                   1,,,,,B,b@x,2026-11-22\n";
+        let tally = tally(csv).expect("read");
+        assert_eq!(tally.report_date.as_deref(), Some("2026-11-22"));
+        assert_eq!((tally.total, tally.active), (1, 2));
+        assert_eq!((tally.send, tally.receive, tally.read), (1, 2, 3));
+        assert_eq!(tally.users["a@x"], [1, 2, 3]);
+        assert_eq!(tally.users["b@x"], [0, 0, 0], "empty counts are 0");
+    }
 }

@@ -1,27 +1,28 @@
 //! `list-services`: the services the health API knows, for service discovery, as the
-//! Perl management plugin's mode of that name (office365.md §6.1): `List services:`
-//! then one `[service_id: …] [service_name: …]` line per service, in byte order of
-//! the id. Perl documents a `--filter-name` option but never reads it; it is accepted
-//! and ignored the same way, so existing command lines keep their output.
+//! Perl management plugin's mode of that name: `List services:` then one
+//! `[service_id: …] [service_name: …]` line per service, in byte order of the id.
+//! Perl documents a `--filter-name` option but never reads it; it is accepted and
+//! ignored the same way, so existing command lines keep their output.
 
 use std::collections::BTreeMap;
 
 use centreon_plugin::error::Result;
 use centreon_plugin::options::OptionSpec;
-use centreon_plugin::registry::{Item, ModeKind, ModeSpec, Run};
+use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
 
-use crate::custom::{self, capability};
+use super::{Mode, Run};
+use crate::custom::Capability;
 
 inventory::submit! {
-    ModeSpec {
+    Mode(ModeSpec {
         name: "list-services",
         perl_module: "cloud::microsoft::office365::management::mode::listservices",
         list_rank: 1,
         description: "List services.",
-        requires: capability::SERVICE_HEALTH,
+        requires: Capability::ServiceHealth,
         options,
         kind: ModeKind::Listing { heading: "List services:", fields: &["service_id", "service_name"], select },
-    }
+    })
 }
 
 fn options() -> Vec<OptionSpec> {
@@ -29,7 +30,7 @@ fn options() -> Vec<OptionSpec> {
 }
 
 fn select(run: &mut Run<'_>) -> Result<Vec<Item>> {
-    let services = custom::with_api(run, |api| api.service_health())?;
+    let services = run.api().health()?.service_health()?;
     // Keyed by id as Perl does: a later service with the same id replaces the earlier.
     let by_id: BTreeMap<String, String> = services.into_iter().map(|s| (s.id, s.service)).collect();
     Ok(by_id

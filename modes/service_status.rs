@@ -1,5 +1,5 @@
 //! `service-status`: the status of each Microsoft 365 service and of its open
-//! issues, as the Perl management plugin's mode of that name (office365.md §6.1).
+//! issues, as the Perl management plugin's mode of that name.
 //!
 //! One entry per service without issues, one per issue the filters keep; a service
 //! whose issues are all dropped gives no entry at all (Perl's behaviour, kept). The
@@ -12,13 +12,14 @@ use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::pattern::Pattern;
-use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
+use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::status::Status;
 
-use crate::custom::{self, capability, ServiceIssue};
+use super::{Mode, Run};
+use crate::custom::{Capability, ServiceIssue};
 
 inventory::submit! {
-    ModeSpec {
+    Mode(ModeSpec {
         name: "service-status",
         perl_module: "cloud::microsoft::office365::management::mode::servicestatus",
         list_rank: 1,
@@ -27,10 +28,10 @@ inventory::submit! {
             '%{status} !~ /serviceOperational|serviceRestored/i') over %{service_name}, %{status}, \
             %{classification}, %{issue_title}, %{issue_startDateTime}, %{issue_id}, %{issue_status} \
             and %{issue_resolved}.",
-        requires: capability::SERVICE_HEALTH,
+        requires: Capability::ServiceHealth,
         options,
         kind: ModeKind::Counters { groups, filter_counters: "", select },
-    }
+    })
 }
 
 /// Variables a `--warning-status` / `--critical-status` expression may use; an entry
@@ -132,7 +133,7 @@ fn select(run: &mut Run<'_>) -> Result<Data> {
     let classifications = Filter::new(run.values, "classification")?;
     // Perl's truth: empty and "0" are false.
     let exclude_resolved = !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0");
-    let services = custom::with_api(run, |api| api.service_health())?;
+    let services = run.api().health()?.service_health()?;
     let mut data = Data::default();
     let entries = data.instances("services");
     for service in &services {

@@ -9,8 +9,9 @@ use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
 use centreon_plugin::options::Values;
 use centreon_plugin::pattern::Pattern;
-use centreon_plugin::registry::Run;
 use centreon_plugin::time;
+
+use super::Run;
 
 /// Record keys of the active counter.
 const KEYS: &[&str] = &["active", "total", "report_date"];
@@ -90,12 +91,22 @@ pub fn active_group(
     Group { name: "active", kind: GroupKind::Global, prefix: |_| String::new(), counters: vec![counter] }
 }
 
+/// Whether a report mode keeps per-instance data (per user, per mailbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instances {
+    /// A per-instance counter is shown: each instance's data is kept.
+    Keep,
+    /// None is: rows are only counted, so memory does not grow with the tenant.
+    CountOnly,
+}
+
 /// What a report mode reads from its options before any request.
+#[derive(Debug)]
 pub struct Setup<'a> {
     /// `--units` asks for percentage thresholds.
     pub percent: bool,
-    /// A per-instance counter is shown, so per-instance data is worth keeping.
-    pub keep_instances: bool,
+    /// Whether per-instance data is worth keeping.
+    pub instances: Instances,
     /// The mode's name filter.
     pub filter: NameFilter<'a>,
 }
@@ -106,13 +117,18 @@ impl<'a> Setup<'a> {
     pub fn new(run: &Run<'a>, per_instance: &[&str], filter_option: &str) -> Result<Self> {
         Ok(Setup {
             percent: units_percent(run.values)?,
-            keep_instances: per_instance.iter().any(|label| run.counter_active(label)),
+            instances: if per_instance.iter().any(|label| run.counter_active(label)) {
+                Instances::Keep
+            } else {
+                Instances::CountOnly
+            },
             filter: NameFilter::new(run.values, filter_option, run.debug)?,
         })
     }
 }
 
 /// A name filter (`--filter-user`, `--filter-mailbox`) and the debug lines it writes.
+#[derive(Debug)]
 pub struct NameFilter<'a> {
     pattern: Option<Pattern>,
     debug: &'a DebugLog,

@@ -3,6 +3,7 @@
 //! old file or the new one, never half of either — the token cache and
 //! `--output-file` are both read by other processes while being rewritten.
 
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -18,7 +19,40 @@ pub enum Failure {
     /// Creating or writing the temporary file.
     Write(io::Error),
     /// Renaming the temporary file over the target.
-    Rename { temp: PathBuf, error: io::Error },
+    Rename {
+        /// The temporary file, left removed.
+        temp: PathBuf,
+        /// Why the rename failed.
+        error: io::Error,
+    },
+}
+
+impl Failure {
+    /// The system error behind the failure, whichever step it was.
+    pub fn into_io_error(self) -> io::Error {
+        match self {
+            Failure::Write(error) | Failure::Rename { error, .. } => error,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Write(error) => write!(f, "cannot write the temporary file: {}", errno_text(error)),
+            Failure::Rename { temp, error } => {
+                write!(f, "cannot rename '{}': {}", temp.display(), errno_text(error))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::Write(error) | Failure::Rename { error, .. } => Some(error),
+        }
+    }
 }
 
 /// Replaces `path` with `content`; the new file gets `mode` (less the umask, then

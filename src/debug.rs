@@ -5,13 +5,20 @@
 //! carry a client secret or a token to the poller's logs.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The shortest value masked wherever it appears in a line.
 pub const MIN_SECRET: usize = 4;
 
-/// Collects debug lines; shared by reference, so any layer can log.
+/// The run's debug log, as a cheap handle: clones share one log, so a custom mode's
+/// client keeps a clone and logs its HTTP exchanges into the run's log as they
+/// happen, in the order they happen.
+#[derive(Debug, Clone, Default)]
+pub struct DebugLog(Rc<Shared>);
+
+/// What every handle of one log shares.
 #[derive(Debug, Default)]
-pub struct DebugLog {
+struct Shared {
     enabled: bool,
     show_secrets: bool,
     secrets: RefCell<Vec<String>>,
@@ -22,12 +29,12 @@ impl DebugLog {
     /// A log that keeps lines only when `enabled` (`--debug`); `show_secrets` is
     /// `--show-password`.
     pub fn new(enabled: bool, show_secrets: bool) -> Self {
-        DebugLog { enabled, show_secrets, ..Default::default() }
+        DebugLog(Rc::new(Shared { enabled, show_secrets, ..Default::default() }))
     }
 
     /// Whether lines are kept: callers skip building expensive dumps otherwise.
     pub fn enabled(&self) -> bool {
-        self.enabled
+        self.0.enabled
     }
 
     /// Registers a value that must never appear in the log. Values shorter than
@@ -36,27 +43,27 @@ impl DebugLog {
     /// HTTP layer whatever their length.
     pub fn secret(&self, value: &str) {
         if value.chars().count() >= MIN_SECRET {
-            self.secrets.borrow_mut().push(value.to_string());
+            self.0.secrets.borrow_mut().push(value.to_string());
         }
     }
 
     /// Adds one line (several if it contains newlines), masking registered secrets.
     pub fn log(&self, line: impl AsRef<str>) {
-        if !self.enabled {
+        if !self.0.enabled {
             return;
         }
         let mut text = line.as_ref().to_string();
-        if !self.show_secrets {
-            for secret in self.secrets.borrow().iter() {
+        if !self.0.show_secrets {
+            for secret in self.0.secrets.borrow().iter() {
                 text = text.replace(secret.as_str(), "***");
             }
         }
-        self.lines.borrow_mut().extend(text.split('\n').map(str::to_string));
+        self.0.lines.borrow_mut().extend(text.split('\n').map(str::to_string));
     }
 
     /// Takes the lines logged so far.
     pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.lines.borrow_mut())
+        std::mem::take(&mut *self.0.lines.borrow_mut())
     }
 }
 
@@ -82,6 +89,17 @@ mod tests {
         log.secret("x");
         log.log("Content-Type: application/x-www-form-urlencoded");
         assert_eq!(log.take(), ["Content-Type: application/x-www-form-urlencoded"]);
+    }
+
+    #[test]
+    fn clones_share_one_log() {
+        let log = DebugLog::new(true, false);
+        let client = log.clone();
+        log.secret("s3cr3t");
+        log.log("first");
+        client.log("token s3cr3t");
+        assert_eq!(log.take(), ["first", "token ***"]);
+        assert!(client.take().is_empty(), "taken through the other handle");
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The safe expression language of status thresholds (`--warning-status='%{used} > 10'`),
-//! `--filter-perfdata-adv` and `--change-output-adv` (core.md §5.7).
+//! `--filter-perfdata-adv` and `--change-output-adv`.
 //!
 //! Perl evaluated these texts as Perl code; here they are parsed once into a syntax tree
 //! and evaluated with Perl's value semantics (numeric conversion of strings, truth of `''`
-//! and `'0'`, `&&`/`||` returning an operand). Nothing in an expression can run code.
+//! and `'0'`, `&&`/`||` returning an operand). Nothing in an expression can run code, and
+//! a name the use site does not define is refused when the expression is parsed (see
+//! [`Dialect`]), where Perl evaluated it as undefined or failed only once an instance was
+//! checked.
 
 use std::fmt;
 
@@ -85,10 +88,95 @@ impl<F: Fn(&str) -> Option<Value>> Scope for F {
     }
 }
 
+/// How a use site lets users write variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableSyntax {
+    /// `%{name}` only: status options, where Perl reads `%(name)` as a syntax error.
+    Braces,
+    /// `%{name}` and `%(name)`: `--filter-perfdata-adv` and `--change-output-adv`.
+    BracesOrParentheses,
+}
+
+/// What the expressions of one use site may name.
+///
+/// Exists because a name that the site does not define would silently evaluate as
+/// `undef`, so an alert written with a typo could never fire: such a name is refused when
+/// the expression is parsed, at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect<'a> {
+    /// How variables are written.
+    pub syntax: VariableSyntax,
+    /// The variables the site's [`Scope`] defines.
+    pub variables: &'a [&'a str],
+    /// The functions the site's [`Scope`] implements; `lc`, `uc`, `length` and `defined`
+    /// are built in and always available.
+    pub functions: &'a [&'a str],
+}
+
+/// The functions every expression may call.
+const BUILTINS: [&str; 4] = ["lc", "uc", "length", "defined"];
+
+/// Why an expression is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprError {
+    /// The text is not an expression, or holds an invalid pattern: what is wrong and at
+    /// which character (`syntax error at character 9: an operand is missing after '>'`).
+    Syntax(String),
+    /// A `%{name}` the use site does not define.
+    UnknownVariable {
+        /// The name as written.
+        name: String,
+        /// The names the use site defines.
+        known: Vec<String>,
+    },
+    /// A call of a function that is neither built in nor provided by the use site.
+    UnknownFunction {
+        /// The name as written.
+        name: String,
+        /// The functions available there, built-ins included.
+        known: Vec<String>,
+    },
+}
+
+impl fmt::Display for ExprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExprError::Syntax(problem) => f.write_str(problem),
+            ExprError::UnknownVariable { name, known } => {
+                write!(f, "unknown variable %{{{name}}} (known: {})", known.join(", "))
+            }
+            ExprError::UnknownFunction { name, known } => {
+                let known: Vec<String> = known.iter().map(|name| format!("{name}()")).collect();
+                write!(f, "unknown function {name}() (known: {})", known.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExprError {}
+
 /// A parsed expression.
 ///
-/// Exists so that an option's expression is checked at start-up (syntax, regexes, names
-/// through [`Expr::variables`] and [`Expr::functions`]) and then evaluated many times.
+/// Exists so that an option's expression is checked at start-up (syntax, regexes, the
+/// names it uses) and then evaluated many times.
+///
+/// ```
+/// use centreon_plugin::expr::{Dialect, Expr, Value, VariableSyntax};
+///
+/// let dialect = Dialect { syntax: VariableSyntax::Braces, variables: &["used", "display"], functions: &[] };
+/// let expr = Expr::parse("%{used} > 1000000000 and %{display} =~ /^user/", &dialect).unwrap();
+/// let mailbox = |name: &str| match name {
+///     "used" => Some(Value::Str("3797579269".to_string())),
+///     "display" => Some(Value::Str("user000006@contoso.onmicrosoft.com".to_string())),
+///     _ => None,
+/// };
+/// assert!(expr.is_true(&mailbox));
+///
+/// let typo = Expr::parse("%{usde} > 1", &dialect).unwrap_err();
+/// assert_eq!(typo.to_string(), "unknown variable %{usde} (known: used, display)");
+/// let call = Expr::parse("foo(%{used})", &dialect).unwrap_err();
+/// assert_eq!(call.to_string(), "unknown function foo() (known: lc(), uc(), length(), defined())");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Expr {
     root: Node,
@@ -101,16 +189,29 @@ const MAX_TOKENS: usize = 1000;
 const MAX_NESTING: usize = 64;
 
 impl Expr {
-    /// Parses `src`. Variables are `%{name}`, and also `%(name)` when `paren_vars` is true
-    /// (`--filter-perfdata-adv`, `--change-output-adv`). An empty text is a valid expression
-    /// whose value is `undef`, as in Perl.
+    /// Parses `src` for a use site. An empty text is a valid expression whose value is
+    /// `undef`, as in Perl.
     ///
-    /// `Err` describes the problem and where it is, e.g. `syntax error at character 9: an
-    /// operand is missing after '>'`.
-    pub fn parse(src: &str, paren_vars: bool) -> std::result::Result<Expr, String> {
-        let tokens = tokenize(src, paren_vars)?;
+    /// Refused: a syntax error or an invalid pattern (with where it is), then the first
+    /// variable and the first function the dialect does not know.
+    pub fn parse(src: &str, dialect: &Dialect<'_>) -> std::result::Result<Expr, ExprError> {
+        let expr = Expr::parse_syntax(src, dialect.syntax)?;
+        if let Some(name) = expr.variables().into_iter().find(|v| !dialect.variables.contains(&v.as_str())) {
+            let known = dialect.variables.iter().map(|v| v.to_string()).collect();
+            return Err(ExprError::UnknownVariable { name, known });
+        }
+        if let Some(name) = expr.functions().into_iter().find(|f| !dialect.functions.contains(&f.as_str())) {
+            let known = BUILTINS.iter().chain(dialect.functions).map(|f| f.to_string()).collect();
+            return Err(ExprError::UnknownFunction { name, known });
+        }
+        Ok(expr)
+    }
+
+    /// Parses `src` without looking at the names it uses.
+    fn parse_syntax(src: &str, syntax: VariableSyntax) -> std::result::Result<Expr, ExprError> {
+        let tokens = tokenize(src, syntax)?;
         if tokens.len() > MAX_TOKENS {
-            return Err(format!("the expression is too long (more than {MAX_TOKENS} tokens)"));
+            return Err(ExprError::Syntax(format!("the expression is too long (more than {MAX_TOKENS} tokens)")));
         }
         let mut parser = Parser { tokens, pos: 0, depth: 0 };
         let root = parser.parse_all()?;
@@ -129,7 +230,7 @@ impl Expr {
     }
 
     /// The names of the non-built-in functions called, each once, in order of appearance.
-    pub fn functions(&self) -> Vec<String> {
+    fn functions(&self) -> Vec<String> {
         let mut names = Vec::new();
         self.root.visit(&mut |node| {
             if let Node::Call(name, _) = node {
@@ -460,14 +561,14 @@ const OPERATORS: [&str; 23] = [
     ",", ";",
 ];
 
-/// A syntax error message at a 1-based character position.
-fn syntax(at: usize, problem: impl fmt::Display) -> String {
-    format!("syntax error at character {at}: {problem}")
+/// A syntax error at a 1-based character position.
+fn syntax(at: usize, problem: impl fmt::Display) -> ExprError {
+    ExprError::Syntax(format!("syntax error at character {at}: {problem}"))
 }
 
 /// Splits an expression into tokens, ending with [`Kind::End`].
-fn tokenize(src: &str, paren_vars: bool) -> std::result::Result<Vec<Token>, String> {
-    let mut lexer = Lexer { chars: src.chars().collect(), pos: 0, paren_vars };
+fn tokenize(src: &str, syntax: VariableSyntax) -> std::result::Result<Vec<Token>, ExprError> {
+    let mut lexer = Lexer { chars: src.chars().collect(), pos: 0, syntax };
     let mut tokens: Vec<Token> = Vec::new();
     loop {
         lexer.skip_space();
@@ -488,7 +589,7 @@ fn tokenize(src: &str, paren_vars: bool) -> std::result::Result<Vec<Token>, Stri
 struct Lexer {
     chars: Vec<char>,
     pos: usize,
-    paren_vars: bool,
+    syntax: VariableSyntax,
 }
 
 impl Lexer {
@@ -520,14 +621,14 @@ impl Lexer {
     }
 
     /// The next token; `after_operand` tells whether `.` and `%(` are operators here.
-    fn token(&mut self, after_operand: bool) -> std::result::Result<Kind, String> {
+    fn token(&mut self, after_operand: bool) -> std::result::Result<Kind, ExprError> {
         let Some(c) = self.peek() else {
             return Ok(Kind::End);
         };
         let next = self.peek_at(1);
         match c {
             '%' if next == Some('{') => self.variable('}'),
-            '%' if next == Some('(') && self.paren_vars => self.variable(')'),
+            '%' if next == Some('(') && self.syntax == VariableSyntax::BracesOrParentheses => self.variable(')'),
             '%' if next == Some('(') && !after_operand => {
                 Err(syntax(self.pos + 1, "'%(name)' variables are not available here, write '%{name}'"))
             }
@@ -540,7 +641,7 @@ impl Lexer {
     }
 
     /// `%{name}` or `%(name)`, the cursor on `%`.
-    fn variable(&mut self, close: char) -> std::result::Result<Kind, String> {
+    fn variable(&mut self, close: char) -> std::result::Result<Kind, ExprError> {
         let start = self.pos;
         self.pos += 2;
         let name_start = self.pos;
@@ -559,7 +660,7 @@ impl Lexer {
     }
 
     /// A quoted string, the cursor on the quote; no interpolation in either kind.
-    fn string(&mut self, quote: char) -> std::result::Result<Kind, String> {
+    fn string(&mut self, quote: char) -> std::result::Result<Kind, ExprError> {
         let start = self.pos;
         self.pos += 1;
         let mut value = String::new();
@@ -631,7 +732,7 @@ impl Lexer {
     }
 
     /// A punctuation operator.
-    fn operator(&mut self, c: char) -> std::result::Result<Kind, String> {
+    fn operator(&mut self, c: char) -> std::result::Result<Kind, ExprError> {
         let Some(op) = OPERATORS.into_iter().find(|op| self.starts_with(op)) else {
             return Err(syntax(self.pos + 1, format!("unexpected character '{c}'")));
         };
@@ -640,7 +741,7 @@ impl Lexer {
     }
 
     /// The pattern after `=~` / `!~`: `/…/flags` or `m` with any delimiter.
-    fn regex(&mut self) -> std::result::Result<Kind, String> {
+    fn regex(&mut self) -> std::result::Result<Kind, ExprError> {
         let start = self.pos;
         let close = match (self.peek(), self.peek_at(1)) {
             (Some('/'), _) => {
@@ -664,7 +765,7 @@ impl Lexer {
         }
         Pattern::with_flags(&source, &flags)
             .map(Kind::Regex)
-            .map_err(|problem| format!("invalid pattern at character {}: {problem}", start + 1))
+            .map_err(|problem| ExprError::Syntax(format!("invalid pattern at character {}: {problem}", start + 1)))
     }
 
     /// The pattern text up to the unescaped `close`, which is consumed.
@@ -708,7 +809,7 @@ struct Parser {
 }
 
 /// Parser results.
-type Parsed = std::result::Result<Node, String>;
+type Parsed = std::result::Result<Node, ExprError>;
 
 impl Parser {
     /// The current token (the `End` token once past the end).
@@ -750,7 +851,7 @@ impl Parser {
     }
 
     /// An error about the current token.
-    fn unexpected(&self) -> String {
+    fn unexpected(&self) -> ExprError {
         match self.current() {
             Some(token) if token.is_op(")") => syntax(token.at, "unmatched ')'"),
             Some(token) if matches!(token.kind, Kind::End) => syntax(token.at, "unexpected end"),
@@ -1032,7 +1133,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The mailbox of core.md §5.7's observed runs.
+    /// A mailbox as the mailbox-usage status counter sees it (3797579269 bytes used).
     fn mailbox(name: &str) -> Option<Value> {
         match name {
             "used" => Some(Value::Str("3797579269".to_string())),
@@ -1042,19 +1143,29 @@ mod tests {
         }
     }
 
+    /// Parses with `%{name}` variables, whatever names the text uses.
     fn parse(src: &str) -> Expr {
-        match Expr::parse(src, false) {
+        match Expr::parse_syntax(src, VariableSyntax::Braces) {
             Ok(expr) => expr,
             Err(error) => panic!("{src:?} should parse: {error}"),
         }
     }
 
+    /// Parses with `%{name}` and `%(name)` variables, whatever names the text uses.
     fn parse_paren(src: &str) -> Expr {
-        match Expr::parse(src, true) {
+        match Expr::parse_syntax(src, VariableSyntax::BracesOrParentheses) {
             Ok(expr) => expr,
             Err(error) => panic!("{src:?} should parse: {error}"),
         }
     }
+
+    /// The syntax error of `src` (with `%{name}` variables), empty when it parses.
+    fn syntax_error(src: &str) -> String {
+        Expr::parse_syntax(src, VariableSyntax::Braces).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    const STATUS: Dialect<'static> =
+        Dialect { syntax: VariableSyntax::Braces, variables: &["used", "display"], functions: &[] };
 
     fn value_of(src: &str) -> Value {
         parse(src).eval(&|_: &str| None)
@@ -1064,7 +1175,7 @@ mod tests {
         value_of(src).text()
     }
 
-    /// core.md §5.7 "Observed": expression, whether it is true for the mailbox.
+    /// Expressions run against the Perl plugin, and whether each was true for the mailbox.
     #[test]
     fn observed_status_expressions() {
         let cases: &[(&str, bool)] = &[
@@ -1086,11 +1197,8 @@ mod tests {
 
     #[test]
     fn observed_syntax_errors() {
-        assert_eq!(
-            Expr::parse("%{used} >", false).err(),
-            Some("syntax error at character 9: an operand is missing after '>'".to_string())
-        );
-        let paren = Expr::parse("%(used) > 1", false).err().unwrap_or_default();
+        assert_eq!(syntax_error("%{used} >"), "syntax error at character 9: an operand is missing after '>'");
+        let paren = syntax_error("%(used) > 1");
         assert!(paren.starts_with("syntax error at character 1: "), "{paren}");
     }
 
@@ -1259,6 +1367,31 @@ mod tests {
     }
 
     #[test]
+    fn names_unknown_to_the_use_site_are_refused() {
+        assert!(Expr::parse("%{used} > 1 and lc(%{display}) eq 'x' and length('a') and defined(1)", &STATUS).is_ok());
+        assert_eq!(
+            Expr::parse("%{foo} > 1", &STATUS).err(),
+            Some(ExprError::UnknownVariable { name: "foo".into(), known: vec!["used".into(), "display".into()] })
+        );
+        let unknown = Expr::parse("foo(%{used})", &STATUS).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(unknown, "unknown function foo() (known: lc(), uc(), length(), defined())");
+        assert!(Expr::parse("system('id')", &STATUS).is_err(), "no function runs anything");
+        let perfdata = Dialect {
+            syntax: VariableSyntax::BracesOrParentheses,
+            variables: &["value"],
+            functions: &["alert_triggered"],
+        };
+        assert!(Expr::parse("alert_triggered() or %(value) > 1", &perfdata).is_ok());
+        let typo = Expr::parse("alert_trigered()", &perfdata).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            typo,
+            "unknown function alert_trigered() (known: lc(), uc(), length(), defined(), alert_triggered())"
+        );
+        assert!(matches!(Expr::parse("%(value) >", &perfdata), Err(ExprError::Syntax(_))));
+        assert!(matches!(Expr::parse("%(value) > 1", &STATUS), Err(ExprError::Syntax(_))));
+    }
+
+    #[test]
     fn calls_go_to_the_scope() {
         struct Perf;
         impl Scope for Perf {
@@ -1326,7 +1459,7 @@ mod tests {
             ("()", "syntax error at character 1: an operand is missing after '('"),
         ];
         for (src, expected) in cases {
-            let error = Expr::parse(src, false).err().unwrap_or_default();
+            let error = syntax_error(src);
             if expected.is_empty() {
                 assert!(error.is_empty(), "{src}: {error}");
             } else {
@@ -1338,7 +1471,7 @@ mod tests {
     #[test]
     fn paren_variables_only_when_allowed() {
         assert_eq!(parse_paren("%(a)").variables(), vec!["a"]);
-        assert!(Expr::parse("(%(a))", false).is_err());
+        assert!(!syntax_error("(%(a))").is_empty());
         assert_eq!(text_of("10 %(3)"), "1");
         assert_eq!(text_of("10 % 3"), "1");
     }
@@ -1346,12 +1479,12 @@ mod tests {
     #[test]
     fn absurd_nesting_is_refused_not_overflowed() {
         let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
-        let error = Expr::parse(&deep, false).err().unwrap_or_default();
+        let error = syntax_error(&deep);
         assert!(error.contains("too"), "{error}");
         let bangs = format!("{}1", "!".repeat(500));
-        assert!(Expr::parse(&bangs, false).is_err());
+        assert!(!syntax_error(&bangs).is_empty());
         let long = vec!["1"; 2000].join(" + ");
-        assert!(Expr::parse(&long, false).is_err());
+        assert!(!syntax_error(&long).is_empty());
         let fine = vec!["1"; 400].join(" + ");
         assert_eq!(text_of(&fine), "400");
     }
@@ -1359,18 +1492,18 @@ mod tests {
     proptest! {
         #[test]
         fn parse_never_panics(src in "\\PC*") {
-            if let Ok(expr) = Expr::parse(&src, true) {
+            if let Ok(expr) = Expr::parse_syntax(&src, VariableSyntax::BracesOrParentheses) {
                 let _ = expr.eval(&|_: &str| Some(Value::Str("12abc".to_string())));
             }
-            let _ = Expr::parse(&src, false);
+            let _ = Expr::parse(&src, &STATUS);
         }
 
         #[test]
         fn parse_never_panics_on_expression_alphabet(
             src in "[%{}()'\"/\\!=~<>&|+*.?:;, 0-9a-z_émx\\-]{0,40}"
         ) {
-            for paren_vars in [false, true] {
-                if let Ok(expr) = Expr::parse(&src, paren_vars) {
+            for syntax in [VariableSyntax::Braces, VariableSyntax::BracesOrParentheses] {
+                if let Ok(expr) = Expr::parse_syntax(&src, syntax) {
                     let _ = expr.variables();
                     let _ = expr.functions();
                     let _ = expr.eval(&|_: &str| Some(Value::Num(0.0)));

@@ -17,7 +17,9 @@ const ITEM_INDENT: usize = 12;
 /// --extend-perfdata`) and its paragraphs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
+    /// The option names, `--` included.
     pub heading: String,
+    /// The description, one entry per paragraph.
     pub paragraphs: Vec<String>,
 }
 
@@ -26,7 +28,9 @@ pub struct Item {
 pub struct Section {
     /// The POD heading (`REST API OPTIONS`); rendered with Pod::Text's case rule.
     pub title: String,
+    /// Paragraphs shown before the items.
     pub paragraphs: Vec<String>,
+    /// The option items.
     pub items: Vec<Item>,
 }
 

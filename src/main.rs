@@ -6,6 +6,8 @@ mod custom;
 #[path = "../modes/mod.rs"]
 mod modes;
 
+use centreon_plugin::registry::Plugin;
+
 fn main() {
-    centreon_plugin::plugin::main(&modes::PLUGIN)
+    centreon_plugin::plugin::main(&Plugin::new(modes::INFO, custom::registered(), modes::registered()))
 }

@@ -11,8 +11,17 @@ const PERL_DIGITS: i32 = 15;
 /// negative zero.
 ///
 /// Exists because every value, threshold bound and expression result that reaches the
-/// output must look exactly as Perl would have printed it (`30.0` → `30`, `1/3` →
-/// `0.333333333333333`, `1e15` → `1e+15`).
+/// output must look exactly as Perl would have printed it.
+///
+/// ```
+/// use centreon_plugin::number::perl;
+///
+/// assert_eq!(perl(30.0), "30");
+/// assert_eq!(perl(1.0 / 3.0), "0.333333333333333");
+/// assert_eq!(perl(1e15), "1e+15");
+/// assert_eq!(perl(-0.0), "0");
+/// assert_eq!(perl(f64::INFINITY), "Inf");
+/// ```
 pub fn perl(v: f64) -> String {
     if let Some(text) = non_finite(v) {
         return text.to_string();
@@ -27,8 +36,16 @@ pub fn perl(v: f64) -> String {
 /// Perl's 64-bit integers, else as [`perl`] prints the truncated double.
 ///
 /// Exists because `cast_int` values and percent-converted thresholds go through Perl's
-/// `int()`, which turns big doubles into integers (`int(8e17)` prints `800000000000000000`,
-/// where `8e17` alone prints `8e+17`).
+/// `int()`, which turns big doubles into integers.
+///
+/// ```
+/// use centreon_plugin::number::{int, perl};
+///
+/// assert_eq!(int(13.2), "13");
+/// assert_eq!(int(-2.5), "-2");
+/// assert_eq!(int(8e17), "800000000000000000");
+/// assert_eq!(perl(8e17), "8e+17");
+/// ```
 pub fn int(v: f64) -> String {
     let truncated = v.trunc();
     if (0.0..TWO_POW_64).contains(&truncated) {
@@ -51,6 +68,15 @@ const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 ///
 /// Exists because percentages, byte sizes and threshold comparisons all go through
 /// `sprintf("%.2f")` / `sprintf("%.8f")` in Perl, and the digits must match.
+///
+/// ```
+/// use centreon_plugin::number::fixed;
+///
+/// assert_eq!(fixed(30.0, 2), "30.00");
+/// assert_eq!(fixed(10.005, 2), "10.01");
+/// assert_eq!(fixed(0.125, 2), "0.12");
+/// assert_eq!(fixed(f64::NAN, 2), "NaN");
+/// ```
 pub fn fixed(v: f64, decimals: usize) -> String {
     match non_finite(v) {
         Some(text) => text.to_string(),
@@ -65,6 +91,16 @@ pub fn fixed(v: f64, decimals: usize) -> String {
 ///
 /// Exists because Perl compares and adds strings by this rule, and status expressions and
 /// thresholds must behave the same on the raw report values.
+///
+/// ```
+/// use centreon_plugin::number::parse_leading;
+///
+/// assert_eq!(parse_leading(" 12abc"), 12.0);
+/// assert_eq!(parse_leading("1.5e3 bytes"), 1500.0);
+/// assert_eq!(parse_leading(""), 0.0);
+/// assert_eq!(parse_leading("0x10"), 0.0);
+/// assert_eq!(parse_leading("1,5"), 1.0);
+/// ```
 pub fn parse_leading(text: &str) -> f64 {
     let rest = text.trim_start_matches(is_perl_space);
     let (negative, rest) = split_sign(rest);
@@ -84,6 +120,13 @@ pub fn parse_leading(text: &str) -> f64 {
 ///
 /// Exists because some Perl operators treat numeric-looking strings differently from other
 /// strings (unary minus turns `'-abc'` into `'+abc'` but `'-5'` into 5).
+///
+/// ```
+/// use centreon_plugin::number::looks_like_number;
+///
+/// assert!(looks_like_number(" -5.5e3 ") && looks_like_number("Inf"));
+/// assert!(!looks_like_number("12abc") && !looks_like_number(""));
+/// ```
 pub fn looks_like_number(text: &str) -> bool {
     let body = text.trim_matches(is_perl_space);
     let (_, unsigned) = split_sign(body);
@@ -105,6 +148,27 @@ pub fn looks_like_number(text: &str) -> bool {
         }
         None => rest.is_empty(),
     }
+}
+
+/// The first run of ASCII digits anywhere in `text`, as an integer: what Perl's
+/// `/(\d+)/` takes from option values such as `--timeout=10s`. `None` when there is no
+/// digit, or the number does not fit 64 bits.
+///
+/// Exists because several options (`--timeout`, `--global-timeout`) are read this way,
+/// so `30s` and `timeout30` still mean 30 seconds.
+///
+/// ```
+/// use centreon_plugin::number::first_integer;
+///
+/// assert_eq!(first_integer("10"), Some(10));
+/// assert_eq!(first_integer("abc30s5"), Some(30));
+/// assert_eq!(first_integer("-7"), Some(7));
+/// assert_eq!(first_integer("abc"), None);
+/// ```
+pub fn first_integer(text: &str) -> Option<u64> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let (digits, _) = split_digits(&text[start..]);
+    digits.parse().ok()
 }
 
 /// The words Perl prints for values that are not finite numbers.
@@ -219,7 +283,7 @@ fn exponent_part(text: &str) -> String {
 }
 
 /// Splits `text` into its leading ASCII digits and the rest.
-fn split_digits(text: &str) -> (&str, &str) {
+pub(crate) fn split_digits(text: &str) -> (&str, &str) {
     // `find` returns a character boundary, so the split cannot cut a character.
     text.find(|c: char| !c.is_ascii_digit()).map_or((text, ""), |end| text.split_at(end))
 }
@@ -236,6 +300,15 @@ fn or_zero(digits: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_integer_takes_the_first_digit_run() {
+        assert_eq!(first_integer("timeout=10s, then 20"), Some(10));
+        assert_eq!(first_integer("007"), Some(7));
+        assert_eq!(first_integer("99999999999999999999"), None);
+        assert_eq!(first_integer("é5"), Some(5));
+        assert_eq!(first_integer(""), None);
+    }
 
     #[test]
     fn perl_prints_numbers_like_perl() {

@@ -189,11 +189,6 @@ impl Values {
         self.given.extend(other.given);
         self.defaults.extend(other.defaults);
     }
-
-    /// Whether the command line named the option at all.
-    pub fn is_given(&self, name: &str) -> bool {
-        self.given.contains_key(name)
-    }
 }
 
 #[cfg(test)]

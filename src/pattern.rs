@@ -7,7 +7,12 @@
 //! Substitutions follow Perl's `s///` replacement rules for group references, and never
 //! evaluate code.
 
+use std::fmt;
+
 use fancy_regex::{Captures, Regex};
+
+use crate::error::{Error, Result};
+use crate::options::Values;
 
 /// A compiled user regex, with the text the user gave.
 ///
@@ -31,21 +36,73 @@ const PERL_DOLLAR: &str = r"(?:$|(?=\n\z))";
 /// Perl's `\Z`: at the end, or before a final newline.
 const PERL_END_Z: &str = r"(?=\n?\z)";
 
+/// Why a regex does not compile: a short, lower-case description (`unclosed group`), to
+/// which the caller adds where the regex comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError {
+    problem: String,
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+/// How many matches [`Pattern::replace`] replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occurrences {
+    /// The first one (`s///`).
+    First,
+    /// Every one (`s///g`).
+    All,
+}
+
 impl Pattern {
-    /// Compiles a Perl regex; `Err` is a short description of the problem (`unclosed
-    /// group`), to which the caller adds the option name.
-    pub fn new(pattern: &str) -> std::result::Result<Pattern, String> {
+    /// Compiles a Perl regex.
+    ///
+    /// ```
+    /// use centreon_plugin::pattern::Pattern;
+    ///
+    /// assert!(Pattern::new("^(?!svc_)").unwrap().is_match("user1"));
+    /// assert_eq!(Pattern::new("(").unwrap_err().to_string(), "unclosed group");
+    /// ```
+    pub fn new(pattern: &str) -> std::result::Result<Pattern, PatternError> {
         Pattern::with_flags(pattern, "")
     }
 
     /// Compiles a Perl regex with `m//` flags: `i`, `m`, `s`, `x` apply; other letters
     /// (`g` is the caller's business) are ignored.
-    pub fn with_flags(pattern: &str, flags: &str) -> std::result::Result<Pattern, String> {
+    pub fn with_flags(pattern: &str, flags: &str) -> std::result::Result<Pattern, PatternError> {
         let inline: String = ['i', 'm', 's', 'x'].into_iter().filter(|f| flags.contains(*f)).collect();
         let prefix = if inline.is_empty() { String::new() } else { format!("(?{inline})") };
         let translated = format!("{prefix}{}", translate(pattern));
-        let regex = Regex::new(&translated).map_err(|error| describe(&error))?;
+        let regex = Regex::new(&translated).map_err(|error| PatternError { problem: describe(&error) })?;
         Ok(Pattern { source: pattern.to_string(), regex })
+    }
+
+    /// Compiles `text`, a regex given to the option `--option`; a bad one is refused at
+    /// start-up, naming the option.
+    ///
+    /// Exists so that every option whose value is a regex is refused with the same words.
+    ///
+    /// ```
+    /// use centreon_plugin::pattern::Pattern;
+    ///
+    /// let error = Pattern::for_option("filter-user", "(").unwrap_err();
+    /// assert_eq!(error.message(), "Invalid regular expression in --filter-user '(': unclosed group.");
+    /// ```
+    pub fn for_option(option: &str, text: &str) -> Result<Pattern> {
+        Pattern::new(text)
+            .map_err(|problem| Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}.")))
+    }
+
+    /// The regex of the option `--option` as [`Pattern::for_option`] compiles it; `None`
+    /// when the option is absent or empty (an empty filter keeps everything).
+    pub fn from_option(values: &Values, option: &str) -> Result<Option<Pattern>> {
+        values.non_empty(option).map(|text| Pattern::for_option(option, text)).transpose()
     }
 
     /// The pattern as the user wrote it, for messages.
@@ -66,12 +123,20 @@ impl Pattern {
         Some((0..captures.len()).map(|i| group_text(&captures, i).to_string()).collect())
     }
 
-    /// Perl's `s/PATTERN/REPLACEMENT/` (`all`: `/g`) on `text`.
+    /// Perl's `s/PATTERN/REPLACEMENT/` (`/g` with [`Occurrences::All`]) on `text`.
     ///
     /// REPLACEMENT may hold `$1`, `${1}`, `\1` and `$&`, backslash escapes (`\$`, `\\`, `\n`,
-    /// `\t`); anything else is literal, and nothing is ever evaluated (core.md §3.7 SECURITY).
-    /// As in Perl, an empty match is not allowed where the previous empty match was.
-    pub fn replace(&self, text: &str, replacement: &str, all: bool) -> String {
+    /// `\t`); anything else is literal, and nothing is ever evaluated: Perl built code from
+    /// it, which let a command line run anything. As in Perl, an empty match is not
+    /// allowed where the previous empty match was.
+    ///
+    /// ```
+    /// use centreon_plugin::pattern::{Occurrences, Pattern};
+    ///
+    /// let pattern = Pattern::new(r"(\d+)/(\d+)").unwrap();
+    /// assert_eq!(pattern.replace("12/40", "$2 of $1", Occurrences::First), "40 of 12");
+    /// ```
+    pub fn replace(&self, text: &str, replacement: &str, occurrences: Occurrences) -> String {
         let template = parse_replacement(replacement);
         let mut output = String::with_capacity(text.len());
         let mut copied = 0;
@@ -91,12 +156,68 @@ impl Pattern {
             copied = whole.end();
             search = whole.end();
             empty_at = (whole.start() == whole.end()).then_some(whole.start());
-            if !all {
+            if occurrences == Occurrences::First {
                 break;
             }
         }
         output.push_str(text.get(copied..).unwrap_or(""));
         output
+    }
+}
+
+/// The name filters of a mode: an including and an excluding regex option over one kind
+/// of name (`--filter-NAME`, or `--include-NAME` and `--exclude-NAME`).
+///
+/// Exists so that every mode filters names alike: unanchored, case-sensitive matches, an
+/// absent or empty option keeping everything, a bad regex refused at start-up naming its
+/// option. The mode writes its own debug line from the [`Verdict`].
+///
+/// ```
+/// use centreon_plugin::options::{OptionSpec, Values};
+/// use centreon_plugin::pattern::{NameFilter, Verdict};
+///
+/// let mut values = Values::default();
+/// values.set(&OptionSpec::value("filter-user", ""), "^user0".to_string());
+/// let filter = NameFilter::from_options(&values, "filter-user", None).unwrap();
+/// assert_eq!(filter.verdict("user000006@contoso.com"), Verdict::Kept);
+/// assert_eq!(filter.verdict("admin@contoso.com"), Verdict::NotIncluded);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct NameFilter {
+    include: Option<Pattern>,
+    exclude: Option<Pattern>,
+}
+
+/// What a [`NameFilter`] decides for one name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The name is kept.
+    Kept,
+    /// The including regex does not match it.
+    NotIncluded,
+    /// The excluding regex matches it.
+    Excluded,
+}
+
+impl NameFilter {
+    /// The filter of the options `--include` and, when the mode has one, `--exclude`,
+    /// compiled with [`Pattern::from_option`].
+    pub fn from_options(values: &Values, include: &str, exclude: Option<&str>) -> Result<NameFilter> {
+        Ok(NameFilter {
+            include: Pattern::from_option(values, include)?,
+            exclude: exclude.map(|option| Pattern::from_option(values, option)).transpose()?.flatten(),
+        })
+    }
+
+    /// Whether `name` is kept; the including regex is tried first.
+    pub fn verdict(&self, name: &str) -> Verdict {
+        if self.include.as_ref().is_some_and(|p| !p.is_match(name)) {
+            Verdict::NotIncluded
+        } else if self.exclude.as_ref().is_some_and(|p| p.is_match(name)) {
+            Verdict::Excluded
+        } else {
+            Verdict::Kept
+        }
     }
 }
 
@@ -477,10 +598,47 @@ mod tests {
             (r"\N", r"unsupported escape \N"),
         ];
         for (source, expected) in cases {
-            assert_eq!(Pattern::new(source).map(|p| p.as_str().to_string()), Err(expected.to_string()));
+            let problem = Pattern::new(source).map(|p| p.as_str().to_string()).map_err(|e| e.to_string());
+            assert_eq!(problem, Err(expected.to_string()));
         }
-        let range = Pattern::new("[z-a]").map(|p| p.as_str().to_string());
+        let range = Pattern::new("[z-a]").map(|p| p.as_str().to_string()).map_err(|e| e.to_string());
         assert!(matches!(&range, Err(text) if !text.is_empty() && !text.contains('\n')), "{range:?}");
+    }
+
+    #[test]
+    fn options_are_compiled_with_their_name_in_errors() {
+        let spec = crate::options::OptionSpec::value("filter-user", "");
+        let mut values = Values::default();
+        assert!(Pattern::from_option(&values, "filter-user").expect("absent").is_none());
+        values.set(&spec, String::new());
+        assert!(Pattern::from_option(&values, "filter-user").expect("empty").is_none());
+        values.set(&spec, "^user0".into());
+        let compiled = Pattern::from_option(&values, "filter-user").expect("valid").expect("set");
+        assert!(compiled.is_match("user000006"));
+        values.set(&spec, "(".into());
+        let error = Pattern::from_option(&values, "filter-user").expect_err("invalid");
+        assert_eq!(error.message(), "Invalid regular expression in --filter-user '(': unclosed group.");
+    }
+
+    #[test]
+    fn name_filters_include_then_exclude() {
+        let include = crate::options::OptionSpec::value("include-name", "");
+        let exclude = crate::options::OptionSpec::value("exclude-name", "");
+        let mut values = Values::default();
+        let filter = |values: &Values| NameFilter::from_options(values, "include-name", Some("exclude-name"));
+        assert_eq!(filter(&values).expect("no options").verdict("anything"), Verdict::Kept);
+        values.set(&include, "Exchange".into());
+        values.set(&exclude, "Online$".into());
+        let both = filter(&values).expect("valid");
+        assert_eq!(both.verdict("Exchange Server"), Verdict::Kept);
+        assert_eq!(both.verdict("SharePoint"), Verdict::NotIncluded);
+        assert_eq!(both.verdict("Exchange Online"), Verdict::Excluded);
+        assert_eq!(both.verdict("SharePoint Online"), Verdict::NotIncluded, "the including regex is tried first");
+        let no_exclude = NameFilter::from_options(&values, "include-name", None).expect("valid");
+        assert_eq!(no_exclude.verdict("Exchange Online"), Verdict::Kept);
+        values.set(&exclude, "(".into());
+        let error = filter(&values).expect_err("bad regex");
+        assert_eq!(error.message(), "Invalid regular expression in --exclude-name '(': unclosed group.");
     }
 
     #[test]
@@ -492,7 +650,8 @@ mod tests {
         assert_eq!(pattern("x").captures("abc"), None);
     }
 
-    /// core.md §3.7: pattern, replacement, flags, expected start of the result.
+    /// `--change-short-output` rules: pattern, replacement, flags, expected start of the
+    /// result.
     #[test]
     fn change_short_output_examples() {
         let cases: &[(&str, &str, &str, &str)] = &[
@@ -504,14 +663,18 @@ mod tests {
             ("users", "", "", "OK: Active  on 2026-11-22 : "),
         ];
         for (source, replacement, flags, expected) in cases {
-            let result = flagged(source, flags).replace(LINE, replacement, flags.contains('g'));
+            let result = flagged(source, flags).replace(
+                LINE,
+                replacement,
+                if flags.contains('g') { Occurrences::All } else { Occurrences::First },
+            );
             assert!(result.starts_with(expected), "{source:?}~{replacement:?}~{flags}: {result:?}");
         }
-        let trimmed = pattern(r"\s+$").replace(LINE, "", false);
+        let trimmed = pattern(r"\s+$").replace(LINE, "", Occurrences::First);
         assert!(trimmed.ends_with("Read Count: 1332"), "{trimmed:?}");
-        let all = flagged("OK", "gi").replace("ok Ok OK", "Up", true);
+        let all = flagged("OK", "gi").replace("ok Ok OK", "Up", Occurrences::All);
         assert_eq!(all, "Up Up Up");
-        assert_eq!(pattern("o").replace("foo", "0", false), "f0o");
+        assert_eq!(pattern("o").replace("foo", "0", Occurrences::First), "f0o");
     }
 
     #[test]
@@ -532,18 +695,18 @@ mod tests {
             ("Total", "Total", "@{[ `id` ]}", "@{[ `id` ]}"),
         ];
         for (source, text, replacement, expected) in cases {
-            assert_eq!(pattern(source).replace(text, replacement, false), *expected, "{replacement:?}");
+            assert_eq!(pattern(source).replace(text, replacement, Occurrences::First), *expected, "{replacement:?}");
         }
     }
 
     #[test]
     fn empty_matches_advance_like_perl() {
-        assert_eq!(pattern("b*").replace("abc", "-", true), "-a--c-");
-        assert_eq!(pattern("x*").replace("abc", "-", true), "-a-b-c-");
-        assert_eq!(pattern("x*").replace("é", "-", true), "-é-");
-        assert_eq!(pattern("$").replace("ab", "!", true), "ab!");
-        assert_eq!(pattern("$").replace("ab\n", "!", true), "ab!\n!");
-        assert_eq!(pattern("x*").replace("", "-", true), "-");
+        assert_eq!(pattern("b*").replace("abc", "-", Occurrences::All), "-a--c-");
+        assert_eq!(pattern("x*").replace("abc", "-", Occurrences::All), "-a-b-c-");
+        assert_eq!(pattern("x*").replace("é", "-", Occurrences::All), "-é-");
+        assert_eq!(pattern("$").replace("ab", "!", Occurrences::All), "ab!");
+        assert_eq!(pattern("$").replace("ab\n", "!", Occurrences::All), "ab!\n!");
+        assert_eq!(pattern("x*").replace("", "-", Occurrences::All), "-");
     }
 
     #[test]
@@ -552,7 +715,7 @@ mod tests {
         let text = "a".repeat(40);
         assert!(!runaway.is_match(&text));
         assert_eq!(runaway.captures(&text), None);
-        assert_eq!(runaway.replace(&text, "x", true), text);
+        assert_eq!(runaway.replace(&text, "x", Occurrences::All), text);
     }
 
     proptest! {
@@ -561,7 +724,7 @@ mod tests {
             if let Ok(compiled) = Pattern::new(&source) {
                 let _ = compiled.is_match(&text);
                 let _ = compiled.captures(&text);
-                let _ = compiled.replace(&text, "$1${2}$&\\1", true);
+                let _ = compiled.replace(&text, "$1${2}$&\\1", Occurrences::All);
             }
         }
 
@@ -575,8 +738,8 @@ mod tests {
             if let Ok(compiled) = Pattern::with_flags(&source, &flags) {
                 let _ = compiled.is_match(&text);
                 let _ = compiled.captures(&text);
-                let _ = compiled.replace(&text, &replacement, true);
-                let _ = compiled.replace(&text, &replacement, false);
+                let _ = compiled.replace(&text, &replacement, Occurrences::All);
+                let _ = compiled.replace(&text, &replacement, Occurrences::First);
             }
         }
     }

@@ -1,83 +1,127 @@
-//! What modes and custom modes register with `inventory`, and the lookups the driver
-//! makes over it. `--list-mode`, `--list-custommode` and `--help` read these
-//! registrations only.
+//! What a plugin is made of (its custom modes and modes) and what each is given to
+//! work with.
+//!
+//! The core is generic over the plugin's API type `A`, usually a trait object such as
+//! `dyn Api`: a custom mode builds one from the command line, a mode calls it, and the
+//! core only passes it from one to the other, typed, without knowing what it reaches.
+//! The plugin binary collects its registrations (with `inventory`, say) and hands
+//! them to [`plugin::main`](crate::plugin::main) as a [`Plugin`]; `--list-mode`,
+//! `--list-custommode` and `--help` read that value only.
 
-use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::time::Instant;
 
+use crate::counters::{Data, Group};
 use crate::debug::DebugLog;
 use crate::error::Result;
-use crate::options::{OptionSection, Values};
+use crate::options::{OptionSection, OptionSpec, Values};
+
+/// The API type of a plugin: what its custom modes build and its modes call.
+/// `Capability` names what a custom mode may provide and a mode may require; the
+/// driver matches them before the custom mode is even built.
+pub trait PluginApi {
+    /// One thing a custom mode can provide (a family of reports, service health…).
+    type Capability: Copy + PartialEq + fmt::Debug + 'static;
+}
 
 /// What a custom mode's constructor may use.
 pub struct Env<'a> {
     /// Every option value of the command line.
     pub values: &'a Values,
-    /// The `--debug` log (register secrets here).
+    /// The run's `--debug` log: register secrets here, and keep a clone to log into.
     pub debug: &'a DebugLog,
+    /// The run's notices and details: keep a clone to add to.
+    pub notices: &'a Notices,
     /// When the whole run must be over (`--timeout` from the start of the run).
-    pub deadline: std::time::Instant,
+    pub deadline: Instant,
+}
+
+/// Shows no option value: some are secrets.
+impl fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env").field("deadline", &self.deadline).finish_non_exhaustive()
+    }
+}
+
+/// What a check reports besides its counters, whatever its status: notices appended
+/// to its short output (a token cache that could not be written: `Cannot write
+/// statefile '…': …`) and details, lines of its long output (a client certificate that
+/// expires soon). A cheap handle: clones share the same lists, so a custom mode's
+/// client adds to the run's lists directly, from its constructor on.
+#[derive(Debug, Clone, Default)]
+pub struct Notices(Rc<RefCell<Lists>>);
+
+/// The two lists behind [`Notices`].
+#[derive(Debug, Default)]
+struct Lists {
+    short: Vec<String>,
+    long: Vec<String>,
+}
+
+impl Notices {
+    /// Adds one notice to the short output.
+    pub fn add(&self, text: String) {
+        self.0.borrow_mut().short.push(text);
+    }
+
+    /// Adds one detail to the long output: a fact that changes no status but deserves
+    /// an admin's attention, shown with `--verbose` before the counters' own lines.
+    pub fn add_detail(&self, text: String) {
+        self.0.borrow_mut().long.push(text);
+    }
+
+    /// Takes the notices added so far.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.borrow_mut().short)
+    }
+
+    /// Takes the details added so far.
+    pub fn take_details(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.borrow_mut().long)
+    }
 }
 
 /// A custom mode: a way to reach a data source (an API), chosen with `--custommode`.
-pub struct CustomModeSpec {
+pub struct CustomModeSpec<A: ?Sized + PluginApi> {
     /// The `--custommode` name.
     pub name: &'static str,
-    /// What it can provide; a mode requiring a capability it lacks is refused before
-    /// any request is made.
-    pub capabilities: &'static [&'static str],
+    /// Whether it provides a capability: a mode requiring one it lacks is refused
+    /// before the custom mode is built, so before any request.
+    pub provides: fn(A::Capability) -> bool,
     /// Its option sections, in help order (its own, then HTTP, then retention).
     pub sections: fn() -> Vec<OptionSection>,
-    /// Checks its options and builds the client, boxed for the modes to downcast.
-    pub build: fn(&Env<'_>) -> Result<Box<dyn Any>>,
+    /// Checks its options and builds the API the modes call (no request is made).
+    pub build: fn(&Env<'_>) -> Result<Box<A>>,
 }
 
-inventory::collect!(CustomModeSpec);
+impl<A: ?Sized + PluginApi> fmt::Debug for CustomModeSpec<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomModeSpec").field("name", &self.name).finish_non_exhaustive()
+    }
+}
 
 /// What a mode's data collection may use.
-pub struct Run<'a> {
+pub struct Run<'a, A: ?Sized> {
     /// Every option value of the command line.
     pub values: &'a Values,
-    /// The custom mode's client, as its constructor boxed it.
-    pub custom: &'a mut dyn Any,
     /// The `--debug` log.
     pub debug: &'a DebugLog,
+    api: &'a mut A,
     active: &'a dyn Fn(&str) -> bool,
-    notices: Vec<String>,
-    details: Vec<String>,
 }
 
-impl<'a> Run<'a> {
+impl<'a, A: ?Sized> Run<'a, A> {
     /// Assembles the context; `active` tells whether a counter survives
     /// `--filter-counters`.
-    pub fn new(
-        values: &'a Values,
-        custom: &'a mut dyn Any,
-        debug: &'a DebugLog,
-        active: &'a dyn Fn(&str) -> bool,
-    ) -> Self {
-        Run { values, custom, debug, active, notices: Vec::new(), details: Vec::new() }
+    pub fn new(values: &'a Values, api: &'a mut A, debug: &'a DebugLog, active: &'a dyn Fn(&str) -> bool) -> Self {
+        Run { values, debug, api, active }
     }
 
-    /// Adds a non-fatal message shown at the end of the status line, whatever the
-    /// status (Perl's `Cannot write statefile '…': …`).
-    pub fn notice(&mut self, text: String) {
-        self.notices.push(text);
-    }
-
-    /// The notices added so far.
-    pub fn take_notices(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.notices)
-    }
-
-    /// Adds a line to the long output, first after the debug lines, whatever the
-    /// status: a fact that changes no status but deserves attention.
-    pub fn detail(&mut self, text: String) {
-        self.details.push(text);
-    }
-
-    /// The long-output lines added so far.
-    pub fn take_details(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.details)
+    /// The API the custom mode built.
+    pub fn api(&mut self) -> &mut A {
+        self.api
     }
 
     /// Whether the counter `label` will be shown: a mode keeps per-instance data only
@@ -87,25 +131,54 @@ impl<'a> Run<'a> {
     }
 }
 
+/// Shows no option value: some are secrets.
+impl<A: ?Sized> fmt::Debug for Run<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run").finish_non_exhaustive()
+    }
+}
+
 /// One listed object of a listing mode: its fields, in display order.
 pub type Item = Vec<(String, String)>;
 
 /// What a mode does with the data it collects.
-pub enum ModeKind {
+pub enum ModeKind<A: ?Sized> {
     /// Counters checked against thresholds (the counter template).
     Counters {
-        groups: fn() -> Vec<crate::counters::Group>,
+        /// Its counter groups, in display order.
+        groups: fn() -> Vec<Group>,
         /// The mode's default `--filter-counters`.
         filter_counters: &'static str,
-        select: fn(&mut Run<'_>) -> Result<crate::counters::Data>,
+        /// Collects the data the counters read.
+        select: fn(&mut Run<'_, A>) -> Result<Data>,
     },
     /// A list of objects for service discovery: printed as `heading` then one
     /// `[field: value] …` line per item, or as discovery documents.
-    Listing { heading: &'static str, fields: &'static [&'static str], select: fn(&mut Run<'_>) -> Result<Vec<Item>> },
+    Listing {
+        /// The line heading the list.
+        heading: &'static str,
+        /// The fields of every item, in display order.
+        fields: &'static [&'static str],
+        /// Collects the items.
+        select: fn(&mut Run<'_, A>) -> Result<Vec<Item>>,
+    },
+}
+
+impl<A: ?Sized> fmt::Debug for ModeKind<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModeKind::Counters { filter_counters, .. } => {
+                f.debug_struct("Counters").field("filter_counters", filter_counters).finish_non_exhaustive()
+            }
+            ModeKind::Listing { heading, fields, .. } => {
+                f.debug_struct("Listing").field("heading", heading).field("fields", fields).finish_non_exhaustive()
+            }
+        }
+    }
 }
 
 /// A mode: one kind of check, chosen with `--mode`.
-pub struct ModeSpec {
+pub struct ModeSpec<A: ?Sized + PluginApi> {
     /// The `--mode` name.
     pub name: &'static str,
     /// The Perl module name `--dyn-mode` may give instead.
@@ -116,15 +189,25 @@ pub struct ModeSpec {
     /// Paragraphs of its help section, separated by blank lines.
     pub description: &'static str,
     /// The custom-mode capability it needs.
-    pub requires: &'static str,
+    pub requires: A::Capability,
     /// Its own options, in help order.
-    pub options: fn() -> Vec<crate::options::OptionSpec>,
-    pub kind: ModeKind,
+    pub options: fn() -> Vec<OptionSpec>,
+    /// What it does with the data it collects.
+    pub kind: ModeKind<A>,
 }
 
-inventory::collect!(ModeSpec);
+impl<A: ?Sized + PluginApi> fmt::Debug for ModeSpec<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModeSpec")
+            .field("name", &self.name)
+            .field("requires", &self.requires)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Who the plugin is: what `--plugin` must name and what `--help` says about it.
+#[derive(Debug, Clone, Copy)]
 pub struct PluginInfo {
     /// The Perl plugin name (`--plugin=`); also shown in JSON/XML/OpenMetrics.
     pub name: &'static str,
@@ -132,16 +215,125 @@ pub struct PluginInfo {
     pub description: &'static str,
 }
 
-/// The registered custom modes, in name order; the first is the default.
-pub fn custom_modes() -> Vec<&'static CustomModeSpec> {
-    let mut all: Vec<&CustomModeSpec> = inventory::iter::<CustomModeSpec>.into_iter().collect();
-    all.sort_by_key(|c| c.name);
-    all
+/// A whole plugin: who it is, its custom modes and its modes, all over the API `A`.
+#[derive(Debug)]
+pub struct Plugin<A: ?Sized + PluginApi + 'static> {
+    /// Who it is.
+    pub info: PluginInfo,
+    custom_modes: Vec<&'static CustomModeSpec<A>>,
+    modes: Vec<&'static ModeSpec<A>>,
 }
 
-/// The registered modes, in `--list-mode` order.
-pub fn modes() -> Vec<&'static ModeSpec> {
-    let mut all: Vec<&ModeSpec> = inventory::iter::<ModeSpec>.into_iter().collect();
-    all.sort_by_key(|m| (m.list_rank, m.name));
-    all
+impl<A: ?Sized + PluginApi> Plugin<A> {
+    /// The plugin made of these custom modes and modes, in whatever order they were
+    /// registered.
+    pub fn new(
+        info: PluginInfo,
+        custom_modes: impl IntoIterator<Item = &'static CustomModeSpec<A>>,
+        modes: impl IntoIterator<Item = &'static ModeSpec<A>>,
+    ) -> Self {
+        let mut custom_modes: Vec<_> = custom_modes.into_iter().collect();
+        custom_modes.sort_by_key(|c| c.name);
+        let mut modes: Vec<_> = modes.into_iter().collect();
+        modes.sort_by_key(|m| (m.list_rank, m.name));
+        Plugin { info, custom_modes, modes }
+    }
+
+    /// The custom modes, in name order; the first is the default.
+    pub fn custom_modes(&self) -> &[&'static CustomModeSpec<A>] {
+        &self.custom_modes
+    }
+
+    /// The modes, in `--list-mode` order.
+    pub fn modes(&self) -> &[&'static ModeSpec<A>] {
+        &self.modes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in API: the number it holds is what a mode reads.
+    trait Probe {
+        fn number(&self) -> u8;
+    }
+
+    impl PluginApi for dyn Probe {
+        type Capability = char;
+    }
+
+    impl Probe for u8 {
+        fn number(&self) -> u8 {
+            *self
+        }
+    }
+
+    fn listed(run: &mut Run<'_, dyn Probe>) -> Result<Vec<Item>> {
+        Ok(vec![vec![("n".into(), run.api().number().to_string())]])
+    }
+
+    fn seven(_: &Env<'_>) -> Result<Box<dyn Probe>> {
+        Ok(Box::new(7u8))
+    }
+
+    fn mode(name: &'static str, list_rank: u8) -> &'static ModeSpec<dyn Probe> {
+        Box::leak(Box::new(ModeSpec {
+            name,
+            perl_module: "",
+            list_rank,
+            description: "",
+            requires: 'r',
+            options: Vec::new,
+            kind: ModeKind::Listing { heading: "", fields: &[], select: listed },
+        }))
+    }
+
+    fn custom(name: &'static str) -> &'static CustomModeSpec<dyn Probe> {
+        Box::leak(Box::new(CustomModeSpec {
+            name,
+            provides: |capability| capability == 'r',
+            sections: Vec::new,
+            build: seven,
+        }))
+    }
+
+    #[test]
+    fn plugin_lists_modes_by_rank_then_name_and_custom_modes_by_name() {
+        let info = PluginInfo { name: "p", description: "" };
+        let plugin = Plugin::new(info, [custom("b"), custom("a")], [mode("z", 0), mode("b", 1), mode("a", 1)]);
+        let names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
+        assert_eq!(names, ["z", "a", "b"]);
+        let names: Vec<&str> = plugin.custom_modes().iter().map(|c| c.name).collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_mode_reaches_the_built_api_typed() {
+        let (values, debug, notices) = (Values::default(), DebugLog::default(), Notices::default());
+        let env = Env { values: &values, debug: &debug, notices: &notices, deadline: Instant::now() };
+        let mut api = (custom("a").build)(&env).expect("built");
+        let ModeKind::Listing { select, .. } = &mode("m", 0).kind else { unreachable!("a listing") };
+        let all = |_: &str| true;
+        let items = select(&mut Run::new(&values, api.as_mut(), &debug, &all)).expect("items");
+        assert_eq!(items, [vec![("n".to_string(), "7".to_string())]]);
+    }
+
+    #[test]
+    fn notice_clones_share_one_list() {
+        let notices = Notices::default();
+        notices.clone().add("Cannot write statefile".into());
+        assert_eq!(notices.take(), ["Cannot write statefile"]);
+        assert!(notices.take().is_empty());
+    }
+
+    #[test]
+    fn details_are_kept_apart_from_notices() {
+        let notices = Notices::default();
+        notices.clone().add_detail("expires within 30 days".into());
+        notices.add("Cannot write statefile".into());
+        assert_eq!(notices.take_details(), ["expires within 30 days"]);
+        assert_eq!(notices.take(), ["Cannot write statefile"]);
+        assert!(notices.take_details().is_empty());
+    }
 }

@@ -6,9 +6,13 @@ use std::fmt;
 /// [`Status::worst`] to combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// Exit 0.
     Ok,
+    /// Exit 1.
     Warning,
+    /// Exit 2.
     Critical,
+    /// Exit 3: the check could not tell (bad option, unreachable service, unreadable data).
     Unknown,
     /// Only reachable through `--change-exit`, `--opt-exit` or `--change-output-adv`.
     Pending,

@@ -72,7 +72,7 @@ fn invalid_values_name_the_option_and_the_problem() {
         ("email-activity", "--filter-user=(", "Invalid regular expression in --filter-user '(': unclosed group."),
         ("mailbox-usage", "--filter-mailbox=(", "Invalid regular expression in --filter-mailbox '(': unclosed group."),
         ("email-activity", "--filter-counters=(", "Invalid regular expression in --filter-counters '(': unclosed group."),
-        ("email-activity", "--filter-perfdata=(", "Wrong filter-perfdata option '(': unclosed group"),
+        ("email-activity", "--filter-perfdata=(", "Invalid regular expression in --filter-perfdata '(': unclosed group."),
         ("email-activity", "--timeout=abc", "Invalid --timeout value 'abc': a number of seconds (1 or more) is expected"),
         ("mailbox-usage", "--timeout=0", "Invalid --timeout value '0': a number of seconds (1 or more) is expected"),
         (
@@ -84,6 +84,21 @@ fn invalid_values_name_the_option_and_the_problem() {
             "mailbox-usage",
             "--critical-status=%{foo} > 1",
             "Wrong critical-status expression '%{foo} > 1': unknown variable %{foo} (known: display, used, ",
+        ),
+        (
+            "mailbox-usage",
+            "--critical-status=foo(%{used})",
+            "Wrong critical-status expression 'foo(%{used})': unknown function foo() (known: lc(), uc(), length(), defined()).",
+        ),
+        (
+            "email-activity",
+            "--critical-active-users=10:5",
+            "Wrong critical-active-users threshold '10:5': its start 10 is above its end 5, so no value is in the range.",
+        ),
+        (
+            "mailbox-usage",
+            "--warning-active-mailboxes=@",
+            "Wrong warning-active-mailboxes threshold '@': '@' alone alerts on every value; give the range, as in @10:20.",
         ),
     ];
     for (mode, option, message) in cases {
@@ -121,6 +136,48 @@ fn units_are_percent_or_count() {
     let foo = with("--units=foo");
     assert_eq!((foo.code, foo.stdout.as_str()), (3, "UNKNOWN: Wrong units option 'foo': '%' or 'count' expected. \n"));
     assert_eq!(mock.report_requests(), requests, "refused before any report request");
+}
+
+/// Thresholds and status expressions that could never alert as written (Perl accepts
+/// them: a start above the end or a bare `@` alerts on every value, an unknown function
+/// is never true) are refused before any report request; their valid neighbours run.
+#[test]
+fn ranges_and_calls_that_cannot_alert_as_written_are_refused() {
+    let mock = MockGraph::builder().start().expect("mock");
+    let refused: &[(&str, &str, &str)] = &[
+        (
+            "email-activity",
+            "--critical-active-users=10:5",
+            "UNKNOWN: Wrong critical-active-users threshold '10:5': its start 10 is above its end 5, so no value is in the range. \n",
+        ),
+        (
+            "email-activity",
+            "--warning-total-send-count=@",
+            "UNKNOWN: Wrong warning-total-send-count threshold '@': '@' alone alerts on every value; give the range, as in @10:20. \n",
+        ),
+        (
+            "mailbox-usage",
+            "--critical-status=foo(%{used})",
+            "UNKNOWN: Wrong critical-status expression 'foo(%{used})': unknown function foo() (known: lc(), uc(), length(), defined()). \n",
+        ),
+    ];
+    for (mode, option, stdout) in refused {
+        let requests = mock.report_requests();
+        let outcome = run(&mock.url(), &[&format!("--mode={mode}"), option]);
+        assert_eq!((outcome.code, outcome.stdout.as_str()), (3, *stdout), "{option}");
+        assert_eq!(mock.report_requests(), requests, "{option}: refused before any report request");
+    }
+    let accepted: &[(&str, &[&str], i32)] = &[
+        ("email-activity", &["--critical-active-users=5:10"], 2),
+        ("email-activity", &["--warning-total-send-count=@200:300"], 1),
+        ("mailbox-usage", &["--filter-counters=status", "--critical-status=lc(%{display}) =~ /^user0/"], 2),
+    ];
+    for (mode, options, code) in accepted {
+        let mut args = vec![format!("--mode={mode}")];
+        args.extend(options.iter().map(|o| o.to_string()));
+        let outcome = run(&mock.url(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(outcome.code, *code, "{options:?}: {}", outcome.stdout);
+    }
 }
 
 /// `--change-exit`: a pair that cannot be read is refused, naming it (Perl ignored it

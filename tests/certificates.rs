@@ -271,8 +271,9 @@ fn a_certificate_near_its_end_is_announced() {
     let outcome = run(&mock, &dir, &["--mode=email-activity", "--verbose", &option("client-certificate", &pem)]);
     assert_email_ok(&outcome, "expiring certificate");
     let expected = format!("Client certificate 'CN=centreon-o365-test' (x5t#S256 {}) expires on ", soon.x5t_s256());
-    let line =
-        outcome.stdout.lines().find(|l| l.starts_with(&expected)).unwrap_or_else(|| panic!("{}", outcome.stdout));
+    // The long output starts with it, right after the status line.
+    let line = outcome.stdout.lines().nth(1).unwrap_or_default();
+    assert!(line.starts_with(&expected), "{}", outcome.stdout);
     assert!(line.contains(", in 10 days: upload a new one"), "{line}");
 
     let later = certs::valid_for(Key::A, 365);

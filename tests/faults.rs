@@ -193,8 +193,9 @@ fn fixture_with(dir: &Path, file: &str, from: &str, to: &str) -> PathBuf {
     dir.to_path_buf()
 }
 
-/// A count that is not a number (one cell of the first data row) is UNKNOWN naming
-/// the column and the value, never OK with that row left out.
+/// A count that is not a number, or too large for a counter (one cell of the first
+/// data row), is UNKNOWN naming the column and the value, never OK with that row left
+/// out or its count wrapped to a negative.
 #[test]
 fn non_numeric_count_is_unknown() {
     let cases = [
@@ -212,6 +213,20 @@ fn non_numeric_count_is_unknown() {
             ",9e21676,",
             "line 2: column 'Storage Used (Byte)' holds '9e21676', not a number",
         ),
+        (
+            "email-activity",
+            "email_D7.csv",
+            ",274,192,",
+            ",9223372036854775808,192,",
+            "line 2: column 'Send Count' holds '9223372036854775808', a count too large",
+        ),
+        (
+            "mailbox-usage",
+            "mailbox_D7.csv",
+            ",922121676,",
+            ",18446744073709551616,",
+            "line 2: column 'Storage Used (Byte)' holds '18446744073709551616', a count too large",
+        ),
     ];
     for (mode, file, from, to, expected) in cases {
         let dir = TempDir::new("faults-fixture").expect("fixture dir");
@@ -219,6 +234,24 @@ fn non_numeric_count_is_unknown() {
         let outcome = run(&mock, &[&format!("--mode={mode}")]);
         assert_unknown(&outcome, expected, mode);
     }
+}
+
+/// A token cache that cannot be written does not fail the check: the run ends as
+/// it would have, with Perl's notice at the end of the status line.
+#[test]
+fn unwritable_token_cache_is_a_notice() {
+    let mock = start(Fault::None);
+    let state = TempDir::new("faults-state").expect("state dir");
+    std::fs::create_dir(state.path().join(CACHE_NAME)).expect("a directory where the cache goes");
+    let outcome = run_in(&mock, state.path(), &["--mode=mailbox-usage"]);
+    assert_ok(&outcome, "unwritable cache");
+    let status_line = outcome.stdout.lines().next().unwrap_or("");
+    let perfdata = status_line.find(" | ").expect("perfdata");
+    assert!(
+        status_line[..perfdata].contains("Cannot close or rename statefile"),
+        "notice missing from the status line: {status_line}"
+    );
+    assert!(status_line[..perfdata].contains(CACHE_NAME), "{status_line}");
 }
 
 /// Columns are found by name: the same report with its columns reversed gives the

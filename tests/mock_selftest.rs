@@ -13,8 +13,12 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use common::{http, HttpResponse};
-use mock::{Fault, Host, MockGraph, Tenant};
+use mock::{
+    iso_datetime, parse_iso_datetime, Fault, Host, MockGraph, Stream, Tenant, TraceSettings, Variant, STATUSES,
+};
 use serde_json::Value;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
@@ -23,6 +27,10 @@ const EMAIL_D7: &str = "/v1.0/reports/getEmailActivityUserDetail(period='D7')";
 const EMAIL_DAY: &str = "/v1.0/reports/getEmailActivityUserDetail(date=2026-11-22)";
 const MAILBOX_D7: &str = "/v1.0/reports/getMailboxUsageDetail(period='D7')";
 const BEARER: (&str, &str) = ("Authorization", "Bearer tok-1");
+const QUOTA_D7: &str = "/v1.0/reports/getMailboxUsageQuotaStatusMailboxCounts(period='D7')";
+const APPS_D7: &str = "/v1.0/reports/getEmailAppUsageAppsUserCounts(period='D7')";
+const APP_USER_D7: &str = "/v1.0/reports/getEmailAppUsageUserDetail(period='D7')";
+const TRACES: &str = "/v1.0/admin/exchange/tracing/messageTraces";
 
 fn fixture(name: &str) -> Vec<u8> {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "tenant40", name].iter().collect();
@@ -308,4 +316,444 @@ fn every_fault_parses_from_its_golden_name() {
     }
     assert!("no-such-fault".parse::<Fault>().is_err());
     assert!(Fault::ServiceUnavailableOnce.acts_once() && !Fault::Stall.acts_once());
+    assert_eq!("iso-dates".parse::<Variant>(), Ok(Variant::IsoDates));
+    assert!("no-such-variant".parse::<Variant>().is_err());
+}
+
+/// A CSV download as rows of cells (BOM and CRLF checked and removed).
+fn csv_rows(body: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(body.strip_prefix(BOM).expect("a BOM")).expect("UTF-8");
+    assert!(text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'), "CRLF rows");
+    text.split_terminator("\r\n").map(split_csv_line).collect()
+}
+
+/// One CSV line's cells (quoted cells with doubled quotes; no line breaks inside).
+fn split_csv_line(line: &str) -> Vec<String> {
+    let (mut cells, mut cell, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(std::mem::take(&mut cell)),
+            _ => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    cells
+}
+
+/// The report's rows, fetched through its redirect.
+fn report_rows(mock: &MockGraph, report: &str) -> Vec<Vec<String>> {
+    let csv = get(&location(mock, report), &[]);
+    assert_eq!(csv.status, 200, "{report}");
+    csv_rows(&csv.body)
+}
+
+fn cell<'a>(rows: &'a [Vec<String>], row: &'a [String], name: &str) -> &'a str {
+    let i = rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    &row[i]
+}
+
+#[test]
+fn new_reports_serve_the_documented_columns_through_a_redirect() {
+    let mock = start(Fault::None);
+    let apps = "Mail For Mac,Outlook For Mac,Outlook For Windows,Outlook For Mobile,Other For Mobile,Outlook For Web,POP3 App,IMAP4 App,SMTP App";
+    for (report, name, head) in [
+        (
+            QUOTA_D7,
+            "getMailboxUsageQuotaStatusMailboxCounts",
+            "Report Refresh Date,Under Limit,Warning Issued,Send Prohibited,Send/Receive Prohibited,Indeterminate,Report Date,Report Period".to_string(),
+        ),
+        (APPS_D7, "getEmailAppUsageAppsUserCounts", format!("Report Refresh Date,{apps},Report Period")),
+        (
+            APP_USER_D7,
+            "getEmailAppUsageUserDetail",
+            format!("Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,Last Activity Date,{apps},Report Period"),
+        ),
+    ] {
+        let target = location(&mock, report);
+        assert!(!target.starts_with(&format!("{}/", mock.url())), "{target}");
+        assert_eq!(report_rows(&mock, report)[0].join(","), head, "{report}");
+        assert_eq!((mock.report_calls(name), mock.downloads(name)), (2, 1), "{name}");
+    }
+    assert_eq!(mock.report_calls("getMailboxUsageDetail"), 0);
+    let unauthenticated = get(&format!("{}{QUOTA_D7}", mock.url()), &[]);
+    assert_eq!(unauthenticated.status, 401);
+}
+
+#[test]
+fn new_reports_take_the_documented_parameters_only() {
+    let mock = start(Fault::None);
+    for (report, status) in [
+        ("getMailboxUsageQuotaStatusMailboxCounts(period='D180')", 302),
+        ("getMailboxUsageQuotaStatusMailboxCounts(period='D8')", 400),
+        ("getMailboxUsageQuotaStatusMailboxCounts(date=2026-11-20)", 400),
+        ("getEmailAppUsageAppsUserCounts(period=D7)", 400),
+        ("getEmailAppUsageUserDetail(date=2026-11-20)", 302),
+        ("getEmailAppUsageUserDetail(date=2026-13-20)", 400),
+    ] {
+        let answer = get(&format!("{}/v1.0/reports/{report}", mock.url()), &[BEARER]);
+        assert_eq!(answer.status, status, "{report}: {}", answer.text());
+        if status == 400 {
+            assert_eq!(json(&answer)["error"]["code"], "BadRequest");
+        }
+    }
+}
+
+#[test]
+fn quota_counts_agree_with_the_mailbox_report_on_the_latest_day() {
+    let mock = start(Fault::None);
+    let mailboxes = report_rows(&mock, MAILBOX_D7);
+    let active = mailboxes[1..].iter().filter(|r| cell(&mailboxes, r, "Is Deleted") != "True").count();
+    let rows = report_rows(&mock, QUOTA_D7);
+    assert_eq!(rows.len(), 8);
+    let counts = |row: &[String]| -> Vec<usize> { row[1..6].iter().map(|c| c.parse().expect("a count")).collect() };
+    // tenant40 on 2026-11-22: one mailbox past its send quota, three past send/receive.
+    assert_eq!(counts(&rows[1]), [36, 0, 1, 3, 0]);
+    assert_eq!(cell(&rows, &rows[1], "Report Date"), "2026-11-22");
+    let dates: Vec<&str> = rows[1..].iter().map(|r| cell(&rows, r, "Report Date")).collect();
+    assert!(dates.windows(2).all(|w| w[0] > w[1]), "latest first: {dates:?}");
+    for row in &rows[1..] {
+        assert_eq!(counts(row).iter().sum::<usize>(), active);
+        assert_eq!(cell(&rows, row, "Report Refresh Date"), "2026-11-22");
+        assert_eq!(cell(&rows, row, "Report Period"), "7");
+    }
+    assert!(rows[2..].iter().all(|r| counts(r) != counts(&rows[1])), "only the latest day matches the mailboxes");
+    assert!((1..4).all(|status| rows[1..].iter().any(|r| counts(r)[status] > 0)), "every level shows");
+}
+
+#[test]
+fn app_usage_reports_agree_with_the_email_activity_users() {
+    let mock = start(Fault::None);
+    let email = report_rows(&mock, EMAIL_D7);
+    let users = report_rows(&mock, APP_USER_D7);
+    let upns = |rows: &[Vec<String>]| {
+        rows[1..].iter().map(|r| cell(rows, r, "User Principal Name").to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(upns(&users), upns(&email));
+    for (user, activity) in users[1..].iter().zip(&email[1..]) {
+        assert_eq!(cell(&users, user, "Report Refresh Date"), "2026-11-22T00:00:00Z");
+        let last = cell(&email, activity, "Last Activity Date");
+        let want = if last.is_empty() { String::new() } else { format!("{last}T00:00:00Z") };
+        assert_eq!(cell(&users, user, "Last Activity Date"), want);
+        if last.is_empty() {
+            assert!(user[6..15].iter().all(String::is_empty), "an inactive user uses no app");
+        }
+    }
+    let counts = report_rows(&mock, APPS_D7);
+    assert_eq!(counts.len(), 2);
+    for (i, app) in mock::APP_COLS.iter().enumerate() {
+        let using = users[1..].iter().filter(|r| !r[6 + i].is_empty()).count();
+        assert_eq!(cell(&counts, &counts[1], app), using.to_string(), "{app}");
+        assert!(using > 0, "{app} has users");
+    }
+}
+
+#[test]
+fn variants_conceal_names_write_date_times_and_move_the_refresh_date() {
+    let plain = start(Fault::None);
+    let original = report_rows(&plain, MAILBOX_D7);
+    let mock = MockGraph::builder()
+        .variant(Variant::ConcealedNames)
+        .variant(Variant::IsoDates)
+        .variant(Variant::RefreshDate(mock::utc_date_days_ago(3)))
+        .start()
+        .expect("the mock starts");
+    let mailboxes = report_rows(&mock, MAILBOX_D7);
+    let email = report_rows(&mock, EMAIL_D7);
+    let upns: Vec<&str> = mailboxes[1..].iter().map(|r| cell(&mailboxes, r, "User Principal Name")).collect();
+    let hex = |u: &str| u.len() == 32 && u.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase());
+    assert!(upns.iter().any(|u| hex(u)), "32-hex names");
+    assert!(upns.iter().any(|u| u.starts_with("<PII:H105(") && u.ends_with("=)>@contoso.onmicrosoft.com")));
+    assert!(upns.contains(&"(Unknown)"));
+    assert!(upns.iter().any(|u| u.starts_with("user0")), "some names stay");
+    let mut seen = BTreeMap::new();
+    for upn in upns.iter().filter(|u| hex(u)) {
+        *seen.entry(*upn).or_insert(0) += 1;
+    }
+    assert!(seen.values().any(|n| *n > 1), "one hash shared by several users");
+    // A user is concealed alike in every report.
+    let email_upns: Vec<&str> = email[1..].iter().map(|r| cell(&email, r, "User Principal Name")).collect();
+    assert_eq!(email_upns, upns);
+    let refresh = format!("{}T00:00:00Z", mock::utc_date_days_ago(3));
+    for (row, before) in mailboxes[1..].iter().zip(&original[1..]) {
+        assert_eq!(cell(&mailboxes, row, "Report Refresh Date"), refresh);
+        assert_eq!(
+            cell(&mailboxes, row, "Created Date"),
+            format!("{}T00:00:00Z", cell(&original, before, "Created Date"))
+        );
+        assert_eq!(cell(&mailboxes, row, "Storage Used (Byte)"), cell(&original, before, "Storage Used (Byte)"));
+    }
+    let quota = report_rows(&mock, QUOTA_D7);
+    assert_eq!(cell(&quota, &quota[1], "Report Date"), refresh);
+    // The golden fixtures stay as recorded without a variant.
+    assert_eq!(get(&location(&plain, MAILBOX_D7), &[]).body, fixture("mailbox_D7.csv"));
+}
+
+#[test]
+fn new_reports_follow_the_download_faults() {
+    for (fault, check) in
+        [(Fault::EmptyReport, "header only"), (Fault::Truncated, "cut"), (Fault::ReorderedColumns, "reversed")]
+    {
+        let mock = start(fault);
+        let body = get(&location(&mock, QUOTA_D7), &[]).body;
+        let text = String::from_utf8_lossy(&body).into_owned();
+        match fault {
+            Fault::EmptyReport => assert_eq!(text.matches("\r\n").count(), 1, "{check}"),
+            Fault::Truncated => assert!(text.ends_with("\"unterminated"), "{check}"),
+            _ => assert!(text.trim_start_matches('\u{feff}').starts_with("Report Period,Report Date,"), "{check}"),
+        }
+    }
+    let forbidden = start(Fault::Forbidden);
+    let answer = get(&format!("{}{APPS_D7}", forbidden.url()), &[BEARER]);
+    assert_eq!((answer.status, json(&answer)["error"]["code"].as_str()), (403, Some("S2SUnauthorized")));
+}
+
+/// A message trace URL for `query` (spaces percent-encoded, as a client sends them).
+fn trace_url(mock: &MockGraph, query: &str) -> String {
+    format!("{}{TRACES}?{}", mock.url(), query.replace(' ', "%20"))
+}
+
+/// `receivedDateTime ge START and receivedDateTime le END` for seconds before the anchor.
+fn window(mock: &MockGraph, from: i64, to: i64) -> String {
+    let anchor = mock.trace_anchor();
+    format!("receivedDateTime ge {} and receivedDateTime le {}", iso_datetime(anchor - from), iso_datetime(anchor - to))
+}
+
+/// Every message of a listing, following the whole `@odata.nextLink`, and the pages' count.
+fn all_pages(url: &str, headers: &[(&str, &str)]) -> (Vec<Value>, usize) {
+    let (mut messages, mut pages, mut next) = (Vec::new(), 0, Some(url.to_string()));
+    while let Some(url) = next.take() {
+        let answer = get(&url, headers);
+        assert_eq!(answer.status, 200, "{url}: {}", answer.text());
+        let body = json(&answer);
+        messages.extend(body["value"].as_array().cloned().unwrap_or_default());
+        next = body["@odata.nextLink"].as_str().map(str::to_string);
+        pages += 1;
+    }
+    (messages, pages)
+}
+
+#[test]
+fn message_trace_pages_a_window_through_the_whole_next_link() {
+    let mock = start(Fault::None);
+    // Minutes 11 to 60 before the anchor, 3 messages each: messages 30 to 179.
+    let filter = window(&mock, 3601, 600);
+    let (messages, pages) = all_pages(&trace_url(&mock, &format!("$filter={filter}&$top=40")), &[BEARER]);
+    assert_eq!((messages.len(), pages), (150, 4));
+    let ids: BTreeSet<&str> = messages.iter().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids.len(), 150, "no message twice");
+    let times: Vec<i64> = messages
+        .iter()
+        .map(|m| parse_iso_datetime(m["receivedDateTime"].as_str().unwrap_or_default()).expect("a time"))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let anchor = mock.trace_anchor();
+    assert!(times.iter().all(|t| (anchor - 3601..=anchor - 600).contains(t)));
+    let mut want = BTreeMap::new();
+    for n in 30..180 {
+        let status = match Stream::status(n) {
+            "recalled" => "unknownFutureValue",
+            other => other,
+        };
+        *want.entry(status.to_string()).or_insert(0) += 1;
+    }
+    let mut got = BTreeMap::new();
+    for message in &messages {
+        *got.entry(message["status"].as_str().unwrap_or_default().to_string()).or_insert(0) += 1;
+    }
+    assert_eq!(got, want);
+    assert_eq!(got.len(), STATUSES.len() - 1, "every status but recalled: {got:?}");
+    for message in &messages {
+        for field in [
+            "id",
+            "senderAddress",
+            "recipientAddress",
+            "messageId",
+            "receivedDateTime",
+            "subject",
+            "fromIP",
+            "toIP",
+            "status",
+        ] {
+            assert!(message[field].is_string(), "{field}: {message}");
+        }
+        assert!(message["size"].is_u64());
+    }
+    let log = mock.trace_log();
+    assert_eq!(mock.message_trace_requests(), 4);
+    assert_eq!(log.iter().map(|c| c.returned).sum::<usize>(), 150);
+    assert_eq!(log.iter().filter(|c| c.next_link).count(), 3);
+    let mut logged = BTreeMap::new();
+    for (status, n) in log.iter().flat_map(|c| c.by_status.clone()) {
+        *logged.entry(status).or_insert(0) += n;
+    }
+    assert_eq!(logged, want);
+    assert!(log
+        .iter()
+        .all(|c| c.window == Some((anchor - 3601, anchor - 600)) && c.query.contains("receivedDateTime ge")));
+}
+
+#[test]
+fn message_trace_filters_on_sender_recipient_status_and_subject() {
+    let mock = start(Fault::None);
+    let range = window(&mock, 86_400, 600);
+    let user = "user000003@contoso.onmicrosoft.com";
+    for (clause, check) in [
+        (format!("senderAddress eq '{}'", user.to_uppercase()), ("senderAddress", user)),
+        (format!("recipientAddress eq '{user}'"), ("recipientAddress", user)),
+        ("status eq 'failed'".to_string(), ("status", "failed")),
+        ("status eq 'quarantined'".to_string(), ("status", "quarantined")),
+        ("startsWith(subject, 'weekly')".to_string(), ("subject", "Weekly digest: updates for your team")),
+    ] {
+        let (messages, _) = all_pages(&trace_url(&mock, &format!("$filter={range} and {clause}")), &[BEARER]);
+        assert!(!messages.is_empty(), "{clause}");
+        assert!(messages.iter().all(|m| m[check.0] == check.1), "{clause}");
+    }
+    let (both, _) = all_pages(
+        &trace_url(&mock, &format!("$filter=({range}) and senderAddress eq '{user}' and status eq 'delivered'")),
+        &[BEARER],
+    );
+    assert!(both.iter().all(|m| m["senderAddress"] == user && m["status"] == "delivered"));
+}
+
+#[test]
+fn message_trace_refuses_what_the_api_refuses() {
+    let mock = start(Fault::None);
+    let anchor = mock.trace_anchor();
+    let at = |back: i64| iso_datetime(anchor - back);
+    for query in [
+        format!("$filter=receivedDateTime ge {}", at(3600)),
+        format!("$filter=receivedDateTime ge {} and receivedDateTime le {}", at(11 * 86_400), at(0)),
+        format!("$filter=receivedDateTime ge {} and receivedDateTime le {}", at(91 * 86_400), at(88 * 86_400)),
+        format!("$filter=receivedDateTime ge {} and receivedDateTime le {}", at(3600), at(-3600)),
+        format!("$filter=receivedDateTime ge '{}' and receivedDateTime le {}", at(3600), at(0)),
+        format!("$filter=receivedDateTime ge {} and receivedDateTime le {}", at(0), at(3600)),
+        "$filter=receivedDateTime ge yesterday and receivedDateTime le today".to_string(),
+        "$filter=status eq 'lost'".to_string(),
+        "$filter=status eq 'failed' or status eq 'pending'".to_string(),
+        "$filter=senderAddress ne 'a@b.c'".to_string(),
+        "$filter=size eq 5".to_string(),
+        "$top=0".to_string(),
+        "$top=5001".to_string(),
+        "$select=status".to_string(),
+        "$skiptoken=zz".to_string(),
+    ] {
+        let answer = get(&trace_url(&mock, &query), &[BEARER]);
+        assert_eq!(answer.status, 400, "{query}: {}", answer.text());
+        let body = json(&answer);
+        assert_eq!(body["error"]["code"], "BadRequest", "{query}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(body["error"]["innerError"]["request-id"].is_string());
+    }
+    let log = mock.trace_log();
+    assert_eq!(log.len(), 15);
+    assert!(log.iter().all(|c| c.status == 400 && c.returned == 0));
+}
+
+#[test]
+fn message_trace_defaults_to_48_hours_and_1000_per_page() {
+    let mock = start(Fault::None);
+    let answer = get(&trace_url(&mock, ""), &[BEARER]);
+    assert_eq!(answer.status, 200);
+    let body = json(&answer);
+    assert_eq!(body["value"].as_array().map(Vec::len), Some(1000));
+    assert!(body["@odata.nextLink"].as_str().is_some_and(|l| l.contains("$skiptoken=")));
+    assert!(body["@odata.context"]
+        .as_str()
+        .is_some_and(|c| c.ends_with("$metadata#admin/exchange/tracing/messageTraces")));
+    let unix_now = || {
+        let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970");
+        i64::try_from(elapsed.as_secs()).expect("a 64-bit time")
+    };
+    let before = unix_now();
+    let (all, _) = all_pages(&trace_url(&mock, "$top=5000"), &[BEARER]);
+    let after = unix_now();
+    let newest = parse_iso_datetime(all[0]["receivedDateTime"].as_str().unwrap_or_default()).expect("a time");
+    let oldest =
+        parse_iso_datetime(all[all.len() - 1]["receivedDateTime"].as_str().unwrap_or_default()).expect("a time");
+    // Younger than the 5 minutes' lag is not visible yet; older than 48 hours is out.
+    assert!(newest <= after - 300 && newest > mock.trace_anchor() - 360, "{newest}");
+    assert!(oldest >= before - 48 * 3600 && oldest < before - 48 * 3600 + 60, "{oldest}");
+    // 48 hours less the lag, 3 a minute, give or take the minute the window's edges cut.
+    assert!(all.len().abs_diff(48 * 60 * 3 - 5 * 3) <= 3, "{}", all.len());
+}
+
+#[test]
+fn message_trace_pages_of_5000_and_the_lag_follow_the_settings() {
+    let settings = TraceSettings { per_minute: 100, lag_secs: 0, limit: 100 };
+    let mock = MockGraph::builder().traces(settings).start().expect("the mock starts");
+    let (messages, pages) =
+        all_pages(&trace_url(&mock, &format!("$filter={}&$top=5000", window(&mock, 3600, 0))), &[BEARER]);
+    assert_eq!((messages.len(), pages), (6000, 2));
+    let log = mock.trace_log();
+    assert_eq!(log.iter().map(|c| c.returned).collect::<Vec<_>>(), [5000, 1000]);
+}
+
+#[test]
+fn message_trace_shows_recalled_only_to_who_asks_for_unknown_members() {
+    let mock = start(Fault::None);
+    let url = trace_url(&mock, &format!("$filter={}", window(&mock, 86_400, 600)));
+    let statuses = |headers: &[(&str, &str)]| -> BTreeSet<String> {
+        all_pages(&url, headers).0.iter().filter_map(|m| m["status"].as_str().map(str::to_string)).collect()
+    };
+    let plain = statuses(&[BEARER]);
+    assert!(plain.contains("unknownFutureValue") && !plain.contains("recalled"));
+    let asked = statuses(&[BEARER, ("Prefer", "include-unknown-enum-members")]);
+    assert!(asked.contains("recalled") && !asked.contains("unknownFutureValue"));
+    let beta = get(&format!("{}/beta/admin/exchange/tracing/messageTraces?$top=200", mock.url()), &[BEARER]);
+    let beta: BTreeSet<String> = json(&beta)["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["status"].as_str().map(str::to_string))
+        .collect();
+    assert!(beta.contains("Delivered") && !beta.contains("delivered"), "{beta:?}");
+}
+
+#[test]
+fn message_trace_throttles_past_its_request_budget() {
+    let mock = MockGraph::builder()
+        .traces(TraceSettings { limit: 3, ..TraceSettings::default() })
+        .start()
+        .expect("the mock starts");
+    let url = trace_url(&mock, "$top=1");
+    for _ in 0..3 {
+        assert_eq!(get(&url, &[BEARER]).status, 200);
+    }
+    let refused = get(&url, &[BEARER]);
+    assert_eq!(refused.status, 429);
+    assert_eq!(json(&refused)["error"]["code"], "TooManyRequests");
+    let wait: u64 = refused.header("Retry-After").and_then(|w| w.parse().ok()).expect("a Retry-After");
+    assert!((1..=300).contains(&wait), "{wait}");
+    assert_eq!(mock.message_trace_requests(), 4);
+    assert_eq!(mock.trace_log().last().map(|c| c.status), Some(429));
+    assert_eq!(mock.report_requests(), 0, "message trace is not a report");
+}
+
+#[test]
+fn message_trace_follows_the_api_faults() {
+    for (fault, status, code) in [
+        (Fault::TraceUnprovisioned, 401, "Unauthorized"),
+        (Fault::Forbidden, 403, "Forbidden"),
+        (Fault::ServerError, 500, "InternalServerError"),
+        (Fault::TooManyRequestsOnce, 429, "TooManyRequests"),
+        (Fault::ExpiredTokenOnce, 401, "InvalidAuthenticationToken"),
+    ] {
+        let mock = start(fault);
+        let answer = get(&trace_url(&mock, "$top=1"), &[BEARER]);
+        assert_eq!(answer.status, status, "{fault}");
+        assert_eq!(json(&answer)["error"]["code"], code, "{fault}");
+        let again = get(&trace_url(&mock, "$top=1"), &[BEARER]).status;
+        assert_eq!(again == 200, fault.acts_once(), "{fault}");
+    }
+    let unprovisioned = start(Fault::TraceUnprovisioned);
+    // The reports behave: `location` asserts their redirect.
+    location(&unprovisioned, QUOTA_D7);
+    let unauthenticated = get(&trace_url(&unprovisioned, "$top=1"), &[]);
+    assert_eq!(unauthenticated.status, 401);
+    assert_eq!(unprovisioned.message_trace_requests(), 0);
 }

@@ -1,5 +1,5 @@
 //! Runs the declared counters over the collected data: statuses, texts, long lines
-//! and perfdata, composed as the Perl counter template composes them (core.md §5).
+//! and perfdata, composed as the Perl counter template composes them.
 
 use super::thresholds::{Levels, Limit, Thresholds};
 use super::{Check, Counter, Data, Group, GroupKind, Instance, Output, Perf, PerfThresholds, PerfValue, Record};
@@ -230,7 +230,7 @@ fn threshold_fields(style: PerfThresholds, record: &Record, levels: Option<&Leve
     let print = |limit: &Option<Limit>| match (limit, style) {
         (Some(Limit::Range(range)), PerfThresholds::Counter) => range.perfdata(),
         (Some(Limit::Range(range)), PerfThresholds::PercentOf(total)) => match total(record) {
-            Some(total) => range.perfdata_of_percent(total, true),
+            Some(total) => range.perfdata_of_percent(total),
             None => range.perfdata(),
         },
         _ => String::new(),
@@ -247,7 +247,7 @@ mod tests {
     use crate::counters::{CounterOptions, Field};
     use crate::options::Values;
 
-    /// The test mode of core.md §5.0, reduced: a global group and an item group.
+    /// A test mode: a global group and an item group.
     fn groups() -> Vec<Group> {
         let total =
             Counter::value("total", "items.total.count", &["total"], Output::Template("Total: {}"), Perf::key("total"));

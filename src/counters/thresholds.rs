@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use super::{Check, Group, GroupKind};
 use crate::error::{Error, Result};
-use crate::expr::Expr;
+use crate::expr::{Dialect, Expr, VariableSyntax};
 use crate::options::{OptionSpec, Values};
 use crate::pattern::Pattern;
-use crate::threshold::{self, Threshold};
+use crate::threshold::Threshold;
 
 /// The levels a counter can be checked at, in the order they are validated.
 const LEVELS: [&str; 3] = ["unknown", "warning", "critical"];
@@ -112,11 +112,7 @@ impl Thresholds {
                 let Some(text) = values.value(&option) else { continue };
                 let limit = match counter.check {
                     Check::Status(variables) => status_limit(&option, text, variables)?,
-                    _ => match threshold::parse(text) {
-                        Ok(Some(range)) => Some(Limit::Range(range)),
-                        Ok(None) => None,
-                        Err(()) => return Err(Error::new(format!("Wrong {option} threshold '{text}'."))),
-                    },
+                    _ => Threshold::from_option(&option, text)?.map(Limit::Range),
                 };
                 let levels: &mut Levels = limits.entry(counter.label).or_default();
                 match level {
@@ -128,8 +124,8 @@ impl Thresholds {
         }
         Ok(Thresholds {
             limits,
-            filter: pattern(values, "filter-counters")?,
-            block: pattern(values, "filter-counters-block")?,
+            filter: Pattern::from_option(values, "filter-counters")?,
+            block: Pattern::from_option(values, "filter-counters-block")?,
             precision,
         })
     }
@@ -159,7 +155,8 @@ fn status_limit(option: &str, text: &str, variables: &[&str]) -> Result<Option<L
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let expr = Expr::parse(text, false)
+    let dialect = Dialect { syntax: VariableSyntax::Braces, variables, functions: &[] };
+    let expr = Expr::parse(text, &dialect)
         .map_err(|problem| Error::new(format!("Wrong {option} expression '{text}': {problem}.")))?;
     if let Some(unknown) = expr.variables().into_iter().find(|v| !variables.contains(&v.as_str())) {
         return Err(Error::new(format!(
@@ -168,13 +165,4 @@ fn status_limit(option: &str, text: &str, variables: &[&str]) -> Result<Option<L
         )));
     }
     Ok(Some(Limit::Expression(expr)))
-}
-
-fn pattern(values: &Values, option: &str) -> Result<Option<Pattern>> {
-    match values.non_empty(option) {
-        None => Ok(None),
-        Some(text) => Pattern::new(text)
-            .map(Some)
-            .map_err(|problem| Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))),
-    }
 }

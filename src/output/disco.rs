@@ -1,4 +1,4 @@
-//! `--disco-format` and `--disco-show` (§3.16): the documents Centreon's service
+//! `--disco-format` and `--disco-show`: the documents Centreon's service
 //! discovery reads from `list-*` modes. XML unless `--output-json` is given (and
 //! `--output-xml` is not).
 
@@ -10,7 +10,7 @@ use crate::status::Status;
 /// The mode's discovery macro names: `<data><element>NAME</element>…</data>` or
 /// `{"data":["NAME",…]}`.
 pub fn display_disco_format(names: &[&str], opts: &OutputOptions) -> Rendered {
-    let stdout = if opts.format == Format::Json {
+    let stdout = if opts.format() == Format::Json {
         json_object([("data", json_array(names.iter().map(|name| json_string(name))))])
     } else {
         Element::new("data").children(names.iter().map(|name| Element::text("element", name))).document()
@@ -26,7 +26,7 @@ pub fn display_disco_show(items: &[Vec<(String, String)>], opts: &OutputOptions)
         fields.sort();
         fields
     });
-    let stdout = if opts.format == Format::Json {
+    let stdout = if opts.format() == Format::Json {
         let objects = sorted.map(|fields| json_object(fields.into_iter().map(|(k, v)| (k.as_str(), json_string(v)))));
         json_object([("data", json_array(objects))])
     } else {

@@ -1,14 +1,15 @@
-//! The two ways a run ends: the normal display of a [`CheckResult`] (§3.1) and an error
-//! exit (§2.6). Both go through the same rendering, so every format treats messages,
-//! labels and exit codes alike.
+//! The ways a run ends: the normal display of a [`CheckResult`], an error exit, and the
+//! answer of an informational command. All go through the same rendering, so every
+//! format treats messages, labels and exit codes alike.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::document::{openmetrics, Document};
 use super::options::{Format, OutputOptions};
-use super::text::{change_long, change_output_adv, status_text};
-use super::{file, perfdata, CheckResult, DisplayContext, Perfdata, Rendered, ShortMessage};
+use super::text::{status_text, Labels};
+use super::{file, CheckResult, DisplayContext, Info, Perfdata, Rendered, ShortMessage};
+use crate::atomic::errno_text;
 use crate::error::Error;
 use crate::status::Status;
 
@@ -19,12 +20,13 @@ struct View<'a> {
     status: Status,
     /// The documents' `exit` field.
     exit_label: String,
-    nolabel: bool,
+    labels: Labels,
     long: &'a [String],
     perfdata: &'a [Perfdata],
     /// Whether the text and JSON/XML formats show the perfdata.
     show_perfdata: bool,
-    /// Error exits never print OpenMetrics (they fall back to text, QUIRK Q12 fixed).
+    /// Exits that are not check results never print OpenMetrics: they fall back to text
+    /// (Perl printed nothing at all, so an error went unseen).
     error: bool,
 }
 
@@ -37,72 +39,78 @@ struct View<'a> {
 pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
     let status = result.short.iter().filter_map(|m| m.severity).fold(Status::Ok, Status::worst);
     let mut records = result.perfdata.clone();
-    if opts.openmetrics {
+    if opts.openmetrics() {
         records.push(status_record(status, ctx));
     }
     let long = if opts.shows_long() {
         // Rules dropped at start-up left debug lines: they come first, as in Perl.
-        let notes: &[String] = if opts.debug { &opts.notes } else { &[] };
+        let notes: &[String] = if opts.debug() { opts.perfdata().notes() } else { &[] };
         let lines = notes.iter().chain(&result.long).cloned().collect();
-        change_long(lines, &opts.change_long)
+        opts.text().long(lines)
     } else {
         Vec::new()
     };
-    let perfdata = perfdata::finish(records, opts, &ctx.mode);
+    let perfdata = opts.perfdata().finish(records, &ctx.mode, opts.float_precision());
     let view = |short, status: Status| View {
         short,
         status,
         exit_label: status.label().to_string(),
-        nolabel: opts.ignore_label,
+        labels: opts.labels(),
         long: &long,
         perfdata: &perfdata,
-        show_perfdata: !opts.ignore_perfdata,
+        show_perfdata: opts.shows_perfdata(),
         error: false,
     };
     let rendered = render(&view(&result.short, status), ctx, opts);
-    let Some(path) = &opts.output_file else {
+    let Some(path) = opts.output_file() else {
         return rendered;
     };
     match file::write_atomically(path, &rendered.stdout) {
         Ok(()) => Rendered { stdout: String::new(), exit_code: rendered.exit_code },
-        Err(reason) => {
+        Err(error) => {
             let mut short = result.short.clone();
-            short.push(file_error(path, &reason));
+            short.push(file_error(path, &errno_text(&error)));
             render(&view(&short, status.worst(Status::Unknown)), ctx, opts)
         }
     }
 }
 
-/// Displays an error exit with the `--opt-exit` status (§2.6).
+/// Displays an error exit: `UNKNOWN: <message> ` (the status is `--opt-exit`'s), then the
+/// debug lines; no perfdata. `--change-short-output`, `--change-output-adv` and
+/// `--change-exit` apply; JSON/XML documents hold the lower-case status in `exit`.
 pub fn display_error(error: &Error, debug_lines: &[String], ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
-    display_error_as(error, opts.opt_exit(), debug_lines, ctx, opts)
+    let short = [ShortMessage { severity: None, text: error.message().to_string() }];
+    display_exit(&short, opts.labels(), debug_lines, ctx, opts)
 }
 
-/// Displays an error exit with a status forced by the caller (`--list-counters` ends
-/// OK, for instance). The message is unqualified, so it takes that status's block:
-/// `UNKNOWN: <message> ` (the message alone for unlabelled errors, nothing at all for an
-/// empty unlabelled one, as the help texts start); the error's long lines and the debug
-/// lines always follow; no perfdata. `--change-short-output`, `--change-output-adv` and
-/// `--change-exit` apply; JSON/XML documents hold the lower-case status in `exit`.
-pub fn display_error_as(
-    error: &Error,
-    status: Status,
-    debug_lines: &[String],
+/// Displays the answer of an informational command (`--help`, `--version`,
+/// `--list-mode`) as Perl does, like an error exit without status label: its first line
+/// (nothing at all when empty, as the help texts start), its lines, then the debug lines.
+pub fn display_info(info: &Info, debug_lines: &[String], ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
+    let short: Vec<ShortMessage> = match info.first_line.as_str() {
+        "" => Vec::new(),
+        text => vec![ShortMessage { severity: None, text: text.to_string() }],
+    };
+    let long: Vec<String> = info.lines.iter().chain(debug_lines).cloned().collect();
+    display_exit(&short, Labels::Hidden, &long, ctx, opts)
+}
+
+/// An exit that is not a check result: unqualified messages, so they take the
+/// `--opt-exit` status's block, then `long`.
+fn display_exit(
+    short: &[ShortMessage],
+    labels: Labels,
+    long: &[String],
     ctx: &DisplayContext,
     opts: &OutputOptions,
 ) -> Rendered {
-    let short = if error.is_unlabelled() && error.message().is_empty() {
-        Vec::new()
-    } else {
-        vec![ShortMessage { severity: None, text: error.message().to_string() }]
-    };
-    let long: Vec<String> = error.long().iter().chain(debug_lines).cloned().collect();
+    let status = opts.opt_exit();
     let view = View {
-        short: &short,
+        short,
         status,
         exit_label: status.label().to_lowercase(),
-        nolabel: opts.ignore_label || error.is_unlabelled(),
-        long: &long,
+        labels,
+        long,
         perfdata: &[],
         show_perfdata: false,
         error: true,
@@ -117,12 +125,12 @@ fn render(view: &View, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
         exit: view.exit_label.clone(),
         short: view.short,
         status: view.status,
-        nolabel: view.nolabel,
+        labels: view.labels,
         long: view.long,
         perfdata: if view.show_perfdata { view.perfdata } else { &[] },
     };
     let exit = |status: Status| opts.map_exit(status).exit_code();
-    match opts.format {
+    match opts.format() {
         Format::Xml => Rendered { stdout: document().xml(), exit_code: exit(view.status) },
         Format::Json => Rendered { stdout: document().json(), exit_code: exit(view.status) },
         Format::OpenMetrics if !view.error => {
@@ -138,9 +146,8 @@ fn render(view: &View, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
 /// The text format: short part (with `--change-short-output`, then
 /// `--change-output-adv`), perfdata, newline, long lines.
 fn text(view: &View, opts: &OutputOptions) -> (String, Status) {
-    let short = status_text(view.short, view.status, view.nolabel);
-    let short = opts.change_short.iter().fold(short, |text, rule| rule.apply(&text));
-    let (mut out, status) = change_output_adv(&opts.change_output_adv, short, view.status);
+    let short = status_text(view.short, view.status, view.labels);
+    let (mut out, status) = opts.text().short(short, view.status);
     if view.show_perfdata && !view.perfdata.is_empty() {
         out.push('|');
         for record in view.perfdata {

@@ -1,11 +1,11 @@
-//! The `--output-json`, `--output-xml` and `--output-openmetrics` documents (§3.14).
+//! The `--output-json`, `--output-xml` and `--output-openmetrics` documents.
 //!
-//! Perl prints keys and severity groups in random hash order (QUIRK Q4); these writers use
-//! a fixed order: messages CRITICAL, WARNING, UNKNOWN, OK, then the long lines; record
+//! Perl prints keys and severity groups in random hash order; these writers use a fixed
+//! order: messages CRITICAL, WARNING, UNKNOWN, OK, then the long lines; record
 //! keys label, value, unit, warning, critical, min, max, mode, nlabel, instances.
 
 use super::markup::{json_array, json_object, json_string, Element};
-use super::text::{block_messages, BLOCK_ORDER};
+use super::text::{block_messages, Labels, BLOCK_ORDER};
 use super::{DisplayContext, Perfdata, ShortMessage};
 use crate::status::Status;
 
@@ -19,8 +19,8 @@ pub struct Document<'a> {
     pub short: &'a [ShortMessage],
     /// The final status: unqualified messages take it.
     pub status: Status,
-    /// `--output-ignore-label`: no `SEV: ` prefix on messages.
-    pub nolabel: bool,
+    /// Whether messages start with `SEV: ` (not with `--output-ignore-label`).
+    pub labels: Labels,
     /// Long lines (`type 2`), empty unless shown.
     pub long: &'a [String],
     /// The records after the whole perfdata pipeline.
@@ -38,7 +38,10 @@ impl Document<'_> {
         let mut outputs = Vec::new();
         for block in BLOCK_ORDER {
             for message in block_messages(self.short, block, self.status) {
-                let text = if self.nolabel { message.to_string() } else { format!("{}: {message}", block.label()) };
+                let text = match self.labels {
+                    Labels::Hidden => message.to_string(),
+                    Labels::Shown => format!("{}: {message}", block.label()),
+                };
                 outputs.push(Output::Short(block, text));
             }
         }
@@ -116,8 +119,8 @@ fn record_fields(record: &Perfdata) -> Vec<(&'static str, &str)> {
 
 /// The OpenMetrics lines: `METRIC{plugin="…",mode="…"[,unit=…][,warning=…][,critical=…]
 /// [,min=…][,max=…][,instance=…]} VALUE UNIXMS`, one per record, the label split at its
-/// first `#` (instance before, metric after). Label values are escaped (`\`, `"`, newline;
-/// QUIRK Q12 fixed).
+/// first `#` (instance before, metric after). Label values are escaped (`\`, `"`, newline),
+/// which Perl did not do.
 pub fn openmetrics(records: &[Perfdata], ctx: &DisplayContext, now_ms: u128) -> String {
     let mut out = String::new();
     for record in records {
@@ -154,7 +157,7 @@ mod tests {
     use crate::output::tests::{ctx, email_activity_perfdata, email_activity_short};
 
     fn document<'a>(ctx: &'a DisplayContext, short: &'a [ShortMessage], perfdata: &'a [Perfdata]) -> Document<'a> {
-        Document { ctx, exit: "OK".into(), short, status: Status::Ok, nolabel: false, long: &[], perfdata }
+        Document { ctx, exit: "OK".into(), short, status: Status::Ok, labels: Labels::Shown, long: &[], perfdata }
     }
 
     #[test]
@@ -185,7 +188,7 @@ mod tests {
         let doc = Document {
             status: Status::Critical,
             exit: "CRITICAL".into(),
-            nolabel: true,
+            labels: Labels::Hidden,
             long: &long,
             ..document(&ctx, &short, &[])
         };

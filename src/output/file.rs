@@ -1,19 +1,17 @@
-//! `--output-file`: the display written to a file instead of stdout (§3.15).
+//! `--output-file`: the display written to a file instead of stdout.
 //!
 //! Unlike Perl (which truncates the target in place), the text is written to a temporary
 //! file in the same directory and renamed over the target, so a reader never sees a
 //! half-written result.
 
+use std::io;
 use std::path::Path;
 
-use crate::atomic::{self, errno_text, Failure};
+use crate::atomic::{self, Failure};
 
-/// Writes `content` to `path` atomically. The error is the system's text for the failure
-/// (`No such file or directory`), as Perl's `$!` prints it.
-pub fn write_atomically(path: &Path, content: &str) -> Result<(), String> {
-    atomic::replace(path, content.as_bytes(), 0o666).map_err(|failure| match failure {
-        Failure::Write(error) | Failure::Rename { error, .. } => errno_text(&error),
-    })
+/// Writes `content` to `path` atomically; the error is the system's, whichever step failed.
+pub fn write_atomically(path: &Path, content: &str) -> io::Result<()> {
+    atomic::replace(path, content.as_bytes(), 0o666).map_err(Failure::into_io_error)
 }
 
 #[cfg(test)]
@@ -43,9 +41,10 @@ mod tests {
     #[test]
     fn failures_give_the_system_text() {
         let missing = Path::new("/nonexistent/dir/out.txt");
-        assert_eq!(write_atomically(missing, "x"), Err("No such file or directory".to_string()));
+        let reason = |result: io::Result<()>| result.map_err(|e| crate::atomic::errno_text(&e));
+        assert_eq!(reason(write_atomically(missing, "x")), Err("No such file or directory".to_string()));
         let dir = scratch("dir");
-        assert_eq!(write_atomically(&dir, "x"), Err("Is a directory".to_string()));
+        assert_eq!(reason(write_atomically(&dir, "x")), Err("Is a directory".to_string()));
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -2,10 +2,10 @@
 //! `--extend-perfdata-group`: `invert()`, `percent()`, `scale(…)`, `math(…)` and the
 //! aggregates `min/max/average/sum(PATTERN)`.
 //!
-//! Perl's undocumented `eval(…)` method runs Perl code (SECURITY) and is treated as an
-//! unknown method.
+//! Perl's undocumented `eval(…)` method ran Perl code from the command line; it is treated
+//! as an unknown method.
 
-use super::bounds::{self, Bounds};
+use super::bounds;
 use super::math::MathExpr;
 use super::Perfdata;
 use crate::number;
@@ -22,7 +22,7 @@ pub enum Method {
     Scale(ScaleTarget),
     /// Arithmetic on the value (and the thresholds with `|1`); `None` for `math()`, which
     /// changes nothing.
-    Math(Option<MathExpr>, bool),
+    Math(Option<MathExpr>, Bounds),
     /// An aggregate over the records whose label matches PATTERN (`$1`… from the rule's
     /// regex captures).
     Aggregate(Aggregate, String),
@@ -31,10 +31,20 @@ pub enum Method {
 /// The unit `scale()` converts to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScaleTarget {
-    /// Divide while ≥ the base and name the prefix in lower case (QUIRK Q10, kept: `gB`).
+    /// Divide while ≥ the base and name the prefix in lower case, as Perl does (`gB`: it
+    /// is output users may match, so it is kept).
     Auto,
     /// A prefix (possibly empty) and a unit (`B`, `b`, `bps`, `Bps`, `b/s`).
     Fixed(String, String),
+}
+
+/// Whether `math()` also transforms the threshold bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bounds {
+    /// `math(EXPR)`: the thresholds stay.
+    Kept,
+    /// `math(EXPR|1)`: each finite bound goes through EXPR too.
+    Transformed,
 }
 
 /// The aggregate functions of `--extend-perfdata-group`.
@@ -49,11 +59,32 @@ pub enum Aggregate {
 /// Why a METHOD field was refused; the rule is then dropped with a debug line, as in Perl.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
-    /// `method in argument 'ARG' is unknown`.
+    /// Not one of the known methods.
     UnknownMethod,
-    /// `argument in method 'ARG' is unknown`.
+    /// A known method with arguments it cannot take.
     BadArgument,
 }
+
+impl Refusal {
+    /// Perl's debug line for the dropped rule `arg`.
+    pub fn note(&self, arg: &str) -> String {
+        match self {
+            Refusal::UnknownMethod => format!("method in argument '{arg}' is unknown"),
+            Refusal::BadArgument => format!("argument in method '{arg}' is unknown"),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::UnknownMethod => "unknown method",
+            Refusal::BadArgument => "bad argument",
+        })
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 impl Method {
     /// Parses `NAME(ARGS)` (blanks allowed around the name, the parentheses and ARGS).
@@ -82,7 +113,7 @@ impl Method {
             Method::Invert => invert(record),
             Method::Percent => percent(record),
             Method::Scale(target) => scale(record, target),
-            Method::Math(Some(expr), thresholds) => math(record, expr, *thresholds),
+            Method::Math(Some(expr), bounds) => math(record, expr, *bounds),
             Method::Math(None, _) => {}
             Method::Aggregate(func, pattern) => {
                 if let Some(value) = aggregate(*func, &substitute_captures(pattern, captures), all) {
@@ -116,12 +147,12 @@ fn split_unit(text: &str, allow_auto: bool) -> Option<(String, String)> {
 /// and `current`, and must be a valid expression (Perl would fail silently at display).
 fn parse_math(args: &str) -> Result<Method, Refusal> {
     if args.is_empty() {
-        return Ok(Method::Math(None, false));
+        return Ok(Method::Math(None, Bounds::Kept));
     }
     let mut parts = args.split('|');
     let expr = parts.next().unwrap_or_default();
-    let thresholds = parts.next().is_some_and(|flag| flag.trim() == "1");
-    MathExpr::parse(expr).map(|expr| Method::Math(Some(expr), thresholds)).ok_or(Refusal::BadArgument)
+    let bounds = if parts.next().is_some_and(|flag| flag.trim() == "1") { Bounds::Transformed } else { Bounds::Kept };
+    MathExpr::parse(expr).map(|expr| Method::Math(Some(expr), bounds)).ok_or(Refusal::BadArgument)
 }
 
 /// Replaces `$N` and `${N}` in an aggregate pattern with the rule regex's captures
@@ -199,13 +230,8 @@ fn invert(record: &mut Perfdata) {
         return;
     };
     record.value = number::perl(max - number::parse_leading(&record.value));
-    let mirror = |bound: &bounds::Bound| bound.map(|v| Some(number::perl(max - v)));
-    for field in [&mut record.warning, &mut record.critical] {
-        let Some(parsed) = Bounds::parse(field).filter(|_| !field.is_empty()) else {
-            continue;
-        };
-        *field = Bounds { inside: parsed.inside, start: mirror(&parsed.end), end: mirror(&parsed.start) }.literal();
-    }
+    record.warning = bounds::mirror_field(&record.warning, max);
+    record.critical = bounds::mirror_field(&record.critical, max);
 }
 
 /// `percent()`. A max of zero (Perl dies with `Illegal division by zero`) leaves the record
@@ -280,12 +306,12 @@ fn exponent(prefix: &str) -> i32 {
 }
 
 /// `math()`: the value, and with `|1` the finite threshold bounds, go through EXPR. Unlike
-/// Perl (QUIRK Q11), max is left as is instead of being forced to 100.
-fn math(record: &mut Perfdata, expr: &MathExpr, thresholds: bool) {
+/// Perl, which forced it to 100, max is left as is.
+fn math(record: &mut Perfdata, expr: &MathExpr, bounds: Bounds) {
     if let Some(value) = expr.eval(number::parse_leading(&record.value)) {
         record.value = number::perl(value);
     }
-    if thresholds {
+    if bounds == Bounds::Transformed {
         let apply = |v: f64| expr.eval(v).map(number::perl);
         record.warning = bounds::map_field(&record.warning, apply);
         record.critical = bounds::map_field(&record.critical, apply);

@@ -1,9 +1,9 @@
 //! The output stage: turns what a run produced into what the monitoring engine reads.
 //!
 //! The counter engine and the driver fill a [`CheckResult`] (or end with an
-//! [`Error`](crate::error::Error)); this module applies every Output Option of the Perl
-//! core (`centreon::plugins::output`) and returns the bytes to print and the exit code as
-//! a [`Rendered`] value. Nothing here prints or exits, so each option can be tested on
+//! [`Error`](crate::error::Error), or with the [`Info`] of an informational command); this
+//! module applies every Output Option of the Perl core (`centreon::plugins::output`) and
+//! returns the bytes to print and the exit code as a [`Rendered`] value. Nothing here prints or exits, so each option can be tested on
 //! plain values.
 //!
 //! Where Perl misbehaves (see `docs/compatibility.md`), this module does better: options are
@@ -26,14 +26,14 @@ mod transform;
 use crate::status::Status;
 
 pub use disco::{display_disco_format, display_disco_show};
-pub use display::{display, display_error, display_error_as};
+pub use display::{display, display_error, display_info};
 pub use options::OutputOptions;
 
 /// One short (status line) message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShortMessage {
     /// `None` = unqualified (an error or notice appended at the end of the final
-    /// severity's block, §2.2).
+    /// severity's block).
     pub severity: Option<Status>,
     /// The message, without label.
     pub text: String,
@@ -82,6 +82,17 @@ pub struct DisplayContext {
     pub plugin: String,
     /// The `--mode` value (empty with `--dyn-mode`).
     pub mode: String,
+}
+
+/// The answer of an informational command (`--help`, `--version`, `--list-mode`): not a
+/// check result and not an error, displayed as Perl displays it (see [`display_info`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Info {
+    /// The status line, printed without label (`Plugin Version: 0.1`); empty for the help
+    /// texts, which start with an empty line.
+    pub first_line: String,
+    /// The lines after it.
+    pub lines: Vec<String>,
 }
 
 /// What to print and the exit code.

@@ -1,19 +1,16 @@
-//! The Output Options (§3): their declarations for the tokenizer and `--help`, and their
+//! The Output Options: their declarations for the tokenizer and `--help`, and their
 //! validation into [`OutputOptions`].
 //!
 //! Everything is checked once, at start-up: a bad regex or expression is reported as
-//! `UNKNOWN: Wrong <option> option '<value>': <problem>` before any work is done, instead
-//! of Perl's crash in the middle of the display (QUIRK Q5).
+//! `UNKNOWN: …` naming the option and the problem before any work is done, where Perl
+//! crashed in the middle of the display.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::perfdata::RECORD_VARIABLES;
-use super::text::{AdvRule, Substitution};
-use super::transform::{Explode, Parsed, RuleKind, TransformRule};
-use crate::error::Error;
-use crate::expr::Expr;
+use super::perfdata::{PerfdataRules, RangeMode};
+use super::text::{Labels, TextRules};
+use crate::error::{Error, Result};
 use crate::options::{OptionSection, OptionSpec, Values};
-use crate::pattern::Pattern;
 use crate::status::Status;
 
 /// Which document the normal display prints.
@@ -29,47 +26,25 @@ pub enum Format {
     OpenMetrics,
 }
 
-/// `--range-perfdata`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeMode {
-    /// `0`: thresholds as they are.
-    Keep,
-    /// `1`: a leading `0:` lower bound is removed.
-    DropZeroStart,
-    /// `2`: both threshold fields emptied.
-    Empty,
-}
-
 /// The validated Output Options: plain data the display functions read.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct OutputOptions {
-    pub(super) verbose: bool,
-    pub(super) debug: bool,
-    debug_stream: bool,
+    verbose: bool,
+    debug: bool,
     show_password: bool,
     new_perfdata: bool,
-    pub(super) filter_perfdata: Option<Pattern>,
-    pub(super) filter_perfdata_adv: Option<Expr>,
-    pub(super) explode: Explode,
-    pub(super) transforms: Vec<TransformRule>,
-    pub(super) change_short: Vec<Substitution>,
-    pub(super) change_long: Vec<Substitution>,
+    perfdata: PerfdataRules,
+    text: TextRules,
     change_exit: Vec<(Status, Status)>,
-    pub(super) change_output_adv: Vec<AdvRule>,
-    pub(super) range: RangeMode,
-    pub(super) filter_uom: Option<Pattern>,
     opt_exit: Status,
-    pub(super) ignore_perfdata: bool,
-    pub(super) ignore_label: bool,
-    pub(super) format: Format,
-    pub(super) openmetrics: bool,
-    pub(super) output_file: Option<PathBuf>,
+    ignore_perfdata: bool,
+    ignore_label: bool,
+    format: Format,
+    openmetrics: bool,
+    output_file: Option<PathBuf>,
     disco_format: bool,
     disco_show: bool,
-    pub(super) float_precision: usize,
-    source_encoding: String,
-    /// Debug lines from option checking (rules Perl drops with a message).
-    pub(super) notes: Vec<String>,
+    float_precision: usize,
 }
 
 impl Default for OutputOptions {
@@ -79,19 +54,11 @@ impl Default for OutputOptions {
         OutputOptions {
             verbose: false,
             debug: false,
-            debug_stream: false,
             show_password: false,
             new_perfdata: false,
-            filter_perfdata: None,
-            filter_perfdata_adv: None,
-            explode: Explode::Off,
-            transforms: Vec::new(),
-            change_short: Vec::new(),
-            change_long: Vec::new(),
+            perfdata: PerfdataRules::default(),
+            text: TextRules::default(),
             change_exit: Vec::new(),
-            change_output_adv: Vec::new(),
-            range: RangeMode::Keep,
-            filter_uom: None,
             opt_exit: Status::Unknown,
             ignore_perfdata: false,
             ignore_label: false,
@@ -101,8 +68,6 @@ impl Default for OutputOptions {
             disco_format: false,
             disco_show: false,
             float_precision: 8,
-            source_encoding: "UTF-8".to_string(),
-            notes: Vec::new(),
         }
     }
 }
@@ -116,42 +81,19 @@ impl OutputOptions {
 
     /// Validates the Output Options of a command line. Errors carry the exact Perl
     /// messages (`Unknown value 'X' for --opt-exit.`, `Wrong range-perfdata option 'X'`,
-    /// `Wrong explode-perfdata-max option 'X' (syntax: match,value)`) or
-    /// `Wrong <option> option '<value>': <problem>` for regexes, expressions and
+    /// `Wrong explode-perfdata-max option 'X' (syntax: match,value)`),
+    /// `Invalid regular expression in --<option> …` for a regex option, or
+    /// `Wrong <option> option '<value>': <problem>` for rules, expressions and
     /// `--float-precision`. Display such an error with [`OutputOptions::for_errors`].
-    pub fn from_values(values: &Values) -> Result<OutputOptions, Error> {
+    pub fn from_values(values: &Values) -> Result<OutputOptions> {
         let mut opts = Self::for_errors(values);
         let opt_exit = values.value("opt-exit").unwrap_or("unknown");
         opts.opt_exit = Status::parse(opt_exit)
             .ok_or_else(|| Error::new(format!("Unknown value '{}' for --opt-exit.", opt_exit.to_lowercase())))?;
-        opts.range = match values.value("range-perfdata") {
-            None | Some("0") => RangeMode::Keep,
-            Some("1" | "") => RangeMode::DropZeroStart,
-            Some("2") => RangeMode::Empty,
-            Some(other) => return Err(Error::new(format!("Wrong range-perfdata option '{other}'"))),
-        };
+        let range = RangeMode::from_values(values)?;
         opts.change_exit = change_exits(values.list("change-exit"))?;
-        opts.explode = Explode::parse(values.list("explode-perfdata-max"))?;
-        opts.filter_perfdata = compile_regex(values, "filter-perfdata")?;
-        opts.filter_uom = compile_regex(values, "filter-uom")?;
-        opts.filter_perfdata_adv = match values.non_empty("filter-perfdata-adv") {
-            Some(source) => Some(compile_expr("filter-perfdata-adv", source, &RECORD_VARIABLES, &["alert_triggered"])?),
-            None => None,
-        };
-        for kind in [RuleKind::Change, RuleKind::Extend, RuleKind::Group] {
-            for arg in values.list(kind.option()) {
-                match TransformRule::parse(arg, kind)? {
-                    Parsed::Rule(rule) => opts.transforms.push(*rule),
-                    Parsed::Dropped(note) => opts.notes.push(note),
-                    Parsed::Ignored => {}
-                }
-            }
-        }
-        opts.change_short = substitutions(values, "change-short-output")?;
-        opts.change_long = substitutions(values, "change-long-output")?;
-        for value in values.list("change-output-adv") {
-            opts.change_output_adv.extend(AdvRule::parse(value)?);
-        }
+        opts.perfdata = PerfdataRules::from_values(values, range)?;
+        opts.text = TextRules::from_values(values)?;
         opts.float_precision = match values.value("float-precision") {
             None => 8,
             Some(text) if (1..=2).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) => {
@@ -180,7 +122,6 @@ impl OutputOptions {
         OutputOptions {
             verbose: values.flag("verbose"),
             debug: values.flag("debug"),
-            debug_stream: values.flag("debug-stream"),
             show_password: values.flag("show-password"),
             new_perfdata: values.flag("use-new-perfdata"),
             opt_exit: values.value("opt-exit").and_then(Status::parse).unwrap_or(Status::Unknown),
@@ -191,7 +132,6 @@ impl OutputOptions {
             output_file: values.non_empty("output-file").map(PathBuf::from),
             disco_format: values.flag("disco-format"),
             disco_show: values.flag("disco-show"),
-            source_encoding: values.non_empty("source-encoding").unwrap_or("UTF-8").to_string(),
             ..OutputOptions::default()
         }
     }
@@ -204,11 +144,6 @@ impl OutputOptions {
     /// `--debug`: long output plus debug lines.
     pub fn debug(&self) -> bool {
         self.debug
-    }
-
-    /// `--debug-stream` (undocumented): long lines are printed as they are created.
-    pub fn debug_stream(&self) -> bool {
-        self.debug_stream
     }
 
     /// `--show-password`: secrets are not masked in debug lines.
@@ -242,11 +177,6 @@ impl OutputOptions {
         self.disco_show
     }
 
-    /// `--source-encoding` (default `UTF-8`), for modes that decode text.
-    pub fn source_encoding(&self) -> &str {
-        &self.source_encoding
-    }
-
     /// The options for `--list-counters`: the same, without status labels.
     pub fn without_labels(&self) -> OutputOptions {
         OutputOptions { ignore_label: true, ..self.clone() }
@@ -268,12 +198,52 @@ impl OutputOptions {
     pub(super) fn shows_long(&self) -> bool {
         self.verbose || self.debug
     }
+
+    /// Whether the status line's blocks carry their label (`--output-ignore-label`).
+    pub(super) fn labels(&self) -> Labels {
+        if self.ignore_label {
+            Labels::Hidden
+        } else {
+            Labels::Shown
+        }
+    }
+
+    /// Whether the text and document formats show perfdata (`--output-ignore-perfdata`).
+    pub(super) fn shows_perfdata(&self) -> bool {
+        !self.ignore_perfdata
+    }
+
+    /// The document the normal display prints.
+    pub(super) fn format(&self) -> Format {
+        self.format
+    }
+
+    /// `--output-openmetrics`: the `plugin.mode.status` metric is added.
+    pub(super) fn openmetrics(&self) -> bool {
+        self.openmetrics
+    }
+
+    /// `--output-file`.
+    pub(super) fn output_file(&self) -> Option<&Path> {
+        self.output_file.as_deref()
+    }
+
+    /// The perfdata rules (`--change-perfdata` … `--range-perfdata`).
+    pub(super) fn perfdata(&self) -> &PerfdataRules {
+        &self.perfdata
+    }
+
+    /// The text rules (`--change-short-output`, `--change-long-output`,
+    /// `--change-output-adv`).
+    pub(super) fn text(&self) -> &TextRules {
+        &self.text
+    }
 }
 
 /// The `FROM=TO` pairs of `--change-exit`. Perl ignored a pair it could not read;
 /// here it is an error naming it, so a typo cannot silently leave an exit code as is.
 /// An empty value (an empty Centreon macro) adds no pair.
-fn change_exits(pairs: &[String]) -> Result<Vec<(Status, Status)>, Error> {
+fn change_exits(pairs: &[String]) -> Result<Vec<(Status, Status)>> {
     let parse = |pair: &str| {
         let (from, to) = pair.split_once('=')?;
         Some((Status::parse(from)?, Status::parse(to)?))
@@ -291,38 +261,7 @@ fn change_exits(pairs: &[String]) -> Result<Vec<(Status, Status)>, Error> {
         .collect()
 }
 
-/// A regex option; empty or absent means no filter.
-fn compile_regex(values: &Values, option: &str) -> Result<Option<Pattern>, Error> {
-    let Some(source) = values.non_empty(option) else {
-        return Ok(None);
-    };
-    Pattern::new(source).map(Some).map_err(|problem| Error::new(format!("Wrong {option} option '{source}': {problem}")))
-}
-
-/// The substitution rules of a `PATTERN~REPLACEMENT~FLAGS` option.
-fn substitutions(values: &Values, option: &str) -> Result<Vec<Substitution>, Error> {
-    let mut rules = Vec::new();
-    for value in values.list(option) {
-        rules.extend(Substitution::parse(option, value)?);
-    }
-    Ok(rules)
-}
-
-/// Compiles an expression option and checks that it only uses the given variables and
-/// functions (an unknown `%{name}` would otherwise be silently false, QUIRK Q6).
-pub(super) fn compile_expr(option: &str, source: &str, variables: &[&str], functions: &[&str]) -> Result<Expr, Error> {
-    let wrong = |problem: String| Error::new(format!("Wrong {option} option '{source}': {problem}"));
-    let expr = Expr::parse(source, true).map_err(wrong)?;
-    if let Some(name) = expr.variables().into_iter().find(|v| !variables.contains(&v.as_str())) {
-        return Err(wrong(format!("unknown variable '{name}'")));
-    }
-    if let Some(name) = expr.functions().into_iter().find(|f| !functions.contains(&f.as_str())) {
-        return Err(wrong(format!("unknown function '{name}'")));
-    }
-    Ok(expr)
-}
-
-/// The declarations, in the `--help` order of §1.6; hidden options last.
+/// The declarations, in Perl's `--help` order; hidden options last.
 fn specs() -> Vec<OptionSpec> {
     vec![
         OptionSpec::flag("verbose", "Display extended status information (long output)."),
@@ -492,11 +431,12 @@ mod tests {
 
     #[test]
     fn regexes_and_expressions_are_checked_at_start_up() {
-        assert!(error(&[("filter-perfdata", "(")]).starts_with("Wrong filter-perfdata option '(': "));
-        assert!(error(&[("filter-uom", "[")]).starts_with("Wrong filter-uom option '[': "));
+        assert!(error(&[("filter-perfdata", "(")]).starts_with("Invalid regular expression in --filter-perfdata '(': "));
+        assert!(error(&[("filter-uom", "[")]).starts_with("Invalid regular expression in --filter-uom '[': "));
         assert!(error(&[("filter-perfdata-adv", "%(value) >")]).starts_with("Wrong filter-perfdata-adv option"));
-        assert!(error(&[("filter-perfdata-adv", "system(1)")]).ends_with("unknown function 'system'"));
-        assert!(error(&[("change-output-adv", "%{short} =~ /x/,y")]).ends_with("unknown variable 'short'"));
+        assert!(error(&[("filter-perfdata-adv", "system(1)")]).contains("unknown function system() (known: "));
+        assert!(error(&[("change-output-adv", "%{short} =~ /x/,y")])
+            .ends_with("unknown variable %{short} (known: short_output, exit_code)"));
         assert!(error(&[("change-long-output", "a~b~ee")]).starts_with("Wrong change-long-output option"));
         assert!(error(&[("extend-perfdata-group", "(x,y,sum(a))")]).starts_with("Wrong extend-perfdata-group option"));
     }
@@ -515,20 +455,17 @@ mod tests {
         let opts = options(&[]);
         assert_eq!(opts.opt_exit(), Status::Unknown);
         assert!(!opts.verbose() && !opts.debug() && !opts.show_password() && !opts.use_new_perfdata());
-        assert_eq!(opts.source_encoding(), "UTF-8");
         assert_eq!(options(&[("opt-exit", "CRITICAL")]).opt_exit(), Status::Critical);
         assert!(options(&[("output-openmetrics", "1")]).use_new_perfdata());
         assert!(options(&[("use-new-perfdata", "1")]).use_new_perfdata());
         let flags = options(&[("verbose", "1"), ("debug", "1"), ("show-password", "1"), ("debug-stream", "1")]);
-        assert!(flags.verbose() && flags.debug() && flags.show_password() && flags.debug_stream());
-        assert_eq!(options(&[("source-encoding", "")]).source_encoding(), "UTF-8");
-        assert_eq!(options(&[("source-encoding", "latin1")]).source_encoding(), "latin1");
+        assert!(flags.verbose() && flags.debug() && flags.show_password());
         let disco = options(&[("disco-show", "1")]);
         assert!(disco.disco_show() && !disco.disco_format());
-        assert_eq!(disco.format, Format::Xml);
-        assert_eq!(options(&[("disco-format", "1"), ("output-json", "1")]).format, Format::Json);
-        assert_eq!(options(&[("output-json", "1"), ("output-xml", "1")]).format, Format::Xml);
-        assert_eq!(options(&[("output-json", "1"), ("output-openmetrics", "1")]).format, Format::Json);
+        assert_eq!(disco.format(), Format::Xml);
+        assert_eq!(options(&[("disco-format", "1"), ("output-json", "1")]).format(), Format::Json);
+        assert_eq!(options(&[("output-json", "1"), ("output-xml", "1")]).format(), Format::Xml);
+        assert_eq!(options(&[("output-json", "1"), ("output-openmetrics", "1")]).format(), Format::Json);
     }
 
     #[test]
@@ -549,7 +486,7 @@ mod tests {
     fn dropped_rules_leave_debug_notes() {
         let opts = options(&[("change-perfdata", "a,b,eval(1)"), ("extend-perfdata", "a,b,scale(XB)")]);
         assert_eq!(
-            opts.notes,
+            opts.perfdata().notes(),
             ["method in argument 'a,b,eval(1)' is unknown", "argument in method 'a,b,scale(XB)' is unknown"]
         );
     }
@@ -558,7 +495,7 @@ mod tests {
     fn errors_fall_back_to_plain_options() {
         let opts = for_errors_of(&[("opt-exit", "bogus"), ("output-json", "1"), ("change-exit", "unknown=ok")]);
         assert_eq!(opts.opt_exit(), Status::Unknown);
-        assert_eq!(opts.format, Format::Json);
+        assert_eq!(opts.format(), Format::Json);
         assert_eq!(opts.map_exit(Status::Unknown), Status::Unknown);
     }
 

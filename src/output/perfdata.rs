@@ -1,15 +1,18 @@
-//! Perfdata at display time: the §3.1 step 5 pipeline (rewrite rules, explode, then the
-//! per-record filters) and the `'LABEL'=VALUEUNIT;W;C;MIN;MAX` text.
+//! Perfdata at display time: the perfdata Output Options in Perl's order (rewrite rules,
+//! explode, then the per-record filters) and the `'LABEL'=VALUEUNIT;W;C;MIN;MAX` text.
 
-use super::options::{OutputOptions, RangeMode};
+use super::transform::{Explode, Parsed, RuleKind, TransformRule};
 use super::Perfdata;
-use crate::expr::{Scope, Value};
+use crate::error::{Error, Result};
+use crate::expr::{Dialect, Expr, Scope, Value, VariableSyntax};
 use crate::number;
-use crate::threshold;
+use crate::options::Values;
+use crate::pattern::Pattern;
+use crate::threshold::Threshold;
 
 impl Perfdata {
-    /// The record as the status line prints it: `'LABEL'=VALUEUNIT;W;C;MIN;MAX` (§2.5;
-    /// nothing is escaped, the label's quotes were doubled when it was created).
+    /// The record as the status line prints it: `'LABEL'=VALUEUNIT;W;C;MIN;MAX` (nothing
+    /// is escaped, the label's quotes were doubled when it was created).
     pub fn text(&self) -> String {
         format!(
             "'{}'={}{};{};{};{};{}",
@@ -18,44 +21,120 @@ impl Perfdata {
     }
 }
 
-/// The perfdata of a run as every format shows it: `--change-perfdata`,
-/// `--extend-perfdata`, `--extend-perfdata-group`, `--explode-perfdata-max`, then per
-/// record `--filter-perfdata`, `--filter-perfdata-adv`, `--filter-uom`, `--range-perfdata`.
-pub fn finish(mut records: Vec<Perfdata>, opts: &OutputOptions, mode: &str) -> Vec<Perfdata> {
-    for rule in &opts.transforms {
-        rule.apply(&mut records);
-    }
-    opts.explode.apply(&mut records, mode);
-    records.retain(|record| keep(record, opts));
-    for record in &mut records {
-        if let Some(uom) = &opts.filter_uom {
-            if !uom.is_match(&record.unit) {
-                record.unit.clear();
-            }
-        }
-        match opts.range {
-            RangeMode::Keep => {}
-            RangeMode::DropZeroStart => {
-                record.warning = drop_zero_start(&record.warning);
-                record.critical = drop_zero_start(&record.critical);
-            }
-            RangeMode::Empty => {
-                record.warning.clear();
-                record.critical.clear();
-            }
-        }
-    }
-    records
+/// `--range-perfdata`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RangeMode {
+    /// `0`: thresholds as they are.
+    #[default]
+    Keep,
+    /// `1`: a leading `0:` lower bound is removed.
+    DropZeroStart,
+    /// `2`: both threshold fields emptied.
+    Empty,
 }
 
-/// `--filter-perfdata` and `--filter-perfdata-adv`: whether the record is shown.
-fn keep(record: &Perfdata, opts: &OutputOptions) -> bool {
-    if opts.filter_perfdata.as_ref().is_some_and(|p| !p.is_match(&record.label)) {
-        return false;
+impl RangeMode {
+    /// Reads `--range-perfdata` (an empty value is `1`, as in Perl), with Perl's message for
+    /// anything else.
+    pub fn from_values(values: &Values) -> Result<RangeMode> {
+        match values.value("range-perfdata") {
+            None | Some("0") => Ok(RangeMode::Keep),
+            Some("1" | "") => Ok(RangeMode::DropZeroStart),
+            Some("2") => Ok(RangeMode::Empty),
+            Some(other) => Err(Error::new(format!("Wrong range-perfdata option '{other}'"))),
+        }
     }
-    match &opts.filter_perfdata_adv {
-        Some(expr) => expr.is_true(&RecordScope { record, precision: opts.float_precision }),
-        None => true,
+}
+
+/// The perfdata Output Options, validated at start-up: what the display does to the
+/// records of a run.
+#[derive(Debug, Clone, Default)]
+pub struct PerfdataRules {
+    transforms: Vec<TransformRule>,
+    explode: Explode,
+    filter: Option<Pattern>,
+    filter_adv: Option<Expr>,
+    filter_uom: Option<Pattern>,
+    range: RangeMode,
+    /// Debug lines for the rules dropped as Perl drops them.
+    notes: Vec<String>,
+}
+
+impl PerfdataRules {
+    /// Reads `--explode-perfdata-max`, `--filter-perfdata`, `--filter-uom`,
+    /// `--filter-perfdata-adv`, then the `--change-perfdata`, `--extend-perfdata` and
+    /// `--extend-perfdata-group` rules, refusing the first invalid one.
+    pub fn from_values(values: &Values, range: RangeMode) -> Result<PerfdataRules> {
+        let mut rules = PerfdataRules {
+            range,
+            explode: Explode::parse(values.list("explode-perfdata-max"))?,
+            filter: Pattern::from_option(values, "filter-perfdata")?,
+            filter_uom: Pattern::from_option(values, "filter-uom")?,
+            ..PerfdataRules::default()
+        };
+        if let Some(source) = values.non_empty("filter-perfdata-adv") {
+            let expr = Expr::parse(source, &RECORD_DIALECT)
+                .map_err(|problem| Error::new(format!("Wrong filter-perfdata-adv option '{source}': {problem}")))?;
+            rules.filter_adv = Some(expr);
+        }
+        for kind in [RuleKind::Change, RuleKind::Extend, RuleKind::Group] {
+            for arg in values.list(kind.option()) {
+                match TransformRule::parse(arg, kind)? {
+                    Parsed::Rule(rule) => rules.transforms.push(*rule),
+                    Parsed::Dropped(note) => rules.notes.push(note),
+                    Parsed::Ignored => {}
+                }
+            }
+        }
+        Ok(rules)
+    }
+
+    /// The debug lines of the rules dropped at start-up (unknown method, bad argument).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The perfdata of a run as every format shows it: `--change-perfdata`,
+    /// `--extend-perfdata`, `--extend-perfdata-group`, `--explode-perfdata-max`, then per
+    /// record `--filter-perfdata`, `--filter-perfdata-adv`, `--filter-uom`,
+    /// `--range-perfdata`. `precision` (`--float-precision`) is the one `alert_triggered()`
+    /// compares with.
+    pub fn finish(&self, mut records: Vec<Perfdata>, mode: &str, precision: usize) -> Vec<Perfdata> {
+        for rule in &self.transforms {
+            rule.apply(&mut records);
+        }
+        self.explode.apply(&mut records, mode);
+        records.retain(|record| self.keep(record, precision));
+        for record in &mut records {
+            if let Some(uom) = &self.filter_uom {
+                if !uom.is_match(&record.unit) {
+                    record.unit.clear();
+                }
+            }
+            match self.range {
+                RangeMode::Keep => {}
+                RangeMode::DropZeroStart => {
+                    record.warning = drop_zero_start(&record.warning);
+                    record.critical = drop_zero_start(&record.critical);
+                }
+                RangeMode::Empty => {
+                    record.warning.clear();
+                    record.critical.clear();
+                }
+            }
+        }
+        records
+    }
+
+    /// `--filter-perfdata` and `--filter-perfdata-adv`: whether the record is shown.
+    fn keep(&self, record: &Perfdata, precision: usize) -> bool {
+        if self.filter.as_ref().is_some_and(|p| !p.is_match(&record.label)) {
+            return false;
+        }
+        match &self.filter_adv {
+            Some(expr) => expr.is_true(&RecordScope { record, precision }),
+            None => true,
+        }
     }
 }
 
@@ -80,9 +159,12 @@ struct RecordScope<'a> {
     precision: usize,
 }
 
-/// The names `--filter-perfdata-adv` may use, checked at start-up.
-pub const RECORD_VARIABLES: [&str; 10] =
-    ["label", "value", "unit", "warning", "critical", "min", "max", "mode", "nlabel", "instances"];
+/// What `--filter-perfdata-adv` may name, checked at start-up.
+const RECORD_DIALECT: Dialect<'static> = Dialect {
+    syntax: VariableSyntax::BracesOrParentheses,
+    variables: &["label", "value", "unit", "warning", "critical", "min", "max", "mode", "nlabel", "instances"],
+    functions: &["alert_triggered"],
+};
 
 impl Scope for RecordScope<'_> {
     fn var(&self, name: &str) -> Option<Value> {
@@ -107,7 +189,7 @@ impl Scope for RecordScope<'_> {
     fn call(&self, name: &str, _args: &[Value]) -> Option<Value> {
         (name == "alert_triggered").then(|| {
             let alerts = [&self.record.warning, &self.record.critical].into_iter().any(|field| {
-                matches!(threshold::parse(field), Ok(Some(t)) if t.alerts(number::parse_leading(&self.record.value), self.precision))
+                matches!(Threshold::parse(field), Ok(Some(t)) if t.alerts(number::parse_leading(&self.record.value), self.precision))
             });
             if alerts {
                 Value::Num(1.0)
@@ -121,11 +203,16 @@ impl Scope for RecordScope<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::{OptionSpec, Values};
-    use crate::output::tests::{email_activity_perfdata, mailbox_usage_perfdata, options, texts};
+    use crate::output::tests::{email_activity_perfdata, mailbox_usage_perfdata, texts, values};
+
+    fn rules(args: &[(&str, &str)]) -> Result<PerfdataRules> {
+        let values = values(args);
+        PerfdataRules::from_values(&values, RangeMode::from_values(&values)?)
+    }
 
     fn run(args: &[(&str, &str)], records: Vec<Perfdata>) -> Vec<String> {
-        texts(&finish(records, &options(args), "mailbox-usage"))
+        let rules = rules(args).expect("valid rules");
+        texts(&rules.finish(records, "mailbox-usage", 8))
     }
 
     #[test]
@@ -210,10 +297,42 @@ mod tests {
     }
 
     #[test]
-    fn unknown_variables_are_rejected_at_start_up() {
-        let spec = OptionSpec::value("filter-perfdata-adv", "");
-        let mut values = Values::default();
-        values.set(&spec, "%(bogus) > 1".into());
-        assert!(OutputOptions::from_values(&values).is_err());
+    fn unknown_names_are_rejected_at_start_up() {
+        let message = |adv: &str| rules(&[("filter-perfdata-adv", adv)]).err().map(|e| e.message().to_string());
+        let variable = message("%(bogus) > 1").unwrap_or_default();
+        assert!(
+            variable.starts_with(
+                "Wrong filter-perfdata-adv option '%(bogus) > 1': unknown variable %{bogus} (known: label, value,"
+            ),
+            "{variable}"
+        );
+        assert_eq!(
+            message("alert_triggerd()"),
+            Some("Wrong filter-perfdata-adv option 'alert_triggerd()': unknown function alert_triggerd() (known: lc(), uc(), length(), defined(), alert_triggered())".to_string())
+        );
+        assert_eq!(message("%(value) >"), Some("Wrong filter-perfdata-adv option '%(value) >': syntax error at character 10: an operand is missing after '>'".to_string()));
+    }
+
+    #[test]
+    fn range_perfdata_takes_perl_values() {
+        let range = |value: &str| RangeMode::from_values(&values(&[("range-perfdata", value)]));
+        assert_eq!(range("0"), Ok(RangeMode::Keep));
+        assert_eq!(range(""), Ok(RangeMode::DropZeroStart));
+        assert_eq!(range("2"), Ok(RangeMode::Empty));
+        assert_eq!(range("3").map_err(|e| e.message().to_string()), Err("Wrong range-perfdata option '3'".to_string()));
+        assert_eq!(RangeMode::from_values(&values(&[])), Ok(RangeMode::Keep));
+    }
+
+    #[test]
+    fn regexes_name_their_option() {
+        let message = |option: &str| rules(&[(option, "(")]).err().map(|e| e.message().to_string());
+        assert_eq!(
+            message("filter-perfdata"),
+            Some("Invalid regular expression in --filter-perfdata '(': unclosed group.".to_string())
+        );
+        assert_eq!(
+            message("filter-uom"),
+            Some("Invalid regular expression in --filter-uom '(': unclosed group.".to_string())
+        );
     }
 }

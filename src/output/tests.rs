@@ -506,8 +506,6 @@ fn golden_errors() {
     ] {
         assert_eq!(error_of(message, &[]), (format!("UNKNOWN: {message} \n"), 3));
     }
-    let unlabelled = display_error(&Error::unlabelled("Unknown option: foo."), &[], &ctx("m"), &options(&[]));
-    assert_eq!((unlabelled.stdout.as_str(), unlabelled.exit_code), ("Unknown option: foo. \n", 3));
 }
 
 #[test]
@@ -532,20 +530,26 @@ fn error_options() {
 }
 
 #[test]
-fn error_long_output_and_debug_lines_are_always_shown() {
-    let error = Error::new("Cannot load module --plugin.").with_long(["Can't locate x".to_string()]);
+fn error_debug_lines_are_always_shown() {
+    let error = Error::new("Cannot load module --plugin.");
     let rendered = display_error(&error, &["debug 1".into()], &ctx("m"), &options(&[]));
-    assert_eq!(rendered.stdout, "UNKNOWN: Cannot load module --plugin. \nCan't locate x\ndebug 1\n");
-    let help = display_error_as(
-        &Error::unlabelled("").with_long(["Usage:".to_string()]),
-        Status::Unknown,
-        &[],
-        &ctx("m"),
-        &options(&[]),
-    );
-    assert_eq!(help.stdout, "\nUsage:\n");
-    let listed = display_error_as(&Error::unlabelled("counter list: a b"), Status::Ok, &[], &ctx("m"), &options(&[]));
-    assert_eq!((listed.stdout.as_str(), listed.exit_code), ("counter list: a b \n", 0));
+    assert_eq!(rendered.stdout, "UNKNOWN: Cannot load module --plugin. \ndebug 1\n");
+}
+
+/// Informational answers print as Perl's option exit: no label, the help texts after an
+/// empty line, the `--opt-exit` status, the debug lines last.
+#[test]
+fn info_answers_have_no_label() {
+    let help = Info { first_line: String::new(), lines: vec!["Usage:".into(), "    x".into()] };
+    let rendered = display_info(&help, &["debug 1".into()], &ctx("m"), &options(&[]));
+    assert_eq!((rendered.stdout.as_str(), rendered.exit_code), ("\nUsage:\n    x\ndebug 1\n", 3));
+    let version = Info { first_line: "Plugin Version: 0.1".into(), lines: Vec::new() };
+    let rendered = display_info(&version, &[], &ctx(""), &options(&[("opt-exit", "ok")]));
+    assert_eq!((rendered.stdout.as_str(), rendered.exit_code), ("Plugin Version: 0.1 \n", 0));
+    let rendered = display_info(&version, &[], &ctx(""), &options(&[("output-openmetrics", "1")]));
+    assert_eq!(rendered.stdout, "Plugin Version: 0.1 \n", "OpenMetrics falls back to text");
+    let rendered = display_info(&version, &[], &ctx(""), &options(&[("output-json", "1")]));
+    assert!(rendered.stdout.contains(r#""Plugin Version: 0.1""#), "{}", rendered.stdout);
 }
 
 #[test]

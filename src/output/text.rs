@@ -1,14 +1,68 @@
-//! The text format: the status line's blocks (§2.2), `--change-short-output` /
-//! `--change-long-output` substitutions (§3.7, §3.8) and `--change-output-adv` (§3.10).
+//! The text format: the status line's blocks, the `--change-short-output` /
+//! `--change-long-output` substitutions and `--change-output-adv`.
 
 use super::ShortMessage;
-use crate::error::Error;
-use crate::expr::{Expr, Scope, Value};
-use crate::pattern::Pattern;
+use crate::error::{Error, Result};
+use crate::expr::{Dialect, Expr, Scope, Value, VariableSyntax};
+use crate::options::Values;
+use crate::pattern::{Occurrences, Pattern};
 use crate::status::Status;
 
+/// Whether the status line's blocks start with their label (`CRITICAL: `).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Labels {
+    /// `CRITICAL: c WARNING: w `.
+    Shown,
+    /// `c w `: `--output-ignore-label`, and the answers of informational commands.
+    Hidden,
+}
+
+/// The text Output Options, validated at start-up: what the display does to the status
+/// line and the long output.
+#[derive(Debug, Clone, Default)]
+pub struct TextRules {
+    short: Vec<Substitution>,
+    long: Vec<Substitution>,
+    adv: Vec<AdvRule>,
+}
+
+impl TextRules {
+    /// Reads `--change-short-output`, `--change-long-output`, then `--change-output-adv`,
+    /// refusing the first invalid rule.
+    pub fn from_values(values: &Values) -> Result<TextRules> {
+        let substitutions = |option: &str| -> Result<Vec<Substitution>> {
+            let mut rules = Vec::new();
+            for value in values.list(option) {
+                rules.extend(Substitution::parse(option, value)?);
+            }
+            Ok(rules)
+        };
+        let mut rules = TextRules {
+            short: substitutions("change-short-output")?,
+            long: substitutions("change-long-output")?,
+            adv: Vec::new(),
+        };
+        for value in values.list("change-output-adv") {
+            rules.adv.extend(AdvRule::parse(value)?);
+        }
+        Ok(rules)
+    }
+
+    /// The status text after `--change-short-output`, then `--change-output-adv`, which may
+    /// also change the status.
+    pub fn short(&self, text: String, status: Status) -> (String, Status) {
+        let text = self.short.iter().fold(text, |text, rule| rule.apply(&text));
+        change_output_adv(&self.adv, text, status)
+    }
+
+    /// The long lines after `--change-long-output`.
+    pub fn long(&self, lines: Vec<String>) -> Vec<String> {
+        change_long(lines, &self.long)
+    }
+}
+
 /// The order of the blocks on the status line; UNKNOWN comes after WARNING although it is
-/// more severe (KEEP).
+/// more severe, as in Perl (pollers' rules match on it).
 pub const BLOCK_ORDER: [Status; 5] = [Status::Critical, Status::Warning, Status::Unknown, Status::Ok, Status::Pending];
 
 /// The messages of one severity block: the qualified ones, then the unqualified ones when
@@ -22,9 +76,9 @@ pub fn block_messages(short: &[ShortMessage], block: Status, status: Status) -> 
 /// The short part of the status line: `CRITICAL: a - b WARNING: c UNKNOWN: d OK: e `.
 ///
 /// A block is printed when it has messages, except that the block of the final status is
-/// always printed when that status is OK (`OK:  ` for an empty run) or PENDING (QUIRK Q8
-/// fixed: Perl prints nothing for PENDING). OK messages are hidden unless the status is OK.
-pub fn status_text(short: &[ShortMessage], status: Status, nolabel: bool) -> String {
+/// always printed when that status is OK (`OK:  ` for an empty run) or PENDING (Perl
+/// prints an empty line for PENDING). OK messages are hidden unless the status is OK.
+pub fn status_text(short: &[ShortMessage], status: Status, labels: Labels) -> String {
     let mut out = String::new();
     for block in BLOCK_ORDER {
         let messages = block_messages(short, block, status);
@@ -34,7 +88,7 @@ pub fn status_text(short: &[ShortMessage], status: Status, nolabel: bool) -> Str
             _ => !messages.is_empty(),
         };
         if shown {
-            if !nolabel {
+            if labels == Labels::Shown {
                 out.push_str(block.label());
                 out.push_str(": ");
             }
@@ -46,18 +100,18 @@ pub fn status_text(short: &[ShortMessage], status: Status, nolabel: bool) -> Str
 }
 
 /// One `PATTERN~REPLACEMENT~FLAGS` rule.
-#[derive(Clone)]
-pub struct Substitution {
+#[derive(Debug, Clone)]
+struct Substitution {
     pattern: Pattern,
     replacement: String,
-    all: bool,
+    occurrences: Occurrences,
 }
 
 impl Substitution {
     /// Reads a rule of `option`. `None` for an empty value (Perl skips it). Flags `g`, `i`,
     /// `m`, `s`, `x` are accepted; any other flag (Perl's `e` runs code) or an invalid
     /// regex is an error naming the option.
-    pub fn parse(option: &str, value: &str) -> Result<Option<Substitution>, Error> {
+    fn parse(option: &str, value: &str) -> Result<Option<Substitution>> {
         let mut parts = value.split('~');
         let pattern = parts.next().unwrap_or_default();
         let replacement = parts.next().unwrap_or_default();
@@ -65,25 +119,27 @@ impl Substitution {
         if value.is_empty() {
             return Ok(None);
         }
-        let wrong = |problem: String| Error::new(format!("Wrong {option} option '{value}': {problem}"));
+        let wrong = |problem: &dyn std::fmt::Display| Error::new(format!("Wrong {option} option '{value}': {problem}"));
         if let Some(bad) = flags.chars().find(|c| !"gimsx".contains(*c)) {
-            return Err(wrong(format!("unsupported flag '{bad}'")));
+            return Err(wrong(&format!("unsupported flag '{bad}'")));
         }
         let regex_flags: String = flags.chars().filter(|c| *c != 'g').collect();
-        let pattern = Pattern::with_flags(pattern, &regex_flags).map_err(wrong)?;
-        Ok(Some(Substitution { pattern, replacement: replacement.to_string(), all: flags.contains('g') }))
+        let pattern = Pattern::with_flags(pattern, &regex_flags).map_err(|problem| wrong(&problem))?;
+        let occurrences = if flags.contains('g') { Occurrences::All } else { Occurrences::First };
+        Ok(Some(Substitution { pattern, replacement: replacement.to_string(), occurrences }))
     }
 
     /// Applies the substitution: `$1`… in the replacement are the groups, backslash escapes
-    /// are Perl's, and nothing is ever evaluated (Perl builds code from the rule: SECURITY).
-    pub fn apply(&self, text: &str) -> String {
-        self.pattern.replace(text, &self.replacement, self.all)
+    /// are Perl's, and nothing is ever evaluated (Perl built code from the rule, which let
+    /// a command line run anything).
+    fn apply(&self, text: &str) -> String {
+        self.pattern.replace(text, &self.replacement, self.occurrences)
     }
 }
 
 /// Applies `--change-long-output` to the long lines: joined with `\n`, substituted, split
 /// back (trailing empty lines dropped, as Perl's `split`).
-pub fn change_long(lines: Vec<String>, rules: &[Substitution]) -> Vec<String> {
+fn change_long(lines: Vec<String>, rules: &[Substitution]) -> Vec<String> {
     if rules.is_empty() {
         return lines;
     }
@@ -96,26 +152,28 @@ pub fn change_long(lines: Vec<String>, rules: &[Substitution]) -> Vec<String> {
 }
 
 /// One `EXPR,TEXT,STATUS` rule of `--change-output-adv`.
-#[derive(Clone)]
-pub struct AdvRule {
+#[derive(Debug, Clone)]
+struct AdvRule {
     expr: Expr,
     text: Option<String>,
     status: Option<Status>,
 }
 
-/// The variables `--change-output-adv` expressions see.
-pub const ADV_VARIABLES: [&str; 2] = ["short_output", "exit_code"];
+/// What `--change-output-adv` expressions may name, checked at start-up.
+const ADV_DIALECT: Dialect<'static> =
+    Dialect { syntax: VariableSyntax::BracesOrParentheses, variables: &["short_output", "exit_code"], functions: &[] };
 
 impl AdvRule {
     /// Reads a rule; `None` when EXPR is empty (Perl ignores it). An invalid STATUS is
     /// ignored (the text may still change), as in Perl.
-    pub fn parse(value: &str) -> Result<Option<AdvRule>, Error> {
+    fn parse(value: &str) -> Result<Option<AdvRule>> {
         let mut parts = value.split(',');
         let source = parts.next().unwrap_or_default();
         if source.is_empty() {
             return Ok(None);
         }
-        let expr = super::options::compile_expr("change-output-adv", source, &ADV_VARIABLES, &[])?;
+        let expr = Expr::parse(source, &ADV_DIALECT)
+            .map_err(|problem| Error::new(format!("Wrong change-output-adv option '{source}': {problem}")))?;
         let text = parts.next().filter(|t| !t.is_empty()).map(str::to_string);
         let status = parts.next().and_then(Status::parse);
         Ok(Some(AdvRule { expr, text, status }))
@@ -124,7 +182,7 @@ impl AdvRule {
 
 /// Runs the `--change-output-adv` rules on the short text: each true rule may replace the
 /// whole text and set the status; later rules see the new text but the original exit code.
-pub fn change_output_adv(rules: &[AdvRule], mut text: String, status: Status) -> (String, Status) {
+fn change_output_adv(rules: &[AdvRule], mut text: String, status: Status) -> (String, Status) {
     let mut result = status;
     for rule in rules {
         let scope = AdvScope { short_output: &text, exit_code: status.exit_code() };
@@ -154,10 +212,6 @@ impl Scope for AdvScope<'_> {
             _ => None,
         }
     }
-
-    fn call(&self, _name: &str, _args: &[Value]) -> Option<Value> {
-        None
-    }
 }
 
 #[cfg(test)]
@@ -182,23 +236,23 @@ mod tests {
             msg(Some(Status::Critical), "c"),
             msg(Some(Status::Warning), "w2"),
         ];
-        assert_eq!(status_text(&short, Status::Critical, false), "CRITICAL: c WARNING: w1 - w2 UNKNOWN: u ");
-        assert_eq!(status_text(&short, Status::Critical, true), "c w1 - w2 u ");
+        assert_eq!(status_text(&short, Status::Critical, Labels::Shown), "CRITICAL: c WARNING: w1 - w2 UNKNOWN: u ");
+        assert_eq!(status_text(&short, Status::Critical, Labels::Hidden), "c w1 - w2 u ");
     }
 
     #[test]
     fn ok_block_is_shown_only_when_ok() {
-        let text = status_text(&email_activity_short(), Status::Ok, false);
+        let text = status_text(&email_activity_short(), Status::Ok, Labels::Shown);
         assert_eq!(text, "OK: Active users on 2026-11-22 : 12/40 (30.00%) - Total (active users) Send Count: 250, Receive Count: 1295, Read Count: 1332 ");
-        assert_eq!(status_text(&[], Status::Ok, false), "OK:  ");
-        assert_eq!(status_text(&[], Status::Ok, true), " ");
+        assert_eq!(status_text(&[], Status::Ok, Labels::Shown), "OK:  ");
+        assert_eq!(status_text(&[], Status::Ok, Labels::Hidden), " ");
     }
 
     #[test]
     fn unqualified_messages_close_the_final_block() {
         let short = vec![msg(None, "boom"), msg(Some(Status::Unknown), "first"), msg(Some(Status::Ok), "hidden")];
-        assert_eq!(status_text(&short, Status::Unknown, false), "UNKNOWN: first - boom ");
-        assert_eq!(status_text(&[msg(None, "wait")], Status::Pending, false), "PENDING: wait ");
+        assert_eq!(status_text(&short, Status::Unknown, Labels::Shown), "UNKNOWN: first - boom ");
+        assert_eq!(status_text(&[msg(None, "wait")], Status::Pending, Labels::Shown), "PENDING: wait ");
     }
 
     #[test]
@@ -232,6 +286,27 @@ mod tests {
         assert_eq!(change_long(lines, &rules), ["U 'a' Sent Count: 40", "User 'b' Sent Count: 27"]);
         let trim = [Substitution::parse("change-long-output", "b~").unwrap().unwrap()];
         assert_eq!(change_long(vec!["a".into(), "b".into()], &trim), ["a"]);
+    }
+
+    #[test]
+    fn rules_are_read_from_the_options() {
+        let values = crate::output::tests::values(&[
+            ("change-short-output", "Active~Working~g"),
+            ("change-long-output", "^User~U"),
+            ("change-output-adv", "%{exit_code} == 0,,warning"),
+        ]);
+        let rules = TextRules::from_values(&values).expect("valid rules");
+        assert_eq!(
+            rules.short("OK: Active Active ".into(), Status::Ok),
+            ("OK: Working Working ".into(), Status::Warning)
+        );
+        assert_eq!(rules.long(vec!["User 'a'".into()]), ["U 'a'"]);
+        let bad = crate::output::tests::values(&[("change-output-adv", "%{nope} == 1,x")]);
+        let message = TextRules::from_values(&bad).err().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(
+            message.starts_with("Wrong change-output-adv option '%{nope} == 1': unknown variable %{nope}"),
+            "{message}"
+        );
     }
 
     #[test]

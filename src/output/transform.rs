@@ -1,14 +1,14 @@
 //! Perfdata rewriting rules: `--change-perfdata`, `--extend-perfdata`,
-//! `--extend-perfdata-group` (§3.5, §3.6) and `--explode-perfdata-max` (§3.4).
+//! `--extend-perfdata-group` and `--explode-perfdata-max`.
 //!
 //! Rules are parsed once at start-up; an invalid regex is an error there instead of a
-//! crash in the middle of the output (QUIRK Q5).
+//! crash in the middle of the output, as in Perl.
 
 use super::bounds;
-use super::method::{Method, Refusal};
+use super::method::Method;
 use super::Perfdata;
 use crate::error::Error;
-use crate::pattern::Pattern;
+use crate::pattern::{Occurrences, Pattern, PatternError};
 
 /// Which option a rule comes from; it decides what happens to the transformed record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl RuleKind {
 }
 
 /// One `MATCH,NEWLABEL,METHOD,UNIT,MIN,MAX,WARNING,CRITICAL` rule.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct TransformRule {
     kind: RuleKind,
     /// `None` only for a group rule with an empty REGEX (one aggregate overall).
@@ -48,6 +48,7 @@ pub struct TransformRule {
 }
 
 /// The outcome of reading one rule.
+#[derive(Debug)]
 pub enum Parsed {
     /// A rule to apply.
     Rule(Box<TransformRule>),
@@ -63,7 +64,7 @@ impl TransformRule {
     pub fn parse(arg: &str, kind: RuleKind) -> Result<Parsed, Error> {
         let fields: Vec<&str> = arg.split(',').collect();
         let field = |i: usize| fields.get(i).filter(|f| !f.is_empty()).map(|f| f.to_string());
-        let wrong = |problem: String| Error::new(format!("Wrong {} option '{arg}': {problem}", kind.option()));
+        let wrong = |problem: PatternError| Error::new(format!("Wrong {} option '{arg}': {problem}", kind.option()));
         let matcher = match field(0) {
             Some(regex) => Some(Pattern::new(&regex).map_err(wrong)?),
             None if kind == RuleKind::Group && field(1).is_some() => None,
@@ -73,12 +74,7 @@ impl TransformRule {
             None => None,
             Some(text) => match Method::parse(&text) {
                 Ok(method) => Some(method),
-                Err(Refusal::UnknownMethod) => {
-                    return Ok(Parsed::Dropped(format!("method in argument '{arg}' is unknown")))
-                }
-                Err(Refusal::BadArgument) => {
-                    return Ok(Parsed::Dropped(format!("argument in method '{arg}' is unknown")))
-                }
+                Err(refusal) => return Ok(Parsed::Dropped(refusal.note(arg))),
             },
         };
         if let Some(Method::Aggregate(_, pattern)) = &method {
@@ -118,14 +114,15 @@ impl TransformRule {
                 _ => source.clone(),
             };
             if let Some(substitute) = &self.substitute {
-                record.label = matcher.replace(&source.label, substitute, false);
+                record.label = matcher.replace(&source.label, substitute, Occurrences::First);
             }
             let Some(record) = self.build(record, &captures, records) else {
                 continue;
             };
             match self.kind {
                 RuleKind::Change => records[i] = record,
-                // QUIRK Q9 fixed: a group aggregate is emitted once per resulting label.
+                // Perl repeated a group aggregate once per matching record: it is emitted
+                // once per resulting label.
                 RuleKind::Group if added.iter().any(|a| a.label == record.label) => {}
                 _ => added.push(record),
             }
@@ -175,9 +172,10 @@ impl Perfdata {
 }
 
 /// `--explode-perfdata-max`: extra records holding the max of others.
-#[derive(Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Explode {
     /// Not given.
+    #[default]
     Off,
     /// Flag form: `LABEL_max` for every record with a max.
     All,

@@ -1,15 +1,17 @@
-//! The driver of one run, in the stages of the Perl core (core.md §1.2): script and
-//! output options, plugin options and informational commands, custom mode and mode
+//! The driver of one run, in the stages of a Centreon plugin: script and output
+//! options, plugin options and informational commands, custom mode and mode
 //! resolution, the strict final parse, checks, then data collection and display.
 //!
 //! Each stage only knows the options declared so far, which decides which error a
-//! wrong command line gets first; every failure is an [`Error`] rendered by the
-//! output stage.
+//! wrong command line gets first. A run ends in an outcome — a check displayed, or
+//! the answer of an informational command (`--help`, `--version`, `--list-mode`) — or
+//! in an [`Error`]; both are rendered by the output stage.
 
 mod global;
 mod process;
 
-use std::any::Any;
+use std::ops::ControlFlow;
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use crate::counters::{self, CounterOptions, Data, Group, Naming, Thresholds};
@@ -18,21 +20,23 @@ use crate::error::{Error, Result};
 use crate::getopt::{self, Parsed};
 use crate::help::{self, Section};
 use crate::options::{OptionSection, OptionSpec, Values};
-use crate::output::{self, CheckResult, DisplayContext, OutputOptions, Rendered, ShortMessage};
-use crate::registry::{self, CustomModeSpec, Env, Item, ModeKind, ModeSpec, PluginInfo, Run};
+use crate::output::{self, CheckResult, DisplayContext, Info, OutputOptions, Rendered, ShortMessage};
+use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Notices, Plugin, PluginApi, PluginInfo, Run};
 
-/// Runs the plugin with the process's arguments, prints the result and exits.
-pub fn main(info: &PluginInfo) -> ! {
+/// Runs `plugin` with the process's arguments, prints the result and exits.
+pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
     let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
-    let rendered = std::panic::catch_unwind(|| run(info, &args)).unwrap_or_else(|_| Rendered {
+    // Nothing the run touched is looked at after a panic: only the fixed text is printed.
+    let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| run(plugin, &args))).unwrap_or_else(|_| Rendered {
         stdout: "UNKNOWN: internal error (please report it with the command line that caused it) \n".to_string(),
         exit_code: 3,
     });
     process::emit(&rendered)
 }
 
-/// Runs the plugin with `args` (without the program name) and returns what to print.
-pub fn run(info: &PluginInfo, args: &[String]) -> Rendered {
+/// Runs `plugin` with `args` (without the program name) and returns what to print.
+pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Rendered {
+    let info = &plugin.info;
     let started = Instant::now();
     let script = getopt::parse(args, &script_specs());
     let output = match OutputOptions::from_values(&script.values) {
@@ -41,11 +45,24 @@ pub fn run(info: &PluginInfo, args: &[String]) -> Rendered {
     };
     let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
     let debug = DebugLog::new(output.debug(), output.show_password());
-    match stages(info, script, &output, &debug, &mut ctx, started) {
-        Ok(rendered) => rendered,
+    match stages(plugin, script, &output, &debug, &mut ctx, started) {
+        Ok(Outcome::Check(rendered)) => rendered,
+        Ok(Outcome::Info(answer)) => output::display_info(&answer, &debug.take(), &ctx, &output),
         Err(error) => output::display_error(&error, &debug.take(), &ctx, &output),
     }
 }
+
+/// How a run that did not fail ends.
+#[derive(Debug)]
+enum Outcome {
+    /// The mode ran and its result was displayed.
+    Check(Rendered),
+    /// An informational command answered; the run stops there.
+    Info(Info),
+}
+
+/// A stage's result: go on to the next stage with `T`, or stop with an answer.
+type Stage<T> = ControlFlow<Info, T>;
 
 /// Renders an error in the output options themselves: the format flags and a valid
 /// `--opt-exit` still apply, the rewriting rules do not (as in Perl).
@@ -60,22 +77,32 @@ fn script_specs() -> Vec<OptionSpec> {
     specs
 }
 
-fn stages(
-    info: &PluginInfo,
+fn stages<A: ?Sized + PluginApi>(
+    plugin: &Plugin<A>,
     script: Parsed,
     output: &OutputOptions,
     debug: &DebugLog,
     ctx: &mut DisplayContext,
     started: Instant,
-) -> Result<Rendered> {
+) -> Result<Outcome> {
+    let info = &plugin.info;
     let mut values = script.values;
-    let deadline = script_level(info, &values, output, ctx, started)?;
+    let deadline = match script_level(info, &values, output, ctx, started)? {
+        ControlFlow::Continue(deadline) => deadline,
+        ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
+    };
     let rest = process::convert_args(values.value("convert-args"), script.rest)?;
     let plugin_level = getopt::parse(&rest, &global::plugin_section().options);
     values.absorb(plugin_level.values);
-    let (custom, mode) = plugin_level_commands(info, &values)?;
+    let (custom, mode) = match plugin_level_commands(plugin, &values)? {
+        ControlFlow::Continue(modes) => modes,
+        ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
+    };
     ctx.mode = if values.non_empty("mode").is_some() { mode.name.to_string() } else { String::new() };
-    let specs = mode_level(info, &values, output, custom, mode)?;
+    let specs = match mode_level(plugin, &values, output, custom, mode)? {
+        ControlFlow::Continue(specs) => specs,
+        ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
+    };
     let last = getopt::parse(&plugin_level.rest, &specs);
     if !values.flag("no-sanity-options") {
         strict(&last)?;
@@ -87,17 +114,19 @@ fn stages(
     }
     process::runas(values.non_empty("runas"))?;
 
-    let mut client = (custom.build)(&Env { values: &values, debug, deadline })?;
-    let run = Collect { values: &values, custom: client.as_mut(), debug, output, ctx };
-    match &mode.kind {
+    let notices = Notices::default();
+    let mut api = (custom.build)(&Env { values: &values, debug, notices: &notices, deadline })?;
+    let run = Collect { values: &values, api: api.as_mut(), debug, notices: &notices, output, ctx };
+    let rendered = match &mode.kind {
         ModeKind::Counters { groups, select, .. } => run.counters(&groups(), *select),
         ModeKind::Listing { heading, fields, select } => run.listing(heading, fields, *select),
-    }
+    };
+    rendered.map(Outcome::Check)
 }
 
 /// The script's own commands (`--help` without `--plugin`, `--list-plugin`,
 /// `--version`) and the `--plugin` check; sets the environment and arms the global
-/// timeout first. Returns the deadline the custom mode works within.
+/// timeout first. Goes on with the deadline the custom mode works within.
 ///
 /// `--global-timeout` is kept out of that deadline on purpose: its watchdog must be
 /// what ends the run, with Perl's `script global timeout`, rather than a request
@@ -108,7 +137,7 @@ fn script_level(
     output: &OutputOptions,
     ctx: &DisplayContext,
     started: Instant,
-) -> Result<Instant> {
+) -> Result<Stage<Instant>> {
     process::apply_environment(values.map("environment"));
     if let Some(seconds) = process::global_timeout(values.value("global-timeout")) {
         let timeout = output::display_error(&Error::new("script global timeout"), &[], ctx, output);
@@ -118,18 +147,23 @@ fn script_level(
     let plugin = values.non_empty("plugin");
     if values.flag("help") && plugin.is_none() {
         let usage = Section::text("USAGE", &["centreon_plugins.pl [options]"]);
-        return Err(info_exit(&[usage, Section::options(&global::script_section())], ""));
+        return Ok(ControlFlow::Break(help_text(&[usage, Section::options(&global::script_section())], "")));
     }
     if values.flag("list-plugin") {
         let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
-        return Err(Error::unlabelled("").with_long(lines(&format!("\n{block}"))));
+        return Ok(ControlFlow::Break(Info { first_line: String::new(), lines: lines(&format!("\n{block}")) }));
     }
     match plugin {
-        None if values.flag("version") => Err(Error::unlabelled(format!("Global Version: {}", global::GLOBAL_VERSION))),
+        None if values.flag("version") => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION))),
         None => Err(Error::new("Need to specify '--plugin' option.")),
         Some(plugin) if !names_plugin(info.name, plugin) => Err(Error::new("Cannot load module --plugin.")),
-        Some(_) => Ok(deadline),
+        Some(_) => Ok(ControlFlow::Continue(deadline)),
     }
+}
+
+/// The answer of `--version` at one level: `Global Version: 20260700`, without label.
+fn version(level: &str, number: &str) -> Info {
+    Info { first_line: format!("{level} Version: {number}"), lines: Vec::new() }
 }
 
 /// How long a run without `--global-timeout` may take: the custom mode's own
@@ -138,26 +172,31 @@ const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
 /// The plugin's commands without a mode (`--help`, `--version`, `--list-mode`,
 /// `--list-custommode`), then the custom mode and the mode, custom mode first.
-fn plugin_level_commands(info: &PluginInfo, values: &Values) -> Result<(&'static CustomModeSpec, &'static ModeSpec)> {
+fn plugin_level_commands<A: ?Sized + PluginApi>(
+    plugin: &Plugin<A>,
+    values: &Values,
+) -> Result<Stage<(&'static CustomModeSpec<A>, &'static ModeSpec<A>)>> {
+    let info = &plugin.info;
     let has_mode = values.non_empty("mode").is_some() || values.non_empty("dyn-mode").is_some();
     let sections = || [plugin_description(info), Section::options(&global::plugin_section())];
     if values.flag("help") && !has_mode {
-        return Err(info_exit(&sections(), ""));
+        return Ok(ControlFlow::Break(help_text(&sections(), "")));
     }
     if values.flag("version") && !has_mode {
-        return Err(Error::unlabelled(format!("Plugin Version: {}", global::PLUGIN_VERSION)));
+        return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION)));
     }
     if values.flag("list-mode") {
-        let names: Vec<&str> = registry::modes().iter().map(|m| m.name).collect();
-        return Err(info_exit(&sections(), &format!("Modes Available:\n{}", listing(&names))));
+        let names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
+        return Ok(ControlFlow::Break(help_text(&sections(), &format!("Modes Available:\n{}", listing(&names)))));
     }
     if values.flag("list-custommode") {
-        let names: Vec<&str> = registry::custom_modes().iter().map(|c| c.name).collect();
-        return Err(info_exit(&sections(), &format!("Custom Modes Available:\n{}", listing(&names))));
+        let names: Vec<&str> = plugin.custom_modes().iter().map(|c| c.name).collect();
+        let tail = format!("Custom Modes Available:\n{}", listing(&names));
+        return Ok(ControlFlow::Break(help_text(&sections(), &tail)));
     }
-    let custom = resolve_custom(values.non_empty("custommode"))?;
-    let mode = resolve_mode(values.non_empty("mode"), values.non_empty("dyn-mode"))?;
-    Ok((custom, mode))
+    let custom = resolve_custom(plugin, values.non_empty("custommode"))?;
+    let mode = resolve_mode(plugin, values.non_empty("mode"), values.non_empty("dyn-mode"))?;
+    Ok(ControlFlow::Continue((custom, mode)))
 }
 
 fn plugin_description(info: &PluginInfo) -> Section {
@@ -166,13 +205,14 @@ fn plugin_description(info: &PluginInfo) -> Section {
 
 /// The mode's commands (`--help`, `--version`), the capability check, and every
 /// option the final parse knows: password manager, custom mode, mode, counters.
-fn mode_level(
-    info: &PluginInfo,
+fn mode_level<A: ?Sized + PluginApi>(
+    plugin: &Plugin<A>,
     values: &Values,
     output: &OutputOptions,
-    custom: &CustomModeSpec,
-    mode: &ModeSpec,
-) -> Result<Vec<OptionSpec>> {
+    custom: &CustomModeSpec<A>,
+    mode: &ModeSpec<A>,
+) -> Result<Stage<Vec<OptionSpec>>> {
+    let info = &plugin.info;
     let mut sections: Vec<OptionSection> = password_manager(values.non_empty("pass-manager"))?.into_iter().collect();
     sections.extend((custom.sections)());
     let mode_options = (mode.options)();
@@ -181,34 +221,35 @@ fn mode_level(
         blocks.extend(OutputOptions::sections().iter().map(Section::options));
         blocks.extend(sections.iter().map(Section::options));
         blocks.push(mode_help(mode, &mode_options));
-        return Err(info_exit(&blocks, ""));
+        return Ok(ControlFlow::Break(help_text(&blocks, "")));
     }
     if values.flag("version") {
-        return Err(Error::unlabelled(format!("Mode Version: {}", global::MODE_VERSION)));
+        return Ok(ControlFlow::Break(version("Mode", global::MODE_VERSION)));
     }
-    check_capability(mode, custom)?;
+    check_capability(plugin, mode, custom)?;
     let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();
     specs.extend(mode_options);
     if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
         specs.extend(CounterOptions::specs(&groups(), output.use_new_perfdata(), filter_counters));
     }
-    Ok(specs)
+    Ok(ControlFlow::Continue(specs))
 }
 
-/// The last stage: the mode collects its data through the custom mode's client and
-/// the result is displayed.
-struct Collect<'a> {
+/// The last stage: the mode collects its data through the API the custom mode built,
+/// and the result is displayed.
+struct Collect<'a, A: ?Sized> {
     values: &'a Values,
-    custom: &'a mut dyn Any,
+    api: &'a mut A,
     debug: &'a DebugLog,
+    notices: &'a Notices,
     output: &'a OutputOptions,
     ctx: &'a DisplayContext,
 }
 
-impl Collect<'_> {
+impl<A: ?Sized> Collect<'_, A> {
     /// A counter mode: thresholds checked at start-up, `--list-counters` and the
     /// (empty) discovery documents answered without a request, else the check.
-    fn counters(self, groups: &[Group], select: fn(&mut Run<'_>) -> Result<Data>) -> Result<Rendered> {
+    fn counters(self, groups: &[Group], select: fn(&mut Run<'_, A>) -> Result<Data>) -> Result<Rendered> {
         let (output, ctx) = (self.output, self.ctx);
         let new_perfdata = output.use_new_perfdata();
         let limits = Thresholds::from_values(groups, self.values, new_perfdata, output.float_precision())?;
@@ -223,29 +264,29 @@ impl Collect<'_> {
             return Ok(output::display_disco_show(&[], output));
         }
         let active = |label: &str| limits.counter_active(label);
-        let mut run = Run::new(self.values, self.custom, self.debug, &active);
-        let data = select(&mut run)?;
-        let notices = run.take_notices();
+        let data = select(&mut Run::new(self.values, self.api, self.debug, &active))?;
+        let notices = self.notices.take();
         let mut result = counters::evaluate(groups, &data, &limits, Naming { new_perfdata, mode: &ctx.mode });
         result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
-        result.long.splice(0..0, self.debug.take().into_iter().chain(run.take_details()));
+        result.long.splice(0..0, self.debug.take().into_iter().chain(self.notices.take_details()));
         Ok(output::display(&result, ctx, output))
     }
 
     /// A listing mode: `heading` then one `[field: value] …` line per item, or the
-    /// discovery documents.
+    /// discovery documents. Its status line is the heading alone: notices are not
+    /// shown.
     fn listing(
         self,
         heading: &str,
         fields: &[&str],
-        select: fn(&mut Run<'_>) -> Result<Vec<Item>>,
+        select: fn(&mut Run<'_, A>) -> Result<Vec<Item>>,
     ) -> Result<Rendered> {
         let output = self.output;
         if output.disco_format() {
             return Ok(output::display_disco_format(fields, output));
         }
         let all = |_: &str| true;
-        let items = select(&mut Run::new(self.values, self.custom, self.debug, &all))?;
+        let items = select(&mut Run::new(self.values, self.api, self.debug, &all))?;
         if output.disco_show() {
             return Ok(output::display_disco_show(&items, output));
         }
@@ -268,39 +309,45 @@ fn names_plugin(name: &str, given: &str) -> bool {
     given == name || given.trim_end_matches(".pm").replace('/', "::") == name
 }
 
-fn resolve_custom(name: Option<&str>) -> Result<&'static CustomModeSpec> {
-    let all = registry::custom_modes();
+fn resolve_custom<A: ?Sized + PluginApi>(plugin: &Plugin<A>, name: Option<&str>) -> Result<&'static CustomModeSpec<A>> {
+    let all = plugin.custom_modes();
     match name {
         None => all.first().copied().ok_or_else(|| Error::new("Need to specify '--custommode'.")),
-        Some(name) => all.into_iter().find(|c| c.name == name).ok_or_else(|| {
+        Some(name) => all.iter().copied().find(|c| c.name == name).ok_or_else(|| {
             Error::new(format!("mode '{name}' doesn't exist (use --list-custommode option to show available modes)."))
         }),
     }
 }
 
-fn resolve_mode(name: Option<&str>, module: Option<&str>) -> Result<&'static ModeSpec> {
-    let all = registry::modes();
+fn resolve_mode<A: ?Sized + PluginApi>(
+    plugin: &Plugin<A>,
+    name: Option<&str>,
+    module: Option<&str>,
+) -> Result<&'static ModeSpec<A>> {
+    let mut all = plugin.modes().iter().copied();
     match (name, module) {
-        (Some(name), _) => all.into_iter().find(|m| m.name == name).ok_or_else(|| {
+        (Some(name), _) => all.find(|m| m.name == name).ok_or_else(|| {
             Error::new(format!("mode '{name}' doesn't exist (use --list-mode option to show available modes)."))
         }),
         (None, Some(module)) => {
             let module = module.trim_end_matches(".pm").replace('/', "::");
-            all.into_iter()
-                .find(|m| m.perl_module == module)
-                .ok_or_else(|| Error::new("Cannot load module --dyn-mode."))
+            all.find(|m| m.perl_module == module).ok_or_else(|| Error::new("Cannot load module --dyn-mode."))
         }
         (None, None) => Err(Error::new("Need to specify '--mode' or '--dyn-mode' option.")),
     }
 }
 
 /// Refuses a mode the chosen custom mode cannot serve, before anything is requested.
-fn check_capability(mode: &ModeSpec, custom: &CustomModeSpec) -> Result<()> {
-    if custom.capabilities.contains(&mode.requires) {
+fn check_capability<A: ?Sized + PluginApi>(
+    plugin: &Plugin<A>,
+    mode: &ModeSpec<A>,
+    custom: &CustomModeSpec<A>,
+) -> Result<()> {
+    if (custom.provides)(mode.requires) {
         return Ok(());
     }
     let able: Vec<&str> =
-        registry::custom_modes().iter().filter(|c| c.capabilities.contains(&mode.requires)).map(|c| c.name).collect();
+        plugin.custom_modes().iter().filter(|c| (c.provides)(mode.requires)).map(|c| c.name).collect();
     Err(Error::new(format!(
         "mode '{}' is not available with custom mode '{}' (use --custommode={})",
         mode.name,
@@ -329,7 +376,7 @@ fn strict(parsed: &Parsed) -> Result<()> {
     }
 }
 
-fn mode_help(mode: &ModeSpec, options: &[OptionSpec]) -> Section {
+fn mode_help<A: ?Sized + PluginApi>(mode: &ModeSpec<A>, options: &[OptionSpec]) -> Section {
     let mut section = Section::options(&OptionSection::new("MODE", options.to_vec()));
     section.paragraphs =
         mode.description.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
@@ -346,13 +393,13 @@ fn listing(names: &[&str]) -> String {
     names.iter().map(|n| format!("   {n}\n")).collect()
 }
 
-/// An informational exit (`--help`, `--list-mode`): an empty status line, then the
-/// sections, then `tail`.
-fn info_exit(sections: &[Section], tail: &str) -> Error {
+/// A help text (`--help`, `--list-mode`): an empty status line, then the sections, then
+/// `tail`.
+fn help_text(sections: &[Section], tail: &str) -> Info {
     let mut blocks: Vec<String> = sections.iter().map(Section::render).collect();
     blocks.push(tail.to_string());
     let text = help::document(&blocks);
-    Error::unlabelled("").with_long(lines(&text[1..]))
+    Info { first_line: String::new(), lines: lines(&text[1..]) }
 }
 
 fn lines(text: &str) -> Vec<String> {

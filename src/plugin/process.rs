@@ -10,9 +10,10 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::number;
 use crate::options::{OptionSpec, Values};
 use crate::output::Rendered;
-use crate::pattern::Pattern;
+use crate::pattern::{Occurrences, Pattern};
 
 /// Prints the result and exits with its code.
 pub fn emit(rendered: &Rendered) -> ! {
@@ -34,9 +35,7 @@ pub fn apply_environment(pairs: &[(String, String)]) {
 
 /// `--global-timeout`: the first run of digits is the number of seconds.
 pub fn global_timeout(value: Option<&str>) -> Option<u64> {
-    let value = value?;
-    let digits: String = value.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    number::first_integer(value?)
 }
 
 /// Ends the process with `rendered` at `deadline`, whatever the run is doing.
@@ -51,11 +50,9 @@ pub fn watchdog(deadline: Instant, rendered: Rendered) {
 /// stage did not consume; `\xHH` escapes in REPLACE are decoded. Never code.
 pub fn convert_args(rule: Option<&str>, args: Vec<String>) -> Result<Vec<String>> {
     let Some((search, replace)) = rule.and_then(|r| r.split_once(',')) else { return Ok(args) };
-    let pattern = Pattern::new(search).map_err(|problem| {
-        Error::new(format!("Invalid regular expression in --convert-args '{search}': {problem}."))
-    })?;
+    let pattern = Pattern::for_option("convert-args", search)?;
     let replace = decode_escapes(replace);
-    Ok(args.into_iter().map(|arg| pattern.replace(&arg, &replace, true)).collect())
+    Ok(args.into_iter().map(|arg| pattern.replace(&arg, &replace, Occurrences::All)).collect())
 }
 
 /// Decodes the double-quoted-string escapes Perl applied to REPLACE: `\xHH`, `\x{H…}`,

@@ -1,9 +1,11 @@
 //! What the stand-in answers to one request: mockgraph.py's `do_POST`,
-//! `do_GET` and `health`, route for route and fault for fault.
+//! `do_GET` and `health`, route for route and fault for fault, and the
+//! routes mockgraph.py lacks (the quota status and email app usage reports,
+//! message trace).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{Cursor, Write};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -11,21 +13,39 @@ use tiny_http::{Header, Request, Response, StatusCode};
 
 use super::csvtext::{read_rows, write_row, BOM};
 use super::entra::{self, Refusal, Registered};
-use super::{Fault, Host, RequestRecord, Tenant};
+use super::reports::{self, APPS_FILE, APP_USER_FILE, QUOTA_FILE};
+use super::traces::{self, Ask, Stream, TraceCall, TraceSettings};
+use super::{calendar, Fault, Host, RequestRecord, Tenant};
 
 /// The only client secret the token endpoints accept.
 pub const VALID_SECRET: &str = "s3cr3t+/=&?";
 /// How long the `slow` fault holds a download back, as mockgraph.py does.
 const SLOW_DELAY: Duration = Duration::from_secs(30);
+/// The running window of message trace's throttling.
+const TRACE_WINDOW: Duration = Duration::from_secs(300);
+/// The reports the stand-in serves, by function name.
+pub const REPORTS: [&str; 5] = [
+    "getEmailActivityUserDetail",
+    "getMailboxUsageDetail",
+    "getMailboxUsageQuotaStatusMailboxCounts",
+    "getEmailAppUsageAppsUserCounts",
+    "getEmailAppUsageUserDetail",
+];
 
 /// What the two listeners share: the tenant's files (already altered by the
 /// fault), the counters, and the stop signal that cuts `slow` and `stall` short.
 pub struct Shared {
     files: BTreeMap<String, Arc<Vec<u8>>>,
+    /// The tenant as given, for what is derived from it on first use.
+    tenant: Tenant,
+    derived: OnceLock<Derived>,
     health: Option<Vec<Value>>,
     legacy: Option<Value>,
     fault: Fault,
     registered: Vec<Registered>,
+    traces: TraceSettings,
+    /// The mock's start (Unix seconds): message trace's stream ends there.
+    anchor: i64,
     graph_port: u16,
     download_port: u16,
     state: Mutex<State>,
@@ -46,10 +66,27 @@ pub struct State {
     pub report_requests: usize,
     /// The `scope` (or `resource`) of each token request, in order.
     pub scopes: Vec<String>,
+    /// Report calls that came with a token, by report function name.
+    pub report_calls: BTreeMap<String, usize>,
+    /// Downloads served (status 200), by the report function name they belong to.
+    pub downloads: BTreeMap<String, usize>,
+    /// Message trace requests that came with a token.
+    pub trace_requests: usize,
+    /// When the message trace requests of the last 5 minutes were accepted.
+    trace_accepted: VecDeque<Instant>,
+    /// Every message trace request with a token, as answered.
+    pub trace_log: Vec<TraceCall>,
     /// Whether a `-once` fault has been spent.
     fault_used: bool,
     /// Every request, in order.
     pub log: Vec<RequestRecord>,
+}
+
+/// What is made from the tenant on first use: the derived reports (already
+/// altered by the fault) and the message stream.
+struct Derived {
+    files: BTreeMap<String, Arc<Vec<u8>>>,
+    stream: Stream,
 }
 
 /// A response body that many responses share without copying it.
@@ -85,6 +122,7 @@ impl Shared {
         tenant: &Tenant,
         fault: Fault,
         registered: Vec<Registered>,
+        traces: TraceSettings,
         graph_port: u16,
         download_port: u16,
     ) -> Shared {
@@ -97,10 +135,14 @@ impl Shared {
         let health = parse("health.json").and_then(|v| v["value"].as_array().cloned());
         Shared {
             files,
+            tenant: tenant.clone(),
+            derived: OnceLock::new(),
             health,
             legacy: parse("health_legacy.json"),
             fault,
             registered,
+            traces,
+            anchor: calendar::now(),
             graph_port,
             download_port,
             state: Mutex::new(State::default()),
@@ -114,6 +156,24 @@ impl Shared {
     /// The counters and the log.
     pub fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// The mock's start, where message trace's stream ends (Unix seconds).
+    pub fn anchor(&self) -> i64 {
+        self.anchor
+    }
+
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| {
+            let made = reports::derive(&self.tenant);
+            let files = made.files.iter().map(|(name, data)| (name.clone(), faulty_csv(data, self.fault))).collect();
+            Derived { files, stream: Stream::new(self.anchor, self.traces.per_minute, made.addresses) }
+        })
+    }
+
+    /// A file of the download host: the tenant's own, or a derived report.
+    fn file(&self, name: &str) -> Option<Arc<Vec<u8>>> {
+        self.files.get(name).or_else(|| self.derived().files.get(name)).cloned()
     }
 
     /// Counts a request in flight until the returned guard drops.
@@ -205,8 +265,9 @@ fn reshape(data: &[u8], fault: Fault) -> Vec<u8> {
     out
 }
 
-/// `%XX` decoding, as `urllib.parse.unquote` (a `+` stays a `+`).
-fn unquote(text: &str, plus_is_space: bool) -> String {
+/// `%XX` decoding, as `urllib.parse.unquote` (a `+` stays a `+` unless
+/// `plus_is_space`, as in a query string).
+pub fn unquote(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -275,6 +336,10 @@ pub fn handle(flight: InFlight, host: Host, mut rq: Request) {
         .find(|h| h.field.equiv("Authorization"))
         .map(|h| h.value.as_str().to_string())
         .unwrap_or_default();
+    let prefer =
+        rq.headers().iter().filter(|h| h.field.equiv("Prefer")).any(|h| {
+            h.value.as_str().split(',').any(|p| p.trim().eq_ignore_ascii_case("include-unknown-enum-members"))
+        });
     let raw = rq.url().to_string();
     let method = rq.method().as_str().to_string();
     let path = if method == "POST" { raw.clone() } else { unquote(&raw, false) };
@@ -292,7 +357,7 @@ pub fn handle(flight: InFlight, host: Host, mut rq: Request) {
             }
             post(shared, rq, &raw, &String::from_utf8_lossy(&body));
         }
-        "GET" => get(shared, rq, &path, &auth),
+        "GET" => get(shared, rq, &path, &raw, &auth, prefer),
         _ => send(rq, 501, b"Unsupported method".to_vec(), "text/plain", &[]),
     }
 }
@@ -376,7 +441,7 @@ fn check_client(shared: &Shared, path: &str, host: Option<&str>, body: &str) -> 
     }
 }
 
-fn get(shared: &Shared, rq: Request, path: &str, auth: &str) {
+fn get(shared: &Shared, rq: Request, path: &str, raw: &str, auth: &str, prefer: bool) {
     if let Some(name) = path.strip_prefix("/download/") {
         return download(shared, rq, name, auth);
     }
@@ -390,6 +455,10 @@ fn get(shared: &Shared, rq: Request, path: &str, auth: &str) {
     }
     if path.starts_with("/v1.0/admin/serviceAnnouncement/healthOverviews") {
         return health(shared, rq, path);
+    }
+    let route = raw.split('?').next().unwrap_or_default();
+    if route == "/v1.0/admin/exchange/tracing/messageTraces" || route == "/beta/admin/exchange/tracing/messageTraces" {
+        return trace_call(shared, rq, raw, prefer);
     }
     let legacy = path.strip_prefix("/api/v1.0/").and_then(|p| p.split_once('/')).filter(|(tenant, rest)| {
         !tenant.is_empty()
@@ -411,81 +480,189 @@ fn not_found(rq: Request) {
     send_json(rq, 404, r#"{"error": {"code": "BadRequest", "message": "Resource not found"}}"#, &[]);
 }
 
-/// `^/(v1.0|beta)/reports/(getEmailActivityUserDetail|getMailboxUsageDetail)\((.*)\)`
-fn report(path: &str) -> Option<(&str, &str)> {
+/// `^/(v1.0|beta)/reports/(<one of REPORTS>)\((.*)\)`
+fn report(path: &str) -> Option<(&'static str, &str)> {
     let rest = path.strip_prefix("/v1.0/reports/").or_else(|| path.strip_prefix("/beta/reports/"))?;
     let rest = rest.split('\n').next().unwrap_or_default();
-    ["getEmailActivityUserDetail", "getMailboxUsageDetail"].into_iter().find_map(|name| {
+    REPORTS.into_iter().find_map(|name| {
         let args = rest.strip_prefix(name)?.strip_prefix('(')?;
         let close = args.rfind(')')?;
         Some((name, &args[..close]))
     })
 }
 
-fn report_call(shared: &Shared, rq: Request, name: &str, param: &str) {
-    let first = {
-        let mut state = shared.state();
-        state.report_requests += 1;
-        let first = !state.fault_used;
-        state.fault_used = true;
-        first
-    };
+/// A failure a fault makes of an API call (report or message trace): status,
+/// body, content type, extra headers.
+type ApiFault = (u16, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+/// What the fault answers to an API call, if anything; `first` tells whether
+/// this is the first API call, `forbidden` the body of a 403.
+fn api_fault(shared: &Shared, first: bool, forbidden: &'static str) -> Option<ApiFault> {
+    const JSON: &str = "application/json";
+    const RETRY: &[(&str, &str)] = &[("Retry-After", "1")];
     match shared.fault {
         Fault::TooManyRequestsAlways | Fault::TooManyRequestsOnce
             if shared.fault == Fault::TooManyRequestsAlways || first =>
         {
-            return send_json(
-                rq,
-                429,
-                r#"{"error": {"code": "TooManyRequests", "message": "Too many requests"}}"#,
-                &[("Retry-After", "1")],
-            );
+            Some((429, r#"{"error": {"code": "TooManyRequests", "message": "Too many requests"}}"#, JSON, RETRY))
         }
         Fault::ServiceUnavailableOnce if first => {
-            return send_json(
-                rq,
-                503,
-                r#"{"error": {"code": "ServiceUnavailable", "message": "Service unavailable"}}"#,
-                &[("Retry-After", "1")],
-            );
+            Some((503, r#"{"error": {"code": "ServiceUnavailable", "message": "Service unavailable"}}"#, JSON, RETRY))
         }
-        Fault::ServerError => return send_json(rq, 500, ERR_SERVER, &[]),
-        Fault::ExpiredTokenOnce if first => {
-            return send_json(
-                rq,
-                401,
-                r#"{"error": {"code": "InvalidAuthenticationToken", "message": "Lifetime validation failed, the token is expired."}}"#,
-                &[],
-            );
-        }
-        Fault::Forbidden => {
-            return send_json(
-                rq,
-                403,
-                r#"{"error": {"code": "S2SUnauthorized", "message": "Invalid permission."}}"#,
-                &[],
-            );
-        }
-        Fault::HtmlError => {
-            return send(rq, 502, b"<html><body>Bad gateway</body></html>".to_vec(), "text/html", &[]);
-        }
-        _ => {}
+        Fault::ServerError => Some((500, ERR_SERVER, JSON, &[])),
+        Fault::ExpiredTokenOnce if first => Some((
+            401,
+            r#"{"error": {"code": "InvalidAuthenticationToken", "message": "Lifetime validation failed, the token is expired."}}"#,
+            JSON,
+            &[],
+        )),
+        Fault::Forbidden => Some((403, forbidden, JSON, &[])),
+        Fault::HtmlError => Some((502, "<html><body>Bad gateway</body></html>", "text/html", &[])),
+        _ => None,
     }
-    let file = match name {
-        "getEmailActivityUserDetail" if param.starts_with("date=") => "email_daily.csv",
-        "getEmailActivityUserDetail" => "email_D7.csv",
-        _ => "mailbox_D7.csv",
+}
+
+/// Takes the `-once` faults' single chance: true for the first API call.
+fn first_call(state: &mut State) -> bool {
+    let first = !state.fault_used;
+    state.fault_used = true;
+    first
+}
+
+/// The file a report call redirects to, or the 400 message for a parameter
+/// the report does not take (`period` D7, D30, D90 or D180; `date` on the
+/// user detail reports). The older two reports answer any parameter, as
+/// mockgraph.py does.
+fn report_file(name: &str, param: &str) -> Result<&'static str, &'static str> {
+    let period = param.strip_prefix("period=").is_some_and(|p| ["'D7'", "'D30'", "'D90'", "'D180'"].contains(&p));
+    let date = param.strip_prefix("date=").is_some_and(|d| d.len() == 10 && calendar::day_of(d).is_some());
+    match name {
+        "getEmailActivityUserDetail" if param.starts_with("date=") => Ok("email_daily.csv"),
+        "getEmailActivityUserDetail" => Ok("email_D7.csv"),
+        "getMailboxUsageDetail" => Ok("mailbox_D7.csv"),
+        "getEmailAppUsageUserDetail" if period || date => Ok(APP_USER_FILE),
+        "getMailboxUsageQuotaStatusMailboxCounts" if period => Ok(QUOTA_FILE),
+        "getEmailAppUsageAppsUserCounts" if period => Ok(APPS_FILE),
+        _ => Err("Invalid parameter: period must be one of D7, D30, D90, D180."),
+    }
+}
+
+/// The report a downloaded file belongs to.
+fn report_of_file(file: &str) -> &'static str {
+    match file.strip_prefix("empty_").unwrap_or(file) {
+        "email_D7.csv" | "email_daily.csv" => "getEmailActivityUserDetail",
+        "mailbox_D7.csv" => "getMailboxUsageDetail",
+        QUOTA_FILE => "getMailboxUsageQuotaStatusMailboxCounts",
+        APPS_FILE => "getEmailAppUsageAppsUserCounts",
+        APP_USER_FILE => "getEmailAppUsageUserDetail",
+        _ => "",
+    }
+}
+
+fn report_call(shared: &Shared, rq: Request, name: &'static str, param: &str) {
+    let first = {
+        let mut state = shared.state();
+        state.report_requests += 1;
+        *state.report_calls.entry(name.to_string()).or_insert(0) += 1;
+        first_call(&mut state)
+    };
+    let forbidden = r#"{"error": {"code": "S2SUnauthorized", "message": "Invalid permission."}}"#;
+    if let Some((code, body, ctype, headers)) = api_fault(shared, first, forbidden) {
+        return send(rq, code, body.as_bytes().to_vec(), ctype, headers);
+    }
+    let file = match report_file(name, param) {
+        Ok(file) => file,
+        Err(message) => {
+            let body = json!({"error": {"code": "BadRequest", "message": message}}).to_string();
+            return send_json(rq, 400, &body, &[]);
+        }
     };
     let prefix = if shared.fault == Fault::EmptyReport { "empty_" } else { "" };
     let location = format!("http://127.0.0.1:{}/download/{prefix}{file}", shared.download_port);
     send(rq, 302, Vec::new(), "text/plain", &[("Location", &location)]);
 }
 
+/// `GET /v1.0/admin/exchange/tracing/messageTraces` (and `/beta`): the
+/// faults, then Microsoft's throttling (a 429 once the last 5 minutes hold
+/// `limit` accepted requests), then the page or a 400.
+fn trace_call(shared: &Shared, rq: Request, raw: &str, include_unknown: bool) {
+    let now = calendar::now();
+    let query = raw.split_once('?').map_or("", |(_, q)| q);
+    let log = |status: u16| TraceCall {
+        query: unquote(query, true),
+        status,
+        window: None,
+        returned: 0,
+        by_status: BTreeMap::new(),
+        next_link: false,
+    };
+    let (first, throttled, number) = {
+        let mut state = shared.state();
+        state.trace_requests += 1;
+        let number = state.trace_requests;
+        let first = first_call(&mut state);
+        let instant = Instant::now();
+        while state.trace_accepted.front().is_some_and(|t| instant.duration_since(*t) >= TRACE_WINDOW) {
+            state.trace_accepted.pop_front();
+        }
+        let throttled = match state.trace_accepted.front() {
+            Some(oldest) if state.trace_accepted.len() >= shared.traces.limit => {
+                Some(TRACE_WINDOW.saturating_sub(instant.duration_since(*oldest)))
+            }
+            _ => None,
+        };
+        (first, throttled, number)
+    };
+    let forbidden = r#"{"error": {"code": "Forbidden", "message": "Missing role ExchangeMessageTrace.Read.All."}}"#;
+    let refusal = api_fault(shared, first, forbidden).or(match shared.fault {
+        Fault::TraceUnprovisioned => Some((
+            401,
+            r#"{"error": {"code": "Unauthorized", "message": "Service principal-less Authentication failed: the service principal for App ID 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 was not found. Please create a service principal for this app in your tenant. Provisioning may take several hours to complete."}}"#,
+            "application/json",
+            &[],
+        )),
+        _ => None,
+    });
+    if let Some((code, body, ctype, headers)) = refusal {
+        shared.state().trace_log.push(log(code));
+        return send(rq, code, body.as_bytes().to_vec(), ctype, headers);
+    }
+    if let Some(wait) = throttled {
+        shared.state().trace_log.push(log(429));
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let message = format!(
+            "Too many requests: at most {} message trace requests are accepted in 5 minutes.",
+            shared.traces.limit
+        );
+        let body = json!({"error": {"code": "TooManyRequests", "message": message}});
+        return send_json(rq, 429, &body.to_string(), &[("Retry-After", &seconds.max(1).to_string())]);
+    }
+    shared.state().trace_accepted.push_back(Instant::now());
+    let route = raw.split('?').next().unwrap_or_default();
+    let ask = Ask {
+        raw_query: query,
+        now,
+        include_unknown,
+        beta: route.starts_with("/beta/"),
+        base: format!("http://127.0.0.1:{}{route}", shared.graph_port),
+    };
+    match traces::answer(&shared.derived().stream, shared.traces.lag_secs, &ask) {
+        Ok(page) => {
+            shared.state().trace_log.push(page.call);
+            send_json(rq, 200, &page.body.to_string(), &[]);
+        }
+        Err(message) => {
+            shared.state().trace_log.push(log(400));
+            send_json(rq, 400, &traces::error_body(&message, now, number), &[]);
+        }
+    }
+}
+
 fn download(shared: &Shared, rq: Request, name: &str, auth: &str) {
     if !auth.is_empty() && shared.fault == Fault::StrictDownload {
         return send(rq, 400, b"Authorization header not expected on a download URL".to_vec(), "text/plain", &[]);
     }
-    let Some(data) = shared.files.get(name).cloned() else {
+    let Some(data) = shared.file(name) else {
         return send(rq, 404, b"No such file".to_vec(), "text/plain", &[]);
     };
     match shared.fault {
@@ -504,6 +681,7 @@ fn download(shared: &Shared, rq: Request, name: &str, auth: &str) {
         }
         _ => {}
     }
+    *shared.state().downloads.entry(report_of_file(name).to_string()).or_insert(0) += 1;
     send(rq, 200, data, "application/octet-stream", &[]);
 }
 

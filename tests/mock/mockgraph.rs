@@ -2,7 +2,10 @@
 //! the benchmarks, which drive the plugin binary from outside.
 //!
 //! ```text
-//! mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] [--certificate PEM]…
+//! mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]
+//!           [--variant concealed-names|iso-dates]... [--refresh-date YYYY-MM-DD]
+//!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
+//!           [--certificate PEM]...
 //! ```
 //!
 //! `--certificate` registers a certificate credential (a PEM file; its first
@@ -19,10 +22,12 @@ mod mock;
 use std::io::Write;
 use std::process::ExitCode;
 
-use mock::{Fault, MockGraph, Tenant};
+use mock::{Fault, MockGraph, Tenant, TraceSettings, Variant};
 
-const USAGE: &str =
-    "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] [--certificate PEM]...";
+const USAGE: &str = "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] \
+                     [--variant concealed-names|iso-dates]... [--refresh-date YYYY-MM-DD] \
+                     [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS] \
+                     [--certificate PEM]...";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -47,6 +52,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
     let mut builder = MockGraph::builder();
     let mut users = None;
     let mut seed = 7;
+    let mut traces = TraceSettings::default();
     for pair in args.chunks(2) {
         let [flag, value] = pair else {
             return Err(format!("'{}' wants a value", pair[0]));
@@ -62,6 +68,13 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "data" => builder = builder.fixture_dir(value),
             "fault" => builder = builder.fault(value.parse::<Fault>()?),
             "certificate" => builder = builder.certificate(certificate_der(value)?),
+            "variant" => builder = builder.variant(value.parse::<Variant>()?),
+            "refresh-date" => builder = builder.variant(Variant::RefreshDate(value.clone())),
+            "trace-volume" => {
+                traces.per_minute = usize::try_from(number("trace volume")?).map_err(|e| e.to_string())?
+            }
+            "trace-lag" => traces.lag_secs = i64::try_from(number("trace lag")?).map_err(|e| e.to_string())?,
+            "trace-limit" => traces.limit = usize::try_from(number("trace limit")?).map_err(|e| e.to_string())?,
             _ => return Err(format!("unknown option '{flag}'")),
         }
     }
@@ -69,7 +82,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
         let users = usize::try_from(users).map_err(|e| e.to_string())?;
         builder = builder.tenant(Tenant::generated(users, seed));
     }
-    let mock = builder.start().map_err(|e| e.to_string())?;
+    let mock = builder.traces(traces).start().map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "ready {}", mock.url()).and_then(|()| stdout.flush()).map_err(|e| e.to_string())?;
     // Serves until the process is killed; the listeners run on their own threads.

@@ -1,19 +1,32 @@
 //! The project's own stand-in for Microsoft: the Azure AD token endpoints,
 //! the Graph usage reports (answering 302 to a pre-authenticated download
-//! URL on a second port) and the service health endpoints, on loopback.
+//! URL on a second port), the service health endpoints and Graph's message
+//! trace, on loopback.
 //!
-//! It behaves as `shared/golden/mockgraph.py`, which the golden cases were
-//! recorded against, so that the tests pass on a clone without `shared/`;
-//! it adds faults of its own (`503-once`, `stall`, and the token endpoint's
-//! `expired-secret`, `unknown-client`, `unknown-tenant`), and verifies the client
-//! assertions of certificate credentials for real against the certificates registered
-//! with [`Builder::certificate`].
+//! For the routes mockgraph.py has, it behaves as `shared/golden/mockgraph.py`,
+//! which the golden cases were recorded against, so that the tests pass on a
+//! clone without `shared/`; it adds faults of its own (`503-once`, `stall`,
+//! `trace-unprovisioned`, and the token endpoint's `expired-secret`,
+//! `unknown-client`, `unknown-tenant`), the reports mockgraph.py lacks
+//! (`getMailboxUsageQuotaStatusMailboxCounts`, `getEmailAppUsageAppsUserCounts`,
+//! `getEmailAppUsageUserDetail`, derived from the tenant's own reports),
+//! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`), and
+//! opt-in variants of the reports (`Variant`). It verifies the client assertions
+//! of certificate credentials for real against the certificates registered with
+//! [`Builder::certificate`].
+//!
+//! A test reads what the plugin asked for through `report_calls`,
+//! `downloads`, `message_trace_requests` and `trace_log`.
 
+mod calendar;
 mod csvtext;
 mod entra;
 mod handler;
 mod pyrandom;
+mod reports;
 mod tenant;
+mod traces;
+mod variants;
 
 use std::fmt;
 use std::io;
@@ -25,8 +38,12 @@ use std::time::Duration;
 
 use tiny_http::Server;
 
-pub use handler::VALID_SECRET;
+pub use calendar::{iso_datetime, parse_iso_datetime};
+pub use handler::{REPORTS, VALID_SECRET};
+pub use reports::APP_COLS;
 pub use tenant::Tenant;
+pub use traces::{Stream, TraceCall, TraceSettings, STATUSES};
+pub use variants::Variant;
 
 /// How the stand-in misbehaves, each as Microsoft's services are documented
 /// (or known) to; the names are mockgraph.py's `--fault` values.
@@ -75,11 +92,15 @@ pub enum Fault {
     UnknownClient,
     /// The token endpoints answer 400 `invalid_request` AADSTS90002 (unknown tenant).
     UnknownTenant,
+    /// Message trace answers 401 `Unauthorized`: the tenant lacks the service
+    /// principal of Microsoft's message trace application (Microsoft's
+    /// onboarding step); the reports behave.
+    TraceUnprovisioned,
 }
 
 impl Fault {
     /// Every fault, for tests and `--help` texts that list them.
-    pub const ALL: [Fault; 21] = [
+    pub const ALL: [Fault; 22] = [
         Fault::None,
         Fault::TooManyRequestsOnce,
         Fault::TooManyRequestsAlways,
@@ -101,6 +122,7 @@ impl Fault {
         Fault::ExpiredSecret,
         Fault::UnknownClient,
         Fault::UnknownTenant,
+        Fault::TraceUnprovisioned,
     ];
 
     /// mockgraph.py's name for the fault, as the golden cases spell it.
@@ -127,6 +149,7 @@ impl Fault {
             Fault::ExpiredSecret => "expired-secret",
             Fault::UnknownClient => "unknown-client",
             Fault::UnknownTenant => "unknown-tenant",
+            Fault::TraceUnprovisioned => "trace-unprovisioned",
         }
     }
 
@@ -186,6 +209,8 @@ pub struct Builder {
     fault: Fault,
     port: u16,
     certificates: Vec<Vec<u8>>,
+    variants: Vec<Variant>,
+    traces: TraceSettings,
 }
 
 impl Builder {
@@ -220,12 +245,27 @@ impl Builder {
         self
     }
 
+    /// Reshapes the tenant's reports (several variants apply in the order given).
+    pub fn variant(mut self, variant: Variant) -> Builder {
+        self.variants.push(variant);
+        self
+    }
+
+    /// Message trace's volume, lag and throttling (default `TraceSettings::default()`).
+    pub fn traces(mut self, traces: TraceSettings) -> Builder {
+        self.traces = traces;
+        self
+    }
+
     /// Binds both listeners on 127.0.0.1 and starts serving.
     pub fn start(self) -> io::Result<MockGraph> {
-        let tenant = match self.source {
+        let mut tenant = match self.source {
             Source::Dir(dir) => Tenant::from_dir(&dir)?,
             Source::Tenant(tenant) => tenant,
         };
+        for variant in &self.variants {
+            tenant = variant.apply(tenant);
+        }
         let graph = Arc::new(listen(self.port)?);
         let download = Arc::new(listen(0)?);
         let port_of = |server: &Server| {
@@ -239,7 +279,14 @@ impl Builder {
                     .ok_or_else(|| io::Error::other("a registered certificate is not an RSA certificate"))?,
             );
         }
-        let shared = Arc::new(handler::Shared::new(&tenant, self.fault, registered, graph_port, port_of(&download)?));
+        let shared = Arc::new(handler::Shared::new(
+            &tenant,
+            self.fault,
+            registered,
+            self.traces,
+            graph_port,
+            port_of(&download)?,
+        ));
         let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![] };
         for (server, host) in [(graph, Host::Graph), (download, Host::Download)] {
             let shared = Arc::clone(&mock.shared);
@@ -305,6 +352,8 @@ impl MockGraph {
             fault: Fault::None,
             port: 0,
             certificates: Vec::new(),
+            variants: Vec::new(),
+            traces: TraceSettings::default(),
         }
     }
 
@@ -332,6 +381,36 @@ impl MockGraph {
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.state().log.clone()
     }
+
+    /// How many calls of the report `name` (`getMailboxUsageDetail`, ...) came with a token.
+    pub fn report_calls(&self, name: &str) -> usize {
+        self.shared.state().report_calls.get(name).copied().unwrap_or(0)
+    }
+
+    /// How many downloads of the report `name` were served.
+    pub fn downloads(&self, name: &str) -> usize {
+        self.shared.state().downloads.get(name).copied().unwrap_or(0)
+    }
+
+    /// How many message trace requests came with a token, whatever their answer.
+    pub fn message_trace_requests(&self) -> usize {
+        self.shared.state().trace_requests
+    }
+
+    /// Every message trace request with a token, as answered (window, counts by status).
+    pub fn trace_log(&self) -> Vec<TraceCall> {
+        self.shared.state().trace_log.clone()
+    }
+
+    /// The Unix time message trace's stream ends at: the mock's start.
+    pub fn trace_anchor(&self) -> i64 {
+        self.shared.anchor()
+    }
+}
+
+/// `YYYY-MM-DD` of the UTC day `days` before today, for `Variant::RefreshDate`.
+pub fn utc_date_days_ago(days: i64) -> String {
+    calendar::civil(calendar::now().div_euclid(86_400) - days)
 }
 
 impl Drop for MockGraph {

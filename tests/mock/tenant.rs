@@ -10,7 +10,8 @@ use std::sync::Arc;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
-use super::csvtext::{write_row, BOM};
+use super::calendar::{civil, days_from_civil};
+use super::csvtext::{read_rows, write_row, BOM};
 use super::pyrandom::PyRandom;
 
 const EMAIL_COLS: [&str; 13] = [
@@ -235,6 +236,24 @@ impl Tenant {
     pub(super) fn files(&self) -> &BTreeMap<String, Arc<Vec<u8>>> {
         &self.files
     }
+
+    /// The tenant with every report CSV passed through `rewrite` (file name,
+    /// rows with the header first) and written back with its BOM and CRLF rows;
+    /// the `empty_` files, being headers only, are left as they are.
+    pub(super) fn rewrite_csvs(mut self, rewrite: impl Fn(&str, Vec<Vec<String>>) -> Vec<Vec<String>>) -> Tenant {
+        for (name, data) in self.files.iter_mut() {
+            if !name.ends_with(".csv") || name.starts_with("empty_") {
+                continue;
+            }
+            let text = String::from_utf8_lossy(data.strip_prefix(BOM).unwrap_or(data));
+            let mut out = BOM.to_vec();
+            for row in rewrite(name, read_rows(&text)) {
+                write_row(&mut out, &row);
+            }
+            *data = Arc::new(out);
+        }
+        self
+    }
 }
 
 fn header(cols: &[&str], capacity: usize) -> Vec<u8> {
@@ -246,31 +265,6 @@ fn header(cols: &[&str], capacity: usize) -> Vec<u8> {
 
 fn md5_upper(text: &str) -> String {
     Md5::digest(text.as_bytes()).iter().map(|b| format!("{b:02X}")).collect()
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `YYYY-MM-DD` of a day number from `days_from_civil`.
-fn civil(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// `health.json` (Graph service health overviews with their issues) and

@@ -1,5 +1,5 @@
-//! The HTTP layer: the Http Global / Backend options and a blocking client on reqwest
-//! with rustls.
+//! The HTTP layer: a blocking client on reqwest with rustls, configured by the Http
+//! Global / Backend options ([`sections`], read into [`HttpSettings`]).
 //!
 //! What it does differently from Perl's LWP backend, on purpose:
 //!
@@ -27,127 +27,17 @@ pub use reqwest::Url;
 
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::Values;
+
+mod options;
+
+pub use options::{sections, Certificates, HttpSettings, Secrets, TlsVersion};
 
 /// The User-Agent Perl's LWP backend sends; some proxies and allow-lists key on it.
 pub const USER_AGENT: &str = "centreon::plugins::backend::http::useragent";
 
 /// Form fields whose values never appear in the debug dump.
 const SECRET_FORM_FIELDS: &[&str] = &["client_secret", "client_assertion", "password", "refresh_token"];
-
-/// The Http Global, Backend lwp and Backend Curl sections, in Perl's help order.
-pub fn sections() -> Vec<OptionSection> {
-    vec![
-        OptionSection::new(
-            "HTTP GLOBAL OPTIONS",
-            vec![
-                OptionSpec::value(
-                    "http-peer-addr",
-                    "Set the address you want to connect to. Useful if hostname is only a vhost, \
-                     no IP resolve. Applies to every request, redirects included; the Host header \
-                     and the TLS name stay those of the URL.",
-                ),
-                OptionSpec::value(
-                    "proxyurl",
-                    "Proxy URL for http and https requests (https through CONNECT), e.g. \
-                     http://user:password@proxy:3128. Environment proxy variables are not used.",
-                ),
-                OptionSpec::value(
-                    "proxypac",
-                    "Proxy pac file (can be a URL or a local file). Not supported: the check ends \
-                     with UNKNOWN when it is given; use --proxyurl.",
-                ),
-                OptionSpec::flag("insecure", "Accept insecure SSL connections (no certificate or host name check)."),
-                OptionSpec::value(
-                    "http-backend",
-                    "Perl's HTTP backend: 'lwp' (default) or 'curl'. Both are accepted and use \
-                     the same built-in client; any other value is refused at start-up.",
-                )
-                .default("lwp"),
-            ],
-        ),
-        OptionSection::new(
-            "BACKEND LWP OPTIONS",
-            vec![
-                OptionSpec::list(
-                    "ssl-opt",
-                    "Set SSL options: --ssl-opt=\"SSL_verify_mode => SSL_VERIFY_NONE\" --ssl-opt=\
-                     \"SSL_version => TLSv1_2\". Understood: SSL_verify_mode (SSL_VERIFY_NONE or \
-                     0 disables verification), SSL_version (TLSv1_2, TLSv1_3) and SSL_ca_file \
-                     (PEM file of extra trusted certificates). The text is parsed, never \
-                     evaluated; other settings are ignored (noted under --debug).",
-                ),
-                OptionSpec::value(
-                    "ssl",
-                    "Set SSL version (--ssl=TLSv1_2): same as --ssl-opt=\"SSL_version => VALUE\".",
-                ),
-            ],
-        ),
-        OptionSection::new(
-            "BACKEND CURL OPTIONS",
-            vec![OptionSpec::list(
-                "curl-opt",
-                "Set CURL Options (--curl-opt=\"CURLOPT_SSL_VERIFYPEER => 0\"). Accepted for \
-                 compatibility and unused: the built-in client does not use libcurl.",
-            )],
-        ),
-    ]
-}
-
-/// Validates `--http-backend` at start-up (Perl waits for the first request and
-/// accepts `LWP` or `lwpx` by accident).
-pub fn check_backend(values: &Values) -> Result<()> {
-    match values.non_empty("http-backend").unwrap_or("lwp") {
-        "lwp" | "curl" => Ok(()),
-        other => Err(Error::new(format!("Unsupported http backend specified '{other}'."))),
-    }
-}
-
-/// A TLS protocol version named by `--ssl` / `SSL_version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TlsPin {
-    V1_2,
-    V1_3,
-}
-
-/// What `--ssl-opt` / `--ssl` ask for, once parsed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct SslSettings {
-    insecure: bool,
-    version: Option<TlsPin>,
-    ca_file: Option<String>,
-}
-
-impl SslSettings {
-    /// Parses `NAME => VALUE` items; what is not understood is noted in `debug`.
-    fn parse<'a>(items: impl IntoIterator<Item = &'a str>, debug: &DebugLog) -> Self {
-        let mut settings = SslSettings::default();
-        for item in items {
-            let Some((name, value)) = item.split_once("=>") else {
-                debug.log(format!("http: --ssl-opt '{item}' ignored (expected 'NAME => VALUE')"));
-                continue;
-            };
-            let name = name.trim();
-            let value = value.trim().trim_end_matches(',').trim().trim_matches(|c| c == '"' || c == '\'');
-            match (name, value) {
-                ("SSL_verify_mode", "SSL_VERIFY_NONE" | "0" | "0x00") => settings.insecure = true,
-                ("SSL_verify_mode", "SSL_VERIFY_PEER" | "1" | "0x01") => settings.insecure = false,
-                ("SSL_version", version) => settings.set_version(version, debug),
-                ("SSL_ca_file", path) if !path.is_empty() => settings.ca_file = Some(path.to_string()),
-                _ => debug.log(format!("http: --ssl-opt '{item}' ignored (not a supported setting)")),
-            }
-        }
-        settings
-    }
-
-    fn set_version(&mut self, version: &str, debug: &DebugLog) {
-        match version.to_ascii_lowercase().as_str() {
-            "tlsv1_2" | "tlsv12" | "tlsv1.2" => self.version = Some(TlsPin::V1_2),
-            "tlsv1_3" | "tlsv13" | "tlsv1.3" => self.version = Some(TlsPin::V1_3),
-            _ => debug.log(format!("http: SSL version '{version}' ignored (TLSv1_2 and TLSv1_3 are supported)")),
-        }
-    }
-}
 
 /// Resolves every host name to the `--http-peer-addr` address (the URL's port kept).
 #[derive(Debug)]
@@ -165,11 +55,7 @@ impl Resolve for PeerResolver {
 pub struct HttpClientBuilder {
     timeout: Option<Duration>,
     deadline: Option<Instant>,
-    insecure: bool,
-    proxy: Option<String>,
-    peer_addr: Option<IpAddr>,
-    ssl: SslSettings,
-    show_secrets: bool,
+    settings: HttpSettings,
 }
 
 impl HttpClientBuilder {
@@ -185,29 +71,11 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Applies the HTTP options of the command line; refuses what cannot be honoured
-    /// (`--http-backend` other than lwp/curl, `--proxypac`, a bad `--http-peer-addr`).
-    /// `debug` receives notes about ignored `--ssl-opt` items.
+    /// Applies the HTTP options of the command line ([`HttpSettings::from_values`]);
+    /// refuses what cannot be honoured. `debug` receives notes about ignored `--ssl-opt`
+    /// items.
     pub fn from_values(mut self, values: &Values, debug: &DebugLog) -> Result<Self> {
-        check_backend(values)?;
-        if values.non_empty("proxypac").is_some() {
-            return Err(Error::new("Unsupported proxypac option: use --proxyurl"));
-        }
-        if let Some(peer) = values.non_empty("http-peer-addr") {
-            let ip = peer.trim_matches(|c| c == '[' || c == ']');
-            let ip = ip
-                .parse()
-                .map_err(|_| Error::new(format!("Invalid --http-peer-addr '{peer}': an IP address is expected")))?;
-            self.peer_addr = Some(ip);
-        }
-        self.proxy = values.non_empty("proxyurl").map(str::to_string);
-        self.insecure = values.flag("insecure");
-        let mut items: Vec<String> = values.list("ssl-opt").to_vec();
-        if let Some(version) = values.non_empty("ssl") {
-            items.push(format!("SSL_version => {version}"));
-        }
-        self.ssl = SslSettings::parse(items.iter().map(String::as_str), debug);
-        self.show_secrets = values.flag("show-password");
+        self.settings = HttpSettings::from_values(values, debug)?;
         Ok(self)
     }
 
@@ -217,7 +85,8 @@ impl HttpClientBuilder {
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(None::<Duration>);
-        builder = match &self.proxy {
+        let settings = self.settings;
+        builder = match &settings.proxy {
             Some(url) => {
                 let proxy = reqwest::Proxy::all(url.as_str())
                     .map_err(|e| Error::new(format!("Invalid --proxyurl '{url}': {}", chain_text(&e))))?;
@@ -225,17 +94,17 @@ impl HttpClientBuilder {
             }
             None => builder.no_proxy(),
         };
-        if self.insecure || self.ssl.insecure {
+        if settings.certificates == Certificates::Unchecked {
             builder = builder.danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true);
         }
-        if let Some(pin) = self.ssl.version {
+        if let Some(pin) = settings.tls_version {
             let version = match pin {
-                TlsPin::V1_2 => reqwest::tls::Version::TLS_1_2,
-                TlsPin::V1_3 => reqwest::tls::Version::TLS_1_3,
+                TlsVersion::V1_2 => reqwest::tls::Version::TLS_1_2,
+                TlsVersion::V1_3 => reqwest::tls::Version::TLS_1_3,
             };
             builder = builder.min_tls_version(version).max_tls_version(version);
         }
-        if let Some(path) = &self.ssl.ca_file {
+        if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path)
                 .map_err(|e| Error::new(format!("Cannot read SSL_ca_file '{path}': {}", io_text(&e))))?;
             for cert in reqwest::Certificate::from_pem_bundle(&pem)
@@ -244,12 +113,12 @@ impl HttpClientBuilder {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        if let Some(ip) = self.peer_addr {
+        if let Some(ip) = settings.peer_addr {
             builder = builder.dns_resolver(Arc::new(PeerResolver(ip)));
         }
         let client =
             builder.build().map_err(|e| Error::new(format!("Cannot create the HTTP client: {}", chain_text(&e))))?;
-        Ok(HttpClient { client, timeout: self.timeout, deadline: self.deadline, show_secrets: self.show_secrets })
+        Ok(HttpClient { client, timeout: self.timeout, deadline: self.deadline, secrets: settings.secrets })
     }
 }
 
@@ -396,6 +265,12 @@ pub struct Body {
     timeout: Duration,
 }
 
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Body").field("url", &self.inner.url().as_str()).field("timeout", &self.timeout).finish()
+    }
+}
+
 impl Read for Body {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).map_err(|e| {
@@ -411,7 +286,7 @@ pub struct HttpClient {
     client: Client,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
-    show_secrets: bool,
+    secrets: Secrets,
 }
 
 impl fmt::Debug for HttpClient {
@@ -509,14 +384,14 @@ impl HttpClient {
         if let Some(body) = &request.body {
             let body = String::from_utf8_lossy(body);
             text.push_str("\n\n");
-            text.push_str(&if self.show_secrets { body.into_owned() } else { mask_form(&body) });
+            text.push_str(&if self.secrets == Secrets::Shown { body.into_owned() } else { mask_form(&body) });
         }
         text
     }
 
     fn masked_header(&self, name: &str, value: &HeaderValue) -> String {
         let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        if self.show_secrets || !name.eq_ignore_ascii_case("authorization") {
+        if self.secrets == Secrets::Shown || !name.eq_ignore_ascii_case("authorization") {
             return text;
         }
         match text.split_once(' ') {
@@ -702,50 +577,9 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn sections_follow_perl_order() {
-        let sections = sections();
-        let names: Vec<Vec<&str>> =
-            sections.iter().map(|s| s.options.iter().map(|o| o.name.as_str()).collect()).collect();
-        assert_eq!(
-            names,
-            [
-                vec!["http-peer-addr", "proxyurl", "proxypac", "insecure", "http-backend"],
-                vec!["ssl-opt", "ssl"],
-                vec!["curl-opt"]
-            ]
-        );
-    }
-
-    #[test]
-    fn backend_is_validated() {
-        let sections = sections();
-        let spec = sections[0].options.iter().find(|o| o.name == "http-backend").expect("option");
-        let mut values = Values::default();
-        values.declare(std::slice::from_ref(spec));
-        check_backend(&values).expect("default");
-        values.set(spec, "curl".into());
-        check_backend(&values).expect("curl");
-        values.set(spec, "LWP".into());
-        assert_eq!(check_backend(&values).expect_err("bad").message(), "Unsupported http backend specified 'LWP'.");
-    }
-
-    #[test]
     fn timeouts_read_in_whole_or_tenth_seconds() {
         assert_eq!(timeout_text(Duration::from_millis(9_996)), "timed out after 10 s");
         assert_eq!(timeout_text(Duration::from_millis(2_500)), "timed out after 2.5 s");
-    }
-
-    #[test]
-    fn ssl_opt_is_parsed_never_evaluated() {
-        let debug = DebugLog::new(true, false);
-        let settings = SslSettings::parse(
-            ["SSL_verify_mode => SSL_VERIFY_NONE", "SSL_version => 'TLSv1_2'", "SSL_verify_mode => system(\"id\")"],
-            &debug,
-        );
-        assert_eq!(settings, SslSettings { insecure: true, version: Some(TlsPin::V1_2), ca_file: None });
-        let lines = debug.take();
-        assert_eq!(lines.len(), 1);
-        assert!(lines[0].contains("system(\"id\")") && lines[0].contains("ignored"), "{lines:?}");
     }
 
     #[test]

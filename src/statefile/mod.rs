@@ -1,5 +1,5 @@
-//! The statefile: small JSON documents kept between runs (the token cache), with the
-//! Retention Options that place them.
+//! The statefile: small JSON documents kept between runs (the token cache), placed by
+//! the Retention Options ([`section`], read into [`Placement`]).
 //!
 //! Files are compatible both ways with the Perl `centreon::plugins::statefile` in its
 //! default `json` format: compact JSON objects, read leniently (an absent, empty or
@@ -19,6 +19,10 @@
 //! * `--statefile-key`: refused with an explicit UNKNOWN by [`check_options`]: writing
 //!   a token in clear when encryption was asked for would be a silent downgrade.
 
+mod options;
+
+pub use options::{check_options, section, Placement, DEFAULT_DIR};
+
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -27,100 +31,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use crate::atomic::{self, errno_text, Failure};
-use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
-
-/// The directory used when `--statefile-dir` is not given.
-pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
-
-/// The Retention Options section, in Perl's help order.
-pub fn section() -> OptionSection {
-    OptionSection::new(
-        "RETENTION OPTIONS",
-        vec![
-            OptionSpec::value(
-                "memcached",
-                "Memcached server to use (only one server). Accepted for compatibility: this \
-                 plugin keeps its data in files (see --statefile-dir).",
-            ),
-            OptionSpec::value(
-                "redis-server",
-                "Redis server to use (only one server). Syntax: address[:port]. Accepted for \
-                 compatibility: this plugin keeps its data in files (see --statefile-dir).",
-            ),
-            OptionSpec::map(
-                "redis-attribute",
-                "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"). Accepted and unused.",
-            ),
-            OptionSpec::value("redis-db", "Set Redis database index. Accepted and unused."),
-            OptionSpec::flag(
-                "failback-file",
-                "Fall back on a local file if Redis connection fails. Files are always used \
-                 here.",
-            ),
-            OptionSpec::value(
-                "memexpiration",
-                "Time to keep data in seconds (Default: 86400). Accepted and unused (files do \
-                 not expire).",
-            )
-            .default("86400"),
-            OptionSpec::value(
-                "statefile-dir",
-                "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
-                 must exist and be writable; files are created with mode 0600.",
-            )
-            .default(DEFAULT_DIR),
-            OptionSpec::value("statefile-suffix", "Add a suffix for the statefile name (default: '')."),
-            OptionSpec::flag(
-                "statefile-concat-cwd",
-                "If used with the '--statefile-dir' option, the latter's value will be used as a \
-                 sub-directory of the current working directory.",
-            ),
-            OptionSpec::value(
-                "statefile-format",
-                "Define the format used to store the cache (default: 'json'). Files are always \
-                 written in JSON; 'dumper' and 'storable' are accepted for compatibility.",
-            ),
-            OptionSpec::value(
-                "statefile-key",
-                "Define the key to encrypt/decrypt the cache. Not supported: the check ends \
-                 with UNKNOWN when it is given (the cache file is readable by its owner only).",
-            ),
-            OptionSpec::value(
-                "statefile-cipher",
-                "Define the cipher algorithm to encrypt the cache (default: 'AES'). Unused, as \
-                 --statefile-key is not supported.",
-            )
-            .default("AES"),
-            OptionSpec::flag("statefile-storable", ""),
-        ],
-    )
-}
-
-/// Checks the Retention Options at start-up (custom-mode check stage): refuses what
-/// cannot be honoured and notes, in the debug log, what is accepted but ignored.
-pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
-    if values.non_empty("statefile-key").is_some() {
-        return Err(Error::new(
-            "--statefile-key is not supported (statefile encryption is not implemented): remove \
-             it, the cache file is created with mode 0600",
-        ));
-    }
-    if values.non_empty("memcached").is_some() || values.non_empty("redis-server").is_some() {
-        debug.log("statefile: memcached/Redis are not implemented, the cache is kept in files");
-    }
-    match values.non_empty("statefile-format") {
-        Some(format) if format != "json" => {
-            debug.log(format!("statefile: format '{format}' is not implemented, the cache is kept in JSON"))
-        }
-        _ if values.flag("statefile-storable") => {
-            debug.log("statefile: format 'storable' is not implemented, the cache is kept in JSON")
-        }
-        _ => {}
-    }
-    Ok(())
-}
+use crate::options::Values;
 
 /// How often a busy lock is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
@@ -132,19 +44,9 @@ pub struct Statefile {
 }
 
 impl Statefile {
-    /// The statefile `name` placed by the Retention Options (`--statefile-dir`,
-    /// `--statefile-suffix`, `--statefile-concat-cwd`).
+    /// The statefile `name` placed by the Retention Options (see [`Placement`]).
     pub fn from_values(values: &Values, name: &str) -> Self {
-        let dir = values.non_empty("statefile-dir").unwrap_or(DEFAULT_DIR);
-        let dir = if values.flag("statefile-concat-cwd") && dir != DEFAULT_DIR {
-            // Perl writes `cwd + "/" + dir` even for an absolute dir; the same directory,
-            // spelled without the doubled slash.
-            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
-            format!("{}/{}", cwd.trim_end_matches('/'), dir.trim_start_matches('/'))
-        } else {
-            dir.to_string()
-        };
-        Self::new(dir, name, values.value("statefile-suffix").unwrap_or(""))
+        Placement::from_values(values).file(name)
     }
 
     /// The statefile `<dir>/<name><suffix>`.
@@ -187,16 +89,20 @@ impl Statefile {
         }
     }
 
-    /// Replaces the file atomically with `data` as compact JSON, mode 0600. The error
-    /// is Perl's non-fatal message, which the run appends to its output.
-    pub fn write(&self, data: &Map<String, Value>) -> std::result::Result<(), String> {
+    /// Replaces the file atomically with `data` as compact JSON, mode 0600. The error's
+    /// message is Perl's non-fatal one, which the run appends to its output.
+    pub fn write(&self, data: &Map<String, Value>) -> Result<()> {
         let shown = self.path.display();
-        let text = serde_json::to_vec(data).map_err(|_| format!("Cannot serialize statefile '{shown}'"))?;
-        atomic::replace(&self.path, &text, 0o600).map_err(|failure| match failure {
-            Failure::Write(e) => format!("Cannot write statefile '{shown}': {}", errno_text(&e)),
-            Failure::Rename { temp, error } => {
-                format!("Cannot close or rename statefile '{}' to '{shown}': {}", temp.display(), errno_text(&error))
-            }
+        let text = serde_json::to_vec(data).map_err(|_| Error::new(format!("Cannot serialize statefile '{shown}'")))?;
+        atomic::replace(&self.path, &text, 0o600).map_err(|failure| {
+            Error::new(match failure {
+                Failure::Write(e) => format!("Cannot write statefile '{shown}': {}", errno_text(&e)),
+                Failure::Rename { temp, error } => format!(
+                    "Cannot close or rename statefile '{}' to '{shown}': {}",
+                    temp.display(),
+                    errno_text(&error)
+                ),
+            })
         })
     }
 
@@ -274,21 +180,6 @@ mod tests {
     }
 
     #[test]
-    fn options_place_the_file() {
-        let spec = section();
-        let mut values = Values::default();
-        values.declare(&spec.options);
-        assert_eq!(Statefile::from_values(&values, "n").path(), Path::new("/var/lib/centreon/centplugins/n"));
-        let find = |name: &str| spec.options.iter().find(|o| o.name == name).cloned().expect("option");
-        values.set(&find("statefile-dir"), "/abs/dir".into());
-        values.set(&find("statefile-concat-cwd"), "1".into());
-        values.set(&find("statefile-suffix"), "_s".into());
-        let cwd = std::env::current_dir().expect("cwd").display().to_string();
-        let expected = format!("{}/abs/dir/n_s", cwd.trim_end_matches('/'));
-        assert_eq!(Statefile::from_values(&values, "n").path(), Path::new(&expected));
-    }
-
-    #[test]
     fn write_is_private_atomic_and_readable_back() {
         let dir = temp_dir("write");
         let file = Statefile::new(&dir, "cache", "");
@@ -363,8 +254,8 @@ mod tests {
     #[test]
     fn write_failure_is_the_perl_message() {
         let file = Statefile::new("/nonexistent-statefile-dir", "f", "");
-        let message = file.write(&sample()).expect_err("no dir");
-        assert_eq!(message, "Cannot write statefile '/nonexistent-statefile-dir/f': No such file or directory");
+        let error = file.write(&sample()).expect_err("no dir");
+        assert_eq!(error.message(), "Cannot write statefile '/nonexistent-statefile-dir/f': No such file or directory");
     }
 
     #[test]
@@ -378,17 +269,5 @@ mod tests {
         drop(held);
         assert!(file.lock(Instant::now()).is_some(), "free again once released");
         fs::remove_dir_all(dir).expect("cleanup");
-    }
-
-    #[test]
-    fn statefile_key_is_refused() {
-        let spec = section();
-        let mut values = Values::default();
-        values.declare(&spec.options);
-        let debug = DebugLog::new(true, false);
-        check_options(&values, &debug).expect("defaults are fine");
-        let key = spec.options.iter().find(|o| o.name == "statefile-key").expect("option");
-        values.set(key, "k".into());
-        assert!(check_options(&values, &debug).expect_err("refused").message().contains("--statefile-key"));
     }
 }

@@ -1,0 +1,164 @@
+//! The Retention Options: their declarations, the checks made at start-up, and where
+//! they place statefiles ([`Placement`]).
+
+use std::path::PathBuf;
+
+use super::Statefile;
+use crate::debug::DebugLog;
+use crate::error::{Error, Result};
+use crate::options::{OptionSection, OptionSpec, Values};
+
+/// The directory used when `--statefile-dir` is not given.
+pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
+
+/// The Retention Options section, in Perl's help order.
+pub fn section() -> OptionSection {
+    OptionSection::new(
+        "RETENTION OPTIONS",
+        vec![
+            OptionSpec::value(
+                "memcached",
+                "Memcached server to use (only one server). Accepted for compatibility: this \
+                 plugin keeps its data in files (see --statefile-dir).",
+            ),
+            OptionSpec::value(
+                "redis-server",
+                "Redis server to use (only one server). Syntax: address[:port]. Accepted for \
+                 compatibility: this plugin keeps its data in files (see --statefile-dir).",
+            ),
+            OptionSpec::map(
+                "redis-attribute",
+                "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"). Accepted and unused.",
+            ),
+            OptionSpec::value("redis-db", "Set Redis database index. Accepted and unused."),
+            OptionSpec::flag(
+                "failback-file",
+                "Fall back on a local file if Redis connection fails. Files are always used \
+                 here.",
+            ),
+            OptionSpec::value(
+                "memexpiration",
+                "Time to keep data in seconds (Default: 86400). Accepted and unused (files do \
+                 not expire).",
+            )
+            .default("86400"),
+            OptionSpec::value(
+                "statefile-dir",
+                "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
+                 must exist and be writable; files are created with mode 0600.",
+            )
+            .default(DEFAULT_DIR),
+            OptionSpec::value("statefile-suffix", "Add a suffix for the statefile name (default: '')."),
+            OptionSpec::flag(
+                "statefile-concat-cwd",
+                "If used with the '--statefile-dir' option, the latter's value will be used as a \
+                 sub-directory of the current working directory.",
+            ),
+            OptionSpec::value(
+                "statefile-format",
+                "Define the format used to store the cache (default: 'json'). Files are always \
+                 written in JSON; 'dumper' and 'storable' are accepted for compatibility.",
+            ),
+            OptionSpec::value(
+                "statefile-key",
+                "Define the key to encrypt/decrypt the cache. Not supported: the check ends \
+                 with UNKNOWN when it is given (the cache file is readable by its owner only).",
+            ),
+            OptionSpec::value(
+                "statefile-cipher",
+                "Define the cipher algorithm to encrypt the cache (default: 'AES'). Unused, as \
+                 --statefile-key is not supported.",
+            )
+            .default("AES"),
+            OptionSpec::flag("statefile-storable", ""),
+        ],
+    )
+}
+
+/// Checks the Retention Options at start-up (custom-mode check stage): refuses what
+/// cannot be honoured and notes, in the debug log, what is accepted but ignored.
+pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
+    if values.non_empty("statefile-key").is_some() {
+        return Err(Error::new(
+            "--statefile-key is not supported (statefile encryption is not implemented): remove \
+             it, the cache file is created with mode 0600",
+        ));
+    }
+    if values.non_empty("memcached").is_some() || values.non_empty("redis-server").is_some() {
+        debug.log("statefile: memcached/Redis are not implemented, the cache is kept in files");
+    }
+    match values.non_empty("statefile-format") {
+        Some(format) if format != "json" => {
+            debug.log(format!("statefile: format '{format}' is not implemented, the cache is kept in JSON"))
+        }
+        _ if values.flag("statefile-storable") => {
+            debug.log("statefile: format 'storable' is not implemented, the cache is kept in JSON")
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Where the Retention Options put statefiles: `<dir>/<name><suffix>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// `--statefile-dir`, under the working directory with `--statefile-concat-cwd`.
+    pub dir: PathBuf,
+    /// `--statefile-suffix`.
+    pub suffix: String,
+}
+
+impl Placement {
+    /// Reads `--statefile-dir` (default [`DEFAULT_DIR`]), `--statefile-suffix` and
+    /// `--statefile-concat-cwd`.
+    pub fn from_values(values: &Values) -> Placement {
+        let dir = values.non_empty("statefile-dir").unwrap_or(DEFAULT_DIR);
+        let dir = if values.flag("statefile-concat-cwd") && dir != DEFAULT_DIR {
+            // Perl writes `cwd + "/" + dir` even for an absolute dir; the same directory,
+            // spelled without the doubled slash.
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            format!("{}/{}", cwd.trim_end_matches('/'), dir.trim_start_matches('/'))
+        } else {
+            dir.to_string()
+        };
+        Placement { dir: PathBuf::from(dir), suffix: values.value("statefile-suffix").unwrap_or("").to_string() }
+    }
+
+    /// The statefile `name` placed here.
+    pub fn file(&self, name: &str) -> Statefile {
+        Statefile::new(&self.dir, name, &self.suffix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn options_place_the_file() {
+        let spec = section();
+        let mut values = Values::default();
+        values.declare(&spec.options);
+        assert_eq!(Placement::from_values(&values).file("n").path(), Path::new("/var/lib/centreon/centplugins/n"));
+        let find = |name: &str| spec.options.iter().find(|o| o.name == name).cloned().expect("option");
+        values.set(&find("statefile-dir"), "/abs/dir".into());
+        values.set(&find("statefile-concat-cwd"), "1".into());
+        values.set(&find("statefile-suffix"), "_s".into());
+        let cwd = std::env::current_dir().expect("cwd").display().to_string();
+        let expected = format!("{}/abs/dir/n_s", cwd.trim_end_matches('/'));
+        assert_eq!(Placement::from_values(&values).file("n").path(), Path::new(&expected));
+    }
+
+    #[test]
+    fn statefile_key_is_refused() {
+        let spec = section();
+        let mut values = Values::default();
+        values.declare(&spec.options);
+        let debug = DebugLog::new(true, false);
+        check_options(&values, &debug).expect("defaults are fine");
+        let key = spec.options.iter().find(|o| o.name == "statefile-key").expect("option");
+        values.set(key, "k".into());
+        assert!(check_options(&values, &debug).expect_err("refused").message().contains("--statefile-key"));
+    }
+}
