@@ -31,6 +31,8 @@ use x509_cert::Certificate;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::OptionSpec;
 
+use crate::custom::pfx::{self, PfxError};
+
 /// The options naming the certificate, its key and their password.
 pub const CERTIFICATE_OPTION: &str = "client-certificate";
 /// See [`CERTIFICATE_OPTION`].
@@ -301,11 +303,13 @@ fn pem_key(path: &str, label: &str, der: &[u8], password: Option<&str>) -> Resul
                     "The private key in '{path}' is encrypted: give its password with --{PASSWORD_OPTION}"
                 )));
             };
-            let info = rsa::pkcs8::EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| damaged(&e))?;
-            let document = info.decrypt(password).map_err(|_| {
-                Error::new(format!("The private key in '{path}' cannot be decrypted: wrong --{PASSWORD_OPTION}"))
+            let key = pfx::decrypt_key(der, password).map_err(|e| match e {
+                PfxError::Password => {
+                    Error::new(format!("The private key in '{path}' cannot be decrypted: wrong --{PASSWORD_OPTION}"))
+                }
+                other => damaged(&other),
             })?;
-            pkcs8_key(path, document.as_bytes())
+            pkcs8_key(path, &key)
         }
         _ => Err(not_rsa(path)),
     }
@@ -326,27 +330,22 @@ fn not_rsa(path: &str) -> Error {
 
 /// The certificates and the private key of a PKCS#12 archive.
 fn pkcs12_contents(path: &str, bytes: &[u8], password: Option<&str>) -> Result<Contents> {
-    use p12_keystore::error::Error as P12;
     if !looks_like_pfx(bytes) {
         return Err(Error::new(format!(
             "The --{CERTIFICATE_OPTION} file '{path}' is neither PEM nor PKCS#12 (.pfx, .p12)"
         )));
     }
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, password.unwrap_or("")).map_err(|e| match e {
-        P12::MacError(_) | P12::UnpadError | P12::Pkcs5Error(_) if password.is_none() => Error::new(format!(
+    let archive = pfx::read(bytes, password.unwrap_or("")).map_err(|e| match e {
+        PfxError::Password if password.is_none() => Error::new(format!(
             "The PKCS#12 file '{path}' is protected by a password: give it with --{PASSWORD_OPTION}"
         )),
-        P12::MacError(_) | P12::UnpadError | P12::Pkcs5Error(_) => {
+        PfxError::Password => {
             Error::new(format!("The PKCS#12 file '{path}' cannot be opened: wrong --{PASSWORD_OPTION}"))
         }
         other => Error::new(format!("The PKCS#12 file '{path}' cannot be read: {other}")),
     })?;
-    let mut contents =
-        Contents { certificates: archive.certs.iter().map(|bag| bag.cert.as_der().to_vec()).collect(), key: None };
-    if let Some(bag) = archive.keys.first() {
-        contents.key = Some(pkcs8_key(path, bag.key.as_der())?);
-    }
-    Ok(contents)
+    let key = archive.keys.first().map(|der| pkcs8_key(path, der)).transpose()?;
+    Ok(Contents { certificates: archive.certificates, key })
 }
 
 /// Whether the bytes start as a PKCS#12 `PFX` does: a DER SEQUENCE whose first

@@ -22,6 +22,7 @@ pub mod client;
 pub mod cloud;
 pub mod graphapi;
 pub mod managementapi;
+pub mod pfx;
 pub mod report;
 pub mod token;
 

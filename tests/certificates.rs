@@ -1,7 +1,7 @@
 //! Certificate credentials end to end: the real binary authenticates against the
 //! stand-in, which verifies each client assertion for real, with a PEM certificate and
-//! key, a separate key file, PKCS#12 archives (current and legacy encryption, made here
-//! and by the OpenSSL command line); and every way it can go wrong says what is wrong.
+//! key, a separate key file, PKCS#12 archives (current and legacy encryption, as the
+//! OpenSSL command line writes them); and every way it can go wrong says what is wrong.
 
 // Each test crate uses part of the helpers and of the mock's API.
 #[allow(dead_code, unused_imports)]
@@ -104,23 +104,13 @@ fn a_separate_key_file_authenticates() {
     assert_email_ok(&run(&mock, &dir, &args), "separate key");
 }
 
+/// The environment password manager fills the archive's password as it fills a
+/// secret.
 #[test]
-fn pkcs12_files_authenticate_with_their_password() {
-    let made = certs::valid_for(Key::A, 365);
-    let mock = mock_for(&[&made]);
-    for (name, legacy) in [("aes.pfx", false), ("legacy.p12", true)] {
-        let dir = TempDir::new("certs-p12").expect("dir");
-        let archive = certs::write(dir.path(), name, certs::pkcs12(&made, Key::A, PASSWORD, legacy));
-        let args = [
-            "--mode=email-activity",
-            &option("client-certificate", &archive),
-            &option("client-certificate-password", PASSWORD),
-        ];
-        assert_email_ok(&run(&mock, &dir, &args), name);
-    }
-    // The environment password manager fills the password as it fills a secret.
+fn a_pkcs12_password_can_come_from_the_environment() {
+    let mock = mock_for(&[&certs::openssl_certificate()]);
     let dir = TempDir::new("certs-p12").expect("dir");
-    let archive = certs::write(dir.path(), "env.pfx", certs::pkcs12(&made, Key::A, PASSWORD, false));
+    let archive = certs::fixture("openssl-aes.pfx").display().to_string();
     let args = [
         "--mode=email-activity",
         &option("client-certificate", &archive),
@@ -133,10 +123,7 @@ fn pkcs12_files_authenticate_with_their_password() {
 /// What the OpenSSL 3 command line writes (see the fixture README) reads here too.
 #[test]
 fn openssl_exports_authenticate() {
-    let pem = std::fs::read_to_string(certs::fixture("openssl-cert.pem")).expect("fixture");
-    let der = x509_cert::der::pem::decode_vec(pem.as_bytes()).expect("PEM").1;
-    let made = Made { der, pem };
-    let mock = mock_for(&[&made]);
+    let mock = mock_for(&[&certs::openssl_certificate()]);
     let path = |name: &str| certs::fixture(name).display().to_string();
     let cases: [(&str, Vec<String>); 3] = [
         ("AES PKCS#12", vec![option("client-certificate", &path("openssl-aes.pfx"))]),
@@ -185,7 +172,7 @@ fn certificate_problems_are_named_before_any_request() {
     let d = dir.path();
     let good_pem = certs::write(d, "good.pem", &good.pem);
     let with_key = |name: &str, made: &Made| certs::write(d, name, format!("{}{}", made.pem, Key::A.pem()));
-    let archive = certs::write(d, "good.pfx", certs::pkcs12(&good, Key::A, PASSWORD, false));
+    let archive = certs::fixture("openssl-aes.pfx").display().to_string();
     let missing = d.join("missing.pem").display().to_string();
     let garbage = certs::write(d, "garbage.pfx", b"\x00\x01\x02 not a certificate");
     let key_b = certs::write(d, "key-b.pem", Key::B.pem());
@@ -305,11 +292,10 @@ fn the_token_cache_is_tied_to_the_credential() {
 /// on success or on failure.
 #[test]
 fn keys_and_passwords_never_show() {
-    let made = certs::valid_for(Key::A, 365);
-    let mock = mock_for(&[&made]);
+    let mock = mock_for(&[&certs::openssl_certificate()]);
     let dir = TempDir::new("certs-secrets").expect("dir");
-    let password = "Pa55-w0rd!";
-    let archive = certs::write(dir.path(), "a.pfx", certs::pkcs12(&made, Key::A, password, false));
+    let password = PASSWORD;
+    let archive = certs::fixture("openssl-aes.pfx").display().to_string();
     let key_lines: Vec<String> = Key::A.pem().lines().filter(|l| !l.starts_with("-----")).map(str::to_string).collect();
     for (pass, expected_code) in [(password, 0), ("Wr0ng-pass!", 3)] {
         let args = [

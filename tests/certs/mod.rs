@@ -1,13 +1,13 @@
 //! Certificates made at test time: any validity period, signed with the throw-away
-//! keys of `tests/fixtures/certificates`, written as PEM or PKCS#12 files; and client
-//! assertions crafted by hand, to see what the stand-in refuses.
+//! keys of `tests/fixtures/certificates`, written as PEM files (the PKCS#12 archives
+//! are the fixtures the OpenSSL command line wrote); and client assertions crafted by
+//! hand, to see what the stand-in refuses.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use p12_keystore::{EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKeyChain};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::pss::SigningKey;
 use rsa::signature::{SignatureEncoding, Signer};
@@ -116,25 +116,11 @@ pub fn valid_for(key: Key, days: u32) -> Made {
     certificate(key, now - DAY, now + DAY * days)
 }
 
-/// A PKCS#12 archive of `made` and `key` under `password`: AES-256-CBC with PBKDF2
-/// and an HMAC-SHA256 MAC, or the legacy 3DES with an HMAC-SHA1 MAC.
-pub fn pkcs12(made: &Made, key: Key, password: &str, legacy: bool) -> Vec<u8> {
-    let chain = PrivateKeyChain::new(
-        b"1".as_slice(),
-        p12_keystore::PrivateKey::from_der(&key.der()).expect("key"),
-        [p12_keystore::Certificate::from_der(&made.der).expect("certificate")],
-    );
-    let mut store = KeyStore::new();
-    store.add_entry("monitoring", KeyStoreEntry::PrivateKeyChain(chain));
-    let writer = store.writer(password);
-    let writer = if legacy {
-        writer
-            .encryption_algorithm(EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc)
-            .mac_algorithm(MacAlgorithm::HmacSha1)
-    } else {
-        writer
-    };
-    writer.write().expect("PKCS#12")
+/// The certificate of the OpenSSL-written fixtures (key A, valid for a century).
+pub fn openssl_certificate() -> Made {
+    let pem = std::fs::read_to_string(fixture("openssl-cert.pem")).expect("fixture");
+    let der = x509_cert::der::pem::decode_vec(pem.as_bytes()).expect("PEM").1;
+    Made { der, pem }
 }
 
 /// Writes `contents` to `dir/name` and returns the path as a string.
