@@ -1,5 +1,5 @@
 //! `email-activity`: users active on the last reported day and what they sent,
-//! received and read (office365.md §2).
+//! received and read.
 //!
 //! The D7 report gives the population and the report date; the daily report of that
 //! date gives the activity. Per-user data is kept only when a per-user counter is
@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use centreon_plugin::counters::{Counter, Data, Field, Group, GroupKind, Instance, Output, Perf, Record};
+use centreon_plugin::counters::{Collected, Counter, Group, Groups, Instance, Output, Perf};
 use centreon_plugin::error::Result;
 use centreon_plugin::number;
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
 
-use super::share::{self, NameFilter, Setup};
+use super::share::{self, Active, ActiveNames, NameFilter, Setup, Units};
 use crate::custom::{self, capability, EmailActivityRow, ReportQuery};
 
 inventory::submit! {
@@ -26,7 +26,11 @@ inventory::submit! {
             https://docs.microsoft.com/en-us/office365/admin/activity-reports/email-activity?view=o365-worldwide)",
         requires: capability::EMAIL_ACTIVITY,
         options,
-        kind: ModeKind::Counters { groups, filter_counters: "active|total", select },
+        kind: ModeKind::Counters {
+            groups: |values| Ok(groups(values)?.declarations()),
+            filter_counters: "active|total",
+            select,
+        },
     }
 }
 
@@ -37,80 +41,94 @@ fn options() -> Vec<OptionSpec> {
     vec![OptionSpec::value("filter-user", "Filter users."), share::units_option()]
 }
 
-fn groups() -> Vec<Group> {
-    vec![
-        share::active_group(
-            "active-users",
-            |r| share::active_text("users", r),
-            "active_users",
-            "exchange.users.active.count",
-            "users",
-        ),
-        Group {
-            name: "global",
-            kind: GroupKind::Global,
-            prefix: |_| "Total (active users) ".to_string(),
-            counters: vec![
-                Counter::value(
-                    "total-send-count",
-                    "exchange.users.emails.sent.total.count",
-                    &["send"],
-                    SENT,
-                    Perf::key("total_send_count"),
-                ),
-                Counter::value(
-                    "total-receive-count",
-                    "exchange.users.emails.received.total.count",
-                    &["receive"],
-                    RECEIVED,
-                    Perf::key("total_receive_count"),
-                ),
-                Counter::value(
-                    "total-read-count",
-                    "exchange.users.emails.read.total.count",
-                    &["read"],
-                    READ,
-                    Perf::key("total_read_count"),
-                ),
-            ],
-        },
-        Group {
-            name: "users",
-            kind: GroupKind::Instances { message_multiple: "All email activity are ok" },
-            prefix: |r| format!("User '{}' ", r.text("display")),
-            counters: vec![
-                Counter::value(
-                    "send-count",
-                    "exchange.users.emails.sent.count",
-                    &["send"],
-                    SENT,
-                    per_user("send_count"),
-                ),
-                Counter::value(
-                    "receive-count",
-                    "exchange.users.emails.received.count",
-                    &["receive"],
-                    RECEIVED,
-                    per_user("receive_count"),
-                ),
-                Counter::value(
-                    "read-count",
-                    "exchange.users.emails.read.count",
-                    &["read"],
-                    READ,
-                    per_user("read_count"),
-                ),
-            ],
-        },
-    ]
+/// What the counters read.
+struct Activity {
+    active: Active,
+    totals: Emails,
+    users: BTreeMap<String, User>,
 }
 
-const SENT: Output = Output::Template("Send Count: {}");
-const RECEIVED: Output = Output::Template("Receive Count: {}");
-const READ: Output = Output::Template("Read Count: {}");
+/// Emails sent, received and read.
+struct Emails {
+    send: i64,
+    receive: i64,
+    read: i64,
+}
 
-fn per_user(metric: &'static str) -> Perf {
-    Perf { instance: Instance::Suffix, ..Perf::key(metric) }
+/// One user's activity.
+struct User {
+    name: String,
+    emails: Emails,
+}
+
+const SENT: &str = "Send Count: {}";
+const RECEIVED: &str = "Receive Count: {}";
+const READ: &str = "Read Count: {}";
+
+/// The counters, with `--units` read from `values`.
+fn groups(values: &Values) -> Result<Groups<Activity>> {
+    let active = ActiveNames {
+        label: "active-users",
+        noun: "users",
+        metric: "active_users",
+        nlabel: "exchange.users.active.count",
+        unit: "users",
+    };
+    let totals = vec![
+        Counter::value(
+            "total-send-count",
+            "exchange.users.emails.sent.total.count",
+            |e: &Emails| e.send,
+            Output::Template(SENT),
+            Perf::key("total_send_count"),
+        ),
+        Counter::value(
+            "total-receive-count",
+            "exchange.users.emails.received.total.count",
+            |e: &Emails| e.receive,
+            Output::Template(RECEIVED),
+            Perf::key("total_receive_count"),
+        ),
+        Counter::value(
+            "total-read-count",
+            "exchange.users.emails.read.total.count",
+            |e: &Emails| e.read,
+            Output::Template(READ),
+            Perf::key("total_read_count"),
+        ),
+    ];
+    let per_user = |metric| Perf::key(metric).instance(Instance::Suffix);
+    let users = vec![
+        Counter::value(
+            "send-count",
+            "exchange.users.emails.sent.count",
+            |u: &User| u.emails.send,
+            Output::Template(SENT),
+            per_user("send_count"),
+        ),
+        Counter::value(
+            "receive-count",
+            "exchange.users.emails.received.count",
+            |u: &User| u.emails.receive,
+            Output::Template(RECEIVED),
+            per_user("receive_count"),
+        ),
+        Counter::value(
+            "read-count",
+            "exchange.users.emails.read.count",
+            |u: &User| u.emails.read,
+            Output::Template(READ),
+            per_user("read_count"),
+        ),
+    ];
+    Ok(Groups::new()
+        .global(share::active_group(active, Units::from_values(values)?), |d: &Activity| &d.active)
+        .global(Group::new("global", |_| "Total (active users) ".to_string(), totals), |d: &Activity| &d.totals)
+        .instances(
+            Group::new("users", |u: &User| format!("User '{}' ", u.name), users),
+            "All email activity are ok",
+            |d: &Activity| &d.users,
+        ))
 }
 
 /// What the two reports add up to.
@@ -126,8 +144,8 @@ struct Tally {
 }
 
 impl Tally {
-    /// Office365.md §2.2: filtered rows are ignored; period rows count in the
-    /// population; daily rows (period 1) are the active users and their activity.
+    /// Filtered rows are ignored; period rows count in the population; daily rows
+    /// (period 1) are the active users and their activity.
     fn add(&mut self, row: &EmailActivityRow<'_>, keep_users: bool, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
@@ -151,8 +169,9 @@ impl Tally {
     }
 }
 
-fn select(run: &mut Run<'_>) -> Result<Data> {
-    let Setup { percent, keep_instances: keep_users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
+fn select(run: &mut Run<'_>) -> Result<Collected> {
+    let groups = groups(run.values)?;
+    let Setup { keep_instances: keep_users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
     let mut tally = Tally::default();
     custom::with_api(run, |api| {
         let mut rows = 0usize;
@@ -170,28 +189,18 @@ fn select(run: &mut Run<'_>) -> Result<Data> {
         }
         Ok(())
     })?;
-    Ok(data(tally, percent))
+    Ok(groups.with(data(tally)))
 }
 
-fn data(tally: Tally, percent: bool) -> Data {
-    let mut data = Data::default();
-    let date = tally.report_date.unwrap_or_default();
-    data.global("active", share::active_record(tally.active, tally.total, &date, percent));
-    data.global(
-        "global",
-        Record::new()
-            .with("send", Field::Int(tally.send))
-            .with("receive", Field::Int(tally.receive))
-            .with("read", Field::Int(tally.read)),
-    );
-    let users = data.instances("users");
-    for (name, [send, receive, read]) in tally.users {
-        let record = Record::new()
-            .with("display", Field::Text(name.clone()))
-            .with("send", Field::Int(send))
-            .with("receive", Field::Int(receive))
-            .with("read", Field::Int(read));
-        users.insert(name, record);
+fn data(tally: Tally) -> Activity {
+    let users = tally
+        .users
+        .into_iter()
+        .map(|(name, [send, receive, read])| (name.clone(), User { name, emails: Emails { send, receive, read } }))
+        .collect();
+    Activity {
+        active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
+        totals: Emails { send: tally.send, receive: tally.receive, read: tally.read },
+        users,
     }
-    data
 }

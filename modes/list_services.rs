@@ -1,7 +1,6 @@
 //! `list-services`: the services the health API knows, for service discovery, as the
-//! Perl management plugin's mode of that name (office365.md §6.1): `List services:`
-//! then one `[service_id: …] [service_name: …]` line per service, in byte order of
-//! the id. Perl documents a `--filter-name` option but never reads it; it is accepted
+//! Perl management plugin's mode of that name: `List services:` then one
+//! `[service_id: …] [service_name: …]` line per service, in byte order of the id. Perl documents a `--filter-name` option but never reads it; it is accepted
 //! and ignored the same way, so existing command lines keep their output.
 
 use std::collections::BTreeMap;

@@ -82,10 +82,15 @@ pub type Item = Vec<(String, String)>;
 pub enum ModeKind {
     /// Counters checked against thresholds (the counter template).
     Counters {
-        groups: fn() -> Vec<crate::counters::Group>,
+        /// The declarations of the mode's counter groups, built from option values.
+        /// The driver passes the defaults of the mode's options, so the generated
+        /// options, `--help`, `--list-counters` and the threshold parsing read the same
+        /// declarations whatever the command line.
+        groups: fn(&Values) -> Result<crate::counters::Declarations>,
         /// The mode's default `--filter-counters`.
         filter_counters: &'static str,
-        select: fn(&mut Run<'_>) -> Result<crate::counters::Data>,
+        /// Collects the data, with the groups built from the run's option values.
+        select: fn(&mut Run<'_>) -> Result<crate::counters::Collected>,
     },
     /// A list of objects for service discovery: printed as `heading` then one
     /// `[field: value] …` line per item, or as discovery documents.

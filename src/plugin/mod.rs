@@ -12,7 +12,7 @@ mod process;
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use crate::counters::{self, CounterOptions, Data, Group, Naming, Thresholds};
+use crate::counters::{Collected, Declarations, MetricNames, Naming, Thresholds};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::getopt::{self, Parsed};
@@ -90,7 +90,7 @@ fn stages(
     let mut client = (custom.build)(&Env { values: &values, debug, deadline })?;
     let run = Collect { values: &values, custom: client.as_mut(), debug, output, ctx };
     match &mode.kind {
-        ModeKind::Counters { groups, select, .. } => run.counters(&groups(), *select),
+        ModeKind::Counters { groups, select, .. } => run.counters(&declarations(mode, *groups)?, *select),
         ModeKind::Listing { heading, fields, select } => run.listing(heading, fields, *select),
     }
 }
@@ -180,7 +180,7 @@ fn mode_level(
         let mut blocks = vec![plugin_description(info), Section::options(&global::plugin_section())];
         blocks.extend(OutputOptions::sections().iter().map(Section::options));
         blocks.extend(sections.iter().map(Section::options));
-        blocks.push(mode_help(mode, &mode_options));
+        blocks.push(mode_help(mode, &mode_options)?);
         return Err(info_exit(&blocks, ""));
     }
     if values.flag("version") {
@@ -190,9 +190,25 @@ fn mode_level(
     let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();
     specs.extend(mode_options);
     if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
-        specs.extend(CounterOptions::specs(&groups(), output.use_new_perfdata(), filter_counters));
+        specs.extend(declarations(mode, *groups)?.options(metric_names(output), filter_counters));
     }
     Ok(specs)
+}
+
+/// A counter mode's declarations, built from the defaults of the mode's options.
+fn declarations(mode: &ModeSpec, groups: fn(&Values) -> Result<Declarations>) -> Result<Declarations> {
+    let mut defaults = Values::default();
+    defaults.declare(&(mode.options)());
+    groups(&defaults)
+}
+
+/// How this run names metrics and counter threshold options.
+fn metric_names(output: &OutputOptions) -> MetricNames {
+    if output.use_new_perfdata() {
+        MetricNames::New
+    } else {
+        MetricNames::Legacy
+    }
 }
 
 /// The last stage: the mode collects its data through the custom mode's client and
@@ -208,12 +224,12 @@ struct Collect<'a> {
 impl Collect<'_> {
     /// A counter mode: thresholds checked at start-up, `--list-counters` and the
     /// (empty) discovery documents answered without a request, else the check.
-    fn counters(self, groups: &[Group], select: fn(&mut Run<'_>) -> Result<Data>) -> Result<Rendered> {
+    fn counters(self, declared: &Declarations, select: fn(&mut Run<'_>) -> Result<Collected>) -> Result<Rendered> {
         let (output, ctx) = (self.output, self.ctx);
-        let new_perfdata = output.use_new_perfdata();
-        let limits = Thresholds::from_values(groups, self.values, new_perfdata, output.float_precision())?;
+        let names = metric_names(output);
+        let limits = Thresholds::from_values(declared, self.values, names, output.float_precision())?;
         if self.values.flag("list-counters") {
-            let result = unlabelled(counters::list_counters(groups));
+            let result = unlabelled(declared.list_counters());
             return Ok(output::display(&result, ctx, &output.without_labels()));
         }
         if output.disco_format() {
@@ -224,9 +240,9 @@ impl Collect<'_> {
         }
         let active = |label: &str| limits.counter_active(label);
         let mut run = Run::new(self.values, self.custom, self.debug, &active);
-        let data = select(&mut run)?;
+        let collected = select(&mut run)?;
         let notices = run.take_notices();
-        let mut result = counters::evaluate(groups, &data, &limits, Naming { new_perfdata, mode: &ctx.mode });
+        let mut result = collected.evaluate(&limits, Naming { names, mode: &ctx.mode });
         result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
         result.long.splice(0..0, self.debug.take());
         Ok(output::display(&result, ctx, output))
@@ -329,17 +345,18 @@ fn strict(parsed: &Parsed) -> Result<()> {
     }
 }
 
-fn mode_help(mode: &ModeSpec, options: &[OptionSpec]) -> Section {
+fn mode_help(mode: &ModeSpec, options: &[OptionSpec]) -> Result<Section> {
     let mut section = Section::options(&OptionSection::new("MODE", options.to_vec()));
     section.paragraphs =
         mode.description.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
     if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
-        let counter_section = OptionSection::new("MODE", CounterOptions::specs(&groups(), false, filter_counters));
+        let declared = declarations(mode, *groups)?;
+        let counter_section = OptionSection::new("MODE", declared.options(MetricNames::Legacy, filter_counters));
         section.items.extend(Section::options(&counter_section).items);
-        let (heading, text) = CounterOptions::help_item(&groups());
+        let (heading, text) = declared.help_item();
         section.items.push(help::Item { heading, paragraphs: vec![text] });
     }
-    section
+    Ok(section)
 }
 
 fn listing(names: &[&str]) -> String {
