@@ -140,7 +140,7 @@ struct Tally {
     send: i64,
     receive: i64,
     read: i64,
-    users: BTreeMap<String, [i64; 3]>,
+    users: BTreeMap<String, User>,
 }
 
 impl Tally {
@@ -164,7 +164,9 @@ impl Tally {
         self.receive = self.receive.saturating_add(counts[1]);
         self.read = self.read.saturating_add(counts[2]);
         if keep_users {
-            self.users.insert(row.user_principal_name.to_string(), counts);
+            let name = row.user_principal_name.to_string();
+            let [send, receive, read] = counts;
+            self.users.insert(name.clone(), User { name, emails: Emails { send, receive, read } });
         }
     }
 }
@@ -193,14 +195,9 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
 }
 
 fn data(tally: Tally) -> Activity {
-    let users = tally
-        .users
-        .into_iter()
-        .map(|(name, [send, receive, read])| (name.clone(), User { name, emails: Emails { send, receive, read } }))
-        .collect();
     Activity {
         active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
         totals: Emails { send: tally.send, receive: tally.receive, read: tally.read },
-        users,
+        users: tally.users,
     }
 }

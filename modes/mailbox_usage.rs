@@ -49,7 +49,7 @@ fn options() -> Vec<OptionSpec> {
 struct Usage {
     active: Active,
     storage: Storage,
-    mailboxes: BTreeMap<String, Shown>,
+    mailboxes: BTreeMap<String, Mailbox>,
 }
 
 /// Bytes used by active and inactive mailboxes.
@@ -58,29 +58,33 @@ struct Storage {
     inactive: i64,
 }
 
-/// One mailbox as the per-mailbox counters read it.
-struct Shown {
+/// One mailbox, as the report gives it and the per-mailbox counters read it.
+struct Mailbox {
     display: String,
-    mailbox: Mailbox,
+    used: i64,
+    /// Issue warning, prohibit send, prohibit send/receive; `None` when the report
+    /// leaves it empty.
+    quotas: [Option<u64>; 3],
+    items: i64,
 }
 
-impl Shown {
+impl Mailbox {
     /// Quota `index` of [`Mailbox::quotas`] as a limit: an empty quota is unlimited.
     fn limit(&self, index: usize) -> f64 {
-        self.mailbox.quotas[index].map_or(f64::INFINITY, |n| n as i64 as f64)
+        self.quotas[index].map_or(f64::INFINITY, |n| n as i64 as f64)
     }
 
     /// `Used: … Issue Warning Quota: … Prohibit Send Quota: … Prohibit Send/Receive
     /// Quota: …`, an empty quota shown as `unlimited` (Perl showed `0.00 B` and
     /// alerted).
     fn text(&self) -> String {
-        let quota = |index: usize| match self.mailbox.quotas[index] {
+        let quota = |index: usize| match self.quotas[index] {
             None => "unlimited".to_string(),
             Some(n) => storage(n as i64 as f64),
         };
         format!(
             "Used: {} Issue Warning Quota: {} Prohibit Send Quota: {} Prohibit Send/Receive Quota: {}",
-            storage(self.mailbox.used as f64),
+            storage(self.used as f64),
             quota(0),
             quota(1),
             quota(2)
@@ -119,27 +123,26 @@ fn groups(values: &Values) -> Result<Groups<Usage>> {
         ),
     ];
     let variables = vec![
-        Variable::new("display", |m: &Shown| m.display.clone()),
-        Variable::new("used", |m: &Shown| m.mailbox.used),
-        Variable::new("issue_warning_quota", |m: &Shown| m.limit(0)),
-        Variable::new("prohibit_send_quota", |m: &Shown| m.limit(1)),
-        Variable::new("prohibit_send_receive_quota", |m: &Shown| m.limit(2)),
+        Variable::new("display", |m: &Mailbox| m.display.clone()),
+        Variable::new("used", |m: &Mailbox| m.used),
+        Variable::new("issue_warning_quota", |m: &Mailbox| m.limit(0)),
+        Variable::new("prohibit_send_quota", |m: &Mailbox| m.limit(1)),
+        Variable::new("prohibit_send_receive_quota", |m: &Mailbox| m.limit(2)),
     ];
-    let status =
-        Counter::new("status", |m: &Shown| m.mailbox.used, Output::custom(Shown::text), Check::Status(variables))
-            .warning_default("%{used} > %{issue_warning_quota}")
-            .critical_default("%{used} > %{prohibit_send_quota}")
-            .perf(
-                Perf::key("used")
-                    .nlabel("exchange.mailboxes.usage.bytes")
-                    .unit("B")
-                    .thresholds(PerfThresholds::None)
-                    .instance(Instance::InNlabel),
-            );
+    let status = Counter::new("status", |m: &Mailbox| m.used, Output::custom(Mailbox::text), Check::Status(variables))
+        .warning_default("%{used} > %{issue_warning_quota}")
+        .critical_default("%{used} > %{prohibit_send_quota}")
+        .perf(
+            Perf::key("used")
+                .nlabel("exchange.mailboxes.usage.bytes")
+                .unit("B")
+                .thresholds(PerfThresholds::None)
+                .instance(Instance::InNlabel),
+        );
     let items = Counter::value(
         "items",
         "exchange.mailboxes.items.count",
-        |m: &Shown| m.mailbox.items,
+        |m: &Mailbox| m.items,
         Output::Template("Items: {}"),
         Perf::key("items").instance(Instance::Suffix),
     );
@@ -147,19 +150,10 @@ fn groups(values: &Values) -> Result<Groups<Usage>> {
         .global(share::active_group(active, Units::from_values(values)?), |d: &Usage| &d.active)
         .global(Group::new("global", |_| "Total ".to_string(), totals), |d: &Usage| &d.storage)
         .instances(
-            Group::new("mailboxes", |m: &Shown| format!("Mailbox '{}' ", m.display), vec![status, items]),
+            Group::new("mailboxes", |m: &Mailbox| format!("Mailbox '{}' ", m.display), vec![status, items]),
             "All mailboxes usage are ok",
             |d: &Usage| &d.mailboxes,
         ))
-}
-
-/// One mailbox as the report gives it.
-struct Mailbox {
-    used: i64,
-    /// Issue warning, prohibit send, prohibit send/receive; `None` when the report
-    /// leaves it empty.
-    quotas: [Option<u64>; 3],
-    items: i64,
 }
 
 /// What the report adds up to.
@@ -192,8 +186,10 @@ impl Tally {
         self.used_active = self.used_active.saturating_add(used);
         if keep {
             let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
-            let mailbox = Mailbox { used, quotas, items: row.item_count.map_or(0, |n| n as i64) };
-            self.mailboxes.insert(row.user_principal_name.to_string(), mailbox);
+            let display = row.user_principal_name.to_string();
+            let mailbox =
+                Mailbox { display: display.clone(), used, quotas, items: row.item_count.map_or(0, |n| n as i64) };
+            self.mailboxes.insert(display, mailbox);
         }
     }
 }
@@ -212,11 +208,9 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
 }
 
 fn data(tally: Tally) -> Usage {
-    let mailboxes =
-        tally.mailboxes.into_iter().map(|(name, mailbox)| (name.clone(), Shown { display: name, mailbox })).collect();
     Usage {
         active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
         storage: Storage { active: tally.used_active, inactive: tally.used_inactive },
-        mailboxes,
+        mailboxes: tally.mailboxes,
     }
 }
