@@ -34,9 +34,6 @@ inventory::submit! {
     }
 }
 
-/// The per-user counters: keeping users is only worth it when one of them is shown.
-const PER_USER: [&str; 3] = ["send-count", "receive-count", "read-count"];
-
 fn options() -> Vec<OptionSpec> {
     vec![OptionSpec::value("filter-user", "Filter users."), share::units_option()]
 }
@@ -173,7 +170,8 @@ impl Tally {
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { keep_instances: keep_users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
+    let Setup { keep_instances: keep_users, filter } =
+        Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
     let mut tally = Tally::default();
     custom::with_api(run, |api| {
         let mut rows = 0usize;

@@ -38,9 +38,6 @@ inventory::submit! {
     }
 }
 
-/// The per-mailbox counters: keeping mailboxes is only worth it when one is shown.
-const PER_MAILBOX: [&str; 2] = ["status", "items"];
-
 fn options() -> Vec<OptionSpec> {
     vec![OptionSpec::value("filter-mailbox", "Filter mailboxes."), share::units_option()]
 }
@@ -196,7 +193,8 @@ impl Tally {
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { keep_instances: keep, filter } = Setup::new(run, &PER_MAILBOX, "filter-mailbox")?;
+    let Setup { keep_instances: keep, filter } =
+        Setup::new(run, &groups.declarations().instance_labels(), "filter-mailbox")?;
     let mut tally = Tally::default();
     custom::with_api(run, |api| {
         api.mailbox_usage(ReportQuery::Period("D7"), &mut |row| {

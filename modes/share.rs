@@ -112,8 +112,9 @@ pub struct Setup<'a> {
 }
 
 impl<'a> Setup<'a> {
-    /// Reads whether any of the `per_instance` counters is shown, and the name filter
-    /// `filter_option`; a bad regular expression is refused before any request.
+    /// Reads whether any of the `per_instance` counters is shown (keeping
+    /// per-instance data is only worth it then), and the name filter `filter_option`;
+    /// a bad regular expression is refused before any request.
     pub fn new(run: &Run<'a>, per_instance: &[&str], filter_option: &str) -> Result<Self> {
         Ok(Setup {
             keep_instances: per_instance.iter().any(|label| run.counter_active(label)),

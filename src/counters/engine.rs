@@ -29,6 +29,7 @@ pub enum MetricNames {
 /// How metrics are named in this run.
 #[derive(Debug, Clone, Copy)]
 pub struct Naming<'a> {
+    /// Legacy labels or nlabels.
     pub names: MetricNames,
     /// The mode's name, carried by every metric.
     pub mode: &'a str,
@@ -415,6 +416,11 @@ mod tests {
             shorts(&result)[1..],
             [(Some(Status::Warning), "Item 'b' Value: 9"), (Some(Status::Ok), "All items are ok")]
         );
+    }
+
+    #[test]
+    fn instance_labels_are_those_of_instance_groups() {
+        assert_eq!(groups().declarations().instance_labels(), ["item-value"]);
     }
 
     #[test]

@@ -172,6 +172,12 @@ impl Declarations {
         self.groups.iter().flat_map(|g| g.counters.iter().map(move |c| (g, c)))
     }
 
+    /// The labels of the counters of instance groups: a mode need keep per-instance
+    /// data only when one of them is shown.
+    pub fn instance_labels(&self) -> Vec<&'static str> {
+        self.counters().filter(|(g, _)| g.kind == GroupKind::Instances).map(|(_, c)| c.label).collect()
+    }
+
     /// The `--list-counters` line: every counter label, groups in name order.
     pub fn list_counters(&self) -> String {
         let mut sorted: Vec<&GroupDeclaration> = self.groups.iter().collect();
