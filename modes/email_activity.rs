@@ -13,7 +13,7 @@ use centreon_plugin::number;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
 
-use super::share::{self, Active, ActiveNames, NameFilter, Setup, Units};
+use super::share::{self, Active, ActiveNames, Instances, NameFilter, Setup, Units};
 use crate::custom::{self, capability, EmailActivityRow, ReportQuery};
 
 inventory::submit! {
@@ -143,7 +143,7 @@ struct Tally {
 impl Tally {
     /// Filtered rows are ignored; period rows count in the population; daily rows
     /// (period 1) are the active users and their activity.
-    fn add(&mut self, row: &EmailActivityRow<'_>, keep_users: bool, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &EmailActivityRow<'_>, users: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -160,7 +160,7 @@ impl Tally {
         self.send = self.send.saturating_add(counts[0]);
         self.receive = self.receive.saturating_add(counts[1]);
         self.read = self.read.saturating_add(counts[2]);
-        if keep_users {
+        if users == Instances::Keep {
             let name = row.user_principal_name.to_string();
             let [send, receive, read] = counts;
             self.users.insert(name.clone(), User { name, emails: Emails { send, receive, read } });
@@ -170,20 +170,19 @@ impl Tally {
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { keep_instances: keep_users, filter } =
-        Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
+    let Setup { instances: users, filter } = Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
     let mut tally = Tally::default();
     custom::with_api(run, |api| {
         let mut rows = 0usize;
         api.email_activity(ReportQuery::Period("D7"), &mut |row| {
             rows += 1;
-            tally.add(row, keep_users, &filter);
+            tally.add(row, users, &filter);
             Ok(())
         })?;
         if rows > 0 {
             let date = tally.report_date.clone().unwrap_or_default();
             api.email_activity(ReportQuery::Date(&date), &mut |row| {
-                tally.add(row, keep_users, &filter);
+                tally.add(row, users, &filter);
                 Ok(())
             })?;
         }

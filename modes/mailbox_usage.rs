@@ -13,7 +13,7 @@ use centreon_plugin::error::Result;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec, Run};
 
-use super::share::{self, Active, ActiveNames, NameFilter, Setup, Units};
+use super::share::{self, Active, ActiveNames, Instances, NameFilter, Setup, Units};
 use crate::custom::{self, capability, MailboxUsageRow, ReportQuery};
 
 inventory::submit! {
@@ -167,7 +167,7 @@ struct Tally {
 impl Tally {
     /// A mailbox is active when its last activity is the report date; every kept
     /// row counts in the total.
-    fn add(&mut self, row: &MailboxUsageRow<'_>, keep: bool, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &MailboxUsageRow<'_>, mailboxes: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -181,7 +181,7 @@ impl Tally {
         }
         self.active += 1;
         self.used_active = self.used_active.saturating_add(used);
-        if keep {
+        if mailboxes == Instances::Keep {
             let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
             let display = row.user_principal_name.to_string();
             let mailbox =
@@ -193,12 +193,12 @@ impl Tally {
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { keep_instances: keep, filter } =
+    let Setup { instances: mailboxes, filter } =
         Setup::new(run, &groups.declarations().instance_labels(), "filter-mailbox")?;
     let mut tally = Tally::default();
     custom::with_api(run, |api| {
         api.mailbox_usage(ReportQuery::Period("D7"), &mut |row| {
-            tally.add(row, keep, &filter);
+            tally.add(row, mailboxes, &filter);
             Ok(())
         })
     })?;

@@ -102,11 +102,21 @@ pub fn active_group(names: ActiveNames, units: Units) -> Group<Active> {
     Group::new("active", |_| String::new(), vec![counter])
 }
 
+/// Whether a report mode keeps a record per instance (user, mailbox): only when a
+/// per-instance counter is shown, so memory does not grow with the tenant otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instances {
+    /// A per-instance counter is shown: keep a record per instance.
+    Keep,
+    /// None is: only the totals are kept.
+    Drop,
+}
+
 /// What a report mode reads from its options before any request.
 #[derive(Debug)]
 pub struct Setup<'a> {
-    /// A per-instance counter is shown, so per-instance data is worth keeping.
-    pub keep_instances: bool,
+    /// Whether per-instance records are kept.
+    pub instances: Instances,
     /// The mode's name filter.
     pub filter: NameFilter<'a>,
 }
@@ -117,7 +127,11 @@ impl<'a> Setup<'a> {
     /// a bad regular expression is refused before any request.
     pub fn new(run: &Run<'a>, per_instance: &[&str], filter_option: &str) -> Result<Self> {
         Ok(Setup {
-            keep_instances: per_instance.iter().any(|label| run.counter_active(label)),
+            instances: if per_instance.iter().any(|label| run.counter_active(label)) {
+                Instances::Keep
+            } else {
+                Instances::Drop
+            },
             filter: NameFilter::new(run.values, filter_option, run.debug)?,
         })
     }
