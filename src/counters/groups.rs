@@ -77,6 +77,11 @@ impl<D: 'static> fmt::Debug for Groups<D> {
 pub struct Collected(Box<dyn Evaluate>);
 
 impl Collected {
+    /// The declarations of the groups, as built from the run's option values.
+    pub fn declarations(&self) -> Declarations {
+        self.0.declarations()
+    }
+
     /// Checks every group against its records and returns the messages and metrics,
     /// groups in declaration order, instances in byte order of their ids.
     pub fn evaluate(&self, limits: &Thresholds, naming: Naming<'_>) -> CheckResult {
@@ -91,6 +96,7 @@ impl fmt::Debug for Collected {
 }
 
 trait Evaluate {
+    fn declarations(&self) -> Declarations;
     fn evaluate(&self, limits: &Thresholds, naming: Naming<'_>) -> CheckResult;
 }
 
@@ -100,6 +106,10 @@ struct WithData<D> {
 }
 
 impl<D: 'static> Evaluate for WithData<D> {
+    fn declarations(&self) -> Declarations {
+        self.groups.declarations()
+    }
+
     fn evaluate(&self, limits: &Thresholds, naming: Naming<'_>) -> CheckResult {
         self.groups.evaluate(&self.data, limits, naming)
     }

@@ -241,6 +241,9 @@ impl Collect<'_> {
         let active = |label: &str| limits.counter_active(label);
         let mut run = Run::new(self.values, self.custom, self.debug, &active);
         let collected = select(&mut run)?;
+        // The thresholds were parsed against the declarations built from the option
+        // defaults: option values may change what counters compute, not what they are.
+        debug_assert_eq!(collected.declarations(), *declared, "counter declarations depend on option values");
         let notices = run.take_notices();
         let mut result = collected.evaluate(&limits, Naming { names, mode: &ctx.mode });
         result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
