@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
+use centreon_plugin::number;
 use centreon_plugin::options::{OptionSection, OptionSpec};
 use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Statefile};
@@ -362,9 +363,8 @@ pub fn json_text(object: &Map<String, Value>, key: &str) -> String {
 
 /// `--timeout`: the first run of digits, in seconds, at least 1.
 fn parse_timeout(raw: &str) -> Result<Duration> {
-    let digits: String = raw.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-    match digits.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+    match number::first_integer(raw) {
+        Some(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
         _ => Err(Error::new(format!("Invalid --timeout value '{raw}': a number of seconds (1 or more) is expected"))),
     }
 }

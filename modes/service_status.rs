@@ -13,7 +13,7 @@ use centreon_plugin::counters::{Check, Collected, Counter, Group, Groups, Output
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Values};
-use centreon_plugin::pattern::Pattern;
+use centreon_plugin::pattern::{NameFilter, Verdict};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::status::Status;
 
@@ -118,52 +118,36 @@ fn status_text(e: &Entry, status: Status) -> String {
     text
 }
 
-/// An include/exclude pair of regular expressions over one value.
-struct Filter {
-    include: Option<Pattern>,
-    exclude: Option<Pattern>,
+/// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names its
+/// option.
+fn filter(values: &Values, what: &str) -> Result<NameFilter> {
+    NameFilter::from_options(values, &format!("include-{what}"), Some(&format!("exclude-{what}")))
 }
 
-impl Filter {
-    /// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names
-    /// its option.
-    fn new(values: &Values, what: &str) -> Result<Self> {
-        let compile = |option: String| -> Result<Option<Pattern>> {
-            values
-                .non_empty(&option)
-                .map(|text| {
-                    Pattern::new(text).map_err(|problem| {
-                        Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))
-                    })
-                })
-                .transpose()
-        };
-        Ok(Filter { include: compile(format!("include-{what}"))?, exclude: compile(format!("exclude-{what}"))? })
-    }
-
-    /// Whether `value` is dropped, with Perl's debug line saying why.
-    fn drops(&self, value: &str, debug: &DebugLog) -> bool {
-        if self.include.as_ref().is_some_and(|p| !p.is_match(value)) {
+/// Whether `filter` drops `value`, with Perl's debug line saying why.
+fn drops(filter: &NameFilter, value: &str, debug: &DebugLog) -> bool {
+    match filter.verdict(value) {
+        Verdict::Kept => false,
+        Verdict::NotIncluded => {
             debug.log(format!("skipping '{value}': no including filter match."));
-            return true;
+            true
         }
-        if self.exclude.as_ref().is_some_and(|p| p.is_match(value)) {
+        Verdict::Excluded => {
             debug.log(format!("skipping '{value}': excluding filter match."));
-            return true;
+            true
         }
-        false
     }
 }
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
-    let names = Filter::new(run.values, "service-name")?;
-    let classifications = Filter::new(run.values, "classification")?;
+    let names = filter(run.values, "service-name")?;
+    let classifications = filter(run.values, "classification")?;
     // Perl's truth: empty and "0" are false.
     let exclude_resolved = !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0");
     let services = run.api().health()?.service_health()?;
     let mut entries = BTreeMap::new();
     for service in &services {
-        if names.drops(&service.service, run.debug) {
+        if drops(&names, &service.service, run.debug) {
             continue;
         }
         let entry = |issue: Option<&ServiceIssue>| Entry {
@@ -172,7 +156,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
             issue: issue.cloned(),
         };
         if service.issues.is_empty() {
-            if !classifications.drops(NONE, run.debug) {
+            if !drops(&classifications, NONE, run.debug) {
                 entries.insert(key(entries.len()), entry(None));
             }
             continue;
@@ -181,7 +165,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
             if issue.is_resolved && exclude_resolved {
                 continue;
             }
-            if !classifications.drops(&issue.classification, run.debug) {
+            if !drops(&classifications, &issue.classification, run.debug) {
                 entries.insert(key(entries.len()), entry(Some(issue)));
             }
         }

@@ -6,7 +6,7 @@ use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
 use centreon_plugin::options::Values;
-use centreon_plugin::pattern::Pattern;
+use centreon_plugin::pattern::{self, Verdict};
 use centreon_plugin::time;
 
 use super::Run;
@@ -141,25 +141,19 @@ impl<'a> Setup<'a> {
 /// A name filter (`--filter-user`, `--filter-mailbox`) and the debug lines it writes.
 #[derive(Debug)]
 pub struct NameFilter<'a> {
-    pattern: Option<Pattern>,
+    names: pattern::NameFilter,
     debug: &'a DebugLog,
 }
 
 impl<'a> NameFilter<'a> {
     /// Compiles the filter of `option`, if set; a bad regex names the option.
     pub fn new(values: &Values, option: &str, debug: &'a DebugLog) -> Result<Self> {
-        let pattern = match values.non_empty(option) {
-            None => None,
-            Some(text) => Some(Pattern::new(text).map_err(|problem| {
-                Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))
-            })?),
-        };
-        Ok(NameFilter { pattern, debug })
+        Ok(NameFilter { names: pattern::NameFilter::from_options(values, option, None)?, debug })
     }
 
     /// Whether `name` is kept (unanchored, case-sensitive match).
     pub fn keeps(&self, name: &str) -> bool {
-        let keep = self.pattern.as_ref().is_none_or(|p| p.is_match(name));
+        let keep = self.names.verdict(name) == Verdict::Kept;
         if !keep {
             self.debug(format_args!("skipping  '{name}': no matching filter name."));
         }
