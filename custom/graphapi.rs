@@ -170,7 +170,7 @@ fn health_issue(item: &Value) -> Result<ServiceIssue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use centreon_plugin::debug::DebugLog;
+    use centreon_plugin::debug::{DebugLog, Logging, Secrets};
     use centreon_plugin::options::{OptionSpec, Values};
     use centreon_plugin::registry::{Env, Notices};
     use std::io::{BufRead, BufReader, Read, Write};
@@ -646,7 +646,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ("statefile-dir", dir.to_str().expect("utf8")),
             ("debug", "1"),
         ];
-        let debug = DebugLog::new(true, false);
+        let debug = DebugLog::new(Logging::On, Secrets::Masked);
         let mut api =
             graph_with(&values(&pairs), Instant::now() + Duration::from_secs(60), &debug, &Notices::default())
                 .expect("api");

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use centreon_plugin::counters::{Counter, Data, Field, Group, GroupKind, Instance, Output, Perf, Record};
+use centreon_plugin::counters::{Collected, Counter, Group, Groups, Instance, Output, Perf};
 use centreon_plugin::error::Result;
 use centreon_plugin::number;
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 
-use super::share::{self, Instances, NameFilter, Setup};
+use super::share::{self, Active, ActiveNames, Instances, NameFilter, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -27,97 +27,112 @@ inventory::submit! {
             https://docs.microsoft.com/en-us/office365/admin/activity-reports/email-activity?view=o365-worldwide)",
         requires: Capability::Reports,
         options,
-        kind: ModeKind::Counters { groups, filter_counters: "active|total", select },
+        kind: ModeKind::Counters {
+            groups: |values| Ok(groups(values)?.declarations()),
+            filter_counters: "active|total",
+            select,
+        },
     })
 }
-
-/// The per-user counters: keeping users is only worth it when one of them is shown.
-const PER_USER: [&str; 3] = ["send-count", "receive-count", "read-count"];
 
 fn options() -> Vec<OptionSpec> {
     vec![OptionSpec::value("filter-user", "Filter users."), share::units_option()]
 }
 
-fn groups() -> Vec<Group> {
-    vec![
-        share::active_group(
-            "active-users",
-            |r| share::active_text("users", r),
-            "active_users",
-            "exchange.users.active.count",
-            "users",
-        ),
-        Group {
-            name: "global",
-            kind: GroupKind::Global,
-            prefix: |_| "Total (active users) ".to_string(),
-            counters: vec![
-                Counter::value(
-                    "total-send-count",
-                    "exchange.users.emails.sent.total.count",
-                    &["send"],
-                    SENT,
-                    Perf::key("total_send_count"),
-                ),
-                Counter::value(
-                    "total-receive-count",
-                    "exchange.users.emails.received.total.count",
-                    &["receive"],
-                    RECEIVED,
-                    Perf::key("total_receive_count"),
-                ),
-                Counter::value(
-                    "total-read-count",
-                    "exchange.users.emails.read.total.count",
-                    &["read"],
-                    READ,
-                    Perf::key("total_read_count"),
-                ),
-            ],
-        },
-        Group {
-            name: "users",
-            kind: GroupKind::Instances { message_multiple: "All email activity are ok" },
-            prefix: |r| format!("User '{}' ", r.text("display")),
-            counters: vec![
-                Counter::value(
-                    "send-count",
-                    "exchange.users.emails.sent.count",
-                    &["send"],
-                    SENT,
-                    per_user("send_count"),
-                ),
-                Counter::value(
-                    "receive-count",
-                    "exchange.users.emails.received.count",
-                    &["receive"],
-                    RECEIVED,
-                    per_user("receive_count"),
-                ),
-                Counter::value(
-                    "read-count",
-                    "exchange.users.emails.read.count",
-                    &["read"],
-                    READ,
-                    per_user("read_count"),
-                ),
-            ],
-        },
-    ]
+/// What the counters read.
+struct Activity {
+    active: Active,
+    totals: Emails,
+    users: BTreeMap<String, User>,
 }
 
-const SENT: Output = Output::Template("Send Count: {}");
-const RECEIVED: Output = Output::Template("Receive Count: {}");
-const READ: Output = Output::Template("Read Count: {}");
+/// Emails sent, received and read.
+struct Emails {
+    send: i64,
+    receive: i64,
+    read: i64,
+}
 
-fn per_user(metric: &'static str) -> Perf {
-    Perf { instance: Instance::Suffix, ..Perf::key(metric) }
+/// One user's activity.
+struct User {
+    name: String,
+    emails: Emails,
+}
+
+const SENT: &str = "Send Count: {}";
+const RECEIVED: &str = "Receive Count: {}";
+const READ: &str = "Read Count: {}";
+
+/// The counters, with `--units` read from `values`.
+fn groups(values: &Values) -> Result<Groups<Activity>> {
+    let active = ActiveNames {
+        label: "active-users",
+        noun: "users",
+        metric: "active_users",
+        nlabel: "exchange.users.active.count",
+        unit: "users",
+    };
+    let totals = vec![
+        Counter::value(
+            "total-send-count",
+            "exchange.users.emails.sent.total.count",
+            |e: &Emails| e.send,
+            Output::Template(SENT),
+            Perf::key("total_send_count"),
+        ),
+        Counter::value(
+            "total-receive-count",
+            "exchange.users.emails.received.total.count",
+            |e: &Emails| e.receive,
+            Output::Template(RECEIVED),
+            Perf::key("total_receive_count"),
+        ),
+        Counter::value(
+            "total-read-count",
+            "exchange.users.emails.read.total.count",
+            |e: &Emails| e.read,
+            Output::Template(READ),
+            Perf::key("total_read_count"),
+        ),
+    ];
+    let per_user = |metric| Perf::key(metric).instance(Instance::Suffix);
+    let users = vec![
+        Counter::value(
+            "send-count",
+            "exchange.users.emails.sent.count",
+            |u: &User| u.emails.send,
+            Output::Template(SENT),
+            per_user("send_count"),
+        ),
+        Counter::value(
+            "receive-count",
+            "exchange.users.emails.received.count",
+            |u: &User| u.emails.receive,
+            Output::Template(RECEIVED),
+            per_user("receive_count"),
+        ),
+        Counter::value(
+            "read-count",
+            "exchange.users.emails.read.count",
+            |u: &User| u.emails.read,
+            Output::Template(READ),
+            per_user("read_count"),
+        ),
+    ];
+    Ok(Groups::new()
+        .global(share::active_group(active, Units::from_values(values)?), |d: &Activity| &d.active)
+        .global(Group::new("global", |_| "Total (active users) ".to_string(), totals), |d: &Activity| &d.totals)
+        .instances(
+            Group::new("users", |u: &User| format!("User '{}' ", u.name), users),
+            "All email activity are ok",
+            |d: &Activity| &d.users,
+        ))
 }
 
 /// The report read, the D7 one and then the daily one.
 const REPORT: &str = "getEmailActivityUserDetail";
 
-/// The columns read, in [`Activity::read`]'s order.
+/// The columns read, in [`ActivityRow::read`]'s order.
 const COLUMNS: &[&str] = &[
     "Report Refresh Date",
     "User Principal Name",
@@ -130,7 +145,7 @@ const COLUMNS: &[&str] = &[
 
 /// One row of the report. Counts are `None` when the cell is empty.
 #[derive(Debug)]
-struct Activity<'r> {
+struct ActivityRow<'r> {
     report_refresh_date: &'r str,
     user_principal_name: &'r str,
     last_activity_date: &'r str,
@@ -141,10 +156,10 @@ struct Activity<'r> {
     report_period: &'r str,
 }
 
-impl<'r> Activity<'r> {
+impl<'r> ActivityRow<'r> {
     /// The row's cells, [`COLUMNS`] in order.
     fn read(row: &Row<'r>) -> Result<Self> {
-        Ok(Activity {
+        Ok(ActivityRow {
             report_refresh_date: row.text(0),
             user_principal_name: row.text(1),
             last_activity_date: row.text(2),
@@ -165,14 +180,14 @@ struct Tally {
     send: i64,
     receive: i64,
     read: i64,
-    users: BTreeMap<String, [i64; 3]>,
+    users: BTreeMap<String, User>,
 }
 
 impl Tally {
     /// Filtered rows are ignored; period rows count in the population (whatever
     /// their activity); daily rows (period 1) are the active users and their
     /// activity, an empty count being 0.
-    fn add(&mut self, row: &Activity<'_>, users: Instances, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &ActivityRow<'_>, users: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -190,56 +205,44 @@ impl Tally {
         self.receive = self.receive.saturating_add(counts[1]);
         self.read = self.read.saturating_add(counts[2]);
         if users == Instances::Keep {
-            self.users.insert(row.user_principal_name.to_string(), counts);
+            let name = row.user_principal_name.to_string();
+            let [send, receive, read] = counts;
+            self.users.insert(name.clone(), User { name, emails: Emails { send, receive, read } });
         }
     }
 }
 
 /// Reads the D7 report for the population and the report date, then, when it has
 /// rows, the daily report of that date for the activity.
-fn select(run: &mut Run<'_>) -> Result<Data> {
-    let Setup { percent, instances: users, filter } = Setup::new(run, &PER_USER, "filter-user")?;
+fn select(run: &mut Run<'_>) -> Result<Collected> {
+    let groups = groups(run.values)?;
+    let Setup { instances: users, filter } = Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
     let reports = run.api().reports()?;
     let mut tally = Tally::default();
     let mut rows = 0usize;
     let d7 = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
     reports.report(&d7, &mut |row| {
         rows += 1;
-        tally.add(&Activity::read(row)?, users, &filter);
+        tally.add(&ActivityRow::read(row)?, users, &filter);
         Ok(())
     })?;
     if rows > 0 {
         let date = tally.report_date.clone().unwrap_or_default();
         let daily = ReportRequest { query: ReportQuery::Date(&date), ..d7 };
         reports.report(&daily, &mut |row| {
-            tally.add(&Activity::read(row)?, users, &filter);
+            tally.add(&ActivityRow::read(row)?, users, &filter);
             Ok(())
         })?;
     }
-    Ok(data(tally, percent))
+    Ok(groups.with(data(tally)))
 }
 
-fn data(tally: Tally, percent: bool) -> Data {
-    let mut data = Data::default();
-    let date = tally.report_date.unwrap_or_default();
-    data.global("active", share::active_record(tally.active, tally.total, &date, percent));
-    data.global(
-        "global",
-        Record::new()
-            .with("send", Field::Int(tally.send))
-            .with("receive", Field::Int(tally.receive))
-            .with("read", Field::Int(tally.read)),
-    );
-    let users = data.instances("users");
-    for (name, [send, receive, read]) in tally.users {
-        let record = Record::new()
-            .with("display", Field::Text(name.clone()))
-            .with("send", Field::Int(send))
-            .with("receive", Field::Int(receive))
-            .with("read", Field::Int(read));
-        users.insert(name, record);
+fn data(tally: Tally) -> Activity {
+    Activity {
+        active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
+        totals: Emails { send: tally.send, receive: tally.receive, read: tally.read },
+        users: tally.users,
     }
-    data
 }
 
 #[cfg(test)]
@@ -253,7 +256,7 @@ mod tests {
         let filter = NameFilter::new(&Default::default(), "filter-user", &debug)?;
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
-            tally.add(&Activity::read(row)?, Instances::Keep, &filter);
+            tally.add(&ActivityRow::read(row)?, Instances::Keep, &filter);
             Ok(())
         })?;
         Ok(tally)
@@ -270,7 +273,11 @@ mod tests {
         assert_eq!(tally.report_date.as_deref(), Some("2026-11-22"));
         assert_eq!((tally.total, tally.active), (1, 2));
         assert_eq!((tally.send, tally.receive, tally.read), (1, 2, 3));
-        assert_eq!(tally.users["a@x"], [1, 2, 3]);
-        assert_eq!(tally.users["b@x"], [0, 0, 0], "empty counts are 0");
+        let counts = |name: &str| {
+            let emails = &tally.users[name].emails;
+            [emails.send, emails.receive, emails.read]
+        };
+        assert_eq!(counts("a@x"), [1, 2, 3]);
+        assert_eq!(counts("b@x"), [0, 0, 0], "empty counts are 0");
     }
 }

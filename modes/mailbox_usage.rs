@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use centreon_plugin::bytes;
 use centreon_plugin::counters::{
-    Check, Counter, Data, Field, Group, GroupKind, Instance, Output, Perf, PerfThresholds, PerfValue, Record,
+    Check, Collected, Counter, Group, Groups, Instance, Output, Perf, PerfThresholds, Variable,
 };
 use centreon_plugin::error::Result;
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 
-use super::share::{self, Instances, NameFilter, Setup};
+use super::share::{self, Active, ActiveNames, Instances, NameFilter, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -31,80 +31,63 @@ inventory::submit! {
             makes a mailbox WARNING or CRITICAL.",
         requires: Capability::Reports,
         options,
-        kind: ModeKind::Counters { groups, filter_counters: "active|total", select },
+        kind: ModeKind::Counters {
+            groups: |values| Ok(groups(values)?.declarations()),
+            filter_counters: "active|total",
+            select,
+        },
     })
 }
-
-/// The per-mailbox counters: keeping mailboxes is only worth it when one is shown.
-const PER_MAILBOX: [&str; 2] = ["status", "items"];
-
-/// Variables a `--warning-status` / `--critical-status` expression may use.
-const STATUS_VARIABLES: &[&str] =
-    &["display", "used", "issue_warning_quota", "prohibit_send_quota", "prohibit_send_receive_quota"];
 
 fn options() -> Vec<OptionSpec> {
     vec![OptionSpec::value("filter-mailbox", "Filter mailboxes."), share::units_option()]
 }
 
-fn groups() -> Vec<Group> {
-    let mut status = Counter::new("status", &["display"], Output::Custom(status_text), Check::Status(STATUS_VARIABLES));
-    status.warning_default = Some("%{used} > %{issue_warning_quota}");
-    status.critical_default = Some("%{used} > %{prohibit_send_quota}");
-    status.perfdata = vec![Perf {
-        nlabel: Some("exchange.mailboxes.usage.bytes"),
-        unit: "B",
-        thresholds: PerfThresholds::None,
-        instance: Instance::InNlabel,
-        value: PerfValue::Custom(|r| Some(r.text("used"))),
-        ..Perf::key("used")
-    }];
-    let items_metric = Perf { instance: Instance::Suffix, ..Perf::key("items") };
-    let bytes = |metric| Perf { unit: "B", ..Perf::key(metric) };
-    vec![
-        share::active_group(
-            "active-mailboxes",
-            |r| share::active_text("mailboxes", r),
-            "active_mailboxes",
-            "exchange.mailboxes.active.count",
-            "mailboxes",
-        ),
-        Group {
-            name: "global",
-            kind: GroupKind::Global,
-            prefix: |_| "Total ".to_string(),
-            counters: vec![
-                Counter::value(
-                    "total-usage-active",
-                    "exchange.mailboxes.active.usage.total.bytes",
-                    &["active"],
-                    Output::Bytes("Usage (active mailboxes): {}"),
-                    bytes("total_usage_active"),
-                ),
-                Counter::value(
-                    "total-usage-inactive",
-                    "exchange.mailboxes.inactive.usage.total.bytes",
-                    &["inactive"],
-                    Output::Bytes("Usage (inactive mailboxes): {}"),
-                    bytes("total_usage_inactive"),
-                ),
-            ],
-        },
-        Group {
-            name: "mailboxes",
-            kind: GroupKind::Instances { message_multiple: "All mailboxes usage are ok" },
-            prefix: |r| format!("Mailbox '{}' ", r.text("display")),
-            counters: vec![
-                status,
-                Counter::value(
-                    "items",
-                    "exchange.mailboxes.items.count",
-                    &["items"],
-                    Output::Template("Items: {}"),
-                    items_metric,
-                ),
-            ],
-        },
-    ]
+/// What the counters read.
+struct Usage {
+    active: Active,
+    storage: Storage,
+    mailboxes: BTreeMap<String, Mailbox>,
+}
+
+/// Bytes used by active and inactive mailboxes.
+struct Storage {
+    active: i64,
+    inactive: i64,
+}
+
+/// One mailbox, as the report gives it and the per-mailbox counters read it.
+struct Mailbox {
+    display: String,
+    used: i64,
+    /// Issue warning, prohibit send, prohibit send/receive; `None` when the report
+    /// leaves it empty.
+    quotas: [Option<i64>; 3],
+    items: i64,
+}
+
+impl Mailbox {
+    /// Quota `index` of [`Mailbox::quotas`] as a limit: an empty quota is unlimited.
+    fn limit(&self, index: usize) -> f64 {
+        self.quotas[index].map_or(f64::INFINITY, |n| n as f64)
+    }
+
+    /// `Used: … Issue Warning Quota: … Prohibit Send Quota: … Prohibit Send/Receive
+    /// Quota: …`, an empty quota shown as `unlimited` (Perl showed `0.00 B` and
+    /// alerted).
+    fn text(&self) -> String {
+        let quota = |index: usize| match self.quotas[index] {
+            None => "unlimited".to_string(),
+            Some(n) => storage(n as f64),
+        };
+        format!(
+            "Used: {} Issue Warning Quota: {} Prohibit Send Quota: {} Prohibit Send/Receive Quota: {}",
+            storage(self.used as f64),
+            quota(0),
+            quota(1),
+            quota(2)
+        )
+    }
 }
 
 fn storage(value: f64) -> String {
@@ -112,35 +95,69 @@ fn storage(value: f64) -> String {
     format!("{number} {unit}")
 }
 
-/// A quota as shown: an empty quota is unlimited (Perl showed `0.00 B` and alerted).
-fn quota(record: &Record, key: &str) -> String {
-    match record.get(key) {
-        Some(Field::Float(f)) if f.is_infinite() => "unlimited".to_string(),
-        _ => storage(record.num(key)),
-    }
-}
-
-fn status_text(r: &Record) -> String {
-    format!(
-        "Used: {} Issue Warning Quota: {} Prohibit Send Quota: {} Prohibit Send/Receive Quota: {}",
-        storage(r.num("used")),
-        quota(r, "issue_warning_quota"),
-        quota(r, "prohibit_send_quota"),
-        quota(r, "prohibit_send_receive_quota")
-    )
-}
-
-/// One mailbox as the per-mailbox counters see it.
-struct Mailbox {
-    used: i64,
-    quotas: [Option<i64>; 3],
-    items: i64,
+/// The counters, with `--units` read from `values`.
+fn groups(values: &Values) -> Result<Groups<Usage>> {
+    let active = ActiveNames {
+        label: "active-mailboxes",
+        noun: "mailboxes",
+        metric: "active_mailboxes",
+        nlabel: "exchange.mailboxes.active.count",
+        unit: "mailboxes",
+    };
+    let totals = vec![
+        Counter::value(
+            "total-usage-active",
+            "exchange.mailboxes.active.usage.total.bytes",
+            |s: &Storage| s.active,
+            Output::Bytes("Usage (active mailboxes): {}"),
+            Perf::key("total_usage_active").unit("B"),
+        ),
+        Counter::value(
+            "total-usage-inactive",
+            "exchange.mailboxes.inactive.usage.total.bytes",
+            |s: &Storage| s.inactive,
+            Output::Bytes("Usage (inactive mailboxes): {}"),
+            Perf::key("total_usage_inactive").unit("B"),
+        ),
+    ];
+    let variables = vec![
+        Variable::new("display", |m: &Mailbox| m.display.clone()),
+        Variable::new("used", |m: &Mailbox| m.used),
+        Variable::new("issue_warning_quota", |m: &Mailbox| m.limit(0)),
+        Variable::new("prohibit_send_quota", |m: &Mailbox| m.limit(1)),
+        Variable::new("prohibit_send_receive_quota", |m: &Mailbox| m.limit(2)),
+    ];
+    let status = Counter::new("status", |m: &Mailbox| m.used, Output::custom(Mailbox::text), Check::Status(variables))
+        .warning_default("%{used} > %{issue_warning_quota}")
+        .critical_default("%{used} > %{prohibit_send_quota}")
+        .perf(
+            Perf::key("used")
+                .nlabel("exchange.mailboxes.usage.bytes")
+                .unit("B")
+                .thresholds(PerfThresholds::None)
+                .instance(Instance::InNlabel),
+        );
+    let items = Counter::value(
+        "items",
+        "exchange.mailboxes.items.count",
+        |m: &Mailbox| m.items,
+        Output::Template("Items: {}"),
+        Perf::key("items").instance(Instance::Suffix),
+    );
+    Ok(Groups::new()
+        .global(share::active_group(active, Units::from_values(values)?), |d: &Usage| &d.active)
+        .global(Group::new("global", |_| "Total ".to_string(), totals), |d: &Usage| &d.storage)
+        .instances(
+            Group::new("mailboxes", |m: &Mailbox| format!("Mailbox '{}' ", m.display), vec![status, items]),
+            "All mailboxes usage are ok",
+            |d: &Usage| &d.mailboxes,
+        ))
 }
 
 /// The report read: its D7 version only.
 const REPORT: &str = "getMailboxUsageDetail";
 
-/// The columns read, in [`Usage::read`]'s order.
+/// The columns read, in [`UsageRow::read`]'s order.
 const COLUMNS: &[&str] = &[
     "Report Refresh Date",
     "User Principal Name",
@@ -155,7 +172,7 @@ const COLUMNS: &[&str] = &[
 /// One row of the report. Numbers are `None` when the cell is empty (Microsoft
 /// leaves quotas empty for some recipients).
 #[derive(Debug)]
-struct Usage<'r> {
+struct UsageRow<'r> {
     report_refresh_date: &'r str,
     user_principal_name: &'r str,
     last_activity_date: &'r str,
@@ -166,10 +183,10 @@ struct Usage<'r> {
     prohibit_send_receive_quota: Option<i64>,
 }
 
-impl<'r> Usage<'r> {
+impl<'r> UsageRow<'r> {
     /// The row's cells, [`COLUMNS`] in order.
     fn read(row: &Row<'r>) -> Result<Self> {
-        Ok(Usage {
+        Ok(UsageRow {
             report_refresh_date: row.text(0),
             user_principal_name: row.text(1),
             last_activity_date: row.text(2),
@@ -196,7 +213,7 @@ struct Tally {
 impl Tally {
     /// A mailbox is active when its last activity is the report date; every kept
     /// row counts in the total; an empty storage or item count is 0.
-    fn add(&mut self, row: &Usage<'_>, mailboxes: Instances, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &UsageRow<'_>, mailboxes: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -212,45 +229,33 @@ impl Tally {
         self.used_active = self.used_active.saturating_add(used);
         if mailboxes == Instances::Keep {
             let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
-            let mailbox = Mailbox { used, quotas, items: row.item_count.unwrap_or(0) };
-            self.mailboxes.insert(row.user_principal_name.to_string(), mailbox);
+            let display = row.user_principal_name.to_string();
+            let mailbox = Mailbox { display: display.clone(), used, quotas, items: row.item_count.unwrap_or(0) };
+            self.mailboxes.insert(display, mailbox);
         }
     }
 }
 
 /// Reads the D7 report.
-fn select(run: &mut Run<'_>) -> Result<Data> {
-    let Setup { percent, instances: mailboxes, filter } = Setup::new(run, &PER_MAILBOX, "filter-mailbox")?;
+fn select(run: &mut Run<'_>) -> Result<Collected> {
+    let groups = groups(run.values)?;
+    let Setup { instances: mailboxes, filter } =
+        Setup::new(run, &groups.declarations().instance_labels(), "filter-mailbox")?;
     let mut tally = Tally::default();
     let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
     run.api().reports()?.report(&request, &mut |row| {
-        tally.add(&Usage::read(row)?, mailboxes, &filter);
+        tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
     })?;
-    Ok(data(tally, percent))
+    Ok(groups.with(data(tally)))
 }
 
-fn data(tally: Tally, percent: bool) -> Data {
-    let mut data = Data::default();
-    let date = tally.report_date.unwrap_or_default();
-    data.global("active", share::active_record(tally.active, tally.total, &date, percent));
-    data.global(
-        "global",
-        Record::new().with("active", Field::Int(tally.used_active)).with("inactive", Field::Int(tally.used_inactive)),
-    );
-    let mailboxes = data.instances("mailboxes");
-    for (name, mailbox) in tally.mailboxes {
-        let [warning, send, send_receive] = mailbox.quotas.map(|q| q.map_or(Field::Float(f64::INFINITY), Field::Int));
-        let record = Record::new()
-            .with("display", Field::Text(name.clone()))
-            .with("used", Field::Int(mailbox.used))
-            .with("issue_warning_quota", warning)
-            .with("prohibit_send_quota", send)
-            .with("prohibit_send_receive_quota", send_receive)
-            .with("items", Field::Int(mailbox.items));
-        mailboxes.insert(name, record);
+fn data(tally: Tally) -> Usage {
+    Usage {
+        active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
+        storage: Storage { active: tally.used_active, inactive: tally.used_inactive },
+        mailboxes: tally.mailboxes,
     }
-    data
 }
 
 #[cfg(test)]
@@ -268,7 +273,7 @@ mod tests {
         let filter = NameFilter::new(&Default::default(), "filter-mailbox", &debug).expect("no filter");
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
-            tally.add(&Usage::read(row)?, Instances::Keep, &filter);
+            tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
             Ok(())
         })
         .expect("read");

@@ -7,11 +7,13 @@
 //! order of those keys, as Perl's counter template shows them (so `10` comes before
 //! `2`).
 
-use centreon_plugin::counters::{Check, Counter, Data, Field, Group, GroupKind, Output, Record};
+use std::collections::BTreeMap;
+
+use centreon_plugin::counters::{Check, Collected, Counter, Group, Groups, Output, Variable};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Values};
-use centreon_plugin::pattern::Pattern;
+use centreon_plugin::pattern::{NameFilter, Verdict};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::status::Status;
 
@@ -30,22 +32,9 @@ inventory::submit! {
             and %{issue_resolved}.",
         requires: Capability::ServiceHealth,
         options,
-        kind: ModeKind::Counters { groups, filter_counters: "", select },
+        kind: ModeKind::Counters { groups: |_| Ok(groups().declarations()), filter_counters: "", select },
     })
 }
-
-/// Variables a `--warning-status` / `--critical-status` expression may use; an entry
-/// holds all of them.
-const VARIABLES: &[&str] = &[
-    "status",
-    "service_name",
-    "classification",
-    "issue_startDateTime",
-    "issue_title",
-    "issue_id",
-    "issue_resolved",
-    "issue_status",
-];
 
 /// What an entry shows in place of issue fields when it has no issue.
 const NONE: &str = "-";
@@ -65,98 +54,109 @@ fn options() -> Vec<OptionSpec> {
     ]
 }
 
-fn groups() -> Vec<Group> {
-    let mut status = Counter::new("status", VARIABLES, Output::CustomWithStatus(status_text), Check::Status(VARIABLES));
-    status.critical_default = Some("%{status} !~ /serviceOperational|serviceRestored/i");
-    vec![Group {
-        name: "services",
-        kind: GroupKind::Instances { message_multiple: "All services are ok" },
-        prefix: |r| format!("Service '{}' ", r.text("service_name")),
-        counters: vec![status],
-    }]
+/// What the counter reads: the entries by key.
+struct Services {
+    entries: BTreeMap<String, Entry>,
+}
+
+/// A service without issues, or one of its issues.
+struct Entry {
+    service_name: String,
+    status: String,
+    issue: Option<ServiceIssue>,
+}
+
+impl Entry {
+    /// A field of the entry's issue, [`NONE`] without one.
+    fn issue(&self, field: fn(&ServiceIssue) -> &str) -> String {
+        self.issue.as_ref().map_or(NONE, field).to_string()
+    }
+
+    /// `1` for a resolved issue, else `0`.
+    fn resolved(&self) -> String {
+        if self.issue.as_ref().is_some_and(|i| i.is_resolved) { "1" } else { "0" }.to_string()
+    }
+}
+
+fn groups() -> Groups<Services> {
+    let variables = vec![
+        Variable::new("status", |e: &Entry| e.status.clone()),
+        Variable::new("service_name", |e: &Entry| e.service_name.clone()),
+        Variable::new("classification", |e: &Entry| e.issue(|i| &i.classification)),
+        Variable::new("issue_startDateTime", |e: &Entry| e.issue(|i| &i.start_date_time)),
+        Variable::new("issue_title", |e: &Entry| e.issue(|i| &i.title)),
+        Variable::new("issue_id", |e: &Entry| e.issue(|i| &i.id)),
+        Variable::new("issue_resolved", Entry::resolved),
+        Variable::new("issue_status", |e: &Entry| e.issue(|i| &i.status)),
+    ];
+    let status = Counter::new(
+        "status",
+        |e: &Entry| e.status.clone(),
+        Output::with_status(status_text),
+        Check::Status(variables),
+    )
+    .critical_default("%{status} !~ /serviceOperational|serviceRestored/i");
+    Groups::new().instances(
+        Group::new("services", |e: &Entry| format!("Service '{}' ", e.service_name), vec![status]),
+        "All services are ok",
+        |d: &Services| &d.entries,
+    )
 }
 
 /// `status is '<status>'`, and the issue when the entry alerts.
-fn status_text(r: &Record, status: Status) -> String {
-    let mut text = format!("status is '{}'", r.text("status"));
+fn status_text(e: &Entry, status: Status) -> String {
+    let mut text = format!("status is '{}'", e.status);
     if status != Status::Ok {
         text.push_str(&format!(
             " [issue: {}, {}, {}, {}]",
-            r.text("classification"),
-            r.text("issue_id"),
-            r.text("issue_startDateTime"),
-            r.text("issue_title")
+            e.issue(|i| &i.classification),
+            e.issue(|i| &i.id),
+            e.issue(|i| &i.start_date_time),
+            e.issue(|i| &i.title)
         ));
     }
     text
 }
 
-/// An include/exclude pair of regular expressions over one value.
-struct Filter {
-    include: Option<Pattern>,
-    exclude: Option<Pattern>,
+/// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names its
+/// option.
+fn filter(values: &Values, what: &str) -> Result<NameFilter> {
+    NameFilter::from_options(values, &format!("include-{what}"), Some(&format!("exclude-{what}")))
 }
 
-impl Filter {
-    /// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names
-    /// its option.
-    fn new(values: &Values, what: &str) -> Result<Self> {
-        let compile = |option: String| -> Result<Option<Pattern>> {
-            values
-                .non_empty(&option)
-                .map(|text| {
-                    Pattern::new(text).map_err(|problem| {
-                        Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))
-                    })
-                })
-                .transpose()
-        };
-        Ok(Filter { include: compile(format!("include-{what}"))?, exclude: compile(format!("exclude-{what}"))? })
-    }
-
-    /// Whether `value` is dropped, with Perl's debug line saying why.
-    fn drops(&self, value: &str, debug: &DebugLog) -> bool {
-        if self.include.as_ref().is_some_and(|p| !p.is_match(value)) {
+/// Whether `filter` drops `value`, with Perl's debug line saying why.
+fn drops(filter: &NameFilter, value: &str, debug: &DebugLog) -> bool {
+    match filter.verdict(value) {
+        Verdict::Kept => false,
+        Verdict::NotIncluded => {
             debug.log(format!("skipping '{value}': no including filter match."));
-            return true;
+            true
         }
-        if self.exclude.as_ref().is_some_and(|p| p.is_match(value)) {
+        Verdict::Excluded => {
             debug.log(format!("skipping '{value}': excluding filter match."));
-            return true;
+            true
         }
-        false
     }
 }
 
-fn select(run: &mut Run<'_>) -> Result<Data> {
-    let names = Filter::new(run.values, "service-name")?;
-    let classifications = Filter::new(run.values, "classification")?;
+fn select(run: &mut Run<'_>) -> Result<Collected> {
+    let names = filter(run.values, "service-name")?;
+    let classifications = filter(run.values, "classification")?;
     // Perl's truth: empty and "0" are false.
     let exclude_resolved = !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0");
     let services = run.api().health()?.service_health()?;
-    let mut data = Data::default();
-    let entries = data.instances("services");
+    let mut entries = BTreeMap::new();
     for service in &services {
-        if names.drops(&service.service, run.debug) {
+        if drops(&names, &service.service, run.debug) {
             continue;
         }
-        let entry = |issue: Option<&ServiceIssue>| {
-            let text = |value: Option<&str>| Field::Text(value.unwrap_or(NONE).to_string());
-            Record::new()
-                .with("service_name", Field::Text(service.service.clone()))
-                .with("status", Field::Text(service.status.clone()))
-                .with("issue_startDateTime", text(issue.map(|i| i.start_date_time.as_str())))
-                .with("issue_title", text(issue.map(|i| i.title.as_str())))
-                .with("issue_id", text(issue.map(|i| i.id.as_str())))
-                .with("issue_status", text(issue.map(|i| i.status.as_str())))
-                .with("classification", text(issue.map(|i| i.classification.as_str())))
-                .with(
-                    "issue_resolved",
-                    Field::Text(if issue.is_some_and(|i| i.is_resolved) { "1" } else { "0" }.into()),
-                )
+        let entry = |issue: Option<&ServiceIssue>| Entry {
+            service_name: service.service.clone(),
+            status: service.status.clone(),
+            issue: issue.cloned(),
         };
         if service.issues.is_empty() {
-            if !classifications.drops(NONE, run.debug) {
+            if !drops(&classifications, NONE, run.debug) {
                 entries.insert(key(entries.len()), entry(None));
             }
             continue;
@@ -165,7 +165,7 @@ fn select(run: &mut Run<'_>) -> Result<Data> {
             if issue.is_resolved && exclude_resolved {
                 continue;
             }
-            if !classifications.drops(&issue.classification, run.debug) {
+            if !drops(&classifications, &issue.classification, run.debug) {
                 entries.insert(key(entries.len()), entry(Some(issue)));
             }
         }
@@ -173,7 +173,7 @@ fn select(run: &mut Run<'_>) -> Result<Data> {
     if entries.is_empty() {
         return Err(Error::new("No services found."));
     }
-    Ok(data)
+    Ok(groups().with(Services { entries }))
 }
 
 /// The key of the entry after `count` others: Perl's `$unique_id++` from 1.

@@ -13,7 +13,6 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Instant;
 
-use crate::counters::{Data, Group};
 use crate::debug::DebugLog;
 use crate::error::Result;
 use crate::options::{OptionSection, OptionSpec, Values};
@@ -145,12 +144,15 @@ pub type Item = Vec<(String, String)>;
 pub enum ModeKind<A: ?Sized> {
     /// Counters checked against thresholds (the counter template).
     Counters {
-        /// Its counter groups, in display order.
-        groups: fn() -> Vec<Group>,
+        /// The declarations of the mode's counter groups, built from option values.
+        /// The driver passes the defaults of the mode's options, so the generated
+        /// options, `--help`, `--list-counters` and the threshold parsing read the same
+        /// declarations whatever the command line.
+        groups: fn(&Values) -> Result<crate::counters::Declarations>,
         /// The mode's default `--filter-counters`.
         filter_counters: &'static str,
-        /// Collects the data the counters read.
-        select: fn(&mut Run<'_, A>) -> Result<Data>,
+        /// Collects the data, with the groups built from the run's option values.
+        select: fn(&mut Run<'_, A>) -> Result<crate::counters::Collected>,
     },
     /// A list of objects for service discovery: printed as `heading` then one
     /// `[field: value] …` line per item, or as discovery documents.

@@ -1,53 +1,38 @@
-//! Runs the declared counters over the collected data: statuses, texts, long lines
-//! and perfdata, composed as the Perl counter template composes them.
+//! Runs a group's counters over its records: statuses, texts, long lines and
+//! perfdata, composed as the Perl counter template composes them.
+//!
+//! A group's texts are its prefix then its counters' texts joined by `, `. A global
+//! group shows one message: its bad texts at the worst status, else all its texts.
+//! An instance group shows, per instance, a long line with all its texts and, when
+//! bad, a message at that status; a single instance also shows an OK message, several
+//! instances all OK only the group's `message_multiple`.
 
+use std::collections::BTreeMap;
+
+use super::counter::{Check, Counter, Group, Instance, Output, Perf, PerfThresholds};
+use super::field::Field;
 use super::thresholds::{Levels, Limit, Thresholds};
-use super::{Check, Counter, Data, Group, GroupKind, Instance, Output, Perf, PerfThresholds, PerfValue, Record};
 use crate::bytes;
 use crate::expr::Value;
 use crate::output::{CheckResult, Perfdata, ShortMessage};
 use crate::status::Status;
 
+/// How metrics and counter threshold options are named in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricNames {
+    /// By their legacy labels.
+    Legacy,
+    /// By their nlabels (`--use-new-perfdata`, or OpenMetrics output).
+    New,
+}
+
 /// How metrics are named in this run.
 #[derive(Debug, Clone, Copy)]
 pub struct Naming<'a> {
-    /// `--use-new-perfdata` (or OpenMetrics output).
-    pub new_perfdata: bool,
+    /// Legacy labels or nlabels.
+    pub names: MetricNames,
     /// The mode's name, carried by every metric.
     pub mode: &'a str,
-}
-
-/// Checks every group of `groups` against `data` and returns the messages and
-/// metrics, groups in declaration order, instances in byte order of their ids.
-pub fn evaluate(groups: &[Group], data: &Data, limits: &Thresholds, naming: Naming<'_>) -> CheckResult {
-    let mut result = CheckResult::default();
-    for group in groups.iter().filter(|g| limits.group_active(g.name)) {
-        match group.kind {
-            GroupKind::Global => {
-                if let Some(record) = data.global_record(group.name) {
-                    global(group, record, limits, naming, &mut result);
-                }
-            }
-            GroupKind::Instances { message_multiple } => {
-                if let Some(records) = data.instance_records(group.name) {
-                    instances(group, records, message_multiple, limits, naming, &mut result);
-                }
-            }
-        }
-    }
-    result
-}
-
-/// The `--list-counters` line: every counter label, groups in name order.
-pub fn list_counters(groups: &[Group]) -> String {
-    let mut sorted: Vec<&Group> = groups.iter().collect();
-    sorted.sort_by_key(|g| g.name);
-    let mut line = String::from("counter list: ");
-    for counter in sorted.iter().flat_map(|g| &g.counters) {
-        line.push_str(counter.label);
-        line.push(' ');
-    }
-    line
 }
 
 /// The texts and worst status of one record's counters.
@@ -56,7 +41,6 @@ struct Texts {
     all: Vec<String>,
     bad: Vec<String>,
     worst: Option<Status>,
-    ran: bool,
 }
 
 impl Texts {
@@ -65,8 +49,24 @@ impl Texts {
     }
 }
 
-fn global(group: &Group, record: &Record, limits: &Thresholds, naming: Naming<'_>, result: &mut CheckResult) {
-    let texts = run_counters(group, record, None, limits, naming, result);
+/// The counters of a group that survive `--filter-counters`, with their limits:
+/// decided once per group, not per record.
+type Active<'g, R> = Vec<(&'g Counter<R>, Option<&'g Levels>)>;
+
+fn active<'g, R>(group: &'g Group<R>, limits: &'g Thresholds) -> Active<'g, R> {
+    group.counters.iter().filter(|c| limits.counter_active(c.label)).map(|c| (c, limits.levels(c.label))).collect()
+}
+
+/// Evaluates a global group over its record.
+pub(super) fn global<R>(
+    group: &Group<R>,
+    record: &R,
+    limits: &Thresholds,
+    naming: Naming<'_>,
+    result: &mut CheckResult,
+) {
+    let counters = active(group, limits);
+    let texts = run_counters(&counters, record, None, limits, naming, result);
     let prefix = (group.prefix)(record);
     if texts.status().is_problem() {
         push(result, texts.status(), format!("{prefix}{}", texts.bad.join(", ")));
@@ -75,19 +75,19 @@ fn global(group: &Group, record: &Record, limits: &Thresholds, naming: Naming<'_
     }
 }
 
-fn instances(
-    group: &Group,
-    records: &std::collections::BTreeMap<String, Record>,
+/// Evaluates an instance group over its records, in byte order of their ids.
+pub(super) fn instances<R>(
+    group: &Group<R>,
+    records: &BTreeMap<String, R>,
     message_multiple: &str,
     limits: &Thresholds,
     naming: Naming<'_>,
     result: &mut CheckResult,
 ) {
+    let counters = active(group, limits);
     let multiple = records.len() > 1;
-    let mut any_ran = false;
     for (id, record) in records {
-        let texts = run_counters(group, record, Some((id, multiple)), limits, naming, result);
-        any_ran |= texts.ran;
+        let texts = run_counters(&counters, record, Some((id, multiple)), limits, naming, result);
         let prefix = (group.prefix)(record);
         if !texts.all.is_empty() {
             result.long.push(format!("{prefix}{}", texts.all.join(", ")));
@@ -99,7 +99,7 @@ fn instances(
             push(result, Status::Ok, format!("{prefix}{}", texts.all.join(", ")));
         }
     }
-    if multiple && any_ran {
+    if multiple && !counters.is_empty() {
         push(result, Status::Ok, message_multiple.to_string());
     }
 }
@@ -108,31 +108,29 @@ fn push(result: &mut CheckResult, status: Status, text: String) {
     result.short.push(ShortMessage { severity: Some(status), text });
 }
 
-fn run_counters(
-    group: &Group,
-    record: &Record,
+fn run_counters<R>(
+    counters: &Active<'_, R>,
+    record: &R,
     instance: Option<(&str, bool)>,
     limits: &Thresholds,
     naming: Naming<'_>,
     result: &mut CheckResult,
 ) -> Texts {
     let mut texts = Texts::default();
-    for counter in group.counters.iter().filter(|c| limits.counter_active(c.label)) {
-        texts.ran = true;
-        if !record.has_all(counter.keys) {
+    for &(counter, levels) in counters {
+        let Some(value) = (counter.value)(record) else {
             texts.all.push(format!("{} : skipped (no value(s))", counter.label));
             continue;
-        }
-        let levels = limits.levels(counter.label);
-        let status = check(counter, record, levels, limits.precision());
-        let text = output(counter, record, status);
+        };
+        let status = check(counter, &value, record, levels, limits.precision());
+        let text = output(counter, &value, record, status);
         if status.is_problem() {
             texts.bad.push(text.clone());
             texts.worst = Some(texts.status().worst(status));
         }
         texts.all.push(text);
         for perf in &counter.perfdata {
-            if let Some(metric) = perfdata(counter, perf, record, instance, levels, naming) {
+            if let Some(metric) = perfdata(counter, perf, &value, record, instance, levels, naming) {
                 result.perfdata.push(metric);
             }
         }
@@ -140,30 +138,29 @@ fn run_counters(
     texts
 }
 
-fn output(counter: &Counter, record: &Record, status: Status) -> String {
-    match counter.output {
-        Output::Template(template) => template.replacen("{}", &record.text(counter.key()), 1),
+fn output<R>(counter: &Counter<R>, value: &Field, record: &R, status: Status) -> String {
+    match &counter.output {
+        Output::Template(template) => template.replacen("{}", &value.text(), 1),
         Output::Bytes(template) => {
-            let (number, unit) = bytes::storage(record.num(counter.key()));
+            let (number, unit) = bytes::storage(value.num());
             template.replacen("{}", &format!("{number} {unit}"), 1)
         }
-        Output::Custom(text) => text(record),
-        Output::CustomWithStatus(text) => text(record, status),
+        Output::Custom(text) => text(record, status),
     }
 }
 
 /// Critical first, then warning, then unknown: the first limit that alerts decides.
-fn check(counter: &Counter, record: &Record, levels: Option<&Levels>, precision: usize) -> Status {
+fn check<R>(counter: &Counter<R>, value: &Field, record: &R, levels: Option<&Levels>, precision: usize) -> Status {
     let Some(levels) = levels else { return Status::Ok };
     let ordered =
         [(&levels.critical, Status::Critical), (&levels.warning, Status::Warning), (&levels.unknown, Status::Unknown)];
     for (limit, status) in ordered {
-        let alerts = match (limit, counter.check) {
-            (Some(Limit::Range(range)), Check::Value) => range.alerts(record.num(counter.key()), precision),
-            (Some(Limit::Range(range)), Check::Range(value)) => range.alerts(value(record), precision),
-            (Some(Limit::Expression(expr)), Check::Status(_)) => {
-                expr.is_true(&|name: &str| Some(record.get(name).map_or(Value::Undef, |f| f.value())))
-            }
+        let alerts = match (limit, &counter.check) {
+            (Some(Limit::Range(range)), Check::Value) => range.alerts(value.num(), precision),
+            (Some(Limit::Range(range)), Check::Range(compute)) => range.alerts(compute(record), precision),
+            (Some(Limit::Expression(expr)), Check::Status(variables)) => expr.is_true(&|name: &str| {
+                Some(variables.iter().find(|v| v.name == name).map_or(Value::Undef, |v| (v.read)(record)))
+            }),
             _ => false,
         };
         if alerts {
@@ -173,33 +170,35 @@ fn check(counter: &Counter, record: &Record, levels: Option<&Levels>, precision:
     Status::Ok
 }
 
-fn perfdata(
-    counter: &Counter,
-    perf: &Perf,
-    record: &Record,
+fn perfdata<R>(
+    counter: &Counter<R>,
+    perf: &Perf<R>,
+    value: &Field,
+    record: &R,
     instance: Option<(&str, bool)>,
     levels: Option<&Levels>,
     naming: Naming<'_>,
 ) -> Option<Perfdata> {
-    let value = match perf.value {
-        PerfValue::Key => record.text(counter.key()),
-        PerfValue::Custom(value) => value(record)?,
+    let value = match &perf.value {
+        None => value.text(),
+        Some(read) => read(record)?.text(),
     };
-    let legacy = perf.label.unwrap_or(counter.label);
+    let new = naming.names == MetricNames::New;
+    let legacy = perf.label;
     let nlabel = perf.nlabel.or(counter.nlabel);
     let (label, nlabel, instances) = match (perf.instance, instance) {
         (Instance::Suffix, Some((id, multiple))) => {
-            let label = match (naming.new_perfdata, multiple) {
+            let label = match (new, multiple) {
                 (true, _) => format!("{id}#{}", nlabel.unwrap_or(legacy)),
                 (false, true) => format!("{legacy}_{id}"),
                 (false, false) => legacy.to_string(),
             };
-            let suffixed = naming.new_perfdata || multiple;
+            let suffixed = new || multiple;
             (label, nlabel.map(str::to_string), suffixed.then(|| id.to_string()))
         }
         (Instance::InNlabel, Some((id, multiple))) => {
             let full = format!("{id}#{}", nlabel.unwrap_or(legacy));
-            let label = match (naming.new_perfdata, multiple) {
+            let label = match (new, multiple) {
                 (true, _) => full.clone(),
                 (false, true) => format!("{legacy}_{id}"),
                 (false, false) => legacy.to_string(),
@@ -207,11 +206,11 @@ fn perfdata(
             (label, Some(full), None)
         }
         _ => {
-            let label = if naming.new_perfdata { nlabel.unwrap_or(legacy) } else { legacy };
+            let label = if new { nlabel.unwrap_or(legacy) } else { legacy };
             (label.to_string(), nlabel.map(str::to_string), None)
         }
     };
-    let (warning, critical) = threshold_fields(perf.thresholds, record, levels);
+    let (warning, critical) = threshold_fields(&perf.thresholds, record, levels);
     Some(Perfdata {
         label: label.replace('\'', "''"),
         nlabel,
@@ -221,18 +220,15 @@ fn perfdata(
         warning,
         critical,
         min: perf.min.unwrap_or_default().to_string(),
-        max: perf.max.map(|max| max(record)).unwrap_or_default(),
+        max: perf.max.as_ref().map(|max| max(record)).unwrap_or_default(),
         mode: Some(naming.mode.to_string()),
     })
 }
 
-fn threshold_fields(style: PerfThresholds, record: &Record, levels: Option<&Levels>) -> (String, String) {
+fn threshold_fields<R>(style: &PerfThresholds<R>, record: &R, levels: Option<&Levels>) -> (String, String) {
     let print = |limit: &Option<Limit>| match (limit, style) {
         (Some(Limit::Range(range)), PerfThresholds::Counter) => range.perfdata(),
-        (Some(Limit::Range(range)), PerfThresholds::PercentOf(total)) => match total(record) {
-            Some(total) => range.perfdata_of_percent(total),
-            None => range.perfdata(),
-        },
+        (Some(Limit::Range(range)), PerfThresholds::PercentOf(total)) => range.perfdata_of_percent(total(record)),
         _ => String::new(),
     };
     match levels {
@@ -243,61 +239,100 @@ fn threshold_fields(style: PerfThresholds, record: &Record, levels: Option<&Leve
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
-    use crate::counters::{CounterOptions, Field};
+    use crate::counters::{Collected, Declarations, Groups, Variable};
     use crate::options::Values;
 
-    /// A test mode: a global group and an item group.
-    fn groups() -> Vec<Group> {
-        let total =
-            Counter::value("total", "items.total.count", &["total"], Output::Template("Total: {}"), Perf::key("total"));
+    /// The test mode's data: a global group and an item group.
+    struct Test {
+        global: Totals,
+        items: BTreeMap<String, Item>,
+    }
+
+    struct Totals {
+        total: i64,
+        size: Option<i64>,
+    }
+
+    struct Item {
+        display: String,
+        value: Option<i64>,
+    }
+
+    fn global_group() -> Group<Totals> {
+        let total = Counter::value(
+            "total",
+            "items.total.count",
+            |t: &Totals| t.total,
+            Output::Template("Total: {}"),
+            Perf::key("total"),
+        );
         let size = Counter::value(
             "size",
             "items.size.bytes",
-            &["size"],
+            |t: &Totals| t.size,
             Output::Bytes("Size: {}"),
-            Perf { unit: "B", ..Perf::key("size") },
+            Perf::key("size").unit("B"),
         );
+        Group::new("global", |_| "Global ".to_string(), vec![total, size])
+    }
+
+    fn items_group() -> Group<Item> {
         let value = Counter::value(
             "item-value",
             "item.value.count",
-            &["value"],
+            |i: &Item| i.value,
             Output::Template("Value: {}"),
-            Perf { instance: Instance::Suffix, ..Perf::key("item-value") },
+            Perf::key("item-value").instance(Instance::Suffix),
         );
-        vec![
-            Group {
-                name: "global",
-                kind: GroupKind::Global,
-                prefix: |_| "Global ".to_string(),
-                counters: vec![total, size],
-            },
-            Group {
-                name: "items",
-                kind: GroupKind::Instances { message_multiple: "All items are ok" },
-                prefix: |r| format!("Item '{}' ", r.text("display")),
-                counters: vec![value],
-            },
-        ]
+        Group::new("items", |i: &Item| format!("Item '{}' ", i.display), vec![value])
     }
 
-    fn run(args: &[(&str, &str)], items: &[(&str, i64)], new_perfdata: bool) -> CheckResult {
-        let groups = groups();
-        let specs = CounterOptions::specs(&groups, new_perfdata, "");
+    fn groups() -> Groups<Test> {
+        Groups::new().global(global_group(), |d: &Test| &d.global).instances(
+            items_group(),
+            "All items are ok",
+            |d: &Test| &d.items,
+        )
+    }
+
+    fn items(values: &[(&str, Option<i64>)]) -> BTreeMap<String, Item> {
+        values.iter().map(|(id, value)| (id.to_string(), Item { display: id.to_string(), value: *value })).collect()
+    }
+
+    fn names(new_perfdata: bool) -> MetricNames {
+        if new_perfdata {
+            MetricNames::New
+        } else {
+            MetricNames::Legacy
+        }
+    }
+
+    /// Parses `args` as the options `declarations` generate.
+    fn limits(declarations: &Declarations, args: &[(&str, &str)], names: MetricNames, filter: &str) -> Thresholds {
+        let specs = declarations.options(names, filter);
         let mut values = Values::default();
         values.declare(&specs);
         for (name, value) in args {
             let spec = specs.iter().find(|s| s.answers_to(name)).expect("declared option");
             values.set(spec, value.to_string());
         }
-        let limits = Thresholds::from_values(&groups, &values, new_perfdata, 8).expect("valid options");
-        let mut data = Data::default();
-        data.global("global", Record::new().with("total", Field::Int(25)).with("size", Field::Int(2048)));
-        for (id, value) in items {
-            let record = Record::new().with("display", Field::Text(id.to_string())).with("value", Field::Int(*value));
-            data.instances("items").insert(id.to_string(), record);
-        }
-        evaluate(&groups, &data, &limits, Naming { new_perfdata, mode: "test" })
+        Thresholds::from_values(declarations, &values, names, 8).expect("valid options")
+    }
+
+    fn evaluate(collected: &Collected, limits: &Thresholds, names: MetricNames) -> CheckResult {
+        collected.evaluate(limits, Naming { names, mode: "test" })
+    }
+
+    fn run(args: &[(&str, &str)], values: &[(&str, i64)], new_perfdata: bool) -> CheckResult {
+        let names = names(new_perfdata);
+        let groups = groups();
+        let limits = limits(&groups.declarations(), args, names, "");
+        let values: Vec<_> = values.iter().map(|(id, v)| (*id, Some(*v))).collect();
+        let data = Test { global: Totals { total: 25, size: Some(2048) }, items: items(&values) };
+        evaluate(&groups.with(data), &limits, names)
     }
 
     fn shorts(result: &CheckResult) -> Vec<(Option<Status>, &str)> {
@@ -342,14 +377,10 @@ mod tests {
 
     #[test]
     fn a_single_instance_with_every_counter_filtered_keeps_its_bare_prefix() {
-        let groups = groups();
-        let specs = CounterOptions::specs(&groups, false, "^total$");
-        let mut values = Values::default();
-        values.declare(&specs);
-        let limits = Thresholds::from_values(&groups, &values, false, 8).expect("valid");
-        let mut data = Data::default();
-        data.instances("items").insert("a".into(), Record::new().with("display", Field::Text("a".into())));
-        let result = evaluate(&groups, &data, &limits, Naming { new_perfdata: false, mode: "test" });
+        let groups = Groups::new().instances(items_group(), "All items are ok", |d: &Test| &d.items);
+        let limits = limits(&groups.declarations(), &[], MetricNames::Legacy, "^total$");
+        let data = Test { global: Totals { total: 25, size: None }, items: items(&[("a", None)]) };
+        let result = evaluate(&groups.with(data), &limits, MetricNames::Legacy);
         assert_eq!(shorts(&result), [(Some(Status::Ok), "Item 'a' ")]);
     }
 
@@ -366,18 +397,76 @@ mod tests {
     #[test]
     fn missing_values_are_skipped_without_status() {
         let groups = groups();
-        let limits = Thresholds::from_values(&groups, &Values::default(), false, 8).expect("valid");
-        let mut data = Data::default();
-        data.global("global", Record::new().with("total", Field::Int(1)));
-        let result = evaluate(&groups, &data, &limits, Naming { new_perfdata: false, mode: "test" });
+        let declarations = groups.declarations();
+        let limits = Thresholds::from_values(&declarations, &Values::default(), MetricNames::Legacy, 8).expect("valid");
+        let data = Test { global: Totals { total: 1, size: None }, items: BTreeMap::new() };
+        let result = evaluate(&groups.with(data), &limits, MetricNames::Legacy);
         assert_eq!(shorts(&result), [(Some(Status::Ok), "Global Total: 1, size : skipped (no value(s))")]);
         assert_eq!(labels(&result), ["total"]);
     }
 
     #[test]
+    fn a_missing_instance_value_is_skipped_in_its_long_line() {
+        let groups = groups();
+        let limits = limits(&groups.declarations(), &[("warning-item-value", "5")], MetricNames::Legacy, "");
+        let data = Test { global: Totals { total: 1, size: Some(1) }, items: items(&[("a", None), ("b", Some(9))]) };
+        let result = evaluate(&groups.with(data), &limits, MetricNames::Legacy);
+        assert_eq!(result.long, ["Item 'a' item-value : skipped (no value(s))", "Item 'b' Value: 9"]);
+        assert_eq!(
+            shorts(&result)[1..],
+            [(Some(Status::Warning), "Item 'b' Value: 9"), (Some(Status::Ok), "All items are ok")]
+        );
+    }
+
+    #[test]
+    fn instance_labels_are_those_of_instance_groups() {
+        assert_eq!(groups().declarations().instance_labels(), ["item-value"]);
+    }
+
+    #[test]
     fn list_counters_names_groups_in_name_order() {
-        let mut reversed = groups();
-        reversed.reverse();
-        assert_eq!(list_counters(&reversed), "counter list: total size item-value ");
+        let reversed = Groups::new()
+            .instances(items_group(), "All items are ok", |d: &Test| &d.items)
+            .global(global_group(), |d: &Test| &d.global);
+        assert_eq!(reversed.declarations().list_counters(), "counter list: total size item-value ");
+    }
+
+    /// A status counter whose variables are declared with their accessors.
+    fn status_groups(limit: i64) -> Groups<Test> {
+        let variables =
+            vec![Variable::new("value", |i: &Item| i.value), Variable::new("display", |i: &Item| i.display.clone())];
+        let status = Counter::new(
+            "status",
+            |i: &Item| i.display.clone(),
+            Output::with_status(move |i: &Item, status| format!("value {:?} of {limit} is {status:?}", i.value)),
+            Check::Status(variables),
+        )
+        .critical_default("%{value} > 5");
+        Groups::new().instances(Group::new("items", |_| String::new(), vec![status]), "All ok", |d: &Test| &d.items)
+    }
+
+    #[test]
+    fn status_expressions_read_the_declared_variables() {
+        let groups = status_groups(5);
+        let limits =
+            limits(&groups.declarations(), &[("warning-status", "%{display} eq 'b'")], MetricNames::Legacy, "");
+        let data = Test { global: Totals { total: 0, size: None }, items: items(&[("a", Some(9)), ("b", None)]) };
+        let result = evaluate(&groups.with(data), &limits, MetricNames::Legacy);
+        assert_eq!(result.long, ["value Some(9) of 5 is Critical", "value None of 5 is Warning"],);
+    }
+
+    #[test]
+    fn a_status_expression_naming_an_undeclared_variable_is_refused() {
+        let declarations = status_groups(5).declarations();
+        let specs = declarations.options(MetricNames::Legacy, "");
+        let mut values = Values::default();
+        values.declare(&specs);
+        let spec = specs.iter().find(|s| s.answers_to("warning-status")).expect("declared");
+        values.set(spec, "%{size} > 1".into());
+        let error = Thresholds::from_values(&declarations, &values, MetricNames::Legacy, 8).expect_err("refused");
+        assert_eq!(
+            error.message(),
+            "Wrong warning-status expression '%{size} > 1': unknown variable %{size} (known: value, display)."
+        );
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::{Check, Group, GroupKind};
+use super::engine::MetricNames;
+use super::groups::{CounterDeclaration, Declarations, GroupDeclaration, GroupKind, LimitKind};
 use crate::error::{Error, Result};
 use crate::expr::{Dialect, Expr, VariableSyntax};
 use crate::options::{OptionSpec, Values};
@@ -13,15 +14,13 @@ use crate::threshold::Threshold;
 /// The levels a counter can be checked at, in the order they are validated.
 const LEVELS: [&str; 3] = ["unknown", "warning", "critical"];
 
-/// The options generated from a mode's counters.
-pub struct CounterOptions;
-
-impl CounterOptions {
+impl Declarations {
     /// Every option the counters add: `--filter-counters` (with the mode's default),
     /// `--filter-counters-block`, `--display-ok-counters`, `--list-counters`, and
-    /// three threshold options per checked counter. With `new_perfdata`, counters
-    /// that have an nlabel are named after it and keep their label as an alias.
-    pub fn specs(groups: &[Group], new_perfdata: bool, filter_default: &str) -> Vec<OptionSpec> {
+    /// three threshold options per checked counter. With [`MetricNames::New`],
+    /// counters that have an nlabel are named after it and keep their label as an
+    /// alias.
+    pub fn options(&self, names: MetricNames, filter_default: &str) -> Vec<OptionSpec> {
         let mut specs = vec![
             OptionSpec::value(
                 "filter-counters",
@@ -32,8 +31,8 @@ impl CounterOptions {
             OptionSpec::value("display-ok-counters", ""),
             OptionSpec::flag("list-counters", ""),
         ];
-        for (group, counter) in checked(groups) {
-            let name = threshold_label(group, counter.label, counter.nlabel, new_perfdata);
+        for (group, counter) in self.checked() {
+            let name = threshold_label(group, counter, names);
             for level in LEVELS {
                 let mut spec = OptionSpec::value(&format!("{level}-{name}"), "");
                 if name != counter.label {
@@ -54,44 +53,50 @@ impl CounterOptions {
     }
 
     /// The help item documenting the threshold options: their names, generated.
-    pub fn help_item(groups: &[Group]) -> (String, String) {
-        let labels: Vec<String> = checked(groups).map(|(_, c)| format!("'{}'", c.label)).collect();
+    pub fn help_item(&self) -> (String, String) {
+        let labels: Vec<String> = self.checked().map(|(_, c)| format!("'{}'", c.label)).collect();
         ("--warning-* --critical-*".to_string(), format!("Thresholds. Can be: {}.", labels.join(", ")))
+    }
+
+    fn checked(&self) -> impl Iterator<Item = (&GroupDeclaration, &CounterDeclaration)> {
+        self.counters().filter(|(_, c)| c.limits != LimitKind::None)
     }
 }
 
-fn checked(groups: &[Group]) -> impl Iterator<Item = (&Group, &super::Counter)> {
-    groups.iter().flat_map(|g| g.counters.iter().map(move |c| (g, c))).filter(|(_, c)| !matches!(c.check, Check::None))
-}
-
-/// The name after `--warning-`: the label, or with `--use-new-perfdata` the nlabel
-/// with dots as dashes (prefixed `instance-` in instance groups).
-fn threshold_label(group: &Group, label: &str, nlabel: Option<&str>, new_perfdata: bool) -> String {
-    match (new_perfdata, nlabel) {
-        (true, Some(nlabel)) => {
-            let prefix = if matches!(group.kind, GroupKind::Instances { .. }) { "instance-" } else { "" };
+/// The name after `--warning-`: the label, or with new metric names the nlabel with
+/// dots as dashes (prefixed `instance-` in instance groups).
+fn threshold_label(group: &GroupDeclaration, counter: &CounterDeclaration, names: MetricNames) -> String {
+    match (names, counter.nlabel) {
+        (MetricNames::New, Some(nlabel)) => {
+            let prefix = if group.kind == GroupKind::Instances { "instance-" } else { "" };
             format!("{prefix}{}", nlabel.replace('.', "-"))
         }
-        _ => label.to_string(),
+        _ => counter.label.to_string(),
     }
 }
 
 /// A counter's parsed thresholds at one level.
 #[derive(Debug, Clone)]
 pub enum Limit {
+    /// A Nagios range (`--warning-total=10`).
     Range(Threshold),
+    /// A status expression (`--critical-status='%{used} > 10'`).
     Expression(Expr),
 }
 
 /// A counter's limits, by level.
 #[derive(Debug, Clone, Default)]
 pub struct Levels {
+    /// `--unknown-LABEL`.
     pub unknown: Option<Limit>,
+    /// `--warning-LABEL`.
     pub warning: Option<Limit>,
+    /// `--critical-LABEL`.
     pub critical: Option<Limit>,
 }
 
 /// The validated counter options of a run.
+#[derive(Debug)]
 pub struct Thresholds {
     limits: HashMap<&'static str, Levels>,
     filter: Option<Pattern>,
@@ -103,15 +108,20 @@ impl Thresholds {
     /// Parses every counter option, in declaration order, and reports the first bad
     /// one as Perl words it (`Wrong warning-LABEL threshold 'VALUE'.`); a status
     /// expression with a syntax error or an unknown variable is refused here too.
-    pub fn from_values(groups: &[Group], values: &Values, new_perfdata: bool, precision: usize) -> Result<Thresholds> {
+    pub fn from_values(
+        declarations: &Declarations,
+        values: &Values,
+        names: MetricNames,
+        precision: usize,
+    ) -> Result<Thresholds> {
         let mut limits = HashMap::new();
-        for (group, counter) in checked(groups) {
-            let name = threshold_label(group, counter.label, counter.nlabel, new_perfdata);
+        for (group, counter) in declarations.checked() {
+            let name = threshold_label(group, counter, names);
             for level in LEVELS {
                 let option = format!("{level}-{name}");
                 let Some(text) = values.value(&option) else { continue };
-                let limit = match counter.check {
-                    Check::Status(variables) => status_limit(&option, text, variables)?,
+                let limit = match &counter.limits {
+                    LimitKind::Status(variables) => status_limit(&option, text, variables)?,
                     _ => Threshold::from_option(&option, text)?.map(Limit::Range),
                 };
                 let levels: &mut Levels = limits.entry(counter.label).or_default();

@@ -14,7 +14,7 @@ use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
-use crate::counters::{self, CounterOptions, Data, Group, Naming, Thresholds};
+use crate::counters::{Collected, Declarations, MetricNames, Naming, Thresholds};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::getopt::{self, Parsed};
@@ -44,7 +44,7 @@ pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Render
         Err(error) => return fallback_error(&error, info, &script.values),
     };
     let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
-    let debug = DebugLog::new(output.debug(), output.show_password());
+    let debug = DebugLog::new(output.logging(), output.secrets());
     match stages(plugin, script, &output, &debug, &mut ctx, started) {
         Ok(Outcome::Check(rendered)) => rendered,
         Ok(Outcome::Info(answer)) => output::display_info(&answer, &debug.take(), &ctx, &output),
@@ -118,7 +118,7 @@ fn stages<A: ?Sized + PluginApi>(
     let mut api = (custom.build)(&Env { values: &values, debug, notices: &notices, deadline })?;
     let run = Collect { values: &values, api: api.as_mut(), debug, notices: &notices, output, ctx };
     let rendered = match &mode.kind {
-        ModeKind::Counters { groups, select, .. } => run.counters(&groups(), *select),
+        ModeKind::Counters { groups, select, .. } => run.counters(&declarations(mode, *groups)?, *select),
         ModeKind::Listing { heading, fields, select } => run.listing(heading, fields, *select),
     };
     rendered.map(Outcome::Check)
@@ -220,7 +220,7 @@ fn mode_level<A: ?Sized + PluginApi>(
         let mut blocks = vec![plugin_description(info), Section::options(&global::plugin_section())];
         blocks.extend(OutputOptions::sections().iter().map(Section::options));
         blocks.extend(sections.iter().map(Section::options));
-        blocks.push(mode_help(mode, &mode_options));
+        blocks.push(mode_help(mode, &mode_options)?);
         return Ok(ControlFlow::Break(help_text(&blocks, "")));
     }
     if values.flag("version") {
@@ -230,9 +230,28 @@ fn mode_level<A: ?Sized + PluginApi>(
     let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();
     specs.extend(mode_options);
     if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
-        specs.extend(CounterOptions::specs(&groups(), output.use_new_perfdata(), filter_counters));
+        specs.extend(declarations(mode, *groups)?.options(metric_names(output), filter_counters));
     }
     Ok(ControlFlow::Continue(specs))
+}
+
+/// A counter mode's declarations, built from the defaults of the mode's options.
+fn declarations<A: ?Sized + PluginApi>(
+    mode: &ModeSpec<A>,
+    groups: fn(&Values) -> Result<Declarations>,
+) -> Result<Declarations> {
+    let mut defaults = Values::default();
+    defaults.declare(&(mode.options)());
+    groups(&defaults)
+}
+
+/// How this run names metrics and counter threshold options.
+fn metric_names(output: &OutputOptions) -> MetricNames {
+    if output.use_new_perfdata() {
+        MetricNames::New
+    } else {
+        MetricNames::Legacy
+    }
 }
 
 /// The last stage: the mode collects its data through the API the custom mode built,
@@ -249,12 +268,12 @@ struct Collect<'a, A: ?Sized> {
 impl<A: ?Sized> Collect<'_, A> {
     /// A counter mode: thresholds checked at start-up, `--list-counters` and the
     /// (empty) discovery documents answered without a request, else the check.
-    fn counters(self, groups: &[Group], select: fn(&mut Run<'_, A>) -> Result<Data>) -> Result<Rendered> {
+    fn counters(self, declared: &Declarations, select: fn(&mut Run<'_, A>) -> Result<Collected>) -> Result<Rendered> {
         let (output, ctx) = (self.output, self.ctx);
-        let new_perfdata = output.use_new_perfdata();
-        let limits = Thresholds::from_values(groups, self.values, new_perfdata, output.float_precision())?;
+        let names = metric_names(output);
+        let limits = Thresholds::from_values(declared, self.values, names, output.float_precision())?;
         if self.values.flag("list-counters") {
-            let result = unlabelled(counters::list_counters(groups));
+            let result = unlabelled(declared.list_counters());
             return Ok(output::display(&result, ctx, &output.without_labels()));
         }
         if output.disco_format() {
@@ -264,9 +283,12 @@ impl<A: ?Sized> Collect<'_, A> {
             return Ok(output::display_disco_show(&[], output));
         }
         let active = |label: &str| limits.counter_active(label);
-        let data = select(&mut Run::new(self.values, self.api, self.debug, &active))?;
+        let collected = select(&mut Run::new(self.values, self.api, self.debug, &active))?;
+        // The thresholds were parsed against the declarations built from the option
+        // defaults: option values may change what counters compute, not what they are.
+        debug_assert_eq!(collected.declarations(), *declared, "counter declarations depend on option values");
         let notices = self.notices.take();
-        let mut result = counters::evaluate(groups, &data, &limits, Naming { new_perfdata, mode: &ctx.mode });
+        let mut result = collected.evaluate(&limits, Naming { names, mode: &ctx.mode });
         result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
         result.long.splice(0..0, self.debug.take().into_iter().chain(self.notices.take_details()));
         Ok(output::display(&result, ctx, output))
@@ -376,17 +398,18 @@ fn strict(parsed: &Parsed) -> Result<()> {
     }
 }
 
-fn mode_help<A: ?Sized + PluginApi>(mode: &ModeSpec<A>, options: &[OptionSpec]) -> Section {
+fn mode_help<A: ?Sized + PluginApi>(mode: &ModeSpec<A>, options: &[OptionSpec]) -> Result<Section> {
     let mut section = Section::options(&OptionSection::new("MODE", options.to_vec()));
     section.paragraphs =
         mode.description.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
     if let ModeKind::Counters { groups, filter_counters, .. } = &mode.kind {
-        let counter_section = OptionSection::new("MODE", CounterOptions::specs(&groups(), false, filter_counters));
+        let declared = declarations(mode, *groups)?;
+        let counter_section = OptionSection::new("MODE", declared.options(MetricNames::Legacy, filter_counters));
         section.items.extend(Section::options(&counter_section).items);
-        let (heading, text) = CounterOptions::help_item(&groups());
+        let (heading, text) = declared.help_item();
         section.items.push(help::Item { heading, paragraphs: vec![text] });
     }
-    section
+    Ok(section)
 }
 
 fn listing(names: &[&str]) -> String {
