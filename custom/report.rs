@@ -11,6 +11,7 @@
 use std::io::{self, Read};
 
 use centreon_plugin::error::{Error, Result};
+use centreon_plugin::time;
 
 use crate::custom::RowVisit;
 
@@ -59,13 +60,33 @@ impl<'r> Row<'r> {
             Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => "a count too large",
             Err(_) => "not a number",
         };
-        Err(Error::new(format!(
+        Err(self.invalid(index, text, problem))
+    }
+
+    /// The day in requested column `index`, `YYYY-MM-DD`, whether the report wrote a
+    /// date or a date-time (`2026-11-22T00:00:00Z`: Microsoft changed several reports
+    /// from one to the other, some columns only): `None` when the cell is empty, an
+    /// error naming report, line and column when it is neither.
+    pub fn date(&self, index: usize) -> Result<Option<&'r str>> {
+        let text = self.text(index).trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match time::day(text) {
+            Some(day) => Ok(Some(day)),
+            None => Err(self.invalid(index, text, "not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")),
+        }
+    }
+
+    /// The error of a cell of column `index` holding `text`, which is `problem`.
+    fn invalid(&self, index: usize, text: &str, problem: &str) -> Error {
+        Error::new(format!(
             "report {} line {}: column '{}' holds '{}', {problem}",
             self.report,
             self.line,
             self.names.get(index).copied().unwrap_or(""),
             snippet(text.as_bytes())
-        )))
+        ))
     }
 }
 
@@ -330,6 +351,30 @@ mod tests {
         assert_eq!(
             message(b"User Principal Name,Send Count,Report Period\nu1,1,7\nu2,x1,7\n"),
             "report getEmailActivityUserDetail(period='D7') line 3: column 'Send Count' holds 'x1', not a number"
+        );
+    }
+
+    #[test]
+    fn dates_read_as_days_whether_date_or_date_time() {
+        let body = "Report Refresh Date,Last Activity Date\n\
+                    2026-11-22T00:00:00Z,2026-11-18\n2026-11-22, 2026-11-20T00:00:00Z \n2026-11-22,\n2026-11-22,18/11/2026\n";
+        let mut days = Vec::new();
+        let err = read("r", body.as_bytes(), &["Report Refresh Date", "Last Activity Date"], &mut |row| {
+            days.push((row.date(0)?.map(str::to_string), row.date(1)?.map(str::to_string)));
+            Ok(())
+        })
+        .expect_err("the last row has no date");
+        assert_eq!(
+            days,
+            [
+                (Some("2026-11-22".to_string()), Some("2026-11-18".to_string())),
+                (Some("2026-11-22".to_string()), Some("2026-11-20".to_string())),
+                (Some("2026-11-22".to_string()), None)
+            ]
+        );
+        assert_eq!(
+            err.message(),
+            "report r line 5: column 'Last Activity Date' holds '18/11/2026', not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)"
         );
     }
 

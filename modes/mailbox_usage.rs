@@ -12,8 +12,9 @@ use centreon_plugin::counters::{
 use centreon_plugin::error::Result;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
+use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Instances, NameFilter, Setup, Units};
+use super::share::{self, Active, ActiveNames, Instances, NameFilter, ReportAge, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -22,13 +23,16 @@ inventory::submit! {
         name: "mailbox-usage",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailboxusage",
         list_rank: 0,
-        description: "Check mailbox usage (reporting period over the last refreshed day).\n\n\
+        description: concat!(
+            "Check mailbox usage (reporting period over the last refreshed day).\n\n\
             (See link for details about metrics : \
             https://docs.microsoft.com/en-us/office365/admin/activity-reports/mailbox-usage?view=o365-worldwide)\n\n\
             --warning-status and --critical-status are expressions (defaults: '%{used} > %{issue_warning_quota}' \
             and '%{used} > %{prohibit_send_quota}') over %{used}, %{issue_warning_quota}, %{prohibit_send_quota}, \
             %{prohibit_send_receive_quota} and %{display}. A quota the report leaves empty is unlimited: it never \
-            makes a mailbox WARNING or CRITICAL.",
+            makes a mailbox WARNING or CRITICAL.\n\n",
+            share::report_age_help!()
+        ),
         requires: Capability::Reports,
         options,
         kind: ModeKind::Counters {
@@ -48,6 +52,7 @@ struct Usage {
     active: Active,
     storage: Storage,
     mailboxes: BTreeMap<String, Mailbox>,
+    age: ReportAge,
 }
 
 /// Bytes used by active and inactive mailboxes.
@@ -151,7 +156,8 @@ fn groups(values: &Values) -> Result<Groups<Usage>> {
             Group::new("mailboxes", |m: &Mailbox| format!("Mailbox '{}' ", m.display), vec![status, items]),
             "All mailboxes usage are ok",
             |d: &Usage| &d.mailboxes,
-        ))
+        )
+        .global(share::report_age_group(), |d: &Usage| &d.age))
 }
 
 /// The report read: its D7 version only.
@@ -170,7 +176,8 @@ const COLUMNS: &[&str] = &[
 ];
 
 /// One row of the report. Numbers are `None` when the cell is empty (Microsoft
-/// leaves quotas empty for some recipients).
+/// leaves quotas empty for some recipients); dates are days, `YYYY-MM-DD`, empty
+/// when the cell is.
 #[derive(Debug)]
 struct UsageRow<'r> {
     report_refresh_date: &'r str,
@@ -187,9 +194,9 @@ impl<'r> UsageRow<'r> {
     /// The row's cells, [`COLUMNS`] in order.
     fn read(row: &Row<'r>) -> Result<Self> {
         Ok(UsageRow {
-            report_refresh_date: row.text(0),
+            report_refresh_date: row.date(0)?.unwrap_or_default(),
             user_principal_name: row.text(1),
-            last_activity_date: row.text(2),
+            last_activity_date: row.date(2)?.unwrap_or_default(),
             item_count: row.count(3)?,
             storage_used: row.count(4)?,
             issue_warning_quota: row.count(5)?,
@@ -247,12 +254,15 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
     })?;
-    Ok(groups.with(data(tally)))
+    Ok(groups.with(data(tally, time::now())))
 }
 
-fn data(tally: Tally) -> Usage {
+/// The counters' data, the report's age measured at `now`.
+fn data(tally: Tally, now: i64) -> Usage {
+    let report_date = tally.report_date.unwrap_or_default();
     Usage {
-        active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
+        age: ReportAge::new(&report_date, now),
+        active: Active::new(tally.active, tally.total, report_date),
         storage: Storage { active: tally.used_active, inactive: tally.used_inactive },
         mailboxes: tally.mailboxes,
     }

@@ -1,5 +1,5 @@
-//! What the two report modes share: the "active" counter (active/total with its
-//! `perfdate` metric and percent thresholds) and the name filters.
+//! What the report modes share: the "active" counter (active/total with its
+//! `perfdate` metric and percent thresholds), the report's age, and the name filters.
 
 use centreon_plugin::counters::{Check, Counter, Group, Output, Perf, PerfThresholds};
 use centreon_plugin::debug::DebugLog;
@@ -103,6 +103,54 @@ pub fn active_group(names: ActiveNames, units: Units) -> Group<Active> {
     Group::new("active", |_| String::new(), vec![counter])
 }
 
+/// The record of the report-age group: the day the report was last refreshed and
+/// how long ago that was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportAge {
+    /// `Report Refresh Date`, `YYYY-MM-DD`; empty when the report had no row.
+    refreshed: String,
+    /// Whole hours from 00:00 UTC of that day to now; `None` without a day.
+    hours: Option<i64>,
+}
+
+impl ReportAge {
+    /// The age at `now` (Unix time) of a report refreshed on `refreshed`
+    /// (`YYYY-MM-DD`, empty when unknown).
+    pub fn new(refreshed: &str, now: i64) -> Self {
+        let hours = time::utc_midnight(refreshed).map(|midnight| (now - midnight).div_euclid(3600));
+        ReportAge { refreshed: refreshed.to_string(), hours }
+    }
+
+    /// `Report refreshed DATE (N hours ago)`; shown only with an age.
+    fn text(&self) -> String {
+        format!("Report refreshed {} ({} hours ago)", self.refreshed, self.hours.unwrap_or_default())
+    }
+}
+
+/// The paragraph of a report mode's help about `report-age`, for `concat!` into its
+/// description.
+macro_rules! report_age_help {
+    () => {
+        "--warning-report-age and --critical-report-age are thresholds on the hours since the report was \
+        refreshed (00:00 UTC of its 'Report Refresh Date'). Microsoft's reports usually lag 24 to 48 hours, and a \
+        report that stops being refreshed keeps showing the same old data: e.g. --warning-report-age=72 \
+        --critical-report-age=120. The report-age counter is shown only when one of them is set."
+    };
+}
+pub(crate) use report_age_help;
+
+/// The `report-age` group of every report mode: the hours since the report was last
+/// refreshed, as `exchange.report.age.hours`. The counter is opt-in: without
+/// `--warning-report-age` or `--critical-report-age` it is not shown, so it adds
+/// nothing to the output of a command line that does not ask for it.
+pub fn report_age_group() -> Group<ReportAge> {
+    let counter = Counter::new("report-age", |r: &ReportAge| r.hours, Output::custom(ReportAge::text), Check::Value)
+        .nlabel("exchange.report.age.hours")
+        .opt_in()
+        .perf(Perf::key("report_age").unit("h"));
+    Group::new("report", |_| String::new(), vec![counter])
+}
+
 /// Whether a report mode keeps a record per instance (user, mailbox): only when a
 /// per-instance counter is shown, so memory does not grow with the tenant otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,11 +217,40 @@ impl<'a> NameFilter<'a> {
     }
 }
 
-/// The options both report modes declare.
+/// The option of the modes with a unit for their active thresholds.
 pub fn units_option() -> centreon_plugin::options::OptionSpec {
     centreon_plugin::options::OptionSpec::value(
         "units",
         "Unit of the active thresholds: '%' (percentage of the total, the default) or 'count'.",
     )
     .default("%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-22 00:00:00 UTC.
+    const MIDNIGHT: i64 = 1_795_305_600;
+
+    #[test]
+    fn report_age_is_whole_hours_since_midnight_utc_of_the_refresh_day() {
+        let cases = [
+            (MIDNIGHT, Some(0)),
+            (MIDNIGHT + 3599, Some(0)),
+            (MIDNIGHT + 3600, Some(1)),
+            (MIDNIGHT + 8 * 86_400 + 1800, Some(192)),
+            (MIDNIGHT - 1, Some(-1)),
+        ];
+        for (now, hours) in cases {
+            assert_eq!(ReportAge::new("2026-11-22", now).hours, hours, "{now}");
+        }
+        let age = ReportAge::new("2026-11-22", MIDNIGHT + 8 * 86_400);
+        assert_eq!(age.text(), "Report refreshed 2026-11-22 (192 hours ago)");
+    }
+
+    #[test]
+    fn a_report_without_a_refresh_date_has_no_age() {
+        assert_eq!(ReportAge::new("", MIDNIGHT).hours, None);
+    }
 }
