@@ -6,6 +6,7 @@ use centreon_plugin::registry::{self, ModeSpec, PluginInfo};
 use crate::custom::Api;
 
 mod email_activity;
+mod list_mailboxes;
 mod list_services;
 mod mailbox_usage;
 mod service_status;

@@ -73,3 +73,4 @@ run --mode=mailbox-usage
 run --mode=mailbox-usage --filter-counters= --filter-mailbox='^user00000' --verbose
 run --mode=service-status
 run --mode=list-services
+run --mode=list-mailboxes --filter-mailbox='^user00000[0-2]@'
