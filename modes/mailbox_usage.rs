@@ -30,8 +30,8 @@ inventory::submit! {
             %{prohibit_send_receive_quota} and %{display}. A quota the report leaves empty is unlimited: it never \
             makes a mailbox WARNING or CRITICAL.\n\n\
             Only mailboxes active on the report date are checked one by one, as by the Perl plugin; \
-            --check-inactive-mailboxes checks every mailbox that is not deleted (a shared mailbox nobody reads \
-            still stops receiving mail at its quota).",
+            --check-inactive-mailboxes checks the inactive ones too, deleted mailboxes aside (a shared mailbox \
+            nobody reads still stops receiving mail at its quota).",
         requires: Capability::Reports,
         options,
         kind: ModeKind::Counters {
@@ -48,8 +48,7 @@ fn options() -> Vec<OptionSpec> {
         share::units_option(),
         OptionSpec::flag(
             "check-inactive-mailboxes",
-            "Check the quotas and items of every mailbox that is not deleted, not only of those active on the \
-             report date.",
+            "Also check the quotas and items of the mailboxes inactive on the report date, deleted ones aside.",
         ),
     ]
 }
@@ -60,7 +59,7 @@ enum Checked {
     /// Those active on the report date, as the Perl plugin checks them.
     #[default]
     Active,
-    /// Every mailbox that is not deleted (`--check-inactive-mailboxes`).
+    /// The inactive mailboxes too, deleted ones aside (`--check-inactive-mailboxes`).
     NotDeleted,
 }
 
