@@ -69,7 +69,8 @@ pub struct ReportRequest<'a> {
     /// The period or day asked for.
     pub query: ReportQuery<'a>,
     /// The columns read, by header name; each [`Row`] hands their cells by their
-    /// index in this list. A report lacking one is an error.
+    /// index in this list. A report lacking one is an error, unless its name ends in
+    /// [`report::OPTIONAL`] (`"Recipient Type?"`): its cells are then empty.
     pub columns: &'a [&'a str],
 }
 

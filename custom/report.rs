@@ -29,6 +29,12 @@ const READ_BUFFER: usize = 64 * 1024;
 /// size on the stack, so reading a row allocates nothing.
 pub const MAX_COLUMNS: usize = 32;
 
+/// Ends the name of a requested column that a report may lack (`"Recipient Type?"`):
+/// its cells then read as empty. Microsoft adds and drops columns over the years and
+/// documents some only in its beta API: a column that is only shown, never counted,
+/// need not make the whole report unreadable.
+pub const OPTIONAL: char = '?';
+
 /// One data row, with the cells of the requested columns at hand.
 #[derive(Debug)]
 pub struct Row<'r> {
@@ -84,7 +90,7 @@ impl<'r> Row<'r> {
             "report {} line {}: column '{}' holds '{}', {problem}",
             self.report,
             self.line,
-            self.names.get(index).copied().unwrap_or(""),
+            column_name(self.names.get(index).copied().unwrap_or("")).0,
             snippet(text.as_bytes())
         ))
     }
@@ -117,13 +123,15 @@ pub fn read<R: Read>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_
     }
     let positions = columns
         .iter()
-        .map(|name| {
-            header
-                .iter()
-                .position(|h| h == &name.as_bytes())
-                .ok_or_else(|| Error::new(format!("report {report} has no column '{name}'")))
+        .map(|column| {
+            let (name, optional) = column_name(column);
+            match header.iter().position(|h| h == &name.as_bytes()) {
+                Some(position) => Ok(Some(position)),
+                None if optional => Ok(None),
+                None => Err(Error::new(format!("report {report} has no column '{name}'"))),
+            }
         })
-        .collect::<Result<Vec<usize>>>()?;
+        .collect::<Result<Vec<Option<usize>>>>()?;
     // Lines are counted here: the csv crate counts the LF of a CRLF (Microsoft's line
     // end) on the next record's line, one too few. One line per record plus the line
     // ends inside its quoted cells (blank lines, which the csv crate skips, are not).
@@ -131,10 +139,12 @@ pub fn read<R: Read>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_
     while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, line, e))? {
         let next = line + 1 + line_ends(&record);
         let mut cells = [""; MAX_COLUMNS];
-        for ((cell, &position), name) in cells.iter_mut().zip(&positions).zip(columns) {
-            let bytes = record.get(position).unwrap_or(b"");
-            *cell = std::str::from_utf8(bytes)
-                .map_err(|_| Error::new(format!("report {report} line {line}: column '{name}' is not valid UTF-8")))?;
+        for ((cell, &position), column) in cells.iter_mut().zip(&positions).zip(columns) {
+            let bytes = position.and_then(|position| record.get(position)).unwrap_or(b"");
+            *cell = std::str::from_utf8(bytes).map_err(|_| {
+                let name = column_name(column).0;
+                Error::new(format!("report {report} line {line}: column '{name}' is not valid UTF-8"))
+            })?;
         }
         visit(&Row { report, line, names: columns, cells: &cells[..columns.len()] })?;
         line = next;
@@ -147,6 +157,15 @@ pub fn read<R: Read>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_
         return Err(Error::new(format!("report {report} does not end with a line end (truncated download)")));
     }
     Ok(())
+}
+
+/// A requested column's header name, and whether the report may lack it (a name
+/// ending in [`OPTIONAL`]).
+fn column_name(column: &str) -> (&str, bool) {
+    match column.strip_suffix(OPTIONAL) {
+        Some(name) => (name, true),
+        None => (column, false),
+    }
 }
 
 /// The line ends inside the cells of `record` (quoted multi-line cells).
@@ -322,6 +341,25 @@ mod tests {
             message(b"User Principal Name,Report Period\r\nu,7\r\n"),
             "report getEmailActivityUserDetail(period='D7') has no column 'Send Count'"
         );
+    }
+
+    #[test]
+    fn optional_columns_read_as_empty_when_absent() {
+        let columns = ["User Principal Name", "Recipient Type?", "Send Count?"];
+        let mut seen = Vec::new();
+        let body = b"\xEF\xBB\xBFUser Principal Name,Send Count\r\nu1,4\r\n";
+        read("r", &body[..], &columns, &mut |row| {
+            seen.push((row.text(0).to_string(), row.text(1).to_string(), row.count(2)?));
+            Ok(())
+        })
+        .expect("an optional column may be absent");
+        assert_eq!(seen, [("u1".to_string(), String::new(), Some(4))]);
+        let err = read("r", &b"Recipient Type\nShared\n"[..], &columns, &mut |_| Ok(())).expect_err("required");
+        assert_eq!(err.message(), "report r has no column 'User Principal Name'");
+        let err =
+            read("r", &b"User Principal Name,Send Count\nu1,x\n"[..], &columns, &mut |row| row.count(2).map(drop))
+                .expect_err("not a number");
+        assert_eq!(err.message(), "report r line 2: column 'Send Count' holds 'x', not a number");
     }
 
     #[test]

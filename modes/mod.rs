@@ -7,6 +7,7 @@ use crate::custom::Api;
 
 mod email_activity;
 mod email_app_usage;
+mod list_mailboxes;
 mod list_services;
 mod mailbox_quota_status;
 mod mailbox_usage;
