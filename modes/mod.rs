@@ -7,6 +7,7 @@ use crate::custom::Api;
 
 mod email_activity;
 mod list_services;
+mod mail_flow;
 mod mailbox_usage;
 mod service_status;
 mod share;
