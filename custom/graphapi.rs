@@ -42,7 +42,7 @@ const SETUP: Setup = Setup {
         "Microsoft Office 365 Graph API",
         "To connect to the Office 365 Graph API, you must register an application with the \
          'Reports.Read.All' application permission ('ServiceHealth.Read.All' for the service \
-         health modes).",
+         health modes, 'ExchangeMessageTrace.Read.All' for message trace).",
         "Follow the 'How-to guide' in https://learn.microsoft.com/en-us/graph/auth-v2-service \
          (OAuth 2.0 client credentials grant flow).",
     ],

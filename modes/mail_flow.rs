@@ -24,38 +24,43 @@ inventory::submit! {
         name: "mail-flow",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailflow",
         list_rank: 2,
-        description: "Check mail flow: the messages Exchange Online received in a recent window, counted by \
-            delivery status, from Microsoft Graph message trace. Needs the application permission \
-            ExchangeMessageTrace.Read.All and, once per tenant, the service principal of Microsoft's message \
-            trace application (see docs/operations.md).\n\n\
-            The window is the --lookback minutes (default: 60) ending --delay minutes (default: 30) ago, on \
-            whole minutes (UTC). Message trace shows a message 5 to 30 minutes after it was received, and a \
-            message that recent may still be pending or getting its status: ending the window 30 minutes ago \
-            counts complete data and settled statuses. A lower --delay alerts sooner, but misses the latest \
-            messages and counts those still on their way as pending. An hour holds enough messages for \
-            meaningful percentages in most tenants, fits in one page of 5000 messages, and checks every 5 \
-            minutes overlap it, so that no message goes unseen.\n\n\
-            Counters: total, delivered, pending, failed, quarantined, filtered-as-spam, expanded and other \
-            (getting status, recalled, and any status Microsoft adds later); failed-prct and pending-prct are \
-            the failed and pending messages in percent of the total (0 without messages). No threshold by \
-            default; e.g. --warning-failed-prct=5 --critical-failed-prct=10 --warning-pending-prct=10, and \
-            --critical-total=1: when no mail at all is alarming.\n\n\
-            Only what the shown counters need is asked for: when --filter-counters leaves a single status \
-            count (e.g. --filter-counters='^failed$'), Microsoft lists only the messages in that status; \
-            otherwise every message of the window. --sender and --recipient are exact addresses Microsoft \
-            filters on; --filter-sender and --filter-recipient are regular expressions applied here, to every \
-            message of the window.\n\n\
-            Request budget: Microsoft accepts 100 message trace requests per 5 minutes per tenant, shared by \
-            every application that uses message trace, and answers 429 beyond (waited for only within \
-            --timeout, else UNKNOWN). A check makes one request per 5000 messages of its window, and at most \
-            --max-pages (default: 10); a window holding more is UNKNOWN, never partly counted. Keep services \
-            times requests per 5 minutes well below 100: 10 services of one page each, checked every 5 \
-            minutes, use 10.",
+        description: DESCRIPTION,
         requires: Capability::MessageTrace,
         options,
         kind: ModeKind::Counters { groups: |_| Ok(groups().declarations()), filter_counters: "", select },
     })
 }
+
+/// The help of the mode: what it counts, its window, what it asks for, its budget.
+const DESCRIPTION: &str = "Check mail flow: the messages Exchange Online received in a recent window, counted by \
+    delivery status, from Microsoft Graph message trace. Needs the application permission \
+    ExchangeMessageTrace.Read.All and, once per tenant, the service principal of Microsoft's message \
+    trace application (New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373; provisioning \
+    takes up to a few hours).\n\n\
+    The window is the --lookback minutes (default: 60) ending --delay minutes (default: 30) ago, on \
+    whole minutes (UTC). Message trace shows a message 5 to 30 minutes after it was received, and a \
+    message that recent may still be pending or getting its status: ending the window 30 minutes ago \
+    counts complete data and settled statuses. A lower --delay alerts sooner, but misses the latest \
+    messages and counts those still on their way as pending. An hour holds enough messages for \
+    meaningful percentages in most tenants, fits in one page of 5000 messages, and checks every 5 \
+    minutes overlap it, so that no message goes unseen.\n\n\
+    Counters: total, delivered, pending, failed, quarantined, filtered-as-spam, expanded and other \
+    (getting status, recalled, and any status Microsoft adds later); failed-prct and pending-prct are \
+    the failed and pending messages in percent of the total (0 without messages). No threshold by \
+    default; e.g. --warning-failed-prct=5 --critical-failed-prct=10 --warning-pending-prct=10, and \
+    --critical-total=1: when no mail at all is alarming.\n\n\
+    Only what the shown counters need is asked for: when --filter-counters leaves a single status \
+    count (e.g. --filter-counters='^failed$'), Microsoft lists only the messages in that status; \
+    otherwise every message of the window. --sender and --recipient are exact addresses Microsoft \
+    filters on; --filter-sender and --filter-recipient are regular expressions applied here, to every \
+    message of the window.\n\n\
+    Request budget: Microsoft accepts 100 message trace requests per 5 minutes per tenant, shared by \
+    every application that uses message trace, and answers 429 beyond (waited for only within \
+    --timeout, else UNKNOWN). A check makes one request per 5000 messages of its window (one in most \
+    tenants with the default hour), and never more than --max-pages (default: 10): a window holding \
+    more is UNKNOWN, never partly counted. The tenant thus allows at most 100 one-page checks per 5 \
+    minutes, all services and tools together: keep well below, e.g. 10 services checked every 5 \
+    minutes use 10 requests, 20 if their windows need two pages.";
 
 /// Default of `--lookback`, in minutes.
 const LOOKBACK: &str = "60";
@@ -88,10 +93,13 @@ fn options() -> Vec<OptionSpec> {
 }
 
 /// What the counters read: the window and its messages by status.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 struct Flow {
     /// The window as the status line shows it.
     window: String,
+    /// Whether every status was listed: otherwise the total is only that of the
+    /// status listed, no maximum of the other counts.
+    all_statuses: bool,
     total: i64,
     delivered: i64,
     pending: i64,
@@ -141,7 +149,8 @@ const STATUS_COUNTERS: [(&str, TraceStatus); 6] = [
 /// The counters that need every message of the window.
 const WHOLE_COUNTERS: [&str; 4] = ["total", "pending-prct", "failed-prct", "other"];
 
-/// A count of messages, shown `TEXT: N`, its metric's max the total.
+/// A count of messages, shown `TEXT: N`, its metric's max the total when every
+/// status was listed.
 fn count(
     label: &'static str,
     nlabel: &'static str,
@@ -149,7 +158,8 @@ fn count(
     text: &'static str,
     read: fn(&Flow) -> i64,
 ) -> Counter<Flow> {
-    Counter::value(label, nlabel, read, Output::Template(text), Perf::key(key).max(|f: &Flow| f.total.to_string()))
+    let max = |f: &Flow| if f.all_statuses { f.total.to_string() } else { String::new() };
+    Counter::value(label, nlabel, read, Output::Template(text), Perf::key(key).max(max))
 }
 
 /// A count in percent of the total, shown `TEXT: P%`.
@@ -169,6 +179,7 @@ fn share(
     )
 }
 
+/// The counters: one global group over [`Flow`], in the order of the status line.
 fn groups() -> Groups<Flow> {
     let counters = vec![
         Counter::value(
@@ -287,15 +298,16 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
         .duration_since(UNIX_EPOCH)
         .map_err(|e| Error::new(format!("The system clock is before 1970: {e}")))?;
     let (start, end) = window(i64::try_from(now.as_secs()).unwrap_or(i64::MAX), settings.lookback, settings.delay);
+    let status = server_status(|label| run.counter_active(label));
     let query = TraceQuery {
         start,
         end,
         sender: settings.sender,
         recipient: settings.recipient,
-        status: server_status(|label| run.counter_active(label)),
+        status,
         max_pages: settings.max_pages,
     };
-    let mut flow = Flow { window: window_text(start, end), ..Flow::default() };
+    let mut flow = Flow { window: window_text(start, end), all_statuses: status.is_none(), ..Flow::default() };
     let listing = run.api().message_trace()?.message_traces(&query, &mut |message| {
         if settings.keeps(message) {
             flow.add(message.status);
@@ -317,6 +329,14 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_states_the_page_size_asked_for() {
+        assert!(DESCRIPTION.contains(&format!("one request per {TRACE_PAGE_SIZE} messages")));
+        let max_pages = options().into_iter().find(|o| o.name == "max-pages").expect("declared");
+        let centreon_plugin::options::Doc::Text(doc) = max_pages.doc else { panic!("documented") };
+        assert!(doc.contains(&format!("a page of up to {TRACE_PAGE_SIZE} messages")), "{doc}");
+    }
 
     #[test]
     fn statuses_are_counted_and_unknown_ones_are_other() {
