@@ -65,12 +65,15 @@ fn parse_csv(csv: &[u8]) -> (u64, usize) {
 }
 
 /// Stores `csv` as the record file `path`, as the download path will while it
-/// parses; returns the file's size.
+/// parses (without the cache's rename); returns the file's size.
 fn store(csv: &[u8], path: &Path) -> u64 {
     let mut reader = csv_reader(csv);
     let mut record = csv::ByteRecord::new();
     reader.read_byte_record(&mut record).expect("header");
-    let out = BufWriter::with_capacity(64 * 1024, File::create(path).expect("create"));
+    // A new file, as the cache writes (truncating the previous run's would time the
+    // file system's flush of it instead).
+    let _ = fs::remove_file(path);
+    let out = BufWriter::with_capacity(64 * 1024, File::create_new(path).expect("create"));
     let mut writer = Writer::new(out, KEY, SystemTime::now(), record.iter()).expect("header");
     while reader.read_byte_record(&mut record).expect("record") {
         writer.record(record.iter()).expect("record");

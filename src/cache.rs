@@ -15,7 +15,8 @@
 //!   key — is a miss, never an error and never a partial report: a file is checked
 //!   whole before anything is read from it.
 //! * Entries are written to a temporary file while the report downloads and renamed
-//!   into place once complete ([`crate::atomic::Temp`]).
+//!   into place once complete ([`crate::atomic::Temp`]), without waiting for the
+//!   disk: a crash may lose an entry, never leave a partial one that passes.
 //! * Concurrent checks that miss wait for one download: [`Cache::claim`] takes the
 //!   entry's lock (`<file>.lock`, waiting no longer than the caller allows), looks
 //!   again, and only then lets the caller download. A download that fails leaves a
@@ -410,7 +411,9 @@ impl Producer {
         let failed = |e: io::Error| format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e));
         let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?;
         let size = file.metadata().map_err(failed)?.len();
-        temp.commit(file).map_err(|failure| match failure {
+        // Not synced: a reader checks the file whole, and a report of a million rows
+        // would hold the check up while it reaches the disk.
+        temp.commit_unsynced(file).map_err(|failure| match failure {
             atomic::Failure::Write(e) => failed(e),
             atomic::Failure::Rename { error, .. } => failed(error),
         })?;
