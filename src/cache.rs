@@ -21,8 +21,9 @@
 //!   entry's lock (`<file>.lock`, waiting no longer than the caller allows), looks
 //!   again, and only then lets the caller download. A download that fails leaves a
 //!   note (`<file>.failed`) that the checks which waited for it read instead of
-//!   trying again themselves, and that holds off new attempts for as long as the
-//!   producer asks (a server's `Retry-After`).
+//!   trying again themselves; it says whether the failure is transient (a stale
+//!   copy may stand in) and holds off new attempts for as long as the producer asks
+//!   (a server's `Retry-After`).
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
@@ -137,8 +138,25 @@ impl Entry {
 pub struct Failure {
     /// The producer's message (the error its own check reported).
     pub message: String,
+    /// Whether the source was only unavailable for now (throttling, a server
+    /// error), when a stale copy may stand in; otherwise the download was refused
+    /// or wrong (no permission, a malformed report) and the message is the answer.
+    pub transient: bool,
     /// How long ago it failed.
     pub age: Duration,
+}
+
+/// How a download failed, for [`Producer::fail`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setback {
+    /// The source is unavailable for now; new checks do not try again for `hold`
+    /// (a server's `Retry-After`; zero: the next check tries).
+    Transient {
+        /// How long new checks hold off.
+        hold: Duration,
+    },
+    /// The download was refused or wrong; the next check tries again.
+    Permanent,
 }
 
 /// The outcome of [`Cache::claim`].
@@ -208,7 +226,7 @@ impl Cache {
         if let Some(note) = self.note(key) {
             if note.at >= nanos(started) || nanos(now) < note.until {
                 let age = Duration::from_nanos(nanos(now).saturating_sub(note.at));
-                return Claim::Failed(Failure { message: note.message, age });
+                return Claim::Failed(Failure { message: note.message, transient: note.transient, age });
             }
         }
         self.prune(now);
@@ -266,6 +284,7 @@ impl Cache {
         Some(Note {
             at: field("at")?,
             until: field("until")?,
+            transient: value.get("transient").and_then(Value::as_bool)?,
             message: value.get("message").and_then(Value::as_str)?.to_string(),
         })
     }
@@ -316,6 +335,7 @@ impl Cache {
 struct Note {
     at: u64,
     until: u64,
+    transient: bool,
     message: String,
 }
 
@@ -421,11 +441,15 @@ impl Producer {
         Ok(Stored { records, size })
     }
 
-    /// Abandons the entry and leaves `message` for the checks waiting on this one;
-    /// new checks do not try again for `hold` (zero: the next check tries).
-    pub fn fail(self, message: &str, hold: Duration) {
+    /// Abandons the entry and leaves `message` for the checks waiting on this one
+    /// (and, for a transient setback, for those starting during its hold).
+    pub fn fail(self, message: &str, setback: Setback) {
         let now = SystemTime::now();
-        let note = json!({"at": nanos(now), "until": nanos(now + hold), "message": message});
+        let (transient, hold) = match setback {
+            Setback::Transient { hold } => (true, hold),
+            Setback::Permanent => (false, Duration::ZERO),
+        };
+        let note = json!({"at": nanos(now), "until": nanos(now + hold), "transient": transient, "message": message});
         // A note that cannot be written costs the waiting checks one attempt each.
         let _ = atomic::replace(&self.note, note.to_string().as_bytes(), 0o600);
     }
@@ -692,14 +716,24 @@ mod tests {
         let Claim::Produce(mut producer) = cache.claim(&report, wait()) else { panic!("cold") };
         producer.header(HEADER);
         producer.record(HEADER);
-        producer.fail("throttled (HTTP 429)", Duration::ZERO);
+        producer.fail("throttled (HTTP 429)", Setback::Transient { hold: Duration::ZERO });
         assert!(cache.fresh(&report).is_err(), "nothing stored");
         // A check that was waiting while it failed takes the failure...
         match cache.claim_since(&report, wait(), before) {
-            Claim::Failed(failure) => assert_eq!(failure.message, "throttled (HTTP 429)"),
+            Claim::Failed(failure) => {
+                assert_eq!(failure.message, "throttled (HTTP 429)");
+                assert!(failure.transient);
+            }
             other => panic!("expected the failure, got {other:?}"),
         }
         // ...a check that starts afterwards tries again.
+        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a later check retries") };
+        let before = SystemTime::now();
+        producer.fail("403 Forbidden", Setback::Permanent);
+        match cache.claim_since(&report, wait(), before) {
+            Claim::Failed(failure) => assert!(!failure.transient && failure.message == "403 Forbidden"),
+            other => panic!("expected the failure, got {other:?}"),
+        }
         let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a later check retries") };
         produce(producer, 2);
         assert!(!dir.names().iter().any(|n| n.ends_with(".failed")), "a success clears the note");
@@ -711,10 +745,10 @@ mod tests {
         let cache = dir.cache(900);
         let report = key("D7");
         let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("cold") };
-        producer.fail("throttled, retry after 60 s", Duration::from_secs(60));
+        producer.fail("throttled, retry after 60 s", Setback::Transient { hold: Duration::from_secs(60) });
         assert!(matches!(cache.claim(&report, wait()), Claim::Failed(f) if f.message.contains("retry after")));
         let note = cache.note_path(&report);
-        fs::write(&note, r#"{"at":1,"until":2,"message":"old"}"#).expect("old note");
+        fs::write(&note, r#"{"at":1,"until":2,"transient":true,"message":"old"}"#).expect("old note");
         assert!(matches!(cache.claim(&report, wait()), Claim::Produce(_)), "an old hold-off is over");
     }
 
