@@ -1,7 +1,8 @@
 //! Replacing a file atomically: the content goes to a new temporary file in the same
 //! directory, is flushed to disk, then renamed over the target, so a reader sees the
 //! old file or the new one, never half of either — the token cache and
-//! `--output-file` are both read by other processes while being rewritten.
+//! `--output-file` are both read by other processes while being rewritten, and a
+//! cached report is streamed to its temporary file while it downloads.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -58,20 +59,70 @@ impl std::error::Error for Failure {
 /// Replaces `path` with `content`; the new file gets `mode` (less the umask, then
 /// exactly `mode` if it is private, i.e. has no group or other bits).
 pub fn replace(path: &Path, content: &[u8], mode: u32) -> Result<(), Failure> {
-    let temp = temp_path(path);
-    if let Err(error) = write_new(&temp, content, mode) {
-        let _ = fs::remove_file(&temp);
-        return Err(Failure::Write(error));
+    let (temp, mut file) = Temp::create(path, mode).map_err(Failure::Write)?;
+    file.write_all(content).map_err(Failure::Write)?;
+    temp.commit(file)
+}
+
+/// A replacement being written: a file streamed to (a report as it downloads)
+/// becomes `path` only at [`Temp::commit`]. Dropped uncommitted, the temporary file
+/// is removed and `path` is left as it was.
+#[derive(Debug)]
+pub struct Temp {
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Temp {
+    /// Creates the temporary file beside `path` with `mode` (as [`replace`]) and
+    /// returns it open for writing.
+    pub fn create(path: &Path, mode: u32) -> io::Result<(Temp, File)> {
+        let temp = temp_path(path);
+        let file = create_new(&temp, mode)?;
+        Ok((Temp { temp, target: path.to_path_buf(), committed: false }, file))
     }
-    if let Err(error) = fs::rename(&temp, path) {
-        let _ = fs::remove_file(&temp);
-        return Err(Failure::Rename { temp, error });
+
+    /// Where the content goes until it is committed.
+    pub fn path(&self) -> &Path {
+        &self.temp
     }
-    if let Some(dir) = path.parent().and_then(|d| File::open(d).ok()) {
-        // Makes the rename itself durable; a failure only weakens crash safety.
-        let _ = dir.sync_all();
+
+    /// Flushes `file` (the one [`Temp::create`] returned) to disk and renames it over
+    /// the target.
+    pub fn commit(self, file: File) -> Result<(), Failure> {
+        file.sync_all().map_err(Failure::Write)?;
+        self.rename(file)
     }
-    Ok(())
+
+    /// Renames `file` over the target without waiting for it to reach the disk: for
+    /// content whose readers check it whole (a length and a checksum), which a crash
+    /// may lose but never pass off as complete, and which may be large enough that
+    /// waiting would hold up the run (a cached report of a million rows).
+    pub fn commit_unsynced(self, file: File) -> Result<(), Failure> {
+        self.rename(file)
+    }
+
+    fn rename(mut self, file: File) -> Result<(), Failure> {
+        drop(file);
+        if let Err(error) = fs::rename(&self.temp, &self.target) {
+            return Err(Failure::Rename { temp: self.temp.clone(), error });
+        }
+        self.committed = true;
+        if let Some(dir) = self.target.parent().and_then(|d| File::open(d).ok()) {
+            // Makes the rename itself durable; a failure only weakens crash safety.
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
 }
 
 /// `<path>.tmp.<pid>.<n>`: unique among concurrent runs and within one run.
@@ -82,13 +133,12 @@ fn temp_path(path: &Path) -> PathBuf {
     PathBuf::from(temp)
 }
 
-fn write_new(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
+fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
     if mode & 0o077 == 0 {
         file.set_permissions(fs::Permissions::from_mode(mode))?;
     }
-    file.write_all(content)?;
-    file.sync_all()
+    Ok(file)
 }
 
 /// The system's text for an I/O error without Rust's ` (os error N)` suffix, as
@@ -121,6 +171,31 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).expect("read"), "new");
         assert_eq!(fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::read_dir(&dir).expect("list").count(), 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_streamed_replacement_appears_only_when_committed() {
+        let dir = scratch("stream");
+        let path = dir.join("report");
+        fs::write(&path, "old").expect("seed");
+        let (temp, mut file) = Temp::create(&path, 0o600).expect("temp");
+        file.write_all(b"new, ").expect("write");
+        file.write_all(b"in pieces").expect("write");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "old", "not yet committed");
+        assert!(temp.path().exists());
+        temp.commit(file).expect("commit");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "new, in pieces");
+        let (temp, mut file) = Temp::create(&path, 0o600).expect("temp");
+        file.write_all(b"unsynced").expect("write");
+        temp.commit_unsynced(file).expect("commit");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "unsynced");
+        let (temp, mut file) = Temp::create(&path, 0o600).expect("temp");
+        file.write_all(b"abandoned").expect("write");
+        let leftover = temp.path().to_path_buf();
+        drop(temp);
+        assert!(!leftover.exists(), "an uncommitted temporary file is removed");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "unsynced");
         let _ = fs::remove_dir_all(&dir);
     }
 

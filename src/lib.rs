@@ -7,6 +7,7 @@
 
 pub mod atomic;
 pub mod bytes;
+pub mod cache;
 pub mod counters;
 pub mod debug;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod options;
 pub mod output;
 pub mod pattern;
 pub mod plugin;
+pub mod records;
 pub mod registry;
 pub mod statefile;
 pub mod status;

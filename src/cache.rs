@@ -1,0 +1,820 @@
+//! A cache of downloaded reports, kept as record files ([`crate::records`]) in the
+//! statefile directory, so that checks run more often than a report changes — or by
+//! many services watching one source — share one download.
+//!
+//! An entry is found by its [`Key`] (everything that identifies the download: where
+//! from, for whom, which report, which query): its file is `<prefix><md5 of the
+//! key>`, and the file holds the whole key, compared on every read. An entry is
+//! *fresh* while younger than the TTL; older, it is still kept, and usable as a
+//! *stale* copy when a new download fails, up to [`KEEP`]; older entries are removed.
+//!
+//! Rules:
+//!
+//! * Files are mode 0600 and owned by the user running the check (they hold user
+//!   names); a file that is not — or is cut, corrupt, of another format or another
+//!   key — is a miss, never an error and never a partial report: a file is checked
+//!   whole before anything is read from it.
+//! * Entries are written to a temporary file while the report downloads and renamed
+//!   into place once complete ([`crate::atomic::Temp`]), without waiting for the
+//!   disk: a crash may lose an entry, never leave a partial one that passes.
+//! * Concurrent checks that miss wait for one download: [`Cache::claim`] takes the
+//!   entry's lock (`<file>.lock`, waiting no longer than the caller allows), looks
+//!   again, and only then lets the caller download. A download that fails leaves a
+//!   note (`<file>.failed`) that the checks which waited for it read instead of
+//!   trying again themselves; it says whether the failure is transient (a stale
+//!   copy may stand in) and holds off new attempts for as long as the producer asks
+//!   (a server's `Retry-After`).
+
+use std::fmt::{self, Write as _};
+use std::fs::{self, File};
+use std::io::{self, BufWriter};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use md5::{Digest, Md5};
+use serde_json::{json, Value};
+
+use crate::atomic::{self, Temp};
+use crate::records::{self, Records, Writer};
+use crate::statefile::{StateLock, Statefile};
+
+/// How long an entry is kept: the oldest copy used when a download fails.
+pub const KEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// Temporary files older than this were left by a check that died mid-download.
+const ORPHAN: Duration = Duration::from_secs(3600);
+
+/// The write buffer of an entry being filled.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// Hex digits in an entry's file name (an MD5).
+const DIGEST_HEX: usize = 32;
+
+/// What identifies one download: named parts, in the caller's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    material: Vec<u8>,
+    shown: String,
+}
+
+impl Key {
+    /// The key made of `parts` (`("tenant", "contoso")`, ...). Each part is stored
+    /// with its length, so no choice of values can make two keys equal.
+    pub fn new<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> Key {
+        let mut material = Vec::new();
+        let mut shown = String::new();
+        for (name, value) in parts {
+            for text in [name, value] {
+                material.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                material.extend_from_slice(text.as_bytes());
+            }
+            let separator = if shown.is_empty() { "" } else { ", " };
+            let _ = write!(shown, "{separator}{name}={value}");
+        }
+        Key { material, shown }
+    }
+
+    /// The bytes stored in, and compared with, the entry's file.
+    pub fn material(&self) -> &[u8] {
+        &self.material
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+/// Why no usable copy was found; shown by `--debug`.
+#[derive(Debug)]
+pub enum Miss {
+    /// No file.
+    Absent,
+    /// A valid copy, too old for the use asked.
+    Expired(Duration),
+    /// A file that cannot be used, and why.
+    Unusable(String),
+}
+
+impl fmt::Display for Miss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Miss::Absent => f.write_str("no cached copy"),
+            Miss::Expired(age) => write!(f, "cached copy expired ({} s old)", age.as_secs()),
+            Miss::Unusable(why) => write!(f, "cached copy {why}"),
+        }
+    }
+}
+
+/// A cached copy, verified whole and ready to scan.
+#[derive(Debug)]
+pub struct Entry {
+    records: Records,
+    age: Duration,
+    path: PathBuf,
+}
+
+impl Entry {
+    /// The stored report.
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// How long ago the report was downloaded.
+    pub fn age(&self) -> Duration {
+        self.age
+    }
+
+    /// The entry's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A failed download, as the check that tried it left it for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The producer's message (the error its own check reported).
+    pub message: String,
+    /// Whether the source was only unavailable for now (throttling, a server
+    /// error), when a stale copy may stand in; otherwise the download was refused
+    /// or wrong (no permission, a malformed report) and the message is the answer.
+    pub transient: bool,
+    /// How long ago it failed.
+    pub age: Duration,
+}
+
+/// How a download failed, for [`Producer::fail`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setback {
+    /// The source is unavailable for now; new checks do not try again for `hold`
+    /// (a server's `Retry-After`; zero: the next check tries).
+    Transient {
+        /// How long new checks hold off.
+        hold: Duration,
+    },
+    /// The download was refused or wrong; the next check tries again.
+    Permanent,
+}
+
+/// The outcome of [`Cache::claim`].
+#[derive(Debug)]
+pub enum Claim {
+    /// Another check downloaded the report while this one waited.
+    Fresh(Entry),
+    /// The download this check waited for failed, or a recent failure asked to hold
+    /// off: do not try again now.
+    Failed(Failure),
+    /// This check downloads, feeding the [`Producer`].
+    Produce(Producer),
+}
+
+/// The report cache of one statefile directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+    prefix: String,
+    ttl: Duration,
+}
+
+impl Cache {
+    /// The cache in `dir` whose files are named `<prefix><digest>`, with entries
+    /// fresh for `ttl`; `None` when `ttl` is zero (the cache is off).
+    pub fn new(dir: impl Into<PathBuf>, prefix: &str, ttl: Duration) -> Option<Cache> {
+        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl })
+    }
+
+    /// How long an entry is fresh.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The file of `key`'s entry.
+    pub fn path(&self, key: &Key) -> PathBuf {
+        self.dir.join(self.name(key))
+    }
+
+    /// The entry of `key` if it is younger than the TTL.
+    pub fn fresh(&self, key: &Key) -> Result<Entry, Miss> {
+        self.lookup(key, self.ttl)
+    }
+
+    /// The entry of `key` if it is younger than [`KEEP`], fresh or not: the copy to
+    /// fall back on when a download fails.
+    pub fn stale(&self, key: &Key) -> Result<Entry, Miss> {
+        self.lookup(key, KEEP.max(self.ttl))
+    }
+
+    /// Takes `key`'s lock, waiting until `wait_until` at most, then decides who
+    /// provides the report: a copy that appeared meanwhile, the failure of the
+    /// download waited for, or this check. Past `wait_until` without the lock, this
+    /// check produces unlocked ([`Producer::locked`] is false): a duplicate
+    /// download is better than none.
+    pub fn claim(&self, key: &Key, wait_until: Instant) -> Claim {
+        self.claim_since(key, wait_until, SystemTime::now())
+    }
+
+    /// [`Cache::claim`] for a check that started waiting at `started`.
+    fn claim_since(&self, key: &Key, wait_until: Instant, started: SystemTime) -> Claim {
+        let lock = Statefile::new(&self.dir, &self.name(key), "").lock(wait_until);
+        if let Ok(entry) = self.fresh(key) {
+            return Claim::Fresh(entry);
+        }
+        let now = SystemTime::now();
+        if let Some(note) = self.note(key) {
+            if note.at >= nanos(started) || nanos(now) < note.until {
+                let age = Duration::from_nanos(nanos(now).saturating_sub(note.at));
+                return Claim::Failed(Failure { message: note.message, transient: note.transient, age });
+            }
+        }
+        self.prune(now);
+        Claim::Produce(Producer {
+            locked: lock.is_some(),
+            _lock: lock,
+            key: key.material.clone(),
+            path: self.path(key),
+            note: self.note_path(key),
+            state: State::Ready,
+        })
+    }
+
+    fn name(&self, key: &Key) -> String {
+        let digest = Md5::digest(&key.material);
+        let mut name = self.prefix.clone();
+        for byte in digest {
+            let _ = write!(name, "{byte:02x}");
+        }
+        name
+    }
+
+    fn note_path(&self, key: &Key) -> PathBuf {
+        self.dir.join(format!("{}.failed", self.name(key)))
+    }
+
+    fn lookup(&self, key: &Key, max_age: Duration) -> Result<Entry, Miss> {
+        let path = self.path(key);
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
+            Err(e) => return Err(Miss::Unusable(format!("cannot be opened: {}", atomic::errno_text(&e)))),
+        };
+        let meta = file.metadata().map_err(|e| Miss::Unusable(format!("cannot be read: {e}")))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if !meta.is_file() || meta.uid() != me || meta.mode() & 0o077 != 0 {
+            return Err(Miss::Unusable("is not a private file of this user".to_string()));
+        }
+        let opened = records::open(file, &key.material).map_err(|e| Miss::Unusable(e.to_string()))?;
+        let age = SystemTime::now()
+            .duration_since(opened.created())
+            .map_err(|_| Miss::Unusable("is dated in the future".to_string()))?;
+        if age >= max_age {
+            return Err(Miss::Expired(age));
+        }
+        let records = opened.verify().map_err(|e| Miss::Unusable(e.to_string()))?;
+        Ok(Entry { records, age, path })
+    }
+
+    fn note(&self, key: &Key) -> Option<Note> {
+        let text = fs::read(self.note_path(key)).ok()?;
+        let value: Value = serde_json::from_slice(&text).ok()?;
+        let field = |name: &str| value.get(name).and_then(Value::as_u64);
+        Some(Note {
+            at: field("at")?,
+            until: field("until")?,
+            transient: value.get("transient").and_then(Value::as_bool)?,
+            message: value.get("message").and_then(Value::as_str)?.to_string(),
+        })
+    }
+
+    /// Removes this cache's files that no check will use again: entries and notes
+    /// older than [`KEEP`] (a query naming a past date is never asked again), their
+    /// lock files, and temporary files left by checks that died mid-download.
+    ///
+    /// A lock file is removed only once its entry is gone and it is a day old; a
+    /// check holding it open at that very moment could then produce beside another,
+    /// which costs a duplicate download, nothing more.
+    fn prune(&self, now: SystemTime) {
+        let Ok(listing) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for item in listing.flatten() {
+            let name = item.file_name();
+            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&self.prefix)) else {
+                continue;
+            };
+            if rest.len() < DIGEST_HEX || !rest.as_bytes()[..DIGEST_HEX].iter().all(u8::is_ascii_hexdigit) {
+                continue;
+            }
+            let Ok(meta) = item.metadata() else {
+                continue;
+            };
+            let Some(age) = meta.modified().ok().and_then(|m| now.duration_since(m).ok()) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let path = item.path();
+            let stale = match &rest[DIGEST_HEX..] {
+                "" | ".failed" => age > KEEP,
+                ".lock" => age > KEEP && !path.with_extension("").exists(),
+                suffix => suffix.starts_with(".tmp.") && age > ORPHAN,
+            };
+            if stale {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+/// A failure note, as stored (times in nanoseconds since the Unix epoch: a check
+/// that starts right after a failure must not be taken for one that waited on it).
+struct Note {
+    at: u64,
+    until: u64,
+    transient: bool,
+    message: String,
+}
+
+/// `time` in nanoseconds since the Unix epoch.
+fn nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Fills one entry while the report downloads: [`Producer::header`], then
+/// [`Producer::record`] per record, then [`Producer::commit`] — or
+/// [`Producer::fail`]. Writing the entry never fails the check: a write error only
+/// abandons the entry, and [`Producer::commit`] says why. Dropped uncommitted, the
+/// entry is abandoned and the lock released; the checks waiting then try
+/// themselves.
+#[derive(Debug)]
+pub struct Producer {
+    locked: bool,
+    _lock: Option<StateLock>,
+    key: Vec<u8>,
+    path: PathBuf,
+    note: PathBuf,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Ready,
+    Writing { temp: Temp, writer: Writer<BufWriter<File>> },
+    Broken(String),
+}
+
+/// A committed entry, for `--debug`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    /// Records written (header excluded).
+    pub records: u64,
+    /// Size of the entry's file, in bytes.
+    pub size: u64,
+}
+
+impl Producer {
+    /// Whether this check holds the entry's lock (false: it waited in vain and
+    /// downloads beside another).
+    pub fn locked(&self) -> bool {
+        self.locked
+    }
+
+    /// Starts the entry with the report's header record.
+    pub fn header<C: AsRef<[u8]>>(&mut self, columns: impl IntoIterator<Item = C>) {
+        if !matches!(self.state, State::Ready) {
+            self.state = State::Broken("header given twice".to_string());
+            return;
+        }
+        self.state = match self.start(columns) {
+            Ok((temp, writer)) => State::Writing { temp, writer },
+            Err(e) => State::Broken(format!("cannot write '{}': {}", self.path.display(), atomic::errno_text(&e))),
+        };
+    }
+
+    fn start<C: AsRef<[u8]>>(
+        &self,
+        columns: impl IntoIterator<Item = C>,
+    ) -> io::Result<(Temp, Writer<BufWriter<File>>)> {
+        let (temp, file) = Temp::create(&self.path, 0o600)?;
+        let out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        let writer = Writer::new(out, &self.key, SystemTime::now(), columns)?;
+        Ok((temp, writer))
+    }
+
+    /// Appends one record (as many cells as the header).
+    pub fn record<C: AsRef<[u8]>>(&mut self, cells: impl IntoIterator<Item = C>) {
+        let error = match &mut self.state {
+            State::Writing { writer, .. } => match writer.record(cells) {
+                Ok(()) => return,
+                Err(e) => format!("cannot write '{}': {}", self.path.display(), atomic::errno_text(&e)),
+            },
+            State::Ready => "record before the header".to_string(),
+            State::Broken(_) => return,
+        };
+        self.state = State::Broken(error);
+    }
+
+    /// Completes the entry and puts it in place; the error says why it was not
+    /// stored (the report itself was read: the check goes on).
+    pub fn commit(self) -> Result<Stored, String> {
+        let Producer { path, note, state, .. } = self;
+        let (temp, writer) = match state {
+            State::Writing { temp, writer } => (temp, writer),
+            State::Ready => return Err("no header was given".to_string()),
+            State::Broken(why) => return Err(why),
+        };
+        let records = writer.records();
+        let failed = |e: io::Error| format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e));
+        let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?;
+        let size = file.metadata().map_err(failed)?.len();
+        // Not synced: a reader checks the file whole, and a report of a million rows
+        // would hold the check up while it reaches the disk.
+        temp.commit_unsynced(file).map_err(|failure| match failure {
+            atomic::Failure::Write(e) => failed(e),
+            atomic::Failure::Rename { error, .. } => failed(error),
+        })?;
+        let _ = fs::remove_file(note);
+        Ok(Stored { records, size })
+    }
+
+    /// Abandons the entry and leaves `message` for the checks waiting on this one
+    /// (and, for a transient setback, for those starting during its hold).
+    pub fn fail(self, message: &str, setback: Setback) {
+        let now = SystemTime::now();
+        let (transient, hold) = match setback {
+            Setback::Transient { hold } => (true, hold),
+            Setback::Permanent => (false, Duration::ZERO),
+        };
+        let note = json!({"at": nanos(now), "until": nanos(now + hold), "transient": transient, "message": message});
+        // A note that cannot be written costs the waiting checks one attempt each.
+        let _ = atomic::replace(&self.note, note.to_string().as_bytes(), 0o600);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::{Arc, Barrier};
+
+    /// Distinguishes the scratch directories of one test process.
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+    const PREFIX: &str = "plugin_report_";
+
+    /// A scratch statefile directory, removed when the guard drops.
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn new(tag: &str) -> Dir {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!("cache-test-{tag}-{}-{n}", std::process::id()));
+            fs::create_dir_all(&dir).expect("scratch dir");
+            Dir(dir)
+        }
+
+        fn cache(&self, ttl_secs: u64) -> Cache {
+            Cache::new(&self.0, PREFIX, Duration::from_secs(ttl_secs)).expect("cache on")
+        }
+
+        fn names(&self) -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(&self.0)
+                .expect("list")
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn key(report: &str) -> Key {
+        Key::new([("endpoint", "http://127.0.0.1:1"), ("tenant", "contoso"), ("report", report)])
+    }
+
+    fn wait() -> Instant {
+        Instant::now() + Duration::from_secs(30)
+    }
+
+    const HEADER: [&str; 3] = ["Report Refresh Date", "User Principal Name", "Storage Used (Byte)"];
+
+    fn rows(count: usize) -> Vec<[String; 3]> {
+        (0..count)
+            .map(|i| ["2026-11-22".to_string(), format!("user{i:06}@contoso.com"), (i * 1000).to_string()])
+            .collect()
+    }
+
+    /// Fills `producer` as a download would.
+    fn produce(mut producer: Producer, count: usize) -> Stored {
+        producer.header(HEADER);
+        for row in rows(count) {
+            producer.record(&row);
+        }
+        producer.commit().expect("committed")
+    }
+
+    /// Writes `key`'s entry as if downloaded `age` ago.
+    fn plant(cache: &Cache, key: &Key, age: Duration, count: usize) {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(cache.path(key))
+            .expect("plant");
+        let mut writer = Writer::new(file, key.material(), SystemTime::now() - age, HEADER).expect("header");
+        for row in rows(count) {
+            writer.record(&row).expect("record");
+        }
+        writer.finish().expect("finish");
+    }
+
+    fn names_of(entry: &Entry) -> Vec<String> {
+        let mut names = Vec::new();
+        entry
+            .records()
+            .scan(&[1], |record| {
+                names.push(String::from_utf8_lossy(record.get(0)).into_owned());
+                Ok::<_, ()>(())
+            })
+            .expect("scan");
+        names
+    }
+
+    #[test]
+    fn a_zero_ttl_turns_the_cache_off() {
+        assert!(Cache::new("/nonexistent", PREFIX, Duration::ZERO).is_none());
+    }
+
+    #[test]
+    fn keys_differ_by_every_part_and_cannot_be_forged_by_joining() {
+        let joined = Key::new([("a", "b=c")]);
+        assert_ne!(joined, Key::new([("a=b", "c")]));
+        assert_ne!(key("D7"), key("D30"));
+        assert_eq!(key("D7"), key("D7"));
+        assert_eq!(key("D7").to_string(), "endpoint=http://127.0.0.1:1, tenant=contoso, report=D7");
+        let dir = Dir::new("names");
+        let cache = dir.cache(900);
+        let name = cache.path(&key("D7")).file_name().expect("name").to_string_lossy().into_owned();
+        assert!(name.starts_with(PREFIX) && name.len() == PREFIX.len() + DIGEST_HEX, "{name}");
+        assert_ne!(cache.path(&key("D7")), cache.path(&key("D30")));
+    }
+
+    #[test]
+    fn a_produced_entry_is_private_and_served_until_it_expires() {
+        let dir = Dir::new("produce");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        assert!(matches!(cache.fresh(&report), Err(Miss::Absent)));
+        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a cold cache produces") };
+        assert!(producer.locked());
+        let stored = produce(producer, 50);
+        assert_eq!(stored.records, 50);
+        let entry = cache.fresh(&report).expect("fresh");
+        assert!(entry.age() < Duration::from_secs(60));
+        assert_eq!(entry.records().size(), stored.size);
+        assert_eq!(names_of(&entry).len(), 50);
+        assert_eq!(names_of(&entry)[49], "user000049@contoso.com");
+        for name in dir.names() {
+            let mode = fs::metadata(dir.0.join(&name)).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name}");
+            assert!(!name.contains(".tmp."), "temporary file left: {name}");
+        }
+        assert!(matches!(cache.fresh(&key("D30")), Err(Miss::Absent)), "another key is another entry");
+    }
+
+    #[test]
+    fn ttl_decides_fresh_and_keep_decides_stale() {
+        let dir = Dir::new("ttl");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        plant(&cache, &report, Duration::from_secs(899), 3);
+        assert!(cache.fresh(&report).is_ok());
+        plant(&cache, &report, Duration::from_secs(901), 3);
+        assert!(matches!(cache.fresh(&report), Err(Miss::Expired(age)) if age >= Duration::from_secs(901)));
+        let stale = cache.stale(&report).expect("stale copy");
+        assert!(stale.age() >= Duration::from_secs(901));
+        assert_eq!(names_of(&stale).len(), 3);
+        plant(&cache, &report, KEEP + Duration::from_secs(1), 3);
+        assert!(matches!(cache.stale(&report), Err(Miss::Expired(_))));
+        plant(&cache, &report, Duration::ZERO, 3);
+        let future = SystemTime::now() + Duration::from_secs(3600);
+        let file = fs::File::create(cache.path(&report)).expect("rewrite");
+        let mut writer = Writer::new(file, report.material(), future, HEADER).expect("header");
+        writer.record(HEADER).expect("record");
+        writer.finish().expect("finish");
+        assert!(matches!(cache.fresh(&report), Err(Miss::Unusable(why)) if why.contains("future")));
+        assert!(cache.stale(&report).is_err());
+    }
+
+    #[test]
+    fn expiry_leads_to_a_new_download() {
+        let dir = Dir::new("expiry");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        plant(&cache, &report, Duration::from_secs(1000), 3);
+        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("an expired entry is produced") };
+        produce(producer, 7);
+        assert_eq!(names_of(&cache.fresh(&report).expect("fresh")).len(), 7);
+    }
+
+    #[test]
+    fn unusable_files_are_misses_never_errors() {
+        let dir = Dir::new("unusable");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        let path = cache.path(&report);
+        let private = |bytes: &[u8]| {
+            fs::write(&path, bytes).expect("write");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+        };
+        plant(&cache, &report, Duration::ZERO, 20);
+        let good = fs::read(&path).expect("read");
+        for (what, bytes) in [
+            ("half-written", &good[..good.len() / 2]),
+            ("empty", &b""[..]),
+            ("foreign", b"{\"access_token\":\"x\"}"),
+            ("csv", b"\xEF\xBB\xBFReport Refresh Date\r\n2026-11-22\r\n"),
+        ] {
+            private(bytes);
+            assert!(matches!(cache.fresh(&report), Err(Miss::Unusable(_))), "{what}");
+        }
+        let mut corrupt = good.clone();
+        corrupt[good.len() / 2] ^= 0x20;
+        private(&corrupt);
+        assert!(matches!(cache.fresh(&report), Err(Miss::Unusable(why)) if why.contains("checksum")));
+        private(&good);
+        assert!(cache.fresh(&report).is_ok());
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(matches!(cache.fresh(&report), Err(Miss::Unusable(why)) if why.contains("private")));
+        fs::remove_file(&path).expect("remove");
+        fs::create_dir(&path).expect("a directory in the way");
+        assert!(cache.fresh(&report).is_err());
+        // Another key's file under this key's name (a digest collision) is foreign.
+        fs::remove_dir(&path).expect("remove dir");
+        plant(&cache, &key("D30"), Duration::ZERO, 1);
+        fs::rename(cache.path(&key("D30")), &path).expect("rename");
+        assert!(matches!(cache.fresh(&report), Err(Miss::Unusable(why)) if why.contains("another key")));
+    }
+
+    #[test]
+    fn sixteen_concurrent_misses_make_one_producer() {
+        let dir = Dir::new("herd");
+        let cache = Arc::new(dir.cache(900));
+        let producers = Arc::new(AtomicUsize::new(0));
+        let barrier = Arc::new(Barrier::new(16));
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let (cache, producers, barrier) = (Arc::clone(&cache), Arc::clone(&producers), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let report = key("D7");
+                    barrier.wait();
+                    if let Ok(entry) = cache.fresh(&report) {
+                        return names_of(&entry).len();
+                    }
+                    match cache.claim(&report, wait()) {
+                        Claim::Fresh(entry) => names_of(&entry).len(),
+                        Claim::Produce(mut producer) => {
+                            producers.fetch_add(1, Ordering::SeqCst);
+                            producer.header(HEADER);
+                            // A download takes a while: the others are waiting on the lock.
+                            std::thread::sleep(Duration::from_millis(100));
+                            for row in rows(1000) {
+                                producer.record(&row);
+                            }
+                            producer.commit().expect("commit");
+                            1000
+                        }
+                        Claim::Failed(failure) => panic!("nothing failed: {failure:?}"),
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().expect("thread"), 1000, "every check reads the whole report");
+        }
+        assert_eq!(producers.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn waiting_checks_take_the_failure_instead_of_trying_again() {
+        let dir = Dir::new("failed");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        let before = SystemTime::now();
+        let Claim::Produce(mut producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        producer.header(HEADER);
+        producer.record(HEADER);
+        producer.fail("throttled (HTTP 429)", Setback::Transient { hold: Duration::ZERO });
+        assert!(cache.fresh(&report).is_err(), "nothing stored");
+        // A check that was waiting while it failed takes the failure...
+        match cache.claim_since(&report, wait(), before) {
+            Claim::Failed(failure) => {
+                assert_eq!(failure.message, "throttled (HTTP 429)");
+                assert!(failure.transient);
+            }
+            other => panic!("expected the failure, got {other:?}"),
+        }
+        // ...a check that starts afterwards tries again.
+        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a later check retries") };
+        let before = SystemTime::now();
+        producer.fail("403 Forbidden", Setback::Permanent);
+        match cache.claim_since(&report, wait(), before) {
+            Claim::Failed(failure) => assert!(!failure.transient && failure.message == "403 Forbidden"),
+            other => panic!("expected the failure, got {other:?}"),
+        }
+        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a later check retries") };
+        produce(producer, 2);
+        assert!(!dir.names().iter().any(|n| n.ends_with(".failed")), "a success clears the note");
+    }
+
+    #[test]
+    fn a_hold_off_stops_new_attempts_until_it_ends() {
+        let dir = Dir::new("hold");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        producer.fail("throttled, retry after 60 s", Setback::Transient { hold: Duration::from_secs(60) });
+        assert!(matches!(cache.claim(&report, wait()), Claim::Failed(f) if f.message.contains("retry after")));
+        let note = cache.note_path(&report);
+        fs::write(&note, r#"{"at":1,"until":2,"transient":true,"message":"old"}"#).expect("old note");
+        assert!(matches!(cache.claim(&report, wait()), Claim::Produce(_)), "an old hold-off is over");
+    }
+
+    #[test]
+    fn a_busy_lock_is_waited_for_no_longer_than_allowed() {
+        let dir = Dir::new("busy");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        let Claim::Produce(held) = cache.claim(&report, wait()) else { panic!("cold") };
+        match cache.claim(&report, Instant::now() + Duration::from_millis(50)) {
+            Claim::Produce(producer) => assert!(!producer.locked(), "produces unlocked after the wait"),
+            other => panic!("expected an unlocked producer, got {other:?}"),
+        }
+        drop(held);
+    }
+
+    #[test]
+    fn an_abandoned_or_unwritable_entry_stores_nothing() {
+        let dir = Dir::new("abandon");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        let Claim::Produce(mut producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        producer.header(HEADER);
+        producer.record(["only", "two"]);
+        assert!(producer.commit().expect_err("short record").contains("fewer cells"));
+        let Claim::Produce(mut producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        producer.header(HEADER);
+        drop(producer);
+        assert_eq!(dir.names().iter().filter(|n| !n.ends_with(".lock")).count(), 0, "{:?}", dir.names());
+        let nowhere = Cache::new(dir.0.join("missing"), PREFIX, Duration::from_secs(900)).expect("on");
+        let Claim::Produce(producer) = nowhere.claim(&report, Instant::now()) else { panic!("cold") };
+        assert!(!producer.locked());
+        assert!(produce_result(producer).contains("No such file or directory"));
+    }
+
+    fn produce_result(mut producer: Producer) -> String {
+        producer.header(HEADER);
+        producer.record(HEADER);
+        producer.commit().expect_err("cannot be written")
+    }
+
+    #[test]
+    fn producing_prunes_what_no_check_will_read_again() {
+        let dir = Dir::new("prune");
+        let cache = dir.cache(900);
+        let old = key("date=2026-11-01");
+        plant(&cache, &old, KEEP + Duration::from_secs(60), 1);
+        let old_path = cache.path(&old);
+        let lock = PathBuf::from(format!("{}.lock", old_path.display()));
+        let orphan = PathBuf::from(format!("{}.tmp.4242.0", old_path.display()));
+        let recent_temp = PathBuf::from(format!("{}.tmp.4243.0", cache.path(&key("x")).display()));
+        let other = dir.0.join("office365_token_contoso");
+        for path in [&lock, &orphan, &recent_temp, &other] {
+            fs::write(path, "").expect("seed");
+        }
+        let long_ago = SystemTime::now() - KEEP - Duration::from_secs(60);
+        for path in [&old_path, &lock, &orphan, &other] {
+            fs::File::options().write(true).open(path).expect("open").set_modified(long_ago).expect("age");
+        }
+        let Claim::Produce(producer) = cache.claim(&key("D7"), wait()) else { panic!("cold") };
+        produce(producer, 1);
+        let names = dir.names();
+        let exists = |path: &Path| names.contains(&path.file_name().expect("name").to_string_lossy().into_owned());
+        assert!(!exists(&old_path) && !exists(&lock) && !exists(&orphan), "{names:?}");
+        assert!(exists(&recent_temp), "a download in progress is left alone");
+        assert!(exists(&other), "other files of the directory are left alone");
+        assert!(cache.fresh(&key("D7")).is_ok());
+    }
+}
