@@ -213,6 +213,16 @@ impl Client {
         endpoint_url(self.option, &format!("{}/{path}", self.base_text))
     }
 
+    /// The API's base URL, as given (trailing slashes dropped) or the cloud's.
+    pub fn endpoint(&self) -> &str {
+        &self.base_text
+    }
+
+    /// When every call of the check must be over.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
     /// `--tenant`, as given (some APIs take it in their paths).
     pub fn tenant(&self) -> &str {
         &self.tenant
@@ -225,14 +235,20 @@ impl Client {
 
     /// GETs `url` until it answers 200 (redirects followed without the token,
     /// throttling retried, an expired token replaced once) and returns the answer
-    /// with its body still to read; any other answer is the error it describes.
-    pub fn get(&mut self, url: Url) -> Result<Response> {
-        self.get_with(url, &Call::PLAIN)
+    /// with its body still to read, telling an API that is only unavailable for now
+    /// (still throttling or failing after the retries) from one that refuses: for a
+    /// download that an older copy may stand in for.
+    pub fn get_or_unavailable(&mut self, url: Url) -> std::result::Result<Response, Refused> {
+        self.attempt(url, &Call::PLAIN)
     }
 
-    /// [`Client::get`] for a `call` of its own kind: its headers sent, its refusals
-    /// explained.
+    /// [`Client::get_or_unavailable`] for a `call` of its own kind (its headers sent,
+    /// its refusals explained), any failure being the error it describes.
     pub fn get_with(&mut self, url: Url, call: &Call) -> Result<Response> {
+        self.attempt(url, call).map_err(|refused| refused.error)
+    }
+
+    fn attempt(&mut self, url: Url, call: &Call) -> std::result::Result<Response, Refused> {
         let mut token = self.tokens.token(&self.http, &self.debug, self.deadline)?;
         let mut replaced = false;
         let mut attempts = 0;
@@ -246,7 +262,7 @@ impl Client {
                 401 if !replaced => {
                     let (code, error) = self.answer_error(&mut response);
                     if code.as_deref() != Some("InvalidAuthenticationToken") {
-                        return Err(call.explained(status, code.as_deref(), error));
+                        return Err(call.explained(status, code.as_deref(), error).into());
                     }
                     self.debug.log("token: rejected as invalid, asking for a new one");
                     token = self.tokens.replace(&token, &self.http, &self.debug, self.deadline)?;
@@ -260,7 +276,8 @@ impl Client {
                         Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= self.deadline);
                     if attempts >= MAX_ATTEMPTS || !fits {
                         let error = self.throttled(&response, code.as_deref(), attempts, wait, fits);
-                        return Err(call.explained(status, code.as_deref(), error));
+                        let error = call.explained(status, code.as_deref(), error);
+                        return Err(Refused { error, unavailable: Some(wait) });
                     }
                     self.debug.log(format!(
                         "throttled ({}): retrying in {} s",
@@ -270,14 +287,16 @@ impl Client {
                     std::thread::sleep(wait);
                 }
                 _ => {
+                    let wait = retry_after(&response).unwrap_or(Duration::ZERO);
                     let (code, error) = self.answer_error(&mut response);
-                    return Err(call.explained(status, code.as_deref(), error));
+                    let error = call.explained(status, code.as_deref(), error);
+                    return Err(Refused { error, unavailable: (status >= 500).then_some(wait) });
                 }
             }
         }
     }
 
-    /// GETs `url` (as [`Client::get`]) and decodes the answer as a JSON object; an
+    /// GETs `url` (as [`Client::get_with`]) and decodes the answer as a JSON object; an
     /// object with an `error` is that error, in Perl's words.
     pub fn get_json(&mut self, url: Url) -> Result<Map<String, Value>> {
         self.get_json_with(url, &Call::PLAIN)
@@ -408,6 +427,24 @@ impl Client {
             )
         };
         Error::new(format!("{} is throttling ({}{code}): {why}", self.name, response.status_line()))
+    }
+}
+
+/// A GET that got no usable answer.
+#[derive(Debug)]
+pub struct Refused {
+    /// What went wrong, as [`Client::get_with`] reports it.
+    pub error: Error,
+    /// `Some` when the API is only unavailable for now: it still answered 429 or a
+    /// server error (5xx) after the retries. It holds how long the API last asked to
+    /// wait (`Retry-After`, else the last back-off; zero when a server error did not
+    /// say).
+    pub unavailable: Option<Duration>,
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Self {
+        Refused { error, unavailable: None }
     }
 }
 

@@ -13,19 +13,21 @@
 //!   first page and looped for ever); a link seen twice is an error.
 
 use std::collections::HashSet;
+use std::io::Read;
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::http::Url;
-use centreon_plugin::registry::CustomModeSpec;
+use centreon_plugin::http::{Response, Url};
+use centreon_plugin::options::OptionSection;
+use centreon_plugin::registry::{CustomModeSpec, Env};
 use centreon_plugin::time;
 use serde_json::{Map, Value};
 
 use crate::custom::client::{self, json_object, json_text, Call, Client, Setup};
+use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, report, Capabilities, CustomMode, Health, MessageTrace, Provides, ReportQuery, ReportRequest, Reports,
-    RowVisit, ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage,
-    TRACE_PAGE_SIZE,
+    provides, Capabilities, CustomMode, Health, MessageTrace, Provides, ReportQuery, ReportRequest, Reports, RowVisit,
+    ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
 };
 
 /// How Graph differs from the other APIs.
@@ -72,17 +74,35 @@ inventory::submit! {
     CustomMode(CustomModeSpec {
         name: "graphapi",
         provides: provides::<GraphApi>,
-        // Its options, then the HTTP and retention sections it uses.
-        sections: || client::sections(&SETUP),
+        sections,
         // Checks the options in Perl's order and builds the client (no request is made).
-        build: |env| Ok(Box::new(GraphApi { client: Client::new(&SETUP, env)? })),
+        build: |env| Ok(Box::new(GraphApi::new(env)?)),
     })
+}
+
+/// Its options (`--report-cache-ttl` after the common ones), then the HTTP and
+/// retention sections it uses.
+fn sections() -> Vec<OptionSection> {
+    let mut sections = client::sections(&SETUP);
+    if let Some(own) = sections.first_mut() {
+        own.options.push(report_cache::option());
+    }
+    sections
 }
 
 /// The `graphapi` client.
 #[derive(Debug)]
 pub struct GraphApi {
     client: Client,
+    reports: ReportCache,
+}
+
+impl GraphApi {
+    fn new(env: &Env<'_>) -> Result<GraphApi> {
+        let client = Client::new(&SETUP, env)?;
+        let reports = ReportCache::new(env, client.endpoint(), client.tenant())?;
+        Ok(GraphApi { client, reports })
+    }
 }
 
 impl Provides for GraphApi {
@@ -137,12 +157,27 @@ fn next_link(page: &Map<String, Value>, seen: &HashSet<Url>, path: &str) -> Resu
 }
 
 impl Reports for GraphApi {
-    /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads.
+    /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads, or from the
+    /// report cache.
     fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
         self.client.cloud().check_usage_reports()?;
-        let name = format!("{}({})", request.report, parameter(request.query));
-        let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{name}"))?)?;
-        report::read(&name, response.body(), request.columns, visit)
+        let query = parameter(request.query);
+        let name = format!("{}({query})", request.report);
+        let report = format!("v1.0/reports/{}", request.report);
+        let url = self.client.url(&format!("{report}({query})"))?;
+        let cached = report_cache::Request { name: &name, report: &report, query: &query, columns: request.columns };
+        let client = &mut self.client;
+        let deadline = client.deadline();
+        self.reports.read(cached, deadline, || client.get_or_unavailable(url).map(Download), visit)
+    }
+}
+
+/// A report's answer, read as its body.
+struct Download(Response);
+
+impl Read for Download {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.body().read(buf)
     }
 }
 
@@ -273,7 +308,7 @@ mod tests {
     use super::*;
     use centreon_plugin::debug::{DebugLog, Logging, Secrets};
     use centreon_plugin::options::{OptionSpec, Values};
-    use centreon_plugin::registry::{Env, Notices};
+    use centreon_plugin::registry::Notices;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::path::PathBuf;
@@ -419,7 +454,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     /// The client as `build` makes it, logging into `debug` and adding to `notices`.
     fn graph_with(values: &Values, deadline: Instant, debug: &DebugLog, notices: &Notices) -> Result<GraphApi> {
         let env = Env { values, debug, notices, deadline };
-        Client::new(&SETUP, &env).map(|client| GraphApi { client })
+        GraphApi::new(&env)
     }
 
     /// The client as `build` makes it, with a log and notices of its own.
@@ -428,7 +463,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     }
 
     fn values(pairs: &[(&str, &str)]) -> Values {
-        let mut specs: Vec<OptionSpec> = client::sections(&SETUP).into_iter().flat_map(|s| s.options).collect();
+        let mut specs: Vec<OptionSpec> = sections().into_iter().flat_map(|s| s.options).collect();
         specs.push(OptionSpec::flag("debug", ""));
         specs.push(OptionSpec::flag("show-password", ""));
         let mut values = Values::default();
@@ -519,8 +554,10 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
 
-        let mut second = api(&mock, &dir, &[]).expect("api");
+        // Without the report cache, the second run asks Graph again, with the cached token.
+        let mut second = api(&mock, &dir, &[("report-cache-ttl", "0")]).expect("api");
         users(&mut second).expect("rows");
+        assert_eq!(mock.reports.load(Ordering::SeqCst), 2);
         assert_eq!(mock.tokens.load(Ordering::SeqCst), 1, "the cached token is reused");
     }
 
@@ -798,7 +835,8 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             .map(|_| {
                 let (mock, dir, barrier) = (mock.clone(), dir.clone(), Arc::clone(&barrier));
                 std::thread::spawn(move || {
-                    let mut api = api(&mock, &dir, &[]).expect("api");
+                    // Without the report cache: every run asks Graph, so needs the token.
+                    let mut api = api(&mock, &dir, &[("report-cache-ttl", "0")]).expect("api");
                     barrier.wait();
                     users(&mut api).map(|rows| rows.len())
                 })

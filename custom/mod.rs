@@ -25,6 +25,7 @@ pub mod graphapi;
 pub mod managementapi;
 pub mod pfx;
 pub mod report;
+pub mod report_cache;
 pub mod token;
 
 pub use report::Row;

@@ -7,10 +7,17 @@
 //! whole number or too large for a counter.
 //! The caller reports such an error as UNKNOWN; the rows already visited are thrown
 //! away with it.
+//!
+//! A report can be copied into a report cache entry while it is read
+//! ([`read_copying`]: its header and every record, all columns, as the CSV gave
+//! them), and read back from one ([`read_stored`]) as the same rows, with the same
+//! messages.
 
 use std::io::{self, Read};
 
+use centreon_plugin::cache::Producer;
 use centreon_plugin::error::{Error, Result};
+use centreon_plugin::records::{Records, ScanError};
 use centreon_plugin::time;
 
 use crate::custom::RowVisit;
@@ -39,9 +46,29 @@ pub const OPTIONAL: char = '?';
 #[derive(Debug)]
 pub struct Row<'r> {
     report: &'r str,
-    line: u64,
+    place: Place<'r>,
     names: &'r [&'r str],
     cells: &'r [&'r str],
+}
+
+/// Where a row comes from, for messages.
+#[derive(Debug, Clone, Copy)]
+enum Place<'r> {
+    /// The line of the CSV its record starts on.
+    Line(u64),
+    /// The record at this index of a stored copy: its line is worked out only when a
+    /// message needs it.
+    Stored(&'r Records, u64),
+}
+
+impl Place<'_> {
+    /// The line of the CSV the record starts on.
+    fn line(self) -> u64 {
+        match self {
+            Place::Line(line) => line,
+            Place::Stored(records, index) => stored_line(records, index),
+        }
+    }
 }
 
 impl<'r> Row<'r> {
@@ -89,7 +116,7 @@ impl<'r> Row<'r> {
         Error::new(format!(
             "report {} line {}: column '{}' holds '{}', {problem}",
             self.report,
-            self.line,
+            self.place.line(),
             column_name(self.names.get(index).copied().unwrap_or("")).0,
             snippet(text.as_bytes())
         ))
@@ -101,25 +128,72 @@ impl<'r> Row<'r> {
 /// of the `columns` of every data row. The rows share one record buffer: nothing is
 /// allocated per row.
 pub fn read<R: Read>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_>) -> Result<()> {
-    if columns.len() > MAX_COLUMNS {
-        return Err(Error::new(format!(
-            "report {report}: {} columns requested, at most {MAX_COLUMNS} can be read at once",
-            columns.len()
-        )));
+    read_body(report, body, columns, visit, None).map_err(Failed::into_error)
+}
+
+/// How [`read_copying`] failed.
+#[derive(Debug)]
+pub enum Failed {
+    /// The download is not a whole CSV report (empty, an HTML page, malformed, cut,
+    /// failed): nothing of it may be kept. The error is the first the check met, which
+    /// may be a failed visit that came before.
+    Report(Error),
+    /// The report was read whole and copied, but what was asked of it failed (a
+    /// missing column, a cell the visitor refused): the copy is good, the answer is
+    /// this error.
+    Visit(Error),
+}
+
+impl Failed {
+    /// The error, whichever it is.
+    pub fn into_error(self) -> Error {
+        match self {
+            Failed::Report(error) | Failed::Visit(error) => error,
+        }
     }
+}
+
+/// [`read`], copying the report into `copy` as it goes: its header, then every
+/// record, all columns. Once `visit` (or a missing column) fails, the rest of the
+/// report is still read and copied, without visiting: the report itself is sound, and
+/// the checks waiting for this copy should read it rather than download it again.
+pub fn read_copying<R: Read>(
+    report: &str,
+    body: R,
+    columns: &[&str],
+    visit: RowVisit<'_>,
+    copy: &mut Producer,
+) -> std::result::Result<(), Failed> {
+    read_body(report, body, columns, visit, Some(copy))
+}
+
+fn read_body<R: Read>(
+    report: &str,
+    body: R,
+    columns: &[&str],
+    visit: RowVisit<'_>,
+    mut copy: Option<&mut Producer>,
+) -> std::result::Result<(), Failed> {
+    check_width(report, columns).map_err(Failed::Visit)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
         .buffer_capacity(READ_BUFFER)
         .from_reader(Guard::new(body));
     let mut record = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut record).map_err(|e| csv_error(report, 1, e))? {
-        return Err(Error::new(format!("report {report} is empty (no header line)")));
+    if !reader.read_byte_record(&mut record).map_err(|e| Failed::Report(csv_error(report, 1, e)))? {
+        return Err(Failed::Report(Error::new(format!("report {report} is empty (no header line)"))));
     }
     let header: Vec<&[u8]> = record.iter().collect();
     if header.first().is_some_and(|first| first.trim_ascii_start().starts_with(b"<")) {
         let text: Vec<u8> = header.join(&b","[..]);
-        return Err(Error::new(format!("report {report} is not CSV but an HTML page: {}", snippet(&text))));
+        return Err(Failed::Report(Error::new(format!(
+            "report {report} is not CSV but an HTML page: {}",
+            snippet(&text)
+        ))));
+    }
+    if let Some(copy) = copy.as_deref_mut() {
+        copy.header(&header);
     }
     let positions = columns
         .iter()
@@ -131,32 +205,143 @@ pub fn read<R: Read>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_
                 None => Err(Error::new(format!("report {report} has no column '{name}'"))),
             }
         })
-        .collect::<Result<Vec<Option<usize>>>>()?;
+        .collect::<Result<Vec<Option<usize>>>>();
+    // The first error of the visit; with a copy to finish, the reading goes on.
+    let (positions, mut failed) = match positions {
+        Ok(positions) => (positions, None),
+        Err(e) if copy.is_some() => (Vec::new(), Some(e)),
+        Err(e) => return Err(Failed::Visit(e)),
+    };
     // Lines are counted here: the csv crate counts the LF of a CRLF (Microsoft's line
     // end) on the next record's line, one too few. One line per record plus the line
     // ends inside its quoted cells (blank lines, which the csv crate skips, are not).
     let mut line = 2 + line_ends(&record);
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, line, e))? {
+    // A report found wrong after a failed visit: the check says what it found first,
+    // as it would have without a copy; the copy is thrown away.
+    let wrong = |failed: &mut Option<Error>, error: Error| Failed::Report(failed.take().unwrap_or(error));
+    while reader.read_byte_record(&mut record).map_err(|e| wrong(&mut failed, csv_error(report, line, e)))? {
         let next = line + 1 + line_ends(&record);
-        let mut cells = [""; MAX_COLUMNS];
-        for ((cell, &position), column) in cells.iter_mut().zip(&positions).zip(columns) {
-            let bytes = position.and_then(|position| record.get(position)).unwrap_or(b"");
-            *cell = std::str::from_utf8(bytes).map_err(|_| {
-                let name = column_name(column).0;
-                Error::new(format!("report {report} line {line}: column '{name}' is not valid UTF-8"))
-            })?;
+        if let Some(copy) = copy.as_deref_mut() {
+            copy.record(&record);
         }
-        visit(&Row { report, line, names: columns, cells: &cells[..columns.len()] })?;
+        if failed.is_none() {
+            if let Err(e) = visit_record(report, line, &record, &positions, columns, visit) {
+                if copy.is_none() {
+                    return Err(Failed::Visit(e));
+                }
+                failed = Some(e);
+            }
+        }
         line = next;
     }
     let guard = reader.get_ref();
     if guard.state == Field::Quoted {
-        return Err(Error::new(format!("report {report} ends inside a quoted field (truncated download)")));
+        let error = Error::new(format!("report {report} ends inside a quoted field (truncated download)"));
+        return Err(wrong(&mut failed, error));
     }
     if !matches!(guard.last, Some(b'\n' | b'\r')) {
-        return Err(Error::new(format!("report {report} does not end with a line end (truncated download)")));
+        let error = Error::new(format!("report {report} does not end with a line end (truncated download)"));
+        return Err(wrong(&mut failed, error));
+    }
+    failed.map_or(Ok(()), |e| Err(Failed::Visit(e)))
+}
+
+/// Hands the cells of `columns` (at `positions` of `record`, which starts on `line`)
+/// to `visit`.
+fn visit_record(
+    report: &str,
+    line: u64,
+    record: &csv::ByteRecord,
+    positions: &[Option<usize>],
+    columns: &[&str],
+    visit: RowVisit<'_>,
+) -> Result<()> {
+    let mut cells = [""; MAX_COLUMNS];
+    for ((cell, &position), column) in cells.iter_mut().zip(positions).zip(columns) {
+        let bytes = position.and_then(|position| record.get(position)).unwrap_or(b"");
+        *cell = text(report, bytes, column, || line)?;
+    }
+    visit(&Row { report, place: Place::Line(line), names: columns, cells: &cells[..columns.len()] })
+}
+
+/// Reads the stored copy `records` of the report `report` as [`read`] reads its
+/// download: the same rows, the same cells, the same messages (line numbers
+/// included). Only the requested columns are read from the copy.
+pub fn read_stored(report: &str, records: &Records, columns: &[&str], visit: RowVisit<'_>) -> Result<()> {
+    check_width(report, columns)?;
+    // The stored columns scanned, and where each requested column is among them.
+    let mut scanned = Vec::with_capacity(columns.len());
+    let slots = columns
+        .iter()
+        .map(|column| {
+            let (name, optional) = column_name(column);
+            match records.column(name.as_bytes()) {
+                Some(index) => {
+                    scanned.push(index);
+                    Ok(Some(scanned.len() - 1))
+                }
+                None if optional => Ok(None),
+                None => Err(Error::new(format!("report {report} has no column '{name}'"))),
+            }
+        })
+        .collect::<Result<Vec<Option<usize>>>>()?;
+    let result = records.scan(&scanned, |record| {
+        let place = Place::Stored(records, record.index());
+        let mut cells = [""; MAX_COLUMNS];
+        for ((cell, slot), column) in cells.iter_mut().zip(&slots).zip(columns) {
+            if let Some(slot) = *slot {
+                *cell = text(report, record.get(slot), column, || place.line())?;
+            }
+        }
+        visit(&Row { report, place, names: columns, cells: &cells[..columns.len()] })
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(ScanError::Visit(e)) => Err(e),
+        Err(ScanError::Stored(invalid)) => {
+            Err(Error::new(format!("report {report}: the cached copy {invalid} while being read")))
+        }
+        Err(e @ ScanError::NoColumn(_)) => Err(Error::new(format!("report {report}: {e}"))),
+    }
+}
+
+/// The line of the CSV the stored record `index` started on, counted as [`read`]
+/// counts: the header's line and line ends, then one line per record plus the line
+/// ends inside its cells. Reads every column of the records before it: for messages
+/// only.
+fn stored_line(records: &Records, index: u64) -> u64 {
+    let newlines = |cell: &[u8]| memchr::memchr_iter(b'\n', cell).count() as u64;
+    let mut line = 2 + records.columns().iter().map(|name| newlines(name)).sum::<u64>();
+    let every: Vec<usize> = (0..records.columns().len()).collect();
+    // The scan stops at `index`; a copy damaged under the scan only blurs a message.
+    let _ = records.scan(&every, |record| {
+        if record.index() >= index {
+            return Err(());
+        }
+        line += 1 + (0..record.len()).map(|i| newlines(record.get(i))).sum::<u64>();
+        Ok(())
+    });
+    line
+}
+
+/// Refuses a request of more than [`MAX_COLUMNS`] columns.
+fn check_width(report: &str, columns: &[&str]) -> Result<()> {
+    if columns.len() > MAX_COLUMNS {
+        return Err(Error::new(format!(
+            "report {report}: {} columns requested, at most {MAX_COLUMNS} can be read at once",
+            columns.len()
+        )));
     }
     Ok(())
+}
+
+/// The cell `bytes` of the requested `column` as text; not UTF-8, an error naming
+/// the report and the record's `line`.
+fn text<'b>(report: &str, bytes: &'b [u8], column: &str, line: impl FnOnce() -> u64) -> Result<&'b str> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        let name = column_name(column).0;
+        Error::new(format!("report {report} line {}: column '{name}' is not valid UTF-8", line()))
+    })
 }
 
 /// A requested column's header name, and whether the report may lack it (a name
@@ -601,6 +786,165 @@ mod tests {
                 proptest::prop_assert_eq!(got.len() + 1, records.len());
                 proptest::prop_assert!(matches!(body.last(), Some(b'\n' | b'\r')));
             }
+        }
+    }
+
+    /// A report cache in a scratch directory, removed when dropped.
+    struct Scratch {
+        dir: std::path::PathBuf,
+        cache: centreon_plugin::cache::Cache,
+    }
+
+    impl Scratch {
+        fn new() -> Scratch {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!("report-copy-{}-{n}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("scratch dir");
+            let ttl = std::time::Duration::from_secs(900);
+            let cache = centreon_plugin::cache::Cache::new(&dir, "report_", ttl).expect("cache on");
+            Scratch { dir, cache }
+        }
+
+        fn key() -> centreon_plugin::cache::Key {
+            centreon_plugin::cache::Key::new([("report", "r")])
+        }
+
+        /// Reads `body` with `visit`, copying it into the cache; the copy is committed
+        /// unless the report itself is wrong.
+        fn copy(&self, body: &[u8], columns: &[&str], visit: RowVisit<'_>) -> std::result::Result<(), Failed> {
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let centreon_plugin::cache::Claim::Produce(mut producer) = self.cache.claim(&Self::key(), until) else {
+                panic!("a cold cache produces");
+            };
+            let result = read_copying("r", body, columns, visit, &mut producer);
+            match &result {
+                Ok(()) | Err(Failed::Visit(_)) => {
+                    producer.commit().expect("committed");
+                }
+                Err(Failed::Report(e)) => producer.fail(e.message(), centreon_plugin::cache::Setback::Permanent),
+            }
+            result
+        }
+
+        fn entry(&self) -> Option<centreon_plugin::cache::Entry> {
+            self.cache.fresh(&Self::key()).ok()
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// What [`rows`] reads, from the copy of `body` (no visit while copying).
+    fn stored_rows(body: &[u8]) -> Result<Vec<(String, Option<i64>, String)>> {
+        let scratch = Scratch::new();
+        scratch.copy(body, &[], &mut |_| Ok(())).map_err(Failed::into_error)?;
+        let entry = scratch.entry().expect("the copy is in place");
+        let mut out = Vec::new();
+        read_stored("getEmailActivityUserDetail(period='D7')", entry.records(), EMAIL, &mut |row| {
+            out.push((row.text(0).to_string(), row.count(1)?, row.text(2).to_string()));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_copy_reads_back_as_the_download_messages_included() {
+        let head = "\u{FEFF}User Principal Name,Send Count,Report Period\r\n";
+        for rows_text in [
+            "u1,1,7\r\nu2,2,7\r\n",
+            "\"doe, \"\"j\"\"\r\n@x\",,7\r\nu2,x1,7\r\n",
+            "u1,1,7\r\n\"multi\nline\",3,7\r\nu3,99999999999999999999,7\r\n",
+        ] {
+            let body = format!("{head}{rows_text}");
+            let want = rows(body.as_bytes()).map_err(|e| e.message().to_string());
+            let got = stored_rows(body.as_bytes()).map_err(|e| e.message().to_string());
+            assert_eq!(got, want, "{rows_text:?}");
+        }
+        let missing = "User Principal Name,Report Period\r\nu,7\r\n";
+        assert_eq!(
+            stored_rows(missing.as_bytes()).expect_err("no Send Count").message(),
+            "report getEmailActivityUserDetail(period='D7') has no column 'Send Count'"
+        );
+        let not_utf8 = b"User Principal Name,Send Count,Report Period\n\"a\nb\",1,7\n\xff,2,7\n";
+        assert_eq!(
+            stored_rows(not_utf8).expect_err("not UTF-8").message(),
+            "report getEmailActivityUserDetail(period='D7') line 4: column 'User Principal Name' is not valid UTF-8"
+        );
+        assert_eq!(
+            rows(not_utf8).expect_err("not UTF-8").message(),
+            "report getEmailActivityUserDetail(period='D7') line 4: column 'User Principal Name' is not valid UTF-8"
+        );
+    }
+
+    #[test]
+    fn a_failed_visit_still_copies_the_whole_report() {
+        let scratch = Scratch::new();
+        let body = b"User Principal Name,Send Count,Report Period\nu1,x,7\nu2,2,7\n";
+        let mut seen = 0;
+        let result = scratch.copy(body, EMAIL, &mut |row| {
+            seen += 1;
+            row.count(1).map(drop)
+        });
+        assert!(matches!(result, Err(Failed::Visit(ref e)) if e.message().contains("holds 'x'")), "{result:?}");
+        assert_eq!(seen, 1, "no visit after the error");
+        assert_eq!(scratch.entry().expect("copied").records().len(), 2);
+
+        let scratch = Scratch::new();
+        let result = scratch.copy(body, &["Recipient Type"], &mut |_| Ok(()));
+        assert!(matches!(result, Err(Failed::Visit(ref e)) if e.message().contains("no column 'Recipient Type'")));
+        assert_eq!(scratch.entry().expect("copied").records().len(), 2, "a missing column is the mode's problem");
+    }
+
+    #[test]
+    fn a_wrong_report_is_not_copied_and_the_first_error_is_told() {
+        let scratch = Scratch::new();
+        let cut = b"User Principal Name,Send Count,Report Period\nu1,x,7\nu2,\"cut";
+        let result = scratch.copy(cut, EMAIL, &mut |row| row.count(1).map(drop));
+        let Err(Failed::Report(error)) = result else { panic!("a cut report: {result:?}") };
+        assert_eq!(error.message(), "report r line 2: column 'Send Count' holds 'x', not a number");
+        assert!(scratch.entry().is_none());
+    }
+
+    #[test]
+    fn a_wrong_report_is_not_copied() {
+        for body in [&b""[..], b"<html>busy</html>\n", b"User Principal Name,Send Count\nu1,\"cut", b"A,B\n1\n"] {
+            let scratch = Scratch::new();
+            let result = scratch.copy(body, &[], &mut |_| Ok(()));
+            assert!(matches!(result, Err(Failed::Report(_))), "{body:?}: {result:?}");
+            assert!(scratch.entry().is_none(), "{body:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any report Microsoft could write reads back from its copy as it read from
+        /// the download, and a visit failing on any row fails with the same message.
+        #[test]
+        fn copies_read_back_as_downloads(
+            users in proptest::collection::vec(("[a-z@.,\" \r\né]{0,8}", proptest::option::of(0i64..1_000_000)), 0..6),
+            reversed in proptest::bool::ANY,
+            failing in 0usize..6,
+        ) {
+            let (body, _) = report(&users, reversed);
+            proptest::prop_assert_eq!(stored_rows(&body).expect("stored"), rows(&body).expect("read"));
+            let scratch = Scratch::new();
+            scratch.copy(&body, &[], &mut |_| Ok(())).expect("copied");
+            let entry = scratch.entry().expect("in place");
+            let fail = |row: &Row<'_>| -> Result<()> {
+                if row.text(0) == users.get(failing).map_or("", |u| u.0.as_str()) {
+                    return Err(row.invalid(0, row.text(0), "refused"));
+                }
+                Ok(())
+            };
+            let mut visit = fail;
+            let downloaded = read("r", &body[..], EMAIL, &mut visit);
+            let mut visit = fail;
+            let stored = read_stored("r", entry.records(), EMAIL, &mut visit);
+            proptest::prop_assert_eq!(stored, downloaded);
         }
     }
 }

@@ -445,6 +445,9 @@ fn get(shared: &Shared, rq: Request, path: &str, raw: &str, auth: &str, prefer: 
     if let Some(name) = path.strip_prefix("/download/") {
         return download(shared, rq, name, auth);
     }
+    if path == COUNTS_ROUTE {
+        return send_json(rq, 200, &counts(shared).to_string(), &[]);
+    }
     if !auth.starts_with("Bearer tok-") {
         return send_json(
             rq,
@@ -474,6 +477,20 @@ fn get(shared: &Shared, rq: Request, path: &str, raw: &str, auth: &str, prefer: 
         Some((name, param)) => report_call(shared, rq, name, param),
         None => not_found(rq),
     }
+}
+
+/// The mock's own route (no token needed): what it has served so far, for the
+/// benchmarks, which drive `mockgraph` from outside.
+pub const COUNTS_ROUTE: &str = "/mock/counts";
+
+/// `{"token_requests": N, "report_requests": N, "downloads": {"<report>": N, ...}}`.
+fn counts(shared: &Shared) -> Value {
+    let state = shared.state();
+    json!({
+        "token_requests": state.token_requests,
+        "report_requests": state.report_requests,
+        "downloads": state.downloads,
+    })
 }
 
 fn not_found(rq: Request) {

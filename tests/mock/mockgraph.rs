@@ -12,7 +12,8 @@
 //! certificate is used): the token endpoints accept assertions signed with its key.
 //!
 //! It prints `ready http://127.0.0.1:PORT` once both listeners are up, and
-//! serves until killed.
+//! serves until killed. `GET /mock/counts` answers what it has served so far:
+//! `{"token_requests": N, "report_requests": N, "downloads": {"<report>": N, ...}}`.
 
 // The program uses only part of the API the tests share.
 #[allow(dead_code, unused_imports)]

@@ -16,7 +16,8 @@
 //! [`Builder::certificate`].
 //!
 //! A test reads what the plugin asked for through `report_calls`,
-//! `downloads`, `message_trace_requests` and `trace_log`.
+//! `downloads`, `message_trace_requests` and `trace_log`; a program driving
+//! `mockgraph` reads the counts at `GET /mock/counts`.
 
 mod calendar;
 mod csvtext;
