@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
 # Times whole runs of the plugin against the bundled mock of Microsoft's endpoints:
 # per tenant size and mode, the mean wall time (hyperfine) and the peak RSS
-# (/usr/bin/time -v), with a warm token cache, next to the targets of issue 6.
+# (/usr/bin/time -v), with a warm token cache and the report cache off (every run
+# downloads its reports), next to the targets of issue 6.
+#
+# Then the report cache (issue 12), on a generated tenant of CACHE_USERS users: a
+# per-mailbox check (mailbox-usage for one mailbox, its status counter only) answered
+# from a warm cache, the same check when it has to download and store the report, and
+# a cycle of CYCLE such checks, one per mailbox, run NPROC at a time on a cold cache,
+# with the downloads the mock served meanwhile (GET /mock/counts).
 #
 #   bench/run.sh                      # 40 (tests/fixtures/tenant40), 100000, 1000000 users
 #   SIZES="40 10000" bench/run.sh     # other sizes (40 is the fixture, others generated)
+#   SIZES= bench/run.sh               # the report cache only
 #
 # Env: SIZES, RUNS (hyperfine runs per case; default 20, 5 from 1,000,000 users up),
 # RSS_RUNS (runs of /usr/bin/time per case, the largest peak is kept; default 3),
-# NO_BUILD=1 to time the binaries already built. Needs hyperfine and GNU time
-# (apt-get install hyperfine time).
+# CACHE_USERS (default 100000; 0 skips the report cache), CYCLE (default 1000),
+# NO_BUILD=1 to time the binaries already built. Needs hyperfine, GNU time and curl
+# (apt-get install hyperfine time curl).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-SIZES=${SIZES:-"40 100000 1000000"}
+SIZES=${SIZES-"40 100000 1000000"}
 RSS_RUNS=${RSS_RUNS:-3}
+CACHE_USERS=${CACHE_USERS:-100000}
+CYCLE=${CYCLE:-1000}
 MODES="email-activity mailbox-usage"
 PLUGIN=target/release/centreon_office365_exchange_api
 MOCK=target/release/examples/mockgraph
 # The only secret the mock accepts.
 SECRET='s3cr3t+/=&?'
 
-for tool in hyperfine /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install hyperfine time)" >&2; exit 1; }
+for tool in hyperfine /usr/bin/time curl; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install hyperfine time curl)" >&2; exit 1; }
 done
 if [[ -z ${NO_BUILD:-} ]]; then
     cargo build --release --quiet --bin centreon_office365_exchange_api --example mockgraph
@@ -67,6 +78,35 @@ target() {
     esac
 }
 
+# Times "$@" with hyperfine (extra hyperfine options in the array `timing`); sets
+# $wall ("mean ± σ" ms) and $mean (ms).
+time_it() {
+    # hyperfine -N splits its command like a shell: every argument is quoted for it.
+    local command
+    command=$(printf "'%s' " "$@")
+    if ! hyperfine -N --style none --warmup 2 --runs "$runs" "${timing[@]}" --export-csv "$work/h.csv" \
+        "$command" >"$work/h.log" 2>&1; then
+        cat "$work/h.log" >&2
+        exit 1
+    fi
+    # CSV: command,mean,stddev,median,user,system,min,max (seconds); counted from
+    # the end, whatever the command's text.
+    wall=$(awk -F, 'NR == 2 { printf "%.1f ± %.1f", $(NF-6) * 1000, $(NF-5) * 1000 }' "$work/h.csv")
+    mean=$(awk -F, 'NR == 2 { printf "%.1f", $(NF-6) * 1000 }' "$work/h.csv")
+}
+
+# The largest peak RSS (MB) of RSS_RUNS runs of "$@", each after `before_rss`; sets $rss_mb.
+before_rss=true
+rss_of() {
+    local rss=0 kb
+    for _ in $(seq 1 "$RSS_RUNS"); do
+        $before_rss
+        kb=$(/usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n 1)
+        ((kb > rss)) && rss=$kb
+    done
+    rss_mb=$(awk -v kb="$rss" 'BEGIN { printf "%.1f", kb / 1024 }')
+}
+
 lines=()
 for users in $SIZES; do
     start_mock "$users"
@@ -75,30 +115,16 @@ for users in $SIZES; do
     for mode in $MODES; do
         args=(--plugin=cloud::microsoft::office365::exchange::plugin "--mode=$mode"
             --tenant=bench --client-id=bench "--client-secret=$SECRET"
-            "--login-endpoint=$url" "--graph-endpoint=$url" "--statefile-dir=$state")
+            "--login-endpoint=$url" "--graph-endpoint=$url" "--statefile-dir=$state" --report-cache-ttl=0)
         # Warms the token cache and checks the run succeeds at all.
         if ! out=$("$PLUGIN" "${args[@]}"); then
             echo "bench: $mode on $users users failed: $out" >&2
             exit 1
         fi
         runs=${RUNS:-$([[ $users -ge 1000000 ]] && echo 5 || echo 20)}
-        # hyperfine -N splits its command like a shell: the secret is quoted for it.
-        command="$PLUGIN ${args[*]:0:4} --client-secret='$SECRET' ${args[*]:5}"
-        if ! hyperfine -N --style none --warmup 2 --runs "$runs" --export-csv "$work/h.csv" "$command" \
-            >"$work/h.log" 2>&1; then
-            cat "$work/h.log" >&2
-            exit 1
-        fi
-        # CSV: command,mean,stddev,median,user,system,min,max (seconds); counted from
-        # the end, whatever the command's text.
-        wall=$(awk -F, 'NR == 2 { printf "%.1f ± %.1f", $(NF-6) * 1000, $(NF-5) * 1000 }' "$work/h.csv")
-        mean=$(awk -F, 'NR == 2 { printf "%.1f", $(NF-6) * 1000 }' "$work/h.csv")
-        rss=0
-        for _ in $(seq 1 "$RSS_RUNS"); do
-            kb=$(/usr/bin/time -f '%M' "$PLUGIN" "${args[@]}" 2>&1 >/dev/null | tail -n 1)
-            ((kb > rss)) && rss=$kb
-        done
-        rss_mb=$(awk -v kb="$rss" 'BEGIN { printf "%.1f", kb / 1024 }')
+        timing=()
+        time_it "$PLUGIN" "${args[@]}"
+        rss_of "$PLUGIN" "${args[@]}"
         read -r wall_target rss_target < <(target "$users")
         verdict=-
         if [[ $wall_target != - ]]; then
@@ -111,7 +137,101 @@ for users in $SIZES; do
     stop_mock
 done
 
+# The downloads of the mailbox usage report the mock has served so far.
+mailbox_downloads() {
+    curl -sf "$url/mock/counts" | sed -n 's/.*"getMailboxUsageDetail":\([0-9]*\).*/\1/p' | grep . || echo 0
+}
+
+# One per-mailbox check of mailbox $1 (a number) with the statefiles in $2: prints
+# the status its output starts with.
+per_mailbox() {
+    local out
+    out=$("$PLUGIN" --plugin=cloud::microsoft::office365::exchange::plugin --mode=mailbox-usage \
+        --tenant=bench --client-id=bench "--client-secret=$SECRET" "--login-endpoint=$url" "--graph-endpoint=$url" \
+        "--statefile-dir=$2" '--filter-counters=^status$' \
+        "--filter-mailbox=^user$(printf %06d "$1")@contoso\\.onmicrosoft\\.com\$") || true
+    echo "${out%%:*}"
+}
+
+cache_lines=()
+if [[ $CACHE_USERS != 0 ]]; then
+    start_mock "$CACHE_USERS"
+    state="$work/cache-state"
+    mkdir -p "$state"
+    check=("$PLUGIN" --plugin=cloud::microsoft::office365::exchange::plugin --mode=mailbox-usage
+        --tenant=bench --client-id=bench "--client-secret=$SECRET" "--login-endpoint=$url" "--graph-endpoint=$url"
+        "--statefile-dir=$state" '--filter-counters=^status$'
+        '--filter-mailbox=^user050000@contoso\.onmicrosoft\.com$')
+    # Downloads and stores the report (and the token), and checks the check works.
+    if [[ $(per_mailbox 50000 "$state") == UNKNOWN ]]; then
+        echo "bench: the per-mailbox check failed: $("${check[@]}")" >&2
+        exit 1
+    fi
+    runs=${RUNS:-20}
+    before=$(mailbox_downloads)
+    timing=(--ignore-failure)
+    time_it "${check[@]}"
+    rss_of "${check[@]}"
+    warm_downloads=$(($(mailbox_downloads) - before))
+    # The targets of issue 12 are for 100,000 users.
+    read -r wall_target rss_target verdict <<<"- - -"
+    if [[ $CACHE_USERS == 100000 ]]; then
+        read -r wall_target rss_target <<<"40 20"
+        verdict=$(awk -v w="$mean" -v r="$rss_mb" -v d="$warm_downloads" \
+            'BEGIN { print (w <= 40 && r <= 20 && d == 0) ? "met" : "MISSED" }')
+    fi
+    cache_lines+=("$(printf '%-36s %18s %10s %11s %9s %8s' "per-mailbox check, warm cache" "$wall" "$rss_mb" \
+        "<= $wall_target" "<= $rss_target" "$verdict")")
+    cache_lines+=("$(printf '%-36s %18s' "  downloads during those runs" "$warm_downloads")")
+    stored=$(find "$state" -name 'office365_graphapi_report_*' ! -name '*.*' -printf '%s\n' |
+        awk '{ bytes += $1 } END { printf "%.1f MB", bytes / 1e6 }')
+    cache_lines+=("$(printf '%-36s %18s' "  the stored report" "$stored")")
+
+    # A check that finds no copy downloads the report and stores it.
+    printf '#!/bin/sh\nrm -f %s/office365_graphapi_report_*\n' "$state" >"$work/clear.sh"
+    chmod +x "$work/clear.sh"
+    timing=(--ignore-failure --prepare "$work/clear.sh")
+    before_rss=$work/clear.sh
+    runs=${RUNS:-10}
+    time_it "${check[@]}"
+    rss_of "${check[@]}"
+    before_rss=true
+    cache_lines+=("$(printf '%-36s %18s %10s %11s %9s %8s' "per-mailbox check, download + store" "$wall" \
+        "$rss_mb" - - -)")
+
+    # A cycle: one check per mailbox, NPROC at a time, on a cold cache.
+    cycle_state="$work/cycle-state"
+    mkdir -p "$cycle_state"
+    export PLUGIN SECRET url
+    export -f per_mailbox
+    before=$(mailbox_downloads)
+    started=$(date +%s%N)
+    # shellcheck disable=SC2016 # the inner bash expands its arguments
+    seq 0 $((CYCLE - 1)) | xargs -P "$(nproc)" -I '{}' bash -c 'per_mailbox "$1" "$2"' _ '{}' "$cycle_state" \
+        >"$work/cycle.out"
+    ended=$(date +%s%N)
+    downloads=$(($(mailbox_downloads) - before))
+    unknown=$(grep -c '^UNKNOWN' "$work/cycle.out" || true)
+    answers=$(wc -l <"$work/cycle.out")
+    seconds=$(awk -v ns=$((ended - started)) 'BEGIN { printf "%.1f s", ns / 1e9 }')
+    per=$(awk -v ns=$((ended - started)) -v n="$CYCLE" 'BEGIN { printf "%.1f", ns / 1e6 / n }')
+    verdict=$([[ $downloads == 1 && $unknown == 0 && $answers == "$CYCLE" ]] && echo met || echo MISSED)
+    cache_lines+=("$(printf '%-36s %18s' "cycle of $CYCLE checks, $(nproc) at once" "$seconds")")
+    cache_lines+=("$(printf '%-36s %18s' "  wall per check" "$per")")
+    cache_lines+=("$(printf '%-36s %18s %10s %11s %9s %8s' "  downloads, UNKNOWN answers" "$downloads, $unknown" \
+        - "1, 0" - "$verdict")")
+    stop_mock
+fi
+
 echo
 echo "$(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-printf '%-9s %-15s %18s %10s %11s %9s %8s\n' users mode "wall ms (mean±σ)" "RSS MB" "target ms" "target MB" verdict
-printf '%s\n' "${lines[@]}"
+if ((${#lines[@]})); then
+    printf '%-9s %-15s %18s %10s %11s %9s %8s\n' users mode "wall ms (mean±σ)" "RSS MB" "target ms" "target MB" verdict
+    printf '%s\n' "${lines[@]}"
+fi
+if ((${#cache_lines[@]})); then
+    echo
+    echo "report cache, $CACHE_USERS users: mailbox-usage --filter-mailbox=<one mailbox> --filter-counters='^status\$'"
+    printf '%-36s %18s %10s %11s %9s %8s\n' case "wall ms (mean±σ)" "RSS MB" "target ms" "target MB" verdict
+    printf '%s\n' "${cache_lines[@]}"
+fi
