@@ -13,7 +13,7 @@ use centreon_plugin::number;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 
-use super::share::{self, Active, ActiveNames, Instances, NameFilter, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -55,6 +55,7 @@ struct Emails {
 
 /// One user's activity.
 struct User {
+    /// The user principal name, ` (n)` added for the n-th row that shares it.
     name: String,
     emails: Emails,
 }
@@ -180,7 +181,7 @@ struct Tally {
     send: i64,
     receive: i64,
     read: i64,
-    users: BTreeMap<String, User>,
+    users: Distinct<User>,
 }
 
 impl Tally {
@@ -205,9 +206,8 @@ impl Tally {
         self.receive = self.receive.saturating_add(counts[1]);
         self.read = self.read.saturating_add(counts[2]);
         if users == Instances::Keep {
-            let name = row.user_principal_name.to_string();
             let [send, receive, read] = counts;
-            self.users.insert(name.clone(), User { name, emails: Emails { send, receive, read } });
+            self.users.insert(row.user_principal_name, |name| User { name, emails: Emails { send, receive, read } });
         }
     }
 }
@@ -234,6 +234,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
             Ok(())
         })?;
     }
+    filter.check_concealed(run.notices())?;
     Ok(groups.with(data(tally)))
 }
 
@@ -241,7 +242,7 @@ fn data(tally: Tally) -> Activity {
     Activity {
         active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
         totals: Emails { send: tally.send, receive: tally.receive, read: tally.read },
-        users: tally.users,
+        users: tally.users.into_records(),
     }
 }
 

@@ -13,7 +13,7 @@ use centreon_plugin::error::Result;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 
-use super::share::{self, Active, ActiveNames, Instances, NameFilter, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -58,6 +58,7 @@ struct Storage {
 
 /// One mailbox, as the report gives it and the per-mailbox counters read it.
 struct Mailbox {
+    /// The user principal name, ` (n)` added for the n-th row that shares it.
     display: String,
     used: i64,
     /// Issue warning, prohibit send, prohibit send/receive; `None` when the report
@@ -207,7 +208,7 @@ struct Tally {
     total: i64,
     used_active: i64,
     used_inactive: i64,
-    mailboxes: BTreeMap<String, Mailbox>,
+    mailboxes: Distinct<Mailbox>,
 }
 
 impl Tally {
@@ -229,9 +230,8 @@ impl Tally {
         self.used_active = self.used_active.saturating_add(used);
         if mailboxes == Instances::Keep {
             let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
-            let display = row.user_principal_name.to_string();
-            let mailbox = Mailbox { display: display.clone(), used, quotas, items: row.item_count.unwrap_or(0) };
-            self.mailboxes.insert(display, mailbox);
+            let items = row.item_count.unwrap_or(0);
+            self.mailboxes.insert(row.user_principal_name, |display| Mailbox { display, used, quotas, items });
         }
     }
 }
@@ -247,6 +247,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
     })?;
+    filter.check_concealed(run.notices())?;
     Ok(groups.with(data(tally)))
 }
 
@@ -254,7 +255,7 @@ fn data(tally: Tally) -> Usage {
     Usage {
         active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
         storage: Storage { active: tally.used_active, inactive: tally.used_inactive },
-        mailboxes: tally.mailboxes,
+        mailboxes: tally.mailboxes.into_records(),
     }
 }
 
