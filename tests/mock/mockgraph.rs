@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]
-//!           [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]... [--refresh-date YYYY-MM-DD]
+//!           [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]...
+//!           [--refresh-date YYYY-MM-DD]
 //!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
 //! ```
 //!
@@ -21,7 +22,8 @@ use std::process::ExitCode;
 use mock::{Fault, MockGraph, Tenant, TraceSettings, Variant};
 
 const USAGE: &str = "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] \
-                     [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]... [--refresh-date YYYY-MM-DD] \
+                     [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]... \
+                     [--refresh-date YYYY-MM-DD] \
                      [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]";
 
 fn main() -> ExitCode {

@@ -56,7 +56,7 @@ impl Variant {
                     name.ends_with(".csv").then(|| data[..end].to_vec())
                 })
             }
-            Variant::IssuesResolved => return tenant.rewrite_files(|name, data| resolve_issues(name, data)),
+            Variant::IssuesResolved => return tenant.rewrite_files(resolve_issues),
             Variant::ConcealedNames | Variant::IsoDates | Variant::RefreshDate(_) => {}
         }
         tenant.rewrite_csvs(|_, mut rows| {
