@@ -206,19 +206,14 @@ impl Framing {
         if version >= reqwest::Version::HTTP_2 {
             return Framing::Delimited;
         }
-        let codings: Vec<String> = headers
+        let last_coding = headers
             .get_all("transfer-encoding")
             .iter()
-            .flat_map(|v| {
-                String::from_utf8_lossy(v.as_bytes())
-                    .split(',')
-                    .map(|c| c.trim().to_ascii_lowercase())
-                    .collect::<Vec<_>>()
-            })
-            .filter(|c| !c.is_empty())
-            .collect();
-        match codings.last() {
-            Some(last) if last == "chunked" => Framing::Delimited,
+            .flat_map(|v| v.to_str().unwrap_or_default().split(','))
+            .map(str::trim)
+            .rfind(|c| !c.is_empty());
+        match last_coding {
+            Some(coding) if coding.eq_ignore_ascii_case("chunked") => Framing::Delimited,
             // Another last coding: the body runs until the connection closes.
             Some(_) => Framing::UntilClose,
             None if headers.contains_key("content-length") => Framing::Delimited,
