@@ -240,7 +240,9 @@ impl<'a> NameFilter<'a> {
 /// Per-instance records by name, kept apart when several rows share one (every
 /// `(Unknown)`, or one hash for several concealed users): the first row keeps the
 /// name, the n-th the key `name (n)`, in report order (a key already taken goes on
-/// to the next n). With unique names, the keys are the names. Reads as the map.
+/// to the next n). With unique names, the keys are the names. The suffix avoids the
+/// characters perfdata labels give a meaning: `#` (instance#metric), `~` (between
+/// instance parts), `_` (legacy metric_instance). Reads as the map.
 #[derive(Debug)]
 pub struct Distinct<R> {
     records: BTreeMap<String, R>,
