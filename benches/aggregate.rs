@@ -28,7 +28,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use centreon_plugin::debug::DebugLog;
+use centreon_plugin::debug::{DebugLog, Logging, Secrets};
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::Values;
 use centreon_plugin::pattern::Pattern;
@@ -98,7 +98,7 @@ fn collect(name: &str, tenant: &Tenant) {
     values.declare(&(mode.options)());
     let filter = Pattern::new(filter_counters).expect("default --filter-counters compiles");
     let active = |label: &str| filter.is_match(label);
-    let debug = DebugLog::new(false, false);
+    let debug = DebugLog::new(Logging::Off, Secrets::Masked);
     let mut api: Box<dyn custom::Api> = Box::new(tenant.clone());
     let data = select(&mut Run::new(&values, api.as_mut(), &debug, &active)).expect("reports aggregate");
     criterion::black_box(data);

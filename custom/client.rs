@@ -18,13 +18,16 @@ use std::time::{Duration, Instant};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
-use centreon_plugin::options::{OptionSection, OptionSpec};
+use centreon_plugin::number;
+use centreon_plugin::options::{OptionSection, OptionSpec, Values};
 use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Statefile};
 use serde_json::{Map, Value};
 
+use crate::custom::certificate::{self, CertificateFiles, ClientCertificate};
+use crate::custom::cloud::{self, Cloud};
 use crate::custom::report;
-use crate::custom::token::{self, Audience, Credentials, TokenProvider};
+use crate::custom::token::{self, Audience, Credentials, Secret, TokenProvider};
 
 /// Default of `--timeout`, in seconds.
 const TIMEOUT: &str = "10";
@@ -47,7 +50,7 @@ const RETRY_ROOM: Duration = Duration::from_secs(1);
 pub struct Setup {
     /// The `--custommode` name; it also names the token cache file.
     pub custom_mode: &'static str,
-    /// Default of `--login-endpoint`.
+    /// Default of `--login-endpoint` in the global cloud.
     pub login_default: &'static str,
     /// The path of the token endpoint under `<login>/<tenant>/`.
     pub token_path: &'static str,
@@ -66,7 +69,13 @@ pub struct Setup {
     /// The help of `--tenant`, `--client-id`, `--client-secret`, `--login-endpoint`
     /// and the endpoint option, in that order: they say which API they are for.
     pub option_docs: [&'static str; 5],
+    /// The login endpoint and API base URL of each of Microsoft's clouds (`--cloud`);
+    /// `None` for an API known in the global cloud only, where another cloud is refused.
+    pub national: Option<CloudEndpoints>,
 }
+
+/// The login endpoint and API base URL of an API in a cloud.
+pub type CloudEndpoints = fn(Cloud) -> (&'static str, &'static str);
 
 /// The options of a custom mode, then the HTTP and retention sections every custom
 /// mode uses.
@@ -78,15 +87,22 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
             OptionSpec::value("tenant", tenant),
             OptionSpec::value("client-id", client_id),
             OptionSpec::value("client-secret", client_secret),
-            OptionSpec::value("login-endpoint", login).default(setup.login_default),
-            OptionSpec::value(setup.endpoint_option, endpoint).default(setup.endpoint_default),
+        ]
+        .into_iter()
+        .chain(certificate::options())
+        .chain([
+            // No declared default: it depends on `--cloud` (see `endpoints`).
+            OptionSpec::value("login-endpoint", login),
+            OptionSpec::value(setup.endpoint_option, endpoint),
+            Cloud::option(setup.national.is_some()),
             OptionSpec::value(
                 "timeout",
                 "Set the time limit in seconds of the whole check: connections, downloads, \
                  retries and redirects (default: 10).",
             )
             .default(TIMEOUT),
-        ],
+        ])
+        .collect(),
     );
     for paragraph in setup.intro {
         rest = rest.intro(paragraph);
@@ -107,6 +123,7 @@ pub struct Client {
     debug: DebugLog,
     deadline: Instant,
     tenant: String,
+    cloud: Cloud,
     option: &'static str,
     name: &'static str,
     elsewhere: &'static str,
@@ -124,33 +141,41 @@ impl Client {
                 .map(str::to_string)
                 .ok_or_else(|| Error::new(format!("Need to specify --{name} option.")))
         };
-        // Field order is evaluation order: the errors come in Perl's order.
-        let credentials = Credentials {
-            tenant: need("tenant")?,
-            client_id: need("client-id")?,
-            client_secret: need("client-secret")?,
-        };
-        debug.secret(&credentials.client_secret);
-        debug.secret(&token::percent_encode(&credentials.client_secret));
+        // The mandatory options are checked in Perl's order: tenant, client id, secret.
+        let tenant = need("tenant")?;
+        let client_id = need("client-id")?;
+        let password = values.non_empty(certificate::PASSWORD_OPTION);
+        for secret in values.non_empty("client-secret").into_iter().chain(password) {
+            debug.secret(secret);
+            debug.secret(&token::percent_encode(secret));
+        }
+        let secret = credential(values)?;
+        let credentials = Credentials { tenant, client_id, secret };
         let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
         let deadline = Instant::now().checked_add(timeout).map_or(env.deadline, |limit| env.deadline.min(limit));
-        let login_base = values.non_empty("login-endpoint").unwrap_or(setup.login_default);
-        let base_text = values.non_empty(setup.endpoint_option).unwrap_or(setup.endpoint_default).to_string();
+        let cloud = Cloud::parse(values.value(cloud::OPTION))?;
+        let (login_base, base_text) = endpoints(setup, values, cloud)?;
         let token_url =
             endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
         let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
+        if let Secret::Certificate(certificate) = &credentials.secret {
+            if let Some(detail) = certificate.check_validity(unix_now())? {
+                env.notices.add_detail(detail);
+            }
+        }
         statefile::check_options(values, debug)?;
         let http = HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, debug)?.build()?;
         let cache = Statefile::from_values(values, &token::cache_name(setup.custom_mode, &credentials));
         let audience = (setup.audience)(&base_text);
         Ok(Client {
-            tokens: TokenProvider::new(&credentials, &audience, token_url, cache, env.notices.clone()),
+            tokens: TokenProvider::new(&credentials, &audience, &base_text, token_url, cache, env.notices.clone()),
             base,
             base_text,
             http,
             debug: debug.clone(),
             deadline,
             tenant: credentials.tenant.clone(),
+            cloud,
             option: setup.endpoint_option,
             name: setup.name,
             elsewhere: setup.elsewhere,
@@ -166,6 +191,11 @@ impl Client {
     /// `--tenant`, as given (some APIs take it in their paths).
     pub fn tenant(&self) -> &str {
         &self.tenant
+    }
+
+    /// `--cloud`: what the API offers may depend on it.
+    pub fn cloud(&self) -> Cloud {
+        self.cloud
     }
 
     /// GETs `url` until it answers 200 (redirects followed without the token,
@@ -360,11 +390,68 @@ pub fn json_text(object: &Map<String, Value>, key: &str) -> String {
     }
 }
 
+/// The application's proof of identity: `--client-secret` or `--client-certificate`
+/// (read and checked now, so that a wrong file is reported before any request), never
+/// both; with neither, Perl's message asks for the secret.
+fn credential(values: &Values) -> Result<Secret> {
+    let files = values.non_empty(certificate::CERTIFICATE_OPTION).map(|path| CertificateFiles {
+        certificate: path,
+        key: values.non_empty(certificate::KEY_OPTION),
+        password: values.non_empty(certificate::PASSWORD_OPTION),
+    });
+    match (values.non_empty("client-secret"), files) {
+        (Some(_), Some(_)) => Err(Error::new(format!(
+            "--client-secret and --{} exclude each other: give one of them",
+            certificate::CERTIFICATE_OPTION
+        ))),
+        (Some(secret), None) => {
+            if values.non_empty(certificate::KEY_OPTION).is_some() {
+                return Err(key_without_certificate());
+            }
+            Ok(Secret::ClientSecret(secret.to_string()))
+        }
+        (None, Some(files)) => Ok(Secret::Certificate(Box::new(ClientCertificate::load(files)?))),
+        (None, None) if values.non_empty(certificate::KEY_OPTION).is_some() => Err(key_without_certificate()),
+        (None, None) => Err(Error::new("Need to specify --client-secret option.")),
+    }
+}
+
+fn key_without_certificate() -> Error {
+    Error::new(format!("--{} needs --{}", certificate::KEY_OPTION, certificate::CERTIFICATE_OPTION))
+}
+
+/// The login endpoint and the API's base URL: a given option wins over the cloud's
+/// endpoint, and loses its trailing slashes (`https://graph.microsoft.com/` makes the
+/// same URLs and token scope as `https://graph.microsoft.com`).
+fn endpoints(setup: &Setup, values: &Values, cloud: Cloud) -> Result<(String, String)> {
+    let (login, api) = match (cloud, setup.national) {
+        (Cloud::Global, _) => (setup.login_default, setup.endpoint_default),
+        (cloud, Some(national)) => national(cloud),
+        (cloud, None) => {
+            return Err(Error::new(format!(
+                "--cloud={}: --custommode={} knows the global cloud only; use --custommode=graphapi in \
+                 Microsoft's national clouds",
+                cloud.name(),
+                setup.custom_mode
+            )))
+        }
+    };
+    let pick =
+        |name: &str, cloud_value: &str| values.non_empty(name).unwrap_or(cloud_value).trim_end_matches('/').to_string();
+    Ok((pick("login-endpoint", login), pick(setup.endpoint_option, api)))
+}
+
+/// The current Unix time in seconds.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// `--timeout`: the first run of digits, in seconds, at least 1.
 fn parse_timeout(raw: &str) -> Result<Duration> {
-    let digits: String = raw.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-    match digits.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+    match number::first_integer(raw) {
+        Some(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
         _ => Err(Error::new(format!("Invalid --timeout value '{raw}': a number of seconds (1 or more) is expected"))),
     }
 }

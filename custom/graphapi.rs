@@ -51,6 +51,7 @@ const SETUP: Setup = Setup {
         "Set the graph endpoint URL (default: 'https://graph.microsoft.com'). Only this \
          host receives the access token.",
     ],
+    national: Some(|cloud| (cloud.login(), cloud.graph())),
 };
 
 /// The service health overviews with their issues (Graph pages them by 100).
@@ -115,6 +116,7 @@ impl GraphApi {
 impl Reports for GraphApi {
     /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads.
     fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
+        self.client.cloud().check_usage_reports()?;
         let name = format!("{}({})", request.report, parameter(request.query));
         let mut response = self.client.get(self.client.url(&format!("v1.0/reports/{name}"))?)?;
         report::read(&name, response.body(), request.columns, visit)
@@ -168,7 +170,7 @@ fn health_issue(item: &Value) -> Result<ServiceIssue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use centreon_plugin::debug::DebugLog;
+    use centreon_plugin::debug::{DebugLog, Logging, Secrets};
     use centreon_plugin::options::{OptionSpec, Values};
     use centreon_plugin::registry::{Env, Notices};
     use std::io::{BufRead, BufReader, Read, Write};
@@ -465,7 +467,8 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         let err = users(&mut api(&mock, &temp_dir(), &[]).expect("api")).expect_err("error");
         assert_eq!(
             err.message(),
-            "Login endpoint API return error code 'invalid_client' (add --debug option for detailed message)"
+            "Login endpoint API return error code 'invalid_client' (add --debug option for detailed message): \
+             AADSTS7000215"
         );
 
         let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -643,7 +646,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ("statefile-dir", dir.to_str().expect("utf8")),
             ("debug", "1"),
         ];
-        let debug = DebugLog::new(true, false);
+        let debug = DebugLog::new(Logging::On, Secrets::Masked);
         let mut api =
             graph_with(&values(&pairs), Instant::now() + Duration::from_secs(60), &debug, &Notices::default())
                 .expect("api");

@@ -47,6 +47,7 @@ const SETUP: Setup = Setup {
         "Set Office 365 management endpoint URL (default: 'https://manage.office.com'). Only \
          this host receives the access token.",
     ],
+    national: None,
 };
 
 /// Statuses after which an incident is over (compared without case): the legacy

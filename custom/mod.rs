@@ -16,9 +16,13 @@ use std::fmt;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::registry::{CustomModeSpec, PluginApi};
 
+pub mod assertion;
+pub mod certificate;
 pub mod client;
+pub mod cloud;
 pub mod graphapi;
 pub mod managementapi;
+pub mod pfx;
 pub mod report;
 pub mod token;
 
@@ -65,7 +69,8 @@ pub struct ReportRequest<'a> {
     /// The period or day asked for.
     pub query: ReportQuery<'a>,
     /// The columns read, by header name; each [`Row`] hands their cells by their
-    /// index in this list. A report lacking one is an error.
+    /// index in this list. A report lacking one is an error, unless its name ends in
+    /// [`report::OPTIONAL`] (`"Recipient Type?"`): its cells are then empty.
     pub columns: &'a [&'a str],
 }
 

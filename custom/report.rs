@@ -18,6 +18,7 @@ use std::io::{self, Read};
 
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{Body, Framing};
+use centreon_plugin::time;
 
 use crate::custom::RowVisit;
 
@@ -34,6 +35,12 @@ const READ_BUFFER: usize = 64 * 1024;
 /// The most columns one request may read: a row's cells sit in an array of this
 /// size on the stack, so reading a row allocates nothing.
 pub const MAX_COLUMNS: usize = 32;
+
+/// Ends the name of a requested column that a report may lack (`"Recipient Type?"`):
+/// its cells then read as empty. Microsoft adds and drops columns over the years and
+/// documents some only in its beta API: a column that is only shown, never counted,
+/// need not make the whole report unreadable.
+pub const OPTIONAL: char = '?';
 
 /// One data row, with the cells of the requested columns at hand.
 #[derive(Debug)]
@@ -66,13 +73,33 @@ impl<'r> Row<'r> {
             Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => "a count too large",
             Err(_) => "not a number",
         };
-        Err(Error::new(format!(
+        Err(self.invalid(index, text, problem))
+    }
+
+    /// The day in requested column `index`, `YYYY-MM-DD`, whether the report wrote a
+    /// date or a date-time (`2026-11-22T00:00:00Z`: Microsoft changed several reports
+    /// from one to the other, some columns only): `None` when the cell is empty, an
+    /// error naming report, line and column when it is neither.
+    pub fn date(&self, index: usize) -> Result<Option<&'r str>> {
+        let text = self.text(index).trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match time::day(text) {
+            Some(day) => Ok(Some(day)),
+            None => Err(self.invalid(index, text, "not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")),
+        }
+    }
+
+    /// The error of a cell of column `index` holding `text`, which is `problem`.
+    fn invalid(&self, index: usize, text: &str, problem: &str) -> Error {
+        Error::new(format!(
             "report {} line {}: column '{}' holds '{}', {problem}",
             self.report,
             self.line,
-            self.names.get(index).copied().unwrap_or(""),
+            column_name(self.names.get(index).copied().unwrap_or("")).0,
             snippet(text.as_bytes())
-        )))
+        ))
     }
 }
 
@@ -125,13 +152,15 @@ pub fn read<R: Download>(report: &str, body: R, columns: &[&str], visit: RowVisi
     }
     let positions = columns
         .iter()
-        .map(|name| {
-            header
-                .iter()
-                .position(|h| h == &name.as_bytes())
-                .ok_or_else(|| Error::new(format!("report {report} has no column '{name}'")))
+        .map(|column| {
+            let (name, optional) = column_name(column);
+            match header.iter().position(|h| h == &name.as_bytes()) {
+                Some(position) => Ok(Some(position)),
+                None if optional => Ok(None),
+                None => Err(Error::new(format!("report {report} has no column '{name}'"))),
+            }
         })
-        .collect::<Result<Vec<usize>>>()?;
+        .collect::<Result<Vec<Option<usize>>>>()?;
     // Lines are counted here: the csv crate counts the LF of a CRLF (Microsoft's line
     // end) on the next record's line, one too few. One line per record plus the line
     // ends inside its quoted cells (blank lines, which the csv crate skips, are not).
@@ -139,10 +168,12 @@ pub fn read<R: Download>(report: &str, body: R, columns: &[&str], visit: RowVisi
     while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, line, e))? {
         let next = line + 1 + line_ends(&record);
         let mut cells = [""; MAX_COLUMNS];
-        for ((cell, &position), name) in cells.iter_mut().zip(&positions).zip(columns) {
-            let bytes = record.get(position).unwrap_or(b"");
-            *cell = std::str::from_utf8(bytes)
-                .map_err(|_| Error::new(format!("report {report} line {line}: column '{name}' is not valid UTF-8")))?;
+        for ((cell, &position), column) in cells.iter_mut().zip(&positions).zip(columns) {
+            let bytes = position.and_then(|position| record.get(position)).unwrap_or(b"");
+            *cell = std::str::from_utf8(bytes).map_err(|_| {
+                let name = column_name(column).0;
+                Error::new(format!("report {report} line {line}: column '{name}' is not valid UTF-8"))
+            })?;
         }
         visit(&Row { report, line, names: columns, cells: &cells[..columns.len()] })?;
         line = next;
@@ -161,6 +192,15 @@ pub fn read<R: Download>(report: &str, body: R, columns: &[&str], visit: RowVisi
         )));
     }
     Ok(())
+}
+
+/// A requested column's header name, and whether the report may lack it (a name
+/// ending in [`OPTIONAL`]).
+fn column_name(column: &str) -> (&str, bool) {
+    match column.strip_suffix(OPTIONAL) {
+        Some(name) => (name, true),
+        None => (column, false),
+    }
 }
 
 /// The line ends inside the cells of `record` (quoted multi-line cells).
@@ -370,6 +410,25 @@ mod tests {
     }
 
     #[test]
+    fn optional_columns_read_as_empty_when_absent() {
+        let columns = ["User Principal Name", "Recipient Type?", "Send Count?"];
+        let mut seen = Vec::new();
+        let body = b"\xEF\xBB\xBFUser Principal Name,Send Count\r\nu1,4\r\n";
+        read("r", &body[..], &columns, &mut |row| {
+            seen.push((row.text(0).to_string(), row.text(1).to_string(), row.count(2)?));
+            Ok(())
+        })
+        .expect("an optional column may be absent");
+        assert_eq!(seen, [("u1".to_string(), String::new(), Some(4))]);
+        let err = read("r", &b"Recipient Type\nShared\n"[..], &columns, &mut |_| Ok(())).expect_err("required");
+        assert_eq!(err.message(), "report r has no column 'User Principal Name'");
+        let err =
+            read("r", &b"User Principal Name,Send Count\nu1,x\n"[..], &columns, &mut |row| row.count(2).map(drop))
+                .expect_err("not a number");
+        assert_eq!(err.message(), "report r line 2: column 'Send Count' holds 'x', not a number");
+    }
+
+    #[test]
     fn empty_download_is_an_error() {
         assert!(message(b"").contains("is empty"));
         assert!(message(BOM).contains("is empty"));
@@ -419,6 +478,30 @@ mod tests {
         assert_eq!(
             message(b"User Principal Name,Send Count,Report Period\nu1,1,7\nu2,x1,7\n"),
             "report getEmailActivityUserDetail(period='D7') line 3: column 'Send Count' holds 'x1', not a number"
+        );
+    }
+
+    #[test]
+    fn dates_read_as_days_whether_date_or_date_time() {
+        let body = "Report Refresh Date,Last Activity Date\n\
+                    2026-11-22T00:00:00Z,2026-11-18\n2026-11-22, 2026-11-20T00:00:00Z \n2026-11-22,\n2026-11-22,18/11/2026\n";
+        let mut days = Vec::new();
+        let err = read("r", body.as_bytes(), &["Report Refresh Date", "Last Activity Date"], &mut |row| {
+            days.push((row.date(0)?.map(str::to_string), row.date(1)?.map(str::to_string)));
+            Ok(())
+        })
+        .expect_err("the last row has no date");
+        assert_eq!(
+            days,
+            [
+                (Some("2026-11-22".to_string()), Some("2026-11-18".to_string())),
+                (Some("2026-11-22".to_string()), Some("2026-11-20".to_string())),
+                (Some("2026-11-22".to_string()), None)
+            ]
+        );
+        assert_eq!(
+            err.message(),
+            "report r line 5: column 'Last Activity Date' holds '18/11/2026', not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)"
         );
     }
 

@@ -1,11 +1,22 @@
 //! Entra ID (Azure AD) client-credentials tokens and their cache, shared by the
 //! Office 365 custom modes.
 //!
+//! The application proves who it is with a client secret or with a certificate (a
+//! signed client assertion, see [`assertion`](crate::custom::assertion)).
+//!
 //! The cache is the Perl plugin's statefile (`office365_<custom mode>_<md5 tenant>_<md5
 //! client id>`, fields `access_token`, `expires_on`, `last_timestamp`, `md5_secret`)
-//! so Perl and Rust runs can take over each other's token. Unlike Perl, a refresh
-//! happens under the statefile lock, after a second look at the cache: concurrent
-//! cold runs ask for one token, not one each.
+//! so Perl and Rust runs can take over each other's token. Unlike Perl:
+//!
+//! * a refresh happens under the statefile lock, after a second look at the cache:
+//!   concurrent cold runs ask for one token, not one each;
+//! * the cache also records the API endpoint and the scope the token was issued for
+//!   (`endpoint`, `scope`): a token for another API endpoint is a cache miss, though the
+//!   file name ignores them (the login endpoint alone does not matter, as in Perl);
+//!   `md5_secret` is, for a certificate, the md5 of its thumbprint, so a token is
+//!   reused with the credential that obtained it only;
+//! * Entra ID's refusal names its cause: the `AADSTSnnnn` code and the first sentence
+//!   of its description follow Perl's message.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +29,9 @@ use centreon_plugin::http::{HttpClient, Request, Response, Url};
 use centreon_plugin::registry::Notices;
 use centreon_plugin::statefile::Statefile;
 
+use crate::custom::assertion::{self, ASSERTION_TYPE};
+use crate::custom::certificate::ClientCertificate;
+
 /// A cached token is refreshed when fewer seconds than this remain (Perl's margin).
 const REFRESH_MARGIN: i64 = 10;
 
@@ -27,15 +41,59 @@ const ANSWER_LIMIT: u64 = 1 << 20;
 /// The longest wait for another run that is refreshing the same token.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
 
+/// The longest cause quoted from Entra ID's error description.
+const CAUSE_LIMIT: usize = 300;
+
 /// The application's credentials, as given on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Credentials {
     /// `--tenant`: id or domain, inserted verbatim in the token URL.
     pub tenant: String,
     /// `--client-id`: inserted unencoded in the form, as Perl does.
     pub client_id: String,
-    /// `--client-secret`.
-    pub client_secret: String,
+    /// How the application proves who it is.
+    pub secret: Secret,
+}
+
+/// The application's proof of identity.
+#[derive(Debug, Clone)]
+pub enum Secret {
+    /// `--client-secret`, sent as is.
+    ClientSecret(String),
+    /// `--client-certificate`: each token request carries a fresh signed assertion.
+    Certificate(Box<ClientCertificate>),
+}
+
+impl Secret {
+    /// What the cache's `md5_secret` holds to tell which credential obtained a token:
+    /// the md5 of the secret (Perl's), or of the certificate's `x5t#S256`.
+    pub fn fingerprint(&self) -> String {
+        match self {
+            Secret::ClientSecret(secret) => md5_hex(secret),
+            Secret::Certificate(certificate) => md5_hex(&format!("x5t#S256:{}", certificate.x5t_s256())),
+        }
+    }
+
+    /// The texts no message may show: the secret, as given and form-encoded.
+    fn hidden(&self) -> Vec<String> {
+        match self {
+            Secret::ClientSecret(secret) if secret.chars().count() >= centreon_plugin::debug::MIN_SECRET => {
+                vec![secret.clone(), percent_encode(secret)]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What a cached token must have been issued for to be reused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheKey {
+    /// [`Secret::fingerprint`].
+    pub md5_secret: String,
+    /// The base URL of the API the token is for (`--graph-endpoint`).
+    pub endpoint: String,
+    /// The scope (v2.0) or resource (v1) it was asked for.
+    pub scope: String,
 }
 
 /// What a token is asked for: the v2.0 endpoint takes a `scope`, the v1 endpoint a
@@ -48,12 +106,23 @@ pub enum Audience {
     Resource(String),
 }
 
+impl Audience {
+    /// The form field and its value.
+    fn field(&self) -> (&'static str, &str) {
+        match self {
+            Audience::Scope(scope) => ("scope", scope),
+            Audience::Resource(resource) => ("resource", resource),
+        }
+    }
+}
+
 /// Gets tokens from the login endpoint and keeps them in the statefile.
 #[derive(Debug)]
 pub struct TokenProvider {
     token_url: Url,
-    form: String,
-    md5_secret: String,
+    credentials: Credentials,
+    audience: Audience,
+    key: CacheKey,
     statefile: Statefile,
     checked: bool,
     /// The token this run got, so that a second report call reads no file; a
@@ -65,20 +134,27 @@ pub struct TokenProvider {
 
 impl TokenProvider {
     /// A provider posting `credentials` for `audience` to `token_url`, caching in
-    /// `statefile` (see [`cache_name`]). The expiry is the answer's `expires_on` when
-    /// it gives one (v1 endpoint), else now + `expires_in`. A cache that cannot be
-    /// written is added to `notices`.
+    /// `statefile` (see [`cache_name`]) tokens for the API at `endpoint`. The expiry is
+    /// the answer's `expires_on` when it gives one (v1 endpoint), else now +
+    /// `expires_in`. A cache that cannot be written is added to `notices`.
     pub fn new(
         credentials: &Credentials,
         audience: &Audience,
+        endpoint: &str,
         token_url: Url,
         statefile: Statefile,
         notices: Notices,
     ) -> Self {
+        let key = CacheKey {
+            md5_secret: credentials.secret.fingerprint(),
+            endpoint: endpoint.to_string(),
+            scope: audience.field().1.to_string(),
+        };
         TokenProvider {
             token_url,
-            form: token_form(credentials, audience),
-            md5_secret: md5_hex(&credentials.client_secret),
+            credentials: credentials.clone(),
+            audience: audience.clone(),
+            key,
             statefile,
             checked: false,
             current: None,
@@ -124,7 +200,7 @@ impl TokenProvider {
         }
         let cached = |file: &Statefile| {
             file.read()
-                .and_then(|cache| reusable(&cache, now(), &self.md5_secret))
+                .and_then(|cache| reusable(&cache, now(), &self.key))
                 .filter(|token| Some(token.as_str()) != rejected)
         };
         if rejected.is_none() {
@@ -151,7 +227,9 @@ impl TokenProvider {
         cache.insert("access_token".into(), Value::from(token.clone()));
         cache.insert("expires_on".into(), Value::from(expires_on));
         cache.insert("last_timestamp".into(), Value::from(timestamp));
-        cache.insert("md5_secret".into(), Value::from(self.md5_secret.clone()));
+        cache.insert("md5_secret".into(), Value::from(self.key.md5_secret.clone()));
+        cache.insert("endpoint".into(), Value::from(self.key.endpoint.clone()));
+        cache.insert("scope".into(), Value::from(self.key.scope.clone()));
         if let Err(message) = self.statefile.write(&cache) {
             self.notices.add(message.to_string());
         }
@@ -161,14 +239,23 @@ impl TokenProvider {
 
     /// Posts the form; returns the token and its expiry (epoch seconds).
     fn request(&self, http: &HttpClient, debug: &DebugLog) -> Result<(String, i64)> {
-        let request = Request::post(self.token_url.clone(), self.form.clone())
+        let form = token_form(&self.credentials, &self.audience, &self.token_url, now())?;
+        let request = Request::post(self.token_url.clone(), form)
             .header("Accept", "application/json")
             .header("Content-Type", "application/x-www-form-urlencoded");
         let mut response =
             http.send(request, debug).map_err(|e| Error::new(format!("Login endpoint unreachable: {e}")))?;
         let text = response.text(ANSWER_LIMIT).map_err(|e| Error::new(format!("Login endpoint answer cut: {e}")))?;
-        parse_answer(&response, &text, now(), debug)
+        parse_answer(&response, &text, now(), debug).map_err(|e| redact(e, &self.credentials.secret.hidden()))
     }
+}
+
+/// `error` with every hidden text replaced by `***`.
+fn redact(error: Error, hidden: &[String]) -> Error {
+    if !hidden.iter().any(|h| error.message().contains(h.as_str())) {
+        return error;
+    }
+    Error::new(hidden.iter().fold(error.message().to_string(), |text, h| text.replace(h.as_str(), "***")))
 }
 
 /// Reads the token endpoint's answer (whatever its status, as Perl does).
@@ -195,8 +282,9 @@ fn parse_answer(response: &Response, text: &str, now: i64, debug: &DebugLog) -> 
         if let Some(description) = answer.get("error_description").and_then(Value::as_str) {
             debug.log(format!("Error message : {description}"));
         }
+        let cause = cause(&answer).map(|cause| format!(": {cause}")).unwrap_or_default();
         return Err(Error::new(format!(
-            "Login endpoint API return error code '{code}' (add --debug option for detailed message)"
+            "Login endpoint API return error code '{code}' (add --debug option for detailed message){cause}"
         )));
     }
     let token = match answer.get("access_token").and_then(Value::as_str) {
@@ -215,19 +303,65 @@ fn parse_answer(response: &Response, text: &str, now: i64, debug: &DebugLog) -> 
     Ok((token, expires_on))
 }
 
+/// Why Entra ID refused, in a few words: the `AADSTSnnnn` code and the first sentence
+/// of `error_description` (`AADSTS7000215: Invalid client secret provided.`), enough to
+/// tell a secret to rotate from a tenant id to fix. `None` when the answer says nothing.
+fn cause(answer: &Map<String, Value>) -> Option<String> {
+    let description = answer.get("error_description").and_then(Value::as_str).unwrap_or_default();
+    let first_line = description.split(['\r', '\n']).next().unwrap_or_default().trim();
+    let (code, text) = match first_line.split_once(':') {
+        Some((code, text))
+            if code.len() > 6 && code.starts_with("AADSTS") && code[6..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (Some(code.to_string()), text.trim())
+        }
+        _ => (None, first_line),
+    };
+    let code = code.or_else(|| {
+        let first = answer.get("error_codes")?.as_array()?.first()?;
+        first.as_u64().map(|n| format!("AADSTS{n}"))
+    });
+    let sentence = first_sentence(text);
+    match (code, sentence.is_empty()) {
+        (Some(code), false) => Some(format!("{code}: {sentence}")),
+        (Some(code), true) => Some(code),
+        (None, false) => Some(sentence),
+        (None, true) => None,
+    }
+}
+
+/// `text` up to its first full stop followed by a space (included), at most
+/// [`CAUSE_LIMIT`] bytes.
+fn first_sentence(text: &str) -> String {
+    let end = text.find(". ").map_or(text.len(), |i| i + 1);
+    let mut sentence = &text[..end];
+    if sentence.len() > CAUSE_LIMIT {
+        let mut cut = CAUSE_LIMIT;
+        while !sentence.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        sentence = &sentence[..cut];
+    }
+    sentence.trim().to_string()
+}
+
 /// The cached token, when the cache holds one with at least [`REFRESH_MARGIN`]
-/// seconds left and was stored for the same secret (a cache without `md5_secret`,
-/// Perl's older format, is trusted, as Perl does).
-pub fn reusable(cache: &Map<String, Value>, now: i64, md5_secret: &str) -> Option<String> {
+/// seconds left, obtained with the same credential (`md5_secret`), for the same API
+/// endpoint and scope. A field the cache lacks is not compared: Perl writes no
+/// `endpoint` nor `scope`, and its older format no `md5_secret`.
+pub fn reusable(cache: &Map<String, Value>, now: i64, key: &CacheKey) -> Option<String> {
     let token = cache.get("access_token")?.as_str().filter(|t| !t.is_empty())?;
     let expires_on = cache.get("expires_on").and_then(integer)?;
     if expires_on - now < REFRESH_MARGIN {
         return None;
     }
-    match cache.get("md5_secret") {
-        Some(stored) if stored.as_str() != Some(md5_secret) => None,
-        _ => Some(token.to_string()),
-    }
+    let same = |field: &str, expected: &str| match cache.get(field) {
+        Some(stored) => stored.as_str() == Some(expected),
+        None => true,
+    };
+    let issued_for_us =
+        same("md5_secret", &key.md5_secret) && same("endpoint", &key.endpoint) && same("scope", &key.scope);
+    issued_for_us.then(|| token.to_string())
 }
 
 /// The statefile name of a custom mode's token cache:
@@ -236,18 +370,25 @@ pub fn cache_name(custom_mode: &str, credentials: &Credentials) -> String {
     format!("office365_{custom_mode}_{}_{}", md5_hex(&credentials.tenant), md5_hex(&credentials.client_id))
 }
 
-/// The form body, fields in Perl's order; the client id is not encoded (as Perl).
-pub fn token_form(credentials: &Credentials, audience: &Audience) -> String {
-    let (field, value) = match audience {
-        Audience::Scope(scope) => ("scope", scope),
-        Audience::Resource(resource) => ("resource", resource),
+/// The form body, fields in Perl's order; the client id is not encoded (as Perl). With
+/// a certificate, `client_secret` gives way to a client assertion for `token_url`
+/// (without its query, as Entra ID compares it), signed at `now`.
+pub fn token_form(credentials: &Credentials, audience: &Audience, token_url: &Url, now: i64) -> Result<String> {
+    let proof = match &credentials.secret {
+        Secret::ClientSecret(secret) => format!("client_secret={}", percent_encode(secret)),
+        Secret::Certificate(certificate) => {
+            let mut audience_url = token_url.clone();
+            audience_url.set_query(None);
+            let jwt = assertion::client_assertion(certificate, &credentials.client_id, audience_url.as_str(), now)?;
+            format!("client_assertion_type={}&client_assertion={jwt}", percent_encode(ASSERTION_TYPE))
+        }
     };
-    format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}&{field}={}",
+    let (field, value) = audience.field();
+    Ok(format!(
+        "grant_type=client_credentials&client_id={}&{proof}&{field}={}",
         credentials.client_id,
-        percent_encode(&credentials.client_secret),
         percent_encode(value)
-    )
+    ))
 }
 
 /// Percent-encodes every byte except `A-Z a-z 0-9 - . _ ~`, upper-case hex.
@@ -287,11 +428,15 @@ mod tests {
     use super::*;
 
     fn credentials() -> Credentials {
-        Credentials { tenant: "t1".into(), client_id: "c1".into(), client_secret: "s3cr3t+/=&?".into() }
+        Credentials { tenant: "t1".into(), client_id: "c1".into(), secret: Secret::ClientSecret("s3cr3t+/=&?".into()) }
     }
 
     fn cache(json: &str) -> Map<String, Value> {
         serde_json::from_str(json).expect("json")
+    }
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("url")
     }
 
     #[test]
@@ -304,31 +449,80 @@ mod tests {
 
     #[test]
     fn form_matches_perl_capture() {
+        let token_url = url("http://127.0.0.1:8080/t1/oauth2/v2.0/token");
+        let form = |audience: Audience| token_form(&credentials(), &audience, &token_url, 0).expect("form");
         assert_eq!(
-            token_form(&credentials(), &Audience::Scope("http://127.0.0.1:8080/.default".into())),
+            form(Audience::Scope("http://127.0.0.1:8080/.default".into())),
             "grant_type=client_credentials&client_id=c1&client_secret=s3cr3t%2B%2F%3D%26%3F&scope=http%3A%2F%2F127.0.0.1%3A8080%2F.default"
         );
-        let default = token_form(&credentials(), &Audience::Scope("https://graph.microsoft.com/.default".into()));
+        let default = form(Audience::Scope("https://graph.microsoft.com/.default".into()));
         assert!(default.ends_with("&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"));
-        let v1 = token_form(&credentials(), &Audience::Resource("https://manage.office.com".into()));
+        let v1 = form(Audience::Resource("https://manage.office.com".into()));
         assert!(v1.ends_with("&client_secret=s3cr3t%2B%2F%3D%26%3F&resource=https%3A%2F%2Fmanage.office.com"), "{v1}");
     }
 
     #[test]
     fn reuse_rules() {
-        let md5 = md5_hex("s3cr3t+/=&?");
+        let key = CacheKey {
+            md5_secret: md5_hex("s3cr3t+/=&?"),
+            endpoint: "https://graph".into(),
+            scope: "https://graph/.default".into(),
+        };
         let now = 1_795_719_593;
         let with = |expires: i64, secret: &str| {
-            cache(&format!(r#"{{"access_token":"tok","expires_on":{expires},"md5_secret":"{secret}"}}"#))
+            cache(&format!(
+                r#"{{"access_token":"tok","expires_on":{expires},"md5_secret":"{secret}","endpoint":"{}","scope":"{}"}}"#,
+                key.endpoint, key.scope
+            ))
         };
-        assert_eq!(reusable(&with(now + 11, &md5), now, &md5), Some("tok".into()), "11 s left: reuse");
-        assert_eq!(reusable(&with(now + 9, &md5), now, &md5), None, "9 s left: refresh");
-        assert_eq!(reusable(&with(now + 3600, "0000"), now, &md5), None, "secret changed");
+        let md5 = key.md5_secret.as_str();
+        assert_eq!(reusable(&with(now + 11, md5), now, &key), Some("tok".into()), "11 s left: reuse");
+        assert_eq!(reusable(&with(now + 9, md5), now, &key), None, "9 s left: refresh");
+        assert_eq!(reusable(&with(now + 3600, "0000"), now, &key), None, "secret changed");
+        let elsewhere = CacheKey { endpoint: "https://graph.microsoft.us".into(), ..key.clone() };
+        assert_eq!(reusable(&with(now + 3600, md5), now, &elsewhere), None, "another API endpoint");
+        let other_scope = CacheKey { scope: "https://graph.microsoft.us/.default".into(), ..key.clone() };
+        assert_eq!(reusable(&with(now + 3600, md5), now, &other_scope), None, "another API");
+        let perl = cache(&format!(r#"{{"access_token":"tok","expires_on":{},"md5_secret":"{md5}"}}"#, now + 3600));
+        assert_eq!(reusable(&perl, now, &key), Some("tok".into()), "Perl's cache: no endpoint to compare");
         let old_format = cache(&format!(r#"{{"access_token":"tok","expires_on":{}}}"#, now + 3600));
-        assert_eq!(reusable(&old_format, now, &md5), Some("tok".into()), "no md5_secret: reused");
+        assert_eq!(reusable(&old_format, now, &key), Some("tok".into()), "no md5_secret: reused");
         let string_expiry = cache(&format!(r#"{{"access_token":"tok","expires_on":"{}"}}"#, now + 3600));
-        assert_eq!(reusable(&string_expiry, now, &md5), Some("tok".into()), "managementapi's string expiry");
-        assert_eq!(reusable(&cache(r#"{"expires_on":1}"#), 0, &md5), None, "no token");
+        assert_eq!(reusable(&string_expiry, now, &key), Some("tok".into()), "managementapi's string expiry");
+        assert_eq!(reusable(&cache(r#"{"expires_on":1}"#), 0, &key), None, "no token");
+    }
+
+    #[test]
+    fn causes_quote_the_code_and_first_sentence() {
+        let cases = [
+            (
+                r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.\r\nTrace ID: 1\r\nCorrelation ID: 2","error_codes":[7000215]}"#,
+                Some("AADSTS7000215: Invalid client secret provided."),
+            ),
+            (
+                r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'x.example' not found. Check to make sure you have the correct tenant ID."}"#,
+                Some("AADSTS90002: Tenant 'x.example' not found."),
+            ),
+            (
+                r#"{"error":"invalid_client","error_description":"AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]"}"#,
+                Some("AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application."),
+            ),
+            (r#"{"error":"invalid_client","error_codes":[7000222]}"#, Some("AADSTS7000222")),
+            (r#"{"error":"invalid_client","error_description":"Bad request"}"#, Some("Bad request")),
+            (r#"{"error":"invalid_client"}"#, None),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(cause(&cache(json)).as_deref(), expected, "{json}");
+        }
+        let long = format!(r#"{{"error_description":"AADSTS1: {}"}}"#, "é".repeat(400));
+        assert!(cause(&cache(&long)).expect("cause").len() <= CAUSE_LIMIT + "AADSTS1: ".len());
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_messages() {
+        let hidden = Secret::ClientSecret("s3cr3t+/=&?".into()).hidden();
+        let error = redact(Error::new("bad secret s3cr3t+/=&? or s3cr3t%2B%2F%3D%26%3F"), &hidden);
+        assert_eq!(error.message(), "bad secret *** or ***");
     }
 
     #[test]

@@ -12,8 +12,9 @@ use centreon_plugin::error::Result;
 use centreon_plugin::number;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
+use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -22,9 +23,12 @@ inventory::submit! {
         name: "email-activity",
         perl_module: "cloud::microsoft::office365::exchange::mode::emailactivity",
         list_rank: 0,
-        description: "Check users email activity (reporting period over the last refreshed day).\n\n\
+        description: concat!(
+            "Check users email activity (reporting period over the last refreshed day).\n\n\
             (See link for details about metrics : \
-            https://docs.microsoft.com/en-us/office365/admin/activity-reports/email-activity?view=o365-worldwide)",
+            https://docs.microsoft.com/en-us/office365/admin/activity-reports/email-activity?view=o365-worldwide)\n\n",
+            share::report_age_help!()
+        ),
         requires: Capability::Reports,
         options,
         kind: ModeKind::Counters {
@@ -44,6 +48,7 @@ struct Activity {
     active: Active,
     totals: Emails,
     users: BTreeMap<String, User>,
+    age: ReportAge,
 }
 
 /// Emails sent, received and read.
@@ -127,7 +132,8 @@ fn groups(values: &Values) -> Result<Groups<Activity>> {
             Group::new("users", |u: &User| format!("User '{}' ", u.name), users),
             "All email activity are ok",
             |d: &Activity| &d.users,
-        ))
+        )
+        .global(share::report_age_group(), |d: &Activity| &d.age))
 }
 
 /// The report read, the D7 one and then the daily one.
@@ -144,7 +150,8 @@ const COLUMNS: &[&str] = &[
     "Report Period",
 ];
 
-/// One row of the report. Counts are `None` when the cell is empty.
+/// One row of the report. Counts are `None` when the cell is empty; dates are days,
+/// `YYYY-MM-DD`, empty when the cell is (the daily call's `date=` is that day).
 #[derive(Debug)]
 struct ActivityRow<'r> {
     report_refresh_date: &'r str,
@@ -161,9 +168,9 @@ impl<'r> ActivityRow<'r> {
     /// The row's cells, [`COLUMNS`] in order.
     fn read(row: &Row<'r>) -> Result<Self> {
         Ok(ActivityRow {
-            report_refresh_date: row.text(0),
+            report_refresh_date: row.date(0)?.unwrap_or_default(),
             user_principal_name: row.text(1),
-            last_activity_date: row.text(2),
+            last_activity_date: row.date(2)?.unwrap_or_default(),
             send_count: row.count(3)?,
             receive_count: row.count(4)?,
             read_count: row.count(5)?,
@@ -235,12 +242,15 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
         })?;
     }
     filter.check_concealed(run.notices())?;
-    Ok(groups.with(data(tally)))
+    Ok(groups.with(data(tally, time::now())))
 }
 
-fn data(tally: Tally) -> Activity {
+/// The counters' data, the report's age measured at `now`.
+fn data(tally: Tally, now: i64) -> Activity {
+    let report_date = tally.report_date.unwrap_or_default();
     Activity {
-        active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
+        age: ReportAge::new(&report_date, now),
+        active: Active::new(tally.active, tally.total, report_date),
         totals: Emails { send: tally.send, receive: tally.receive, read: tally.read },
         users: tally.users.into_records(),
     }

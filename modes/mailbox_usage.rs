@@ -12,8 +12,9 @@ use centreon_plugin::counters::{
 use centreon_plugin::error::Result;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
+use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -22,13 +23,19 @@ inventory::submit! {
         name: "mailbox-usage",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailboxusage",
         list_rank: 0,
-        description: "Check mailbox usage (reporting period over the last refreshed day).\n\n\
+        description: concat!(
+            "Check mailbox usage (reporting period over the last refreshed day).\n\n\
             (See link for details about metrics : \
             https://docs.microsoft.com/en-us/office365/admin/activity-reports/mailbox-usage?view=o365-worldwide)\n\n\
             --warning-status and --critical-status are expressions (defaults: '%{used} > %{issue_warning_quota}' \
             and '%{used} > %{prohibit_send_quota}') over %{used}, %{issue_warning_quota}, %{prohibit_send_quota}, \
             %{prohibit_send_receive_quota} and %{display}. A quota the report leaves empty is unlimited: it never \
-            makes a mailbox WARNING or CRITICAL.",
+            makes a mailbox WARNING or CRITICAL.\n\n\
+            Only mailboxes active on the report date are checked one by one, as by the Perl plugin; \
+            --check-inactive-mailboxes checks the inactive ones too, deleted mailboxes aside (a shared mailbox \
+            nobody reads still stops receiving mail at its quota).\n\n",
+            share::report_age_help!()
+        ),
         requires: Capability::Reports,
         options,
         kind: ModeKind::Counters {
@@ -40,7 +47,34 @@ inventory::submit! {
 }
 
 fn options() -> Vec<OptionSpec> {
-    vec![OptionSpec::value("filter-mailbox", "Filter mailboxes."), share::units_option()]
+    vec![
+        OptionSpec::value("filter-mailbox", "Filter mailboxes."),
+        share::units_option(),
+        OptionSpec::flag(
+            "check-inactive-mailboxes",
+            "Also check the quotas and items of the mailboxes inactive on the report date, deleted ones aside.",
+        ),
+    ]
+}
+
+/// Which mailboxes get the per-mailbox counters (`status`, `items`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Checked {
+    /// Those active on the report date, as the Perl plugin checks them.
+    #[default]
+    Active,
+    /// The inactive mailboxes too, deleted ones aside (`--check-inactive-mailboxes`).
+    NotDeleted,
+}
+
+impl Checked {
+    fn from_values(values: &Values) -> Checked {
+        if values.flag("check-inactive-mailboxes") {
+            Checked::NotDeleted
+        } else {
+            Checked::Active
+        }
+    }
 }
 
 /// What the counters read.
@@ -48,6 +82,7 @@ struct Usage {
     active: Active,
     storage: Storage,
     mailboxes: BTreeMap<String, Mailbox>,
+    age: ReportAge,
 }
 
 /// Bytes used by active and inactive mailboxes.
@@ -152,7 +187,8 @@ fn groups(values: &Values) -> Result<Groups<Usage>> {
             Group::new("mailboxes", |m: &Mailbox| format!("Mailbox '{}' ", m.display), vec![status, items]),
             "All mailboxes usage are ok",
             |d: &Usage| &d.mailboxes,
-        ))
+        )
+        .global(share::report_age_group(), |d: &Usage| &d.age))
 }
 
 /// The report read: its D7 version only.
@@ -168,10 +204,12 @@ const COLUMNS: &[&str] = &[
     "Issue Warning Quota (Byte)",
     "Prohibit Send Quota (Byte)",
     "Prohibit Send/Receive Quota (Byte)",
+    "Is Deleted?",
 ];
 
 /// One row of the report. Numbers are `None` when the cell is empty (Microsoft
-/// leaves quotas empty for some recipients).
+/// leaves quotas empty for some recipients); dates are days, `YYYY-MM-DD`, empty
+/// when the cell is.
 #[derive(Debug)]
 struct UsageRow<'r> {
     report_refresh_date: &'r str,
@@ -182,27 +220,36 @@ struct UsageRow<'r> {
     issue_warning_quota: Option<i64>,
     prohibit_send_quota: Option<i64>,
     prohibit_send_receive_quota: Option<i64>,
+    /// `True` for a deleted mailbox; empty when the report lacks the column.
+    is_deleted: &'r str,
 }
 
 impl<'r> UsageRow<'r> {
     /// The row's cells, [`COLUMNS`] in order.
     fn read(row: &Row<'r>) -> Result<Self> {
         Ok(UsageRow {
-            report_refresh_date: row.text(0),
+            report_refresh_date: row.date(0)?.unwrap_or_default(),
             user_principal_name: row.text(1),
-            last_activity_date: row.text(2),
+            last_activity_date: row.date(2)?.unwrap_or_default(),
             item_count: row.count(3)?,
             storage_used: row.count(4)?,
             issue_warning_quota: row.count(5)?,
             prohibit_send_quota: row.count(6)?,
             prohibit_send_receive_quota: row.count(7)?,
+            is_deleted: row.text(8),
         })
+    }
+
+    /// Whether the mailbox is deleted (`True`; some exports write `Yes`).
+    fn deleted(&self) -> bool {
+        self.is_deleted.eq_ignore_ascii_case("true") || self.is_deleted.eq_ignore_ascii_case("yes")
     }
 }
 
 /// What the report adds up to.
 #[derive(Default)]
 struct Tally {
+    checked: Checked,
     report_date: Option<String>,
     active: i64,
     total: i64,
@@ -213,7 +260,8 @@ struct Tally {
 
 impl Tally {
     /// A mailbox is active when its last activity is the report date; every kept
-    /// row counts in the total; an empty storage or item count is 0.
+    /// row counts in the total; an empty storage or item count is 0. Inactive
+    /// mailboxes get per-mailbox counters only as [`Checked`] says.
     fn add(&mut self, row: &UsageRow<'_>, mailboxes: Instances, filter: &NameFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
@@ -223,11 +271,14 @@ impl Tally {
         let used = row.storage_used.unwrap_or(0);
         if row.last_activity_date.is_empty() || row.last_activity_date != date {
             self.used_inactive = self.used_inactive.saturating_add(used);
-            filter.debug(format_args!("skipping '{}': no activity.", row.user_principal_name));
-            return;
+            if self.checked == Checked::Active || row.deleted() {
+                filter.debug(format_args!("skipping '{}': no activity.", row.user_principal_name));
+                return;
+            }
+        } else {
+            self.active += 1;
+            self.used_active = self.used_active.saturating_add(used);
         }
-        self.active += 1;
-        self.used_active = self.used_active.saturating_add(used);
         if mailboxes == Instances::Keep {
             let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
             let items = row.item_count.unwrap_or(0);
@@ -241,19 +292,22 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
     let Setup { instances: mailboxes, filter } =
         Setup::new(run, &groups.declarations().instance_labels(), "filter-mailbox")?;
-    let mut tally = Tally::default();
+    let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
     let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
     run.api().reports()?.report(&request, &mut |row| {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
     })?;
     filter.check_concealed(run.notices())?;
-    Ok(groups.with(data(tally)))
+    Ok(groups.with(data(tally, time::now())))
 }
 
-fn data(tally: Tally) -> Usage {
+/// The counters' data, the report's age measured at `now`.
+fn data(tally: Tally, now: i64) -> Usage {
+    let report_date = tally.report_date.unwrap_or_default();
     Usage {
-        active: Active::new(tally.active, tally.total, tally.report_date.unwrap_or_default()),
+        age: ReportAge::new(&report_date, now),
+        active: Active::new(tally.active, tally.total, report_date),
         storage: Storage { active: tally.used_active, inactive: tally.used_inactive },
         mailboxes: tally.mailboxes.into_records(),
     }
@@ -282,5 +336,30 @@ mod tests {
         let mailbox = &tally.mailboxes["a@x"];
         assert_eq!((mailbox.used, mailbox.items, mailbox.quotas), (5, 4, [Some(10), Some(20), Some(30)]));
         assert!(!tally.mailboxes.contains_key("b@x"), "inactive mailboxes are not kept");
+    }
+
+    #[test]
+    fn check_inactive_mailboxes_keeps_inactive_mailboxes_but_deleted_ones() {
+        let csv = "Report Refresh Date,User Principal Name,Last Activity Date,Item Count,Storage Used (Byte),\
+                   Issue Warning Quota (Byte),Prohibit Send Quota (Byte),Prohibit Send/Receive Quota (Byte),Is Deleted\n\
+                   2026-11-22,active@x,2026-11-22,1,5,10,20,30,False\n\
+                   2026-11-22,idle@x,2026-11-01,2,7,10,20,30,False\n\
+                   2026-11-22,never@x,,3,9,10,20,30,False\n\
+                   2026-11-22,gone@x,2026-11-01,4,11,10,20,30,True\n";
+        let debug = centreon_plugin::debug::DebugLog::default();
+        let filter = NameFilter::new(&Default::default(), "filter-mailbox", &debug).expect("no filter");
+        for (checked, kept) in
+            [(Checked::Active, &["active@x"][..]), (Checked::NotDeleted, &["active@x", "idle@x", "never@x"][..])]
+        {
+            let mut tally = Tally { checked, ..Tally::default() };
+            report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+                tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
+                Ok(())
+            })
+            .expect("read");
+            assert_eq!(tally.mailboxes.keys().collect::<Vec<_>>(), kept, "{checked:?}");
+            let totals = (tally.total, tally.active, tally.used_active, tally.used_inactive);
+            assert_eq!(totals, (4, 1, 5, 27), "{checked:?}: the totals do not depend on the option");
+        }
     }
 }

@@ -6,7 +6,10 @@ use centreon_plugin::registry::{self, ModeSpec, PluginInfo};
 use crate::custom::Api;
 
 mod email_activity;
+mod email_app_usage;
+mod list_mailboxes;
 mod list_services;
+mod mailbox_quota_status;
 mod mailbox_usage;
 mod service_status;
 mod share;

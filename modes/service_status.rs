@@ -16,7 +16,7 @@ use centreon_plugin::counters::{Check, Collected, Counter, Group, Groups, Output
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Values};
-use centreon_plugin::pattern::Pattern;
+use centreon_plugin::pattern::{NameFilter, Verdict};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::status::Status;
 
@@ -121,47 +121,31 @@ fn status_text(e: &Entry, status: Status) -> String {
     text
 }
 
-/// An include/exclude pair of regular expressions over one value.
-struct Filter {
-    include: Option<Pattern>,
-    exclude: Option<Pattern>,
+/// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names its
+/// option.
+fn filter(values: &Values, what: &str) -> Result<NameFilter> {
+    NameFilter::from_options(values, &format!("include-{what}"), Some(&format!("exclude-{what}")))
 }
 
-impl Filter {
-    /// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names
-    /// its option.
-    fn new(values: &Values, what: &str) -> Result<Self> {
-        let compile = |option: String| -> Result<Option<Pattern>> {
-            values
-                .non_empty(&option)
-                .map(|text| {
-                    Pattern::new(text).map_err(|problem| {
-                        Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))
-                    })
-                })
-                .transpose()
-        };
-        Ok(Filter { include: compile(format!("include-{what}"))?, exclude: compile(format!("exclude-{what}"))? })
-    }
-
-    /// Whether `value` is dropped, with Perl's debug line saying why.
-    fn drops(&self, value: &str, debug: &DebugLog) -> bool {
-        if self.include.as_ref().is_some_and(|p| !p.is_match(value)) {
+/// Whether `filter` drops `value`, with Perl's debug line saying why.
+fn drops(filter: &NameFilter, value: &str, debug: &DebugLog) -> bool {
+    match filter.verdict(value) {
+        Verdict::Kept => false,
+        Verdict::NotIncluded => {
             debug.log(format!("skipping '{value}': no including filter match."));
-            return true;
+            true
         }
-        if self.exclude.as_ref().is_some_and(|p| p.is_match(value)) {
+        Verdict::Excluded => {
             debug.log(format!("skipping '{value}': excluding filter match."));
-            return true;
+            true
         }
-        false
     }
 }
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let filters = Filters {
-        names: Filter::new(run.values, "service-name")?,
-        classifications: Filter::new(run.values, "classification")?,
+        names: filter(run.values, "service-name")?,
+        classifications: filter(run.values, "classification")?,
         // Perl's truth: empty and "0" are false.
         exclude_resolved: !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0"),
     };
@@ -175,8 +159,8 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
 
 /// What the options keep of the services.
 struct Filters {
-    names: Filter,
-    classifications: Filter,
+    names: NameFilter,
+    classifications: NameFilter,
     exclude_resolved: bool,
 }
 
@@ -188,7 +172,7 @@ impl Filters {
     fn entries(&self, services: &[ServiceHealth], debug: &DebugLog) -> BTreeMap<String, Entry> {
         let mut entries = BTreeMap::new();
         for service in services {
-            if self.names.drops(&service.service, debug) {
+            if drops(&self.names, &service.service, debug) {
                 continue;
             }
             let entry = |issue: Option<&ServiceIssue>| Entry {
@@ -199,13 +183,13 @@ impl Filters {
             let mut issues =
                 service.issues.iter().filter(|issue| !(issue.is_resolved && self.exclude_resolved)).peekable();
             if issues.peek().is_none() {
-                if !self.classifications.drops(NONE, debug) {
+                if !drops(&self.classifications, NONE, debug) {
                     entries.insert(key(entries.len()), entry(None));
                 }
                 continue;
             }
             for issue in issues {
-                if !self.classifications.drops(&issue.classification, debug) {
+                if !drops(&self.classifications, &issue.classification, debug) {
                     entries.insert(key(entries.len()), entry(Some(issue)));
                 }
             }
@@ -241,8 +225,8 @@ mod tests {
             values.set(spec, (*value).to_string());
         }
         let filters = Filters {
-            names: Filter::new(&values, "service-name").expect("valid"),
-            classifications: Filter::new(&values, "classification").expect("valid"),
+            names: filter(&values, "service-name").expect("valid"),
+            classifications: filter(&values, "classification").expect("valid"),
             exclude_resolved: !matches!(values.value("exclude-resolved").unwrap_or("1"), "" | "0"),
         };
         filters

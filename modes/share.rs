@@ -1,7 +1,7 @@
-//! What the two report modes share: the "active" counter (active/total with its
-//! `perfdate` metric and percent thresholds), the name filters, which say when the
-//! report's names are concealed, and per-instance records kept apart when rows
-//! share a name.
+//! What the report modes share: the "active" counter (active/total with its
+//! `perfdate` metric and percent thresholds), the report's age, the name filters,
+//! which say when the report's names are concealed, and per-instance records kept
+//! apart when rows share a name.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -12,7 +12,7 @@ use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
 use centreon_plugin::options::Values;
-use centreon_plugin::pattern::Pattern;
+use centreon_plugin::pattern::{self, Verdict};
 use centreon_plugin::registry::Notices;
 use centreon_plugin::time;
 
@@ -110,6 +110,54 @@ pub fn active_group(names: ActiveNames, units: Units) -> Group<Active> {
     Group::new("active", |_| String::new(), vec![counter])
 }
 
+/// The record of the report-age group: the day the report was last refreshed and
+/// how long ago that was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportAge {
+    /// `Report Refresh Date`, `YYYY-MM-DD`; empty when the report had no row.
+    refreshed: String,
+    /// Whole hours from 00:00 UTC of that day to now; `None` without a day.
+    hours: Option<i64>,
+}
+
+impl ReportAge {
+    /// The age at `now` (Unix time) of a report refreshed on `refreshed`
+    /// (`YYYY-MM-DD`, empty when unknown).
+    pub fn new(refreshed: &str, now: i64) -> Self {
+        let hours = time::utc_midnight(refreshed).map(|midnight| (now - midnight).div_euclid(3600));
+        ReportAge { refreshed: refreshed.to_string(), hours }
+    }
+
+    /// `Report refreshed DATE (N hours ago)`; shown only with an age.
+    fn text(&self) -> String {
+        format!("Report refreshed {} ({} hours ago)", self.refreshed, self.hours.unwrap_or_default())
+    }
+}
+
+/// The paragraph of a report mode's help about `report-age`, for `concat!` into its
+/// description.
+macro_rules! report_age_help {
+    () => {
+        "--warning-report-age and --critical-report-age are thresholds on the hours since the report was \
+        refreshed (00:00 UTC of its 'Report Refresh Date'). Microsoft's reports usually lag 24 to 48 hours, and a \
+        report that stops being refreshed keeps showing the same old data: e.g. --warning-report-age=72 \
+        --critical-report-age=120. The report-age counter is shown only when one of them is set."
+    };
+}
+pub(crate) use report_age_help;
+
+/// The `report-age` group of every report mode: the hours since the report was last
+/// refreshed, as `exchange.report.age.hours`. The counter is opt-in: without
+/// `--warning-report-age` or `--critical-report-age` it is not shown, so it adds
+/// nothing to the output of a command line that does not ask for it.
+pub fn report_age_group() -> Group<ReportAge> {
+    let counter = Counter::new("report-age", |r: &ReportAge| r.hours, Output::custom(ReportAge::text), Check::Value)
+        .nlabel("exchange.report.age.hours")
+        .opt_in()
+        .perf(Perf::key("report_age").unit("h"));
+    Group::new("report", |_| String::new(), vec![counter])
+}
+
 /// Whether a report mode keeps a record per instance (user, mailbox): only when a
 /// per-instance counter is shown, so memory does not grow with the tenant otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,8 +213,9 @@ pub fn is_concealed(name: &str) -> bool {
 /// and what it saw: how many names it was given, kept, and found concealed.
 #[derive(Debug)]
 pub struct NameFilter<'a> {
-    pattern: Option<Pattern>,
-    option: String,
+    filter: pattern::NameFilter,
+    /// The option's name, when it was given: only then are names counted.
+    option: Option<String>,
     debug: &'a DebugLog,
     names: Cell<u64>,
     kept: Cell<u64>,
@@ -176,15 +225,9 @@ pub struct NameFilter<'a> {
 impl<'a> NameFilter<'a> {
     /// Compiles the filter of `option`, if set; a bad regex names the option.
     pub fn new(values: &Values, option: &str, debug: &'a DebugLog) -> Result<Self> {
-        let pattern = match values.non_empty(option) {
-            None => None,
-            Some(text) => Some(Pattern::new(text).map_err(|problem| {
-                Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}."))
-            })?),
-        };
         Ok(NameFilter {
-            pattern,
-            option: option.to_string(),
+            filter: pattern::NameFilter::from_options(values, option, None)?,
+            option: values.non_empty(option).map(|_| option.to_string()),
             debug,
             names: Cell::new(0),
             kept: Cell::new(0),
@@ -194,8 +237,10 @@ impl<'a> NameFilter<'a> {
 
     /// Whether `name` is kept (unanchored, case-sensitive match).
     pub fn keeps(&self, name: &str) -> bool {
-        let Some(pattern) = &self.pattern else { return true };
-        let keep = pattern.is_match(name);
+        let keep = self.filter.verdict(name) == Verdict::Kept;
+        if self.option.is_none() {
+            return keep;
+        }
         let add = |count: &Cell<u64>| count.set(count.get() + 1);
         add(&self.names);
         if keep {
@@ -210,16 +255,16 @@ impl<'a> NameFilter<'a> {
     }
 
     /// Once the report is read: when a filter was given and more than half of the
-    /// names it was given are concealed, the filter cannot do its job. Having kept nothing,
-    /// the check is an error saying so (not an OK over nothing); having kept some
+    /// names it was given are concealed, the filter cannot do its job. Having kept
+    /// nothing, the check is an error saying so (not an OK over nothing); having kept some
     /// names, it goes on with a notice. Either way the text says which tenant
     /// setting shows the real names.
     pub fn check_concealed(&self, notices: &Notices) -> Result<()> {
         let (names, kept, concealed) = (self.names.get(), self.kept.get(), self.concealed.get());
-        if self.pattern.is_none() || concealed * 2 <= names {
+        let Some(option) = &self.option else { return Ok(()) };
+        if concealed * 2 <= names {
             return Ok(());
         }
-        let option = &self.option;
         let seen = format!("the report conceals user names ({concealed} of the {names} rows filtered)");
         if kept == 0 {
             return Err(Error::new(format!("--{option} matched nothing: {seen}. {REVEAL}")));
@@ -283,7 +328,7 @@ impl<R> Deref for Distinct<R> {
     }
 }
 
-/// The options both report modes declare.
+/// The option of the modes with a unit for their active thresholds.
 pub fn units_option() -> centreon_plugin::options::OptionSpec {
     centreon_plugin::options::OptionSpec::value(
         "units",
@@ -295,6 +340,30 @@ pub fn units_option() -> centreon_plugin::options::OptionSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 2026-11-22 00:00:00 UTC.
+    const MIDNIGHT: i64 = 1_795_305_600;
+
+    #[test]
+    fn report_age_is_whole_hours_since_midnight_utc_of_the_refresh_day() {
+        let cases = [
+            (MIDNIGHT, Some(0)),
+            (MIDNIGHT + 3599, Some(0)),
+            (MIDNIGHT + 3600, Some(1)),
+            (MIDNIGHT + 8 * 86_400 + 1800, Some(192)),
+            (MIDNIGHT - 1, Some(-1)),
+        ];
+        for (now, hours) in cases {
+            assert_eq!(ReportAge::new("2026-11-22", now).hours, hours, "{now}");
+        }
+        let age = ReportAge::new("2026-11-22", MIDNIGHT + 8 * 86_400);
+        assert_eq!(age.text(), "Report refreshed 2026-11-22 (192 hours ago)");
+    }
+
+    #[test]
+    fn a_report_without_a_refresh_date_has_no_age() {
+        assert_eq!(ReportAge::new("", MIDNIGHT).hours, None);
+    }
 
     #[test]
     fn rows_sharing_a_name_stay_apart_in_report_order() {

@@ -73,3 +73,7 @@ run --mode=mailbox-usage
 run --mode=mailbox-usage --filter-counters= --filter-mailbox='^user00000' --verbose
 run --mode=service-status
 run --mode=list-services
+run --mode=mailbox-quota-status
+run --mode=email-app-usage --warning-pop3=0 --legacy-users --filter-user='^user00001' --verbose
+run --mode=email-activity --warning-report-age=72 --critical-report-age=120
+run --mode=list-mailboxes --filter-mailbox='^user00000[0-2]@'

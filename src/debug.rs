@@ -16,25 +16,46 @@ pub const MIN_SECRET: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub struct DebugLog(Rc<Shared>);
 
+/// Whether a run keeps debug lines (`--debug`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Logging {
+    /// Lines are dropped as they come (the default): nothing is formatted for them.
+    #[default]
+    Off,
+    /// Lines are kept and shown after the status line.
+    On,
+}
+
+/// Whether debug output shows secrets (`Authorization` values, secret form fields,
+/// registered values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Secrets {
+    /// Shown as `***` (the default).
+    #[default]
+    Masked,
+    /// Shown as sent: `--show-password`.
+    Shown,
+}
+
 /// What every handle of one log shares.
 #[derive(Debug, Default)]
 struct Shared {
-    enabled: bool,
-    show_secrets: bool,
+    logging: Logging,
+    secrets_shown: Secrets,
     secrets: RefCell<Vec<String>>,
     lines: RefCell<Vec<String>>,
 }
 
 impl DebugLog {
-    /// A log that keeps lines only when `enabled` (`--debug`); `show_secrets` is
-    /// `--show-password`.
-    pub fn new(enabled: bool, show_secrets: bool) -> Self {
-        DebugLog(Rc::new(Shared { enabled, show_secrets, ..Default::default() }))
+    /// A log that keeps lines only with [`Logging::On`] (`--debug`), masking
+    /// registered secrets unless [`Secrets::Shown`] (`--show-password`).
+    pub fn new(logging: Logging, secrets: Secrets) -> Self {
+        DebugLog(Rc::new(Shared { logging, secrets_shown: secrets, ..Default::default() }))
     }
 
     /// Whether lines are kept: callers skip building expensive dumps otherwise.
     pub fn enabled(&self) -> bool {
-        self.0.enabled
+        self.0.logging == Logging::On
     }
 
     /// Registers a value that must never appear in the log. Values shorter than
@@ -49,11 +70,11 @@ impl DebugLog {
 
     /// Adds one line (several if it contains newlines), masking registered secrets.
     pub fn log(&self, line: impl AsRef<str>) {
-        if !self.0.enabled {
+        if self.0.logging == Logging::Off {
             return;
         }
         let mut text = line.as_ref().to_string();
-        if !self.0.show_secrets {
+        if self.0.secrets_shown == Secrets::Masked {
             for secret in self.0.secrets.borrow().iter() {
                 text = text.replace(secret.as_str(), "***");
             }
@@ -70,14 +91,15 @@ impl DebugLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::debug::{Logging, Secrets};
 
     #[test]
     fn secrets_are_masked_unless_shown() {
-        let log = DebugLog::new(true, false);
+        let log = DebugLog::new(Logging::On, Secrets::Masked);
         log.secret("s3cr3t");
         log.log("client_secret=s3cr3t&scope=x");
         assert_eq!(log.take(), ["client_secret=***&scope=x"]);
-        let shown = DebugLog::new(true, true);
+        let shown = DebugLog::new(Logging::On, Secrets::Shown);
         shown.secret("s3cr3t");
         shown.log("s3cr3t");
         assert_eq!(shown.take(), ["s3cr3t"]);
@@ -85,7 +107,7 @@ mod tests {
 
     #[test]
     fn very_short_values_do_not_garble_the_log() {
-        let log = DebugLog::new(true, false);
+        let log = DebugLog::new(Logging::On, Secrets::Masked);
         log.secret("x");
         log.log("Content-Type: application/x-www-form-urlencoded");
         assert_eq!(log.take(), ["Content-Type: application/x-www-form-urlencoded"]);
@@ -93,7 +115,7 @@ mod tests {
 
     #[test]
     fn clones_share_one_log() {
-        let log = DebugLog::new(true, false);
+        let log = DebugLog::new(Logging::On, Secrets::Masked);
         let client = log.clone();
         log.secret("s3cr3t");
         log.log("first");
@@ -104,7 +126,7 @@ mod tests {
 
     #[test]
     fn disabled_log_keeps_nothing() {
-        let log = DebugLog::new(false, false);
+        let log = DebugLog::new(Logging::Off, Secrets::Masked);
         log.log("x");
         assert!(log.take().is_empty());
     }

@@ -165,6 +165,36 @@ impl Pattern {
     }
 }
 
+/// A Perl regex matching `text` and nothing else, anchored at both ends: what a
+/// discovery document offers for a filter option, to select one object exactly.
+///
+/// Exists so that the regex survives every hand it goes through on its way to a
+/// command line (a discovery rule's macro, a shell, a Nagios argument) and still means
+/// what it says: letters, digits, `@`, `_`, `-` and non-ASCII characters are kept, `.`
+/// is written `\.`, and every other ASCII character `\xHH`. The regex thus holds no
+/// quote, space, `!`, `;` or `$` but its final anchor, and Perl reads it the same.
+///
+/// ```
+/// use centreon_plugin::pattern::{exactly, Pattern};
+///
+/// assert_eq!(exactly("alice.smith@contoso.com"), r"^alice\.smith@contoso\.com$");
+/// assert_eq!(exactly("o'brien+x@contoso.com"), r"^o\x27brien\x2Bx@contoso\.com$");
+/// assert!(!Pattern::new(&exactly("a.b")).unwrap().is_match("axb"));
+/// ```
+pub fn exactly(text: &str) -> String {
+    let mut regex = String::with_capacity(text.len() + 8);
+    regex.push('^');
+    for c in text.chars() {
+        match c {
+            '.' => regex.push_str(r"\."),
+            c if c.is_ascii_alphanumeric() || matches!(c, '@' | '_' | '-') || !c.is_ascii() => regex.push(c),
+            c => regex.push_str(&format!(r"\x{:02X}", u32::from(c))),
+        }
+    }
+    regex.push('$');
+    regex
+}
+
 /// The name filters of a mode: an including and an excluding regex option over one kind
 /// of name (`--filter-NAME`, or `--include-NAME` and `--exclude-NAME`).
 ///
@@ -501,6 +531,21 @@ fn expand(template: &[Piece], captures: &Captures<'_>, output: &mut String) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The regex of [`exactly`] matches its text, not a longer or shorter one, and
+        /// holds nothing an engine or a shell would act on.
+        #[test]
+        fn exactly_matches_its_text_only(text in "[a-zA-Z0-9.@_'!#^~$;\"` +*?()|\\{}\\[\\]\\\\é-]{0,24}") {
+            let regex = exactly(&text);
+            let compiled = pattern(&regex);
+            prop_assert!(compiled.is_match(&text), "{} does not match {:?}", regex, text);
+            prop_assert!(!compiled.is_match(&format!("{text}x")), "{}", regex);
+            prop_assert!(!compiled.is_match(&format!("x{text}")), "{}", regex);
+            let body = &regex[1..regex.len() - 1];
+            prop_assert!(!body.contains(['\'', '"', '`', ' ', '!', ';', '$']), "{}", regex);
+        }
+    }
 
     fn pattern(text: &str) -> Pattern {
         match Pattern::new(text) {

@@ -1,9 +1,41 @@
-//! Local time, as the Perl modes compute it (`perfdate`): the process's time zone
-//! (`TZ`, set in-process by `--environment`) decides.
+//! Dates and time as the modes need them: report days (`YYYY-MM-DD`, written by some
+//! reports as a date-time), their age, and local time as the Perl modes compute it
+//! (`perfdate`: the process's time zone, `TZ`, set in-process by `--environment`,
+//! decides).
 
-/// The Unix time of 12:00:00 local time on a `YYYY-MM-DD` date, or `None` when the
-/// text is not exactly such a date.
-pub fn local_noon(date: &str) -> Option<i64> {
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// The day a date cell gives, `YYYY-MM-DD`: the text itself, or the date that starts
+/// a date-time (`YYYY-MM-DDThh:mm:ss`, with optional fractional seconds and an
+/// optional `Z`), as reports write the same date either way. `None` for anything else,
+/// a day that does not exist included.
+pub fn day(text: &str) -> Option<&str> {
+    let date = text.get(..10)?;
+    civil(date)?;
+    match &text[10..] {
+        "" => Some(date),
+        rest => time_of_day(rest.strip_prefix('T')?).then_some(date),
+    }
+}
+
+/// Whether `text` is `hh:mm:ss`, then optional `.digits`, then an optional `Z`.
+fn time_of_day(text: &str) -> bool {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let (clock, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let two_digits = |part: &str, max: u32| {
+        part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()) && part.parse::<u32>().is_ok_and(|v| v <= max)
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    matches!(parts.as_slice(), [h, m, s] if two_digits(h, 23) && two_digits(m, 59) && two_digits(s, 59))
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Year, month and day of an exact `YYYY-MM-DD` naming a day that exists.
+fn civil(date: &str) -> Option<(i64, u32, u32)> {
     let bytes = date.as_bytes();
     let shape_ok = bytes.len() == 10
         && bytes[4] == b'-'
@@ -12,14 +44,54 @@ pub fn local_noon(date: &str) -> Option<i64> {
     if !shape_ok {
         return None;
     }
-    let year: i32 = date[0..4].parse().ok()?;
-    let month: i32 = date[5..7].parse().ok()?;
-    let day: i32 = date[8..10].parse().ok()?;
+    let year: i64 = date[0..4].parse().ok()?;
+    let month: u32 = date[5..7].parse().ok()?;
+    let day: u32 = date[8..10].parse().ok()?;
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days_in_month).contains(&day).then_some((year, month, day))
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The Unix time of 00:00:00 UTC on a `YYYY-MM-DD` date, or `None` when the text is
+/// not exactly such a date.
+pub fn utc_midnight(date: &str) -> Option<i64> {
+    let (year, month, day) = civil(date)?;
+    Some(days_from_civil(year, month, day) * DAY)
+}
+
+/// The current Unix time, in seconds: what ages are measured against. Code that
+/// computes an age takes the time as a parameter, so that tests can choose it.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The Unix time of 12:00:00 local time on a `YYYY-MM-DD` date, or `None` when the
+/// text is not exactly such a date.
+pub fn local_noon(date: &str) -> Option<i64> {
+    let (year, month, day) = civil(date)?;
     // SAFETY: an all-zero tm is a valid value; mktime only reads and normalises it.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
+    tm.tm_year = i32::try_from(year - 1900).ok()?;
+    tm.tm_mon = i32::try_from(month).ok()? - 1;
+    tm.tm_mday = i32::try_from(day).ok()?;
     tm.tm_hour = 12;
     tm.tm_isdst = -1;
     // SAFETY: tm is a valid, initialised struct; mktime consults TZ (tzset) itself.
@@ -45,5 +117,78 @@ mod tests {
         let noon = local_noon("2026-11-22").expect("valid date");
         let utc_noon = 1_795_348_800;
         assert!((noon - utc_noon).abs() <= 14 * 3600, "{noon} is not within a day of {utc_noon}");
+    }
+
+    #[test]
+    fn a_day_is_read_from_a_date_or_a_date_time() {
+        for text in [
+            "2026-11-22",
+            "2026-11-22T00:00:00Z",
+            "2026-11-22T00:00:00",
+            "2026-11-22T23:59:59.1234567Z",
+            "2024-02-29T12:00:00Z",
+        ] {
+            assert_eq!(day(text), Some(&text[..10]), "{text}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_no_day() {
+        for text in [
+            "",
+            "2026-11-2",
+            "2026-11-22 ",
+            "2026-11-22T",
+            "2026-11-22Z",
+            "2026-11-22T00:00Z",
+            "2026-11-22T24:00:00Z",
+            "2026-11-22T00:00:00.Z",
+            "2026-11-22T00:00:00+01:00",
+            "2026-13-01",
+            "2026-02-29",
+            "2026-04-31",
+            "2026-00-10",
+            "2026-11-00",
+            "22/11/2026",
+            "+026-11-22",
+            "２０２６-11-22",
+            "2026-11-22é",
+        ] {
+            assert_eq!(day(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn midnight_is_utc_whatever_the_time_zone() {
+        assert_eq!(utc_midnight("1970-01-01"), Some(0));
+        assert_eq!(utc_midnight("2026-11-22"), Some(1_795_305_600));
+        assert_eq!(utc_midnight("2000-03-01"), Some(951_868_800));
+        assert_eq!(utc_midnight("2026-11-22T00:00:00Z"), None);
+    }
+
+    proptest::proptest! {
+        /// Consecutive days are one day apart, across months, leap days and years.
+        #[test]
+        fn days_follow_each_other(days in 0i64..200_000) {
+            let dates: Vec<String> = (0..2).map(|n| {
+                let unix = (days + n) * DAY;
+                let tm = unix_to_civil(unix);
+                format!("{:04}-{:02}-{:02}", tm.0, tm.1, tm.2)
+            }).collect();
+            let [a, b] = [&dates[0], &dates[1]].map(|d| utc_midnight(d).expect("a real day"));
+            proptest::prop_assert_eq!(b - a, DAY);
+            proptest::prop_assert_eq!(a, days * DAY);
+        }
+    }
+
+    /// Year, month, day of a Unix time, by the C library (UTC), to check the
+    /// arithmetic against.
+    fn unix_to_civil(unix: i64) -> (i32, i32, i32) {
+        let time: libc::time_t = unix;
+        // SAFETY: an all-zero tm is a valid value for gmtime_r to fill.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        // SAFETY: both pointers are valid for the call.
+        unsafe { libc::gmtime_r(&time, &mut tm) };
+        (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday)
     }
 }

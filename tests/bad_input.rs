@@ -306,6 +306,7 @@ fn custom_and_mode() -> impl Strategy<Value = (&'static str, &'static str)> {
             ("graphapi", "mailbox-usage"),
             ("graphapi", "service-status"),
             ("graphapi", "list-services"),
+            ("graphapi", "list-mailboxes"),
             ("managementapi", "service-status"),
             ("managementapi", "list-services"),
         ][..],

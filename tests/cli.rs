@@ -1,5 +1,5 @@
 //! The command line without any server: informational commands, stage order of the
-//! errors, and the exact texts Centreon users see (core.md §1).
+//! errors, and the exact texts Centreon users see.
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -1,4 +1,4 @@
-//! The script-level options that act on the process (core.md §1.9, §1.10): they change
+//! The script-level options that act on the process: they change
 //! what a run sees or how long it may take, never run code.
 
 // Each test crate uses part of the helpers and of the mock's API.

@@ -1,6 +1,7 @@
 //! What a report's rows may hold and how it arrives (issue 16), the real binary
 //! against the project's stand-in for Microsoft (`tests/mock`): rows sharing a user
-//! name, concealed names and a name filter, perfdata labels from any name, and a
+//! name (email-app-usage's legacy users too), concealed names and a name filter,
+//! perfdata labels from any name, and a
 //! report whose last record has no line break, served with every HTTP framing, or
 //! cut.
 
@@ -282,4 +283,51 @@ fn a_download_cut_against_its_framing_is_unknown() {
             );
         }
     }
+}
+
+/// email-app-usage's legacy users whose names the report conceals behind one value:
+/// each row keeps an instance of its own, `NAME (n)` from the second on, and a user
+/// filter that the concealed names defeat says so.
+#[test]
+fn legacy_users_sharing_a_name_stay_apart() {
+    let dir = TempDir::new("reports-fixture").expect("fixture dir");
+    let fixture = fixture_with(dir.path(), &[]);
+    let users = "\u{FEFF}Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,\
+                 Last Activity Date,POP3 App,IMAP4 App,SMTP App,Report Period\r\n\
+                 2026-11-22,(Unknown),,False,,2026-11-20,Yes,,,7\r\n\
+                 2026-11-22,(Unknown),,False,,2026-11-19,,Yes,Yes,7\r\n\
+                 2026-11-22,a@contoso.com,,False,,2026-11-18,,,Yes,7\r\n\
+                 2026-11-22,(Unknown),,True,2026-11-01,2026-11-01,Yes,,,7\r\n";
+    std::fs::write(fixture.join("appuser_D7.csv"), users).expect("write the user detail report");
+    let mock = MockGraph::builder().fixture_dir(fixture).start().expect("mock");
+    let legacy = |filter: &[&str]| {
+        let mut args = vec!["--mode=email-app-usage", "--legacy-users", "--verbose"];
+        args.extend(filter);
+        run(&mock, &args)
+    };
+
+    let outcome = legacy(&[]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stdout);
+    assert_eq!(
+        lines_starting(&outcome.stdout, "User '"),
+        [
+            "User '(Unknown)' uses POP3 (last activity 2026-11-20)",
+            "User '(Unknown) (2)' uses IMAP4, SMTP (last activity 2026-11-19)",
+            "User 'a@contoso.com' uses SMTP (last activity 2026-11-18)"
+        ]
+    );
+
+    let none = legacy(&["--filter-user=^ceo@"]);
+    assert_eq!(none.code, 3, "{}", none.stdout);
+    assert!(
+        none.stdout.starts_with(
+            "UNKNOWN: --filter-user matched nothing: the report conceals user names (2 of the 3 rows filtered). "
+        ),
+        "{}",
+        none.stdout
+    );
+    let some = legacy(&["--filter-user=^a@"]);
+    assert_eq!(some.code, 0, "{}", some.stdout);
+    assert!(some.stdout.lines().next().unwrap_or_default().contains(" - --filter-user cannot match concealed names: "));
+    assert_eq!(lines_starting(&some.stdout, "User '"), ["User 'a@contoso.com' uses SMTP (last activity 2026-11-18)"]);
 }

@@ -31,6 +31,8 @@ pub struct Counter<R> {
     pub(super) check: Check<R>,
     pub(super) warning_default: Option<&'static str>,
     pub(super) critical_default: Option<&'static str>,
+    /// Shown only when one of its thresholds is set ([`Counter::opt_in`]).
+    pub(super) opt_in: bool,
     pub(super) output: Output<R>,
     pub(super) perfdata: Vec<Perf<R>>,
 }
@@ -50,6 +52,7 @@ impl<R> Counter<R> {
             check,
             warning_default: None,
             critical_default: None,
+            opt_in: false,
             output,
             perfdata: Vec::new(),
         }
@@ -86,6 +89,15 @@ impl<R> Counter<R> {
         self
     }
 
+    /// Makes the counter opt-in: it is checked and shown (text and metrics) only when
+    /// one of its thresholds is set, whatever `--filter-counters` says. A check added
+    /// to an existing mode this way leaves the mode's output unchanged for every
+    /// command line that does not ask for it, and needs no filter to be asked for.
+    pub fn opt_in(mut self) -> Self {
+        self.opt_in = true;
+        self
+    }
+
     /// Adds a metric, after the ones already declared.
     pub fn perf(mut self, metric: Perf<R>) -> Self {
         self.perfdata.push(metric);
@@ -101,6 +113,7 @@ impl<R> fmt::Debug for Counter<R> {
             .field("check", &self.check)
             .field("warning_default", &self.warning_default)
             .field("critical_default", &self.critical_default)
+            .field("opt_in", &self.opt_in)
             .field("output", &self.output)
             .field("perfdata", &self.perfdata)
             .finish_non_exhaustive()

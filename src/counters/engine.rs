@@ -437,6 +437,54 @@ mod tests {
         );
     }
 
+    /// The global group with an opt-in counter added after the others.
+    fn opt_in_groups() -> Groups<Test> {
+        let mut group = global_group();
+        group.counters.push(
+            Counter::value(
+                "age",
+                "items.age.hours",
+                |t: &Totals| t.total * 2,
+                Output::Template("Age: {}"),
+                Perf::key("age"),
+            )
+            .opt_in(),
+        );
+        Groups::new().global(group, |d: &Test| &d.global)
+    }
+
+    #[test]
+    fn an_opt_in_counter_shows_only_with_a_threshold_whatever_the_filter() {
+        let groups = opt_in_groups();
+        let declarations = groups.declarations();
+        let data = Test { global: Totals { total: 25, size: None }, items: BTreeMap::new() };
+        let collected = groups.with(data);
+        /// Options, `--filter-counters`, the message shown, the metrics.
+        struct Case(&'static [(&'static str, &'static str)], &'static str, &'static str, &'static [&'static str]);
+        let skipped = "Global Total: 25, size : skipped (no value(s))";
+        let cases = [
+            Case(&[], "", skipped, &["total"]),
+            Case(&[("warning-age", "")], "", skipped, &["total"]),
+            Case(&[], "age", "", &[]),
+            Case(
+                &[("warning-age", "60")],
+                "",
+                "Global Total: 25, size : skipped (no value(s)), Age: 50",
+                &["total", "age"],
+            ),
+            Case(&[("critical-age", "40")], "^total$", "Global Age: 50", &["total", "age"]),
+        ];
+        for Case(args, filter, text, metrics) in cases {
+            let limits = limits(&declarations, args, MetricNames::Legacy, filter);
+            assert_eq!(limits.counter_active("age"), metrics.contains(&"age"), "{args:?} {filter:?}");
+            let result = evaluate(&collected, &limits, MetricNames::Legacy);
+            let expected: Vec<&str> = [text].into_iter().filter(|t| !t.is_empty()).collect();
+            assert_eq!(result.short.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), expected, "{args:?}");
+            assert_eq!(labels(&result), metrics, "{args:?} {filter:?}");
+        }
+        assert_eq!(declarations.list_counters(), "counter list: total size ", "not among the filtered counters");
+    }
+
     #[test]
     fn instance_labels_are_those_of_instance_groups() {
         assert_eq!(groups().declarations().instance_labels(), ["item-value"]);

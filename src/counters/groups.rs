@@ -151,6 +151,7 @@ impl<D, R> GroupEval<D> for Bound<D, R> {
                 },
                 warning_default: c.warning_default,
                 critical_default: c.critical_default,
+                opt_in: c.opt_in,
             })
             .collect();
         GroupDeclaration { name: self.group.name, kind, counters }
@@ -188,12 +189,14 @@ impl Declarations {
         self.counters().filter(|(g, _)| g.kind == GroupKind::Instances).map(|(_, c)| c.label).collect()
     }
 
-    /// The `--list-counters` line: every counter label, groups in name order.
+    /// The `--list-counters` line: the labels `--filter-counters` selects from, groups
+    /// in name order. Opt-in counters are not among them: their thresholds select
+    /// them, and leaving them out keeps the line of an existing mode unchanged.
     pub fn list_counters(&self) -> String {
         let mut sorted: Vec<&GroupDeclaration> = self.groups.iter().collect();
         sorted.sort_by_key(|g| g.name);
         let mut line = String::from("counter list: ");
-        for counter in sorted.iter().flat_map(|g| &g.counters) {
+        for counter in sorted.iter().flat_map(|g| &g.counters).filter(|c| !c.opt_in) {
             line.push_str(counter.label);
             line.push(' ');
         }
@@ -222,6 +225,7 @@ pub(super) struct CounterDeclaration {
     pub(super) limits: LimitKind,
     pub(super) warning_default: Option<&'static str>,
     pub(super) critical_default: Option<&'static str>,
+    pub(super) opt_in: bool,
 }
 
 /// What a counter's threshold options hold.

@@ -95,10 +95,19 @@ pub struct Levels {
     pub critical: Option<Limit>,
 }
 
+impl Levels {
+    /// Whether any level has a limit (an empty option value sets none).
+    pub fn any(&self) -> bool {
+        self.unknown.is_some() || self.warning.is_some() || self.critical.is_some()
+    }
+}
+
 /// The validated counter options of a run.
 #[derive(Debug)]
 pub struct Thresholds {
     limits: HashMap<&'static str, Levels>,
+    /// The labels of the opt-in counters, shown only with a limit.
+    opt_in: Vec<&'static str>,
     filter: Option<Pattern>,
     block: Option<Pattern>,
     precision: usize,
@@ -134,14 +143,19 @@ impl Thresholds {
         }
         Ok(Thresholds {
             limits,
+            opt_in: declarations.counters().filter(|(_, c)| c.opt_in).map(|(_, c)| c.label).collect(),
             filter: Pattern::from_option(values, "filter-counters")?,
             block: Pattern::from_option(values, "filter-counters-block")?,
             precision,
         })
     }
 
-    /// Whether a counter survives `--filter-counters`.
+    /// Whether a counter is shown: an opt-in counter when one of its thresholds is
+    /// set, any other when it survives `--filter-counters`.
     pub fn counter_active(&self, label: &str) -> bool {
+        if self.opt_in.contains(&label) {
+            return self.limits.get(label).is_some_and(Levels::any);
+        }
         self.filter.as_ref().is_none_or(|p| p.is_match(label))
     }
 

@@ -27,13 +27,13 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 pub use reqwest::Url;
 
-use crate::debug::DebugLog;
+use crate::debug::{DebugLog, Secrets};
 use crate::error::{Error, Result};
 use crate::options::Values;
 
 mod options;
 
-pub use options::{sections, Certificates, HttpSettings, Secrets, TlsVersion};
+pub use options::{sections, Certificates, HttpSettings, TlsVersion};
 
 /// The User-Agent Perl's LWP backend sends; some proxies and allow-lists key on it.
 pub const USER_AGENT: &str = "centreon::plugins::backend::http::useragent";
@@ -567,6 +567,7 @@ fn strip_os_error(text: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::debug::{Logging, Secrets};
     use std::io::{BufRead, BufReader, Write};
     use std::net::{TcpListener, TcpStream};
     use std::sync::mpsc;
@@ -657,7 +658,7 @@ pub(crate) mod tests {
     #[test]
     fn redirects_are_returned_not_followed_and_authorization_is_masked() {
         let server = TestServer::start(vec![answer("302 Found", &[("Location", "/download/x.csv")], "")]);
-        let debug = DebugLog::new(true, false);
+        let debug = DebugLog::new(Logging::On, Secrets::Masked);
         let url = Url::parse(&format!("{}/v1.0/r(period='D7')", server.base)).expect("url");
         let request = Request::get(url).header("Authorization", "Bearer tok-secret");
         let response = client(5).send(request, &debug).expect("response");
@@ -677,7 +678,7 @@ pub(crate) mod tests {
         let mut truncated = answer("200 OK", &[], "0123456789");
         truncated.truncate(truncated.len() - 4);
         let server = TestServer::start(vec![answer("200 OK", &[], "hello"), truncated]);
-        let debug = DebugLog::new(false, false);
+        let debug = DebugLog::new(Logging::Off, Secrets::Masked);
         let url = Url::parse(&format!("{}/a", server.base)).expect("url");
         let mut ok = client(5).send(Request::get(url.clone()), &debug).expect("response");
         let mut text = String::new();
@@ -744,7 +745,7 @@ pub(crate) mod tests {
 
     #[test]
     fn connection_refused_reads_like_lwp() {
-        let debug = DebugLog::new(false, false);
+        let debug = DebugLog::new(Logging::Off, Secrets::Masked);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         drop(listener);

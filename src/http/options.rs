@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::debug::DebugLog;
+use crate::debug::{DebugLog, Secrets};
 use crate::error::{Error, Result};
 use crate::options::{OptionSection, OptionSpec, Values};
 
@@ -83,16 +83,6 @@ pub enum Certificates {
     Verified,
     /// Anything accepted: `--insecure`, or `--ssl-opt="SSL_verify_mode => SSL_VERIFY_NONE"`.
     Unchecked,
-}
-
-/// Whether the debug dump shows secrets (`Authorization` values, secret form fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Secrets {
-    /// Shown as `***` (the default).
-    #[default]
-    Masked,
-    /// Shown as sent: `--show-password`.
-    Shown,
 }
 
 /// A TLS protocol version named by `--ssl` / `SSL_version`: the only one allowed.
@@ -201,6 +191,7 @@ impl SslOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::debug::{Logging, Secrets};
 
     /// Values for the HTTP options, as the tokenizer records them.
     fn values(args: &[(&str, &str)]) -> Values {
@@ -239,7 +230,7 @@ mod tests {
 
     #[test]
     fn ssl_opt_is_parsed_never_evaluated() {
-        let debug = DebugLog::new(true, false);
+        let debug = DebugLog::new(Logging::On, Secrets::Masked);
         let settings = SslOptions::parse(
             ["SSL_verify_mode => SSL_VERIFY_NONE", "SSL_version => 'TLSv1_2'", "SSL_verify_mode => system(\"id\")"],
             &debug,

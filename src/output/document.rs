@@ -10,6 +10,7 @@ use super::{DisplayContext, Perfdata, ShortMessage};
 use crate::status::Status;
 
 /// Everything a JSON or XML document shows.
+#[derive(Debug)]
 pub struct Document<'a> {
     /// Plugin and mode names.
     pub ctx: &'a DisplayContext,

@@ -3,6 +3,7 @@
 //! pulling in an XML library.
 
 /// An XML element: attributes, then either text or child elements.
+#[derive(Debug)]
 pub struct Element {
     name: String,
     attributes: Vec<(String, String)>,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::perfdata::{PerfdataRules, RangeMode};
 use super::text::{Labels, TextRules};
+use crate::debug::{Logging, Secrets};
 use crate::error::{Error, Result};
 use crate::options::{OptionSection, OptionSpec, Values};
 use crate::status::Status;
@@ -144,6 +145,24 @@ impl OutputOptions {
     /// `--debug`: long output plus debug lines.
     pub fn debug(&self) -> bool {
         self.debug
+    }
+
+    /// `--debug` as the debug log reads it.
+    pub fn logging(&self) -> Logging {
+        if self.debug {
+            Logging::On
+        } else {
+            Logging::Off
+        }
+    }
+
+    /// `--show-password` as the debug log reads it.
+    pub fn secrets(&self) -> Secrets {
+        if self.show_password {
+            Secrets::Shown
+        } else {
+            Secrets::Masked
+        }
     }
 
     /// `--show-password`: secrets are not masked in debug lines.

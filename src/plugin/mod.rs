@@ -44,7 +44,7 @@ pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Render
         Err(error) => return fallback_error(&error, info, &script.values),
     };
     let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
-    let debug = DebugLog::new(output.debug(), output.show_password());
+    let debug = DebugLog::new(output.logging(), output.secrets());
     match stages(plugin, script, &output, &debug, &mut ctx, started) {
         Ok(Outcome::Check(rendered)) => rendered,
         Ok(Outcome::Info(answer)) => output::display_info(&answer, &debug.take(), &ctx, &output),
@@ -290,7 +290,7 @@ impl<A: ?Sized> Collect<'_, A> {
         let notices = self.notices.take();
         let mut result = collected.evaluate(&limits, Naming { names, mode: &ctx.mode });
         result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
-        result.long.splice(0..0, self.debug.take());
+        result.long.splice(0..0, self.debug.take().into_iter().chain(self.notices.take_details()));
         Ok(output::display(&result, ctx, output))
     }
 

@@ -133,6 +133,7 @@ impl Placement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::debug::{Logging, Secrets};
     use std::path::Path;
 
     #[test]
@@ -155,7 +156,7 @@ mod tests {
         let spec = section();
         let mut values = Values::default();
         values.declare(&spec.options);
-        let debug = DebugLog::new(true, false);
+        let debug = DebugLog::new(Logging::On, Secrets::Masked);
         check_options(&values, &debug).expect("defaults are fine");
         let key = spec.options.iter().find(|o| o.name == "statefile-key").expect("option");
         values.set(key, "k".into());

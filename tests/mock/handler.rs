@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tiny_http::{Header, Request, Response, StatusCode};
 
 use super::csvtext::{read_rows, write_row, BOM};
+use super::entra::{self, Refusal, Registered};
 use super::reports::{self, APPS_FILE, APP_USER_FILE, QUOTA_FILE};
 use super::traces::{self, Ask, Stream, TraceCall, TraceSettings};
 use super::{calendar, Fault, Framing, Host, RequestRecord, Tenant};
@@ -42,6 +43,7 @@ pub struct Shared {
     legacy: Option<Value>,
     fault: Fault,
     framing: Framing,
+    registered: Vec<Registered>,
     traces: TraceSettings,
     /// The mock's start (Unix seconds): message trace's stream ends there.
     anchor: i64,
@@ -63,6 +65,8 @@ pub struct State {
     tokens_issued: usize,
     /// Report calls that came with a token.
     pub report_requests: usize,
+    /// The `scope` (or `resource`) of each token request, in order.
+    pub scopes: Vec<String>,
     /// Report calls that came with a token, by report function name.
     pub report_calls: BTreeMap<String, usize>,
     /// Downloads served (status 200), by the report function name they belong to.
@@ -120,8 +124,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// Prepares what the fault changes in the files once, so that a large
-    /// tenant is not rewritten on every download.
-    pub fn new(tenant: &Tenant, fault: Fault, framing: Framing, traces: TraceSettings, ports: (u16, u16)) -> Shared {
+    /// tenant is not rewritten on every download. `registered` are the certificates
+    /// (DER) of the application's certificate credentials; `ports` are the graph
+    /// and download hosts'.
+    pub fn new(
+        tenant: &Tenant,
+        fault: Fault,
+        framing: Framing,
+        registered: Vec<Registered>,
+        traces: TraceSettings,
+        ports: (u16, u16),
+    ) -> Shared {
         let (graph_port, download_port) = ports;
         let mut files = BTreeMap::new();
         for (name, data) in tenant.files() {
@@ -138,6 +151,7 @@ impl Shared {
             legacy: parse("health_legacy.json"),
             fault,
             framing,
+            registered,
             traces,
             anchor: calendar::now(),
             graph_port,
@@ -383,24 +397,24 @@ fn post(shared: &Shared, rq: Request, path: &str, body: &str) {
     let Some(v2) = token_kind else {
         return send_json(rq, 404, r#"{"error":"not_found"}"#, &[]);
     };
-    let secret = form_value(body, "client_secret").unwrap_or_default();
+    let host = rq.headers().iter().find(|h| h.field.equiv("Host")).map(|h| h.value.as_str().to_string());
     let token = {
         let mut state = shared.state();
         state.token_requests += 1;
-        if shared.fault == Fault::BadSecret || secret != VALID_SECRET {
-            None
-        } else {
-            state.tokens_issued += 1;
-            Some(format!("tok-{}", state.tokens_issued))
+        if let Some(scope) = form_value(body, "scope").or_else(|| form_value(body, "resource")) {
+            state.scopes.push(scope);
+        }
+        match check_client(shared, path, host.as_deref(), body) {
+            Ok(()) => {
+                state.tokens_issued += 1;
+                Ok(format!("tok-{}", state.tokens_issued))
+            }
+            Err(refusal) => Err(refusal),
         }
     };
-    let Some(token) = token else {
-        return send_json(
-            rq,
-            401,
-            r#"{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": [7000215]}"#,
-            &[],
-        );
+    let token = match token {
+        Ok(token) => token,
+        Err(refusal) => return send_json(rq, refusal.status, &refusal.body, &[]),
     };
     let body = if v2 {
         format!(r#"{{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "{token}"}}"#)
@@ -412,6 +426,35 @@ fn post(shared: &Shared, rq: Request, path: &str, body: &str) {
         )
     };
     send_json(rq, 200, &body, &[]);
+}
+
+/// Entra ID's checks of a token request, in its order: the tenant, the application,
+/// then its credential (a client secret, or a client assertion for the token endpoint
+/// `http://<Host><path>` without its query).
+fn check_client(shared: &Shared, path: &str, host: Option<&str>, body: &str) -> Result<(), Refusal> {
+    let tenant = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let client_id = form_value(body, "client_id").unwrap_or_default();
+    match shared.fault {
+        Fault::UnknownTenant => return Err(entra::unknown_tenant(tenant)),
+        Fault::UnknownClient => return Err(entra::unknown_client(&client_id, tenant)),
+        _ => {}
+    }
+    if let Some(kind) = form_value(body, "client_assertion_type") {
+        let assertion = form_value(body, "client_assertion").unwrap_or_default();
+        if kind != entra::ASSERTION_TYPE {
+            return Err(entra::refusal(400, "invalid_request", 50027, "JWT token is invalid or malformed."));
+        }
+        let audience = format!("http://{}{}", host.unwrap_or_default(), path.split('?').next().unwrap_or_default());
+        return entra::verify(&assertion, &client_id, &audience, &shared.registered);
+    }
+    match form_value(body, "client_secret") {
+        None => Err(entra::no_credential()),
+        Some(_) if shared.fault == Fault::ExpiredSecret => Err(entra::expired_secret(&client_id)),
+        Some(secret) if shared.fault == Fault::BadSecret || secret != VALID_SECRET => {
+            Err(entra::invalid_secret(&client_id))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 fn get(shared: &Shared, rq: Request, path: &str, raw: &str, auth: &str, prefer: bool) {
@@ -466,11 +509,11 @@ fn report(path: &str) -> Option<(&'static str, &str)> {
 
 /// A failure a fault makes of an API call (report or message trace): status,
 /// body, content type, extra headers.
-type Refusal = (u16, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+type ApiFault = (u16, &'static str, &'static str, &'static [(&'static str, &'static str)]);
 
 /// What the fault answers to an API call, if anything; `first` tells whether
 /// this is the first API call, `forbidden` the body of a 403.
-fn api_fault(shared: &Shared, first: bool, forbidden: &'static str) -> Option<Refusal> {
+fn api_fault(shared: &Shared, first: bool, forbidden: &'static str) -> Option<ApiFault> {
     const JSON: &str = "application/json";
     const RETRY: &[(&str, &str)] = &[("Retry-After", "1")];
     match shared.fault {

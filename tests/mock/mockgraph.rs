@@ -6,7 +6,11 @@
 //!           [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]...
 //!           [--refresh-date YYYY-MM-DD]
 //!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
+//!           [--certificate PEM]...
 //! ```
+//!
+//! `--certificate` registers a certificate credential (a PEM file; its first
+//! certificate is used): the token endpoints accept assertions signed with its key.
 //!
 //! It prints `ready http://127.0.0.1:PORT` once both listeners are up, and
 //! serves until killed.
@@ -24,7 +28,8 @@ use mock::{Fault, MockGraph, Tenant, TraceSettings, Variant};
 const USAGE: &str = "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] \
                      [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]... \
                      [--refresh-date YYYY-MM-DD] \
-                     [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]";
+                     [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS] \
+                     [--certificate PEM]...";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -34,6 +39,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The DER of the first certificate of a PEM file.
+fn certificate_der(path: &str) -> Result<Vec<u8>, String> {
+    use x509_cert::der::Encode;
+    let pem = std::fs::read(path).map_err(|e| format!("certificate '{path}': {e}"))?;
+    let chain = x509_cert::Certificate::load_pem_chain(&pem).map_err(|e| format!("certificate '{path}': {e}"))?;
+    let first = chain.first().ok_or_else(|| format!("certificate '{path}': no CERTIFICATE block"))?;
+    first.to_der().map_err(|e| format!("certificate '{path}': {e}"))
 }
 
 fn run(args: Vec<String>) -> Result<(), String> {
@@ -55,6 +69,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "seed" => seed = number("seed")?,
             "data" => builder = builder.fixture_dir(value),
             "fault" => builder = builder.fault(value.parse::<Fault>()?),
+            "certificate" => builder = builder.certificate(certificate_der(value)?),
             "variant" => builder = builder.variant(value.parse::<Variant>()?),
             "refresh-date" => builder = builder.variant(Variant::RefreshDate(value.clone())),
             "trace-volume" => {

@@ -6,18 +6,22 @@
 //! For the routes mockgraph.py has, it behaves as `shared/golden/mockgraph.py`,
 //! which the golden cases were recorded against, so that the tests pass on a
 //! clone without `shared/`; it adds faults of its own (`503-once`, `stall`,
-//! `trace-unprovisioned`), the reports mockgraph.py lacks
+//! `trace-unprovisioned`, and the token endpoint's `expired-secret`,
+//! `unknown-client`, `unknown-tenant`), the reports mockgraph.py lacks
 //! (`getMailboxUsageQuotaStatusMailboxCounts`, `getEmailAppUsageAppsUserCounts`,
 //! `getEmailAppUsageUserDetail`, derived from the tenant's own reports),
 //! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`),
 //! opt-in variants of the reports and service health (`Variant`), and
 //! downloads framed otherwise than by `Content-Length`, or cut (`Framing`).
+//! It verifies the client assertions of certificate credentials for real
+//! against the certificates registered with [`Builder::certificate`].
 //!
 //! A test reads what the plugin asked for through `report_calls`,
 //! `downloads`, `message_trace_requests` and `trace_log`.
 
 mod calendar;
 mod csvtext;
+mod entra;
 mod handler;
 mod pyrandom;
 mod rawhost;
@@ -83,6 +87,13 @@ pub enum Fault {
     ServiceUnavailableOnce,
     /// Downloads send their headers and never their body (until the mock stops).
     Stall,
+    /// The token endpoints answer 401 `invalid_client` AADSTS7000222 (expired secret)
+    /// to a client secret.
+    ExpiredSecret,
+    /// The token endpoints answer 400 `unauthorized_client` AADSTS700016 (unknown application).
+    UnknownClient,
+    /// The token endpoints answer 400 `invalid_request` AADSTS90002 (unknown tenant).
+    UnknownTenant,
     /// Message trace answers 401 `Unauthorized`: the tenant lacks the service
     /// principal of Microsoft's message trace application (Microsoft's
     /// onboarding step); the reports behave.
@@ -91,7 +102,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for tests and `--help` texts that list them.
-    pub const ALL: [Fault; 19] = [
+    pub const ALL: [Fault; 22] = [
         Fault::None,
         Fault::TooManyRequestsOnce,
         Fault::TooManyRequestsAlways,
@@ -110,6 +121,9 @@ impl Fault {
         Fault::OnePage,
         Fault::ServiceUnavailableOnce,
         Fault::Stall,
+        Fault::ExpiredSecret,
+        Fault::UnknownClient,
+        Fault::UnknownTenant,
         Fault::TraceUnprovisioned,
     ];
 
@@ -134,6 +148,9 @@ impl Fault {
             Fault::OnePage => "one-page",
             Fault::ServiceUnavailableOnce => "503-once",
             Fault::Stall => "stall",
+            Fault::ExpiredSecret => "expired-secret",
+            Fault::UnknownClient => "unknown-client",
+            Fault::UnknownTenant => "unknown-tenant",
             Fault::TraceUnprovisioned => "trace-unprovisioned",
         }
     }
@@ -218,6 +235,7 @@ pub struct Builder {
     source: Source,
     fault: Fault,
     port: u16,
+    certificates: Vec<Vec<u8>>,
     variants: Vec<Variant>,
     traces: TraceSettings,
     framing: Framing,
@@ -239,6 +257,13 @@ impl Builder {
     /// Misbehaves as `fault` says (default: `Fault::None`).
     pub fn fault(mut self, fault: Fault) -> Builder {
         self.fault = fault;
+        self
+    }
+
+    /// Registers a certificate (DER) as a certificate credential of the application:
+    /// client assertions signed with its key are accepted.
+    pub fn certificate(mut self, der: Vec<u8>) -> Builder {
+        self.certificates.push(der);
         self
     }
 
@@ -280,6 +305,13 @@ impl Builder {
             server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("not an IP listener"))
         };
         let graph_port = port_of(&graph)?;
+        let mut registered = Vec::new();
+        for der in &self.certificates {
+            registered.push(
+                entra::Registered::from_der(der)
+                    .ok_or_else(|| io::Error::other("a registered certificate is not an RSA certificate"))?,
+            );
+        }
         // Downloads that end with the connection have a plain TCP host of their own.
         let (download, raw, download_port) = if self.framing.raw() {
             let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
@@ -290,8 +322,14 @@ impl Builder {
             let port = port_of(&server)?;
             (Some(server), None, port)
         };
-        let shared =
-            Arc::new(handler::Shared::new(&tenant, self.fault, self.framing, self.traces, (graph_port, download_port)));
+        let shared = Arc::new(handler::Shared::new(
+            &tenant,
+            self.fault,
+            self.framing,
+            registered,
+            self.traces,
+            (graph_port, download_port),
+        ));
         let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![], raw_port: None };
         if let Some(listener) = raw {
             let shared = Arc::clone(&mock.shared);
@@ -364,6 +402,7 @@ impl MockGraph {
             source: Source::Dir([env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "tenant40"].iter().collect()),
             fault: Fault::None,
             port: 0,
+            certificates: Vec::new(),
             variants: Vec::new(),
             traces: TraceSettings::default(),
             framing: Framing::default(),
@@ -378,6 +417,11 @@ impl MockGraph {
     /// How many token requests came, whatever their answer.
     pub fn token_requests(&self) -> usize {
         self.shared.state().token_requests
+    }
+
+    /// The `scope` (v2.0) or `resource` (v1) of each token request, in order.
+    pub fn token_scopes(&self) -> Vec<String> {
+        self.shared.state().scopes.clone()
     }
 
     /// How many report calls came with a token (whatever the fault made of them).
