@@ -6,7 +6,7 @@
 #   make demo       runs both modes against the bundled mock of Microsoft's endpoints
 #   make rpm        target/generate-rpm/*.rpm  (installs cargo-generate-rpm if missing)
 #   make deb        target/debian/*.deb        (installs cargo-deb if missing)
-#   make install    PREFIX=/usr DESTDIR=       (the binary and its .pl twin)
+#   make install    PREFIX=/usr DESTDIR=       (the binary, its .pl twin, the Icinga 2 CheckCommand)
 #   make clean
 
 CARGO   ?= cargo
@@ -16,6 +16,9 @@ DESTDIR ?=
 BIN        := centreon_office365_exchange_api
 RELEASE    := target/release/$(BIN)
 PLUGINDIR  := $(PREFIX)/lib/centreon/plugins
+# Where Icinga 2's `include <plugins-contrib>` loads command definitions from.
+ICINGA2DIR := $(PREFIX)/share/icinga2/include/plugins-contrib.d
+ICINGA2CMD := packaging/icinga2/office365-exchange.conf
 
 # Centreon's Perl packages are versioned by date (e.g. 20250115), which sorts above
 # this crate's 0.x versions. Epoch 1 makes every build of ours newer than any Perl
@@ -70,6 +73,8 @@ install: | $(RELEASE)
 	install -d '$(DESTDIR)$(PLUGINDIR)'
 	install -m 0755 '$(RELEASE)' '$(DESTDIR)$(PLUGINDIR)/$(BIN)'
 	install -m 0755 '$(RELEASE)' '$(DESTDIR)$(PLUGINDIR)/$(BIN).pl'
+	install -d '$(DESTDIR)$(ICINGA2DIR)'
+	install -m 0644 '$(ICINGA2CMD)' '$(DESTDIR)$(ICINGA2DIR)/'
 
 $(RELEASE):
 	$(CARGO) build --release

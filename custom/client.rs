@@ -113,6 +113,31 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
     all
 }
 
+/// What one kind of call adds to a plain GET: headers of its own, and what the API's
+/// documentation says a refusal of that call means.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    /// Headers sent with it besides the common ones (`Prefer: …`).
+    pub headers: &'static [(&'static str, &'static str)],
+    /// From a final refusal's HTTP status and API error code, what to do about it;
+    /// it heads the error (`HINT: Graph endpoint API return error code …`).
+    pub explain: fn(u16, Option<&str>) -> Option<&'static str>,
+}
+
+impl Call {
+    /// A plain GET: no header of its own, no explanation.
+    pub const PLAIN: Call = Call { headers: &[], explain: |_, _| None };
+
+    /// `error`, headed by what this call's documentation says of a refusal with
+    /// `status` and `code`.
+    fn explained(&self, status: u16, code: Option<&str>, error: Error) -> Error {
+        match (self.explain)(status, code) {
+            Some(hint) => error.context(hint),
+            None => error,
+        }
+    }
+}
+
 /// An authenticated client of one API. It logs into the run's `--debug` log and adds
 /// to the run's notices directly, as things happen.
 pub struct Client {
@@ -202,19 +227,26 @@ impl Client {
     /// throttling retried, an expired token replaced once) and returns the answer
     /// with its body still to read; any other answer is the error it describes.
     pub fn get(&mut self, url: Url) -> Result<Response> {
+        self.get_with(url, &Call::PLAIN)
+    }
+
+    /// [`Client::get`] for a `call` of its own kind: its headers sent, its refusals
+    /// explained.
+    pub fn get_with(&mut self, url: Url, call: &Call) -> Result<Response> {
         let mut token = self.tokens.token(&self.http, &self.debug, self.deadline)?;
         let mut replaced = false;
         let mut attempts = 0;
         let mut backoff = Duration::from_secs(1);
         loop {
             attempts += 1;
-            let mut response = self.get_following(url.clone(), &token)?;
-            match response.status() {
+            let mut response = self.get_following(url.clone(), &token, call.headers)?;
+            let status = response.status();
+            match status {
                 200 => return Ok(response),
                 401 if !replaced => {
                     let (code, error) = self.answer_error(&mut response);
                     if code.as_deref() != Some("InvalidAuthenticationToken") {
-                        return Err(error);
+                        return Err(call.explained(status, code.as_deref(), error));
                     }
                     self.debug.log("token: rejected as invalid, asking for a new one");
                     token = self.tokens.replace(&token, &self.http, &self.debug, self.deadline)?;
@@ -227,7 +259,8 @@ impl Client {
                     let fits =
                         Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= self.deadline);
                     if attempts >= MAX_ATTEMPTS || !fits {
-                        return Err(self.throttled(&response, code.as_deref(), attempts, wait, fits));
+                        let error = self.throttled(&response, code.as_deref(), attempts, wait, fits);
+                        return Err(call.explained(status, code.as_deref(), error));
                     }
                     self.debug.log(format!(
                         "throttled ({}): retrying in {} s",
@@ -236,7 +269,10 @@ impl Client {
                     ));
                     std::thread::sleep(wait);
                 }
-                _ => return Err(self.answer_error(&mut response).1),
+                _ => {
+                    let (code, error) = self.answer_error(&mut response);
+                    return Err(call.explained(status, code.as_deref(), error));
+                }
             }
         }
     }
@@ -244,7 +280,12 @@ impl Client {
     /// GETs `url` (as [`Client::get`]) and decodes the answer as a JSON object; an
     /// object with an `error` is that error, in Perl's words.
     pub fn get_json(&mut self, url: Url) -> Result<Map<String, Value>> {
-        let mut response = self.get(url)?;
+        self.get_json_with(url, &Call::PLAIN)
+    }
+
+    /// [`Client::get_json`] for a `call` of its own kind (see [`Client::get_with`]).
+    pub fn get_json_with(&mut self, url: Url, call: &Call) -> Result<Map<String, Value>> {
+        let mut response = self.get_with(url, call)?;
         let who = self.who(response.url());
         let text = response
             .text(JSON_LIMIT + 1)
@@ -274,13 +315,16 @@ impl Client {
         }
     }
 
-    /// GETs `url`, following redirects itself: the token is sent only to the API
-    /// endpoint's origin.
-    fn get_following(&self, mut url: Url, token: &str) -> Result<Response> {
+    /// GETs `url` with `headers` besides the common ones, following redirects itself:
+    /// the token is sent only to the API endpoint's origin.
+    fn get_following(&self, mut url: Url, token: &str, headers: &[(&str, &str)]) -> Result<Response> {
         for _ in 0..=MAX_REDIRECTS {
             let mut request = Request::get(url.clone())
                 .header("Accept", "application/json")
                 .header("Content-Type", "application/x-www-form-urlencoded");
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
             if same_origin(&url, &self.base) {
                 request = request.header("Authorization", &format!("Bearer {token}"));
             }

@@ -2,7 +2,8 @@
 //! (client-credentials flow), as Perl's `cloud::microsoft::office365::custom::graphapi`.
 //!
 //! Reports are requested as Perl does (same URLs, headers and token form) and read
-//! as they download; service health overviews are read page after page. The common
+//! as they download; service health overviews and message traces are read page after
+//! page. The common
 //! behaviour (token, retries, error texts, and where it does better than Perl) is
 //! [`client`](crate::custom::client)'s. Here too, deliberately:
 //!
@@ -16,13 +17,15 @@ use std::collections::HashSet;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::Url;
 use centreon_plugin::registry::CustomModeSpec;
-use serde_json::Value;
+use centreon_plugin::time;
+use serde_json::{Map, Value};
 
-use crate::custom::client::{self, json_object, json_text, Client, Setup};
-use crate::custom::token::Audience;
+use crate::custom::client::{self, json_object, json_text, Call, Client, Setup};
+use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, report, Capabilities, CustomMode, Health, Provides, ReportQuery, ReportRequest, Reports, RowVisit,
-    ServiceHealth, ServiceIssue,
+    provides, report, Capabilities, CustomMode, Health, MessageTrace, Provides, ReportQuery, ReportRequest, Reports,
+    RowVisit, ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage,
+    TRACE_PAGE_SIZE,
 };
 
 /// How Graph differs from the other APIs.
@@ -39,7 +42,7 @@ const SETUP: Setup = Setup {
         "Microsoft Office 365 Graph API",
         "To connect to the Office 365 Graph API, you must register an application with the \
          'Reports.Read.All' application permission ('ServiceHealth.Read.All' for the service \
-         health modes).",
+         health modes, 'ExchangeMessageTrace.Read.All' for message trace).",
         "Follow the 'How-to guide' in https://learn.microsoft.com/en-us/graph/auth-v2-service \
          (OAuth 2.0 client credentials grant flow).",
     ],
@@ -56,6 +59,14 @@ const SETUP: Setup = Setup {
 
 /// The service health overviews with their issues (Graph pages them by 100).
 const HEALTH_PATH: &str = "v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues";
+
+/// Message trace (`exchangeMessageTrace` objects), without its query.
+const TRACE_PATH: &str = "v1.0/admin/exchange/tracing/messageTraces";
+
+/// A message trace request: statuses added to the API after this plugin come by their
+/// names rather than as `unknownFutureValue` (they count as other statuses either way,
+/// and `--debug` shows which), and the refusals its onboarding causes are explained.
+const TRACE_CALL: Call = Call { headers: &[("Prefer", "include-unknown-enum-members")], explain: trace_refusal };
 
 inventory::submit! {
     CustomMode(CustomModeSpec {
@@ -75,7 +86,8 @@ pub struct GraphApi {
 }
 
 impl Provides for GraphApi {
-    const CAPABILITIES: Capabilities<Self> = Capabilities { reports: Some(|api| api), health: Some(|api| api) };
+    const CAPABILITIES: Capabilities<Self> =
+        Capabilities { reports: Some(|api| api), health: Some(|api| api), message_trace: Some(|api| api) };
 }
 
 impl GraphApi {
@@ -88,29 +100,40 @@ impl GraphApi {
         loop {
             seen.insert(url.clone());
             let mut page = self.client.get_json(url)?;
-            match page.remove("value") {
-                Some(Value::Array(values)) => items.extend(values),
-                _ => return Err(Error::new(format!("Graph endpoint answered {path} without a 'value' list"))),
+            items.extend(page_values(&mut page, path)?);
+            match next_link(&page, &seen, path)? {
+                None => return Ok(items),
+                Some(next) => url = next,
             }
-            let next = match page.get("@odata.nextLink") {
-                None | Some(Value::Null) => return Ok(items),
-                Some(Value::String(link)) => Url::parse(link)
-                    .map_err(|e| Error::new(format!("Graph endpoint gave an invalid @odata.nextLink '{link}': {e}")))?,
-                Some(other) => {
-                    return Err(Error::new(format!(
-                        "Graph endpoint gave an @odata.nextLink that is not a URL: {other}"
-                    )))
-                }
-            };
-            if seen.contains(&next) {
-                return Err(Error::new(format!(
-                    "Graph endpoint gave the @odata.nextLink '{next}' a second time: the pages of {path} would \
-                     never end"
-                )));
-            }
-            url = next;
         }
     }
+}
+
+/// The `value` list of a page of `path`.
+fn page_values(page: &mut Map<String, Value>, path: &str) -> Result<Vec<Value>> {
+    match page.remove("value") {
+        Some(Value::Array(values)) => Ok(values),
+        _ => Err(Error::new(format!("Graph endpoint answered {path} without a 'value' list"))),
+    }
+}
+
+/// The page after `page` of `path`, from its `@odata.nextLink` (`None`: the last page);
+/// a link to a page already `seen` is an error, as the pages would never end.
+fn next_link(page: &Map<String, Value>, seen: &HashSet<Url>, path: &str) -> Result<Option<Url>> {
+    let next = match page.get("@odata.nextLink") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(link)) => Url::parse(link)
+            .map_err(|e| Error::new(format!("Graph endpoint gave an invalid @odata.nextLink '{link}': {e}")))?,
+        Some(other) => {
+            return Err(Error::new(format!("Graph endpoint gave an @odata.nextLink that is not a URL: {other}")))
+        }
+    };
+    if seen.contains(&next) {
+        return Err(Error::new(format!(
+            "Graph endpoint gave the @odata.nextLink '{next}' a second time: the pages of {path} would never end"
+        )));
+    }
+    Ok(Some(next))
 }
 
 impl Reports for GraphApi {
@@ -126,6 +149,84 @@ impl Reports for GraphApi {
 impl Health for GraphApi {
     fn service_health(&mut self) -> Result<Vec<ServiceHealth>> {
         self.collection(HEALTH_PATH)?.iter().map(health_overview).collect()
+    }
+}
+
+impl MessageTrace for GraphApi {
+    /// `GET v1.0/admin/exchange/tracing/messageTraces?$filter=…&$top=5000`, then each
+    /// `@odata.nextLink` as given (it carries the query and a `$skiptoken`).
+    fn message_traces(&mut self, query: &TraceQuery<'_>, visit: TraceVisit<'_>) -> Result<TraceListing> {
+        let filter = token::percent_encode(&trace_filter(query));
+        let mut url = self.client.url(&format!("{TRACE_PATH}?$filter={filter}&$top={TRACE_PAGE_SIZE}"))?;
+        let mut seen: HashSet<Url> = HashSet::new();
+        for _ in 0..query.max_pages {
+            seen.insert(url.clone());
+            let mut page = self.client.get_json_with(url, &TRACE_CALL)?;
+            for item in page_values(&mut page, TRACE_PATH)? {
+                visit(&traced_message(&item)?)?;
+            }
+            match next_link(&page, &seen, TRACE_PATH)? {
+                None => return Ok(TraceListing::Complete),
+                Some(next) => url = next,
+            }
+        }
+        Ok(TraceListing::Incomplete)
+    }
+}
+
+/// The `$filter` of `query`, as the API documents it: both bounds of
+/// `receivedDateTime` (ISO 8601 UTC, unquoted), then `eq` on each address and on the
+/// status, string literals in single quotes (a quote doubled).
+fn trace_filter(query: &TraceQuery<'_>) -> String {
+    let mut clauses = vec![
+        format!("receivedDateTime ge {}", time::utc_iso(query.start)),
+        format!("receivedDateTime le {}", time::utc_iso(query.end)),
+    ];
+    if let Some(sender) = query.sender {
+        clauses.push(format!("senderAddress eq {}", literal(sender)));
+    }
+    if let Some(recipient) = query.recipient {
+        clauses.push(format!("recipientAddress eq {}", literal(recipient)));
+    }
+    if let Some(status) = query.status {
+        clauses.push(format!("status eq {}", literal(status.api_name())));
+    }
+    clauses.join(" and ")
+}
+
+/// An OData string literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// One `exchangeMessageTrace` object; a status that is absent or not a string is one
+/// the plugin does not know, as a new value would be.
+fn traced_message(item: &Value) -> Result<TracedMessage> {
+    let message = json_object(item, SETUP.name, "message trace")?;
+    Ok(TracedMessage {
+        sender_address: json_text(message, "senderAddress"),
+        recipient_address: json_text(message, "recipientAddress"),
+        status: message.get("status").and_then(Value::as_str).map_or(TraceStatus::Other, TraceStatus::from_api),
+    })
+}
+
+/// What a final refusal of message trace means, from Microsoft's onboarding guide
+/// and throttling limits.
+fn trace_refusal(status: u16, code: Option<&str>) -> Option<&'static str> {
+    match (status, code) {
+        (401, Some("Unauthorized")) => Some(
+            "Message trace is not provisioned in this tenant: create the service principal of Microsoft's \
+             application 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 (New-MgServicePrincipal -AppId \
+             8bd644d1-64a1-4d4b-ae52-2e0cbf64e373) and allow a few hours",
+        ),
+        (403, _) => {
+            Some("Message trace needs the application permission ExchangeMessageTrace.Read.All, admin consented")
+        }
+        (429, _) => Some(
+            "Message trace accepts 100 requests per 5 minutes per tenant, all applications together: check less \
+             often or with fewer services",
+        ),
+        _ => None,
     }
 }
 
@@ -707,5 +808,144 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             assert_eq!(run.join().expect("thread").expect("rows"), 2);
         }
         assert_eq!(mock.tokens.load(Ordering::SeqCst), 1);
+    }
+
+    /// A window of message trace in November 2026, with `max_pages`.
+    fn trace_query(max_pages: u32) -> TraceQuery<'static> {
+        // 2026-11-30T06:55:00Z to 07:54:59Z.
+        TraceQuery { start: 1_796_021_700, end: 1_796_025_299, sender: None, recipient: None, status: None, max_pages }
+    }
+
+    /// A message trace page of one message in `status`, with `next` as its
+    /// `@odata.nextLink` when given.
+    fn trace_page(status: &str, next: Option<String>) -> Vec<u8> {
+        let mut page = serde_json::json!({"value": [{"id": "1", "senderAddress": "a@contoso.com",
+            "recipientAddress": "b@fabrikam.com", "receivedDateTime": "2026-11-30T07:00:00Z", "status": status}]});
+        if let Some(next) = next {
+            page["@odata.nextLink"] = Value::from(next);
+        }
+        reply("200 OK", &[("Content-Type", "application/json")], page.to_string().as_bytes())
+    }
+
+    /// Every message of `query`, and whether the listing was complete.
+    fn traces(api: &mut GraphApi, query: &TraceQuery<'_>) -> Result<(Vec<TracedMessage>, TraceListing)> {
+        let mut messages = Vec::new();
+        let listing = api.message_traces(query, &mut |m| {
+            messages.push(m.clone());
+            Ok(())
+        })?;
+        Ok((messages, listing))
+    }
+
+    #[test]
+    fn trace_filter_quotes_literals_and_bounds_the_window() {
+        let query = TraceQuery {
+            sender: Some("o'brien+news@contoso.com"),
+            recipient: Some("b@fabrikam.com"),
+            status: Some(TraceStatus::FilteredAsSpam),
+            ..trace_query(1)
+        };
+        assert_eq!(
+            trace_filter(&query),
+            "receivedDateTime ge 2026-11-30T06:55:00Z and receivedDateTime le 2026-11-30T07:54:59Z and \
+             senderAddress eq 'o''brien+news@contoso.com' and recipientAddress eq 'b@fabrikam.com' and \
+             status eq 'filteredAsSpam'"
+        );
+        assert_eq!(
+            trace_filter(&trace_query(1)),
+            "receivedDateTime ge 2026-11-30T06:55:00Z and receivedDateTime le 2026-11-30T07:54:59Z"
+        );
+    }
+
+    #[test]
+    fn message_traces_follow_every_next_link_up_to_the_page_cap() {
+        let mock = Mock::start(|seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ if seen.path.ends_with("$skiptoken=2") => trace_page("Failed", None),
+            _ => trace_page("delivered", Some(format!("{}/{TRACE_PATH}?$filter=x&$top=5000&$skiptoken=2", mock.base))),
+        });
+        let query = TraceQuery { sender: Some("o'brien+news@contoso.com"), ..trace_query(2) };
+        let (messages, listing) = traces(&mut api(&mock, &temp_dir(), &[]).expect("api"), &query).expect("listed");
+        assert_eq!(listing, TraceListing::Complete);
+        let statuses: Vec<TraceStatus> = messages.iter().map(|m| m.status).collect();
+        assert_eq!(statuses, [TraceStatus::Delivered, TraceStatus::Failed]);
+        assert_eq!(messages[0].sender_address, "a@contoso.com");
+        assert_eq!(messages[0].recipient_address, "b@fabrikam.com");
+        let paths: Vec<String> = mock.seen().into_iter().filter(|s| s.method == "GET").map(|s| s.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/v1.0/admin/exchange/tracing/messageTraces?$filter=receivedDateTime%20ge%202026-11-30T06%3A55%3A00Z\
+                 %20and%20receivedDateTime%20le%202026-11-30T07%3A54%3A59Z%20and%20senderAddress%20eq%20\
+                 %27o%27%27brien%2Bnews%40contoso.com%27&$top=5000",
+                "/v1.0/admin/exchange/tracing/messageTraces?$filter=x&$top=5000&$skiptoken=2",
+            ]
+        );
+
+        let (messages, listing) =
+            traces(&mut api(&mock, &temp_dir(), &[]).expect("api"), &trace_query(1)).expect("cut");
+        assert_eq!((messages.len(), listing), (1, TraceListing::Incomplete), "one page read, more left");
+    }
+
+    #[test]
+    fn message_trace_statuses_are_read_whatever_their_case_or_novelty() {
+        for (status, expected) in [
+            (Value::from("filteredAsSpam"), TraceStatus::FilteredAsSpam),
+            (Value::from("Quarantined"), TraceStatus::Quarantined),
+            (Value::from("recalled"), TraceStatus::Recalled),
+            (Value::from("bouncedTwice"), TraceStatus::Other),
+            (Value::Null, TraceStatus::Other),
+        ] {
+            let item = serde_json::json!({"senderAddress": "a", "recipientAddress": "b", "status": status});
+            assert_eq!(traced_message(&item).expect("message").status, expected, "{item}");
+        }
+        let error = traced_message(&Value::from("x")).expect_err("not an object");
+        assert_eq!(error.message(), "Graph endpoint gave a message trace that is not an object: \"x\"");
+    }
+
+    #[test]
+    fn message_trace_refusals_say_what_to_do() {
+        let cases: [(&str, &[u8], &str); 3] = [
+            (
+                "401 Unauthorized",
+                br#"{"error":{"code":"Unauthorized","message":"Service principal-less Authentication failed"}}"#,
+                "Message trace is not provisioned in this tenant: create the service principal of Microsoft's \
+                 application 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 (New-MgServicePrincipal -AppId \
+                 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373) and allow a few hours: Graph endpoint API return error code \
+                 'Unauthorized' (add --debug option for detailed message)",
+            ),
+            (
+                "403 Forbidden",
+                br#"{"error":{"code":"Forbidden","message":"Missing role"}}"#,
+                "Message trace needs the application permission ExchangeMessageTrace.Read.All, admin consented: \
+                 Graph endpoint API return error code 'Forbidden' (add --debug option for detailed message)",
+            ),
+            (
+                "400 Bad Request",
+                br#"{"error":{"code":"BadRequest","message":"The start date must not be later than the end date."}}"#,
+                "Graph endpoint API return error code 'BadRequest' (add --debug option for detailed message)",
+            ),
+        ];
+        for (status, body, expected) in cases {
+            let mock = Mock::start(move |seen, mock| match seen.method.as_str() {
+                "POST" => normal(seen, mock),
+                _ => reply(status, &[("Content-Type", "application/json")], body),
+            });
+            let err = traces(&mut api(&mock, &temp_dir(), &[]).expect("api"), &trace_query(1)).expect_err(status);
+            assert_eq!(err.message(), expected);
+        }
+
+        let throttled = Mock::start(|seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ => reply("429 Too Many Requests", &[("Retry-After", "120")], br#"{"error":{"code":"TooManyRequests"}}"#),
+        });
+        let err = traces(&mut api(&throttled, &temp_dir(), &[]).expect("api"), &trace_query(1)).expect_err("429");
+        assert!(
+            err.message().starts_with(
+                "Message trace accepts 100 requests per 5 minutes per tenant, all applications together: check less \
+                 often or with fewer services: Graph endpoint is throttling (429 Too Many Requests"
+            ),
+            "{err}"
+        );
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! A custom mode builds a client whose type implements [`Provides`]: one declaration
 //! of what it provides, each [`Capability`] reached through a trait of its own
-//! ([`Reports`], [`Health`]). The modes hold the client as `dyn` [`Api`] and reach a
+//! ([`Reports`], [`Health`], [`MessageTrace`]). The modes hold the client as `dyn` [`Api`] and reach a
 //! capability only through that declaration, and the driver refuses a mode whose
 //! capability the chosen custom mode does not declare, before anything is built: the
 //! check and the calls cannot disagree.
 //!
 //! Reports are handed over row by row while the download streams in, as the columns
 //! the mode asked for by name: no report is ever held in memory whole, and a new
-//! report mode needs nothing here.
+//! report mode needs nothing here. Message traces are handed over one by one as
+//! their pages arrive, the same way.
 
 use std::fmt;
 
@@ -46,6 +47,9 @@ pub enum Capability {
     Reports,
     /// Service health overviews with their issues, through [`Health`].
     ServiceHealth,
+    /// Exchange Online message trace (messages and their delivery status), through
+    /// [`MessageTrace`].
+    MessageTrace,
 }
 
 impl PluginApi for dyn Api {
@@ -90,6 +94,123 @@ pub trait Health {
     fn service_health(&mut self) -> Result<Vec<ServiceHealth>>;
 }
 
+/// Message trace: the messages Exchange Online received in a window.
+pub trait MessageTrace {
+    /// Streams the messages `query` selects, calling `visit` once per message, page
+    /// after page, until the listing ends or `query.max_pages` pages are read; the
+    /// messages already visited are to be thrown away with any error, and with an
+    /// [`TraceListing::Incomplete`] answer.
+    fn message_traces(&mut self, query: &TraceQuery<'_>, visit: TraceVisit<'_>) -> Result<TraceListing>;
+}
+
+/// The most messages one page of message trace holds: the page size asked for.
+pub const TRACE_PAGE_SIZE: u32 = 5000;
+
+/// Which messages to list: a window of reception and exact-match filters, each
+/// applied by the API itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceQuery<'a> {
+    /// The first second of the window (Unix time), included.
+    pub start: i64,
+    /// The last second of the window (Unix time), included; the API refuses a
+    /// window longer than 10 days, starting more than 90 days ago or ending later
+    /// than now.
+    pub end: i64,
+    /// Only messages from this address (compared without case by the API).
+    pub sender: Option<&'a str>,
+    /// Only messages to this address (compared without case by the API).
+    pub recipient: Option<&'a str>,
+    /// Only messages in this status.
+    pub status: Option<TraceStatus>,
+    /// The most pages read, each a request against the tenant's shared budget.
+    pub max_pages: u32,
+}
+
+/// What a message trace call does with each message: borrowed only for the call.
+pub type TraceVisit<'v> = &'v mut dyn FnMut(&TracedMessage) -> Result<()>;
+
+/// Whether a listing was read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceListing {
+    /// Every page was read.
+    Complete,
+    /// More pages remained after `max_pages`: the messages visited are only part of
+    /// the window's.
+    Incomplete,
+}
+
+/// One message as message trace lists it: what the modes read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracedMessage {
+    /// The SMTP address the message was purportedly from.
+    pub sender_address: String,
+    /// The SMTP address it was sent to.
+    pub recipient_address: String,
+    /// Its delivery status.
+    pub status: TraceStatus,
+}
+
+/// The delivery status of a message (Graph's `exchangeMessageTraceStatus`, an
+/// evolvable enumeration: new values may appear at any time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceStatus {
+    /// Delivered to its recipient.
+    Delivered,
+    /// Delivery underway, or deferred and being retried.
+    Pending,
+    /// Not delivered.
+    Failed,
+    /// Held in quarantine.
+    Quarantined,
+    /// Filtered as spam.
+    FilteredAsSpam,
+    /// Sent to a distribution group whose membership was expanded: no delivery of
+    /// its own.
+    Expanded,
+    /// Waiting for a status update.
+    GettingStatus,
+    /// Recalled by its sender.
+    Recalled,
+    /// `unknownFutureValue`, or a value added after the ones above.
+    Other,
+}
+
+impl TraceStatus {
+    /// Every status but [`TraceStatus::Other`], which stands for the rest.
+    pub const KNOWN: [TraceStatus; 8] = [
+        TraceStatus::Delivered,
+        TraceStatus::Pending,
+        TraceStatus::Failed,
+        TraceStatus::Quarantined,
+        TraceStatus::FilteredAsSpam,
+        TraceStatus::Expanded,
+        TraceStatus::GettingStatus,
+        TraceStatus::Recalled,
+    ];
+
+    /// The status as the API names it (`filteredAsSpam`); [`TraceStatus::Other`] is
+    /// `unknownFutureValue`.
+    pub const fn api_name(self) -> &'static str {
+        match self {
+            TraceStatus::Delivered => "delivered",
+            TraceStatus::Pending => "pending",
+            TraceStatus::Failed => "failed",
+            TraceStatus::Quarantined => "quarantined",
+            TraceStatus::FilteredAsSpam => "filteredAsSpam",
+            TraceStatus::Expanded => "expanded",
+            TraceStatus::GettingStatus => "gettingStatus",
+            TraceStatus::Recalled => "recalled",
+            TraceStatus::Other => "unknownFutureValue",
+        }
+    }
+
+    /// The status the API calls `name`, case aside (its beta version spelt them
+    /// `Delivered`); any value it did not document is [`TraceStatus::Other`].
+    pub fn from_api(name: &str) -> TraceStatus {
+        TraceStatus::KNOWN.into_iter().find(|s| s.api_name().eq_ignore_ascii_case(name)).unwrap_or(TraceStatus::Other)
+    }
+}
+
 /// One issue open (or resolved) on a service: what `service-status` shows and lets
 /// status expressions test.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -130,17 +251,20 @@ pub struct Capabilities<T> {
     pub reports: Option<fn(&mut T) -> &mut dyn Reports>,
     /// Service health.
     pub health: Option<fn(&mut T) -> &mut dyn Health>,
+    /// Message trace.
+    pub message_trace: Option<fn(&mut T) -> &mut dyn MessageTrace>,
 }
 
 impl<T> Capabilities<T> {
     /// Nothing provided, to complete a declaration with `..Capabilities::NONE`.
-    pub const NONE: Capabilities<T> = Capabilities { reports: None, health: None };
+    pub const NONE: Capabilities<T> = Capabilities { reports: None, health: None, message_trace: None };
 
     /// Whether `capability` is provided.
     pub const fn has(&self, capability: Capability) -> bool {
         match capability {
             Capability::Reports => self.reports.is_some(),
             Capability::ServiceHealth => self.health.is_some(),
+            Capability::MessageTrace => self.message_trace.is_some(),
         }
     }
 }
@@ -150,6 +274,7 @@ impl<T> fmt::Debug for Capabilities<T> {
         f.debug_struct("Capabilities")
             .field("reports", &self.reports.is_some())
             .field("health", &self.health.is_some())
+            .field("message_trace", &self.message_trace.is_some())
             .finish()
     }
 }
@@ -173,6 +298,8 @@ pub trait Api: fmt::Debug {
     fn reports(&mut self) -> Result<&mut dyn Reports>;
     /// Service health.
     fn health(&mut self) -> Result<&mut dyn Health>;
+    /// Message trace.
+    fn message_trace(&mut self) -> Result<&mut dyn MessageTrace>;
 }
 
 impl<T: Provides> Api for T {
@@ -183,6 +310,11 @@ impl<T: Provides> Api for T {
 
     fn health(&mut self) -> Result<&mut dyn Health> {
         let reach = T::CAPABILITIES.health.ok_or_else(|| unavailable(Capability::ServiceHealth))?;
+        Ok(reach(self))
+    }
+
+    fn message_trace(&mut self) -> Result<&mut dyn MessageTrace> {
+        let reach = T::CAPABILITIES.message_trace.ok_or_else(|| unavailable(Capability::MessageTrace))?;
         Ok(reach(self))
     }
 }
@@ -214,9 +346,24 @@ mod tests {
     fn the_declaration_is_both_the_check_and_the_way_in() {
         assert!(provides::<HealthOnly>(Capability::ServiceHealth));
         assert!(!provides::<HealthOnly>(Capability::Reports));
+        assert!(!provides::<HealthOnly>(Capability::MessageTrace));
         let api: &mut dyn Api = &mut HealthOnly;
         assert_eq!(api.health().expect("declared").service_health().expect("services")[0].id, "Exchange");
         let error = api.reports().map(|_| ()).expect_err("not declared");
         assert_eq!(error.message(), "this custom mode does not provide Reports");
+        let error = api.message_trace().map(|_| ()).expect_err("not declared");
+        assert_eq!(error.message(), "this custom mode does not provide MessageTrace");
+    }
+
+    #[test]
+    fn trace_statuses_read_in_any_case_and_unknown_ones_are_other() {
+        for status in TraceStatus::KNOWN {
+            assert_eq!(TraceStatus::from_api(status.api_name()), status);
+        }
+        assert_eq!(TraceStatus::from_api("FilteredAsSpam"), TraceStatus::FilteredAsSpam);
+        assert_eq!(TraceStatus::from_api("DELIVERED"), TraceStatus::Delivered);
+        assert_eq!(TraceStatus::from_api("unknownFutureValue"), TraceStatus::Other);
+        assert_eq!(TraceStatus::from_api("deferredForever"), TraceStatus::Other);
+        assert_eq!(TraceStatus::from_api(""), TraceStatus::Other);
     }
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Real-engine test: run the plugin under Nagios 4 and check that Nagios records
-# exactly what the plugin prints (state, output, perfdata, long output).
+# Real-engine test: run the plugin under Nagios 4 with the project's own command and
+# service templates (packaging/nagios/office365-exchange.cfg, which
+# docs/operations.md shows), and check that Nagios records exactly what the plugin
+# prints (state, output, perfdata, long output).
 #
 #   tests/engine/nagios.sh [PLUGIN [MOCK]]
 #
@@ -14,43 +16,25 @@
 # root). Everything else lives in a temporary directory, removed on exit; the
 # Nagios daemon and the mock are always stopped.
 #
-# For each mode it first runs the plugin directly, then has Nagios run the same
-# command line, forces the check through the external command file and polls
-# status.dat (with a deadline) until Nagios has recorded a result.
+# The definitions are used as they are, but for the plugin's path. For each mode
+# the test first runs the command line of the mode's command itself, with the
+# macros replaced by the values the test gives them, then has Nagios run it: it
+# forces the check through the external command file and polls status.dat (with a
+# deadline) until Nagios has recorded a result.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-PLUGIN=${1:-${PLUGIN:-$repo/target/release/centreon_office365_exchange_api}}
-MOCK=${2:-${MOCK:-$repo/target/release/examples/mockgraph}}
-FIXTURES=${FIXTURES:-$repo/tests/fixtures/tenant40}
-MODES=(email-activity mailbox-usage)
-DEADLINE=60 # seconds to wait for the mock, the daemon, and the check results
+# shellcheck source=tests/engine/lib.sh
+source "$(dirname "$0")/lib.sh"
+engine_init nagios "$@"
+DEFINITIONS=$repo/packaging/nagios/office365-exchange.cfg
+INSTALLED_PLUGIN=/usr/lib/centreon/plugins/centreon_office365_exchange_api
+MODES=(email-activity mailbox-usage service-status)
+SECRET='s3cr3t+/=&?'
 
-die() { echo "nagios.sh: $*" >&2; exit 2; }
-
-abspath() { (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")"); }
-[[ -x $PLUGIN ]] || die "plugin '$PLUGIN' is not an executable file"
-[[ -x $MOCK ]] || die "mock '$MOCK' is not an executable file (cargo build --release --example mockgraph)"
-[[ -d $FIXTURES ]] || die "fixture directory '$FIXTURES' not found"
-PLUGIN=$(abspath "$PLUGIN")
-MOCK=$(abspath "$MOCK")
-FIXTURES=$(abspath "$FIXTURES")
-
-# --- Nagios itself -----------------------------------------------------------
-if ! command -v nagios4 >/dev/null 2>&1; then
-    [[ $(id -u) -eq 0 ]] || die "nagios4 is not installed and installing it needs root"
-    echo "Installing Debian's nagios4-core ..."
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends nagios4-core >/dev/null
-fi
+install_missing nagios4 nagios4-core
 NAGIOS=$(command -v nagios4)
 
-# --- scratch space and cleanup -------------------------------------------------
-work=$(mktemp -d /tmp/nagios-engine-test.XXXXXX)
-chmod 755 "$work"
-mock_pid=
-cleanup() {
+stop_nagios() {
     local pid
     # Nagios writes its pid into the lock file; stop it and wait for it to go.
     if [[ -s $work/nagios.lock ]]; then
@@ -60,47 +44,77 @@ cleanup() {
             kill -9 "$pid" 2>/dev/null || true
         fi
     fi
-    if [[ -n $mock_pid ]]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    if [[ ${KEEP_WORKDIR:-} == 1 ]]; then
-        echo "nagios.sh: kept $work" >&2
-    else
-        rm -rf "$work"
-    fi
 }
-trap cleanup EXIT
+on_exit stop_nagios
 
-# Same TZ for the direct runs and for the daemon (and so for its checks): the
-# email-activity perfdate depends on it.
-export TZ=UTC
+start_mock
 
-# --- the mock ----------------------------------------------------------------
-# It announces its base URL on its first stdout line: "ready http://127.0.0.1:PORT".
-"$MOCK" --port 0 --data "$FIXTURES" >"$work/mock.out" 2>"$work/mock.err" &
-mock_pid=$!
-url=
-for _ in $(seq 1 $((DEADLINE * 10))); do
-    url=$(sed -n '1s/^ready \(http[^ ]*\).*/\1/p' "$work/mock.out")
-    [[ -n $url ]] && break
-    kill -0 "$mock_pid" 2>/dev/null || break
-    sleep 0.1
-done
-[[ -n $url ]] || { cat "$work/mock.err" >&2; die "the mock did not announce its URL"; }
+# --- the macros, and the command lines they make ---------------------------------
+# The values the test gives the host and service macros of the definitions; only the
+# statefile directory differs between the direct runs and Nagios' runs, so that
+# Nagios' runs do not merely reuse the token cached by the direct runs.
+declare -A host_macros=(
+    [OFFICE365TENANT]=demo
+    [OFFICE365CLIENTID]=demo
+    [OFFICE365CLIENTSECRET]=$SECRET
+)
+extra_options() { # STATEDIR
+    printf '%s' "--login-endpoint=$url --graph-endpoint=$url --statefile-dir=$1"
+}
+declare -A service_macros=(
+    [email-activity:WARNINGACTIVEUSERS]=50:
+    [mailbox-usage:CRITICALTOTALUSAGEACTIVE]=200GB
+    [service-status:INCLUDESERVICENAME]='^Exchange Online$'
+)
 
-# --- the plugin, run directly --------------------------------------------------
-# The command line both runs use; only the state directory differs, so that
-# Nagios' run does not merely reuse the token cached by the direct run.
-plugin_args() { # MODE STATEDIR
-    printf '%s\n' --plugin=cloud::microsoft::office365::exchange::plugin "--mode=$1" \
-        --tenant=demo --client-id=demo "--client-secret=s3cr3t+/=&?" \
-        "--login-endpoint=$url" "--graph-endpoint=$url" "--statefile-dir=$2"
+# Prints the command_line of the command named $1 in the definitions.
+command_line() {
+    awk -v name="$1" '
+        /^define command[ \t]*\{/ { inb = 1; n = ""; l = ""; next }
+        inb && /^[ \t]*\}/ { if (n == name) { print l; exit } inb = 0; next }
+        inb {
+            key = $1; line = $0
+            sub(/^[ \t]*[^ \t]+[ \t]+/, "", line)
+            if (key == "command_name") n = line
+            if (key == "command_line") l = line
+        }' "$DEFINITIONS"
+}
+
+# Prints TEXT with its $_HOST...$ and $_SERVICE...$ macros replaced the way Nagios
+# replaces them for the service of MODE; fails on a macro that no template of the
+# definitions declares (Nagios would pass it on as it is).
+expand_macros() { # MODE STATEDIR TEXT
+    local mode=$1 statedir=$2 rest=$3 out='' name var value
+    while [[ $rest == *'$'*'$'* ]]; do
+        out+=${rest%%\$*}
+        rest=${rest#*\$}
+        name=${rest%%\$*}
+        rest=${rest#*\$}
+        case $name in
+            _HOST*) var=${name#_HOST} value=${host_macros[$var]-} ;;
+            _SERVICE*) var=${name#_SERVICE} value=${service_macros[$mode:$var]-} ;;
+            *) die "unexpected macro \$$name\$ in the command of $mode" ;;
+        esac
+        [[ $var == OFFICE365EXTRAOPTIONS ]] && value=$(extra_options "$statedir")
+        grep -Eq "^[[:space:]]*_$var([[:space:]]|\$)" "$DEFINITIONS" ||
+            die "no template of $DEFINITIONS declares the macro \$$name\$ of $mode's command"
+        out+=$value
+    done
+    printf '%s' "$out$rest"
+}
+
+# The command line of MODE's command as Nagios runs it (for STATEDIR).
+mode_command() { # MODE STATEDIR
+    local line
+    line=$(command_line "office365-exchange-$1")
+    [[ $line == "$INSTALLED_PLUGIN "* ]] ||
+        die "the command office365-exchange-$1 of $DEFINITIONS does not run $INSTALLED_PLUGIN"
+    line="'$PLUGIN'${line#"$INSTALLED_PLUGIN"}"
+    expand_macros "$1" "$2" "$line"
 }
 mkdir -p "$work/state-direct" "$work/state-nagios"
 
-trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
-
+# --- the plugin, run directly --------------------------------------------------
 # What Nagios should record, derived from the direct run the way Nagios 4 parses
 # plugin output: the first line splits at its first '|' into plugin_output and
 # performance_data (each stripped of surrounding white space); the other lines
@@ -108,9 +122,10 @@ trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:s
 # after it are more perfdata. status.dat escapes '\' and newlines in the long output.
 declare -A want_state want_output want_perf want_long
 for mode in "${MODES[@]}"; do
-    mapfile -t args < <(plugin_args "$mode" "$work/state-direct")
+    cmd=$(mode_command "$mode" "$work/state-direct")
     rc=0
-    out=$("$PLUGIN" "${args[@]}") || rc=$?
+    # Nagios runs a command line with quotes through /bin/sh, as here.
+    out=$(/bin/sh -c "$cmd") || rc=$?
     ((rc <= 3)) || rc=3 # Nagios maps any other exit code to UNKNOWN
     echo "direct  $mode: exit $rc: $(head -n1 <<<"$out" | cut -c1-160)"
     mapfile -t lines <<<"$out"
@@ -145,6 +160,7 @@ done
 mkdir -p "$work/tmp" "$work/checkresults"
 cat >"$work/nagios.cfg" <<EOF
 log_file=$work/nagios.log
+cfg_file=$work/office365-exchange.cfg
 cfg_file=$work/objects.cfg
 object_cache_file=$work/objects.cache
 precached_object_file=$work/objects.precache
@@ -171,10 +187,12 @@ service_check_timeout=60
 use_syslog=0
 EOF
 
-# One directive per line, and the closing brace on its own line (Nagios' parser
-# wants that). The plugin path and the secret are quoted for the shell Nagios
-# runs the command with. Checks are due only once a day: the forced check below
-# is the one the test waits for.
+# The project's definitions, with the plugin where this test has it.
+sed "s|$INSTALLED_PLUGIN |'$PLUGIN' |" "$DEFINITIONS" >"$work/office365-exchange.cfg"
+
+# The host and the services, built on the definitions' templates. One directive per
+# line, and the closing brace on its own line (Nagios' parser wants that). Checks are
+# due only once a day: the forced check below is the one the test waits for.
 {
     cat <<EOF
 define timeperiod {
@@ -192,10 +210,6 @@ define command {
     command_name noop
     command_line /bin/true
 }
-define command {
-    command_name check_o365_exchange
-    command_line '$PLUGIN' --plugin=cloud::microsoft::office365::exchange::plugin --mode=\$ARG1\$ --tenant=demo --client-id=demo --client-secret='s3cr3t+/=&?' --login-endpoint=$url --graph-endpoint=$url --statefile-dir=$work/state-nagios
-}
 define contact {
     contact_name nobody
     alias nobody
@@ -209,6 +223,7 @@ define contact {
     service_notification_commands noop
 }
 define host {
+    use office365-exchange
     host_name office365
     alias office365
     address 127.0.0.1
@@ -218,14 +233,18 @@ define host {
     contacts nobody
     notification_interval 0
     notification_period 24x7
-}
 EOF
+    for macro in "${!host_macros[@]}"; do
+        echo "    _$macro ${host_macros[$macro]}"
+    done
+    echo "    _OFFICE365EXTRAOPTIONS $(extra_options "$work/state-nagios")"
+    echo "}"
     for mode in "${MODES[@]}"; do
         cat <<EOF
 define service {
+    use office365-exchange-$mode
     host_name office365
     service_description $mode
-    check_command check_o365_exchange!$mode
     max_check_attempts 1
     check_interval 86400
     retry_interval 86400
@@ -234,8 +253,11 @@ define service {
     notification_interval 0
     notification_period 24x7
     notifications_enabled 0
-}
 EOF
+        for key in "${!service_macros[@]}"; do
+            [[ $key == "$mode:"* ]] && echo "    _${key#*:} ${service_macros[$key]}"
+        done
+        echo "}"
     done
 } >"$work/objects.cfg"
 
