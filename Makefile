@@ -3,7 +3,7 @@
 #   make build      release binary: target/release/centreon_office365_exchange_api
 #   make test       the test suite (cargo test --release)
 #   make bench      criterion benchmarks
-#   make demo       runs both modes against the bundled mock of Microsoft's endpoints
+#   make demo       runs every mode against the bundled mock of Microsoft's endpoints
 #   make rpm        target/generate-rpm/*.rpm  (installs cargo-generate-rpm if missing)
 #   make deb        target/debian/*.deb        (installs cargo-deb if missing)
 #   make install    PREFIX=/usr DESTDIR=       (the binary, its .pl twin, the Icinga 2 CheckCommand)

@@ -16,13 +16,14 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::http::{Response, Url};
+use centreon_plugin::http::{Framing, Response, Url};
 use centreon_plugin::options::OptionSection;
 use centreon_plugin::registry::{CustomModeSpec, Env};
 use centreon_plugin::time;
 use serde_json::{Map, Value};
 
 use crate::custom::client::{self, json_object, json_text, Call, Client, Setup};
+use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
@@ -168,16 +169,22 @@ impl Reports for GraphApi {
         let cached = report_cache::Request { name: &name, report: &report, query: &query, columns: request.columns };
         let client = &mut self.client;
         let deadline = client.deadline();
-        self.reports.read(cached, deadline, || client.get_or_unavailable(url).map(Download), visit)
+        self.reports.read(cached, deadline, || client.get_or_unavailable(url).map(Answer), visit)
     }
 }
 
 /// A report's answer, read as its body.
-struct Download(Response);
+struct Answer(Response);
 
-impl Read for Download {
+impl Read for Answer {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.0.body().read(buf)
+    }
+}
+
+impl report::Download for Answer {
+    fn framing(&self) -> Framing {
+        self.0.framing()
     }
 }
 

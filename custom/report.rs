@@ -3,10 +3,16 @@
 //! Columns are found by header name, so their order does not matter. Unlike the Perl
 //! plugin, anything that would give partial or meaningless data is an error: an
 //! empty download, an HTML page, a missing required column, a malformed or cut
-//! record (unterminated quote, missing line end, short body), a count that is not a
+//! record (unterminated quote, short record, short body), a count that is not a
 //! whole number or too large for a counter.
 //! The caller reports such an error as UNKNOWN; the rows already visited are thrown
 //! away with it.
+//!
+//! Whether the download is whole comes from its framing ([`Download`]): when the
+//! transport marks the body's end (`Content-Length`, chunked), a cut body is a read
+//! error, and the last record may end without a line break, as RFC 4180 allows.
+//! Only a body that ends when the connection closes, whose cut cannot be told from
+//! its end, must end with a line end.
 //!
 //! A report can be copied into a report cache entry while it is read
 //! ([`read_copying`]: its header and every record, all columns, as the CSV gave
@@ -17,6 +23,7 @@ use std::io::{self, Read};
 
 use centreon_plugin::cache::Producer;
 use centreon_plugin::error::{Error, Result};
+use centreon_plugin::http::{Body, Framing};
 use centreon_plugin::records::{Records, ScanError};
 use centreon_plugin::time;
 
@@ -123,11 +130,32 @@ impl<'r> Row<'r> {
     }
 }
 
+/// The bytes of a report, and how their end is known.
+pub trait Download: Read {
+    /// Whether a body cut short would be a read error ([`Framing::Delimited`]) or
+    /// would read as a shorter body ([`Framing::UntilClose`]).
+    fn framing(&self) -> Framing;
+}
+
+/// A report held in memory: its length is its end.
+impl Download for &[u8] {
+    fn framing(&self) -> Framing {
+        Framing::Delimited
+    }
+}
+
+/// A report as it downloads.
+impl Download for &mut Body {
+    fn framing(&self) -> Framing {
+        Body::framing(self)
+    }
+}
+
 /// Reads the CSV report `report` (a name for messages, e.g.
 /// `getMailboxUsageDetail(period='D7')`) from `body`, calling `visit` with the cells
 /// of the `columns` of every data row. The rows share one record buffer: nothing is
 /// allocated per row.
-pub fn read<R: Read>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_>) -> Result<()> {
+pub fn read<R: Download>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_>) -> Result<()> {
     read_body(report, body, columns, visit, None).map_err(Failed::into_error)
 }
 
@@ -157,7 +185,7 @@ impl Failed {
 /// record, all columns. Once `visit` (or a missing column) fails, the rest of the
 /// report is still read and copied, without visiting: the report itself is sound, and
 /// the checks waiting for this copy should read it rather than download it again.
-pub fn read_copying<R: Read>(
+pub fn read_copying<R: Download>(
     report: &str,
     body: R,
     columns: &[&str],
@@ -167,7 +195,7 @@ pub fn read_copying<R: Read>(
     read_body(report, body, columns, visit, Some(copy))
 }
 
-fn read_body<R: Read>(
+fn read_body<R: Download>(
     report: &str,
     body: R,
     columns: &[&str],
@@ -175,6 +203,7 @@ fn read_body<R: Read>(
     mut copy: Option<&mut Producer>,
 ) -> std::result::Result<(), Failed> {
     check_width(report, columns).map_err(Failed::Visit)?;
+    let framing = body.framing();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
@@ -236,11 +265,15 @@ fn read_body<R: Read>(
     }
     let guard = reader.get_ref();
     if guard.state == Field::Quoted {
-        let error = Error::new(format!("report {report} ends inside a quoted field (truncated download)"));
+        let error = Error::new(format!("report {report} ends inside a quoted field (truncated or malformed download)"));
         return Err(wrong(&mut failed, error));
     }
-    if !matches!(guard.last, Some(b'\n' | b'\r')) {
-        let error = Error::new(format!("report {report} does not end with a line end (truncated download)"));
+    // Without framing, a line end is the only sign that the last record is whole.
+    if framing == Framing::UntilClose && !matches!(guard.last, Some(b'\n' | b'\r')) {
+        let error = Error::new(format!(
+            "report {report} does not end with a line end, and its download has no length to check it against \
+             (truncated download)"
+        ));
         return Err(wrong(&mut failed, error));
     }
     failed.map_or(Ok(()), |e| Err(Failed::Visit(e)))
@@ -483,7 +516,24 @@ mod tests {
 
     const EMAIL: &[&str] = &["User Principal Name", "Send Count", "Report Period"];
 
-    fn rows(body: &[u8]) -> Result<Vec<(String, Option<i64>, String)>> {
+    /// A download whose end only the connection's close marks.
+    struct UntilClose<'a>(&'a [u8]);
+
+    impl Read for UntilClose<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+
+    impl Download for UntilClose<'_> {
+        fn framing(&self) -> Framing {
+            Framing::UntilClose
+        }
+    }
+
+    type Rows = Vec<(String, Option<i64>, String)>;
+
+    fn rows_of(body: impl Download) -> Result<Rows> {
         let mut out = Vec::new();
         read("getEmailActivityUserDetail(period='D7')", body, EMAIL, &mut |row| {
             out.push((row.text(0).to_string(), row.count(1)?, row.text(2).to_string()));
@@ -492,8 +542,22 @@ mod tests {
         Ok(out)
     }
 
+    /// The rows of a download whose length marks its end.
+    fn rows(body: &[u8]) -> Result<Rows> {
+        rows_of(body)
+    }
+
+    /// The rows of a download that ends when its connection closes.
+    fn rows_until_close(body: &[u8]) -> Result<Rows> {
+        rows_of(UntilClose(body))
+    }
+
     fn message(body: &[u8]) -> String {
         rows(body).expect_err("must fail").message().to_string()
+    }
+
+    fn message_until_close(body: &[u8]) -> String {
+        rows_until_close(body).expect_err("must fail").message().to_string()
     }
 
     #[test]
@@ -564,9 +628,32 @@ mod tests {
         let head = "User Principal Name,Send Count,Report Period\r\nu1,1,7\r\n";
         for cut in ["u2,\"unterminated", "u2,3", "u2,3,7\r\n\"unterminated", "u2,3,7\"unterminated"] {
             let body = format!("{head}{cut}");
-            let text = message(body.as_bytes());
+            let text = message_until_close(body.as_bytes());
             assert!(text.contains("truncated"), "{cut:?}: {text}");
         }
+        for cut in ["u2,\"unterminated", "u2,3", "u2,3,7\r\n\"unterminated"] {
+            let body = format!("{head}{cut}");
+            let text = message(body.as_bytes());
+            assert!(text.contains("truncated or malformed"), "{cut:?}: {text}");
+        }
+    }
+
+    /// RFC 4180 lets the last record end without a line break: a download whose
+    /// length is known is whole, and its last row counts; without a length, the
+    /// missing line end is the only sign of a cut.
+    #[test]
+    fn the_last_line_end_is_needed_only_without_framing() {
+        let body = b"\xEF\xBB\xBFUser Principal Name,Send Count,Report Period\r\nu1,1,7\r\nu2,2,7";
+        let expected = [("u1".to_string(), Some(1), "7".to_string()), ("u2".to_string(), Some(2), "7".to_string())];
+        assert_eq!(rows(body).expect("a whole report"), expected);
+        assert_eq!(
+            message_until_close(body),
+            "report getEmailActivityUserDetail(period='D7') does not end with a line end, and its download has \
+             no length to check it against (truncated download)"
+        );
+        let mut ended = body.to_vec();
+        ended.extend_from_slice(b"\r\n");
+        assert_eq!(rows_until_close(&ended).expect("a line end ends it"), expected);
     }
 
     #[test]
@@ -657,6 +744,11 @@ mod tests {
                 Err(io::Error::new(io::ErrorKind::TimedOut, "timed out after 10 s"))
             }
         }
+        impl Download for Failing {
+            fn framing(&self) -> Framing {
+                Framing::Delimited
+            }
+        }
         let err = read("r", Failing, EMAIL, &mut |_| Ok(())).expect_err("fails");
         assert_eq!(err.message(), "report r: download failed: timed out after 10 s");
     }
@@ -742,9 +834,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A report cut anywhere is an error, unless the cut falls at the end of a
-        /// record: then it reads as the rows before it, each complete. The whole
-        /// report reads as all its rows.
+        /// A download that ends when its connection closes, cut anywhere, is an
+        /// error, unless the cut falls at the end of a record: then it reads as the
+        /// rows before it, each complete. The whole report reads as all its rows.
         #[test]
         fn a_cut_report_never_reads_as_partial_rows(
             users in proptest::collection::vec(("[a-z@.,\" \r\né]{0,8}", proptest::option::of(0i64..1_000_000)), 0..6),
@@ -753,9 +845,10 @@ mod tests {
         ) {
             let (body, ends) = report(&users, reversed);
             let expected: Vec<_> = users.iter().map(|(u, c)| (u.clone(), *c, "7".to_string())).collect();
+            proptest::prop_assert_eq!(rows_until_close(&body).expect("a whole report reads"), expected.clone());
             proptest::prop_assert_eq!(rows(&body).expect("a whole report reads"), expected.clone());
             let cut = cut % (body.len() + 1);
-            if let Ok(got) = rows(&body[..cut]) {
+            if let Ok(got) = rows_until_close(&body[..cut]) {
                 proptest::prop_assert_eq!(&got[..], &expected[..got.len()]);
                 let end = ends[got.len()];
                 // A cut between CR and LF still ends the record.
@@ -763,8 +856,9 @@ mod tests {
             }
         }
 
-        /// Any bytes at all, after a valid header or not: no panic, and never a partial
-        /// success: an Ok has visited every record there is, up to a final line end.
+        /// Any bytes at all, after a valid header or not, framed or not: no panic, and
+        /// never a partial success: an Ok has visited every record there is, and
+        /// without framing, up to a final line end.
         #[test]
         fn any_download_is_all_rows_or_an_error(
             header in proptest::bool::ANY,
@@ -775,7 +869,8 @@ mod tests {
         ) {
             let mut bytes = if header { b"\xEF\xBB\xBFUser Principal Name,Send Count,Report Period\r\n".to_vec() } else { Vec::new() };
             bytes.extend_from_slice(&tail);
-            if let Ok(got) = rows(&bytes) {
+            for (read, until_close) in [(rows_until_close(&bytes), true), (rows(&bytes), false)] {
+                let Ok(got) = read else { continue };
                 let body = bytes.strip_prefix(BOM).unwrap_or(&bytes);
                 let records = csv::ReaderBuilder::new()
                     .has_headers(false)
@@ -784,7 +879,7 @@ mod tests {
                     .collect::<std::result::Result<Vec<_>, _>>();
                 let records = records.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
                 proptest::prop_assert_eq!(got.len() + 1, records.len());
-                proptest::prop_assert!(matches!(body.last(), Some(b'\n' | b'\r')));
+                proptest::prop_assert!(!until_close || matches!(body.last(), Some(b'\n' | b'\r')));
             }
         }
     }

@@ -24,7 +24,6 @@
 //! never the secret: the copy of a report is only ever served to the application that
 //! downloaded it, from the same endpoint.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use centreon_plugin::cache::{Cache, Claim, Entry, Key, Setback};
@@ -35,7 +34,7 @@ use centreon_plugin::registry::{Env, Notices};
 use centreon_plugin::statefile::Statefile;
 
 use crate::custom::client::Refused;
-use crate::custom::report::{self, Failed};
+use crate::custom::report::{self, Download, Failed};
 use crate::custom::RowVisit;
 
 /// The option giving how long a copy is fresh.
@@ -108,7 +107,7 @@ impl ReportCache {
     /// (copied into the cache as it is read), else from the copy another check
     /// downloaded meanwhile, else — Graph being unavailable — from an older copy.
     /// `name` names the report in messages; no wait goes past `deadline`.
-    pub fn read<R: Read>(
+    pub fn read<R: Download>(
         &self,
         request: Request<'_>,
         deadline: Instant,

@@ -14,7 +14,7 @@ use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Instances, NameFilter, ReportAge, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -60,6 +60,7 @@ struct Emails {
 
 /// One user's activity.
 struct User {
+    /// The user principal name, ` (n)` added for the n-th row that shares it.
     name: String,
     emails: Emails,
 }
@@ -187,7 +188,7 @@ struct Tally {
     send: i64,
     receive: i64,
     read: i64,
-    users: BTreeMap<String, User>,
+    users: Distinct<User>,
 }
 
 impl Tally {
@@ -212,9 +213,8 @@ impl Tally {
         self.receive = self.receive.saturating_add(counts[1]);
         self.read = self.read.saturating_add(counts[2]);
         if users == Instances::Keep {
-            let name = row.user_principal_name.to_string();
             let [send, receive, read] = counts;
-            self.users.insert(name.clone(), User { name, emails: Emails { send, receive, read } });
+            self.users.insert(row.user_principal_name, |name| User { name, emails: Emails { send, receive, read } });
         }
     }
 }
@@ -241,6 +241,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
             Ok(())
         })?;
     }
+    filter.check_concealed(run.notices())?;
     Ok(groups.with(data(tally, time::now())))
 }
 
@@ -251,7 +252,7 @@ fn data(tally: Tally, now: i64) -> Activity {
         age: ReportAge::new(&report_date, now),
         active: Active::new(tally.active, tally.total, report_date),
         totals: Emails { send: tally.send, receive: tally.receive, read: tally.read },
-        users: tally.users,
+        users: tally.users.into_records(),
     }
 }
 

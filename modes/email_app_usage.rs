@@ -15,7 +15,7 @@ use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Instances, NameFilter, ReportAge, Setup};
+use super::share::{self, Distinct, Instances, NameFilter, ReportAge, Setup};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -71,6 +71,7 @@ struct Apps {
 
 /// A user who used a legacy protocol over the period.
 struct LegacyUser {
+    /// The user principal name, ` (n)` added for the n-th row that shares it.
     display: String,
     /// The protocols used, `POP3, IMAP4, SMTP` or part of it, in that order.
     protocols: String,
@@ -272,28 +273,22 @@ impl<'r> UserRow<'r> {
 /// The legacy users of the user detail report.
 #[derive(Default)]
 struct Users {
-    rows: usize,
-    users: BTreeMap<String, LegacyUser>,
+    users: Distinct<LegacyUser>,
 }
 
 impl Users {
     /// Keeps a user who is not deleted, passes the filter and used a legacy
-    /// protocol. Instances are keyed by name then row, so that users whose names the
-    /// report conceals behind one value each keep their own.
+    /// protocol. Users whose names the report conceals behind one value each keep
+    /// their own instance, `NAME (n)` from the second on.
     fn add(&mut self, row: &UserRow<'_>, filter: &NameFilter<'_>) {
-        self.rows += 1;
         let upn = row.user_principal_name;
         if row.is_deleted || !row.protocols.contains(&true) || !filter.keeps(upn) {
             return;
         }
         let protocols: Vec<&str> =
             PROTOCOL_NAMES.iter().zip(row.protocols).filter(|(_, used)| *used).map(|(name, _)| *name).collect();
-        let user = LegacyUser {
-            display: upn.to_string(),
-            protocols: protocols.join(", "),
-            last_activity: row.last_activity_date.to_string(),
-        };
-        self.users.insert(format!("{upn}\u{0}{:010}", self.rows), user);
+        let (protocols, last_activity) = (protocols.join(", "), row.last_activity_date.to_string());
+        self.users.insert(upn, |display| LegacyUser { display, protocols, last_activity });
     }
 }
 
@@ -323,9 +318,10 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
             users.add(&UserRow::read(row)?, &filter);
             Ok(())
         })?;
+        filter.check_concealed(run.notices())?;
     }
     let age = ReportAge::new(&apps.refreshed, time::now());
-    Ok(groups.with(AppUsage { apps, users: users.users, age }))
+    Ok(groups.with(AppUsage { apps, users: users.users.into_records(), age }))
 }
 
 #[cfg(test)]
@@ -369,7 +365,7 @@ mod tests {
             shown,
             [
                 "H uses IMAP4",
-                "H uses POP3 (last activity 2026-11-20)",
+                "H (2) uses POP3 (last activity 2026-11-20)",
                 "a@x uses POP3, SMTP (last activity 2026-11-18)"
             ]
         );

@@ -8,14 +8,15 @@
 //! `--filter-mailbox` of a per-mailbox `mailbox-usage` service, so that nobody has
 //! to escape a name by hand. Rows are listed as the report gives them: a name that
 //! repeats (concealed names are hashes, which several mailboxes can share) is listed
-//! each time.
+//! each time, and `is_concealed` says which names are concealed, so that a discovery
+//! rule can leave them out.
 
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::pattern;
 use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
 
-use super::share::NameFilter;
+use super::share::{self, NameFilter};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -32,7 +33,8 @@ inventory::submit! {
             ready for the --filter-mailbox of a per-mailbox service: --mode=mailbox-usage \
             --filter-mailbox='^alice\\.smith@contoso\\.com$' --filter-counters='^status$' --check-inactive-mailboxes.\n\n\
             When the tenant conceals user names in reports, the names are hashes that several mailboxes can \
-            share: a per-mailbox service then checks all the mailboxes of one hash.",
+            share: a per-mailbox service then checks all the mailboxes of one hash. is_concealed (True or False) \
+            tells such names from real ones.",
         requires: Capability::Reports,
         options,
         kind: ModeKind::Listing { heading: "List mailboxes:", fields: &FIELDS, select },
@@ -61,8 +63,8 @@ const COLUMNS: [&str; 8] = [
 ];
 
 /// The attributes of a mailbox: one per column of [`COLUMNS`], in its order, then the
-/// regex selecting the mailbox.
-const FIELDS: [&str; 9] = [
+/// regex selecting the mailbox and whether its name is concealed.
+const FIELDS: [&str; 10] = [
     "upn",
     "display_name",
     "recipient_type",
@@ -72,13 +74,18 @@ const FIELDS: [&str; 9] = [
     "last_activity_date",
     "has_archive",
     "filter_mailbox",
+    "is_concealed",
 ];
 
-/// One mailbox: its cells as the report gives them, then its `filter_mailbox`.
+/// One mailbox: its cells as the report gives them, then its `filter_mailbox` and
+/// `is_concealed` (`True`/`False`, as the report writes `Is Deleted`).
 fn item(row: &Row<'_>) -> Item {
+    let upn = row.text(0);
     let mut item: Item =
         (0..COLUMNS.len()).map(|index| (FIELDS[index].to_string(), row.text(index).to_string())).collect();
-    item.push((FIELDS[COLUMNS.len()].to_string(), pattern::exactly(row.text(0))));
+    item.push((FIELDS[COLUMNS.len()].to_string(), pattern::exactly(upn)));
+    let concealed = if share::is_concealed(upn) { "True" } else { "False" };
+    item.push((FIELDS[COLUMNS.len() + 1].to_string(), concealed.to_string()));
     item
 }
 
@@ -138,6 +145,7 @@ mod tests {
                 ("last_activity_date", "2026-11-20"),
                 ("has_archive", "True"),
                 ("filter_mailbox", r"^o\x27brien\.x@contoso\.com$"),
+                ("is_concealed", "False"),
             ]
         );
     }
@@ -150,5 +158,14 @@ mod tests {
         let item = fields(&listed[0]);
         assert_eq!((item[2], item[7]), (("recipient_type", ""), ("has_archive", "")));
         assert_eq!(item[3], ("is_deleted", "True"));
+    }
+
+    #[test]
+    fn concealed_names_are_flagged() {
+        let csv = "User Principal Name,Display Name,Is Deleted,Deleted Date,Created Date,Last Activity Date\n\
+                   D41D8CD98F00B204E9800998ECF8427E,,False,,2019-05-04,\n\
+                   a@x,A,False,,2019-05-04,\n";
+        let flags: Vec<String> = items(csv).iter().map(|item| item[9].1.clone()).collect();
+        assert_eq!(flags, ["True", "False"]);
     }
 }

@@ -14,7 +14,7 @@ use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Instances, NameFilter, ReportAge, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
 use super::{Mode, Run};
 use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
 
@@ -93,6 +93,7 @@ struct Storage {
 
 /// One mailbox, as the report gives it and the per-mailbox counters read it.
 struct Mailbox {
+    /// The user principal name, ` (n)` added for the n-th row that shares it.
     display: String,
     used: i64,
     /// Issue warning, prohibit send, prohibit send/receive; `None` when the report
@@ -254,7 +255,7 @@ struct Tally {
     total: i64,
     used_active: i64,
     used_inactive: i64,
-    mailboxes: BTreeMap<String, Mailbox>,
+    mailboxes: Distinct<Mailbox>,
 }
 
 impl Tally {
@@ -280,9 +281,8 @@ impl Tally {
         }
         if mailboxes == Instances::Keep {
             let quotas = [row.issue_warning_quota, row.prohibit_send_quota, row.prohibit_send_receive_quota];
-            let display = row.user_principal_name.to_string();
-            let mailbox = Mailbox { display: display.clone(), used, quotas, items: row.item_count.unwrap_or(0) };
-            self.mailboxes.insert(display, mailbox);
+            let items = row.item_count.unwrap_or(0);
+            self.mailboxes.insert(row.user_principal_name, |display| Mailbox { display, used, quotas, items });
         }
     }
 }
@@ -298,6 +298,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
     })?;
+    filter.check_concealed(run.notices())?;
     Ok(groups.with(data(tally, time::now())))
 }
 
@@ -308,7 +309,7 @@ fn data(tally: Tally, now: i64) -> Usage {
         age: ReportAge::new(&report_date, now),
         active: Active::new(tally.active, tally.total, report_date),
         storage: Storage { active: tally.used_active, inactive: tally.used_inactive },
-        mailboxes: tally.mailboxes,
+        mailboxes: tally.mailboxes.into_records(),
     }
 }
 

@@ -1,11 +1,14 @@
 //! `service-status`: the status of each Microsoft 365 service and of its open
 //! issues, as the Perl management plugin's mode of that name.
 //!
-//! One entry per service without issues, one per issue the filters keep; a service
-//! whose issues are all dropped gives no entry at all (Perl's behaviour, kept). The
-//! entries are keyed 1, 2, 3… in the order of the API's answer and shown in the byte
-//! order of those keys, as Perl's counter template shows them (so `10` comes before
-//! `2`).
+//! One entry per service without issues, one per issue the filters keep. A service
+//! whose issues are all resolved, with resolved issues excluded (the default), is a
+//! service without issues: its own status, classification `-`, the same filters
+//! (Perl left it out, so a tenant whose issues were all resolved was `No services
+//! found.`). A service whose issues are all dropped by the classification filters
+//! gives no entry at all, as in Perl. The entries are keyed 1, 2, 3… in the order of
+//! the API's answer and shown in the byte order of those keys, as Perl's counter
+//! template shows them (so `10` comes before `2`).
 
 use std::collections::BTreeMap;
 
@@ -18,7 +21,7 @@ use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::status::Status;
 
 use super::{Mode, Run};
-use crate::custom::{Capability, ServiceIssue};
+use crate::custom::{Capability, ServiceHealth, ServiceIssue};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -140,43 +143,157 @@ fn drops(filter: &NameFilter, value: &str, debug: &DebugLog) -> bool {
 }
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
-    let names = filter(run.values, "service-name")?;
-    let classifications = filter(run.values, "classification")?;
-    // Perl's truth: empty and "0" are false.
-    let exclude_resolved = !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0");
+    let filters = Filters {
+        names: filter(run.values, "service-name")?,
+        classifications: filter(run.values, "classification")?,
+        // Perl's truth: empty and "0" are false.
+        exclude_resolved: !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0"),
+    };
     let services = run.api().health()?.service_health()?;
-    let mut entries = BTreeMap::new();
-    for service in &services {
-        if drops(&names, &service.service, run.debug) {
-            continue;
-        }
-        let entry = |issue: Option<&ServiceIssue>| Entry {
-            service_name: service.service.clone(),
-            status: service.status.clone(),
-            issue: issue.cloned(),
-        };
-        if service.issues.is_empty() {
-            if !drops(&classifications, NONE, run.debug) {
-                entries.insert(key(entries.len()), entry(None));
-            }
-            continue;
-        }
-        for issue in &service.issues {
-            if issue.is_resolved && exclude_resolved {
-                continue;
-            }
-            if !drops(&classifications, &issue.classification, run.debug) {
-                entries.insert(key(entries.len()), entry(Some(issue)));
-            }
-        }
-    }
+    let entries = filters.entries(&services, run.debug);
     if entries.is_empty() {
         return Err(Error::new("No services found."));
     }
     Ok(groups().with(Services { entries }))
 }
 
+/// What the options keep of the services.
+struct Filters {
+    names: NameFilter,
+    classifications: NameFilter,
+    exclude_resolved: bool,
+}
+
+impl Filters {
+    /// The entries of `services`, keyed in answer order: a service without issues
+    /// left (none at all, or only resolved ones while they are excluded) is one
+    /// entry, classified `-`; otherwise each issue the classification filters keep
+    /// is one.
+    fn entries(&self, services: &[ServiceHealth], debug: &DebugLog) -> BTreeMap<String, Entry> {
+        let mut entries = BTreeMap::new();
+        for service in services {
+            if drops(&self.names, &service.service, debug) {
+                continue;
+            }
+            let entry = |issue: Option<&ServiceIssue>| Entry {
+                service_name: service.service.clone(),
+                status: service.status.clone(),
+                issue: issue.cloned(),
+            };
+            let mut issues =
+                service.issues.iter().filter(|issue| !(issue.is_resolved && self.exclude_resolved)).peekable();
+            if issues.peek().is_none() {
+                if !drops(&self.classifications, NONE, debug) {
+                    entries.insert(key(entries.len()), entry(None));
+                }
+                continue;
+            }
+            for issue in issues {
+                if !drops(&self.classifications, &issue.classification, debug) {
+                    entries.insert(key(entries.len()), entry(Some(issue)));
+                }
+            }
+        }
+        entries
+    }
+}
+
 /// The key of the entry after `count` others: Perl's `$unique_id++` from 1.
 fn key(count: usize) -> String {
     (count + 1).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(id: &str, classification: &str, is_resolved: bool) -> ServiceIssue {
+        ServiceIssue { id: id.into(), classification: classification.into(), is_resolved, ..Default::default() }
+    }
+
+    fn service(name: &str, status: &str, issues: Vec<ServiceIssue>) -> ServiceHealth {
+        ServiceHealth { id: name.into(), service: name.into(), status: status.into(), issues }
+    }
+
+    /// The entries as (service, status, issue id or `-`).
+    fn entries(services: &[ServiceHealth], pairs: &[(&str, &str)]) -> Vec<(String, String, String)> {
+        let specs = options();
+        let mut values = Values::default();
+        values.declare(&specs);
+        for (name, value) in pairs {
+            let spec = specs.iter().find(|s| s.name == *name).expect("declared option");
+            values.set(spec, (*value).to_string());
+        }
+        let filters = Filters {
+            names: filter(&values, "service-name").expect("valid"),
+            classifications: filter(&values, "classification").expect("valid"),
+            exclude_resolved: !matches!(values.value("exclude-resolved").unwrap_or("1"), "" | "0"),
+        };
+        filters
+            .entries(services, &DebugLog::default())
+            .into_values()
+            .map(|e| (e.service_name.clone(), e.status.clone(), e.issue(|i| &i.id)))
+            .collect()
+    }
+
+    fn tenant() -> Vec<ServiceHealth> {
+        vec![
+            service(
+                "Exchange",
+                "serviceDegradation",
+                vec![issue("EX1", "incident", false), issue("EX2", "advisory", true)],
+            ),
+            service("SharePoint", "serviceRestored", vec![issue("SP1", "advisory", true)]),
+            service("Teams", "serviceOperational", vec![]),
+        ]
+    }
+
+    fn owned(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+        rows.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
+    }
+
+    #[test]
+    fn a_service_whose_issues_are_all_resolved_is_a_service_without_issues() {
+        assert_eq!(
+            entries(&tenant(), &[]),
+            owned(&[
+                ("Exchange", "serviceDegradation", "EX1"),
+                ("SharePoint", "serviceRestored", "-"),
+                ("Teams", "serviceOperational", "-")
+            ])
+        );
+        let resolved = vec![service("Exchange", "serviceOperational", vec![issue("EX2", "advisory", true)])];
+        assert_eq!(entries(&resolved, &[]), owned(&[("Exchange", "serviceOperational", "-")]));
+    }
+
+    #[test]
+    fn resolved_issues_are_entries_when_included() {
+        assert_eq!(
+            entries(&tenant(), &[("exclude-resolved", "0")]),
+            owned(&[
+                ("Exchange", "serviceDegradation", "EX1"),
+                ("Exchange", "serviceDegradation", "EX2"),
+                ("SharePoint", "serviceRestored", "SP1"),
+                ("Teams", "serviceOperational", "-")
+            ])
+        );
+    }
+
+    /// Classification filters see `-` for a service without issues left, and leave
+    /// out a service whose issues they all drop.
+    #[test]
+    fn classification_filters_keep_their_meaning() {
+        assert_eq!(
+            entries(&tenant(), &[("include-classification", "incident")]),
+            owned(&[("Exchange", "serviceDegradation", "EX1")])
+        );
+        assert_eq!(
+            entries(&tenant(), &[("exclude-classification", "^-$")]),
+            owned(&[("Exchange", "serviceDegradation", "EX1")])
+        );
+        assert_eq!(
+            entries(&tenant(), &[("exclude-classification", "incident")]),
+            owned(&[("SharePoint", "serviceRestored", "-"), ("Teams", "serviceOperational", "-")])
+        );
+    }
 }

@@ -1,5 +1,11 @@
 //! What the report modes share: the "active" counter (active/total with its
-//! `perfdate` metric and percent thresholds), the report's age, and the name filters.
+//! `perfdate` metric and percent thresholds), the report's age, the name filters,
+//! which say when the report's names are concealed, and per-instance records kept
+//! apart when rows share a name.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Deref;
 
 use centreon_plugin::counters::{Check, Counter, Group, Output, Perf, PerfThresholds};
 use centreon_plugin::debug::DebugLog;
@@ -7,6 +13,7 @@ use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
 use centreon_plugin::options::Values;
 use centreon_plugin::pattern::{self, Verdict};
+use centreon_plugin::registry::Notices;
 use centreon_plugin::time;
 
 use super::Run;
@@ -186,26 +193,84 @@ impl<'a> Setup<'a> {
     }
 }
 
-/// A name filter (`--filter-user`, `--filter-mailbox`) and the debug lines it writes.
+/// Where a tenant shows the real names in its reports, for the messages about
+/// concealed names.
+const REVEAL: &str = "To filter on real names, turn off \"Display concealed user, group, and site names in all \
+                      reports\" (Microsoft 365 admin center > Settings > Org settings > Reports), or set \
+                      displayConcealedNames to false with Graph admin/reportSettings (permission \
+                      ReportSettings.ReadWrite.All).";
+
+/// Whether a report shows `name` in place of a concealed user's name: a 32-hex
+/// hash, a `<PII:…>` form, or `(Unknown)` (what reports show since 2021 when the
+/// tenant's `displayConcealedNames` setting is on, its default).
+pub fn is_concealed(name: &str) -> bool {
+    name == "(Unknown)"
+        || name.starts_with("<PII:")
+        || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A name filter (`--filter-user`, `--filter-mailbox`), the debug lines it writes,
+/// and what it saw: how many names it was given, kept, and found concealed.
 #[derive(Debug)]
 pub struct NameFilter<'a> {
-    names: pattern::NameFilter,
+    filter: pattern::NameFilter,
+    /// The option's name, when it was given: only then are names counted.
+    option: Option<String>,
     debug: &'a DebugLog,
+    names: Cell<u64>,
+    kept: Cell<u64>,
+    concealed: Cell<u64>,
 }
 
 impl<'a> NameFilter<'a> {
     /// Compiles the filter of `option`, if set; a bad regex names the option.
     pub fn new(values: &Values, option: &str, debug: &'a DebugLog) -> Result<Self> {
-        Ok(NameFilter { names: pattern::NameFilter::from_options(values, option, None)?, debug })
+        Ok(NameFilter {
+            filter: pattern::NameFilter::from_options(values, option, None)?,
+            option: values.non_empty(option).map(|_| option.to_string()),
+            debug,
+            names: Cell::new(0),
+            kept: Cell::new(0),
+            concealed: Cell::new(0),
+        })
     }
 
     /// Whether `name` is kept (unanchored, case-sensitive match).
     pub fn keeps(&self, name: &str) -> bool {
-        let keep = self.names.verdict(name) == Verdict::Kept;
-        if !keep {
+        let keep = self.filter.verdict(name) == Verdict::Kept;
+        if self.option.is_none() {
+            return keep;
+        }
+        let add = |count: &Cell<u64>| count.set(count.get() + 1);
+        add(&self.names);
+        if keep {
+            add(&self.kept);
+        } else {
             self.debug(format_args!("skipping  '{name}': no matching filter name."));
         }
+        if is_concealed(name) {
+            add(&self.concealed);
+        }
         keep
+    }
+
+    /// Once the report is read: when a filter was given and more than half of the
+    /// names it was given are concealed, the filter cannot do its job. Having kept
+    /// nothing, the check is an error saying so (not an OK over nothing); having kept some
+    /// names, it goes on with a notice. Either way the text says which tenant
+    /// setting shows the real names.
+    pub fn check_concealed(&self, notices: &Notices) -> Result<()> {
+        let (names, kept, concealed) = (self.names.get(), self.kept.get(), self.concealed.get());
+        let Some(option) = &self.option else { return Ok(()) };
+        if concealed * 2 <= names {
+            return Ok(());
+        }
+        let seen = format!("the report conceals user names ({concealed} of the {names} rows filtered)");
+        if kept == 0 {
+            return Err(Error::new(format!("--{option} matched nothing: {seen}. {REVEAL}")));
+        }
+        notices.add(format!("--{option} cannot match concealed names: {seen}. {REVEAL}"));
+        Ok(())
     }
 
     /// Adds a `--debug` line, formatted only under `--debug`: the report modes call
@@ -214,6 +279,52 @@ impl<'a> NameFilter<'a> {
         if self.debug.enabled() {
             self.debug.log(line.to_string());
         }
+    }
+}
+
+/// Per-instance records by name, kept apart when several rows share one (every
+/// `(Unknown)`, or one hash for several concealed users): the first row keeps the
+/// name, the n-th the key `name (n)`, in report order (a key already taken goes on
+/// to the next n). With unique names, the keys are the names. The suffix avoids the
+/// characters perfdata labels give a meaning: `#` (instance#metric), `~` (between
+/// instance parts), `_` (legacy metric_instance). Reads as the map.
+#[derive(Debug)]
+pub struct Distinct<R> {
+    records: BTreeMap<String, R>,
+    seen: HashMap<String, usize>,
+}
+
+impl<R> Default for Distinct<R> {
+    fn default() -> Self {
+        Distinct { records: BTreeMap::new(), seen: HashMap::new() }
+    }
+}
+
+impl<R> Distinct<R> {
+    /// Adds the record of a row named `name`, made from its instance key.
+    pub fn insert(&mut self, name: &str, record: impl FnOnce(String) -> R) {
+        let count = self.seen.entry(name.to_string()).or_insert(0);
+        let key = loop {
+            *count += 1;
+            let key = if *count == 1 { name.to_string() } else { format!("{name} ({count})") };
+            if !self.records.contains_key(&key) {
+                break key;
+            }
+        };
+        self.records.insert(key.clone(), record(key));
+    }
+
+    /// The records by instance key.
+    pub fn into_records(self) -> BTreeMap<String, R> {
+        self.records
+    }
+}
+
+impl<R> Deref for Distinct<R> {
+    type Target = BTreeMap<String, R>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.records
     }
 }
 
@@ -252,5 +363,86 @@ mod tests {
     #[test]
     fn a_report_without_a_refresh_date_has_no_age() {
         assert_eq!(ReportAge::new("", MIDNIGHT).hours, None);
+    }
+
+    #[test]
+    fn rows_sharing_a_name_stay_apart_in_report_order() {
+        let mut records = Distinct::default();
+        for (name, value) in [("(Unknown)", 1), ("b@x", 2), ("(Unknown)", 3), ("(Unknown) (3)", 4), ("(Unknown)", 5)] {
+            records.insert(name, |key| (key, value));
+        }
+        let keys: Vec<(&str, i32)> = records.values().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(
+            keys,
+            [("(Unknown)", 1), ("(Unknown) (2)", 3), ("(Unknown) (3)", 4), ("(Unknown) (4)", 5), ("b@x", 2)]
+        );
+        assert!(records.contains_key("b@x"), "a unique name is its own key");
+    }
+
+    #[test]
+    fn concealed_names_are_told_from_real_ones() {
+        for name in ["(Unknown)", "<PII:H105(AbCd/e+f=)>@contoso.onmicrosoft.com", "D41D8CD98F00B204E9800998ECF8427E"] {
+            assert!(is_concealed(name), "{name}");
+        }
+        for name in
+            ["user01@contoso.com", "D41D8CD98F00B204E9800998ECF8427", "unknown", "G41D8CD98F00B204E9800998ECF8427E"]
+        {
+            assert!(!is_concealed(name), "{name}");
+        }
+    }
+
+    fn filter<'d>(pattern: Option<&str>, debug: &'d DebugLog) -> NameFilter<'d> {
+        let spec = centreon_plugin::options::OptionSpec::value("filter-user", "");
+        let mut values = Values::default();
+        values.declare(std::slice::from_ref(&spec));
+        if let Some(pattern) = pattern {
+            values.set(&spec, pattern.to_string());
+        }
+        NameFilter::new(&values, "filter-user", debug).expect("a valid filter")
+    }
+
+    /// The verdict on `names` read through a filter of `pattern`, and the notices.
+    fn verdict(pattern: Option<&str>, names: &[&str]) -> (std::result::Result<(), String>, Vec<String>) {
+        let debug = DebugLog::default();
+        let filter = filter(pattern, &debug);
+        for name in names {
+            filter.keeps(name);
+        }
+        let notices = Notices::default();
+        let result = filter.check_concealed(&notices).map_err(|e| e.message().to_string());
+        (result, notices.take())
+    }
+
+    const CONCEALED: [&str; 4] =
+        ["(Unknown)", "D41D8CD98F00B204E9800998ECF8427E", "<PII:H105(ab=)>@contoso.onmicrosoft.com", "a@contoso.com"];
+
+    #[test]
+    fn a_filter_that_concealed_names_defeat_says_so() {
+        let (result, notices) = verdict(Some("^ceo@"), &CONCEALED);
+        let message = result.expect_err("nothing matched");
+        assert!(
+            message.starts_with(
+                "--filter-user matched nothing: the report conceals user names (3 of the 4 rows filtered). \
+                 To filter on real names, turn off \"Display concealed user, group, and site names in all reports\""
+            ),
+            "{message}"
+        );
+        assert!(message.contains("displayConcealedNames"), "{message}");
+        assert!(notices.is_empty());
+
+        let (result, notices) = verdict(Some("@contoso.com$"), &CONCEALED);
+        assert_eq!(result, Ok(()));
+        assert_eq!(notices.len(), 1);
+        let expected = "--filter-user cannot match concealed names: the report conceals user names (3 of the 4 rows \
+                        filtered). To filter on real names";
+        assert!(notices[0].starts_with(expected), "{notices:?}");
+    }
+
+    #[test]
+    fn real_names_or_no_filter_say_nothing() {
+        assert_eq!(verdict(None, &CONCEALED), (Ok(()), vec![]));
+        assert_eq!(verdict(Some("^ceo@"), &["a@contoso.com", "b@contoso.com"]), (Ok(()), vec![]));
+        assert_eq!(verdict(Some("^ceo@"), &["(Unknown)", "a@contoso.com", "b@contoso.com"]), (Ok(()), vec![]));
+        assert_eq!(verdict(Some("^ceo@"), &[]), (Ok(()), vec![]));
     }
 }

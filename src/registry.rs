@@ -109,13 +109,28 @@ pub struct Run<'a, A: ?Sized> {
     pub debug: &'a DebugLog,
     api: &'a mut A,
     active: &'a dyn Fn(&str) -> bool,
+    notices: Notices,
 }
 
 impl<'a, A: ?Sized> Run<'a, A> {
     /// Assembles the context; `active` tells whether a counter survives
-    /// `--filter-counters`.
+    /// `--filter-counters`. Its notices go to a list of its own until
+    /// [`Run::with_notices`] gives the run's.
     pub fn new(values: &'a Values, api: &'a mut A, debug: &'a DebugLog, active: &'a dyn Fn(&str) -> bool) -> Self {
-        Run { values, debug, api, active }
+        Run { values, debug, api, active, notices: Notices::default() }
+    }
+
+    /// The same context, adding its notices to `notices` (the driver's list, shown
+    /// at the end of the short output).
+    pub fn with_notices(mut self, notices: &Notices) -> Self {
+        self.notices = notices.clone();
+        self
+    }
+
+    /// Where the mode adds what the output must say whatever the status (a filter
+    /// that could not match what the data hides, say).
+    pub fn notices(&self) -> &Notices {
+        &self.notices
     }
 
     /// The API the custom mode built.

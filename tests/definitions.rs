@@ -1,6 +1,6 @@
 //! The engine definitions the project ships, against the plugin and the documentation:
-//! the Icinga 2 CheckCommand has an argument for every option `--help` documents, and
-//! names its custom variables after them; the documentation shows the Nagios /
+//! the Icinga 2 CheckCommand has an argument for every option `--help` documents and
+//! for no other, and names its custom variables after them; the documentation shows the Nagios /
 //! Centreon Engine definitions exactly as the file the engine test runs; the packages
 //! install the Icinga 2 definition where Icinga 2 loads plugins-contrib commands.
 
@@ -58,9 +58,19 @@ fn counters(mode: &str) -> Vec<String> {
     list.split_whitespace().map(str::to_string).collect()
 }
 
+/// The counters a mode's help names after "Can be:" in its thresholds item: those of
+/// `--list-counters`, and the opt-in ones it leaves out (`report-age`).
+fn counters_in_help(help: &str) -> Vec<String> {
+    let Some(start) = help.find("Thresholds. Can be:") else { return Vec::new() };
+    let list = &help[start..];
+    let list = &list[..list.find("\n\n").unwrap_or(list.len())];
+    Regex::new(r"'([a-z0-9-]+)'").unwrap().captures_iter(list).map(|c| c[1].to_string()).collect()
+}
+
 /// The options one `--help` output documents: the `--name` words an item starts
 /// with (an item line is indented by 4 spaces; its text follows after two spaces,
-/// or one before a capital, or on the next lines), wildcards expanded.
+/// or one before a capital, or on the next lines), wildcards expanded with the
+/// counters of `--list-counters` and of the help itself.
 fn documented(help: &str, mode: &str) -> BTreeSet<String> {
     let item = Regex::new(r"^ {4}(--[a-z0-9*-]+(?: --[a-z0-9*-]+)*)(?:$| {2}| [A-Z])").unwrap();
     let mut options = BTreeSet::new();
@@ -68,7 +78,11 @@ fn documented(help: &str, mode: &str) -> BTreeSet<String> {
         let Some(names) = item.captures(line) else { continue };
         for name in names[1].split(' ') {
             match name.strip_suffix('*') {
-                Some(prefix) => options.extend(counters(mode).iter().map(|counter| format!("{prefix}{counter}"))),
+                Some(prefix) => {
+                    let mut all: BTreeSet<String> = counters(mode).into_iter().collect();
+                    all.extend(counters_in_help(help));
+                    options.extend(all.iter().map(|counter| format!("{prefix}{counter}")));
+                }
                 None => {
                     options.insert(name.to_string());
                 }
@@ -115,7 +129,14 @@ fn variable(option: &str) -> String {
 #[test]
 fn the_icinga2_check_command_has_an_argument_for_every_documented_option() {
     let documented = every_documented_option();
-    for expected in ["--tenant", "--client-secret", "--statefile-dir", "--warning-active-users", "--critical-status"] {
+    for expected in [
+        "--tenant",
+        "--client-secret",
+        "--statefile-dir",
+        "--warning-active-users",
+        "--critical-status",
+        "--warning-report-age",
+    ] {
         assert!(documented.contains(expected), "the help parser missed {expected}: {documented:?}");
     }
     let keys: BTreeSet<String> = icinga2_arguments().into_iter().map(|(key, _)| key).collect();
@@ -125,6 +146,14 @@ fn the_icinga2_check_command_has_an_argument_for_every_documented_option() {
         missing.is_empty(),
         "{ICINGA2_DEFINITION} has no argument for {missing:?}: add one line each, as for the other options"
     );
+}
+
+#[test]
+fn every_icinga2_argument_is_a_documented_option() {
+    let documented = every_documented_option();
+    let unknown: Vec<String> =
+        icinga2_arguments().into_iter().map(|(key, _)| key).filter(|key| !documented.contains(key)).collect();
+    assert!(unknown.is_empty(), "{ICINGA2_DEFINITION} has arguments for {unknown:?}, which no --help documents");
 }
 
 #[test]

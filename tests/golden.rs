@@ -261,7 +261,7 @@ fn compare(case: &Value, got: &str, exit: &Exit) -> Result<(), String> {
             return Err(format!("first {n} chars differ"));
         }
     } else if let Some(re) = how.strip_prefix("regex:") {
-        // The cases are written for Python's `re`, whose end of text is `\Z`.
+        // The cases are Python regular expressions: Python's `\Z` is Rust's `\z`.
         let re = Regex::new(&re.replace(r"\Z", r"\z")).map_err(|e| format!("bad regex in '{how}': {e}"))?;
         if !re.is_match(got).map_err(|e| format!("regex failed: {e}"))? {
             return Err(format!("stdout does not match {how}"));

@@ -138,3 +138,58 @@ fn every_next_link_page_is_read() {
         "page 1, then the nextLink as given, then nothing more"
     );
 }
+
+/// The long lines of `--verbose`, one per entry.
+fn entries(stdout: &str) -> Vec<&str> {
+    stdout.lines().skip(1).collect()
+}
+
+/// A service whose issues are all resolved (SharePoint Online in the fixture) is
+/// reported as a service without issues, through either custom mode: Perl left it
+/// out.
+#[test]
+fn a_service_whose_issues_are_all_resolved_keeps_its_entry() {
+    let mock = MockGraph::builder().start().expect("mock");
+    for custom in ["graphapi", "managementapi"] {
+        let outcome = run(&mock, custom, &["--mode=service-status", "--verbose"]);
+        assert_eq!(outcome.code, 2, "{custom}: {}", outcome.stdout);
+        let lines = entries(&outcome.stdout);
+        assert!(lines.contains(&"Service 'SharePoint Online' status is 'serviceRestored'"), "{custom}: {lines:#?}");
+        assert_eq!(lines.len(), 6, "{custom}: one entry per service: {lines:#?}");
+    }
+}
+
+/// A tenant where every service has issues, all resolved (Microsoft's "List
+/// healthOverviews" example 2): every service is reported with its own status and
+/// classification `-` (Perl: `UNKNOWN: No services found.`); the filters apply as to
+/// services without issues.
+#[test]
+fn a_tenant_whose_issues_are_all_resolved_lists_every_service() {
+    let mock = MockGraph::builder().variant(mock::Variant::IssuesResolved).start().expect("mock");
+    let outcome = run(&mock, "graphapi", &["--mode=service-status", "--verbose"]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stdout);
+    assert!(
+        outcome.stdout.starts_with(
+            "CRITICAL: Service 'Exchange Online' status is 'serviceDegradation' [issue: -, -, -, -] - Service \
+             'Microsoft Entra' status is 'extendedRecovery' [issue: -, -, -, -]"
+        ),
+        "{}",
+        outcome.stdout
+    );
+    assert_eq!(
+        entries(&outcome.stdout),
+        [
+            "Service 'Exchange Online' status is 'serviceDegradation' [issue: -, -, -, -]",
+            "Service 'Microsoft Teams' status is 'serviceOperational'",
+            "Service 'SharePoint Online' status is 'serviceRestored'",
+            "Service 'Microsoft Entra' status is 'extendedRecovery' [issue: -, -, -, -]",
+            "Service 'Microsoft 365 suite' status is 'serviceOperational'",
+            "Service 'Exchange Online Protection' status is 'investigating' [issue: -, -, -, -]",
+        ]
+    );
+    let resolved_too = run(&mock, "graphapi", &["--mode=service-status", "--exclude-resolved=0", "--verbose"]);
+    assert!(resolved_too.stdout.contains("[issue: incident, EX279057,"), "{}", resolved_too.stdout);
+    let incidents = run(&mock, "graphapi", &["--mode=service-status", "--include-classification=incident"]);
+    assert_eq!(incidents.stdout, "UNKNOWN: No services found. \n");
+    assert_eq!(incidents.code, 3);
+}

@@ -26,7 +26,7 @@ const MAILBOXES: usize = 40;
 const FIRST: &str = "[upn: user000000@contoso.onmicrosoft.com] [display_name: Kenji Smith, Jr.] \
     [recipient_type: User] [is_deleted: False] [deleted_date: ] [created_date: 2019-05-04] \
     [last_activity_date: 2026-11-18] [has_archive: True] \
-    [filter_mailbox: ^user000000@contoso\\.onmicrosoft\\.com$]";
+    [filter_mailbox: ^user000000@contoso\\.onmicrosoft\\.com$] [is_concealed: False]";
 
 /// What one run printed and returned.
 struct Outcome {
@@ -122,7 +122,7 @@ fn columns_are_read_by_name_after_the_bom_and_absent_optional_ones_list_empty() 
         outcome.stdout,
         "List mailboxes: \n[upn: alice.smith@contoso.com] [display_name: Alice Smith] [recipient_type: ] \
          [is_deleted: True] [deleted_date: 2026-11-20] [created_date: 2020-01-02] [last_activity_date: 2026-11-19] \
-         [has_archive: ] [filter_mailbox: ^alice\\.smith@contoso\\.com$]\n"
+         [has_archive: ] [filter_mailbox: ^alice\\.smith@contoso\\.com$] [is_concealed: False]\n"
     );
     assert_eq!(outcome.code, 0);
 }
@@ -164,14 +164,14 @@ fn disco_format_names_the_attributes() {
          <element>display_name</element>\n  <element>recipient_type</element>\n  <element>is_deleted</element>\n  \
          <element>deleted_date</element>\n  <element>created_date</element>\n  \
          <element>last_activity_date</element>\n  <element>has_archive</element>\n  \
-         <element>filter_mailbox</element>\n</data>\n"
+         <element>filter_mailbox</element>\n  <element>is_concealed</element>\n</data>\n"
     );
     assert_eq!(xml.code, 0);
     let json = run(&mock, &["--mode=list-mailboxes", "--disco-format", "--output-json"]);
     assert_eq!(
         json.stdout,
         "{\"data\":[\"upn\",\"display_name\",\"recipient_type\",\"is_deleted\",\"deleted_date\",\"created_date\",\
-         \"last_activity_date\",\"has_archive\",\"filter_mailbox\"]}"
+         \"last_activity_date\",\"has_archive\",\"filter_mailbox\",\"is_concealed\"]}"
     );
     assert_eq!(mock.report_requests(), 0, "the attributes are known without asking Microsoft");
 }
@@ -186,8 +186,8 @@ fn disco_show_gives_every_mailbox_with_its_attributes() {
     assert!(
         xml.stdout.contains(
             "  <label created_date=\"2019-05-04\" deleted_date=\"\" display_name=\"Søren &quot;The Boss&quot; Lee\" \
-             filter_mailbox=\"^user000003@contoso\\.onmicrosoft\\.com$\" has_archive=\"True\" is_deleted=\"False\" \
-             last_activity_date=\"2026-10-31\" recipient_type=\"User\" upn=\"user000003@contoso.onmicrosoft.com\"/>\n"
+             filter_mailbox=\"^user000003@contoso\\.onmicrosoft\\.com$\" has_archive=\"True\" is_concealed=\"False\" \
+             is_deleted=\"False\" last_activity_date=\"2026-10-31\" recipient_type=\"User\" upn=\"user000003@contoso.onmicrosoft.com\"/>\n"
         ),
         "{}",
         xml.stdout
@@ -199,7 +199,7 @@ fn disco_show_gives_every_mailbox_with_its_attributes() {
     assert_eq!(json[37]["recipient_type"], "Shared");
     for mailbox in &json {
         let fields = mailbox.as_object().expect("an object per mailbox");
-        assert_eq!(fields.len(), 9, "{mailbox}");
+        assert_eq!(fields.len(), 10, "{mailbox}");
         let upn = mailbox["upn"].as_str().expect("upn");
         assert_eq!(mailbox["filter_mailbox"], format!("^{}$", upn.replace('.', "\\.")), "{mailbox}");
     }

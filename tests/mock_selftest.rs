@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{http, HttpResponse};
 use mock::{
-    iso_datetime, parse_iso_datetime, Fault, Host, MockGraph, Stream, Tenant, TraceSettings, Variant, STATUSES,
+    iso_datetime, parse_iso_datetime, Fault, Framing, Host, MockGraph, Stream, Tenant, TraceSettings, Variant, STATUSES,
 };
 use serde_json::Value;
 
@@ -756,4 +756,85 @@ fn message_trace_follows_the_api_faults() {
     let unauthenticated = get(&trace_url(&unprovisioned, "$top=1"), &[]);
     assert_eq!(unauthenticated.status, 401);
     assert_eq!(unprovisioned.message_trace_requests(), 0);
+}
+
+/// The raw answer to a GET of `url` (`http://127.0.0.1:PORT/path`), read until the
+/// server closes the connection: its head (lower-cased) and its body bytes as sent.
+fn raw_get(url: &str) -> (String, Vec<u8>) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (authority, path) = rest.split_at(rest.find('/').expect("a path"));
+    let mut stream = TcpStream::connect(authority).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").expect("request");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("the answer, up to the close");
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("a head") + 4;
+    (String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase(), answer[end..].to_vec())
+}
+
+#[test]
+fn downloads_are_framed_as_asked_and_cut_after_a_whole_record() {
+    let whole = fixture("mailbox_D7.csv");
+    for framing in [Framing::Length, Framing::Chunked, Framing::Close, Framing::LengthCut, Framing::ChunkedCut] {
+        let mock = MockGraph::builder().framing(framing).start().expect("the mock starts");
+        let url = location(&mock, MAILBOX_D7);
+        let (head, body) = raw_get(&url);
+        let length = head.contains(&format!("content-length: {}\r\n", whole.len()));
+        let chunked = head.contains("transfer-encoding: chunked\r\n");
+        match framing {
+            Framing::Length => assert!(length && !chunked && body == whole, "{framing:?}: {head}"),
+            Framing::Close => {
+                assert!(!head.contains("content-length") && !chunked && body == whole, "{framing:?}: {head}")
+            }
+            Framing::Chunked => {
+                assert!(chunked && !length, "{framing:?}: {head}");
+                assert_eq!(get(&url, &[]).body, whole, "the chunks make the whole report");
+            }
+            Framing::LengthCut => {
+                assert!(length && body.len() < whole.len() && whole.starts_with(&body), "{framing:?}: {head}");
+                assert!(body.ends_with(b"\r\n") && body.len() >= whole.len() / 2, "cut after a whole record");
+            }
+            Framing::ChunkedCut => {
+                assert!(chunked, "{framing:?}: {head}");
+                let (size, chunk) = std::str::from_utf8(&body).expect("UTF-8").split_once("\r\n").expect("a chunk");
+                let chunk = chunk.strip_suffix("\r\n").expect("a whole chunk, and no more").as_bytes();
+                assert_eq!(usize::from_str_radix(size, 16), Ok(chunk.len()));
+                assert!(chunk.ends_with(b"\r\n") && whole.starts_with(chunk) && chunk.len() < whole.len());
+                assert!(http("GET", &url, &[], b"").is_err(), "the last chunk never comes");
+            }
+        }
+        assert!(mock.downloads("getMailboxUsageDetail") >= 1, "{framing:?}: counted");
+    }
+}
+
+#[test]
+fn variants_drop_the_last_line_end_and_resolve_every_issue() {
+    let mock = MockGraph::builder()
+        .variant(Variant::NoFinalLineEnd)
+        .variant(Variant::IssuesResolved)
+        .start()
+        .expect("the mock starts");
+    let whole = fixture("mailbox_D7.csv");
+    assert_eq!(get(&location(&mock, MAILBOX_D7), &[]).body, whole.strip_suffix(b"\r\n").expect("CRLF"));
+    let health = |mock: &MockGraph| {
+        let url = format!("{}/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues", mock.url());
+        let first = json(&get(&url, &[BEARER]));
+        let second = json(&get(first["@odata.nextLink"].as_str().expect("a next link"), &[BEARER]));
+        [first, second]
+            .iter()
+            .flat_map(|page| page["value"].as_array().cloned().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let services = health(&mock);
+    assert_eq!(services.len(), 6);
+    for service in &services {
+        let issues = service["issues"].as_array().expect("issues");
+        assert!(!issues.is_empty() && issues.iter().all(|i| i["isResolved"] == true), "{service}");
+    }
+    let plain = health(&start(Fault::None));
+    let statuses = |services: &[Value]| services.iter().map(|s| s["status"].clone()).collect::<Vec<_>>();
+    assert_eq!(statuses(&services), statuses(&plain), "the services' statuses stay");
+    for name in ["no-final-line-end", "issues-resolved"] {
+        assert_eq!(name.parse::<Variant>().map(|v| v.name()), Ok(name));
+    }
 }

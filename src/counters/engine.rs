@@ -212,7 +212,7 @@ fn perfdata<R>(
     };
     let (warning, critical) = threshold_fields(&perf.thresholds, record, levels);
     Some(Perfdata {
-        label: label.replace('\'', "''"),
+        label: perfdata_label(&label),
         nlabel,
         instances,
         value,
@@ -223,6 +223,14 @@ fn perfdata<R>(
         max: perf.max.as_ref().map(|max| max(record)).unwrap_or_default(),
         mode: Some(naming.mode.to_string()),
     })
+}
+
+/// `label` as a perfdata label holds it whatever the instance name in it contains:
+/// single quotes doubled (the label is printed between single quotes, so `=` and
+/// spaces need nothing more), and line ends or other control characters, which
+/// would cut the perfdata line, turned into spaces.
+fn perfdata_label(label: &str) -> String {
+    label.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('\'', "''")
 }
 
 fn threshold_fields<R>(style: &PerfThresholds<R>, record: &R, levels: Option<&Levels>) -> (String, String) {
@@ -373,6 +381,17 @@ mod tests {
         let new = run(&[], &[("x'y", 7)], true);
         assert_eq!(labels(&new).last(), Some(&"x''y#item.value.count"));
         assert_eq!(new.perfdata.last().and_then(|p| p.instances.as_deref()), Some("x'y"));
+    }
+
+    /// Whatever an instance name holds (`'`, `=`, spaces, line ends), its label
+    /// prints between single quotes on one line, quotes doubled, and reads back.
+    #[test]
+    fn labels_hold_any_instance_name() {
+        let result = run(&[], &[("<PII:H105(a/b=)>@x", 1), ("o'hara x\r\ny", 2)], false);
+        let texts: Vec<String> = result.perfdata[2..].iter().map(Perfdata::text).collect();
+        assert_eq!(texts, ["'item-value_<PII:H105(a/b=)>@x'=1;;;0;", "'item-value_o''hara x  y'=2;;;0;"]);
+        let new = run(&[], &[("a=b", 1)], true);
+        assert_eq!(new.perfdata.last().map(Perfdata::text).as_deref(), Some("'a=b#item.value.count'=1;;;0;"));
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! * `--ssl-opt` is parsed against a short list of known settings, never evaluated;
 //! * transport failures are values ([`TransportError`]) with LWP-like texts
 //!   (`Can't connect to HOST:PORT (Connection refused)`, `timed out after 10 s`);
-//! * the debug dump masks `Authorization` values and secret form fields.
+//! * the debug dump masks `Authorization` values and secret form fields;
+//! * a response says how its body's end is known ([`Framing`]): a body cut short
+//!   is a read error when the transport marks its end, and only then.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -184,6 +186,42 @@ impl fmt::Display for TransportError {
 
 impl std::error::Error for TransportError {}
 
+/// How the end of a response body is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// The transport marks it (`Content-Length`, the chunked coding's last chunk,
+    /// HTTP/2 frames): a body cut short is a read error, never a shorter body.
+    Delimited,
+    /// The body ends when the connection closes (neither `Content-Length` nor
+    /// chunked): a connection cut in the middle reads as a complete, shorter body.
+    UntilClose,
+}
+
+impl Framing {
+    /// The framing of an HTTP/1 answer with these headers (RFC 9112, message body
+    /// length): chunked when `chunked` is the last transfer coding, else a
+    /// `Content-Length`, else until the connection closes. Any later protocol
+    /// version frames every body.
+    fn of(version: reqwest::Version, headers: &HeaderMap) -> Framing {
+        if version >= reqwest::Version::HTTP_2 {
+            return Framing::Delimited;
+        }
+        let last_coding = headers
+            .get_all("transfer-encoding")
+            .iter()
+            .flat_map(|v| v.to_str().unwrap_or_default().split(','))
+            .map(str::trim)
+            .rfind(|c| !c.is_empty());
+        match last_coding {
+            Some(coding) if coding.eq_ignore_ascii_case("chunked") => Framing::Delimited,
+            // Another last coding: the body runs until the connection closes.
+            Some(_) => Framing::UntilClose,
+            None if headers.contains_key("content-length") => Framing::Delimited,
+            None => Framing::UntilClose,
+        }
+    }
+}
+
 /// An answer: status and headers read, body still on the wire.
 pub struct Response {
     status: u16,
@@ -242,6 +280,12 @@ impl Response {
         }))
     }
 
+    /// How the end of the body is known: whether a body cut short would be a read
+    /// error or would just read as a shorter body.
+    pub fn framing(&self) -> Framing {
+        self.body.framing
+    }
+
     /// The body, streamed.
     pub fn body(&mut self) -> &mut Body {
         &mut self.body
@@ -263,6 +307,14 @@ impl Response {
 pub struct Body {
     inner: reqwest::blocking::Response,
     timeout: Duration,
+    framing: Framing,
+}
+
+impl Body {
+    /// How the end of the body is known (see [`Response::framing`]).
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
 }
 
 impl fmt::Debug for Body {
@@ -357,7 +409,11 @@ impl HttpClient {
             reason: status.canonical_reason().unwrap_or("").to_string(),
             url: response.url().clone(),
             headers: response.headers().clone(),
-            body: Body { inner: response, timeout: limit },
+            body: Body {
+                framing: Framing::of(response.version(), response.headers()),
+                inner: response,
+                timeout: limit,
+            },
         };
         if debug.enabled() {
             let mut text = format!("======> response done\n{}", response.status_line());
@@ -631,6 +687,60 @@ pub(crate) mod tests {
         let mut short = client(5).send(Request::get(url), &debug).expect("response");
         let mut bytes = Vec::new();
         assert!(short.body().read_to_end(&mut bytes).is_err(), "a body shorter than Content-Length must fail");
+    }
+
+    /// An answer head without `Content-Length`, then `body` as given, the connection
+    /// closed after it.
+    fn raw_answer(headers: &str, body: &str) -> Vec<u8> {
+        format!("HTTP/1.1 200 OK\r\n{headers}Connection: close\r\n\r\n{body}").into_bytes()
+    }
+
+    /// The framing of each answer, and its body as read (or `None` for a read error).
+    fn framed(answers: Vec<Vec<u8>>) -> Vec<(Framing, Option<String>)> {
+        let count = answers.len();
+        let server = TestServer::start(answers);
+        let url = Url::parse(&format!("{}/r", server.base)).expect("url");
+        (0..count)
+            .map(|_| {
+                let mut response = client(5).send(Request::get(url.clone()), &DebugLog::default()).expect("response");
+                let mut text = String::new();
+                let read = response.body().read_to_string(&mut text).ok().map(|_| text);
+                (response.framing(), read)
+            })
+            .collect()
+    }
+
+    /// A body cut short is a read error when `Content-Length` or the chunked coding
+    /// marks its end; without either, the connection's close ends it and a cut reads
+    /// as a shorter body: only then is the framing `UntilClose`.
+    #[test]
+    fn framing_tells_whether_a_cut_body_is_an_error() {
+        let mut short = answer("200 OK", &[], "a,b\r\n1,2");
+        short.truncate(short.len() - 2);
+        let chunked = "Transfer-Encoding: chunked\r\n";
+        let answers = vec![
+            answer("200 OK", &[], "a,b\r\n1,2"),
+            short,
+            raw_answer(chunked, "3\r\na,b\r\n3\r\n1,2\r\n0\r\n\r\n"),
+            raw_answer(chunked, "3\r\na,b\r\n3\r\n1,2\r\n"),
+            raw_answer(chunked, "3\r\na,b\r\n3\r\n1"),
+            raw_answer("", "a,b\r\n1,2"),
+            raw_answer("Transfer-Encoding: gzip\r\n", "a,b"),
+        ];
+        use Framing::{Delimited, UntilClose};
+        let text = |t: &str| Some(t.to_string());
+        assert_eq!(
+            framed(answers),
+            [
+                (Delimited, text("a,b\r\n1,2")),
+                (Delimited, None),
+                (Delimited, text("a,b1,2")),
+                (Delimited, None),
+                (Delimited, None),
+                (UntilClose, text("a,b\r\n1,2")),
+                (UntilClose, text("a,b")),
+            ]
+        );
     }
 
     #[test]

@@ -283,7 +283,7 @@ impl<A: ?Sized> Collect<'_, A> {
             return Ok(output::display_disco_show(&[], output));
         }
         let active = |label: &str| limits.counter_active(label);
-        let collected = select(&mut Run::new(self.values, self.api, self.debug, &active))?;
+        let collected = select(&mut Run::new(self.values, self.api, self.debug, &active).with_notices(self.notices))?;
         // The thresholds were parsed against the declarations built from the option
         // defaults: option values may change what counters compute, not what they are.
         debug_assert_eq!(collected.declarations(), *declared, "counter declarations depend on option values");

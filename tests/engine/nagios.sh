@@ -16,11 +16,18 @@
 # root). Everything else lives in a temporary directory, removed on exit; the
 # Nagios daemon and the mock are always stopped.
 #
-# The definitions are used as they are, but for the plugin's path. For each mode
-# the test first runs the command line of the mode's command itself, with the
-# macros replaced by the values the test gives them, then has Nagios run it: it
-# forces the check through the external command file and polls status.dat (with a
-# deadline) until Nagios has recorded a result.
+# The definitions are used as they are, but for the plugin's path. For each service
+# template (one per check mode, and the per-mailbox one) the test first runs the
+# command line of the template's command itself, with the macros replaced by the
+# values the test gives them, then has Nagios run it: it forces the check through the
+# external command file and polls status.dat (with a deadline) until Nagios has
+# recorded a result.
+#
+# mail-flow counts the messages of a window that ends on the last whole minute: when
+# a minute starts between the direct run and Nagios' run, both are right and differ.
+# Its direct run is made again once Nagios has recorded its result, and Nagios'
+# result must equal one of the two (the window cannot skip a minute between them
+# unless the whole test takes over a minute).
 set -euo pipefail
 
 # shellcheck source=tests/engine/lib.sh
@@ -28,7 +35,10 @@ source "$(dirname "$0")/lib.sh"
 engine_init nagios "$@"
 DEFINITIONS=$repo/packaging/nagios/office365-exchange.cfg
 INSTALLED_PLUGIN=/usr/lib/centreon/plugins/centreon_office365_exchange_api
-MODES=(email-activity mailbox-usage service-status)
+# The suffixes of the names of the commands and service templates the test runs (and
+# the services' names); CLOCKED, those whose output depends on the minute of the run.
+TEMPLATES=(email-activity mailbox-usage mailbox mailbox-quota-status email-app-usage mail-flow service-status)
+CLOCKED=(mail-flow)
 SECRET='s3cr3t+/=&?'
 
 install_missing nagios4 nagios4-core
@@ -64,6 +74,11 @@ extra_options() { # STATEDIR
 declare -A service_macros=(
     [email-activity:WARNINGACTIVEUSERS]=50:
     [mailbox-usage:CRITICALTOTALUSAGEACTIVE]=200GB
+    [mailbox:FILTERMAILBOX]='^user000002@contoso\.onmicrosoft\.com$'
+    [email-app-usage:WARNINGPOP3]=0
+    [email-app-usage:EXTRAOPTIONS]='--legacy-users --verbose'
+    [mail-flow:LOOKBACK]=30
+    [mail-flow:WARNINGFAILEDPRCT]=20
     [service-status:INCLUDESERVICENAME]='^Exchange Online$'
 )
 
@@ -80,10 +95,25 @@ command_line() {
         }' "$DEFINITIONS"
 }
 
+# Prints the value the service template named $1 gives its macro _$2 (nothing when
+# it declares it empty, or not at all).
+template_macro() { # NAME MACRO
+    awk -v name="$1" -v macro="_$2" '
+        /^define service[ \t]*\{/ { inb = 1; n = ""; v = ""; next }
+        inb && /^[ \t]*\}/ { if (n == name) { print v; exit } inb = 0; next }
+        inb {
+            key = $1; line = $0
+            sub(/^[ \t]*[^ \t]+[ \t]*/, "", line)
+            if (key == "name") n = line
+            if (key == macro) v = line
+        }' "$DEFINITIONS"
+}
+
 # Prints TEXT with its $_HOST...$ and $_SERVICE...$ macros replaced the way Nagios
-# replaces them for the service of MODE; fails on a macro that no template of the
-# definitions declares (Nagios would pass it on as it is).
-expand_macros() { # MODE STATEDIR TEXT
+# replaces them for the service of TEMPLATE (the test's value, else the template's),
+# and each $$ by $; fails on a macro that no template of the definitions declares
+# (Nagios would pass it on as it is).
+expand_macros() { # TEMPLATE STATEDIR TEXT
     local mode=$1 statedir=$2 rest=$3 out='' name var value
     while [[ $rest == *'$'*'$'* ]]; do
         out+=${rest%%\$*}
@@ -91,8 +121,16 @@ expand_macros() { # MODE STATEDIR TEXT
         name=${rest%%\$*}
         rest=${rest#*\$}
         case $name in
+            '') out+='$'; continue ;;
             _HOST*) var=${name#_HOST} value=${host_macros[$var]-} ;;
-            _SERVICE*) var=${name#_SERVICE} value=${service_macros[$mode:$var]-} ;;
+            _SERVICE*)
+                var=${name#_SERVICE}
+                if [[ -v service_macros[$mode:$var] ]]; then
+                    value=${service_macros[$mode:$var]}
+                else
+                    value=$(template_macro "office365-exchange-$mode" "$var")
+                fi
+                ;;
             *) die "unexpected macro \$$name\$ in the command of $mode" ;;
         esac
         [[ $var == OFFICE365EXTRAOPTIONS ]] && value=$(extra_options "$statedir")
@@ -103,8 +141,8 @@ expand_macros() { # MODE STATEDIR TEXT
     printf '%s' "$out$rest"
 }
 
-# The command line of MODE's command as Nagios runs it (for STATEDIR).
-mode_command() { # MODE STATEDIR
+# The command line of TEMPLATE's command as Nagios runs it (for STATEDIR).
+mode_command() { # TEMPLATE STATEDIR
     local line
     line=$(command_line "office365-exchange-$1")
     [[ $line == "$INSTALLED_PLUGIN "* ]] ||
@@ -121,13 +159,16 @@ mkdir -p "$work/state-direct" "$work/state-nagios"
 # are the long output, until a line with a '|', whose remainder and all lines
 # after it are more perfdata. status.dat escapes '\' and newlines in the long output.
 declare -A want_state want_output want_perf want_long
-for mode in "${MODES[@]}"; do
+# Runs TEMPLATE's command and records what Nagios should record under KEY.
+direct_run() { # TEMPLATE KEY
+    local mode=$1 key=$2 cmd rc out first short perf long in_perf line
+    local -a lines
     cmd=$(mode_command "$mode" "$work/state-direct")
     rc=0
     # Nagios runs a command line with quotes through /bin/sh, as here.
     out=$(/bin/sh -c "$cmd") || rc=$?
     ((rc <= 3)) || rc=3 # Nagios maps any other exit code to UNKNOWN
-    echo "direct  $mode: exit $rc: $(head -n1 <<<"$out" | cut -c1-160)"
+    echo "direct  $key: exit $rc: $(head -n1 <<<"$out" | cut -c1-160)"
     mapfile -t lines <<<"$out"
     first=${lines[0]-}
     if [[ $first == *'|'* ]]; then
@@ -150,10 +191,13 @@ for mode in "${MODES[@]}"; do
     long=${long%$'\n'}
     long=${long//\\/\\\\}
     long=${long//$'\n'/\\n}
-    want_state[$mode]=$rc
-    want_output[$mode]=$(trim "$short")
-    want_perf[$mode]=$(trim "$perf")
-    want_long[$mode]=$(trim "$long")
+    want_state[$key]=$rc
+    want_output[$key]=$(trim "$short")
+    want_perf[$key]=$(trim "$perf")
+    want_long[$key]=$(trim "$long")
+}
+for mode in "${TEMPLATES[@]}"; do
+    direct_run "$mode" "$mode"
 done
 
 # --- a private Nagios ----------------------------------------------------------
@@ -239,7 +283,7 @@ EOF
     done
     echo "    _OFFICE365EXTRAOPTIONS $(extra_options "$work/state-nagios")"
     echo "}"
-    for mode in "${MODES[@]}"; do
+    for mode in "${TEMPLATES[@]}"; do
         cat <<EOF
 define service {
     use office365-exchange-$mode
@@ -275,7 +319,7 @@ done
 [[ -p $work/nagios.cmd ]] || { cat "$work/nagios.log" >&2 || true; die "nagios did not start"; }
 
 now=$(date +%s)
-for mode in "${MODES[@]}"; do
+for mode in "${TEMPLATES[@]}"; do
     # timeout: a write to a FIFO with no reader would block for ever
     # shellcheck disable=SC2016 # $1/$2 are expanded by the inner bash
     timeout 10 bash -c 'printf "%s\n" "$1" >"$2"' _ \
@@ -299,7 +343,7 @@ svc_field() { # SERVICE KEY
 
 all_checked() {
     local mode
-    for mode in "${MODES[@]}"; do
+    for mode in "${TEMPLATES[@]}"; do
         [[ $(svc_field "$mode" has_been_checked) == 1 ]] || return 1
     done
 }
@@ -310,31 +354,46 @@ until all_checked; do
     sleep 0.2
 done
 
+# The clock-dependent commands, run again now that Nagios has run them.
+for mode in "${CLOCKED[@]}"; do
+    direct_run "$mode" "$mode@after"
+done
+
 # --- compare -----------------------------------------------------------------------
 passed=0 failed=0
-check() { # MODE KEY WANT
+mismatches=''
+check() { # SERVICE FIELD WANT: adds to $mismatches when FIELD differs
     local got
     got=$(svc_field "$1" "$2")
     if [[ $got == "$3" ]]; then
         return 0
     fi
-    echo "FAIL $1: $2"
-    echo "  want: ${3:0:400}"
-    echo "  got:  ${got:0:400}"
+    mismatches+="FAIL $1: $2"$'\n'"  want: ${3:0:400}"$'\n'"  got:  ${got:0:400}"$'\n'
     return 1
 }
-for mode in "${MODES[@]}"; do
-    ok=1
-    check "$mode" has_been_checked 1 || ok=0
-    check "$mode" current_state "${want_state[$mode]}" || ok=0
-    check "$mode" plugin_output "${want_output[$mode]}" || ok=0
-    check "$mode" performance_data "${want_perf[$mode]}" || ok=0
-    check "$mode" long_plugin_output "${want_long[$mode]}" || ok=0
-    if ((ok)); then
+# Whether Nagios recorded, for the service of TEMPLATE, what the direct run KEY gave.
+recorded() { # TEMPLATE KEY
+    local ok=1
+    check "$1" has_been_checked 1 || ok=0
+    check "$1" current_state "${want_state[$2]}" || ok=0
+    check "$1" plugin_output "${want_output[$2]}" || ok=0
+    check "$1" performance_data "${want_perf[$2]}" || ok=0
+    check "$1" long_plugin_output "${want_long[$2]}" || ok=0
+    ((ok))
+}
+for mode in "${TEMPLATES[@]}"; do
+    mismatches=''
+    key=$mode
+    if ! recorded "$mode" "$key" && [[ " ${CLOCKED[*]} " == *" $mode "* ]]; then
+        key=$mode@after
+        recorded "$mode" "$key" && mismatches=''
+    fi
+    if [[ -z $mismatches ]]; then
         passed=$((passed + 1))
-        echo "ok      $mode: nagios recorded state ${want_state[$mode]}, output and perfdata"
+        echo "ok      $mode: nagios recorded state ${want_state[$key]}, output and perfdata"
     else
         failed=$((failed + 1))
+        printf '%s' "$mismatches"
     fi
 done
 if ((failed)); then

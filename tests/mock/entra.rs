@@ -3,8 +3,6 @@
 //! against the registered certificate's public key, `x5t#S256`, `aud`, `iss`/`sub`,
 //! time window); and the error bodies Entra ID answers with.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64ct::{Base64UrlUnpadded, Encoding};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::pss::{Signature, VerifyingKey};
@@ -14,6 +12,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use x509_cert::der::{Decode, Encode};
 use x509_cert::Certificate;
+
+use super::calendar::{civil, now};
 
 /// `client_assertion_type` of a certificate credential.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -226,23 +226,8 @@ pub fn verify(assertion: &str, client_id: &str, audience: &str, registered: &[Re
     Ok(())
 }
 
-/// The current Unix time in seconds.
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// `YYYY-MM-DD HH:MM:SSZ`, as Entra ID writes its timestamps.
 fn timestamp(unix: i64) -> String {
     let (days, seconds) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    format!("{} {:02}:{:02}:{:02}Z", civil(days), seconds / 3600, seconds / 60 % 60, seconds % 60)
 }

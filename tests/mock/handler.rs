@@ -15,7 +15,7 @@ use super::csvtext::{read_rows, write_row, BOM};
 use super::entra::{self, Refusal, Registered};
 use super::reports::{self, APPS_FILE, APP_USER_FILE, QUOTA_FILE};
 use super::traces::{self, Ask, Stream, TraceCall, TraceSettings};
-use super::{calendar, Fault, Host, RequestRecord, Tenant};
+use super::{calendar, Fault, Framing, Host, RequestRecord, Tenant};
 
 /// The only client secret the token endpoints accept.
 pub const VALID_SECRET: &str = "s3cr3t+/=&?";
@@ -42,6 +42,7 @@ pub struct Shared {
     health: Option<Vec<Value>>,
     legacy: Option<Value>,
     fault: Fault,
+    framing: Framing,
     registered: Vec<Registered>,
     traces: TraceSettings,
     /// The mock's start (Unix seconds): message trace's stream ends there.
@@ -102,6 +103,13 @@ impl AsRef<[u8]> for Bytes {
 /// the listener takes it, so that stopping waits for its handler too.
 pub struct InFlight(Arc<Shared>);
 
+impl InFlight {
+    /// What the listeners share.
+    pub fn shared(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         let mut active = lock(&self.0.active);
@@ -117,15 +125,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// Prepares what the fault changes in the files once, so that a large
     /// tenant is not rewritten on every download. `registered` are the certificates
-    /// (DER) of the application's certificate credentials.
+    /// (DER) of the application's certificate credentials; `ports` are the graph
+    /// and download hosts'.
     pub fn new(
         tenant: &Tenant,
         fault: Fault,
+        framing: Framing,
         registered: Vec<Registered>,
         traces: TraceSettings,
-        graph_port: u16,
-        download_port: u16,
+        ports: (u16, u16),
     ) -> Shared {
+        let (graph_port, download_port) = ports;
         let mut files = BTreeMap::new();
         for (name, data) in tenant.files() {
             let data = if name.ends_with(".csv") { faulty_csv(data, fault) } else { Arc::clone(data) };
@@ -140,6 +150,7 @@ impl Shared {
             health,
             legacy: parse("health_legacy.json"),
             fault,
+            framing,
             registered,
             traces,
             anchor: calendar::now(),
@@ -151,6 +162,11 @@ impl Shared {
             active: Mutex::new(0),
             idle: Condvar::new(),
         }
+    }
+
+    /// How downloads mark the end of their body.
+    pub fn framing(&self) -> Framing {
+        self.framing
     }
 
     /// The counters and the log.
@@ -172,7 +188,7 @@ impl Shared {
     }
 
     /// A file of the download host: the tenant's own, or a derived report.
-    fn file(&self, name: &str) -> Option<Arc<Vec<u8>>> {
+    pub fn file(&self, name: &str) -> Option<Arc<Vec<u8>>> {
         self.files.get(name).or_else(|| self.derived().files.get(name)).cloned()
     }
 
@@ -565,7 +581,7 @@ fn report_file(name: &str, param: &str) -> Result<&'static str, &'static str> {
 }
 
 /// The report a downloaded file belongs to.
-fn report_of_file(file: &str) -> &'static str {
+pub fn report_of_file(file: &str) -> &'static str {
     match file.strip_prefix("empty_").unwrap_or(file) {
         "email_D7.csv" | "email_daily.csv" => "getEmailActivityUserDetail",
         "mailbox_D7.csv" => "getMailboxUsageDetail",
@@ -699,7 +715,16 @@ fn download(shared: &Shared, rq: Request, name: &str, auth: &str) {
         _ => {}
     }
     *shared.state().downloads.entry(report_of_file(name).to_string()).or_insert(0) += 1;
-    send(rq, 200, data, "application/octet-stream", &[]);
+    match shared.framing {
+        Framing::Chunked => {
+            let headers = vec![header("Content-Type", "application/octet-stream")];
+            let response = Response::new(StatusCode(200), headers, Cursor::new(Bytes(data)), None, None);
+            // A client that hung up is no concern of the stand-in.
+            let _ = rq.respond(response);
+        }
+        // The other framings are served by a host of their own (`rawhost`).
+        _ => send(rq, 200, data, "application/octet-stream", &[]),
+    }
 }
 
 /// Service health overviews in two pages joined by `@odata.nextLink` (one with `one-page`).

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]
-//!           [--variant concealed-names|iso-dates]... [--refresh-date YYYY-MM-DD]
+//!           [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]...
+//!           [--refresh-date YYYY-MM-DD]
 //!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
 //!           [--certificate PEM]...
 //! ```
@@ -21,68 +22,96 @@
 mod mock;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
 use mock::{Fault, MockGraph, Tenant, TraceSettings, Variant};
 
-const USAGE: &str = "usage: mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME] \
-                     [--variant concealed-names|iso-dates]... [--refresh-date YYYY-MM-DD] \
-                     [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS] \
-                     [--certificate PEM]...";
+/// The stand-in for Microsoft's token, report, message trace and service health
+/// endpoints, on 127.0.0.1.
+#[derive(Debug, Parser)]
+#[command(name = "mockgraph")]
+struct Args {
+    /// The port of the API listener (the download listener takes the next one); any free one by default.
+    #[arg(long)]
+    port: Option<u16>,
+    /// Serve a generated tenant of this many users instead of the fixtures.
+    #[arg(long, conflicts_with = "data")]
+    users: Option<usize>,
+    /// The seed of the generated tenant.
+    #[arg(long, default_value_t = 7, requires = "users")]
+    seed: u64,
+    /// Serve the report and health fixtures of this directory.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// How the stand-in misbehaves (e.g. 429-once, truncated, bad-secret).
+    #[arg(long)]
+    fault: Option<Fault>,
+    /// A variation of Microsoft's answers (concealed-names, iso-dates, no-final-line-end, issues-resolved); repeatable.
+    #[arg(long)]
+    variant: Vec<Variant>,
+    /// The reports' `Report Refresh Date`, YYYY-MM-DD.
+    #[arg(long)]
+    refresh_date: Option<String>,
+    /// Messages received in each minute, for message trace.
+    #[arg(long, default_value_t = TraceSettings::default().per_minute)]
+    trace_volume: usize,
+    /// Seconds before a received message shows in message trace.
+    #[arg(long, default_value_t = TraceSettings::default().lag_secs)]
+    trace_lag: i64,
+    /// Message trace requests accepted per tenant in any 5 minutes.
+    #[arg(long, default_value_t = TraceSettings::default().limit)]
+    trace_limit: usize,
+    /// A certificate credential (PEM file; its first certificate is used) whose signed assertions the token endpoints accept; repeatable.
+    #[arg(long)]
+    certificate: Vec<PathBuf>,
+}
 
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("mockgraph: {message}\n{USAGE}");
+            eprintln!("mockgraph: {message}");
             ExitCode::from(2)
         }
     }
 }
 
 /// The DER of the first certificate of a PEM file.
-fn certificate_der(path: &str) -> Result<Vec<u8>, String> {
+fn certificate_der(path: &std::path::Path) -> Result<Vec<u8>, String> {
     use x509_cert::der::Encode;
-    let pem = std::fs::read(path).map_err(|e| format!("certificate '{path}': {e}"))?;
-    let chain = x509_cert::Certificate::load_pem_chain(&pem).map_err(|e| format!("certificate '{path}': {e}"))?;
-    let first = chain.first().ok_or_else(|| format!("certificate '{path}': no CERTIFICATE block"))?;
-    first.to_der().map_err(|e| format!("certificate '{path}': {e}"))
+    let name = path.display();
+    let pem = std::fs::read(path).map_err(|e| format!("certificate '{name}': {e}"))?;
+    let chain = x509_cert::Certificate::load_pem_chain(&pem).map_err(|e| format!("certificate '{name}': {e}"))?;
+    let first = chain.first().ok_or_else(|| format!("certificate '{name}': no CERTIFICATE block"))?;
+    first.to_der().map_err(|e| format!("certificate '{name}': {e}"))
 }
 
-fn run(args: Vec<String>) -> Result<(), String> {
+fn run(args: Args) -> Result<(), String> {
     let mut builder = MockGraph::builder();
-    let mut users = None;
-    let mut seed = 7;
-    let mut traces = TraceSettings::default();
-    for pair in args.chunks(2) {
-        let [flag, value] = pair else {
-            return Err(format!("'{}' wants a value", pair[0]));
-        };
-        let number = |what: &str| value.parse::<u64>().map_err(|e| format!("{what} '{value}': {e}"));
-        match flag.strip_prefix("--").unwrap_or_default() {
-            "port" => {
-                let port = number("port")?;
-                builder = builder.port(u16::try_from(port).map_err(|e| e.to_string())?);
-            }
-            "users" => users = Some(number("users")?),
-            "seed" => seed = number("seed")?,
-            "data" => builder = builder.fixture_dir(value),
-            "fault" => builder = builder.fault(value.parse::<Fault>()?),
-            "certificate" => builder = builder.certificate(certificate_der(value)?),
-            "variant" => builder = builder.variant(value.parse::<Variant>()?),
-            "refresh-date" => builder = builder.variant(Variant::RefreshDate(value.clone())),
-            "trace-volume" => {
-                traces.per_minute = usize::try_from(number("trace volume")?).map_err(|e| e.to_string())?
-            }
-            "trace-lag" => traces.lag_secs = i64::try_from(number("trace lag")?).map_err(|e| e.to_string())?,
-            "trace-limit" => traces.limit = usize::try_from(number("trace limit")?).map_err(|e| e.to_string())?,
-            _ => return Err(format!("unknown option '{flag}'")),
-        }
+    if let Some(port) = args.port {
+        builder = builder.port(port);
     }
-    if let Some(users) = users {
-        let users = usize::try_from(users).map_err(|e| e.to_string())?;
-        builder = builder.tenant(Tenant::generated(users, seed));
+    if let Some(dir) = args.data {
+        builder = builder.fixture_dir(dir);
     }
+    if let Some(users) = args.users {
+        builder = builder.tenant(Tenant::generated(users, args.seed));
+    }
+    if let Some(fault) = args.fault {
+        builder = builder.fault(fault);
+    }
+    for variant in args.variant {
+        builder = builder.variant(variant);
+    }
+    if let Some(date) = args.refresh_date {
+        builder = builder.variant(Variant::RefreshDate(date));
+    }
+    for path in &args.certificate {
+        builder = builder.certificate(certificate_der(path)?);
+    }
+    let traces = TraceSettings { per_minute: args.trace_volume, lag_secs: args.trace_lag, limit: args.trace_limit };
     let mock = builder.traces(traces).start().map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "ready {}", mock.url()).and_then(|()| stdout.flush()).map_err(|e| e.to_string())?;

@@ -10,10 +10,11 @@
 //! `unknown-client`, `unknown-tenant`), the reports mockgraph.py lacks
 //! (`getMailboxUsageQuotaStatusMailboxCounts`, `getEmailAppUsageAppsUserCounts`,
 //! `getEmailAppUsageUserDetail`, derived from the tenant's own reports),
-//! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`), and
-//! opt-in variants of the reports (`Variant`). It verifies the client assertions
-//! of certificate credentials for real against the certificates registered with
-//! [`Builder::certificate`].
+//! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`),
+//! opt-in variants of the reports and service health (`Variant`), and
+//! downloads framed otherwise than by `Content-Length`, or cut (`Framing`).
+//! It verifies the client assertions of certificate credentials for real
+//! against the certificates registered with [`Builder::certificate`].
 //!
 //! A test reads what the plugin asked for through `report_calls`,
 //! `downloads`, `message_trace_requests` and `trace_log`; a program driving
@@ -24,6 +25,7 @@ mod csvtext;
 mod entra;
 mod handler;
 mod pyrandom;
+mod rawhost;
 mod reports;
 mod tenant;
 mod traces;
@@ -175,6 +177,31 @@ impl fmt::Display for Fault {
     }
 }
 
+/// How report downloads mark the end of their body on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// A `Content-Length` header, as Python's http.server and Microsoft send it.
+    #[default]
+    Length,
+    /// The chunked transfer coding, ended by its last, empty chunk.
+    Chunked,
+    /// Neither: the body ends when the server closes the connection.
+    Close,
+    /// A `Content-Length` of the whole body, but the connection closes after the
+    /// first whole record from the middle on.
+    LengthCut,
+    /// Chunked, but the connection closes after a chunk that ends with the first
+    /// whole record from the middle on, without the last, empty chunk.
+    ChunkedCut,
+}
+
+impl Framing {
+    /// Whether the plain TCP download host (`rawhost`) serves it.
+    fn raw(self) -> bool {
+        matches!(self, Framing::Close | Framing::LengthCut | Framing::ChunkedCut)
+    }
+}
+
 /// Which of the two listeners received a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Host {
@@ -212,6 +239,7 @@ pub struct Builder {
     certificates: Vec<Vec<u8>>,
     variants: Vec<Variant>,
     traces: TraceSettings,
+    framing: Framing,
 }
 
 impl Builder {
@@ -252,6 +280,12 @@ impl Builder {
         self
     }
 
+    /// How downloads mark the end of their body (default `Framing::Length`).
+    pub fn framing(mut self, framing: Framing) -> Builder {
+        self.framing = framing;
+        self
+    }
+
     /// Message trace's volume, lag and throttling (default `TraceSettings::default()`).
     pub fn traces(mut self, traces: TraceSettings) -> Builder {
         self.traces = traces;
@@ -268,7 +302,6 @@ impl Builder {
             tenant = variant.apply(tenant);
         }
         let graph = Arc::new(listen(self.port)?);
-        let download = Arc::new(listen(0)?);
         let port_of = |server: &Server| {
             server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("not an IP listener"))
         };
@@ -280,16 +313,32 @@ impl Builder {
                     .ok_or_else(|| io::Error::other("a registered certificate is not an RSA certificate"))?,
             );
         }
+        // Downloads that end with the connection have a plain TCP host of their own.
+        let (download, raw, download_port) = if self.framing.raw() {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+            let port = listener.local_addr()?.port();
+            (None, Some(listener), port)
+        } else {
+            let server = Arc::new(listen(0)?);
+            let port = port_of(&server)?;
+            (Some(server), None, port)
+        };
         let shared = Arc::new(handler::Shared::new(
             &tenant,
             self.fault,
+            self.framing,
             registered,
             self.traces,
-            graph_port,
-            port_of(&download)?,
+            (graph_port, download_port),
         ));
-        let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![] };
-        for (server, host) in [(graph, Host::Graph), (download, Host::Download)] {
+        let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![], raw_port: None };
+        if let Some(listener) = raw {
+            let shared = Arc::clone(&mock.shared);
+            mock.raw_port = Some(download_port);
+            mock.listeners.push(std::thread::spawn(move || rawhost::serve(listener, shared)));
+        }
+        let servers = [Some(graph).map(|s| (s, Host::Graph)), download.map(|s| (s, Host::Download))];
+        for (server, host) in servers.into_iter().flatten() {
             let shared = Arc::clone(&mock.shared);
             let listener = Arc::clone(&server);
             mock.listeners.push(std::thread::spawn(move || {
@@ -343,6 +392,8 @@ pub struct MockGraph {
     graph_port: u16,
     servers: Vec<Arc<Server>>,
     listeners: Vec<JoinHandle<()>>,
+    /// The port of the plain TCP download host (`rawhost`), woken on drop.
+    raw_port: Option<u16>,
 }
 
 impl MockGraph {
@@ -355,6 +406,7 @@ impl MockGraph {
             certificates: Vec::new(),
             variants: Vec::new(),
             traces: TraceSettings::default(),
+            framing: Framing::default(),
         }
     }
 
@@ -419,6 +471,10 @@ impl Drop for MockGraph {
         self.shared.stop();
         for server in &self.servers {
             server.unblock();
+        }
+        if let Some(port) = self.raw_port {
+            // Its accept returns on this connection and sees the mock stopping.
+            let _ = std::net::TcpStream::connect(("127.0.0.1", port));
         }
         for listener in self.listeners.drain(..) {
             // A listener that panicked has nothing left to stop.

@@ -237,6 +237,17 @@ impl Tenant {
         &self.files
     }
 
+    /// The tenant with every file for which `rewrite` (file name, bytes) gives new
+    /// bytes holding those instead.
+    pub(super) fn rewrite_files(mut self, rewrite: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> Tenant {
+        for (name, data) in self.files.iter_mut() {
+            if let Some(new) = rewrite(name, data) {
+                *data = Arc::new(new);
+            }
+        }
+        self
+    }
+
     /// The tenant with every report CSV passed through `rewrite` (file name,
     /// rows with the header first) and written back with its BOM and CRLF rows;
     /// the `empty_` files, being headers only, are left as they are.

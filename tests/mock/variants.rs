@@ -1,12 +1,15 @@
-//! Opt-in reshapings of a tenant's reports that Microsoft is known to serve
-//! but the recorded fixtures do not show: concealed user names, dates written
-//! as date-times, and a report refresh date of the test's choosing. None is
-//! applied unless a test asks, so the golden cases see the fixtures as recorded.
+//! Opt-in reshapings of a tenant's reports and service health that Microsoft
+//! is known to serve but the recorded fixtures do not show: concealed user
+//! names, dates written as date-times, a report refresh date of the test's
+//! choosing, reports whose last record has no line break, and services whose
+//! issues are all resolved. None is applied unless a test asks, so the golden
+//! cases see the fixtures as recorded.
 
 use std::fmt;
 use std::str::FromStr;
 
 use md5::{Digest, Md5};
+use serde_json::json;
 
 use super::calendar::day_of;
 use super::Tenant;
@@ -32,11 +35,30 @@ pub enum Variant {
     /// Every `Report Refresh Date` set to this `YYYY-MM-DD` (keeping a
     /// date-time's `T00:00:00Z`), for the checks of a report's age.
     RefreshDate(String),
+    /// Every report CSV (header-only ones included) without the line break
+    /// after its last record, as RFC 4180 allows. Give it after the variants
+    /// that rewrite rows: they write every row with its line break.
+    NoFinalLineEnd,
+    /// Every service with issues, all resolved (`isResolved: true`), the
+    /// services' statuses unchanged: a tenant as Microsoft's "List
+    /// healthOverviews" example 2 shows one. A service without issues gets a
+    /// resolved advisory, `<id>-R`.
+    IssuesResolved,
 }
 
 impl Variant {
-    /// The tenant with its report CSVs reshaped.
+    /// The tenant with its report CSVs or its service health reshaped.
     pub fn apply(&self, tenant: Tenant) -> Tenant {
+        match self {
+            Variant::NoFinalLineEnd => {
+                return tenant.rewrite_files(|name, data| {
+                    let end = data.len() - data.iter().rev().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+                    name.ends_with(".csv").then(|| data[..end].to_vec())
+                })
+            }
+            Variant::IssuesResolved => return tenant.rewrite_files(resolve_issues),
+            Variant::ConcealedNames | Variant::IsoDates | Variant::RefreshDate(_) => {}
+        }
         tenant.rewrite_csvs(|_, mut rows| {
             let Some((head, body)) = rows.split_first_mut() else {
                 return rows;
@@ -72,6 +94,7 @@ impl Variant {
                         }
                     }
                 }
+                Variant::NoFinalLineEnd | Variant::IssuesResolved => {}
             }
             rows
         })
@@ -83,6 +106,8 @@ impl Variant {
             Variant::ConcealedNames => "concealed-names",
             Variant::IsoDates => "iso-dates",
             Variant::RefreshDate(_) => "refresh-date",
+            Variant::NoFinalLineEnd => "no-final-line-end",
+            Variant::IssuesResolved => "issues-resolved",
         }
     }
 }
@@ -94,7 +119,11 @@ impl FromStr for Variant {
         match name {
             "concealed-names" => Ok(Variant::ConcealedNames),
             "iso-dates" => Ok(Variant::IsoDates),
-            _ => Err(format!("unknown variant '{name}' (concealed-names, iso-dates)")),
+            "no-final-line-end" => Ok(Variant::NoFinalLineEnd),
+            "issues-resolved" => Ok(Variant::IssuesResolved),
+            _ => Err(format!(
+                "unknown variant '{name}' (concealed-names, iso-dates, no-final-line-end, issues-resolved)"
+            )),
         }
     }
 }
@@ -106,6 +135,35 @@ impl fmt::Display for Variant {
             other => f.write_str(other.name()),
         }
     }
+}
+
+/// `health.json` with issues on every service, all resolved; `None` for any
+/// other file.
+fn resolve_issues(name: &str, data: &[u8]) -> Option<Vec<u8>> {
+    if name != "health.json" {
+        return None;
+    }
+    let mut health: serde_json::Value = serde_json::from_slice(data).ok()?;
+    for service in health.get_mut("value")?.as_array_mut()? {
+        let (id, name) = (service["id"].clone(), service["service"].clone());
+        let issues = service.as_object_mut()?.entry("issues").or_insert_with(|| json!([]));
+        let issues = issues.as_array_mut()?;
+        if issues.is_empty() {
+            issues.push(json!({
+                "id": format!("{}-R", id.as_str().unwrap_or_default()),
+                "title": "Resolved advisory",
+                "service": name,
+                "classification": "advisory",
+                "isResolved": true,
+                "startDateTime": "2026-11-21T08:00:00Z",
+                "status": "serviceRestored",
+            }));
+        }
+        for issue in issues.iter_mut() {
+            issue["isResolved"] = json!(true);
+        }
+    }
+    serde_json::to_vec(&health).ok()
 }
 
 fn md5_upper(text: &str) -> String {
