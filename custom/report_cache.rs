@@ -21,12 +21,14 @@
 //!   written, and no older copy stands in.
 //!
 //! The key is the Graph endpoint, the tenant, the client id, the report and its query,
-//! never the secret: the copy of a report is only ever served to the application that
-//! downloaded it, from the same endpoint.
+//! never the secret: a copy serves the checks of the same application, tenant and
+//! endpoint only. A check served from a copy proves no credential (it makes no
+//! request): the copies are as private as the token cache beside them.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use centreon_plugin::cache::{Cache, Claim, Entry, Key, Setback};
+use centreon_plugin::cache::{Cache, Claim, Entry, Key, Producer, Setback};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::OptionSpec;
@@ -101,12 +103,11 @@ impl ReportCache {
         })
     }
 
-    /// Calls `visit` with the `columns` of every row of the report `report` (its path
-    /// under the endpoint, `v1.0/reports/getMailboxUsageDetail`) for `query`
-    /// (`period='D7'`): from a fresh copy, else from the download `download` starts
-    /// (copied into the cache as it is read), else from the copy another check
-    /// downloaded meanwhile, else — Graph being unavailable — from an older copy.
-    /// `name` names the report in messages; no wait goes past `deadline`.
+    /// Calls `visit` with the columns of every row of the report `request` names:
+    /// from a fresh copy; else from the copy another check downloaded while this one
+    /// waited for it; else from the download `download` starts, copied into the cache
+    /// as it is read; else — Graph being unavailable — from an older copy. No wait
+    /// goes past `deadline`.
     pub fn read<R: Download>(
         &self,
         request: Request<'_>,
@@ -192,7 +193,7 @@ impl ReportCache {
 
     /// Puts the copy just read in place; a copy that cannot be written costs only the
     /// next checks a download.
-    fn commit(&self, name: &str, producer: centreon_plugin::cache::Producer, path: &std::path::Path) {
+    fn commit(&self, name: &str, producer: Producer, path: &Path) {
         match producer.commit() {
             Ok(stored) => self.debug.log(format!(
                 "report {name}: stored in the cache ({} records, {} bytes, '{}')",
