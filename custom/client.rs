@@ -25,7 +25,7 @@ use centreon_plugin::statefile::{self, Statefile};
 use serde_json::{Map, Value};
 
 use crate::custom::certificate::{self, CertificateFiles, ClientCertificate};
-use crate::custom::cloud::{self, Cloud};
+use crate::custom::cloud::{self, Cloud, Known};
 use crate::custom::report;
 use crate::custom::token::{self, Audience, Credentials, Secret, TokenProvider};
 
@@ -94,7 +94,7 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
             // No declared default: it depends on `--cloud` (see `endpoints`).
             OptionSpec::value("login-endpoint", login),
             OptionSpec::value(setup.endpoint_option, endpoint),
-            Cloud::option(setup.national.is_some()),
+            Cloud::option(if setup.national.is_some() { Known::All } else { Known::GlobalOnly }),
             OptionSpec::value(
                 "timeout",
                 "Set the time limit in seconds of the whole check: connections, downloads, \

@@ -24,14 +24,23 @@ pub enum Cloud {
 /// The option's name.
 pub const OPTION: &str = "cloud";
 
+/// Which clouds a custom mode knows the endpoints of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// The global cloud and the national ones.
+    All,
+    /// The global cloud only.
+    GlobalOnly,
+}
+
 impl Cloud {
     /// Every cloud, in the order the help lists them.
     pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::UsGov, Cloud::UsGovDod, Cloud::China];
 
-    /// The `--cloud` declaration (default `global`), for a custom mode that knows the
-    /// national clouds' endpoints (`national`) or the global cloud only.
-    pub fn option(national: bool) -> OptionSpec {
-        let doc = if national {
+    /// The `--cloud` declaration (default `global`), worded for the clouds a custom
+    /// mode knows.
+    pub fn option(known: Known) -> OptionSpec {
+        let doc = if known == Known::All {
             "Set Microsoft's cloud: global, usgov (US Government L4), usgov-dod (US Government \
              L5) or china (operated by 21Vianet) (default: 'global'). It sets the login and \
              graph endpoints and the token scope; --login-endpoint and --graph-endpoint still \
