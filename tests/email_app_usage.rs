@@ -9,11 +9,9 @@
 mod common;
 #[allow(dead_code, unused_imports)]
 mod mock;
-#[allow(dead_code)]
-mod run;
 
+use common::plugin::{mock, run, run_offline, Outcome};
 use mock::{Fault, Host, MockGraph, Variant};
-use run::{mock, run, run_offline, Outcome};
 use serde_json::Value;
 
 const MODE: &str = "--mode=email-app-usage";

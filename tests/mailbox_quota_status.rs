@@ -8,11 +8,9 @@
 mod common;
 #[allow(dead_code, unused_imports)]
 mod mock;
-#[allow(dead_code)]
-mod run;
 
+use common::plugin::{mock, run, run_offline};
 use mock::{Fault, Host, MockGraph, Variant};
-use run::{mock, run, run_offline};
 use serde_json::Value;
 
 const MODE: &str = "--mode=mailbox-quota-status";

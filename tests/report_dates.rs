@@ -12,14 +12,12 @@
 mod common;
 #[allow(dead_code, unused_imports)]
 mod mock;
-#[allow(dead_code)]
-mod run;
 
 use std::path::Path;
 
+use common::plugin::{mock, run, Outcome};
 use common::TempDir;
 use mock::{utc_date_days_ago, MockGraph, Variant};
-use run::{hours_since, mock, run, Outcome};
 
 /// The report modes, each with the options that show all its counters.
 const MODES: [(&str, &[&str]); 4] = [
@@ -87,6 +85,13 @@ fn mixed_dates_tenant(dir: &Path) {
 fn age_shown(out: &Outcome) -> i64 {
     let (_, rest) = out.stdout.split_once("Report refreshed ").unwrap_or_else(|| panic!("no age in {}", out.stdout));
     rest.split(['(', ' ']).nth(2).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no age in {}", out.stdout))
+}
+
+/// Whole hours from 00:00 UTC of `day` (`YYYY-MM-DD`) to now, as the plugin
+/// measures a report's age.
+fn hours_since(day: &str) -> i64 {
+    let midnight = centreon_plugin::time::utc_midnight(day).expect("a day");
+    (centreon_plugin::time::now() - midnight).div_euclid(3600)
 }
 
 /// Runs `mode` with `args` against `mock` and returns the outcome with the hours

@@ -1,12 +1,15 @@
 //! Helpers the integration tests share: scratch directories that clean up
-//! after themselves, and a plain HTTP/1.1 client on `TcpStream`, enough to
-//! talk to the stand-in without pulling an HTTP stack into the tests.
+//! after themselves, a plain HTTP/1.1 client on `TcpStream`, enough to talk to
+//! the stand-in without pulling an HTTP stack into the tests, and ([`plugin`]) the
+//! one way to run the plugin binary against it.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+pub mod plugin;
 
 /// A fresh, empty directory under the system's temporary directory,
 /// removed with its contents when dropped.
