@@ -9,56 +9,13 @@ mod common;
 #[allow(dead_code, unused_imports)]
 mod mock;
 
-use std::process::Command;
-
 use centreon_plugin::getopt;
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::output::OutputOptions;
+use common::plugin::{run, run_at, run_raw, NOWHERE, PLUGIN};
 use common::TempDir;
 use mock::{MockGraph, VALID_SECRET};
 use proptest::prelude::*;
-
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
-/// A closed port: a run that got as far as a request would say it cannot connect.
-const NOWHERE: &str = "http://127.0.0.1:1";
-
-/// What one run printed and returned.
-struct Outcome {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-/// Runs the binary with `args` as given.
-fn run_raw(args: &[String]) -> Outcome {
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .expect("the plugin runs");
-    Outcome {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        code: output.status.code().unwrap_or(-1),
-    }
-}
-
-/// Runs the plugin with `args`, valid credentials, the endpoints at `endpoint` and
-/// a fresh token cache.
-fn run(endpoint: &str, args: &[&str]) -> Outcome {
-    let state = TempDir::new("bad-input-state").expect("state dir");
-    let mut all = vec![PLUGIN.to_string()];
-    all.extend(args.iter().map(|a| a.to_string()));
-    all.extend([
-        "--tenant=t1".to_string(),
-        "--client-id=c1".to_string(),
-        format!("--client-secret={VALID_SECRET}"),
-        format!("--login-endpoint={endpoint}"),
-        format!("--graph-endpoint={endpoint}"),
-        format!("--statefile-dir={}", state.path().display()),
-    ]);
-    run_raw(&all)
-}
 
 /// Every invalid value: `UNKNOWN: ` with the option and the problem, exit 3, before
 /// any request (the endpoints are a closed port); `--opt-exit=critical` makes it
@@ -103,10 +60,10 @@ fn invalid_values_name_the_option_and_the_problem() {
     ];
     for (mode, option, message) in cases {
         let mode = format!("--mode={mode}");
-        let unknown = run(NOWHERE, &[&mode, option]);
+        let unknown = run_at(NOWHERE, &[&mode, option]);
         assert_eq!(unknown.code, 3, "{option}: {}", unknown.stdout);
         assert!(unknown.stdout.starts_with(&format!("UNKNOWN: {message}")), "{option}: {}", unknown.stdout);
-        let critical = run(NOWHERE, &[&mode, option, "--opt-exit=critical"]);
+        let critical = run_at(NOWHERE, &[&mode, option, "--opt-exit=critical"]);
         assert_eq!(critical.code, 2, "{option} --opt-exit=critical: {}", critical.stdout);
         assert!(critical.stdout.starts_with(&format!("CRITICAL: {message}")), "{option}: {}", critical.stdout);
     }
@@ -115,7 +72,7 @@ fn invalid_values_name_the_option_and_the_problem() {
 /// `--opt-exit` itself is checked first, with Perl's text.
 #[test]
 fn invalid_opt_exit_is_unknown() {
-    let outcome = run(NOWHERE, &["--mode=email-activity", "--opt-exit=bogus", "--warning-active-users=abc"]);
+    let outcome = run_at(NOWHERE, &["--mode=email-activity", "--opt-exit=bogus", "--warning-active-users=abc"]);
     assert_eq!(outcome.code, 3);
     assert_eq!(outcome.stdout, "UNKNOWN: Unknown value 'bogus' for --opt-exit. \n");
 }
@@ -126,7 +83,7 @@ fn invalid_opt_exit_is_unknown() {
 #[test]
 fn units_are_percent_or_count() {
     let mock = MockGraph::builder().start().expect("mock");
-    let with = |units: &str| run(&mock.url(), &["--mode=email-activity", units, "--warning-active-users=5"]);
+    let with = |units: &str| run(&mock, &["--mode=email-activity", units, "--warning-active-users=5"]);
     let (empty, count, percent) = (with("--units="), with("--units=count"), with("--units=%"));
     assert_eq!(count.code, 1, "{}", count.stdout);
     assert!(count.stdout.contains("'active_users'=12users;0:5;;0;40"), "{}", count.stdout);
@@ -163,7 +120,7 @@ fn ranges_and_calls_that_cannot_alert_as_written_are_refused() {
     ];
     for (mode, option, stdout) in refused {
         let requests = mock.report_requests();
-        let outcome = run(&mock.url(), &[&format!("--mode={mode}"), option]);
+        let outcome = run(&mock, &[&format!("--mode={mode}"), option]);
         assert_eq!((outcome.code, outcome.stdout.as_str()), (3, *stdout), "{option}");
         assert_eq!(mock.report_requests(), requests, "{option}: refused before any report request");
     }
@@ -175,7 +132,7 @@ fn ranges_and_calls_that_cannot_alert_as_written_are_refused() {
     for (mode, options, code) in accepted {
         let mut args = vec![format!("--mode={mode}")];
         args.extend(options.iter().map(|o| o.to_string()));
-        let outcome = run(&mock.url(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let outcome = run(&mock, &args.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(outcome.code, *code, "{options:?}: {}", outcome.stdout);
     }
 }
@@ -188,7 +145,7 @@ fn unreadable_change_exit_pairs_are_refused() {
     let with = |extra: &[&str]| {
         let mut args = vec!["--mode=email-activity", "--units=count", "--critical-active-users=10"];
         args.extend(extra);
-        run(&mock.url(), &args)
+        run(&mock, &args)
     };
     let plain = with(&[]);
     assert_eq!(plain.code, 2, "{}", plain.stdout);

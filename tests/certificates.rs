@@ -11,47 +11,23 @@ mod common;
 #[allow(dead_code, unused_imports)]
 mod mock;
 
-use std::process::Command;
 use std::time::SystemTime;
 
 use certs::{Key, Made, DAY};
+use common::plugin::{Outcome, Plugin};
 use common::TempDir;
 use mock::{MockGraph, VALID_SECRET};
 use serde_json::json;
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 /// The password of the PKCS#12 archives and encrypted keys.
 const PASSWORD: &str = "p4ss";
 /// What a check of the fixture tenant prints first when it works.
 const EMAIL_OK: &str = "OK: Active users on 2026-11-22 : 12/40 (30.00%)";
 
-/// What one run printed and returned.
-struct Outcome {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
 /// The plugin against `mock` as `--tenant=t1 --client-id=c1`, with a token cache in
 /// `state`, then `args` (the credential among them), `env` added to its environment.
 fn run_env(mock: &MockGraph, state: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let api = if args.contains(&"--custommode=managementapi") { "management-endpoint" } else { "graph-endpoint" };
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .arg(PLUGIN)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("--{api}={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.path().display()))
-        .args(args)
-        .env("TZ", "UTC")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the plugin runs");
-    Outcome {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        code: output.status.code().unwrap_or(-1),
-    }
+    Plugin::new().client().endpoints(&mock.url()).state(state.path()).args(args).envs(env).run()
 }
 
 fn run(mock: &MockGraph, state: &TempDir, args: &[&str]) -> Outcome {

@@ -8,28 +8,18 @@ mod common;
 #[allow(dead_code, unused_imports)]
 mod mock;
 
-use std::process::Command;
-
+use common::plugin::Plugin;
 use common::TempDir;
-use mock::{Fault, Host, MockGraph, VALID_SECRET};
+use mock::{Fault, Host, MockGraph};
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 /// Perl's message, which every refusal keeps as its beginning.
 const REFUSED: &str = "UNKNOWN: Login endpoint API return error code";
 
 /// The plugin with `args` (endpoints among them) as `--tenant=t1 --client-id=c1` with
 /// the secret the stand-in accepts, the token cache in `state`: stdout and exit code.
 fn run(state: &TempDir, args: &[&str]) -> (String, i32) {
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .arg(PLUGIN)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--client-secret={VALID_SECRET}"))
-        .arg(format!("--statefile-dir={}", state.path().display()))
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .expect("the plugin runs");
-    (String::from_utf8_lossy(&output.stdout).into_owned(), output.status.code().unwrap_or(-1))
+    let outcome = Plugin::new().client().secret().state(state.path()).args(args).run();
+    (outcome.stdout, outcome.code)
 }
 
 /// `--login-endpoint` and `--graph-endpoint` both at `url`.

@@ -7,29 +7,15 @@ mod common;
 #[allow(dead_code, unused_imports)]
 mod mock;
 
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::TempDir;
+use common::plugin::Plugin;
 use mock::{Fault, MockGraph, VALID_SECRET};
-
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 
 /// The plugin against `mock` with its credentials, a fresh cache, TZ=UTC, and `args`.
 fn run(mock: &MockGraph, args: &[&str], env: &[(&str, &str)]) -> (String, i32) {
-    let state = TempDir::new("process-options").expect("state dir");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"));
-    command
-        .arg(PLUGIN)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("--graph-endpoint={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.path().display()))
-        .args(args)
-        .env("TZ", "UTC")
-        .envs(env.iter().copied());
-    let Output { stdout, status, .. } = command.output().expect("the plugin runs");
-    (String::from_utf8_lossy(&stdout).into_owned(), status.code().unwrap_or(-1))
+    let outcome = Plugin::new().client().endpoints(&mock.url()).fresh_state().args(args).envs(env).run();
+    (outcome.stdout, outcome.code)
 }
 
 fn secret() -> String {
