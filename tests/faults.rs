@@ -14,16 +14,14 @@ mod mock;
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::TempDir;
+use common::{plugin, TempDir};
 use mock::{Fault, Host, MockGraph, VALID_SECRET};
 use serde_json::Value;
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 /// The report modes: every fault on a report is checked on both.
 const MODES: [&str; 2] = ["email-activity", "mailbox-usage"];
 /// The client secret as the token form carries it (percent-encoded).
@@ -52,32 +50,13 @@ impl Outcome {
     }
 }
 
-/// The plugin with `args` against `mock`, with the credentials the mock accepts and
-/// the token cache in `state`.
-fn command(mock: &MockGraph, state: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"));
-    command
-        .arg(PLUGIN)
-        .args(args)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--client-secret={VALID_SECRET}"))
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("--graph-endpoint={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.display()))
-        .env("TZ", "UTC");
-    command
-}
-
-/// Runs the plugin (see [`command`]) and waits for it.
+/// Runs the plugin with `args` against `mock`, with the credentials the mock accepts
+/// and the token cache in `state`, and waits for it.
 fn run_in(mock: &MockGraph, state: &Path, args: &[&str]) -> Outcome {
     let started = Instant::now();
-    let output = command(mock, state, args).output().expect("the plugin runs");
-    Outcome {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        code: output.status.code().unwrap_or(-1),
-        elapsed: started.elapsed(),
-    }
+    let plugin::Outcome { stdout, stderr, code } =
+        plugin::command(&mock.url(), state, args).output().expect("the plugin runs").into();
+    Outcome { stdout, stderr, code, elapsed: started.elapsed() }
 }
 
 /// [`run_in`] with a fresh, empty token cache.
@@ -328,7 +307,8 @@ fn concurrent_cold_runs_share_one_token() {
     let runs: Vec<_> = (0..RUNS)
         .map(|_| {
             // Without the report cache, every run asks Graph, so needs the token.
-            let mut command = command(&mock, state.path(), &["--mode=email-activity", "--report-cache-ttl=0"]);
+            let mut command =
+                plugin::command(&mock.url(), state.path(), &["--mode=email-activity", "--report-cache-ttl=0"]);
             let barrier = Arc::clone(&barrier);
             std::thread::spawn(move || {
                 barrier.wait();

@@ -12,14 +12,13 @@ mod mock;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, SystemTime};
 
+use common::plugin::{self, Outcome};
 use common::TempDir;
-use mock::{Fault, MockGraph, VALID_SECRET};
+use mock::{Fault, MockGraph};
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 /// The report behind both report modes of the default tenant's checks.
 const EMAIL: &str = "getEmailActivityUserDetail";
 const MAILBOX: &str = "getMailboxUsageDetail";
@@ -28,41 +27,9 @@ const PREFIX: &str = "office365_graphapi_report_";
 /// The token cache of `--tenant=t1 --client-id=c1`.
 const TOKEN_CACHE: &str = "office365_graphapi_83f1535f99ab0bf4e9d02dfd85d3e3f7_a9f7e97965d6cf799a529102a973b8b9";
 
-/// What one run printed and returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Outcome {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-impl From<Output> for Outcome {
-    fn from(output: Output) -> Outcome {
-        Outcome {
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            code: output.status.code().unwrap_or(-1),
-        }
-    }
-}
-
-/// The plugin with `args` against `mock`, the statefiles in `state`.
-fn command(mock: &MockGraph, state: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"));
-    command
-        .arg(PLUGIN)
-        .args(args)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--client-secret={VALID_SECRET}"))
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("--graph-endpoint={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.display()))
-        .env("TZ", "UTC");
-    command
-}
-
+/// Runs the plugin with `args` against `mock`, the statefiles in `state`.
 fn run(mock: &MockGraph, state: &Path, args: &[&str]) -> Outcome {
-    command(mock, state, args).output().expect("the plugin runs").into()
+    plugin::run_in(&mock.url(), state, args)
 }
 
 fn assert_ok(outcome: &Outcome, context: &str) {
@@ -114,7 +81,7 @@ fn sixteen_concurrent_cold_checks_make_one_download_per_report() {
         let barrier = Arc::new(Barrier::new(CHECKS));
         let checks: Vec<_> = (0..CHECKS)
             .map(|_| {
-                let mut command = command(&mock, state.path(), &[&format!("--mode={mode}")]);
+                let mut command = plugin::command(&mock.url(), state.path(), &[&format!("--mode={mode}")]);
                 let barrier = Arc::clone(&barrier);
                 std::thread::spawn(move || {
                     barrier.wait();

@@ -13,38 +13,13 @@ mod mock;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::plugin::{run, Outcome};
 use common::TempDir;
-use mock::{Framing, MockGraph, Variant, VALID_SECRET};
+use mock::{Framing, MockGraph, Variant};
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 /// The report modes.
 const MODES: [&str; 2] = ["email-activity", "mailbox-usage"];
-
-/// What one run printed and returned.
-struct Outcome {
-    stdout: String,
-    code: i32,
-}
-
-/// Runs the plugin against `mock` with `args`, the credentials the mock accepts and
-/// a fresh token cache.
-fn run(mock: &MockGraph, args: &[&str]) -> Outcome {
-    let state = TempDir::new("reports-state").expect("state dir");
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .arg(PLUGIN)
-        .args(args)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--client-secret={VALID_SECRET}"))
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("--graph-endpoint={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.path().display()))
-        .env("TZ", "UTC")
-        .output()
-        .expect("the plugin runs");
-    Outcome { stdout: String::from_utf8_lossy(&output.stdout).into_owned(), code: output.status.code().unwrap_or(-1) }
-}
 
 /// A copy of the `tenant40` fixture in `dir`, each `(from, to)` replaced (every
 /// occurrence) in every report.
