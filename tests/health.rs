@@ -11,43 +11,24 @@ mod mock;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
+use common::plugin::{self, Outcome};
 use common::TempDir;
-use mock::{MockGraph, VALID_SECRET};
+use mock::MockGraph;
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 const HEALTH: &str = "/v1.0/admin/serviceAnnouncement/healthOverviews";
-
-/// What one run printed and returned.
-struct Outcome {
-    stdout: String,
-    code: i32,
-}
 
 /// Runs the plugin against `mock` with `custom` (`graphapi` or `managementapi`), the
 /// credentials the mock accepts, and `args`, with a fresh token cache.
 fn run(mock: &MockGraph, custom: &str, args: &[&str]) -> Outcome {
-    let state = TempDir::new("health-state").expect("state dir");
-    run_in(state.path(), mock, custom, args)
+    let custom = format!("--custommode={custom}");
+    plugin::run(mock, &[&[custom.as_str()], args].concat())
 }
 
 /// [`run`] with the token cache in `state`.
 fn run_in(state: &Path, mock: &MockGraph, custom: &str, args: &[&str]) -> Outcome {
-    let endpoint = if custom == "managementapi" { "--management-endpoint" } else { "--graph-endpoint" };
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .arg(PLUGIN)
-        .arg(format!("--custommode={custom}"))
-        .args(args)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--client-secret={VALID_SECRET}"))
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("{endpoint}={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.display()))
-        .env("TZ", "UTC")
-        .output()
-        .expect("the plugin runs");
-    Outcome { stdout: String::from_utf8_lossy(&output.stdout).into_owned(), code: output.status.code().unwrap_or(-1) }
+    let custom = format!("--custommode={custom}");
+    plugin::run_in(&mock.url(), state, &[&[custom.as_str()], args].concat())
 }
 
 /// The services named in the status line (`Service 'NAME' status is …`).

@@ -15,14 +15,11 @@ mod common;
 mod mock;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::TempDir;
-use mock::{iso_datetime, Fault, MockGraph, TraceCall, TraceSettings, VALID_SECRET};
+use common::plugin::{self, Plugin};
+use mock::{iso_datetime, Fault, MockGraph, TraceCall, TraceSettings};
 use serde_json::Value;
-
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 
 /// What one run printed and returned, with the clock around it.
 struct Outcome {
@@ -40,27 +37,10 @@ fn unix_now() -> i64 {
 /// Runs `--mode=mail-flow` (through `custom`) against `mock` with `args`, the
 /// credentials the mock accepts and a fresh token cache.
 fn run_custom(mock: &MockGraph, custom: &str, args: &[&str]) -> Outcome {
-    let state = TempDir::new("mail-flow-state").expect("state dir");
-    let endpoint = if custom == "managementapi" { "--management-endpoint" } else { "--graph-endpoint" };
+    let custom = format!("--custommode={custom}");
     let before = unix_now();
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .arg(PLUGIN)
-        .arg(format!("--custommode={custom}"))
-        .arg("--mode=mail-flow")
-        .args(args)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--client-secret={VALID_SECRET}"))
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("{endpoint}={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.path().display()))
-        .output()
-        .expect("the plugin runs");
-    Outcome {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        code: output.status.code().unwrap_or(-1),
-        before,
-        after: unix_now(),
-    }
+    let outcome = plugin::run(mock, &[&[custom.as_str(), "--mode=mail-flow"], args].concat());
+    Outcome { stdout: outcome.stdout, code: outcome.code, before, after: unix_now() }
 }
 
 fn run(mock: &MockGraph, args: &[&str]) -> Outcome {
@@ -433,11 +413,7 @@ fn an_unprovisioned_tenant_is_told_what_to_do() {
 
 #[test]
 fn the_mode_is_listed_after_the_original_ones_and_documented() {
-    let list = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .args([PLUGIN, "--list-mode"])
-        .output()
-        .expect("runs");
-    let text = String::from_utf8_lossy(&list.stdout).into_owned();
+    let text = Plugin::new().args(["--list-mode"]).run().stdout;
     let modes: Vec<&str> =
         text.split("Modes Available:\n").nth(1).expect("a mode list").lines().map(str::trim).collect();
     let position = |mode: &str| modes.iter().position(|m| *m == mode).unwrap_or_else(|| panic!("{mode} in {modes:?}"));
@@ -446,11 +422,8 @@ fn the_mode_is_listed_after_the_original_ones_and_documented() {
         assert!(position(original) < position("mail-flow"), "{modes:?}");
     }
 
-    let help = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .args([PLUGIN, "--mode=mail-flow", "--help"])
-        .output()
-        .expect("runs");
-    let help = String::from_utf8_lossy(&help.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    let help = Plugin::new().args(["--mode=mail-flow", "--help"]).run().stdout;
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     for needle in [
         "ExchangeMessageTrace.Read.All",
         "--lookback",

@@ -10,13 +10,12 @@ mod common;
 mod mock;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
+use common::plugin::{self, Outcome, Plugin};
 use common::TempDir;
-use mock::{Fault, Host, MockGraph, Tenant, VALID_SECRET};
+use mock::{Fault, Host, MockGraph, Tenant};
 use serde_json::Value;
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
 const REPORT_CALL: &str = "/v1.0/reports/getMailboxUsageDetail(period='D7')";
 /// The report date of the fixtures and of generated tenants.
 const REPORT_DATE: &str = "2026-11-22";
@@ -28,30 +27,11 @@ const FIRST: &str = "[upn: user000000@contoso.onmicrosoft.com] [display_name: Ke
     [last_activity_date: 2026-11-18] [has_archive: True] \
     [filter_mailbox: ^user000000@contoso\\.onmicrosoft\\.com$] [is_concealed: False]";
 
-/// What one run printed and returned.
-struct Outcome {
-    stdout: String,
-    code: i32,
-}
-
 /// Runs the plugin against `mock` with `custom` (`graphapi` or `managementapi`), the
 /// credentials the mock accepts, `args` and a fresh token cache.
 fn run_with(mock: &MockGraph, custom: &str, args: &[&str]) -> Outcome {
-    let state = TempDir::new("mailboxes-state").expect("state dir");
-    let endpoint = if custom == "managementapi" { "--management-endpoint" } else { "--graph-endpoint" };
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .arg(PLUGIN)
-        .arg(format!("--custommode={custom}"))
-        .args(args)
-        .args(["--tenant=t1", "--client-id=c1"])
-        .arg(format!("--client-secret={VALID_SECRET}"))
-        .arg(format!("--login-endpoint={}", mock.url()))
-        .arg(format!("{endpoint}={}", mock.url()))
-        .arg(format!("--statefile-dir={}", state.path().display()))
-        .env("TZ", "UTC")
-        .output()
-        .expect("the plugin runs");
-    Outcome { stdout: String::from_utf8_lossy(&output.stdout).into_owned(), code: output.status.code().unwrap_or(-1) }
+    let custom = format!("--custommode={custom}");
+    plugin::run(mock, &[&[custom.as_str()], args].concat())
 }
 
 /// [`run_with`] through `graphapi`.
@@ -324,11 +304,7 @@ fn a_broken_or_empty_report_lists_nothing() {
 /// them.
 #[test]
 fn list_mode_keeps_the_existing_order() {
-    let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
-        .args([PLUGIN, "--list-mode"])
-        .output()
-        .expect("the plugin runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = Plugin::new().args(["--list-mode"]).run().stdout;
     let listed = stdout.split("Modes Available:\n").nth(1).expect("the mode list");
     assert!(
         listed.starts_with("   email-activity\n   mailbox-usage\n   list-services\n   service-status\n"),
