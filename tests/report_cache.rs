@@ -233,7 +233,7 @@ fn throttling_is_answered_from_a_copy_up_to_a_day_old() {
     age(entry, 2 * 3600 + 5 * 60);
 
     // The same endpoint (the cache's key), now throttling for good.
-    let throttled = MockGraph::builder().port(port).fault(Fault::TooManyRequestsAlways).start().expect("mock");
+    let throttled = restart_on(port, Fault::TooManyRequestsAlways);
     let stale = run(&throttled, state.path(), &["--mode=mailbox-usage", "--verbose"]);
     assert_ok(&stale, "from the older copy");
     assert!(throttled.report_requests() >= 2, "Graph was asked, and retried");
@@ -263,6 +263,24 @@ fn throttling_is_answered_from_a_copy_up_to_a_day_old() {
     let unknown = run(&throttled, empty.path(), &["--mode=mailbox-usage"]);
     assert_eq!(unknown.code, 3, "{}", unknown.stdout);
     assert!(unknown.stdout.starts_with("UNKNOWN: Graph endpoint is throttling (429 Too Many Requests"), "{unknown:?}");
+}
+
+/// A mock with `fault` on `port` (and the next one, its download host), where a mock
+/// was just stopped. Another process of the machine may hold one of the ports for a
+/// moment (an outgoing connection given it as its local port): the start is tried
+/// again until it is free, within a bound.
+fn restart_on(port: u16, fault: Fault) -> MockGraph {
+    let mut attempts = 0;
+    loop {
+        match MockGraph::builder().port(port).fault(fault).start() {
+            Ok(mock) => return mock,
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse && attempts < 100 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(error) => panic!("mock on port {port}: {error}"),
+        }
+    }
 }
 
 /// A download removes the copies untouched for a day (yesterday's one-day report is
