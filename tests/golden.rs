@@ -1,8 +1,8 @@
 //! Golden conformance: every case recorded from the Perl plugin
 //! (`tests/golden/*.json`) is run against this build, with the project's own
 //! stand-in for Microsoft (`tests/mock`) serving the case's fixture and
-//! fault, and held to what Perl printed and returned, as
-//! `shared/golden/golden.py check` does.
+//! fault, and held to what Perl printed and returned: exactly, or by the case's
+//! `match` rule (a prefix, a regular expression, or parsed JSON/XML/OpenMetrics).
 //!
 //! `GOLDEN_ONLY=REGEX` runs only the cases whose name matches;
 //! `GOLDEN_BIN='command args'` runs another command instead of this build's binary.

@@ -1,6 +1,6 @@
 //! The stand-in for Microsoft checked on its own, so that a golden failure
-//! points at the plugin and not at the mock: it must answer as
-//! `shared/golden/mockgraph.py` (and Microsoft's documentation) says.
+//! points at the plugin and not at the mock: it must answer as the stand-in the
+//! golden cases were recorded against did, and as Microsoft's documentation says.
 
 // Each test crate uses part of the helpers and of the mock's API.
 #[allow(dead_code, unused_imports)]

@@ -3,11 +3,11 @@
 //! URL on a second port), the service health endpoints and Graph's message
 //! trace, on loopback.
 //!
-//! For the routes mockgraph.py has, it behaves as `shared/golden/mockgraph.py`,
-//! which the golden cases were recorded against, so that the tests pass on a
-//! clone without `shared/`; it adds faults of its own (`503-once`, `stall`,
+//! For the routes the golden cases were recorded against, it behaves as the
+//! stand-in they were recorded with did, so that the tests need nothing outside
+//! the repository; it adds faults of its own (`503-once`, `stall`,
 //! `trace-unprovisioned`, and the token endpoint's `expired-secret`,
-//! `unknown-client`, `unknown-tenant`), the reports mockgraph.py lacks
+//! `unknown-client`, `unknown-tenant`), the reports that stand-in lacked
 //! (`getMailboxUsageQuotaStatusMailboxCounts`, `getEmailAppUsageAppsUserCounts`,
 //! `getEmailAppUsageUserDetail`, derived from the tenant's own reports),
 //! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`),
