@@ -99,10 +99,9 @@ pub fn local_noon(date: &str) -> Option<i64> {
     (epoch != -1).then_some(epoch)
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ`, the UTC date-time of a Unix time (proleptic Gregorian
-/// calendar, any year from 0 to 9999).
-pub fn utc_iso(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+/// Year, month and day of a day number from 1970-01-01: the inverse of
+/// [`days_from_civil`] (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
     // Days since 0000-03-01, in 400-year eras of 146097 days, so that leap days end
     // each era's years.
     let shifted = days + 719_468;
@@ -113,13 +112,29 @@ pub fn utc_iso(unix: i64) -> String {
     let month_from_march = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
     let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ`, the UTC date-time of a Unix time (proleptic Gregorian
+/// calendar, any year from 0 to 9999).
+pub fn utc_iso(unix: i64) -> String {
+    let (days, secs) = (unix.div_euclid(DAY), unix.rem_euclid(DAY));
+    let (year, month, day) = civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_numbers_and_dates_are_inverses() {
+        for days in (-800_000..3_000_000).step_by(997) {
+            let (year, month, day) = civil_from_days(days);
+            let (month, day) = (u32::try_from(month).expect("month"), u32::try_from(day).expect("day"));
+            assert_eq!(days_from_civil(year, month, day), days, "{year}-{month}-{day}");
+        }
+    }
 
     #[test]
     fn utc_iso_writes_calendar_dates() {
