@@ -16,7 +16,7 @@ use centreon_plugin::time;
 
 use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
 use super::{Mode, Run};
-use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportRequest, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -196,18 +196,20 @@ fn groups(values: &Values) -> Result<Groups<Usage>> {
 /// The report read: its D7 version only.
 const REPORT: &str = "getMailboxUsageDetail";
 
-/// The columns read, in [`UsageRow::read`]'s order.
-const COLUMNS: &[&str] = &[
-    "Report Refresh Date",
-    "User Principal Name",
-    "Last Activity Date",
-    "Item Count",
-    "Storage Used (Byte)",
-    "Issue Warning Quota (Byte)",
-    "Prohibit Send Quota (Byte)",
-    "Prohibit Send/Receive Quota (Byte)",
-    "Is Deleted?",
-];
+report_columns! {
+    /// The columns read.
+    enum Columns {
+        ReportRefreshDate = "Report Refresh Date",
+        UserPrincipalName = "User Principal Name",
+        LastActivityDate = "Last Activity Date",
+        ItemCount = "Item Count",
+        StorageUsed = "Storage Used (Byte)",
+        IssueWarningQuota = "Issue Warning Quota (Byte)",
+        ProhibitSendQuota = "Prohibit Send Quota (Byte)",
+        ProhibitSendReceiveQuota = "Prohibit Send/Receive Quota (Byte)",
+        IsDeleted = "Is Deleted?",
+    }
+}
 
 /// One row of the report. Numbers are `None` when the cell is empty (Microsoft
 /// leaves quotas empty for some recipients); dates are days, `YYYY-MM-DD`, empty
@@ -227,18 +229,18 @@ struct UsageRow<'r> {
 }
 
 impl<'r> UsageRow<'r> {
-    /// The row's cells, [`COLUMNS`] in order.
+    /// The row's cells.
     fn read(row: &Row<'r>) -> Result<Self> {
         Ok(UsageRow {
-            report_refresh_date: row.date(0)?.unwrap_or_default(),
-            user_principal_name: row.text(1),
-            last_activity_date: row.date(2)?.unwrap_or_default(),
-            item_count: row.count(3)?,
-            storage_used: row.count(4)?,
-            issue_warning_quota: row.count(5)?,
-            prohibit_send_quota: row.count(6)?,
-            prohibit_send_receive_quota: row.count(7)?,
-            is_deleted: row.text(8),
+            report_refresh_date: row.date(Columns::ReportRefreshDate)?.unwrap_or_default(),
+            user_principal_name: row.text(Columns::UserPrincipalName),
+            last_activity_date: row.date(Columns::LastActivityDate)?.unwrap_or_default(),
+            item_count: row.count(Columns::ItemCount)?,
+            storage_used: row.count(Columns::StorageUsed)?,
+            issue_warning_quota: row.count(Columns::IssueWarningQuota)?,
+            prohibit_send_quota: row.count(Columns::ProhibitSendQuota)?,
+            prohibit_send_receive_quota: row.count(Columns::ProhibitSendReceiveQuota)?,
+            is_deleted: row.text(Columns::IsDeleted),
         })
     }
 
@@ -295,7 +297,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     let Setup { instances: mailboxes, filter } =
         Setup::new(run, &groups.declarations().instance_labels(), &FILTER_MAILBOX)?;
     let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
-    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
+    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     run.api().reports()?.report(&request, &mut |row| {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
@@ -329,7 +331,7 @@ mod tests {
         let debug = centreon_plugin::debug::DebugLog::default();
         let filter = NameFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
         let mut tally = Tally::default();
-        report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+        report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
             tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
             Ok(())
         })
@@ -354,7 +356,7 @@ mod tests {
             [(Checked::Active, &["active@x"][..]), (Checked::NotDeleted, &["active@x", "idle@x", "never@x"][..])]
         {
             let mut tally = Tally { checked, ..Tally::default() };
-            report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+            report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
                 tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
                 Ok(())
             })
