@@ -77,7 +77,7 @@ pub enum ReportQuery<'a> {
 
 /// One report request: which report, for when, and the columns the mode reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReportRequest<'a> {
+pub struct ReportSpec<'a> {
     /// The report function, e.g. `getMailboxUsageDetail`.
     pub report: &'a str,
     /// The period or day asked for.
@@ -88,7 +88,7 @@ pub struct ReportRequest<'a> {
     pub columns: &'a [&'a str],
 }
 
-/// A column of a [`ReportRequest`], read from a [`Row`] by naming it: each report mode
+/// A column of a [`ReportSpec`], read from a [`Row`] by naming it: each report mode
 /// declares the columns it reads with [`report_columns!`], so inserting a column
 /// cannot shift the others while their types still match.
 pub trait Column: Copy {
@@ -144,7 +144,7 @@ pub type RowVisit<'v> = &'v mut dyn FnMut(&Row<'_>) -> Result<()>;
 pub trait Reports {
     /// Streams the report `request` names, calling `visit` once per row; the rows
     /// already visited are to be thrown away with any error.
-    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()>;
+    fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()>;
 }
 
 /// Service health.

@@ -239,7 +239,7 @@ pub struct Request<'a> {
     pub report: &'a str,
     /// Its query: `period='D7'`, `date=2026-11-22`.
     pub query: &'a str,
-    /// The columns read (see [`crate::custom::ReportRequest::columns`]).
+    /// The columns read (see [`crate::custom::ReportSpec::columns`]).
     pub columns: &'a [&'a str],
 }
 

@@ -14,9 +14,9 @@ use centreon_plugin::options::{OptionSpec, Text, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, PrincipalFilter, ReportAge, Selection, Units};
 use super::{Mode, Run};
-use crate::custom::{report_columns, Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -200,7 +200,7 @@ impl Tally {
     /// Filtered rows are ignored; period rows count in the population (whatever
     /// their activity); daily rows (period 1) are the active users and their
     /// activity, an empty count being 0.
-    fn add(&mut self, row: &ActivityRow<'_>, users: Instances, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &ActivityRow<'_>, users: Instances, filter: &PrincipalFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -228,11 +228,12 @@ impl Tally {
 /// rows, the daily report of that date for the activity.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { instances: users, filter } = Setup::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
+    let Selection { instances: users, filter } =
+        Selection::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
     let reports = run.api().reports()?;
     let mut tally = Tally::default();
     let mut rows = 0usize;
-    let d7 = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
+    let d7 = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     reports.report(&d7, &mut |row| {
         rows += 1;
         tally.add(&ActivityRow::read(row)?, users, &filter);
@@ -240,7 +241,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     })?;
     if rows > 0 {
         let date = tally.report_date.clone().unwrap_or_default();
-        let daily = ReportRequest { query: ReportQuery::Date(&date), ..d7 };
+        let daily = ReportSpec { query: ReportQuery::Date(&date), ..d7 };
         reports.report(&daily, &mut |row| {
             tally.add(&ActivityRow::read(row)?, users, &filter);
             Ok(())
@@ -269,7 +270,7 @@ mod tests {
     /// Every row of `csv` as the mode reads it, tallied without a filter.
     fn tally(csv: &str) -> Result<Tally> {
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), &FILTER_USER, &debug)?;
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_USER, &debug)?;
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
             tally.add(&ActivityRow::read(row)?, Instances::Keep, &filter);

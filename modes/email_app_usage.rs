@@ -15,9 +15,9 @@ use centreon_plugin::options::{Flag, OptionSpec, Text};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Distinct, Instances, NameFilter, ReportAge, Setup};
+use super::share::{self, Distinct, Instances, PrincipalFilter, ReportAge, Selection};
 use super::{Mode, Run};
-use crate::custom::{report_columns, Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -300,7 +300,7 @@ impl Users {
     /// Keeps a user who is not deleted, passes the filter and used a legacy
     /// protocol. Users whose names the report conceals behind one value each keep
     /// their own instance, `NAME (n)` from the second on.
-    fn add(&mut self, row: &UserRow<'_>, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &UserRow<'_>, filter: &PrincipalFilter<'_>) {
         let upn = row.user_principal_name;
         if row.is_deleted || !row.protocols.contains(&true) || !filter.keeps(upn) {
             return;
@@ -316,11 +316,11 @@ impl Users {
 /// asked for (`--legacy-users`) and shown.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups();
-    let Setup { instances, filter } = Setup::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
+    let Selection { instances, filter } = Selection::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
     let wanted = run.values.flag(&LEGACY_USERS) && instances == Instances::Keep;
     let reports = run.api().reports()?;
     let mut apps = Vec::new();
-    let counts = ReportRequest { report: COUNTS, query: ReportQuery::Period("D7"), columns: &CountColumns::NAMES };
+    let counts = ReportSpec { report: COUNTS, query: ReportQuery::Period("D7"), columns: &CountColumns::NAMES };
     reports.report(&counts, &mut |row| {
         apps.push(read_counts(row)?);
         Ok(())
@@ -333,7 +333,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     };
     let mut users = Users::default();
     if wanted {
-        let detail = ReportRequest { report: USERS, query: ReportQuery::Period("D7"), columns: &UserColumns::NAMES };
+        let detail = ReportSpec { report: USERS, query: ReportQuery::Period("D7"), columns: &UserColumns::NAMES };
         reports.report(&detail, &mut |row| {
             users.add(&UserRow::read(row)?, &filter);
             Ok(())
@@ -373,7 +373,7 @@ mod tests {
                    H,False,,,Undetermined,\n\
                    H,False,2026-11-20,Yes,,\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), &FILTER_USER, &debug).expect("no filter");
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_USER, &debug).expect("no filter");
         let mut users = Users::default();
         report::read(USERS, csv.as_bytes(), &UserColumns::NAMES, &mut |row| {
             users.add(&UserRow::read(row)?, &filter);

@@ -16,9 +16,9 @@ use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::pattern;
 use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
 
-use super::share::{self, NameFilter};
+use super::share::{self, PrincipalFilter};
 use super::{Mode, Run};
-use crate::custom::{report_columns, Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -103,8 +103,8 @@ fn item(row: &Row<'_>) -> Item {
 /// without any mailbox is an error, not an empty list: a discovery given an empty list
 /// would remove every per-mailbox service, and no tenant has no mailbox.
 fn select(run: &mut Run<'_>) -> Result<Vec<Item>> {
-    let filter = NameFilter::new(run.values, &FILTER_MAILBOX, run.debug)?;
-    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
+    let filter = PrincipalFilter::new(run.values, &FILTER_MAILBOX, run.debug)?;
+    let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     let (mut items, mut rows) = (Vec::new(), 0usize);
     run.api().reports()?.report(&request, &mut |row| {
         rows += 1;

@@ -13,7 +13,7 @@ use centreon_plugin::time;
 
 use super::share::{self, ReportAge};
 use super::{Mode, Run};
-use crate::custom::{report_columns, Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -173,7 +173,7 @@ impl Tally {
 /// Reads the D7 report; a report without any day is an error, never an OK.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let mut tally = Tally::default();
-    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
+    let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     run.api().reports()?.report(&request, &mut |row| {
         tally.add(&QuotaRow::read(row)?);
         Ok(())

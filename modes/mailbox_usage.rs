@@ -14,9 +14,9 @@ use centreon_plugin::options::{Flag, OptionSpec, Text, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, PrincipalFilter, ReportAge, Selection, Units};
 use super::{Mode, Run};
-use crate::custom::{report_columns, Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -266,7 +266,7 @@ impl Tally {
     /// A mailbox is active when its last activity is the report date; every kept
     /// row counts in the total; an empty storage or item count is 0. Inactive
     /// mailboxes get per-mailbox counters only as [`Checked`] says.
-    fn add(&mut self, row: &UsageRow<'_>, mailboxes: Instances, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &UsageRow<'_>, mailboxes: Instances, filter: &PrincipalFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -294,10 +294,10 @@ impl Tally {
 /// Reads the D7 report.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { instances: mailboxes, filter } =
-        Setup::new(run, &groups.declarations().instance_labels(), &FILTER_MAILBOX)?;
+    let Selection { instances: mailboxes, filter } =
+        Selection::new(run, &groups.declarations().instance_labels(), &FILTER_MAILBOX)?;
     let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
-    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
+    let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     run.api().reports()?.report(&request, &mut |row| {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
@@ -329,7 +329,7 @@ mod tests {
                    30,20,10,5,4,2026-11-22,a@x,2026-11-22\n\
                    ,,,7,,2026-11-01,b@x,2026-11-22\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
             tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
@@ -351,7 +351,7 @@ mod tests {
                    2026-11-22,never@x,,3,9,10,20,30,False\n\
                    2026-11-22,gone@x,2026-11-01,4,11,10,20,30,True\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
         for (checked, kept) in
             [(Checked::Active, &["active@x"][..]), (Checked::NotDeleted, &["active@x", "idle@x", "never@x"][..])]
         {
