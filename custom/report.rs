@@ -17,7 +17,7 @@
 //! A report can be copied into a report cache entry while it is read
 //! ([`read_copying`]: its header and every record, all columns, as the CSV gave
 //! them), and read back from one ([`read_stored`]) as the same rows, with the same
-//! messages.
+//! messages. Only a report read whole without any error becomes a copy.
 
 use std::io::{self, Read};
 
@@ -156,42 +156,21 @@ impl Download for &mut Body {
 /// of the `columns` of every data row. The rows share one record buffer: nothing is
 /// allocated per row.
 pub fn read<R: Download>(report: &str, body: R, columns: &[&str], visit: RowVisit<'_>) -> Result<()> {
-    read_body(report, body, columns, visit, None).map_err(Failed::into_error)
-}
-
-/// How [`read_copying`] failed.
-#[derive(Debug)]
-pub enum Failed {
-    /// The download is not a whole CSV report (empty, an HTML page, malformed, cut,
-    /// failed): nothing of it may be kept. The error is the first the check met, which
-    /// may be a failed visit that came before.
-    Report(Error),
-    /// The report was read whole and copied, but what was asked of it failed (a
-    /// missing column, a cell the visitor refused): the copy is good, the answer is
-    /// this error.
-    Visit(Error),
-}
-
-impl Failed {
-    /// The error, whichever it is.
-    pub fn into_error(self) -> Error {
-        match self {
-            Failed::Report(error) | Failed::Visit(error) => error,
-        }
-    }
+    read_body(report, body, columns, visit, None)
 }
 
 /// [`read`], copying the report into `copy` as it goes: its header, then every
-/// record, all columns. Once `visit` (or a missing column) fails, the rest of the
-/// report is still read and copied, without visiting: the report itself is sound, and
-/// the checks waiting for this copy should read it rather than download it again.
+/// record, all columns. The copy may be committed only when this returns `Ok`: the
+/// report then parsed whole, has the columns asked for, and every cell visited was
+/// what its column holds. Anything else (JSON, a page, a column missing, a cell
+/// refused, a cut) is not the report, and must never stand in for one.
 pub fn read_copying<R: Download>(
     report: &str,
     body: R,
     columns: &[&str],
     visit: RowVisit<'_>,
     copy: &mut Producer,
-) -> std::result::Result<(), Failed> {
+) -> Result<()> {
     read_body(report, body, columns, visit, Some(copy))
 }
 
@@ -201,8 +180,8 @@ fn read_body<R: Download>(
     columns: &[&str],
     visit: RowVisit<'_>,
     mut copy: Option<&mut Producer>,
-) -> std::result::Result<(), Failed> {
-    check_width(report, columns).map_err(Failed::Visit)?;
+) -> Result<()> {
+    check_width(report, columns)?;
     let framing = body.framing();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -210,16 +189,19 @@ fn read_body<R: Download>(
         .buffer_capacity(READ_BUFFER)
         .from_reader(Guard::new(body));
     let mut record = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut record).map_err(|e| Failed::Report(csv_error(report, 1, e)))? {
-        return Err(Failed::Report(Error::new(format!("report {report} is empty (no header line)"))));
+    if !reader.read_byte_record(&mut record).map_err(|e| csv_error(report, 1, e))? {
+        return Err(Error::new(format!("report {report} is empty (no header line)")));
     }
     let header: Vec<&[u8]> = record.iter().collect();
-    if header.first().is_some_and(|first| first.trim_ascii_start().starts_with(b"<")) {
+    let start = header.first().map(|first| first.trim_ascii_start().first().copied());
+    let kind = match start {
+        Some(Some(b'<')) => Some("an HTML page"),
+        Some(Some(b'{' | b'[')) => Some("JSON"),
+        _ => None,
+    };
+    if let Some(kind) = kind {
         let text: Vec<u8> = header.join(&b","[..]);
-        return Err(Failed::Report(Error::new(format!(
-            "report {report} is not CSV but an HTML page: {}",
-            snippet(&text)
-        ))));
+        return Err(Error::new(format!("report {report} is not CSV but {kind}: {}", snippet(&text))));
     }
     if let Some(copy) = copy.as_deref_mut() {
         copy.header(&header);
@@ -234,49 +216,33 @@ fn read_body<R: Download>(
                 None => Err(Error::new(format!("report {report} has no column '{name}'"))),
             }
         })
-        .collect::<Result<Vec<Option<usize>>>>();
-    // The first error of the visit; with a copy to finish, the reading goes on.
-    let (positions, mut failed) = match positions {
-        Ok(positions) => (positions, None),
-        Err(e) if copy.is_some() => (Vec::new(), Some(e)),
-        Err(e) => return Err(Failed::Visit(e)),
-    };
+        .collect::<Result<Vec<Option<usize>>>>()?;
     // Lines are counted here: the csv crate counts the LF of a CRLF (Microsoft's line
     // end) on the next record's line, one too few. One line per record plus the line
     // ends inside its quoted cells (blank lines, which the csv crate skips, are not).
     let mut line = 2 + line_ends(&record);
-    // A report found wrong after a failed visit: the check says what it found first,
-    // as it would have without a copy; the copy is thrown away.
-    let wrong = |failed: &mut Option<Error>, error: Error| Failed::Report(failed.take().unwrap_or(error));
-    while reader.read_byte_record(&mut record).map_err(|e| wrong(&mut failed, csv_error(report, line, e)))? {
+    while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, line, e))? {
         let next = line + 1 + line_ends(&record);
         if let Some(copy) = copy.as_deref_mut() {
             copy.record(&record);
         }
-        if failed.is_none() {
-            if let Err(e) = visit_record(report, line, &record, &positions, columns, visit) {
-                if copy.is_none() {
-                    return Err(Failed::Visit(e));
-                }
-                failed = Some(e);
-            }
-        }
+        visit_record(report, line, &record, &positions, columns, visit)?;
         line = next;
     }
     let guard = reader.get_ref();
     if guard.state == Field::Quoted {
-        let error = Error::new(format!("report {report} ends inside a quoted field (truncated or malformed download)"));
-        return Err(wrong(&mut failed, error));
+        return Err(Error::new(format!(
+            "report {report} ends inside a quoted field (truncated or malformed download)"
+        )));
     }
     // Without framing, a line end is the only sign that the last record is whole.
     if framing == Framing::UntilClose && !matches!(guard.last, Some(b'\n' | b'\r')) {
-        let error = Error::new(format!(
+        return Err(Error::new(format!(
             "report {report} does not end with a line end, and its download has no length to check it against \
              (truncated download)"
-        ));
-        return Err(wrong(&mut failed, error));
+        )));
     }
-    failed.map_or(Ok(()), |e| Err(Failed::Visit(e)))
+    Ok(())
 }
 
 /// Hands the cells of `columns` (at `positions` of `record`, which starts on `line`)
@@ -907,18 +873,19 @@ mod tests {
         }
 
         /// Reads `body` with `visit`, copying it into the cache; the copy is committed
-        /// unless the report itself is wrong.
-        fn copy(&self, body: &[u8], columns: &[&str], visit: RowVisit<'_>) -> std::result::Result<(), Failed> {
+        /// when the read succeeds.
+        fn copy(&self, body: &[u8], columns: &[&str], visit: RowVisit<'_>) -> Result<()> {
             let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            let centreon_plugin::cache::Claim::Produce(mut producer) = self.cache.claim(&Self::key(), until) else {
+            let centreon_plugin::cache::Claim::Produce(mut producer) = self.cache.claim(&Self::key(), until, &mut drop)
+            else {
                 panic!("a cold cache produces");
             };
             let result = read_copying("r", body, columns, visit, &mut producer);
             match &result {
-                Ok(()) | Err(Failed::Visit(_)) => {
+                Ok(()) => {
                     producer.commit().expect("committed");
                 }
-                Err(Failed::Report(e)) => producer.fail(e.message(), centreon_plugin::cache::Setback::Permanent),
+                Err(e) => producer.fail(e.message(), centreon_plugin::cache::Setback::Permanent),
             }
             result
         }
@@ -937,7 +904,7 @@ mod tests {
     /// What [`rows`] reads, from the copy of `body` (no visit while copying).
     fn stored_rows(body: &[u8]) -> Result<Vec<(String, Option<i64>, String)>> {
         let scratch = Scratch::new();
-        scratch.copy(body, &[], &mut |_| Ok(())).map_err(Failed::into_error)?;
+        scratch.copy(body, &[], &mut |_| Ok(()))?;
         let entry = scratch.entry().expect("the copy is in place");
         let mut out = Vec::new();
         read_stored("getEmailActivityUserDetail(period='D7')", entry.records(), EMAIL, &mut |row| {
@@ -977,42 +944,44 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_visit_still_copies_the_whole_report() {
-        let scratch = Scratch::new();
+    fn a_failed_visit_or_a_missing_column_is_not_copied() {
         let body = b"User Principal Name,Send Count,Report Period\nu1,x,7\nu2,2,7\n";
+        let scratch = Scratch::new();
         let mut seen = 0;
         let result = scratch.copy(body, EMAIL, &mut |row| {
             seen += 1;
             row.count(1).map(drop)
         });
-        assert!(matches!(result, Err(Failed::Visit(ref e)) if e.message().contains("holds 'x'")), "{result:?}");
+        assert!(matches!(result, Err(ref e) if e.message().contains("holds 'x'")), "{result:?}");
         assert_eq!(seen, 1, "no visit after the error");
-        assert_eq!(scratch.entry().expect("copied").records().len(), 2);
+        assert!(scratch.entry().is_none(), "a cell the mode refuses: not the report");
 
         let scratch = Scratch::new();
         let result = scratch.copy(body, &["Recipient Type"], &mut |_| Ok(()));
-        assert!(matches!(result, Err(Failed::Visit(ref e)) if e.message().contains("no column 'Recipient Type'")));
-        assert_eq!(scratch.entry().expect("copied").records().len(), 2, "a missing column is the mode's problem");
-    }
-
-    #[test]
-    fn a_wrong_report_is_not_copied_and_the_first_error_is_told() {
-        let scratch = Scratch::new();
-        let cut = b"User Principal Name,Send Count,Report Period\nu1,x,7\nu2,\"cut";
-        let result = scratch.copy(cut, EMAIL, &mut |row| row.count(1).map(drop));
-        let Err(Failed::Report(error)) = result else { panic!("a cut report: {result:?}") };
-        assert_eq!(error.message(), "report r line 2: column 'Send Count' holds 'x', not a number");
-        assert!(scratch.entry().is_none());
+        assert!(matches!(result, Err(ref e) if e.message().contains("no column 'Recipient Type'")));
+        assert!(scratch.entry().is_none(), "a column the mode needs missing: not the report");
     }
 
     #[test]
     fn a_wrong_report_is_not_copied() {
-        for body in [&b""[..], b"<html>busy</html>\n", b"User Principal Name,Send Count\nu1,\"cut", b"A,B\n1\n"] {
+        for body in [
+            &b""[..],
+            b"<html>busy</html>\n",
+            b"{\"value\":[]}\n",
+            b"User Principal Name,Send Count\nu1,\"cut",
+            b"A,B\n1\n",
+        ] {
             let scratch = Scratch::new();
             let result = scratch.copy(body, &[], &mut |_| Ok(()));
-            assert!(matches!(result, Err(Failed::Report(_))), "{body:?}: {result:?}");
+            assert!(result.is_err(), "{body:?}: {result:?}");
             assert!(scratch.entry().is_none(), "{body:?}");
         }
+    }
+
+    #[test]
+    fn json_is_an_error() {
+        let text = message(b"{\"error\":{\"code\":\"UnknownError\",\"message\":\"\"}}");
+        assert!(text.contains("is not CSV but JSON: {\"error\":{\"code\":\"UnknownError\""), "{text}");
     }
 
     proptest::proptest! {
