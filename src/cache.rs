@@ -36,6 +36,7 @@ use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
 use crate::atomic::{self, Temp};
+use crate::error::Error;
 use crate::records::{self, Records, Writer};
 use crate::statefile::{StateLock, Statefile};
 
@@ -446,15 +447,16 @@ impl Producer {
 
     /// Completes the entry and puts it in place; the error says why it was not
     /// stored (the report itself was read: the check goes on).
-    pub fn commit(self) -> Result<Stored, String> {
+    pub fn commit(self) -> crate::error::Result<Stored> {
         let Producer { path, note, state, .. } = self;
         let (temp, writer) = match state {
             State::Writing { temp, writer } => (temp, writer),
-            State::Ready => return Err("no header was given".to_string()),
-            State::Broken(why) => return Err(why),
+            State::Ready => return Err(Error::new("no header was given")),
+            State::Broken(why) => return Err(Error::new(why)),
         };
         let records = writer.records();
-        let failed = |e: io::Error| format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e));
+        let failed =
+            |e: io::Error| Error::new(format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e)));
         let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?;
         let size = file.metadata().map_err(failed)?.len();
         // Not synced: a reader checks the file whole, and a report of a million rows
@@ -803,7 +805,7 @@ mod tests {
         let Claim::Produce(mut producer) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
         producer.header(HEADER);
         producer.record(["only", "two"]);
-        assert!(producer.commit().expect_err("short record").contains("fewer cells"));
+        assert!(producer.commit().expect_err("short record").message().contains("fewer cells"));
         let Claim::Produce(mut producer) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
         producer.header(HEADER);
         drop(producer);
@@ -817,7 +819,7 @@ mod tests {
     fn produce_result(mut producer: Producer) -> String {
         producer.header(HEADER);
         producer.record(HEADER);
-        producer.commit().expect_err("cannot be written")
+        producer.commit().expect_err("cannot be written").message().to_string()
     }
 
     #[test]
