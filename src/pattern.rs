@@ -139,14 +139,14 @@ impl Pattern {
             Some(one_line) if !text.contains('\n') => one_line,
             _ => &self.regex,
         };
-        self.within_budget(text, |text| regex.is_match(text)).unwrap_or(false)
+        self.within_budget(text, |text| regex.is_match(text).map_err(Box::new)).unwrap_or(false)
     }
 
     /// The groups of the first match, group 0 first; groups that did not take part are
     /// empty strings. `None` when there is no match, or when the match gave up (recorded
     /// as for [`Pattern::is_match`]).
     pub fn captures(&self, text: &str) -> Option<Vec<String>> {
-        let captures = self.within_budget(text, |text| self.regex.captures(text))??;
+        let captures = self.within_budget(text, |text| self.regex.captures(text).map_err(Box::new))??;
         Some((0..captures.len()).map(|i| group_text(&captures, i).to_string()).collect())
     }
 
@@ -156,7 +156,7 @@ impl Pattern {
     fn within_budget<'t, T>(
         &self,
         text: &'t str,
-        search: impl FnOnce(&'t str) -> std::result::Result<T, fancy_regex::Error>,
+        search: impl FnOnce(&'t str) -> std::result::Result<T, Box<fancy_regex::Error>>,
     ) -> Option<T> {
         if budget::given_up() {
             return None;
@@ -220,7 +220,9 @@ impl Pattern {
         let mut copied = 0;
         let mut search = 0;
         let mut empty_at = None;
-        while let Some(Some(captures)) = self.within_budget(text, |text| self.regex.captures_from_pos(text, search)) {
+        while let Some(Some(captures)) =
+            self.within_budget(text, |text| self.regex.captures_from_pos(text, search).map_err(Box::new))
+        {
             let Some(whole) = captures.get(0) else { break };
             if whole.start() == whole.end() && empty_at == Some(whole.start()) {
                 match next_boundary(text, whole.start()) {

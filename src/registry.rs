@@ -200,9 +200,8 @@ pub struct ModeSpec<A: ?Sized + PluginApi> {
     pub name: &'static str,
     /// The Perl module name `--dyn-mode` may give instead.
     pub perl_module: &'static str,
-    /// Its place in [`Plugin::modes`]: modes are sorted by this rank, then by name, so
-    /// the modes of the original plugin come first there (`--list-mode` sorts by name
-    /// alone, as Perl does).
+    /// Where `--list-mode` shows it: modes are sorted by this rank, then by name, so
+    /// the modes of the original plugin keep their places.
     pub list_rank: u8,
     /// Paragraphs of its help section, separated by blank lines.
     pub description: &'static str,

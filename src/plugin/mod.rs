@@ -184,13 +184,13 @@ fn version(level: &str, number: &str) -> Info {
 /// `--timeout` is what bounds it.
 const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
+/// The custom mode and the mode of a run; the mode is `None` for the meta mode `multi`.
+type Chosen<A> = (&'static CustomModeSpec<A>, Option<&'static ModeSpec<A>>);
+
 /// The plugin's commands without a mode (`--help`, `--version`, `--list-mode`,
 /// `--list-custommode`), then the custom mode and the mode, custom mode first; the
 /// mode is `None` for the meta mode `multi`.
-fn plugin_level_commands<A: ?Sized + PluginApi>(
-    plugin: &Plugin<A>,
-    values: &Values,
-) -> Result<Stage<(&'static CustomModeSpec<A>, Option<&'static ModeSpec<A>>)>> {
+fn plugin_level_commands<A: ?Sized + PluginApi>(plugin: &Plugin<A>, values: &Values) -> Result<Stage<Chosen<A>>> {
     let info = &plugin.info;
     let has_mode = values.non_empty("mode").is_some() || values.non_empty("dyn-mode").is_some();
     let sections = || [plugin_description(info), Section::options(&global::plugin_section())];
@@ -201,9 +201,10 @@ fn plugin_level_commands<A: ?Sized + PluginApi>(
         return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION)));
     }
     if values.flag("list-mode") {
-        // Sorted by name in byte order, as Perl lists them; the meta mode first.
-        let mut names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
-        names.sort_unstable();
+        // The meta mode first, as Perl lists it; then the modes in the plugin's order:
+        // by name within each original plugin's modes, so that the Perl plugin's own
+        // two come first, where discovery and the golden case expect them.
+        let names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
         let tail = format!("Modes Meta:\n{}\nModes Available:\n{}", listing(&[multi::NAME]), listing(&names));
         return Ok(ControlFlow::Break(help_text(&sections(), &tail)));
     }
