@@ -13,13 +13,14 @@
 
 use std::time::Instant;
 
+use super::global::{HELP, NO_SANITY_OPTIONS, PASS_MANAGER, RUNAS};
 use super::{declarations, help_text, password_manager, plugin_description, strict, Outcome};
 use crate::counters::{MetricNames, Naming, Thresholds};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::getopt;
 use crate::help::Section;
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{List, OptionSection, OptionSpec, Text, Values};
 use crate::output::{self, CheckResult, DisplayContext, OutputOptions, ShortMessage};
 use crate::registry::{CustomModeSpec, Env, ModeKind, ModeSpec, Notices, Plugin, PluginApi, Run};
 
@@ -30,20 +31,23 @@ pub const NAME: &str = "multi";
 const DESCRIPTION: &str = "Check multiple modes at once: their statuses, messages and perfdata in \
      one result. Each mode runs with its own defaults; --option-mode gives one of them an option.";
 
+/// `--modes-exec`: the modes to run.
+const MODES_EXEC: Text = Text::new(
+    "modes-exec",
+    "Which modes to run, separated by commas (a name that is not a mode is skipped). Example: \
+     --modes-exec=email-activity,mailbox-usage",
+);
+
+/// `--option-mode`: an option for one mode.
+const OPTION_MODE: List = List::new(
+    "option-mode",
+    "Give an option to one mode only, as MODE,--option=value (can be repeated). Example: \
+     --option-mode='mailbox-usage,--warning-active-mailboxes=10'",
+);
+
 /// The meta mode's options.
 fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::value(
-            "modes-exec",
-            "Which modes to run, separated by commas (a name that is not a mode is skipped). Example: \
-             --modes-exec=email-activity,mailbox-usage",
-        ),
-        OptionSpec::list(
-            "option-mode",
-            "Give an option to one mode only, as MODE,--option=value (can be repeated). Example: \
-             --option-mode='mailbox-usage,--warning-active-mailboxes=10'",
-        ),
-    ]
+    vec![MODES_EXEC.spec(), OPTION_MODE.spec()]
 }
 
 /// What the driver hands over once `--mode=multi` is known.
@@ -70,10 +74,10 @@ pub struct Start<'a, A: ?Sized + PluginApi + 'static> {
 /// combined display.
 pub fn run<A: ?Sized + PluginApi + 'static>(start: Start<'_, A>) -> Result<Outcome> {
     let Start { plugin, custom, mut values, rest, output, debug, ctx, deadline } = start;
-    let mut sections: Vec<OptionSection> = password_manager(values.non_empty("pass-manager"))?.into_iter().collect();
+    let mut sections: Vec<OptionSection> = password_manager(values.non_empty(&PASS_MANAGER))?.into_iter().collect();
     sections.extend((custom.sections)());
     let own = OptionSection::new("MODE", options());
-    if values.flag("help") {
+    if values.flag(&HELP) {
         let mut blocks = vec![plugin_description(&plugin.info), Section::options(&super::global::plugin_section())];
         blocks.extend(OutputOptions::sections().iter().map(Section::options));
         blocks.extend(sections.iter().map(Section::options));
@@ -85,13 +89,13 @@ pub fn run<A: ?Sized + PluginApi + 'static>(start: Start<'_, A>) -> Result<Outco
     let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();
     specs.extend(own.options);
     let last = getopt::parse(&rest, &specs);
-    if !values.flag("no-sanity-options") {
+    if !values.flag(&NO_SANITY_OPTIONS) {
         strict(&last)?;
     }
     values.absorb(last.values);
     super::process::map_environment_options(&mut values, &specs);
-    super::process::runas(values.non_empty("runas"))?;
-    let Some(modes_exec) = values.non_empty("modes-exec").map(str::to_string) else {
+    super::process::runas(values.non_empty(&RUNAS))?;
+    let Some(modes_exec) = values.non_empty(&MODES_EXEC).map(str::to_string) else {
         return Err(Error::new("Need to specify --modes-exec option."));
     };
     let notices = Notices::default();
@@ -150,7 +154,7 @@ impl<A: ?Sized + PluginApi> One<'_, A> {
 /// first comma), in command-line order.
 fn mode_arguments(values: &Values, name: &str) -> Vec<String> {
     values
-        .list("option-mode")
+        .list(&OPTION_MODE)
         .iter()
         .filter_map(|given| given.split_once(','))
         .filter(|(mode, _)| *mode == name)
@@ -165,7 +169,7 @@ mod tests {
     #[test]
     fn option_mode_feeds_one_mode_in_order() {
         let mut values = Values::default();
-        let spec = OptionSpec::list("option-mode", "");
+        let spec = OPTION_MODE.spec();
         for given in ["a,--x=1", "b,--y=2", "a,--z=3,4", "no comma"] {
             values.set(&spec, given.to_string());
         }
