@@ -28,7 +28,7 @@ use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, Capabilities, CustomMode, Health, MessageTrace, Provides, ReportQuery, ReportRequest, Reports, RowVisit,
+    provides, Capabilities, CustomMode, Health, MessageTrace, Provides, ReportQuery, ReportSpec, Reports, RowVisit,
     ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
 };
 
@@ -175,7 +175,7 @@ fn next_link(page: &Map<String, Value>, seen: &HashSet<Url>, path: &str) -> Resu
 impl Reports for GraphApi {
     /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads, or from the
     /// report cache.
-    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
+    fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()> {
         self.client.cloud().check_usage_reports()?;
         let query = parameter(request.query);
         let name = format!("{}({query})", request.report);
@@ -331,9 +331,9 @@ mod tests {
     use super::*;
     use centreon_plugin::debug::{DebugLog, Logging, Secrets};
     use centreon_plugin::getopt;
+    use centreon_plugin::notices::Notices;
     use centreon_plugin::options::{OptionSpec, Values};
     use centreon_plugin::output::OutputOptions;
-    use centreon_plugin::registry::Notices;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::path::PathBuf;
@@ -514,7 +514,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     /// The users of the D7 email activity report and their send counts.
     fn users(api: &mut GraphApi) -> Result<Vec<(String, Option<i64>)>> {
         let mut out = Vec::new();
-        let request = ReportRequest {
+        let request = ReportSpec {
             report: "getEmailActivityUserDetail",
             query: ReportQuery::Period("D7"),
             columns: &["User Principal Name", "Send Count"],

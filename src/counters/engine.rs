@@ -10,30 +10,13 @@
 use std::collections::BTreeMap;
 
 use super::counter::{Check, Counter, Group, Instance, Output, Perf, PerfThresholds};
+use super::declarations::{MetricNames, Naming};
 use super::field::Field;
 use super::thresholds::{Levels, Limit, Thresholds};
 use crate::bytes;
 use crate::expr::Value;
 use crate::output::{CheckResult, Perfdata, ShortMessage};
 use crate::status::Status;
-
-/// How metrics and counter threshold options are named in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricNames {
-    /// By their legacy labels.
-    Legacy,
-    /// By their nlabels (`--use-new-perfdata`, or OpenMetrics output).
-    New,
-}
-
-/// How metrics are named in this run.
-#[derive(Debug, Clone, Copy)]
-pub struct Naming<'a> {
-    /// Legacy labels or nlabels.
-    pub names: MetricNames,
-    /// The mode's name, carried by every metric.
-    pub mode: &'a str,
-}
 
 /// The texts and worst status of one record's counters.
 #[derive(Default)]

@@ -26,9 +26,10 @@ use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::getopt::{self, Parsed};
 use crate::help::{self, Section};
+use crate::notices::Notices;
 use crate::options::{OptionSection, OptionSpec, Values};
 use crate::output::{self, CheckResult, DisplayContext, Info, OutputOptions, Rendered, ShortMessage};
-use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Notices, Plugin, PluginApi, PluginInfo, Run};
+use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Plugin, PluginApi, PluginInfo, Run};
 
 /// Runs `plugin` with the process's arguments, prints the result and exits.
 pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
