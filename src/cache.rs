@@ -342,9 +342,7 @@ impl Cache {
                     locks.push(path);
                     continue;
                 }
-                suffix => {
-                    suffix.starts_with(".tmp.") && modified_age(&path, now) > GRACE && atomic::abandoned(&path)
-                }
+                suffix => suffix.starts_with(".tmp.") && modified_age(&path, now) > GRACE && atomic::abandoned(&path),
             };
             if stale {
                 let _ = fs::remove_file(&path);
