@@ -28,6 +28,11 @@ pub mod report;
 pub mod report_cache;
 pub mod token;
 
+/// The unit tests' local HTTP server, shared with the HTTP layer's tests.
+#[cfg(test)]
+#[path = "../src/http/loopback.rs"]
+mod loopback;
+
 pub use report::Row;
 
 /// A registered custom mode: each custom mode submits one to `inventory`.

@@ -4,14 +4,8 @@
 //! output; the users still on POP3, IMAP4 or SMTP from the user detail report, read
 //! only when asked for; bad input, broken reports and the custom mode it needs.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
-use common::plugin::{mock, run, run_offline, Outcome};
-use mock::{Fault, Host, MockGraph, Variant};
+use crate::common::plugin::{mock, run, run_offline, Outcome};
+use crate::mock::{Fault, Host, MockGraph, Variant};
 use serde_json::Value;
 
 const MODE: &str = "--mode=email-app-usage";

@@ -8,17 +8,11 @@
 //! (`TraceSettings`); the default window ends 30 minutes before the run, so a test that
 //! starts the stand-in and runs the plugin at once reads a window of complete minutes.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::plugin::{self, Plugin};
-use mock::{iso_datetime, Fault, MockGraph, TraceCall, TraceSettings};
+use crate::common::plugin::{self, Plugin};
+use crate::mock::{iso_datetime, Fault, MockGraph, TraceCall, TraceSettings};
 use serde_json::Value;
 
 /// What one run printed and returned, with the clock around it.

@@ -7,17 +7,11 @@
 //! `--critical-report-age` (hours since its refresh date), which change nothing
 //! unless given.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::path::Path;
 
-use common::plugin::{mock, run, Outcome};
-use common::TempDir;
-use mock::{utc_date_days_ago, MockGraph, Variant};
+use crate::common::plugin::{mock, run, Outcome};
+use crate::common::TempDir;
+use crate::mock::{utc_date_days_ago, MockGraph, Variant};
 
 /// The report modes, each with the options that show all its counters.
 const MODES: [(&str, &[&str]); 4] = [
