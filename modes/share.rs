@@ -332,7 +332,8 @@ impl<R> Deref for Distinct<R> {
 pub fn units_option() -> centreon_plugin::options::OptionSpec {
     centreon_plugin::options::OptionSpec::value(
         "units",
-        "Unit of the active thresholds: '%' (percentage of the total, the default) or 'count'.",
+        "Unit of the active thresholds: '%' (percentage of the total, the default, as in Perl: \
+         --warning-active-users=20: alerts below 20 percent) or 'count'.",
     )
     .default("%")
 }

@@ -216,3 +216,16 @@ fn report_age_joins_the_mode_s_own_output() {
         )
     );
 }
+
+/// The stand-in's tenant as of another day (`make demo` dates its tenant yesterday)
+/// moves every date of the reports with the report date: the same mailboxes are
+/// active, on that day.
+#[test]
+fn a_tenant_dated_another_day_reads_as_the_fixture() {
+    let yesterday = crate::mock::utc_date_days_ago(1);
+    let fixed = run(&mock(), &["--mode=mailbox-usage"]);
+    assert!(fixed.status_line().contains("on 2026-11-22 : 12/40"), "{}", fixed.stdout);
+    let moved = MockGraph::builder().variant(Variant::ReportDate(yesterday.clone())).start().expect("mock");
+    let moved = run(&moved, &["--mode=mailbox-usage"]);
+    assert_eq!(moved.status_line(), fixed.status_line().replace("2026-11-22", &yesterday));
+}

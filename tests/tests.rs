@@ -9,8 +9,11 @@ mod mock;
 
 mod bad_input;
 mod certificates;
+mod checklist;
+mod clapi;
 mod cli;
 mod definitions;
+mod docs;
 mod email_app_usage;
 mod faults;
 mod golden;

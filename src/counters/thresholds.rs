@@ -21,10 +21,15 @@ impl Declarations {
     /// counters that have an nlabel are named after it and keep their label as an
     /// alias.
     pub fn options(&self, names: MetricNames, filter_default: &str) -> Vec<OptionSpec> {
+        // The example names a counter of this mode, so that it works as written.
+        let example = self.checked().next().map_or("", |(_, counter)| counter.label);
         let mut specs = vec![
             OptionSpec::value(
                 "filter-counters",
-                &format!("Only display some counters (regexp can be used). Example: --filter-counters='^total' (default: '{filter_default}')."),
+                &format!(
+                    "Only display some counters (regexp can be used). Example: --filter-counters='^{example}$' \
+                     (default: '{filter_default}')."
+                ),
             )
             .default(filter_default),
             OptionSpec::value("filter-counters-block", ""),
