@@ -123,7 +123,6 @@ fn select(run: &mut Run<'_, dyn Queues>) -> Result<Collected> {
 static QUEUE_DEPTH: ModeSpec<dyn Queues> = ModeSpec {
     name: "queue-depth",
     perl_module: "example::queue::mode::depth",
-    list_rank: 0,
     description: "Check how many messages wait in each queue.",
     requires: Capability::Depths,
     options: Vec::new,

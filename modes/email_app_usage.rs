@@ -23,7 +23,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "email-app-usage",
         perl_module: "cloud::microsoft::office365::exchange::mode::emailappusage",
-        list_rank: 2,
         description: concat!(
             "Check how many users read their mail with each email client and over each legacy protocol (POP3, \
             IMAP4, SMTP) over the last 7 days.\n\n\

@@ -23,7 +23,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "mail-flow",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailflow",
-        list_rank: 2,
         description: DESCRIPTION,
         requires: Capability::MessageTrace,
         options,

@@ -22,7 +22,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "mailbox-usage",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailboxusage",
-        list_rank: 0,
         description: concat!(
             "Check mailbox usage (reporting period over the last refreshed day).\n\n\
             (See link for details about metrics : \

@@ -749,13 +749,13 @@ mod tests {
     #[test]
     fn answers_over_the_size_limit_are_refused() {
         let limited = || HttpClient::builder().timeout(Duration::from_secs(5)).body_limit(10).build().expect("client");
-        let server = TestServer::start(vec![
+        let server = canned(vec![
             answer("200 OK", &[], "01234567890"),
             raw_answer("", "0123456789012345"),
             answer("200 OK", &[], "0123456789"),
         ]);
         let debug = DebugLog::default();
-        let url = Url::parse(&format!("{}/r", server.base)).expect("url");
+        let url = Url::parse(&format!("{}/r", server.base(0))).expect("url");
         let declared = limited().send(Request::get(url.clone()), &debug).expect_err("declared too large");
         assert_eq!(declared.message(), "a Content-Length of 11 bytes, over the size limit of 10 bytes");
         let mut growing = limited().send(Request::get(url.clone()), &debug).expect("no length declared");
