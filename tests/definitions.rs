@@ -42,7 +42,11 @@ pub(crate) fn plugin_stdout(args: &[&str]) -> String {
 
 /// The names listed under a `--list-*` heading, one per line indented by 3 spaces.
 pub(crate) fn listed(args: &[&str]) -> Vec<String> {
-    plugin_stdout(args)
+    let stdout = plugin_stdout(args);
+    // The names under the last "… Available:" heading: `--list-mode` lists the meta
+    // mode `multi` before it, under "Modes Meta:".
+    let available = stdout.rsplit_once("Available:\n").map_or("", |(_, names)| names);
+    available
         .lines()
         .filter_map(|line| line.strip_prefix("   "))
         .filter(|name| !name.starts_with(' ') && !name.is_empty())
@@ -96,9 +100,11 @@ pub(crate) fn documented(help: &str, mode: &str) -> BTreeSet<String> {
 /// Every option of every mode under every custom mode, and of the script itself.
 fn every_documented_option() -> BTreeSet<String> {
     let mut options = documented(&plugin_stdout(&["--help"]), "");
-    let modes = listed(&[PLUGIN, "--list-mode"]);
+    // The meta mode `multi` too: the CheckCommand passes its options.
+    let mut modes = listed(&[PLUGIN, "--list-mode"]);
+    modes.push("multi".to_string());
     let custom_modes = listed(&[PLUGIN, "--list-custommode"]);
-    assert!(modes.len() >= 4 && custom_modes.len() >= 2, "modes {modes:?}, custom modes {custom_modes:?}");
+    assert!(modes.len() >= 5 && custom_modes.len() >= 2, "modes {modes:?}, custom modes {custom_modes:?}");
     for custom_mode in &custom_modes {
         for mode in &modes {
             let custom = format!("--custommode={custom_mode}");

@@ -7,7 +7,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::common::plugin::{self, Outcome};
 use crate::common::TempDir;
@@ -277,17 +277,17 @@ fn restart_on(port: u16, fault: Fault) -> MockGraph {
     }
 }
 
-/// A download removes the copies untouched for a day (yesterday's one-day report is
-/// never asked for again), and nothing else of the directory.
+/// A download removes the copies stored over a day ago, by the date they hold
+/// (yesterday's one-day report is never asked for again), and nothing else of the
+/// directory.
 #[test]
 fn copies_older_than_a_day_are_pruned_by_the_next_download() {
     let mock = start(Fault::None);
     let state = TempDir::new("cache-prune").expect("state dir");
     assert_ok(&run(&mock, state.path(), &["--mode=email-activity"]), "email");
     let old = entries(state.path());
-    let day_ago = SystemTime::now() - Duration::from_secs(24 * 3600 + 60);
     for entry in &old {
-        std::fs::File::options().write(true).open(entry).expect("entry").set_modified(day_ago).expect("mtime");
+        age(entry, 24 * 3600 + 60);
     }
     let unrelated = state.path().join("office365_graphapi_report_notes.txt");
     std::fs::write(&unrelated, "kept").expect("unrelated file");
