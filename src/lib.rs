@@ -21,6 +21,7 @@ pub mod output;
 pub mod pattern;
 pub mod plugin;
 pub mod records;
+pub mod sealed;
 pub mod registry;
 pub mod statefile;
 pub mod status;
