@@ -68,21 +68,10 @@ pub fn plugin_section() -> OptionSection {
             ),
             OptionSpec::value(
                 "pass-manager",
-                "Define the password manager you want to use. Supported managers are: environment.",
+                "Define the password manager you want to use. Supported managers are: environment, \
+                 file, keepass, teampass, hashicorpvault, centreonvault.",
             ),
             OptionSpec::flag("no-sanity-options", ""),
         ],
-    )
-}
-
-/// The options the `environment` password manager adds.
-pub fn environment_manager_section() -> OptionSection {
-    OptionSection::new(
-        "ENVIRONMENT OPTIONS",
-        vec![OptionSpec::list(
-            "environment-map-option",
-            "Overload an option value with the content of an environment variable, e.g. \
-             --environment-map-option='client-secret=MY_SECRET' (repeatable).",
-        )],
     )
 }

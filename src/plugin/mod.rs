@@ -21,6 +21,7 @@ use crate::getopt::{self, Parsed};
 use crate::help::{self, Section};
 use crate::options::{OptionSection, OptionSpec, Values};
 use crate::output::{self, CheckResult, DisplayContext, Info, OutputOptions, Rendered, ShortMessage};
+use crate::passmgr;
 use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Notices, Plugin, PluginApi, PluginInfo, Run};
 
 /// Runs `plugin` with the process's arguments, prints the result and exits.
@@ -108,7 +109,7 @@ fn stages<A: ?Sized + PluginApi>(
         strict(&last)?;
     }
     values.absorb(last.values);
-    process::map_environment_options(&mut values, &specs);
+    passmgr::apply(&mut values, &specs, passmgr::Context { debug, deadline })?;
     if values.flag("multiple") {
         return Err(Error::new("--multiple is not supported: the modes of this plugin use one custom mode object."));
     }
@@ -213,7 +214,7 @@ fn mode_level<A: ?Sized + PluginApi>(
     mode: &ModeSpec<A>,
 ) -> Result<Stage<Vec<OptionSpec>>> {
     let info = &plugin.info;
-    let mut sections: Vec<OptionSection> = password_manager(values.non_empty("pass-manager"))?.into_iter().collect();
+    let mut sections: Vec<OptionSection> = passmgr::section(values.non_empty("pass-manager"))?.into_iter().collect();
     sections.extend((custom.sections)());
     let mode_options = (mode.options)();
     if values.flag("help") {
@@ -376,14 +377,6 @@ fn check_capability<A: ?Sized + PluginApi>(
         custom.name,
         able.join(" or --custommode=")
     )))
-}
-
-fn password_manager(name: Option<&str>) -> Result<Option<OptionSection>> {
-    match name {
-        None => Ok(None),
-        Some("environment") => Ok(Some(global::environment_manager_section())),
-        Some(other) => Err(Error::new(format!("Cannot load module 'centreon::plugins::passwordmgr::{other}'"))),
-    }
 }
 
 /// The final, strict pass: the first unknown option, or a second stray word, is an
