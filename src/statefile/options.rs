@@ -80,6 +80,9 @@ pub fn section() -> OptionSection {
 /// Checks the Retention Options at start-up (custom-mode check stage): refuses what
 /// cannot be honoured and notes, in the debug log, what is accepted but ignored.
 pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
+    if let Some(key) = values.non_empty("statefile-key") {
+        debug.secret(key);
+    }
     if let Sealing::Unusable(why) = sealing(values) {
         return Err(Error::new(why));
     }
