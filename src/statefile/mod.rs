@@ -114,7 +114,12 @@ impl Statefile {
     /// The stored object; `None` when the file is absent, empty, not JSON or not an
     /// object, or encrypted with another key (all mean "nothing cached").
     pub fn read(&self) -> Option<Map<String, Value>> {
-        let stored = fs::read(&self.path).ok()?;
+        self.decode(fs::read(&self.path).ok()?)
+    }
+
+    /// The object a stored value holds, unsealed: whatever storage the value came
+    /// from (a file, Redis, memcached), this is where it is decrypted and parsed.
+    pub fn decode(&self, stored: Vec<u8>) -> Option<Map<String, Value>> {
         let text = match &self.sealing {
             Sealing::Plain => stored,
             Sealing::Key(key) => key.open(stored)?,
@@ -126,18 +131,24 @@ impl Statefile {
         }
     }
 
-    /// Replaces the file atomically with `data` as compact JSON (sealed with the key
-    /// when there is one), mode 0600. The error's message is Perl's non-fatal one,
-    /// which the run appends to its output.
-    pub fn write(&self, data: &Map<String, Value>) -> Result<()> {
+    /// The value to store for `data`: compact JSON, sealed with the key when there is
+    /// one, for whatever storage keeps it.
+    pub fn encode(&self, data: &Map<String, Value>) -> Result<Vec<u8>> {
         let shown = self.path.display();
         let plain =
             serde_json::to_vec(data).map_err(|_| Error::new(format!("Cannot serialize statefile '{shown}'")))?;
-        let text = match &self.sealing {
-            Sealing::Plain => plain,
-            Sealing::Key(key) => key.seal(&plain)?,
-            Sealing::Unusable(why) => return Err(Error::new(format!("Cannot write statefile '{shown}': {why}"))),
-        };
+        match &self.sealing {
+            Sealing::Plain => Ok(plain),
+            Sealing::Key(key) => key.seal(&plain),
+            Sealing::Unusable(why) => Err(Error::new(format!("Cannot write statefile '{shown}': {why}"))),
+        }
+    }
+
+    /// Replaces the file atomically with [`Statefile::encode`]'s value, mode 0600. The
+    /// error's message is Perl's non-fatal one, which the run appends to its output.
+    pub fn write(&self, data: &Map<String, Value>) -> Result<()> {
+        let shown = self.path.display();
+        let text = self.encode(data)?;
         atomic::replace(&self.path, &text, 0o600).map_err(|failure| {
             Error::new(match failure {
                 Failure::Write(e) => format!("Cannot write statefile '{shown}': {}", errno_text(&e)),
@@ -250,6 +261,9 @@ mod tests {
         assert_eq!((stored["encrypted"].clone(), stored["cipher"].clone()), (Value::from(1), Value::from("AES")));
         assert!(!stored.to_string().contains("tok-1"), "no token in clear: {stored}");
         assert_eq!(file.read(), Some(sample()));
+        let value = file.encode(&sample()).expect("a value for any storage");
+        assert_eq!(file.decode(value.clone()), Some(sample()), "the same envelope whatever stores it");
+        assert_eq!(file.clone().sealed(key("other")).decode(value), None);
         assert_eq!(file.clone().sealed(key("other")).read(), None, "a wrong key is an empty statefile");
         assert_eq!(file.clone().sealed(Sealing::Plain).read().map(|m| m.contains_key("access_token")), Some(false));
         let unusable = file.sealed(Sealing::Unusable("bad key".into()));
