@@ -17,7 +17,7 @@ use std::io::Read;
 
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{Framing, Response, Url};
-use centreon_plugin::options::OptionSection;
+use centreon_plugin::options::{OptionSection, Text};
 use centreon_plugin::registry::{CustomModeSpec, Env};
 use centreon_plugin::time;
 use serde_json::{Map, Value};
@@ -31,12 +31,15 @@ use crate::custom::{
     ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
 };
 
+/// `--graph-endpoint`, documented by [`SETUP`].
+const GRAPH_ENDPOINT: Text = Text::new("graph-endpoint", "");
+
 /// How Graph differs from the other APIs.
 const SETUP: Setup = Setup {
     custom_mode: "graphapi",
     login_default: "https://login.microsoftonline.com",
     token_path: "oauth2/v2.0/token",
-    endpoint_option: "graph-endpoint",
+    endpoint_option: &GRAPH_ENDPOINT,
     endpoint_default: "https://graph.microsoft.com",
     audience: |graph| Audience::Scope(format!("{graph}/.default")),
     name: "Graph endpoint",
@@ -314,7 +317,9 @@ fn health_issue(item: &Value) -> Result<ServiceIssue> {
 mod tests {
     use super::*;
     use centreon_plugin::debug::{DebugLog, Logging, Secrets};
+    use centreon_plugin::getopt;
     use centreon_plugin::options::{OptionSpec, Values};
+    use centreon_plugin::output::OutputOptions;
     use centreon_plugin::registry::Notices;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
@@ -469,17 +474,14 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         graph_with(values, deadline, &DebugLog::default(), &Notices::default())
     }
 
+    /// The values of `--name=value` for each pair, parsed as a command line.
     fn values(pairs: &[(&str, &str)]) -> Values {
         let mut specs: Vec<OptionSpec> = sections().into_iter().flat_map(|s| s.options).collect();
-        specs.push(OptionSpec::flag("debug", ""));
-        specs.push(OptionSpec::flag("show-password", ""));
-        let mut values = Values::default();
-        values.declare(&specs);
-        for (name, value) in pairs {
-            let spec = specs.iter().find(|s| s.name == *name).expect("declared option");
-            values.set(spec, (*value).to_string());
-        }
-        values
+        specs.extend(OutputOptions::sections().into_iter().flat_map(|s| s.options));
+        let args: Vec<String> = pairs.iter().map(|(name, value)| format!("--{name}={value}")).collect();
+        let parsed = getopt::parse(&args, &specs);
+        assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
+        parsed.values
     }
 
     fn api(mock: &Mock, dir: &std::path::Path, extra: &[(&str, &str)]) -> Result<GraphApi> {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use centreon_plugin::counters::{Collected, Counter, Group, Groups, Instance, Output, Perf};
 use centreon_plugin::error::Result;
 use centreon_plugin::number;
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{OptionSpec, Text, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
@@ -39,8 +39,11 @@ inventory::submit! {
     })
 }
 
+/// `--filter-user`.
+const FILTER_USER: Text = Text::new("filter-user", "Filter users.");
+
 fn options() -> Vec<OptionSpec> {
-    vec![OptionSpec::value("filter-user", "Filter users."), share::units_option()]
+    vec![FILTER_USER.spec(), share::UNITS.spec()]
 }
 
 /// What the counters read.
@@ -223,7 +226,7 @@ impl Tally {
 /// rows, the daily report of that date for the activity.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { instances: users, filter } = Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
+    let Setup { instances: users, filter } = Setup::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
     let reports = run.api().reports()?;
     let mut tally = Tally::default();
     let mut rows = 0usize;
@@ -264,7 +267,7 @@ mod tests {
     /// Every row of `csv` as the mode reads it, tallied without a filter.
     fn tally(csv: &str) -> Result<Tally> {
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-user", &debug)?;
+        let filter = NameFilter::new(&Default::default(), &FILTER_USER, &debug)?;
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
             tally.add(&ActivityRow::read(row)?, Instances::Keep, &filter);

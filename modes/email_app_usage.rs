@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use centreon_plugin::counters::{Check, Collected, Counter, Group, Groups, Output, Perf, Variable};
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{Flag, OptionSpec, Text};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
@@ -48,11 +48,15 @@ inventory::submit! {
     })
 }
 
+/// `--legacy-users`.
+const LEGACY_USERS: Flag =
+    Flag::new("legacy-users", "List the users of POP3, IMAP4 or SMTP (one more report request).");
+
+/// `--filter-user`.
+const FILTER_USER: Text = Text::new("filter-user", "Filter the users listed by --legacy-users (user principal name).");
+
 fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::flag("legacy-users", "List the users of POP3, IMAP4 or SMTP (one more report request)."),
-        OptionSpec::value("filter-user", "Filter the users listed by --legacy-users (user principal name)."),
-    ]
+    vec![LEGACY_USERS.spec(), FILTER_USER.spec()]
 }
 
 /// What the counters read.
@@ -296,8 +300,8 @@ impl Users {
 /// asked for (`--legacy-users`) and shown.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups();
-    let Setup { instances, filter } = Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
-    let wanted = run.values.flag("legacy-users") && instances == Instances::Keep;
+    let Setup { instances, filter } = Setup::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
+    let wanted = run.values.flag(&LEGACY_USERS) && instances == Instances::Keep;
     let reports = run.api().reports()?;
     let mut apps = Vec::new();
     let counts = ReportRequest { report: COUNTS, query: ReportQuery::Period("D7"), columns: &COUNT_COLUMNS };
@@ -353,7 +357,7 @@ mod tests {
                    H,False,,,Undetermined,\n\
                    H,False,2026-11-20,Yes,,\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-user", &debug).expect("no filter");
+        let filter = NameFilter::new(&Default::default(), &FILTER_USER, &debug).expect("no filter");
         let mut users = Users::default();
         report::read(USERS, csv.as_bytes(), &USER_COLUMNS, &mut |row| {
             users.add(&UserRow::read(row)?, &filter);

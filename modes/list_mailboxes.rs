@@ -12,7 +12,7 @@
 //! rule can leave them out.
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::pattern;
 use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
 
@@ -41,8 +41,12 @@ inventory::submit! {
     })
 }
 
+/// `--filter-mailbox`.
+const FILTER_MAILBOX: Text =
+    Text::new("filter-mailbox", "Filter mailboxes (regular expression on the user principal name).");
+
 fn options() -> Vec<OptionSpec> {
-    vec![OptionSpec::value("filter-mailbox", "Filter mailboxes (regular expression on the user principal name).")]
+    vec![FILTER_MAILBOX.spec()]
 }
 
 /// The report read: its D7 version, as `mailbox-usage` reads it.
@@ -93,7 +97,7 @@ fn item(row: &Row<'_>) -> Item {
 /// without any mailbox is an error, not an empty list: a discovery given an empty list
 /// would remove every per-mailbox service, and no tenant has no mailbox.
 fn select(run: &mut Run<'_>) -> Result<Vec<Item>> {
-    let filter = NameFilter::new(run.values, "filter-mailbox", run.debug)?;
+    let filter = NameFilter::new(run.values, &FILTER_MAILBOX, run.debug)?;
     let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: &COLUMNS };
     let (mut items, mut rows) = (Vec::new(), 0usize);
     run.api().reports()?.report(&request, &mut |row| {

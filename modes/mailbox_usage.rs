@@ -10,7 +10,7 @@ use centreon_plugin::counters::{
     Check, Collected, Counter, Group, Groups, Instance, Output, Perf, PerfThresholds, Variable,
 };
 use centreon_plugin::error::Result;
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{Flag, OptionSpec, Text, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
@@ -46,15 +46,17 @@ inventory::submit! {
     })
 }
 
+/// `--filter-mailbox`.
+const FILTER_MAILBOX: Text = Text::new("filter-mailbox", "Filter mailboxes.");
+
+/// `--check-inactive-mailboxes`.
+const CHECK_INACTIVE_MAILBOXES: Flag = Flag::new(
+    "check-inactive-mailboxes",
+    "Also check the quotas and items of the mailboxes inactive on the report date, deleted ones aside.",
+);
+
 fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::value("filter-mailbox", "Filter mailboxes."),
-        share::units_option(),
-        OptionSpec::flag(
-            "check-inactive-mailboxes",
-            "Also check the quotas and items of the mailboxes inactive on the report date, deleted ones aside.",
-        ),
-    ]
+    vec![FILTER_MAILBOX.spec(), share::UNITS.spec(), CHECK_INACTIVE_MAILBOXES.spec()]
 }
 
 /// Which mailboxes get the per-mailbox counters (`status`, `items`).
@@ -69,7 +71,7 @@ enum Checked {
 
 impl Checked {
     fn from_values(values: &Values) -> Checked {
-        if values.flag("check-inactive-mailboxes") {
+        if values.flag(&CHECK_INACTIVE_MAILBOXES) {
             Checked::NotDeleted
         } else {
             Checked::Active
@@ -291,7 +293,7 @@ impl Tally {
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
     let Setup { instances: mailboxes, filter } =
-        Setup::new(run, &groups.declarations().instance_labels(), "filter-mailbox")?;
+        Setup::new(run, &groups.declarations().instance_labels(), &FILTER_MAILBOX)?;
     let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
     let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
     run.api().reports()?.report(&request, &mut |row| {
@@ -325,7 +327,7 @@ mod tests {
                    30,20,10,5,4,2026-11-22,a@x,2026-11-22\n\
                    ,,,7,,2026-11-01,b@x,2026-11-22\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-mailbox", &debug).expect("no filter");
+        let filter = NameFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
         let mut tally = Tally::default();
         report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
             tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
@@ -347,7 +349,7 @@ mod tests {
                    2026-11-22,never@x,,3,9,10,20,30,False\n\
                    2026-11-22,gone@x,2026-11-01,4,11,10,20,30,True\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-mailbox", &debug).expect("no filter");
+        let filter = NameFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
         for (checked, kept) in
             [(Checked::Active, &["active@x"][..]), (Checked::NotDeleted, &["active@x", "idle@x", "never@x"][..])]
         {

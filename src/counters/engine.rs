@@ -320,13 +320,7 @@ mod tests {
 
     /// Parses `args` as the options `declarations` generate.
     fn limits(declarations: &Declarations, args: &[(&str, &str)], names: MetricNames, filter: &str) -> Thresholds {
-        let specs = declarations.options(names, filter);
-        let mut values = Values::default();
-        values.declare(&specs);
-        for (name, value) in args {
-            let spec = specs.iter().find(|s| s.answers_to(name)).expect("declared option");
-            values.set(spec, value.to_string());
-        }
+        let values = Values::of(&declarations.options(names, filter), args);
         Thresholds::from_values(declarations, &values, names, 8).expect("valid options")
     }
 
@@ -526,10 +520,7 @@ mod tests {
     fn a_status_expression_naming_an_undeclared_variable_is_refused() {
         let declarations = status_groups(5).declarations();
         let specs = declarations.options(MetricNames::Legacy, "");
-        let mut values = Values::default();
-        values.declare(&specs);
-        let spec = specs.iter().find(|s| s.answers_to("warning-status")).expect("declared");
-        values.set(spec, "%{size} > 1".into());
+        let values = Values::of(&specs, &[("warning-status", "%{size} > 1")]);
         let error = Thresholds::from_values(&declarations, &values, MetricNames::Legacy, 8).expect_err("refused");
         assert_eq!(
             error.message(),

@@ -67,4 +67,4 @@ pub use counter::{Check, Counter, Group, Instance, Output, Perf, PerfThresholds,
 pub use engine::{MetricNames, Naming};
 pub use field::{Field, Scalar};
 pub use groups::{Collected, Declarations, Groups};
-pub use thresholds::{Levels, Limit, Thresholds};
+pub use thresholds::{Levels, Limit, Thresholds, LIST_COUNTERS};

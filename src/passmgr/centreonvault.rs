@@ -22,7 +22,7 @@ use super::vault_http::Http;
 use super::Context;
 use crate::error::{Error, Result};
 use crate::http::Request;
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{OptionSection, Text, Values};
 use crate::statefile::{self, Statefile};
 
 /// The manager's name in errors.
@@ -35,30 +35,30 @@ const PREFIX: &str = "secret::hashicorp_vault::";
 const IV_LEN: usize = 16;
 const HMAC_LEN: usize = 64;
 
+/// `--vault-config`.
+const CONFIG: Text = Text::new(
+    "vault-config",
+    "Path of the Centreon Vault configuration file (default: '/var/lib/centreon/vault/vault.json').",
+)
+.default("/var/lib/centreon/vault/vault.json");
+/// `--vault-cache`.
+const CACHE: Text = Text::new(
+    "vault-cache",
+    "Path of the file keeping the Vault token between runs (default: \
+     '/var/lib/centreon/centplugins/centreonvault_session').",
+)
+.default("/var/lib/centreon/centplugins/centreonvault_session");
+/// `--vault-env-file`.
+const ENV_FILE: Text = Text::new(
+    "vault-env-file",
+    "Path of the env file holding APP_SECRET when it is not in the environment (default: \
+     '/usr/share/centreon/.env').",
+)
+.default("/usr/share/centreon/.env");
+
 /// The manager's options.
 pub fn section() -> OptionSection {
-    OptionSection::new(
-        "CENTREON VAULT OPTIONS",
-        vec![
-            OptionSpec::value(
-                "vault-config",
-                "Path of the Centreon Vault configuration file (default: '/var/lib/centreon/vault/vault.json').",
-            )
-            .default("/var/lib/centreon/vault/vault.json"),
-            OptionSpec::value(
-                "vault-cache",
-                "Path of the file keeping the Vault token between runs (default: \
-                 '/var/lib/centreon/centplugins/centreonvault_session').",
-            )
-            .default("/var/lib/centreon/centplugins/centreonvault_session"),
-            OptionSpec::value(
-                "vault-env-file",
-                "Path of the env file holding APP_SECRET when it is not in the environment (default: \
-                 '/usr/share/centreon/.env').",
-            )
-            .default("/usr/share/centreon/.env"),
-        ],
-    )
+    OptionSection::new("CENTREON VAULT OPTIONS", vec![CONFIG.spec(), CACHE.spec(), ENV_FILE.spec()])
 }
 
 /// Replaces every reference in the option values by its secret.
@@ -109,7 +109,7 @@ struct Config {
 
 impl Config {
     fn read(values: &Values) -> Result<Config> {
-        let path = values.non_empty("vault-config").ok_or_else(|| {
+        let path = values.non_empty(&CONFIG).ok_or_else(|| {
             Error::new("Please provide a Centreon Vault configuration file path with --vault-config option")
         })?;
         if !Path::new(path).is_file() {
@@ -139,7 +139,7 @@ impl Config {
 /// The `--vault-cache` statefile (sealed like every statefile when
 /// `--statefile-key` is given).
 fn cache_file(values: &Values) -> Statefile {
-    let path = Path::new(values.non_empty("vault-cache").unwrap_or("centreonvault_session"));
+    let path = Path::new(values.non_empty(&CACHE).unwrap_or("centreonvault_session"));
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Statefile::new(dir, &name, "").sealed(statefile::sealing(values))
@@ -196,7 +196,7 @@ fn login(http: &Http, config: &Config, values: &Values, cache: &Statefile, conte
 fn app_secret(values: &Values) -> Result<Option<[u8; 32]>> {
     let text = match std::env::var("APP_SECRET") {
         Ok(text) if !text.is_empty() => Some(text),
-        _ => values.non_empty("vault-env-file").and_then(|path| std::fs::read_to_string(path).ok()).and_then(|env| {
+        _ => values.non_empty(&ENV_FILE).and_then(|path| std::fs::read_to_string(path).ok()).and_then(|env| {
             env.lines()
                 .filter_map(|line| line.trim().strip_prefix("APP_SECRET="))
                 .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'').to_string())

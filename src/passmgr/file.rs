@@ -6,20 +6,25 @@ use serde_json::Value;
 use super::{mapping, Context};
 use crate::atomic::errno_text;
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{List, OptionSection, OptionSpec, Text, Values};
+
+/// `--secret-file`.
+const SECRET_FILE: Text = Text::new("secret-file", "Path of the JSON file holding the secrets.");
+/// `--secret-search-value`.
+const SEARCH: List = List::new("secret-search-value", mapping::SEARCH_DOC);
+/// `--secret-map-option`.
+const MAP: List = List::new("secret-map-option", mapping::MAP_DOC);
 
 /// The manager's options.
 pub fn section() -> OptionSection {
-    let mut options = vec![OptionSpec::value("secret-file", "Path of the JSON file holding the secrets.")];
-    options.extend(mapping::options("secret"));
-    OptionSection::new("FILE OPTIONS", options)
+    OptionSection::new("FILE OPTIONS", vec![SECRET_FILE.spec(), SEARCH.spec(), MAP.spec()])
 }
 
 /// Reads the file and maps what the searches find.
 pub fn apply(values: &mut Values, specs: &[OptionSpec], context: Context<'_>) -> Result<()> {
-    let path = values.non_empty("secret-file").ok_or_else(|| Error::new("Please set secret-file option"))?.to_string();
+    let path = values.non_empty(&SECRET_FILE).ok_or_else(|| Error::new("Please set secret-file option"))?.to_string();
     let text = std::fs::read(&path)
         .map_err(|e| Error::new(format!("Cannot read secret file '{path}': {}", errno_text(&e))))?;
     let document: Value = serde_json::from_slice(&text).map_err(|_| Error::new("Cannot decode secret file"))?;
-    mapping::apply(values, specs, context, "secret", "file", &document)
+    mapping::apply(values, specs, context, mapping::Mapping { search: &SEARCH, map: &MAP }, "file", &document)
 }

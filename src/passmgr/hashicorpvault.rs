@@ -12,7 +12,7 @@ use super::vault_http::{Answer, Http};
 use super::{set_option, Context};
 use crate::error::{Error, Result};
 use crate::http::Request;
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{List, OptionSection, OptionSpec, Pairs, Text, Values};
 
 /// The manager's name in errors.
 const NAME: &str = "hashicorpvault";
@@ -32,33 +32,51 @@ const METHODS: &[(&str, &[&str])] = &[
 /// Settings whose values are secrets.
 const SECRET_SETTINGS: &[&str] = &["password", "jwt", "token", "totp"];
 
+/// `--vault-address`.
+const ADDRESS: Text = Text::new("vault-address", "IP address or host name of the Vault server.");
+/// `--vault-port`.
+const PORT: Text = Text::new("vault-port", "Port of the Vault server (default: '8200').").default("8200");
+/// `--vault-protocol`.
+const PROTOCOL: Text = Text::new("vault-protocol", "HTTP or HTTPS protocol (default: 'http').").default("http");
+/// `--vault-token`.
+const TOKEN: Text = Text::new("vault-token", "Token for the 'token' authentication method.");
+/// `--auth-method`.
+const AUTH_METHOD: Text = Text::new(
+    "auth-method",
+    "Authentication method: azure, cert, github, ldap, okta, radius, userpass or token (default: 'token').",
+)
+.default("token");
+/// `--auth-path`.
+const AUTH_PATH: Text = Text::new("auth-path", "Path of the authentication method, when not its default one.");
+/// `--auth-settings`.
+const AUTH_SETTINGS: Pairs = Pairs::new(
+    "auth-settings",
+    "Settings of the authentication method, as KEY=VALUE (repeatable), e.g. --auth-settings='username=alice' \
+     --auth-settings='password=…'.",
+);
+/// `--secret-path`.
+const SECRET_PATH: List = List::new("secret-path", "Path of a secret, e.g. 'secret/data/office365' (repeatable).");
+/// `--map-option`.
+const MAP_OPTION: List = List::new(
+    "map-option",
+    "Overload an option value with a secret, as OPTION=TEXT where %{value_<path>} and %{key_<path>} stand for a \
+     secret's value and key (repeatable).",
+);
+
 /// The manager's options.
 pub fn section() -> OptionSection {
     OptionSection::new(
         "HASHICORP VAULT OPTIONS",
         vec![
-            OptionSpec::value("vault-address", "IP address or host name of the Vault server."),
-            OptionSpec::value("vault-port", "Port of the Vault server (default: '8200').").default("8200"),
-            OptionSpec::value("vault-protocol", "HTTP or HTTPS protocol (default: 'http').").default("http"),
-            OptionSpec::value("vault-token", "Token for the 'token' authentication method."),
-            OptionSpec::value(
-                "auth-method",
-                "Authentication method: azure, cert, github, ldap, okta, radius, userpass or token \
-                 (default: 'token').",
-            )
-            .default("token"),
-            OptionSpec::value("auth-path", "Path of the authentication method, when not its default one."),
-            OptionSpec::map(
-                "auth-settings",
-                "Settings of the authentication method, as KEY=VALUE (repeatable), e.g. \
-                 --auth-settings='username=alice' --auth-settings='password=…'.",
-            ),
-            OptionSpec::list("secret-path", "Path of a secret, e.g. 'secret/data/office365' (repeatable)."),
-            OptionSpec::list(
-                "map-option",
-                "Overload an option value with a secret, as OPTION=TEXT where %{value_<path>} and \
-                 %{key_<path>} stand for a secret's value and key (repeatable).",
-            ),
+            ADDRESS.spec(),
+            PORT.spec(),
+            PROTOCOL.spec(),
+            TOKEN.spec(),
+            AUTH_METHOD.spec(),
+            AUTH_PATH.spec(),
+            AUTH_SETTINGS.spec(),
+            SECRET_PATH.spec(),
+            MAP_OPTION.spec(),
         ],
     )
 }
@@ -87,7 +105,7 @@ pub fn apply(values: &mut Values, specs: &[OptionSpec], context: Context<'_>) ->
         found.insert(format!("key_{path}"), Value::String(key));
         found.insert(format!("value_{path}"), Value::String(value));
     }
-    let rules: Vec<String> = values.list("map-option").to_vec();
+    let rules: Vec<String> = values.list(&MAP_OPTION).to_vec();
     for rule in rules {
         let Some((option, text)) = rule.split_once('=') else { continue };
         let mapped = substitute(text, |name| found.get(name).and_then(Value::as_str).map(str::to_string));
@@ -110,18 +128,17 @@ struct Settings {
 
 impl Settings {
     fn from_values(values: &Values) -> Result<Settings> {
-        let address =
-            values.non_empty("vault-address").ok_or_else(|| Error::new("Please set the --vault-address option"))?;
-        let method = values.non_empty("auth-method").unwrap_or("token").to_string();
+        let address = values.non_empty(&ADDRESS).ok_or_else(|| Error::new("Please set the --vault-address option"))?;
+        let method = values.non_empty(&AUTH_METHOD).unwrap_or("token").to_string();
         let Some((_, required)) = METHODS.iter().find(|(name, _)| *name == method) else {
             return Err(Error::new("Incorrect or unsupported authentication method set in --auth-method"));
         };
-        let token = values.non_empty("vault-token").map(str::to_string);
+        let token = values.non_empty(&TOKEN).map(str::to_string);
         if method == "token" && token.is_none() {
             return Err(Error::new("Please set the --vault-token option"));
         }
         let paths: Vec<String> = values
-            .list("secret-path")
+            .list(&SECRET_PATH)
             .iter()
             .map(|p| p.trim_matches('/').to_string())
             .filter(|p| !p.is_empty())
@@ -129,21 +146,21 @@ impl Settings {
         if paths.is_empty() {
             return Err(Error::new("Please set the --secret-path option"));
         }
-        let auth: Vec<(String, String)> = values.map("auth-settings").to_vec();
+        let auth: Vec<(String, String)> = values.map(&AUTH_SETTINGS).to_vec();
         for setting in *required {
             if !auth.iter().any(|(k, v)| k == setting && !v.is_empty()) {
                 return Err(Error::new(format!("Missing authentication setting: {setting}")));
             }
         }
-        let protocol = values.non_empty("vault-protocol").unwrap_or("http");
+        let protocol = values.non_empty(&PROTOCOL).unwrap_or("http");
         if protocol != "http" && protocol != "https" {
             return Err(Error::new(format!("{NAME}: --vault-protocol must be http or https, not '{protocol}'")));
         }
-        let port = values.non_empty("vault-port").unwrap_or("8200");
+        let port = values.non_empty(&PORT).unwrap_or("8200");
         if port.parse::<u16>().is_err() {
             return Err(Error::new(format!("{NAME}: --vault-port must be a port number, not '{port}'")));
         }
-        let auth_path = values.non_empty("auth-path").unwrap_or(&method).trim_matches('/').to_string();
+        let auth_path = values.non_empty(&AUTH_PATH).unwrap_or(&method).trim_matches('/').to_string();
         Ok(Settings { base: format!("{protocol}://{address}:{port}"), method, auth_path, auth, token, paths })
     }
 }
@@ -230,14 +247,7 @@ mod tests {
     use super::*;
 
     fn values(args: &[(&str, &str)]) -> Values {
-        let specs = section().options;
-        let mut values = Values::default();
-        values.declare(&specs);
-        for (name, value) in args {
-            let spec = specs.iter().find(|s| s.name == *name).expect("spec");
-            values.set(spec, value.to_string());
-        }
-        values
+        Values::of(&section().options, args)
     }
 
     #[test]

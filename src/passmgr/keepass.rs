@@ -16,42 +16,50 @@ use serde_json::{json, Map, Value};
 use super::{mapping, Context};
 use crate::atomic::errno_text;
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{List, OptionSection, OptionSpec, Text, Values};
+
+/// `--keepass-endpoint`.
+const ENDPOINT: Text = Text::new("keepass-endpoint", "Name of an endpoint of --keepass-endpoint-file (not supported).");
+/// `--keepass-endpoint-file`.
+const ENDPOINT_FILE: Text = Text::new(
+    "keepass-endpoint-file",
+    "A Perl file of endpoints, which the Perl plugin executes. Not supported: give --keepass-file and \
+     --keepass-password.",
+);
+/// `--keepass-file`.
+const FILE: Text = Text::new("keepass-file", "Path of the KeePass database (KDBX 4).");
+/// `--keepass-password`.
+const PASSWORD: Text = Text::new("keepass-password", "Master password of the KeePass database.");
+/// `--keepass-search-value`.
+const SEARCH: List = List::new("keepass-search-value", mapping::SEARCH_DOC);
+/// `--keepass-map-option`.
+const MAP: List = List::new("keepass-map-option", mapping::MAP_DOC);
 
 /// The manager's options.
 pub fn section() -> OptionSection {
-    let mut options = vec![
-        OptionSpec::value("keepass-endpoint", "Name of an endpoint of --keepass-endpoint-file (not supported)."),
-        OptionSpec::value(
-            "keepass-endpoint-file",
-            "A Perl file of endpoints, which the Perl plugin executes. Not supported: give \
-             --keepass-file and --keepass-password.",
-        ),
-        OptionSpec::value("keepass-file", "Path of the KeePass database (KDBX 4)."),
-        OptionSpec::value("keepass-password", "Master password of the KeePass database."),
-    ];
-    options.extend(mapping::options("keepass"));
-    OptionSection::new("KEEPASS OPTIONS", options)
+    OptionSection::new(
+        "KEEPASS OPTIONS",
+        vec![ENDPOINT.spec(), ENDPOINT_FILE.spec(), FILE.spec(), PASSWORD.spec(), SEARCH.spec(), MAP.spec()],
+    )
 }
 
 /// Opens the database and maps what the searches find.
 pub fn apply(values: &mut Values, specs: &[OptionSpec], context: Context<'_>) -> Result<()> {
-    if values.non_empty("keepass-endpoint-file").is_some() {
+    if values.non_empty(&ENDPOINT_FILE).is_some() {
         return Err(Error::new(
             "keepass: --keepass-endpoint-file is Perl code, which the Perl plugin executes and this plugin never \
              does: give --keepass-file and --keepass-password instead",
         ));
     }
-    let file = values.non_empty("keepass-file").ok_or_else(|| Error::new("Please set keepass-file option"))?;
-    let password =
-        values.non_empty("keepass-password").ok_or_else(|| Error::new("Please set keepass-password option"))?;
+    let file = values.non_empty(&FILE).ok_or_else(|| Error::new("Please set keepass-file option"))?;
+    let password = values.non_empty(&PASSWORD).ok_or_else(|| Error::new("Please set keepass-password option"))?;
     context.debug.secret(password);
     let bytes = std::fs::read(file).map_err(|e| Error::new(format!("Cannot read keepass file: {}", errno_text(&e))))?;
     check_version(&bytes)?;
     let database = Database::parse(&bytes, DatabaseKey::new().with_password(password))
         .map_err(|e| Error::new(format!("Cannot read keepass file: {e}")))?;
     let tree = json!({"Root": {"Group": [group(database.root())]}});
-    mapping::apply(values, specs, context, "keepass", "keepass", &tree)
+    mapping::apply(values, specs, context, mapping::Mapping { search: &SEARCH, map: &MAP }, "keepass", &tree)
 }
 
 /// Refuses what Perl's module refuses: KeePass 1 and KDBX before version 4.

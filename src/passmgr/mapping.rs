@@ -10,41 +10,41 @@ use serde_json::Value;
 
 use super::{jsonpath, set_option, Context};
 use crate::error::{Error, Result};
-use crate::options::{OptionSpec, Values};
+use crate::options::{List, OptionSpec, Values};
 
-/// The two options of a manager whose prefix is `prefix` (`secret`, `keepass`…).
-pub fn options(prefix: &str) -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::list(
-            &format!("{prefix}-search-value"),
-            "Looking for a value in the JSON, as NAME=JSONPATH (repeatable). JSONPath as RFC \
-             9535 defines it; Perl filters of the forms $_->{field} =~ /re/flags, !~, eq, ne, \
-             ==, != joined by && or || are translated (never executed). %{option} in the path \
-             is replaced by that option's value.",
-        ),
-        OptionSpec::list(
-            &format!("{prefix}-map-option"),
-            "Overload an option value with what was found, as OPTION=TEXT where %{NAME} in TEXT \
-             is replaced by the value NAME found, e.g. 'client-secret=%{password}' (repeatable).",
-        ),
-    ]
+/// The help of a manager's `--X-search-value`.
+pub const SEARCH_DOC: &str = "Looking for a value in the JSON, as NAME=JSONPATH (repeatable). JSONPath as RFC \
+     9535 defines it; Perl filters of the forms $_->{field} =~ /re/flags, !~, eq, ne, ==, != joined by && or \
+     || are translated (never executed). %{option} in the path is replaced by that option's value.";
+
+/// The help of a manager's `--X-map-option`.
+pub const MAP_DOC: &str = "Overload an option value with what was found, as OPTION=TEXT where %{NAME} in \
+     TEXT is replaced by the value NAME found, e.g. 'client-secret=%{password}' (repeatable).";
+
+/// A manager's two options: `--X-search-value` and `--X-map-option`.
+#[derive(Debug, Clone, Copy)]
+pub struct Mapping {
+    /// `--X-search-value`.
+    pub search: &'static List,
+    /// `--X-map-option`.
+    pub map: &'static List,
 }
 
-/// Runs the lookups of `--<prefix>-search-value` over `document` and applies
-/// `--<prefix>-map-option`. `manager` names the manager in errors.
+/// Runs the lookups of `mapping.search` over `document` and applies `mapping.map`.
+/// `manager` names the manager in errors.
 pub fn apply(
     values: &mut Values,
     specs: &[OptionSpec],
     context: Context<'_>,
-    prefix: &str,
+    mapping: Mapping,
     manager: &str,
     document: &Value,
 ) -> Result<()> {
-    let found = lookups(values, prefix, manager, document)?;
+    let found = lookups(values, specs, mapping.search, manager, document)?;
     for text in found.values() {
         context.debug.secret(text);
     }
-    let rules: Vec<String> = values.list(&format!("{prefix}-map-option")).to_vec();
+    let rules: Vec<String> = values.list(mapping.map).to_vec();
     for rule in rules {
         let Some((option, text)) = split_rule(&rule) else { continue };
         let mapped = substitute(text, |name| found.get(name).cloned());
@@ -55,18 +55,33 @@ pub fn apply(
 }
 
 /// NAME → value of every `--<prefix>-search-value` that selects something.
-fn lookups(values: &Values, prefix: &str, manager: &str, document: &Value) -> Result<HashMap<String, String>> {
+fn lookups(
+    values: &Values,
+    specs: &[OptionSpec],
+    search: &List,
+    manager: &str,
+    document: &Value,
+) -> Result<HashMap<String, String>> {
     let mut found = HashMap::new();
-    for rule in values.list(&format!("{prefix}-search-value")) {
+    let option_value = |option: &str| {
+        let option = option.replace('_', "-");
+        specs.iter().find(|s| s.answers_to(&option)).and_then(|spec| values.generated(spec)).map(str::to_string)
+    };
+    for rule in values.list(search) {
         let Some((name, path)) = split_rule(rule) else { continue };
-        let path = substitute(path, |option| values.value(&option.replace('_', "-")).map(str::to_string));
+        let path = substitute(path, option_value);
         let value = jsonpath::first(&path, document)
-            .map_err(|why| Error::new(format!("{manager}: --{prefix}-search-value '{name}': {why}")))?;
+            .map_err(|why| Error::new(format!("{manager}: --{}-search-value '{name}': {why}", prefix(search))))?;
         if let Some(value) = value {
             found.insert(name.to_string(), value);
         }
     }
     Ok(found)
+}
+
+/// `secret` for `--secret-search-value`: how the manager's options are named.
+fn prefix(search: &List) -> &'static str {
+    search.name().trim_end_matches("-search-value")
 }
 
 /// `NAME=VALUE` split at the first `=`, both parts non-empty (else the rule is
@@ -95,39 +110,44 @@ mod tests {
     use crate::debug::{DebugLog, Logging, Secrets};
     use serde_json::json;
 
+    const SEARCH: List = List::new("secret-search-value", SEARCH_DOC);
+    const MAP: List = List::new("secret-map-option", MAP_DOC);
+    const MAPPING: Mapping = Mapping { search: &SEARCH, map: &MAP };
+
+    fn specs() -> Vec<OptionSpec> {
+        vec![SEARCH.spec(), MAP.spec(), OptionSpec::value("client-secret", ""), OptionSpec::value("tenant", "")]
+    }
+
     #[test]
     fn search_then_map_sets_the_option_and_masks_it() {
-        let mut specs = options("secret");
-        specs.push(OptionSpec::value("client-secret", ""));
-        specs.push(OptionSpec::value("tenant", ""));
-        let mut values = Values::default();
-        let set = |values: &mut Values, name: &str, value: &str| {
-            let spec = specs.iter().find(|s| s.name == name).expect("spec").clone();
-            values.set(&spec, value.to_string());
-        };
-        set(&mut values, "tenant", "contoso");
-        set(&mut values, "secret-search-value", "pass=$.tenants.%{tenant}.secret");
-        set(&mut values, "secret-search-value", "none=$.missing");
-        set(&mut values, "secret-map-option", "client_secret=%{pass}%{none}");
+        let specs = specs();
+        let mut values = Values::of(
+            &specs,
+            &[
+                ("tenant", "contoso"),
+                ("secret-search-value", "pass=$.tenants.%{tenant}.secret"),
+                ("secret-search-value", "none=$.missing"),
+                ("secret-map-option", "client_secret=%{pass}%{none}"),
+            ],
+        );
         let debug = DebugLog::new(Logging::On, Secrets::Masked);
         let context = Context { debug: &debug, deadline: std::time::Instant::now() };
         let document = json!({"tenants": {"contoso": {"secret": "s3cr3t-value"}}});
-        apply(&mut values, &specs, context, "secret", "file", &document).expect("applied");
-        assert_eq!(values.value("client-secret"), Some("s3cr3t-value"));
+        apply(&mut values, &specs, context, MAPPING, "file", &document).expect("applied");
+        assert_eq!(values.generated(&specs[2]), Some("s3cr3t-value"));
         debug.log("secret is s3cr3t-value");
         assert_eq!(debug.take(), ["secret is ***"]);
     }
 
     #[test]
     fn a_bad_path_names_the_manager_and_option() {
-        let specs = options("keepass");
-        let mut values = Values::default();
-        values.set(&specs[0], "x=$.a[".to_string());
+        let specs = specs();
+        let mut values = Values::of(&specs, &[("secret-search-value", "x=$.a[")]);
         let debug = DebugLog::default();
         let context = Context { debug: &debug, deadline: std::time::Instant::now() };
-        let error = apply(&mut values, &specs, context, "keepass", "keepass", &json!({})).expect_err("bad");
+        let error = apply(&mut values, &specs, context, MAPPING, "file", &json!({})).expect_err("bad");
         assert!(
-            error.message().starts_with("keepass: --keepass-search-value 'x': invalid JSONPath"),
+            error.message().starts_with("file: --secret-search-value 'x': invalid JSONPath"),
             "{}",
             error.message()
         );

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{List, OptionSection, OptionSpec, Values};
 
 /// What a manager may use besides the option values.
 #[derive(Debug, Clone, Copy)]
@@ -73,11 +73,11 @@ pub fn section(name: Option<&str>) -> Result<Option<OptionSection>> {
     }))
 }
 
-/// Runs the manager `--pass-manager` names, if any: its secrets replace option values.
-/// `specs` are every option of the run (a mapping may name any of them).
-pub fn apply(values: &mut Values, specs: &[OptionSpec], context: Context<'_>) -> Result<()> {
-    let Some(name) = values.non_empty("pass-manager").map(str::to_string) else { return Ok(()) };
-    match Manager::named(&name)? {
+/// Runs the manager `name` (`--pass-manager`), if any: its secrets replace option
+/// values. `specs` are every option of the run (a mapping may name any of them).
+pub fn apply(name: Option<&str>, values: &mut Values, specs: &[OptionSpec], context: Context<'_>) -> Result<()> {
+    let Some(name) = name else { return Ok(()) };
+    match Manager::named(name)? {
         Manager::Environment => {
             environment(values, specs);
             Ok(())
@@ -90,21 +90,21 @@ pub fn apply(values: &mut Values, specs: &[OptionSpec], context: Context<'_>) ->
     }
 }
 
+/// `--environment-map-option`, added by the `environment` manager.
+const ENVIRONMENT_MAP_OPTION: List = List::new(
+    "environment-map-option",
+    "Overload an option value with the content of an environment variable, e.g. \
+     --environment-map-option='client-secret=MY_SECRET' (repeatable).",
+);
+
 /// The options the `environment` manager adds.
 fn environment_section() -> OptionSection {
-    OptionSection::new(
-        "ENVIRONMENT OPTIONS",
-        vec![OptionSpec::list(
-            "environment-map-option",
-            "Overload an option value with the content of an environment variable, e.g. \
-             --environment-map-option='client-secret=MY_SECRET' (repeatable).",
-        )],
-    )
+    OptionSection::new("ENVIRONMENT OPTIONS", vec![ENVIRONMENT_MAP_OPTION.spec()])
 }
 
 /// `--environment-map-option=OPTION=VARIABLE`: OPTION takes the variable's value.
 fn environment(values: &mut Values, specs: &[OptionSpec]) {
-    let rules: Vec<String> = values.list("environment-map-option").to_vec();
+    let rules: Vec<String> = values.list(&ENVIRONMENT_MAP_OPTION).to_vec();
     for rule in rules {
         let Some((option, variable)) = rule.split_once('=') else { continue };
         set_option(values, specs, option, std::env::var(variable).unwrap_or_default());
@@ -139,9 +139,9 @@ mod tests {
         let specs = vec![OptionSpec::value("client-secret", "")];
         let mut values = Values::default();
         set_option(&mut values, &specs, "client_secret", "s".into());
-        assert_eq!(values.value("client-secret"), Some("s"));
+        assert_eq!(values.generated(&specs[0]), Some("s"));
         set_option(&mut values, &specs, "--client-secret", "t".into());
-        assert_eq!(values.value("client-secret"), Some("t"));
+        assert_eq!(values.generated(&specs[0]), Some("t"));
         set_option(&mut values, &specs, "unknown", "u".into());
     }
 }

@@ -35,9 +35,10 @@ pub struct Http {
 }
 
 impl Http {
-    /// The client for `manager`, with `timeout` seconds per request when given.
+    /// The client for `manager`, with `timeout` seconds per request when given (else
+    /// 10 s).
     pub fn new(values: &Values, context: Context<'_>, manager: &'static str, timeout: Option<&str>) -> Result<Http> {
-        let timeout = match timeout.or(values.non_empty("timeout")) {
+        let timeout = match timeout {
             None => DEFAULT_TIMEOUT,
             Some(text) => Duration::from_secs(text.parse().map_err(|_| {
                 Error::new(format!("{manager}: the timeout must be a whole number of seconds, not '{text}'"))

@@ -6,73 +6,110 @@ use std::path::PathBuf;
 use super::{Sealing, StateKey, Statefile};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{Flag, OptionSection, Pairs, Text, Values};
 
 /// The directory used when `--statefile-dir` is not given.
 pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
+
+/// `--memcached`.
+pub const MEMCACHED: Text = Text::new(
+    "memcached",
+    "Memcached server to use (only one server). Accepted for compatibility: this \
+                 plugin keeps its data in files (see --statefile-dir).",
+);
+
+/// `--redis-server`.
+pub const REDIS_SERVER: Text = Text::new(
+    "redis-server",
+    "Redis server to use (only one server). Syntax: address[:port]. Accepted for \
+                 compatibility: this plugin keeps its data in files (see --statefile-dir).",
+);
+
+/// `--redis-attribute`.
+pub const REDIS_ATTRIBUTE: Pairs =
+    Pairs::new("redis-attribute", "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"). Accepted and unused.");
+
+/// `--redis-db`.
+pub const REDIS_DB: Text = Text::new("redis-db", "Set Redis database index. Accepted and unused.");
+
+/// `--failback-file`.
+pub const FAILBACK_FILE: Flag = Flag::new(
+    "failback-file",
+    "Fall back on a local file if Redis connection fails. Files are always used \
+                 here.",
+);
+
+/// `--memexpiration`.
+pub const MEMEXPIRATION: Text = Text::new(
+    "memexpiration",
+    "Time to keep data in seconds (Default: 86400). Accepted and unused (files do \
+                 not expire).",
+)
+.default("86400");
+
+/// `--statefile-dir`.
+pub const STATEFILE_DIR: Text = Text::new(
+    "statefile-dir",
+    "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
+                 must exist and be writable; files are created with mode 0600.",
+)
+.default(DEFAULT_DIR);
+
+/// `--statefile-suffix`.
+pub const STATEFILE_SUFFIX: Text = Text::new("statefile-suffix", "Add a suffix for the statefile name (default: '').");
+
+/// `--statefile-concat-cwd`.
+pub const STATEFILE_CONCAT_CWD: Flag = Flag::new(
+    "statefile-concat-cwd",
+    "If used with the '--statefile-dir' option, the latter's value will be used as a \
+                 sub-directory of the current working directory.",
+);
+
+/// `--statefile-format`.
+pub const STATEFILE_FORMAT: Text = Text::new(
+    "statefile-format",
+    "Define the format used to store the cache (default: 'json'). Files are always \
+                 written in JSON; 'dumper' and 'storable' are accepted for compatibility.",
+);
+
+/// `--statefile-key`.
+pub const STATEFILE_KEY: Text = Text::new(
+    "statefile-key",
+    "Define the key to encrypt/decrypt the cache. The token cache is stored in Perl's \
+     encrypted format (readable by the Perl plugin with the same key), and the report \
+     cache copies are encrypted with it too. A cache encrypted with another key is \
+     ignored (a new token is fetched).",
+);
+
+/// `--statefile-cipher`.
+pub const STATEFILE_CIPHER: Text = Text::new(
+    "statefile-cipher",
+    "Define the cipher algorithm to encrypt the cache (default: 'AES'). Only AES is \
+     supported; another cipher ends with UNKNOWN.",
+)
+.default("AES");
+
+/// `--statefile-storable`.
+pub const STATEFILE_STORABLE: Flag = Flag::new("statefile-storable", "");
 
 /// The Retention Options section, in Perl's help order.
 pub fn section() -> OptionSection {
     OptionSection::new(
         "RETENTION OPTIONS",
         vec![
-            OptionSpec::value(
-                "memcached",
-                "Memcached server to use (only one server). Accepted for compatibility: this \
-                 plugin keeps its data in files (see --statefile-dir).",
-            ),
-            OptionSpec::value(
-                "redis-server",
-                "Redis server to use (only one server). Syntax: address[:port]. Accepted for \
-                 compatibility: this plugin keeps its data in files (see --statefile-dir).",
-            ),
-            OptionSpec::map(
-                "redis-attribute",
-                "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"). Accepted and unused.",
-            ),
-            OptionSpec::value("redis-db", "Set Redis database index. Accepted and unused."),
-            OptionSpec::flag(
-                "failback-file",
-                "Fall back on a local file if Redis connection fails. Files are always used \
-                 here.",
-            ),
-            OptionSpec::value(
-                "memexpiration",
-                "Time to keep data in seconds (Default: 86400). Accepted and unused (files do \
-                 not expire).",
-            )
-            .default("86400"),
-            OptionSpec::value(
-                "statefile-dir",
-                "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
-                 must exist and be writable; files are created with mode 0600.",
-            )
-            .default(DEFAULT_DIR),
-            OptionSpec::value("statefile-suffix", "Add a suffix for the statefile name (default: '')."),
-            OptionSpec::flag(
-                "statefile-concat-cwd",
-                "If used with the '--statefile-dir' option, the latter's value will be used as a \
-                 sub-directory of the current working directory.",
-            ),
-            OptionSpec::value(
-                "statefile-format",
-                "Define the format used to store the cache (default: 'json'). Files are always \
-                 written in JSON; 'dumper' and 'storable' are accepted for compatibility.",
-            ),
-            OptionSpec::value(
-                "statefile-key",
-                "Define the key to encrypt/decrypt the cache. The token cache is stored in \
-                 Perl's encrypted format (readable by the Perl plugin with the same key), and \
-                 the report cache copies are encrypted with it too. A cache encrypted with \
-                 another key is ignored (a new token is fetched).",
-            ),
-            OptionSpec::value(
-                "statefile-cipher",
-                "Define the cipher algorithm to encrypt the cache (default: 'AES'). Only AES \
-                 is supported; another cipher ends with UNKNOWN.",
-            )
-            .default("AES"),
-            OptionSpec::flag("statefile-storable", ""),
+            MEMCACHED.spec(),
+            REDIS_SERVER.spec(),
+            REDIS_ATTRIBUTE.spec(),
+            REDIS_DB.spec(),
+            FAILBACK_FILE.spec(),
+            MEMEXPIRATION.spec(),
+            STATEFILE_DIR.spec(),
+            STATEFILE_SUFFIX.spec(),
+            STATEFILE_CONCAT_CWD.spec(),
+            STATEFILE_FORMAT.spec(),
+            STATEFILE_KEY.spec(),
+            STATEFILE_CIPHER.spec(),
+            STATEFILE_STORABLE.spec(),
         ],
     )
 }
@@ -80,20 +117,20 @@ pub fn section() -> OptionSection {
 /// Checks the Retention Options at start-up (custom-mode check stage): refuses what
 /// cannot be honoured and notes, in the debug log, what is accepted but ignored.
 pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
-    if let Some(key) = values.non_empty("statefile-key") {
+    if let Some(key) = values.non_empty(&STATEFILE_KEY) {
         debug.secret(key);
     }
     if let Sealing::Unusable(why) = sealing(values) {
         return Err(Error::new(why));
     }
-    if values.non_empty("memcached").is_some() || values.non_empty("redis-server").is_some() {
+    if values.non_empty(&MEMCACHED).is_some() || values.non_empty(&REDIS_SERVER).is_some() {
         debug.log("statefile: memcached/Redis are not implemented, the cache is kept in files");
     }
-    match values.non_empty("statefile-format") {
+    match values.non_empty(&STATEFILE_FORMAT) {
         Some(format) if format != "json" => {
             debug.log(format!("statefile: format '{format}' is not implemented, the cache is kept in JSON"))
         }
-        _ if values.flag("statefile-storable") => {
+        _ if values.flag(&STATEFILE_STORABLE) => {
             debug.log("statefile: format 'storable' is not implemented, the cache is kept in JSON")
         }
         _ => {}
@@ -104,9 +141,9 @@ pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
 /// How `--statefile-key` and `--statefile-cipher` (default `AES`) ask statefiles to
 /// be sealed.
 pub fn sealing(values: &Values) -> Sealing {
-    match values.non_empty("statefile-key") {
+    match values.non_empty(&STATEFILE_KEY) {
         None => Sealing::Plain,
-        Some(key) => match StateKey::new(key, values.non_empty("statefile-cipher").unwrap_or("AES")) {
+        Some(key) => match StateKey::new(key, values.non_empty(&STATEFILE_CIPHER).unwrap_or("AES")) {
             Ok(key) => Sealing::Key(key),
             Err(error) => Sealing::Unusable(error.message().to_string()),
         },
@@ -129,8 +166,8 @@ impl Placement {
     /// Reads `--statefile-dir` (default [`DEFAULT_DIR`]), `--statefile-suffix`,
     /// `--statefile-concat-cwd`, `--statefile-key` and `--statefile-cipher`.
     pub fn from_values(values: &Values) -> Placement {
-        let dir = values.non_empty("statefile-dir").unwrap_or(DEFAULT_DIR);
-        let dir = if values.flag("statefile-concat-cwd") && dir != DEFAULT_DIR {
+        let dir = values.non_empty(&STATEFILE_DIR).unwrap_or(DEFAULT_DIR);
+        let dir = if values.flag(&STATEFILE_CONCAT_CWD) && dir != DEFAULT_DIR {
             // Perl writes `cwd + "/" + dir` even for an absolute dir; the same directory,
             // spelled without the doubled slash.
             let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
@@ -140,7 +177,7 @@ impl Placement {
         };
         Placement {
             dir: PathBuf::from(dir),
-            suffix: values.value("statefile-suffix").unwrap_or("").to_string(),
+            suffix: values.value(&STATEFILE_SUFFIX).unwrap_or("").to_string(),
             sealing: sealing(values),
         }
     }
@@ -163,10 +200,9 @@ mod tests {
         let mut values = Values::default();
         values.declare(&spec.options);
         assert_eq!(Placement::from_values(&values).file("n").path(), Path::new("/var/lib/centreon/centplugins/n"));
-        let find = |name: &str| spec.options.iter().find(|o| o.name == name).cloned().expect("option");
-        values.set(&find("statefile-dir"), "/abs/dir".into());
-        values.set(&find("statefile-concat-cwd"), "1".into());
-        values.set(&find("statefile-suffix"), "_s".into());
+        values.set(&STATEFILE_DIR.spec(), "/abs/dir".into());
+        values.set(&STATEFILE_CONCAT_CWD.spec(), "1".into());
+        values.set(&STATEFILE_SUFFIX.spec(), "_s".into());
         let cwd = std::env::current_dir().expect("cwd").display().to_string();
         let expected = format!("{}/abs/dir/n_s", cwd.trim_end_matches('/'));
         assert_eq!(Placement::from_values(&values).file("n").path(), Path::new(&expected));
@@ -180,11 +216,10 @@ mod tests {
         let debug = DebugLog::new(Logging::On, Secrets::Masked);
         check_options(&values, &debug).expect("defaults are fine");
         assert!(matches!(Placement::from_values(&values).sealing, Sealing::Plain));
-        let find = |name: &str| spec.options.iter().find(|o| o.name == name).cloned().expect("option");
-        values.set(&find("statefile-key"), "k".into());
+        values.set(&STATEFILE_KEY.spec(), "k".into());
         check_options(&values, &debug).expect("an AES key");
         assert!(matches!(Placement::from_values(&values).file("n").sealing, Sealing::Key(_)));
-        values.set(&find("statefile-cipher"), "Twofish".into());
+        values.set(&STATEFILE_CIPHER.spec(), "Twofish".into());
         let error = check_options(&values, &debug).expect_err("refused");
         assert!(error.message().contains("'Twofish' is not supported"), "{}", error.message());
     }
