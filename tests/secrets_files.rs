@@ -155,6 +155,26 @@ fn keepass_manager_reads_a_kdbx4_database() {
     assert_eq!(mock.token_requests(), 1);
 }
 
+/// The databases KeePassXC wrote (`tests/fixtures/keepass/README.md`): its KDBX 4 one
+/// is read, its KDBX 3.1 one refused with Perl's message.
+#[test]
+fn keepass_manager_reads_what_keepassxc_writes() {
+    let fixture = |name: &str| format!("{}/tests/fixtures/keepass/{name}", env!("CARGO_MANIFEST_DIR"));
+    let args = |name: &str| {
+        vec![
+            "--pass-manager=keepass".to_string(),
+            format!("--keepass-file={}", fixture(name)),
+            "--keepass-password=fixture-master".to_string(),
+            "--keepass-search-value=password=$..Entry[?($_->{Title} eq \"o365\")].String[?($_->{Key} eq \"Password\")].Value.content".to_string(),
+            "--keepass-map-option=client-secret=%{password}".to_string(),
+        ]
+    };
+    let mock = mock::MockGraph::builder().start().expect("mock");
+    assert_authenticated(&check(&mock, &args("keepassxc-kdbx4.kdbx")), &mock);
+    let old = check(&mock, &args("keepassxc-kdbx3.kdbx"));
+    assert_eq!(first_line(&old), "UNKNOWN: Unsupported KeePass 2 database version (only version 4) ");
+}
+
 #[test]
 fn teampass_manager_searches_the_api_answer() {
     let server = tiny_http::Server::http("127.0.0.1:0").expect("teampass stand-in");
