@@ -6,6 +6,7 @@
 //! [`registry`]) and calls [`plugin::main`].
 
 pub mod atomic;
+pub mod budget;
 pub mod bytes;
 pub mod cache;
 pub mod counters;
@@ -15,6 +16,7 @@ pub mod expr;
 pub mod getopt;
 pub mod help;
 pub mod http;
+pub mod notices;
 pub mod number;
 pub mod options;
 pub mod output;

@@ -10,30 +10,13 @@
 use std::collections::BTreeMap;
 
 use super::counter::{Check, Counter, Group, Instance, Output, Perf, PerfThresholds};
+use super::declarations::{MetricNames, Naming};
 use super::field::Field;
 use super::thresholds::{Levels, Limit, Thresholds};
 use crate::bytes;
 use crate::expr::Value;
 use crate::output::{CheckResult, Perfdata, ShortMessage};
 use crate::status::Status;
-
-/// How metrics and counter threshold options are named in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricNames {
-    /// By their legacy labels.
-    Legacy,
-    /// By their nlabels (`--use-new-perfdata`, or OpenMetrics output).
-    New,
-}
-
-/// How metrics are named in this run.
-#[derive(Debug, Clone, Copy)]
-pub struct Naming<'a> {
-    /// Legacy labels or nlabels.
-    pub names: MetricNames,
-    /// The mode's name, carried by every metric.
-    pub mode: &'a str,
-}
 
 /// The texts and worst status of one record's counters.
 #[derive(Default)]
@@ -226,11 +209,22 @@ fn perfdata<R>(
 }
 
 /// `label` as a perfdata label holds it whatever the instance name in it contains:
-/// single quotes doubled (the label is printed between single quotes, so `=` and
-/// spaces need nothing more), and line ends or other control characters, which
-/// would cut the perfdata line, turned into spaces.
+/// single quotes doubled (the label is printed between single quotes, so spaces
+/// need nothing more); `=`, which the format does not allow in a label even quoted
+/// (a concealed name `<PII:H105(Zm9v…=)>` ends with base64 padding), turned into
+/// `_`; line ends or other control characters, which would cut the perfdata line,
+/// and `|`, which would start it again, turned into spaces.
 fn perfdata_label(label: &str) -> String {
-    label.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('\'', "''")
+    label
+        .chars()
+        .map(|c| match c {
+            '=' => '_',
+            '|' => ' ',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .replace('\'', "''")
 }
 
 fn threshold_fields<R>(style: &PerfThresholds<R>, record: &R, levels: Option<&Levels>) -> (String, String) {
@@ -377,15 +371,16 @@ mod tests {
         assert_eq!(new.perfdata.last().and_then(|p| p.instances.as_deref()), Some("x'y"));
     }
 
-    /// Whatever an instance name holds (`'`, `=`, spaces, line ends), its label
-    /// prints between single quotes on one line, quotes doubled, and reads back.
+    /// Whatever an instance name holds (`'`, `=`, `|`, spaces, line ends), its label
+    /// prints between single quotes on one line, quotes doubled, `=` as `_`, and
+    /// holds exactly one `=`: the one after it.
     #[test]
     fn labels_hold_any_instance_name() {
-        let result = run(&[], &[("<PII:H105(a/b=)>@x", 1), ("o'hara x\r\ny", 2)], false);
+        let result = run(&[], &[("<PII:H105(a/b=)>@x", 1), ("o'hara x\r\ny|z", 2)], false);
         let texts: Vec<String> = result.perfdata[2..].iter().map(Perfdata::text).collect();
-        assert_eq!(texts, ["'item-value_<PII:H105(a/b=)>@x'=1;;;0;", "'item-value_o''hara x  y'=2;;;0;"]);
+        assert_eq!(texts, ["'item-value_<PII:H105(a/b_)>@x'=1;;;0;", "'item-value_o''hara x  y z'=2;;;0;"]);
         let new = run(&[], &[("a=b", 1)], true);
-        assert_eq!(new.perfdata.last().map(Perfdata::text).as_deref(), Some("'a=b#item.value.count'=1;;;0;"));
+        assert_eq!(new.perfdata.last().map(Perfdata::text).as_deref(), Some("'a_b#item.value.count'=1;;;0;"));
     }
 
     #[test]

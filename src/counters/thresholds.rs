@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::engine::MetricNames;
-use super::groups::{CounterDeclaration, Declarations, GroupDeclaration, GroupKind, LimitKind};
+use super::declarations::{CounterDeclaration, Declarations, GroupDeclaration, GroupKind, LimitKind, MetricNames};
 use crate::error::{Error, Result};
 use crate::expr::{Dialect, Expr, VariableSyntax};
 use crate::options::{Flag, OptionSpec, Text, Values};
