@@ -3,21 +3,15 @@
 //! KDBX 4 database written by the `keepass` crate, or a TeamPass answer, mapped into
 //! `--client-secret`, and the check authenticates against the Microsoft stand-in.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::path::{Path, PathBuf};
 
 use keepass::config::KdfConfig;
 use keepass::{Database, DatabaseKey};
 use serde_json::json;
 
-use common::plugin::{Outcome, Plugin};
-use common::TempDir;
-use mock::{MockGraph, VALID_SECRET};
+use crate::common::plugin::{Outcome, Plugin};
+use crate::common::TempDir;
+use crate::mock::{MockGraph, VALID_SECRET};
 
 /// A check whose client secret comes from the manager `args` configure.
 fn check(mock: &MockGraph, args: &[String]) -> Outcome {
@@ -59,7 +53,7 @@ fn file_manager_maps_rfc_and_perl_lookups() {
         "$..entries.[?($_->{title} =~ /^OFFICE365$/i)].password",
         "$..entries[?($_->{title} ne \"ServeurX\" && $_->{tenant} eq 't1')].password",
     ] {
-        let mock = mock::MockGraph::builder().start().expect("mock");
+        let mock = MockGraph::builder().start().expect("mock");
         let args = [
             "--pass-manager=file".to_string(),
             format!("--secret-file={}", file.display()),
@@ -73,7 +67,7 @@ fn file_manager_maps_rfc_and_perl_lookups() {
 #[test]
 fn file_manager_errors_are_perls_and_perl_code_is_refused() {
     let dir = TempDir::new("secret-file-errors").expect("dir");
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let missing = check(&mock, &["--pass-manager=file".to_string(), "--secret-file=/nonexistent/s.json".to_string()]);
     assert_eq!(
         first_line(&missing),
@@ -135,7 +129,7 @@ fn keepass_manager_reads_a_kdbx4_database() {
             "--keepass-map-option=client-secret=%{password}".to_string(),
         ]
     };
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let outcome = check(&mock, &args("master-pass"));
     assert_authenticated(&outcome, &mock);
     assert!(!outcome.stdout.contains("master-pass"), "{}", outcome.stdout);
@@ -169,7 +163,7 @@ fn keepass_manager_reads_what_keepassxc_writes() {
             "--keepass-map-option=client-secret=%{password}".to_string(),
         ]
     };
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     assert_authenticated(&check(&mock, &args("keepassxc-kdbx4.kdbx")), &mock);
     let old = check(&mock, &args("keepassxc-kdbx3.kdbx"));
     assert_eq!(first_line(&old), "UNKNOWN: Unsupported KeePass 2 database version (only version 4) ");
@@ -202,7 +196,7 @@ fn teampass_manager_searches_the_api_answer() {
             "--teampass-map-option=client-secret=%{pw}".to_string(),
         ]
     };
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let outcome = check(&mock, &args("k3y-value"));
     assert_authenticated(&outcome, &mock);
     assert!(!outcome.stdout.contains("k3y-value"), "the API key is masked: {}", outcome.stdout);

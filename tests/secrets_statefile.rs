@@ -5,12 +5,6 @@
 //! format's definition (AES-CBC, PKCS#7, the key padded with `0`, the JSON envelope)
 //! and checked against the test vector Perl's own `Crypt::Mode::CBC` produced.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::path::Path;
 
 use aes::Aes128;
@@ -19,9 +13,9 @@ use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use serde_json::{json, Value};
 
-use common::plugin::{self, Outcome};
-use common::TempDir;
-use mock::MockGraph;
+use crate::common::plugin::{self, Outcome};
+use crate::common::TempDir;
+use crate::mock::MockGraph;
 
 /// The token cache of `--tenant=t1 --client-id=c1`.
 const TOKEN_CACHE: &str = "office365_graphapi_83f1535f99ab0bf4e9d02dfd85d3e3f7_a9f7e97965d6cf799a529102a973b8b9";
@@ -86,7 +80,7 @@ fn the_perl_test_vector_is_what_the_stand_in_produces() {
 /// (its token used, no new one asked); a wrong key is an empty cache, not an error.
 #[test]
 fn token_cache_is_encrypted_both_ways() {
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let state = TempDir::new("secrets-statefile").expect("state");
     let with_key = ["--mode=service-status", "--statefile-key=centreon"];
     assert_checked(&run(&mock, state.path(), &with_key));
@@ -112,7 +106,7 @@ fn token_cache_is_encrypted_both_ways() {
 
 #[test]
 fn report_cache_copies_are_encrypted_with_the_key() {
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let state = TempDir::new("secrets-report").expect("state");
     let args = ["--mode=mailbox-usage", "--statefile-key=centreon"];
     let cold = run(&mock, state.path(), &args);

@@ -3,22 +3,16 @@
 //! client secret there, and authenticates against the Microsoft stand-in with it.
 //! No secret and no Vault token reaches the output, even with `--debug`.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use aes::Aes256;
 use base64ct::{Base64, Encoding};
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeEncrypt, KeyIvInit};
 use serde_json::json;
 
-use common::plugin::{Outcome, Plugin};
-use common::TempDir;
-use mock::vault::{Vault, Version};
-use mock::{MockGraph, VALID_SECRET};
+use crate::common::plugin::{Outcome, Plugin};
+use crate::common::TempDir;
+use crate::mock::vault::{Vault, Version};
+use crate::mock::{MockGraph, VALID_SECRET};
 
 /// Where the stand-in keeps the client secret (KV version 2 API path).
 const PATH: &str = "secret/data/office365";
@@ -69,7 +63,7 @@ fn hashicorp(vault: &Vault, extra: &[&str]) -> Vec<String> {
 #[test]
 fn token_method_reads_the_secret() {
     let vault = Vault::builder().token(ROOT_TOKEN).secret(PATH, secret()).start().expect("vault");
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let outcome = check(&mock, &hashicorp(&vault, &[&format!("--vault-token={ROOT_TOKEN}")]), &[]);
     assert_authenticated(&outcome, &mock);
     let seen = vault.seen();
@@ -95,7 +89,7 @@ fn every_login_method_authenticates() {
     ];
     for (method, mount, settings) in cases {
         let vault = Vault::builder().login(mount, settings).secret(PATH, secret()).start().expect("vault");
-        let mock = mock::MockGraph::builder().start().expect("mock");
+        let mock = MockGraph::builder().start().expect("mock");
         let mut extra = vec![format!("--auth-method={method}")];
         if mount != method {
             extra.push(format!("--auth-path={mount}"));
@@ -123,7 +117,7 @@ fn perl_errors_come_out_where_inputs_are_wrong() {
         .secret("secret/data/destroyed", Version::Destroyed)
         .start()
         .expect("vault");
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let wrong = check(
         &mock,
         &hashicorp(
@@ -166,7 +160,7 @@ fn https_trusts_the_ca_that_ssl_cert_file_names() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, vault.ca_pem()).expect("CA file");
     let args = hashicorp(&vault, &["--vault-protocol=https", &format!("--vault-token={ROOT_TOKEN}")]);
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let untrusted = check(&mock, &args, &[]);
     assert!(untrusted.stdout.starts_with("UNKNOWN: hashicorpvault: "), "{}", untrusted.stdout);
     assert!(vault.seen().is_empty(), "no request over an untrusted connection");
@@ -215,7 +209,7 @@ fn centreonvault_replaces_references_and_keeps_its_token() {
         format!("--vault-env-file={}", env_file.display()),
         format!("--client-secret=secret::hashicorp_vault::{PATH}::client_secret"),
     ];
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let first = check(&mock, &args, &[]);
     assert_authenticated(&first, &mock);
     assert_eq!(vault.logins(), 1);
@@ -227,7 +221,7 @@ fn centreonvault_replaces_references_and_keeps_its_token() {
     let kept = std::fs::read_to_string(&cache).expect("token kept");
     assert!(kept.contains("expiration_epoch"), "{kept}");
 
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let second = check(&mock, &args, &[]);
     assert_authenticated(&second, &mock);
     assert_eq!(vault.logins(), 1, "the kept token is used");
@@ -246,7 +240,7 @@ fn centreonvault_refuses_an_empty_role_and_reads_nothing_without_references() {
     let dir = TempDir::new("centreonvault-empty").expect("dir");
     let config = dir.path().join("vault.json");
     std::fs::write(&config, json!({"url": "127.0.0.1", "role_id": "", "secret_id": "x"}).to_string()).expect("config");
-    let mock = mock::MockGraph::builder().start().expect("mock");
+    let mock = MockGraph::builder().start().expect("mock");
     let manager = ["--pass-manager=centreonvault".to_string(), format!("--vault-config={}", config.display())];
     let mut with_reference = manager.to_vec();
     with_reference.push("--client-secret=secret::hashicorp_vault::secret/data/x::k".to_string());
