@@ -33,7 +33,7 @@ use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::registry::{Env, Notices};
-use centreon_plugin::statefile::Statefile;
+use centreon_plugin::statefile::{self, Sealing, Statefile};
 
 use crate::custom::client::{self, Refused};
 use crate::custom::report::{self, Download};
@@ -93,6 +93,13 @@ impl ReportCache {
         let dir = path.parent().unwrap_or(path);
         let prefix = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
         let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl));
+        // Copies are encrypted with the statefile key when there is one; a key that
+        // cannot be used has stopped the check already, and never lets a clear copy out.
+        let cache = match statefile::sealing(env.values) {
+            Sealing::Plain => cache,
+            Sealing::Key(key) => cache.map(|cache| cache.sealed(key.derive("report cache"))),
+            Sealing::Unusable(_) => None,
+        };
         if cache.is_none() {
             env.debug.log(format!("report cache: off (--{TTL_OPTION}=0)"));
         }

@@ -38,6 +38,7 @@ use serde_json::{json, Value};
 use crate::atomic::{self, Temp};
 use crate::error::Error;
 use crate::records::{self, Records, Writer};
+use crate::sealed::{self, SealKey, Sealer};
 use crate::statefile::{StateLock, Statefile};
 
 /// How long an entry is kept: the oldest copy used when a download fails.
@@ -184,13 +185,21 @@ pub struct Cache {
     dir: PathBuf,
     prefix: String,
     ttl: Duration,
+    seal: Option<SealKey>,
 }
 
 impl Cache {
     /// The cache in `dir` whose files are named `<prefix><digest>`, with entries
     /// fresh for `ttl`; `None` when `ttl` is zero (the cache is off).
     pub fn new(dir: impl Into<PathBuf>, prefix: &str, ttl: Duration) -> Option<Cache> {
-        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl })
+        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl, seal: None })
+    }
+
+    /// This cache with its entries' bytes encrypted with `key` ([`crate::sealed`]);
+    /// a copy written in clear, or with another key, is then a miss.
+    pub fn sealed(mut self, key: SealKey) -> Cache {
+        self.seal = Some(key);
+        self
     }
 
     /// How long an entry is fresh.
@@ -243,6 +252,7 @@ impl Cache {
             locked: lock.is_some(),
             _lock: lock,
             key: key.material.clone(),
+            seal: self.seal,
             path: self.path(key),
             note: self.note_path(key),
             state: State::Ready,
@@ -278,6 +288,7 @@ impl Cache {
         if !meta.is_file() || meta.uid() != me || meta.mode() & 0o077 != 0 {
             return Err(Miss::Unusable("is not a private file of this user".to_string()));
         }
+        let file = sealed::unseal(file, self.seal.as_ref()).map_err(|e| Miss::Unusable(e.to_string()))?;
         let opened = records::open(file, &key.material).map_err(|e| Miss::Unusable(e.to_string()))?;
         let age = match SystemTime::now().duration_since(opened.created()) {
             Ok(age) => age,
@@ -336,8 +347,8 @@ impl Cache {
             }
             let path = item.path();
             let stale = match &rest[DIGEST_HEX..] {
-                "" => self.dated(&path, now, |file| records::created(file)) > KEEP,
-                ".failed" => self.dated(&path, now, |file| note_time(file)) > KEEP,
+                "" => self.dated(&path, now, records::created) > KEEP,
+                ".failed" => self.dated(&path, now, note_time) > KEEP,
                 ".lock" => {
                     locks.push(path);
                     continue;
@@ -413,6 +424,7 @@ pub struct Producer {
     locked: bool,
     _lock: Option<StateLock>,
     key: Vec<u8>,
+    seal: Option<SealKey>,
     path: PathBuf,
     note: PathBuf,
     state: State,
@@ -421,7 +433,11 @@ pub struct Producer {
 #[derive(Debug)]
 enum State {
     Ready,
-    Writing { temp: Temp, writer: Writer<BufWriter<File>> },
+    /// The writer boxed: with its buffer and cipher it outweighs the other states.
+    Writing {
+        temp: Temp,
+        writer: Box<Writer<BufWriter<Sealer<File>>>>,
+    },
     Broken(String),
 }
 
@@ -448,7 +464,7 @@ impl Producer {
             return;
         }
         self.state = match self.start(columns) {
-            Ok((temp, writer)) => State::Writing { temp, writer },
+            Ok((temp, writer)) => State::Writing { temp, writer: Box::new(writer) },
             Err(e) => State::Broken(format!("cannot write '{}': {}", self.path.display(), atomic::errno_text(&e))),
         };
     }
@@ -456,9 +472,9 @@ impl Producer {
     fn start<C: AsRef<[u8]>>(
         &self,
         columns: impl IntoIterator<Item = C>,
-    ) -> io::Result<(Temp, Writer<BufWriter<File>>)> {
+    ) -> io::Result<(Temp, Writer<BufWriter<Sealer<File>>>)> {
         let (temp, file) = Temp::create(&self.path, 0o600)?;
-        let out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        let out = BufWriter::with_capacity(WRITE_BUFFER, Sealer::new(file, self.seal.as_ref())?);
         let writer = Writer::new(out, &self.key, SystemTime::now(), columns)?;
         Ok((temp, writer))
     }
@@ -481,14 +497,14 @@ impl Producer {
     pub fn commit(self) -> crate::error::Result<Stored> {
         let Producer { path, note, state, .. } = self;
         let (temp, writer) = match state {
-            State::Writing { temp, writer } => (temp, writer),
+            State::Writing { temp, writer } => (temp, *writer),
             State::Ready => return Err(Error::new("no header was given")),
             State::Broken(why) => return Err(Error::new(why)),
         };
         let records = writer.records();
         let failed =
             |e: io::Error| Error::new(format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e)));
-        let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?;
+        let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?.into_inner();
         let size = file.metadata().map_err(failed)?.len();
         // Not synced: a reader checks the file whole, and a report of a million rows
         // would hold the check up while it reaches the disk.
@@ -609,6 +625,25 @@ mod tests {
             })
             .expect("scan");
         names
+    }
+
+    #[test]
+    fn a_sealed_cache_stores_no_clear_text_and_refuses_other_copies() {
+        let dir = Dir::new("sealed");
+        let cache = dir.cache(900).sealed([3; 32]);
+        let report = key("D7");
+        let Claim::Produce(producer) = cache.claim(&report, wait(), &mut |_| ()) else {
+            panic!("a cold cache produces")
+        };
+        produce(producer, 20);
+        let bytes = fs::read(cache.path(&report)).expect("entry");
+        assert!(!bytes.windows(7).any(|w| w == b"contoso"), "no user name in clear");
+        assert_eq!(names_of(&cache.fresh(&report).expect("fresh"))[19], "user000019@contoso.com");
+        assert!(matches!(dir.cache(900).sealed([4; 32]).fresh(&report), Err(Miss::Unusable(_))), "another key");
+        assert!(matches!(dir.cache(900).fresh(&report), Err(Miss::Unusable(_))), "no key");
+        plant(&cache, &report, Duration::ZERO, 3);
+        let Err(Miss::Unusable(why)) = cache.fresh(&report) else { panic!("a clear copy is not used") };
+        assert_eq!(why, "cached copy is not encrypted with --statefile-key".trim_start_matches("cached copy "));
     }
 
     #[test]

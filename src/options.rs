@@ -307,6 +307,20 @@ impl Values {
         }
     }
 
+    /// Every string given on the command line (values, list items, map values), to
+    /// rewrite in place: a password manager replaces references in any option by the
+    /// secrets they name.
+    pub fn given_strings_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.given.values_mut().flat_map(|given| -> Box<dyn Iterator<Item = &mut String> + '_> {
+            match given {
+                Given::Flag(_) => Box::new(std::iter::empty()),
+                Given::Value(value) => Box::new(std::iter::once(value)),
+                Given::List(items) => Box::new(items.iter_mut()),
+                Given::Map(pairs) => Box::new(pairs.iter_mut().map(|(_, value)| value)),
+            }
+        })
+    }
+
     /// The value of a string option declared at run time (the counters' threshold
     /// options, named after their counters), read through its declaration.
     pub(crate) fn generated(&self, spec: &OptionSpec) -> Option<&str> {

@@ -67,9 +67,9 @@ fn environment_password_manager_takes_the_secret_from_a_variable() {
     assert!(stdout.starts_with("OK: Active users on 2026-11-22 : 12/40"), "{stdout}");
     let (stdout, code) = run(&mock, &mapped, &[]);
     assert_eq!((stdout.as_str(), code), ("UNKNOWN: Need to specify --client-secret option. \n", 3));
-    let (stdout, code) = run(&mock, &["--mode=email-activity", "--pass-manager=keepass", &secret()], &[]);
+    let (stdout, code) = run(&mock, &["--mode=email-activity", "--pass-manager=lastpass", &secret()], &[]);
     assert_eq!(
         (stdout.as_str(), code),
-        ("UNKNOWN: Cannot load module 'centreon::plugins::passwordmgr::keepass' \n", 3)
+        ("UNKNOWN: Cannot load module 'centreon::plugins::passwordmgr::lastpass' \n", 3)
     );
 }

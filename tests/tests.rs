@@ -27,3 +27,6 @@ mod process_options;
 mod report_cache;
 mod report_dates;
 mod reports;
+mod secrets_files;
+mod secrets_statefile;
+mod secrets_vault;

@@ -48,7 +48,11 @@ pub const USER_AGENT: &str = "centreon::plugins::backend::http::useragent";
 pub const DOWNLOAD_LIMIT: u64 = 4 << 30;
 
 /// Form fields whose values never appear in the debug dump.
-const SECRET_FORM_FIELDS: &[&str] = &["client_secret", "client_assertion", "password", "refresh_token"];
+const SECRET_FORM_FIELDS: &[&str] =
+    &["client_secret", "client_assertion", "password", "refresh_token", "role_id", "secret_id", "apikey"];
+
+/// Headers whose values never appear in the debug dump.
+const SECRET_HEADERS: &[&str] = &["authorization", "x-vault-token"];
 
 /// Resolves every host name to the `--http-peer-addr` address (the URL's port kept).
 #[derive(Debug)]
@@ -68,6 +72,7 @@ pub struct HttpClientBuilder {
     deadline: Option<Instant>,
     body_limit: Option<u64>,
     settings: HttpSettings,
+    system_roots: bool,
 }
 
 impl HttpClientBuilder {
@@ -95,6 +100,14 @@ impl HttpClientBuilder {
     pub fn from_values(mut self, values: &Values, debug: &DebugLog) -> Result<Self> {
         self.settings = HttpSettings::from_values(values, debug)?;
         Ok(self)
+    }
+
+    /// Also trusts the system's certificate store, as OpenSSL-based tools do: the
+    /// bundle `SSL_CERT_FILE` names when it is set, else the distribution's bundle.
+    /// For servers inside the organisation (a vault), whose CA is in that store.
+    pub fn system_roots(mut self) -> Self {
+        self.system_roots = true;
+        self
     }
 
     /// Builds the client. Every option is checked here (a wrong one stops the run
@@ -134,6 +147,11 @@ impl HttpClientBuilder {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        if self.system_roots {
+            for cert in system_certificates()? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
         if let Some(ip) = settings.peer_addr {
             builder = builder.dns_resolver(Arc::new(PeerResolver(ip)));
         }
@@ -146,6 +164,33 @@ impl HttpClientBuilder {
             secrets: settings.secrets,
         })
     }
+}
+
+/// The distributions' CA bundles, in the order OpenSSL-based tools look for them.
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The certificates of `SSL_CERT_FILE` (an error when it cannot be read), else of
+/// the first system bundle found (none: no certificate added).
+fn system_certificates() -> Result<Vec<reqwest::Certificate>> {
+    let (path, explicit) = match std::env::var("SSL_CERT_FILE") {
+        Ok(path) if !path.is_empty() => (path, true),
+        _ => match SYSTEM_BUNDLES.iter().find(|p| std::path::Path::new(p).is_file()) {
+            Some(path) => (path.to_string(), false),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let pem = match std::fs::read(&path) {
+        Ok(pem) => pem,
+        Err(e) if explicit => return Err(Error::new(format!("Cannot read SSL_CERT_FILE '{path}': {}", io_text(&e)))),
+        Err(_) => return Ok(Vec::new()),
+    };
+    reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| Error::new(format!("Invalid certificate bundle '{path}': {}", chain_text(&e))))
 }
 
 /// The request methods the plugin uses.
@@ -527,7 +572,7 @@ impl HttpClient {
 
     fn masked_header(&self, name: &str, value: &HeaderValue) -> String {
         let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        if self.secrets == Secrets::Shown || !name.eq_ignore_ascii_case("authorization") {
+        if self.secrets == Secrets::Shown || !SECRET_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
             return text;
         }
         match text.split_once(' ') {

@@ -1,7 +1,7 @@
 //! The options every plugin run knows before a mode is chosen: the script's own
 //! (`--plugin`, `--help` …) and the plugin's (`--mode`, `--custommode` …).
 
-use crate::options::{Flag, List, OptionSection, Pairs, Text};
+use crate::options::{Flag, OptionSection, Pairs, Text};
 
 /// The core version string Perl's `--version` prints without `--plugin`.
 pub const GLOBAL_VERSION: &str = "20260700";
@@ -70,16 +70,13 @@ pub const MULTIPLE: Flag = Flag::new(
      mode of this plugin supports it.",
 );
 /// `--pass-manager`.
-pub const PASS_MANAGER: Text =
-    Text::new("pass-manager", "Define the password manager you want to use. Supported managers are: environment.");
+pub const PASS_MANAGER: Text = Text::new(
+    "pass-manager",
+    "Define the password manager you want to use. Supported managers are: environment, file, keepass, \
+     teampass, hashicorpvault, centreonvault.",
+);
 /// `--no-sanity-options`: accepted, undocumented.
 pub const NO_SANITY_OPTIONS: Flag = Flag::new("no-sanity-options", "");
-/// `--environment-map-option`, added by the `environment` password manager.
-pub const ENVIRONMENT_MAP_OPTION: List = List::new(
-    "environment-map-option",
-    "Overload an option value with the content of an environment variable, e.g. \
-     --environment-map-option='client-secret=MY_SECRET' (repeatable).",
-);
 
 /// Options of the script itself, shown by `--help` without `--plugin`.
 pub fn script_section() -> OptionSection {
@@ -117,9 +114,4 @@ pub fn plugin_section() -> OptionSection {
             NO_SANITY_OPTIONS.spec(),
         ],
     )
-}
-
-/// The options the `environment` password manager adds.
-pub fn environment_manager_section() -> OptionSection {
-    OptionSection::new("ENVIRONMENT OPTIONS", vec![ENVIRONMENT_MAP_OPTION.spec()])
 }

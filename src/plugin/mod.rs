@@ -29,6 +29,7 @@ use crate::help::{self, Section};
 use crate::notices::Notices;
 use crate::options::{OptionSection, OptionSpec, Values};
 use crate::output::{self, CheckResult, DisplayContext, Info, OutputOptions, Rendered, ShortMessage};
+use crate::passmgr;
 use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Plugin, PluginApi, PluginInfo, Run};
 
 /// Runs `plugin` with the process's arguments, prints the result and exits.
@@ -128,7 +129,8 @@ fn stages<A: ?Sized + PluginApi>(
         strict(&last)?;
     }
     values.absorb(last.values);
-    process::map_environment_options(&mut values, &specs);
+    let manager = values.non_empty(&PASS_MANAGER).map(str::to_string);
+    passmgr::apply(manager.as_deref(), &mut values, &specs, passmgr::Context { debug, deadline })?;
     if values.flag(&MULTIPLE) {
         return Err(Error::new("--multiple is not supported: the modes of this plugin use one custom mode object."));
     }
@@ -239,7 +241,7 @@ fn mode_level<A: ?Sized + PluginApi>(
     mode: &ModeSpec<A>,
 ) -> Result<Stage<Vec<OptionSpec>>> {
     let info = &plugin.info;
-    let mut sections: Vec<OptionSection> = password_manager(values.non_empty(&PASS_MANAGER))?.into_iter().collect();
+    let mut sections: Vec<OptionSection> = passmgr::section(values.non_empty(&PASS_MANAGER))?.into_iter().collect();
     sections.extend((custom.sections)());
     let mode_options = (mode.options)();
     if values.flag(&HELP) {
@@ -404,14 +406,6 @@ fn check_capability<A: ?Sized + PluginApi>(
         custom.name,
         able.join(" or --custommode=")
     )))
-}
-
-fn password_manager(name: Option<&str>) -> Result<Option<OptionSection>> {
-    match name {
-        None => Ok(None),
-        Some("environment") => Ok(Some(global::environment_manager_section())),
-        Some(other) => Err(Error::new(format!("Cannot load module 'centreon::plugins::passwordmgr::{other}'"))),
-    }
 }
 
 /// The final, strict pass: the first unknown option, or a second stray word, is an

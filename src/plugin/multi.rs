@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use super::global::{HELP, NO_SANITY_OPTIONS, PASS_MANAGER, RUNAS};
-use super::{declarations, help_text, password_manager, plugin_description, strict, Outcome};
+use super::{declarations, help_text, plugin_description, strict, Outcome};
 use crate::counters::{MetricNames, Naming, Thresholds};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
@@ -22,6 +22,7 @@ use crate::getopt;
 use crate::help::Section;
 use crate::options::{List, OptionSection, OptionSpec, Text, Values};
 use crate::output::{self, CheckResult, DisplayContext, OutputOptions, ShortMessage};
+use crate::passmgr;
 use crate::registry::{CustomModeSpec, Env, ModeKind, ModeSpec, Notices, Plugin, PluginApi, Run};
 
 /// The meta mode's name, as `--mode` and `--list-mode` give it.
@@ -74,7 +75,7 @@ pub struct Start<'a, A: ?Sized + PluginApi + 'static> {
 /// combined display.
 pub fn run<A: ?Sized + PluginApi + 'static>(start: Start<'_, A>) -> Result<Outcome> {
     let Start { plugin, custom, mut values, rest, output, debug, ctx, deadline } = start;
-    let mut sections: Vec<OptionSection> = password_manager(values.non_empty(&PASS_MANAGER))?.into_iter().collect();
+    let mut sections: Vec<OptionSection> = passmgr::section(values.non_empty(&PASS_MANAGER))?.into_iter().collect();
     sections.extend((custom.sections)());
     let own = OptionSection::new("MODE", options());
     if values.flag(&HELP) {
@@ -93,7 +94,8 @@ pub fn run<A: ?Sized + PluginApi + 'static>(start: Start<'_, A>) -> Result<Outco
         strict(&last)?;
     }
     values.absorb(last.values);
-    super::process::map_environment_options(&mut values, &specs);
+    let manager = values.non_empty(&PASS_MANAGER).map(str::to_string);
+    passmgr::apply(manager.as_deref(), &mut values, &specs, passmgr::Context { debug, deadline })?;
     super::process::runas(values.non_empty(&RUNAS))?;
     let Some(modes_exec) = values.non_empty(&MODES_EXEC).map(str::to_string) else {
         return Err(Error::new("Need to specify --modes-exec option."));

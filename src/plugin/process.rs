@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::number;
-use crate::options::{OptionSpec, Values};
 use crate::output::Rendered;
 use crate::pattern::{Occurrences, Pattern};
 
@@ -92,19 +91,6 @@ fn decode_escapes(text: &str) -> String {
         }
     }
     out
-}
-
-/// `--environment-map-option='OPTION=VARNAME'`: the option takes the variable's value
-/// (empty when unset), overriding the command line.
-pub fn map_environment_options(values: &mut Values, specs: &[OptionSpec]) {
-    let rules: Vec<String> = values.list(&super::global::ENVIRONMENT_MAP_OPTION).to_vec();
-    for rule in rules {
-        let Some((option, variable)) = rule.split_once('=') else { continue };
-        let option = option.trim_start_matches('-');
-        if let Some(spec) = specs.iter().find(|s| s.answers_to(option)) {
-            values.set(spec, std::env::var(variable).unwrap_or_default());
-        }
-    }
 }
 
 /// `--runas=USER`: nothing when already that user; otherwise, as root, re-executes the

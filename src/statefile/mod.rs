@@ -16,12 +16,16 @@
 //! * `--statefile-format=dumper|storable`, `--statefile-storable`: accepted, files are
 //!   always JSON. A Perl `dumper`/`storable` file reads as a cache miss and is
 //!   rewritten in JSON.
-//! * `--statefile-key`: refused with an explicit UNKNOWN by [`check_options`]: writing
-//!   a token in clear when encryption was asked for would be a silent downgrade.
+//! * `--statefile-key`: the content is encrypted in Perl's format ([`crypt`]) between
+//!   the serialization and the storage, so whatever stores it holds only the envelope.
+//!   A key or cipher that cannot be used is refused by [`check_options`]: writing a
+//!   token in clear when encryption was asked for would be a silent downgrade.
 
+mod crypt;
 mod options;
 
-pub use options::{check_options, section, Placement, DEFAULT_DIR};
+pub use crypt::StateKey;
+pub use options::{check_options, sealing, section, Placement, DEFAULT_DIR};
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read};
@@ -38,10 +42,32 @@ use crate::options::Values;
 /// How often a busy lock is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
 
-/// One statefile: `<dir>/<name><suffix>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One statefile: `<dir>/<name><suffix>`, its content sealed as the options ask.
+#[derive(Debug, Clone)]
 pub struct Statefile {
     path: PathBuf,
+    sealing: Sealing,
+}
+
+impl PartialEq for Statefile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Eq for Statefile {}
+
+/// What is done to a statefile's content between its serialization and its storage.
+#[derive(Debug, Clone, Default)]
+pub enum Sealing {
+    /// Stored as serialized.
+    #[default]
+    Plain,
+    /// Encrypted with `--statefile-key`.
+    Key(StateKey),
+    /// `--statefile-key` was given but cannot be used (the reason): nothing is read
+    /// and writing fails, so a token is never stored in clear.
+    Unusable(String),
 }
 
 impl Statefile {
@@ -52,7 +78,13 @@ impl Statefile {
 
     /// The statefile `<dir>/<name><suffix>`.
     pub fn new(dir: impl AsRef<Path>, name: &str, suffix: &str) -> Self {
-        Statefile { path: dir.as_ref().join(format!("{name}{suffix}")) }
+        Statefile { path: dir.as_ref().join(format!("{name}{suffix}")), sealing: Sealing::Plain }
+    }
+
+    /// This statefile with its content sealed by `sealing`.
+    pub fn sealed(mut self, sealing: Sealing) -> Self {
+        self.sealing = sealing;
+        self
     }
 
     /// Where the file lives.
@@ -89,21 +121,46 @@ impl Statefile {
     }
 
     /// The stored object; `None` when the file is absent, empty, not JSON or not an
-    /// object, or a symbolic link (never followed): all mean "nothing cached".
+    /// object, a symbolic link (never followed), or encrypted with another key: all
+    /// mean "nothing cached".
     pub fn read(&self) -> Option<Map<String, Value>> {
-        let mut text = Vec::new();
-        atomic::open_private(&self.path).ok()?.read_to_end(&mut text).ok()?;
+        let mut stored = Vec::new();
+        atomic::open_private(&self.path).ok()?.read_to_end(&mut stored).ok()?;
+        self.decode(stored)
+    }
+
+    /// The object a stored value holds, unsealed: whatever storage the value came
+    /// from (a file, Redis, memcached), this is where it is decrypted and parsed.
+    pub fn decode(&self, stored: Vec<u8>) -> Option<Map<String, Value>> {
+        let text = match &self.sealing {
+            Sealing::Plain => stored,
+            Sealing::Key(key) => key.open(stored)?,
+            Sealing::Unusable(_) => return None,
+        };
         match serde_json::from_slice(&text) {
             Ok(Value::Object(map)) => Some(map),
             _ => None,
         }
     }
 
-    /// Replaces the file atomically with `data` as compact JSON, mode 0600. The error's
-    /// message is Perl's non-fatal one, which the run appends to its output.
+    /// The value to store for `data`: compact JSON, sealed with the key when there is
+    /// one, for whatever storage keeps it.
+    pub fn encode(&self, data: &Map<String, Value>) -> Result<Vec<u8>> {
+        let shown = self.path.display();
+        let plain =
+            serde_json::to_vec(data).map_err(|_| Error::new(format!("Cannot serialize statefile '{shown}'")))?;
+        match &self.sealing {
+            Sealing::Plain => Ok(plain),
+            Sealing::Key(key) => key.seal(&plain),
+            Sealing::Unusable(why) => Err(Error::new(format!("Cannot write statefile '{shown}': {why}"))),
+        }
+    }
+
+    /// Replaces the file atomically with [`Statefile::encode`]'s value, mode 0600. The
+    /// error's message is Perl's non-fatal one, which the run appends to its output.
     pub fn write(&self, data: &Map<String, Value>) -> Result<()> {
         let shown = self.path.display();
-        let text = serde_json::to_vec(data).map_err(|_| Error::new(format!("Cannot serialize statefile '{shown}'")))?;
+        let text = self.encode(data)?;
         atomic::replace(&self.path, &text, 0o600).map_err(|failure| {
             Error::new(match failure {
                 Failure::Write(e) => format!("Cannot write statefile '{shown}': {}", errno_text(&e)),
@@ -277,6 +334,27 @@ mod tests {
         let leftovers: Vec<_> =
             fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_key_seals_the_file_and_another_key_reads_nothing() {
+        let dir = temp_dir("sealed");
+        let key = |k: &str| Sealing::Key(StateKey::new(k, "AES").expect("key"));
+        let file = Statefile::new(&dir, "cache", "").sealed(key("centreon"));
+        file.write(&sample()).expect("write");
+        let stored: Value = serde_json::from_slice(&fs::read(file.path()).expect("read")).expect("envelope");
+        assert_eq!((stored["encrypted"].clone(), stored["cipher"].clone()), (Value::from(1), Value::from("AES")));
+        assert!(!stored.to_string().contains("tok-1"), "no token in clear: {stored}");
+        assert_eq!(file.read(), Some(sample()));
+        let value = file.encode(&sample()).expect("a value for any storage");
+        assert_eq!(file.decode(value.clone()), Some(sample()), "the same envelope whatever stores it");
+        assert_eq!(file.clone().sealed(key("other")).decode(value), None);
+        assert_eq!(file.clone().sealed(key("other")).read(), None, "a wrong key is an empty statefile");
+        assert_eq!(file.clone().sealed(Sealing::Plain).read().map(|m| m.contains_key("access_token")), Some(false));
+        let unusable = file.sealed(Sealing::Unusable("bad key".into()));
+        assert_eq!(unusable.read(), None);
+        assert!(unusable.write(&sample()).is_err(), "never written in clear");
         fs::remove_dir_all(dir).expect("cleanup");
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::Statefile;
+use super::{Sealing, StateKey, Statefile};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::options::{Flag, OptionSection, Pairs, Text, Values};
@@ -75,15 +75,17 @@ pub const STATEFILE_FORMAT: Text = Text::new(
 /// `--statefile-key`.
 pub const STATEFILE_KEY: Text = Text::new(
     "statefile-key",
-    "Define the key to encrypt/decrypt the cache. Not supported: the check ends \
-                 with UNKNOWN when it is given (the cache file is readable by its owner only).",
+    "Define the key to encrypt/decrypt the cache. The token cache is stored in Perl's \
+     encrypted format (readable by the Perl plugin with the same key), and the report \
+     cache copies are encrypted with it too. A cache encrypted with another key is \
+     ignored (a new token is fetched).",
 );
 
 /// `--statefile-cipher`.
 pub const STATEFILE_CIPHER: Text = Text::new(
     "statefile-cipher",
-    "Define the cipher algorithm to encrypt the cache (default: 'AES'). Unused, as \
-                 --statefile-key is not supported.",
+    "Define the cipher algorithm to encrypt the cache (default: 'AES'). Only AES is \
+     supported; another cipher ends with UNKNOWN.",
 )
 .default("AES");
 
@@ -115,11 +117,11 @@ pub fn section() -> OptionSection {
 /// Checks the Retention Options at start-up (custom-mode check stage): refuses what
 /// cannot be honoured and notes, in the debug log, what is accepted but ignored.
 pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
-    if values.non_empty(&STATEFILE_KEY).is_some() {
-        return Err(Error::new(
-            "--statefile-key is not supported (statefile encryption is not implemented): remove \
-             it, the cache file is created with mode 0600",
-        ));
+    if let Some(key) = values.non_empty(&STATEFILE_KEY) {
+        debug.secret(key);
+    }
+    if let Sealing::Unusable(why) = sealing(values) {
+        return Err(Error::new(why));
     }
     if values.non_empty(&MEMCACHED).is_some() || values.non_empty(&REDIS_SERVER).is_some() {
         debug.log("statefile: memcached/Redis are not implemented, the cache is kept in files");
@@ -136,18 +138,33 @@ pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
     Ok(())
 }
 
-/// Where the Retention Options put statefiles: `<dir>/<name><suffix>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How `--statefile-key` and `--statefile-cipher` (default `AES`) ask statefiles to
+/// be sealed.
+pub fn sealing(values: &Values) -> Sealing {
+    match values.non_empty(&STATEFILE_KEY) {
+        None => Sealing::Plain,
+        Some(key) => match StateKey::new(key, values.non_empty(&STATEFILE_CIPHER).unwrap_or("AES")) {
+            Ok(key) => Sealing::Key(key),
+            Err(error) => Sealing::Unusable(error.message().to_string()),
+        },
+    }
+}
+
+/// Where the Retention Options put statefiles: `<dir>/<name><suffix>`, and how their
+/// content is sealed.
+#[derive(Debug, Clone)]
 pub struct Placement {
     /// `--statefile-dir`, under the working directory with `--statefile-concat-cwd`.
     pub dir: PathBuf,
     /// `--statefile-suffix`.
     pub suffix: String,
+    /// `--statefile-key` and `--statefile-cipher`.
+    pub sealing: Sealing,
 }
 
 impl Placement {
-    /// Reads `--statefile-dir` (default [`DEFAULT_DIR`]), `--statefile-suffix` and
-    /// `--statefile-concat-cwd`.
+    /// Reads `--statefile-dir` (default [`DEFAULT_DIR`]), `--statefile-suffix`,
+    /// `--statefile-concat-cwd`, `--statefile-key` and `--statefile-cipher`.
     pub fn from_values(values: &Values) -> Placement {
         let dir = values.non_empty(&STATEFILE_DIR).unwrap_or(DEFAULT_DIR);
         let dir = if values.flag(&STATEFILE_CONCAT_CWD) && dir != DEFAULT_DIR {
@@ -158,12 +175,16 @@ impl Placement {
         } else {
             dir.to_string()
         };
-        Placement { dir: PathBuf::from(dir), suffix: values.value(&STATEFILE_SUFFIX).unwrap_or("").to_string() }
+        Placement {
+            dir: PathBuf::from(dir),
+            suffix: values.value(&STATEFILE_SUFFIX).unwrap_or("").to_string(),
+            sealing: sealing(values),
+        }
     }
 
     /// The statefile `name` placed here.
     pub fn file(&self, name: &str) -> Statefile {
-        Statefile::new(&self.dir, name, &self.suffix)
+        Statefile::new(&self.dir, name, &self.suffix).sealed(self.sealing.clone())
     }
 }
 
@@ -188,13 +209,18 @@ mod tests {
     }
 
     #[test]
-    fn statefile_key_is_refused() {
+    fn statefile_key_is_used_and_an_unusable_one_refused() {
         let spec = section();
         let mut values = Values::default();
         values.declare(&spec.options);
         let debug = DebugLog::new(Logging::On, Secrets::Masked);
         check_options(&values, &debug).expect("defaults are fine");
+        assert!(matches!(Placement::from_values(&values).sealing, Sealing::Plain));
         values.set(&STATEFILE_KEY.spec(), "k".into());
-        assert!(check_options(&values, &debug).expect_err("refused").message().contains("--statefile-key"));
+        check_options(&values, &debug).expect("an AES key");
+        assert!(matches!(Placement::from_values(&values).file("n").sealing, Sealing::Key(_)));
+        values.set(&STATEFILE_CIPHER.spec(), "Twofish".into());
+        let error = check_options(&values, &debug).expect_err("refused");
+        assert!(error.message().contains("'Twofish' is not supported"), "{}", error.message());
     }
 }

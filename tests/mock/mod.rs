@@ -30,6 +30,7 @@ mod reports;
 mod tenant;
 mod traces;
 mod variants;
+pub mod vault;
 
 use std::fmt;
 use std::io;
