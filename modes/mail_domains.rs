@@ -40,29 +40,29 @@ const DESCRIPTION: &str = "Check the mail authentication of every domain of the 
     application permission Domain.Read.All (graphapi only).\n\n\
     Domains checked: the verified domains whose supported services include Email (Graph's domains), \
     the initial *.onmicrosoft.com domain only with --include-initial-domain, filtered by --filter-domain. \
-    For each, in the DNS (the system's resolver, or --dns-server):\n\
-    - mx: the MX records point to the mail host Microsoft lists for the domain (its service \
+    For each, in the DNS (the system's resolver, or --dns-server):\n\n\
+    mx: the MX records point to the mail host Microsoft lists for the domain (its service \
     configuration record of type Mx for Email; newer domains get one under mx.microsoft, older ones \
     under mail.protection.outlook.com); an MX elsewhere is 'other', or 'ok' when --mx-gateway matches \
-    it (a mail gateway in front of Exchange Online); a null MX (0 .) is 'invalid'.\n\
-    - spf: exactly one v=spf1 TXT record (two are 'invalid'), which authorizes Exchange Online \
+    it (a mail gateway in front of Exchange Online); a null MX (0 .) is 'invalid'.\n\n\
+    spf: exactly one v=spf1 TXT record (two are 'invalid'), which authorizes Exchange Online \
     (include:spf.protection.outlook.com, directly or through nested includes; else 'other') and whose \
     evaluation needs at most 10 DNS lookups (include, a, mx, ptr, exists, redirect, counted through \
     every include; more is a permanent error, 'invalid', as is an include of a domain without SPF). \
-    +all, ?all and a record without all are 'weak'.\n\
-    - dkim: selector1._domainkey and selector2._domainkey are CNAMEs to Microsoft's keys \
+    +all, ?all and a record without all are 'weak'.\n\n\
+    dkim: selector1._domainkey and selector2._domainkey are CNAMEs to Microsoft's keys \
     (...._domainkey.<tenant>.onmicrosoft.com or ....dkim.mail.microsoft), each target publishing a \
     key (p= not empty): a CNAME whose target has no key is 'invalid', a CNAME elsewhere or a key \
-    published in place of the CNAME is 'other'.\n\
-    - dmarc: exactly one v=DMARC1 TXT record at _dmarc.<domain>, or else at the organizational domain \
+    published in place of the CNAME is 'other'.\n\n\
+    dmarc: exactly one v=DMARC1 TXT record at _dmarc.<domain>, or else at the organizational domain \
     (its sp= policy then applies, if any); p=none is 'weak', quarantine and reject are 'ok'.\n\n\
     Each of %{mx}, %{spf}, %{dkim} and %{dmarc} is ok, missing, invalid, weak, other, or unknown (the \
     DNS did not answer: a timeout, SERVFAIL or REFUSED, never taken for a missing record). Status \
     expressions also read %{dmarc_policy} (none, quarantine, reject, or empty), %{spf_lookups} and \
     %{display} (the domain). Defaults: --critical-status='%{mx} =~ /^(missing|invalid)$/ || %{spf} =~ \
     /^(missing|invalid)$/', --warning-status: any mechanism neither ok nor unknown, \
-    --unknown-status: any mechanism unknown. The long output says, per domain, what is wrong: the \
-    record found and the one expected.\n\n\
+    --unknown-status: any mechanism unknown. With --verbose, the long output says, per domain, what is \
+    wrong: the record found and the one expected.\n\n\
     Perfdata: the domains checked, those with a problem (any mechanism not ok), and the SPF lookups \
     of each domain (--warning-spf-lookups, --critical-spf-lookups).";
 
