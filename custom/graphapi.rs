@@ -922,6 +922,56 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         assert_eq!(mock.tokens.load(Ordering::SeqCst), 1);
     }
 
+    #[test]
+    fn domains_and_their_records_are_read_and_a_refusal_names_the_permission() {
+        let mock = Mock::start(|seen, mock| {
+            match (seen.method.as_str(), seen.path.as_str()) {
+            ("POST", _) => normal(seen, mock),
+            (_, "/v1.0/domains") => reply(
+                "200 OK",
+                &[],
+                br#"{"value":[{"id":"contoso.com","isVerified":true,"isInitial":false,
+                    "supportedServices":["Email","OfficeCommunicationsOnline"]},{"id":"x.onmicrosoft.com","isInitial":true}]}"#,
+            ),
+            (_, "/v1.0/domains/contoso.com/serviceConfigurationRecords") => reply(
+                "200 OK",
+                &[],
+                br##"{"value":[{"@odata.type":"#microsoft.graph.domainDnsMxRecord","recordType":"Mx",
+                    "supportedService":"Email","label":"contoso.com","mailExchange":"contoso-com.mail.protection.outlook.com",
+                    "preference":0},{"recordType":"Txt","supportedService":"Email","label":"contoso.com",
+                    "text":"v=spf1 include:spf.protection.outlook.com -all"}]}"##,
+            ),
+            _ => reply("403 Forbidden", &[], br#"{"error":{"code":"Authorization_RequestDenied"}}"#),
+        }
+        });
+        let mut api = api(&mock, &temp_dir(), &[]).expect("api");
+        let domains = api.domains().expect("domains");
+        assert_eq!(
+            domains,
+            [
+                TenantDomain {
+                    id: "contoso.com".into(),
+                    is_verified: true,
+                    is_initial: false,
+                    supported_services: vec!["Email".into(), "OfficeCommunicationsOnline".into()],
+                },
+                TenantDomain { id: "x.onmicrosoft.com".into(), is_initial: true, ..Default::default() },
+            ]
+        );
+        let records = api.service_records("contoso.com").expect("records");
+        assert_eq!(records[0].record_type, "Mx");
+        assert_eq!(records[0].mail_exchange, "contoso-com.mail.protection.outlook.com");
+        assert_eq!(records[1].text, "v=spf1 include:spf.protection.outlook.com -all");
+        assert_eq!(records[1].mail_exchange, "");
+        let error = api.service_records("fabrikam.com").expect_err("403");
+        assert!(
+            error.message().starts_with(
+                "Reading the tenant's domains needs the application permission Domain.Read.All, admin consented: "
+            ),
+            "{error}"
+        );
+    }
+
     /// A window of message trace in November 2026, with `max_pages`.
     fn trace_query(max_pages: u32) -> TraceQuery<'static> {
         // 2026-11-30T06:55:00Z to 07:54:59Z.

@@ -280,3 +280,29 @@ fn bad_options_are_unknown_before_any_request() {
         assert!(outcome.stdout.starts_with(expected), "{args:?}: {}", outcome.stdout);
     }
 }
+
+#[test]
+fn the_mock_pages_the_domains_and_answers_each_ones_records() {
+    let mock = MockGraph::builder().start().expect("the mock starts");
+    let get = |path: &str| {
+        common::http("GET", &format!("{}{path}", mock.url()), &[("Authorization", "Bearer tok-1")], b"")
+            .expect("answer")
+    };
+    let first: serde_json::Value = serde_json::from_slice(&get("/v1.0/domains").body).expect("JSON");
+    let next = first["@odata.nextLink"].as_str().expect("a second page");
+    let second: serde_json::Value = serde_json::from_slice(&get(&next[mock.url().len()..]).body).expect("JSON");
+    assert!(second.get("@odata.nextLink").is_none(), "{second}");
+    let ids: Vec<&str> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["value"].as_array().expect("a value list"))
+        .map(|d| d["id"].as_str().expect("an id"))
+        .collect();
+    assert_eq!(ids.len(), mock::domains::tenant().len());
+    assert!(ids.contains(&"clean.example") && ids.contains(&"unverified.example"), "{ids:?}");
+    let records: serde_json::Value =
+        serde_json::from_slice(&get("/v1.0/domains/newmx.example/serviceConfigurationRecords").body).expect("JSON");
+    let mx = records["value"].as_array().expect("list").iter().find(|r| r["recordType"] == "Mx").expect("an MX");
+    assert_eq!(mx["mailExchange"], "newmx-example.r-v1.mx.microsoft");
+    assert_eq!(mx["supportedService"], "Email");
+    assert_eq!(get("/v1.0/domains/absent.example/serviceConfigurationRecords").status, 404);
+}
