@@ -15,7 +15,7 @@ use centreon_plugin::dns::{self, Answer, Resolver};
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::mailauth::dmarc::{self, Dmarc};
 use centreon_plugin::mailauth::spf::{self, Qualifier, Spf};
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{Flag, OptionSpec, Text, Values};
 use centreon_plugin::pattern::Pattern;
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 
@@ -73,19 +73,25 @@ const EXCHANGE_SPF: &str = "spf.protection.outlook.com";
 /// The DKIM selectors Exchange Online signs with, in turn.
 const SELECTORS: [&str; 2] = ["selector1", "selector2"];
 
+/// `--filter-domain`.
+const FILTER_DOMAIN: Text =
+    Text::new("filter-domain", "Only check the domains whose name matches this regular expression.");
+
+/// `--include-initial-domain`.
+const INCLUDE_INITIAL_DOMAIN: Flag = Flag::new(
+    "include-initial-domain",
+    "Also check the tenant's initial *.onmicrosoft.com domain (its DNS is Microsoft's).",
+);
+
+/// `--mx-gateway`.
+const MX_GATEWAY: Text = Text::new(
+    "mx-gateway",
+    "MX hosts matching this regular expression are 'ok': a mail gateway that receives the \
+     domain's mail before Exchange Online.",
+);
+
 fn options() -> Vec<OptionSpec> {
-    let mut options = vec![
-        OptionSpec::value("filter-domain", "Only check the domains whose name matches this regular expression."),
-        OptionSpec::flag(
-            "include-initial-domain",
-            "Also check the tenant's initial *.onmicrosoft.com domain (its DNS is Microsoft's).",
-        ),
-        OptionSpec::value(
-            "mx-gateway",
-            "MX hosts matching this regular expression are 'ok': a mail gateway that receives the \
-             domain's mail before Exchange Online.",
-        ),
-    ];
+    let mut options = vec![FILTER_DOMAIN.spec(), INCLUDE_INITIAL_DOMAIN.spec(), MX_GATEWAY.spec()];
     options.extend(dns::options());
     options
 }
@@ -244,9 +250,9 @@ struct Settings {
 impl Settings {
     fn from_values(values: &Values) -> Result<Settings> {
         Ok(Settings {
-            filter: Pattern::from_option(values, "filter-domain")?,
-            include_initial: values.flag("include-initial-domain"),
-            gateway: Pattern::from_option(values, "mx-gateway")?,
+            filter: Pattern::from_option(values, &FILTER_DOMAIN)?,
+            include_initial: values.flag(&INCLUDE_INITIAL_DOMAIN),
+            gateway: Pattern::from_option(values, &MX_GATEWAY)?,
         })
     }
 

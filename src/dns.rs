@@ -18,32 +18,31 @@ use hickory_resolver::TokioResolver;
 
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::{OptionSpec, Values};
+use crate::options::{List, OptionSpec, Text, Values};
 
-/// `--dns-server`: repeatable.
-pub const SERVER_OPTION: &str = "dns-server";
-/// `--dns-timeout`, in seconds.
-pub const TIMEOUT_OPTION: &str = "dns-timeout";
 /// The default of `--dns-timeout`: a stub resolver's usual patience.
 const TIMEOUT_DEFAULT: &str = "5";
 /// The port of a `--dns-server` given without one.
 const DNS_PORT: u16 = 53;
 
+/// `--dns-server`: repeatable.
+pub const SERVER: List = List::new(
+    "dns-server",
+    "Ask this DNS server (IP or IP:PORT, [IPv6]:PORT; repeatable) instead of the system's \
+     (/etc/resolv.conf). It must answer recursive queries for every name checked.",
+);
+
+/// `--dns-timeout`, in seconds.
+pub const TIMEOUT: Text = Text::new(
+    "dns-timeout",
+    "Seconds one DNS question may take, retransmissions included (default: 5); a server that \
+     does not answer in time makes the check UNKNOWN, never 'missing'.",
+)
+.default(TIMEOUT_DEFAULT);
+
 /// The options of the resolver, for a mode to add to its own.
 pub fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::list(
-            SERVER_OPTION,
-            "Ask this DNS server (IP or IP:PORT, [IPv6]:PORT; repeatable) instead of the system's \
-             (/etc/resolv.conf). It must answer recursive queries for every name checked.",
-        ),
-        OptionSpec::value(
-            TIMEOUT_OPTION,
-            "Seconds one DNS question may take, retransmissions included (default: 5); a server that \
-             does not answer in time makes the check UNKNOWN, never 'missing'.",
-        )
-        .default(TIMEOUT_DEFAULT),
-    ]
+    vec![SERVER.spec(), TIMEOUT.spec()]
 }
 
 /// What the DNS says of a name and type.
@@ -86,8 +85,8 @@ impl Resolver {
     /// The resolver the options ask for; the system's configuration is read now, so
     /// that a machine without one is reported before any question.
     pub fn from_values(values: &Values, debug: &DebugLog) -> Result<Resolver> {
-        let timeout = parse_timeout(values.non_empty(TIMEOUT_OPTION).unwrap_or(TIMEOUT_DEFAULT))?;
-        let servers = values.list(SERVER_OPTION).iter().map(|s| parse_server(s)).collect::<Result<Vec<_>>>()?;
+        let timeout = parse_timeout(values.non_empty(&TIMEOUT).unwrap_or(TIMEOUT_DEFAULT))?;
+        let servers = values.list(&SERVER).iter().map(|s| parse_server(s)).collect::<Result<Vec<_>>>()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -196,9 +195,8 @@ fn parse_server(text: &str) -> Result<SocketAddr> {
     let text = text.trim();
     text.parse::<SocketAddr>().or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, DNS_PORT))).map_err(
         |_| {
-            Error::new(format!(
-                "Invalid --{SERVER_OPTION} '{text}': an IP address, with an optional :PORT, is expected"
-            ))
+            let option = SERVER.name();
+            Error::new(format!("Invalid --{option} '{text}': an IP address, with an optional :PORT, is expected"))
         },
     )
 }
@@ -206,7 +204,7 @@ fn parse_server(text: &str) -> Result<SocketAddr> {
 /// A number of seconds from 0.1 to 60.
 fn parse_timeout(text: &str) -> Result<Duration> {
     text.trim().parse::<f64>().ok().filter(|s| (0.1..=60.0).contains(s)).map(Duration::from_secs_f64).ok_or_else(|| {
-        Error::new(format!("Invalid --{TIMEOUT_OPTION} '{text}': a number of seconds from 0.1 to 60 is expected"))
+        Error::new(format!("Invalid --{} '{text}': a number of seconds from 0.1 to 60 is expected", TIMEOUT.name()))
     })
 }
 

@@ -17,6 +17,7 @@ pub mod getopt;
 pub mod help;
 pub mod http;
 pub mod mailauth;
+pub mod notices;
 pub mod number;
 pub mod options;
 pub mod output;
