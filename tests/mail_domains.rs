@@ -124,7 +124,7 @@ fn two_spf_records_are_invalid() {
         &World::new().domain("twospf.example", &[]),
         2,
         "CRITICAL: Domain 'twospf.example' mx: ok, spf: invalid",
-        &["'v=spf1 include:spf.protection.outlook.com -all | v=spf1 include:spf.protection.outlook.com ~all' is a \
+        &["'v=spf1 include:spf.protection.outlook.com -all + v=spf1 include:spf.protection.outlook.com ~all' is a \
            permanent error: 2 SPF records are published where one is allowed"],
     );
 }

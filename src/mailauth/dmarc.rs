@@ -17,7 +17,7 @@ pub enum Dmarc {
     Invalid {
         /// The name asked (`_dmarc.…`).
         at: String,
-        /// The record(s) found, joined by ` | `.
+        /// The record(s) found, joined by ` + `: a pipe would end the status text.
         record: String,
         /// What is wrong.
         why: String,
@@ -60,7 +60,7 @@ fn read(domain: &str, inherited: bool, lookup: Lookup<'_>) -> Result<Dmarc> {
         Answer::Missing => Vec::new(),
         Answer::Found(texts) => texts.into_iter().filter(|t| is_dmarc(t)).collect(),
     };
-    let record = records.join(" | ");
+    let record = records.join(" + ");
     if records.len() > 1 {
         let why = format!("{} DMARC records are published where one is allowed", records.len());
         return Ok(Dmarc::Invalid { at, record, why });

@@ -59,7 +59,7 @@ impl Qualifier {
 /// A domain's SPF, read through its includes and redirects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
-    /// The domain's own record(s), as published (several joined by ` | `).
+    /// The domain's own record(s), as published (several joined by ` + `: a pipe would end the status text).
     pub record: String,
     /// How many `v=spf1` records the domain publishes; only one is evaluated.
     pub records: usize,
@@ -83,7 +83,7 @@ pub fn evaluate(domain: &str, lookup: Lookup<'_>) -> Result<Spf> {
         return Ok(Spf::Missing);
     }
     let mut evaluation = Evaluation {
-        record: records.join(" | "),
+        record: records.join(" + "),
         records: records.len(),
         lookups: 0,
         error: None,
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(e.error.as_deref(), Some("its evaluation needs 12 DNS lookups, more than the 10 allowed"));
         let e = found(eval(zone, "two.example"));
         assert_eq!(e.error.as_deref(), Some("2 SPF records are published where one is allowed"));
-        assert_eq!(e.record, "v=spf1 -all | v=spf1 ~all");
+        assert_eq!(e.record, "v=spf1 -all + v=spf1 ~all");
         let e = found(eval(zone, "loop.example"));
         assert_eq!(e.error.as_deref(), Some("include:loop.example loops back to a record that names it"));
         let e = found(eval(zone, "dangling.example"));
