@@ -26,7 +26,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "mail-domains",
         perl_module: "cloud::microsoft::office365::exchange::mode::maildomains",
-        list_rank: 2,
         description: DESCRIPTION,
         requires: Capability::Domains,
         options,

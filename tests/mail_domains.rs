@@ -5,16 +5,11 @@
 //!
 //! NSD comes from Debian's `nsd` package; `make test` installs it when missing.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::net::UdpSocket;
 
-use common::plugin::{self, Outcome};
-use mock::{dns_server, Fault, MockGraph, Nsd};
+use crate::common;
+use crate::common::plugin::{self, Outcome};
+use crate::mock::{self, dns_server, Fault, MockGraph, Nsd};
 
 /// The stand-in for Graph and the DNS server publishing its domains.
 struct World {

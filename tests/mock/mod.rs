@@ -46,8 +46,8 @@ use std::time::Duration;
 use tiny_http::Server;
 
 pub use calendar::{iso_datetime, parse_iso_datetime};
-pub use domains::{dns_server, MockDomain};
-pub use handler::{REPORTS, VALID_SECRET};
+pub use domains::dns_server;
+pub use handler::VALID_SECRET;
 pub use nsd::Nsd;
 pub use reports::APP_COLS;
 pub use tenant::Tenant;
@@ -246,16 +246,9 @@ pub struct Builder {
     variants: Vec<Variant>,
     traces: TraceSettings,
     framing: Framing,
-    domains: Vec<MockDomain>,
 }
 
 impl Builder {
-    /// The tenant's domains (default: `domains::tenant()`, whose DNS `dns_server` publishes).
-    pub fn domains(mut self, domains: Vec<MockDomain>) -> Builder {
-        self.domains = domains;
-        self
-    }
-
     /// Serves the files of a fixture directory (default: `tests/fixtures/tenant40`).
     pub fn fixture_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
         self.source = Source::Dir(dir.into());
@@ -345,7 +338,7 @@ impl Builder {
                 self.traces,
                 (graph_port, download_port),
             )
-            .with_domains(self.domains),
+            .with_domains(domains::tenant()),
         );
         let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![], raw_port: None };
         if let Some(listener) = raw {
@@ -423,7 +416,6 @@ impl MockGraph {
             variants: Vec::new(),
             traces: TraceSettings::default(),
             framing: Framing::default(),
-            domains: domains::tenant(),
         }
     }
 
