@@ -28,8 +28,9 @@ use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, Capabilities, CustomMode, Health, MessageTrace, Provides, ReportQuery, ReportSpec, Reports, RowVisit,
-    ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
+    provides, Capabilities, CustomMode, Domains, Health, MessageTrace, Provides, ReportQuery, ReportSpec, Reports,
+    RowVisit, ServiceHealth, ServiceIssue, ServiceRecord, TenantDomain, TraceListing, TraceQuery, TraceStatus,
+    TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
 };
 
 /// `--graph-endpoint`, documented by [`SETUP`].
@@ -49,7 +50,8 @@ const SETUP: Setup = Setup {
         "Microsoft Office 365 Graph API",
         "To connect to the Office 365 Graph API, you must register an application with the \
          'Reports.Read.All' application permission ('ServiceHealth.Read.All' for the service \
-         health modes, 'ExchangeMessageTrace.Read.All' for message trace).",
+         health modes, 'ExchangeMessageTrace.Read.All' for message trace, 'Domain.Read.All' for \
+         mail-domains).",
         "Follow the 'How-to guide' in https://learn.microsoft.com/en-us/graph/auth-v2-service \
          (OAuth 2.0 client credentials grant flow).",
     ],
@@ -116,8 +118,12 @@ impl GraphApi {
 }
 
 impl Provides for GraphApi {
-    const CAPABILITIES: Capabilities<Self> =
-        Capabilities { reports: Some(|api| api), health: Some(|api| api), message_trace: Some(|api| api) };
+    const CAPABILITIES: Capabilities<Self> = Capabilities {
+        reports: Some(|api| api),
+        health: Some(|api| api),
+        message_trace: Some(|api| api),
+        domains: Some(|api| api),
+    };
 }
 
 impl GraphApi {
@@ -125,6 +131,11 @@ impl GraphApi {
     /// joined by `@odata.nextLink` until a page has none; more than [`MAX_PAGES`]
     /// pages is an error, never the items read so far.
     fn collection(&mut self, path: &str) -> Result<Vec<Value>> {
+        self.collection_with(path, &Call::PLAIN)
+    }
+
+    /// [`GraphApi::collection`] for a `call` of its own kind.
+    fn collection_with(&mut self, path: &str, call: &Call) -> Result<Vec<Value>> {
         let mut url = self.client.url(path)?;
         let mut seen: HashSet<Url> = HashSet::new();
         let mut items = Vec::new();
@@ -135,7 +146,7 @@ impl GraphApi {
                 )));
             }
             seen.insert(url.clone());
-            let mut page = self.client.get_json(url)?;
+            let mut page = self.client.get_json_with(url, call)?;
             items.extend(page_values(&mut page, path)?);
             match next_link(&page, &seen, path)? {
                 None => return Ok(items),
@@ -266,6 +277,62 @@ fn traced_message(item: &Value) -> Result<TracedMessage> {
         recipient_address: json_text(message, "recipientAddress"),
         status: message.get("status").and_then(Value::as_str).map_or(TraceStatus::Other, TraceStatus::from_api),
     })
+}
+
+/// The tenant's domains.
+const DOMAINS_PATH: &str = "v1.0/domains";
+
+/// A domain request: a refusal names the permission it needs.
+const DOMAINS_CALL: Call = Call { headers: &[], explain: domains_refusal };
+
+impl Domains for GraphApi {
+    /// `GET v1.0/domains`, every page.
+    fn domains(&mut self) -> Result<Vec<TenantDomain>> {
+        self.collection_with(DOMAINS_PATH, &DOMAINS_CALL)?.iter().map(tenant_domain).collect()
+    }
+
+    /// `GET v1.0/domains/{id}/serviceConfigurationRecords`, every page.
+    fn service_records(&mut self, id: &str) -> Result<Vec<ServiceRecord>> {
+        let path = format!("{DOMAINS_PATH}/{}/serviceConfigurationRecords", token::percent_encode(id));
+        self.collection_with(&path, &DOMAINS_CALL)?.iter().map(service_record).collect()
+    }
+}
+
+/// One `domain` object; a flag that is absent reads as false.
+fn tenant_domain(item: &Value) -> Result<TenantDomain> {
+    let domain = json_object(item, SETUP.name, "domain")?;
+    let flag = |key: &str| domain.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let supported_services = match domain.get("supportedServices") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(services)) => services.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(other) => {
+            return Err(Error::new(format!("Graph endpoint gave 'supportedServices' that are not a list: {other}")))
+        }
+    };
+    Ok(TenantDomain {
+        id: json_text(domain, "id"),
+        is_verified: flag("isVerified"),
+        is_initial: flag("isInitial"),
+        supported_services,
+    })
+}
+
+/// One `domainDnsRecord` object (an MX, TXT, CNAME or SRV record).
+fn service_record(item: &Value) -> Result<ServiceRecord> {
+    let record = json_object(item, SETUP.name, "domainDnsRecord")?;
+    Ok(ServiceRecord {
+        record_type: json_text(record, "recordType"),
+        supported_service: json_text(record, "supportedService"),
+        label: json_text(record, "label"),
+        mail_exchange: json_text(record, "mailExchange"),
+        text: json_text(record, "text"),
+    })
+}
+
+/// What a final refusal of the domain endpoints means.
+fn domains_refusal(status: u16, _code: Option<&str>) -> Option<&'static str> {
+    (status == 403)
+        .then_some("Reading the tenant's domains needs the application permission Domain.Read.All, admin consented")
 }
 
 /// What a final refusal of message trace means, from Microsoft's onboarding guide
@@ -831,6 +898,56 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             assert_eq!(run.join().expect("thread").expect("rows"), 2);
         }
         assert_eq!(mock.tokens.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn domains_and_their_records_are_read_and_a_refusal_names_the_permission() {
+        let mock = Mock::start(|seen, mock| {
+            match (seen.method.as_str(), seen.target.as_str()) {
+            ("POST", _) => normal(seen, mock),
+            (_, "/v1.0/domains") => reply(
+                "200 OK",
+                &[],
+                br#"{"value":[{"id":"contoso.com","isVerified":true,"isInitial":false,
+                    "supportedServices":["Email","OfficeCommunicationsOnline"]},{"id":"x.onmicrosoft.com","isInitial":true}]}"#,
+            ),
+            (_, "/v1.0/domains/contoso.com/serviceConfigurationRecords") => reply(
+                "200 OK",
+                &[],
+                br##"{"value":[{"@odata.type":"#microsoft.graph.domainDnsMxRecord","recordType":"Mx",
+                    "supportedService":"Email","label":"contoso.com","mailExchange":"contoso-com.mail.protection.outlook.com",
+                    "preference":0},{"recordType":"Txt","supportedService":"Email","label":"contoso.com",
+                    "text":"v=spf1 include:spf.protection.outlook.com -all"}]}"##,
+            ),
+            _ => reply("403 Forbidden", &[], br#"{"error":{"code":"Authorization_RequestDenied"}}"#),
+        }
+        });
+        let mut api = api(&mock, &temp_dir(), &[]).expect("api");
+        let domains = api.domains().expect("domains");
+        assert_eq!(
+            domains,
+            [
+                TenantDomain {
+                    id: "contoso.com".into(),
+                    is_verified: true,
+                    is_initial: false,
+                    supported_services: vec!["Email".into(), "OfficeCommunicationsOnline".into()],
+                },
+                TenantDomain { id: "x.onmicrosoft.com".into(), is_initial: true, ..Default::default() },
+            ]
+        );
+        let records = api.service_records("contoso.com").expect("records");
+        assert_eq!(records[0].record_type, "Mx");
+        assert_eq!(records[0].mail_exchange, "contoso-com.mail.protection.outlook.com");
+        assert_eq!(records[1].text, "v=spf1 include:spf.protection.outlook.com -all");
+        assert_eq!(records[1].mail_exchange, "");
+        let error = api.service_records("fabrikam.com").expect_err("403");
+        assert!(
+            error.message().starts_with(
+                "Reading the tenant's domains needs the application permission Domain.Read.All, admin consented: "
+            ),
+            "{error}"
+        );
     }
 
     /// A window of message trace in November 2026, with `max_pages`.

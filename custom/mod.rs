@@ -65,6 +65,9 @@ pub enum Capability {
     /// Exchange Online message trace (messages and their delivery status), through
     /// [`MessageTrace`].
     MessageTrace,
+    /// The tenant's domains and the DNS records Microsoft expects of each, through
+    /// [`Domains`].
+    Domains,
 }
 
 impl PluginApi for dyn Api {
@@ -166,6 +169,43 @@ pub trait MessageTrace {
     /// messages already visited are to be thrown away with any error, and with an
     /// [`TraceListing::Incomplete`] answer.
     fn message_traces(&mut self, query: &TraceQuery<'_>, visit: TraceVisit<'_>) -> Result<TraceListing>;
+}
+
+/// The tenant's domains (Graph's `domain` resource).
+pub trait Domains {
+    /// Every domain of the tenant, all pages read.
+    fn domains(&mut self) -> Result<Vec<TenantDomain>>;
+    /// The DNS records Microsoft expects the domain `id` to publish for the services
+    /// it serves (its service configuration records).
+    fn service_records(&mut self, id: &str) -> Result<Vec<ServiceRecord>>;
+}
+
+/// One domain of the tenant: what decides whether its mail is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TenantDomain {
+    /// The domain name, e.g. `contoso.com`.
+    pub id: String,
+    /// Whether the tenant proved it owns the domain.
+    pub is_verified: bool,
+    /// Whether it is the tenant's initial `*.onmicrosoft.com` domain.
+    pub is_initial: bool,
+    /// The services it is set up for (`Email`, `OfficeCommunicationsOnline`…).
+    pub supported_services: Vec<String>,
+}
+
+/// One DNS record Microsoft expects a domain to publish.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceRecord {
+    /// `Mx`, `Txt`, `CName`, `Srv`.
+    pub record_type: String,
+    /// The service that needs it (`Email`…); empty when the API gave none.
+    pub supported_service: String,
+    /// The name it is published at.
+    pub label: String,
+    /// The mail host of an `Mx` record, empty for other types.
+    pub mail_exchange: String,
+    /// The text of a `Txt` record, empty for other types.
+    pub text: String,
 }
 
 /// The most messages one page of message trace holds: the page size asked for.
@@ -318,11 +358,13 @@ pub struct Capabilities<T> {
     pub health: Option<fn(&mut T) -> &mut dyn Health>,
     /// Message trace.
     pub message_trace: Option<fn(&mut T) -> &mut dyn MessageTrace>,
+    /// The tenant's domains.
+    pub domains: Option<fn(&mut T) -> &mut dyn Domains>,
 }
 
 impl<T> Capabilities<T> {
     /// Nothing provided, to complete a declaration with `..Capabilities::NONE`.
-    pub const NONE: Capabilities<T> = Capabilities { reports: None, health: None, message_trace: None };
+    pub const NONE: Capabilities<T> = Capabilities { reports: None, health: None, message_trace: None, domains: None };
 
     /// Whether `capability` is provided.
     pub const fn has(&self, capability: Capability) -> bool {
@@ -330,6 +372,7 @@ impl<T> Capabilities<T> {
             Capability::Reports => self.reports.is_some(),
             Capability::ServiceHealth => self.health.is_some(),
             Capability::MessageTrace => self.message_trace.is_some(),
+            Capability::Domains => self.domains.is_some(),
         }
     }
 }
@@ -340,6 +383,7 @@ impl<T> fmt::Debug for Capabilities<T> {
             .field("reports", &self.reports.is_some())
             .field("health", &self.health.is_some())
             .field("message_trace", &self.message_trace.is_some())
+            .field("domains", &self.domains.is_some())
             .finish()
     }
 }
@@ -365,6 +409,8 @@ pub trait Api: fmt::Debug {
     fn health(&mut self) -> Result<&mut dyn Health>;
     /// Message trace.
     fn message_trace(&mut self) -> Result<&mut dyn MessageTrace>;
+    /// The tenant's domains.
+    fn domains(&mut self) -> Result<&mut dyn Domains>;
 }
 
 impl<T: Provides> Api for T {
@@ -380,6 +426,11 @@ impl<T: Provides> Api for T {
 
     fn message_trace(&mut self) -> Result<&mut dyn MessageTrace> {
         let reach = T::CAPABILITIES.message_trace.ok_or_else(|| unavailable(Capability::MessageTrace))?;
+        Ok(reach(self))
+    }
+
+    fn domains(&mut self) -> Result<&mut dyn Domains> {
+        let reach = T::CAPABILITIES.domains.ok_or_else(|| unavailable(Capability::Domains))?;
         Ok(reach(self))
     }
 }

@@ -9,6 +9,7 @@ mod email_activity;
 mod email_app_usage;
 mod list_mailboxes;
 mod list_services;
+mod mail_domains;
 mod mail_flow;
 mod mailbox_quota_status;
 mod mailbox_usage;

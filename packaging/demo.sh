@@ -32,10 +32,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# With NSD installed (Debian: apt-get install nsd), the mock also starts a real DNS
+# server publishing its domains' zones, for mail-domains (--dns).
+dns_flag=()
+if [[ -x /usr/sbin/nsd ]] || command -v nsd >/dev/null 2>&1; then
+    dns_flag=(--dns)
+fi
+
 # The mock picks a free port (--port 0) and announces it on its first stdout line:
-# "ready http://127.0.0.1:PORT". Poll for that line, with a deadline.
+# "ready http://127.0.0.1:PORT" (then " dns=127.0.0.1:PORT" with --dns). Poll for
+# that line, with a deadline.
 yesterday=$(date -u -d yesterday +%Y-%m-%d)
-"$MOCK" --port 0 --users "$DEMO_USERS" --report-date "$yesterday" >"$work/mock.out" 2>"$work/mock.err" &
+"$MOCK" --port 0 --users "$DEMO_USERS" --report-date "$yesterday" "${dns_flag[@]}" >"$work/mock.out" 2>"$work/mock.err" &
 mock_pid=$!
 url=
 for _ in $(seq 1 300); do # 300 x 0.1 s = 30 s at most
@@ -49,7 +57,11 @@ if [[ -z $url ]]; then
     cat "$work/mock.err" >&2
     exit 1
 fi
+dns=$(sed -n '1s/.* dns=\([^ ]*\).*/\1/p' "$work/mock.out")
 echo "Mock of Microsoft Graph / Entra ID with $DEMO_USERS generated users (reports of $yesterday) at $url"
+if [[ -n $dns ]]; then
+    echo "DNS server (NSD) publishing the mock's domains at $dns"
+fi
 echo
 
 # What a Centreon command definition would pass (the secret is quoted: it holds
@@ -92,3 +104,11 @@ run --mode=mail-flow --warning-failed-prct=5 --critical-failed-prct=10
 note "the demo's reports are dated yesterday: OK, below the 72 hours of the warning"
 run --mode=email-activity --warning-report-age=72 --critical-report-age=120
 run --mode=list-mailboxes --filter-mailbox='^user00000[0-2]@'
+# One domain per problem mail-domains knows (tests/mock/domains.rs): the long output
+# (--verbose) says what each one lacks.
+if [[ -n $dns ]]; then
+    run --mode=mail-domains --dns-server="$dns" --verbose
+    run --mode=mail-domains --dns-server="$dns" --filter-domain='^gateway\.' --mx-gateway='\.gateway\.example$'
+else
+    echo "(mail-domains skipped: it needs NSD for its DNS server; apt-get install nsd)"
+fi

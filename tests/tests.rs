@@ -19,6 +19,7 @@ mod faults;
 mod golden;
 mod health;
 mod login;
+mod mail_domains;
 mod mail_flow;
 mod mailbox_quota_status;
 mod mailboxes;

@@ -29,6 +29,7 @@ pub struct Counter<R> {
     /// `LABEL : skipped (no value(s))` with no status and no metric.
     pub(super) value: Read<R, Option<Field>>,
     pub(super) check: Check<R>,
+    pub(super) unknown_default: Option<&'static str>,
     pub(super) warning_default: Option<&'static str>,
     pub(super) critical_default: Option<&'static str>,
     /// Shown only when one of its thresholds is set ([`Counter::opt_in`]).
@@ -50,6 +51,7 @@ impl<R> Counter<R> {
             nlabel: None,
             value: scalar(value),
             check,
+            unknown_default: None,
             warning_default: None,
             critical_default: None,
             opt_in: false,
@@ -74,6 +76,13 @@ impl<R> Counter<R> {
     /// threshold options.
     pub fn nlabel(mut self, nlabel: &'static str) -> Self {
         self.nlabel = Some(nlabel);
+        self
+    }
+
+    /// Sets the default of `--unknown-LABEL`: for a status that says the check
+    /// could not tell (a source that did not answer), not that something is wrong.
+    pub fn unknown_default(mut self, default: &'static str) -> Self {
+        self.unknown_default = Some(default);
         self
     }
 
@@ -111,6 +120,7 @@ impl<R> fmt::Debug for Counter<R> {
             .field("label", &self.label)
             .field("nlabel", &self.nlabel)
             .field("check", &self.check)
+            .field("unknown_default", &self.unknown_default)
             .field("warning_default", &self.warning_default)
             .field("critical_default", &self.critical_default)
             .field("opt_in", &self.opt_in)

@@ -74,6 +74,7 @@ pub(super) struct CounterDeclaration {
     pub(super) label: &'static str,
     pub(super) nlabel: Option<&'static str>,
     pub(super) limits: LimitKind,
+    pub(super) unknown_default: Option<&'static str>,
     pub(super) warning_default: Option<&'static str>,
     pub(super) critical_default: Option<&'static str>,
     pub(super) opt_in: bool,

@@ -497,8 +497,19 @@ mod tests {
             Output::with_status(move |i: &Item, status| format!("value {:?} of {limit} is {status:?}", i.value)),
             Check::Status(variables),
         )
-        .critical_default("%{value} > 5");
+        .critical_default("%{value} > 5")
+        .unknown_default("%{display} eq 'lost'");
         Groups::new().instances(Group::new("items", |_| String::new(), vec![status]), "All ok", |d: &Test| &d.items)
+    }
+
+    #[test]
+    fn an_unknown_default_makes_an_instance_unknown_after_critical_and_warning() {
+        let groups = status_groups(5);
+        let limits = limits(&groups.declarations(), &[], MetricNames::Legacy, "");
+        let data =
+            Test { global: Totals { total: 0, size: None }, items: items(&[("lost", Some(1)), ("gone", Some(9))]) };
+        let result = evaluate(&groups.with(data), &limits, MetricNames::Legacy);
+        assert_eq!(result.long, ["value Some(9) of 5 is Critical", "value Some(1) of 5 is Unknown"]);
     }
 
     #[test]

@@ -150,6 +150,7 @@ impl<D, R> GroupEval<D> for Bound<D, R> {
                     Check::Value | Check::Range(_) => LimitKind::Range,
                     Check::Status(variables) => LimitKind::Status(variables.iter().map(|v| v.name).collect()),
                 },
+                unknown_default: c.unknown_default,
                 warning_default: c.warning_default,
                 critical_default: c.critical_default,
                 opt_in: c.opt_in,

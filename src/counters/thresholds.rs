@@ -64,6 +64,7 @@ impl Declarations {
                     spec = spec.alias(&format!("{level}-{}", counter.label));
                 }
                 let default = match level {
+                    "unknown" => counter.unknown_default,
                     "warning" => counter.warning_default,
                     "critical" => counter.critical_default,
                     _ => None,

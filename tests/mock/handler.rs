@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tiny_http::{Header, Request, Response, StatusCode};
 
 use super::csvtext::{read_rows, write_row, BOM};
+use super::domains::{self, MockDomain};
 use super::entra::{self, Refusal, Registered};
 use super::reports::{self, ROUTES};
 use super::traces::{self, Ask, Stream, TraceCall, TraceSettings};
@@ -37,6 +38,8 @@ pub struct Shared {
     framing: Framing,
     registered: Vec<Registered>,
     traces: TraceSettings,
+    /// The tenant's domains.
+    domains: Vec<MockDomain>,
     /// The mock's start (Unix seconds): message trace's stream ends there.
     anchor: i64,
     graph_port: u16,
@@ -145,6 +148,7 @@ impl Shared {
             framing,
             registered,
             traces,
+            domains: Vec::new(),
             anchor: calendar::now(),
             graph_port,
             download_port,
@@ -154,6 +158,12 @@ impl Shared {
             active: Mutex::new(0),
             idle: Condvar::new(),
         }
+    }
+
+    /// The same, serving `domains` as the tenant's.
+    pub fn with_domains(mut self, domains: Vec<MockDomain>) -> Shared {
+        self.domains = domains;
+        self
     }
 
     /// How downloads mark the end of their body.
@@ -468,6 +478,9 @@ fn get(shared: &Shared, rq: Request, path: &str, raw: &str, auth: &str, prefer: 
         return health(shared, rq, path);
     }
     let route = raw.split('?').next().unwrap_or_default();
+    if let Some(rest) = route.strip_prefix("/v1.0/domains") {
+        return domains_call(shared, rq, rest, raw.contains("skiptoken=page2"));
+    }
     if route == "/v1.0/admin/exchange/tracing/messageTraces" || route == "/beta/admin/exchange/tracing/messageTraces" {
         return trace_call(shared, rq, raw, prefer);
     }
@@ -708,6 +721,33 @@ fn download(shared: &Shared, rq: Request, name: &str, auth: &str) {
         }
         // The other framings are served by a host of their own (`rawhost`).
         _ => send(rq, 200, data, "application/octet-stream", &[]),
+    }
+}
+
+/// `GET /v1.0/domains` (two pages) and `GET /v1.0/domains/{id}/serviceConfigurationRecords`;
+/// `rest` is the route after `/v1.0/domains`.
+fn domains_call(shared: &Shared, rq: Request, rest: &str, second: bool) {
+    let first = first_call(&mut shared.state());
+    let forbidden = r#"{"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}}"#;
+    if let Some((code, body, ctype, extra)) = api_fault(shared, first, forbidden) {
+        return send(rq, code, body.as_bytes().to_vec(), ctype, extra);
+    }
+    if rest.is_empty() {
+        let page = domains::list_page(&shared.domains, second, shared.graph_port);
+        return send_json(rq, 200, &page.to_string(), &[]);
+    }
+    let id = rest
+        .strip_prefix('/')
+        .and_then(|r| r.strip_suffix("/serviceConfigurationRecords"))
+        .map(|id| unquote(id, false));
+    match id.and_then(|id| domains::service_records(&shared.domains, &id)) {
+        Some(records) => send_json(rq, 200, &records.to_string(), &[]),
+        None => send_json(
+            rq,
+            404,
+            r#"{"error": {"code": "Request_ResourceNotFound", "message": "Resource does not exist."}}"#,
+            &[],
+        ),
     }
 }
 

@@ -6,14 +6,17 @@
 //!           [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]...
 //!           [--refresh-date YYYY-MM-DD] [--report-date YYYY-MM-DD]
 //!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
-//!           [--certificate PEM]...
+//!           [--certificate PEM]... [--dns]
 //! ```
 //!
 //! `--certificate` registers a certificate credential (a PEM file; its first
 //! certificate is used): the token endpoints accept assertions signed with its key.
 //!
-//! It prints `ready http://127.0.0.1:PORT` once both listeners are up, and
-//! serves until killed. `GET /mock/counts` answers what it has served so far:
+//! `--dns` also starts a real DNS server (NSD, which must be installed) publishing
+//! the zones of the tenant's domains, for `mail-domains`; it stops with the mock.
+//!
+//! It prints `ready http://127.0.0.1:PORT` once both listeners are up (followed by
+//! ` dns=127.0.0.1:PORT` with `--dns`), and serves until killed. `GET /mock/counts` answers what it has served so far:
 //! `{"token_requests": N, "report_requests": N, "downloads": {"<report>": N, ...}}`.
 
 // The program uses only part of the API the tests share.
@@ -26,7 +29,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mock::{Fault, MockGraph, Tenant, TraceSettings, Variant};
+use mock::{dns_server, domains, Fault, MockGraph, Tenant, TraceSettings, Variant};
 
 /// The stand-in for Microsoft's token, report, message trace and service health
 /// endpoints, on 127.0.0.1.
@@ -69,6 +72,9 @@ struct Args {
     /// A certificate credential (PEM file; its first certificate is used) whose signed assertions the token endpoints accept; repeatable.
     #[arg(long)]
     certificate: Vec<PathBuf>,
+    /// Also serve the tenant's domains' zones from a DNS server (NSD) on a free loopback port.
+    #[arg(long)]
+    dns: bool,
 }
 
 fn main() -> ExitCode {
@@ -119,8 +125,11 @@ fn run(args: Args) -> Result<(), String> {
     }
     let traces = TraceSettings { per_minute: args.trace_volume, lag_secs: args.trace_lag, limit: args.trace_limit };
     let mock = builder.traces(traces).start().map_err(|e| e.to_string())?;
+    // Held until the process ends: NSD stops with this thread (its parent-death signal).
+    let dns = if args.dns { Some(dns_server(&domains::tenant()).map_err(|e| e.to_string())?) } else { None };
+    let dns_text = dns.as_ref().map(|nsd| format!(" dns={}", nsd.address())).unwrap_or_default();
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "ready {}", mock.url()).and_then(|()| stdout.flush()).map_err(|e| e.to_string())?;
+    writeln!(stdout, "ready {}{dns_text}", mock.url()).and_then(|()| stdout.flush()).map_err(|e| e.to_string())?;
     // Serves until the process is killed; the listeners run on their own threads.
     loop {
         std::thread::park();

@@ -10,7 +10,9 @@
 //! `unknown-client`, `unknown-tenant`), the reports that stand-in lacked
 //! (`getMailboxUsageQuotaStatusMailboxCounts`, `getEmailAppUsageAppsUserCounts`,
 //! `getEmailAppUsageUserDetail`, derived from the tenant's own reports),
-//! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`),
+//! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`), the
+//! tenant's domains (`GET /v1.0/domains` and their service configuration records,
+//! with a real DNS server publishing their zones: `dns_server`),
 //! opt-in variants of the reports and service health (`Variant`), and
 //! downloads framed otherwise than by `Content-Length`, or cut (`Framing`).
 //! It verifies the client assertions of certificate credentials for real
@@ -22,8 +24,10 @@
 
 mod calendar;
 mod csvtext;
+pub mod domains;
 mod entra;
 mod handler;
+mod nsd;
 mod pyrandom;
 mod rawhost;
 mod reports;
@@ -43,7 +47,9 @@ use std::time::Duration;
 use tiny_http::Server;
 
 pub use calendar::{iso_datetime, parse_iso_datetime};
+pub use domains::dns_server;
 pub use handler::VALID_SECRET;
+pub use nsd::Nsd;
 pub use reports::APP_COLS;
 pub use tenant::Tenant;
 pub use traces::{Stream, TraceCall, TraceSettings, STATUSES};
@@ -324,14 +330,17 @@ impl Builder {
             let port = port_of(&server)?;
             (Some(server), None, port)
         };
-        let shared = Arc::new(handler::Shared::new(
-            &tenant,
-            self.fault,
-            self.framing,
-            registered,
-            self.traces,
-            (graph_port, download_port),
-        ));
+        let shared = Arc::new(
+            handler::Shared::new(
+                &tenant,
+                self.fault,
+                self.framing,
+                registered,
+                self.traces,
+                (graph_port, download_port),
+            )
+            .with_domains(domains::tenant()),
+        );
         let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![], raw_port: None };
         if let Some(listener) = raw {
             let shared = Arc::clone(&mock.shared);
