@@ -10,6 +10,7 @@ mod email_app_usage;
 mod list_mailboxes;
 mod list_services;
 mod mail_flow;
+mod mail_roundtrip;
 mod mailbox_quota_status;
 mod mailbox_usage;
 mod service_status;

@@ -31,7 +31,7 @@ trap cleanup EXIT
 
 # The mock picks a free port (--port 0) and announces it on its first stdout line:
 # "ready http://127.0.0.1:PORT". Poll for that line, with a deadline.
-"$MOCK" --port 0 --users "$DEMO_USERS" >"$work/mock.out" 2>"$work/mock.err" &
+"$MOCK" --port 0 --users "$DEMO_USERS" --mail-delay 2 >"$work/mock.out" 2>"$work/mock.err" &
 mock_pid=$!
 url=
 for _ in $(seq 1 300); do # 300 x 0.1 s = 30 s at most
@@ -77,3 +77,9 @@ run --mode=mailbox-quota-status
 run --mode=email-app-usage --warning-pop3=0 --legacy-users --filter-user='^user00001' --verbose
 run --mode=email-activity --warning-report-age=72 --critical-report-age=120
 run --mode=list-mailboxes --filter-mailbox='^user00000[0-2]@'
+# Mail round trip: the mock delivers each probe 2 seconds after it is sent. The first
+# run sends a probe and leaves it pending; the second waits for its own and measures
+# both.
+run --mode=mail-roundtrip --probe-mailbox=probe@contoso.onmicrosoft.com
+run --mode=mail-roundtrip --probe-mailbox=probe@contoso.onmicrosoft.com --wait=5 --timeout=15 \
+    --warning-roundtrip=60 --critical-roundtrip=300 --critical-lost=0

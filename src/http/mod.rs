@@ -131,6 +131,8 @@ pub enum Method {
     Get,
     /// `POST` with a body.
     Post,
+    /// `DELETE`.
+    Delete,
 }
 
 /// One request to send.
@@ -151,6 +153,11 @@ impl Request {
     /// A `POST` of `body` to `url`.
     pub fn post(url: Url, body: impl Into<Vec<u8>>) -> Self {
         Request { method: Method::Post, url, headers: Vec::new(), body: Some(body.into()) }
+    }
+
+    /// A `DELETE` of `url`.
+    pub fn delete(url: Url) -> Self {
+        Request { method: Method::Delete, url, headers: Vec::new(), body: None }
     }
 
     /// Adds a header.
@@ -380,6 +387,7 @@ impl HttpClient {
         let mut builder = match request.method {
             Method::Get => self.client.get(url.clone()),
             Method::Post => self.client.post(url.clone()),
+            Method::Delete => self.client.delete(url.clone()),
         };
         for (name, value) in &request.headers {
             let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
@@ -429,6 +437,7 @@ impl HttpClient {
         let method = match request.method {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Delete => "DELETE",
         };
         let mut text = format!("{method} {}", request.url.as_str());
         for (name, value) in &request.headers {

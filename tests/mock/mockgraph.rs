@@ -7,7 +7,11 @@
 //!           [--refresh-date YYYY-MM-DD]
 //!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
 //!           [--certificate PEM]...
+//!           [--mailbox ADDRESS]... [--mail-delay SECONDS] [--mail-loss-rate R] [--mail-junk-rate R]
 //! ```
+//!
+//! Mail runs on the wall clock here: a probe sent with `--mail-delay 2` arrives two
+//! seconds later.
 //!
 //! `--certificate` registers a certificate credential (a PEM file; its first
 //! certificate is used): the token endpoints accept assertions signed with its key.
@@ -26,7 +30,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mock::{Fault, MockGraph, Tenant, TraceSettings, Variant};
+use mock::{Fault, MailClock, MailSettings, MockGraph, Tenant, TraceSettings, Variant};
 
 /// The stand-in for Microsoft's token, report, message trace and service health
 /// endpoints, on 127.0.0.1.
@@ -66,6 +70,18 @@ struct Args {
     /// A certificate credential (PEM file; its first certificate is used) whose signed assertions the token endpoints accept; repeatable.
     #[arg(long)]
     certificate: Vec<PathBuf>,
+    /// A mailbox of the tenant, for the mail routes; repeatable (default: probe@ and roundtrip@contoso.onmicrosoft.com).
+    #[arg(long)]
+    mailbox: Vec<String>,
+    /// Seconds from sending a message to its arrival.
+    #[arg(long, default_value_t = 0)]
+    mail_delay: i64,
+    /// The share of messages never delivered, from 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    mail_loss_rate: f64,
+    /// The share of delivered messages put in Junk Email, from 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    mail_junk_rate: f64,
 }
 
 fn main() -> ExitCode {
@@ -112,7 +128,17 @@ fn run(args: Args) -> Result<(), String> {
         builder = builder.certificate(certificate_der(path)?);
     }
     let traces = TraceSettings { per_minute: args.trace_volume, lag_secs: args.trace_lag, limit: args.trace_limit };
-    let mock = builder.traces(traces).start().map_err(|e| e.to_string())?;
+    let mut mail = MailSettings {
+        delay_secs: args.mail_delay,
+        loss_rate: args.mail_loss_rate,
+        junk_rate: args.mail_junk_rate,
+        clock: MailClock::Running,
+        ..MailSettings::default()
+    };
+    if !args.mailbox.is_empty() {
+        mail.mailboxes = args.mailbox;
+    }
+    let mock = builder.traces(traces).mail(mail).start().map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "ready {}", mock.url()).and_then(|()| stdout.flush()).map_err(|e| e.to_string())?;
     // Serves until the process is killed; the listeners run on their own threads.

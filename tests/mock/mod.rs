@@ -11,6 +11,7 @@
 //! (`getMailboxUsageQuotaStatusMailboxCounts`, `getEmailAppUsageAppsUserCounts`,
 //! `getEmailAppUsageUserDetail`, derived from the tenant's own reports),
 //! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`),
+//! mail in mailboxes (`sendMail`, message listing and deletion: `mail`),
 //! opt-in variants of the reports and service health (`Variant`), and
 //! downloads framed otherwise than by `Content-Length`, or cut (`Framing`).
 //! It verifies the client assertions of certificate credentials for real
@@ -24,6 +25,7 @@ mod calendar;
 mod csvtext;
 mod entra;
 mod handler;
+mod mail;
 mod pyrandom;
 mod rawhost;
 mod reports;
@@ -43,6 +45,7 @@ use tiny_http::Server;
 
 pub use calendar::{iso_datetime, parse_iso_datetime};
 pub use handler::{REPORTS, VALID_SECRET};
+pub use mail::{Access, MailCall, MailClock, MailMessage, MailSettings};
 pub use reports::APP_COLS;
 pub use tenant::Tenant;
 pub use traces::{Stream, TraceCall, TraceSettings, STATUSES};
@@ -240,6 +243,7 @@ pub struct Builder {
     variants: Vec<Variant>,
     traces: TraceSettings,
     framing: Framing,
+    mail: MailSettings,
 }
 
 impl Builder {
@@ -292,6 +296,13 @@ impl Builder {
         self
     }
 
+    /// How mail behaves: mailboxes, delivery delay, loss and junk rates, paging, clock
+    /// (default `MailSettings::default()`).
+    pub fn mail(mut self, mail: MailSettings) -> Builder {
+        self.mail = mail;
+        self
+    }
+
     /// Binds both listeners on 127.0.0.1 and starts serving.
     pub fn start(self) -> io::Result<MockGraph> {
         let mut tenant = match self.source {
@@ -329,6 +340,7 @@ impl Builder {
             self.framing,
             registered,
             self.traces,
+            self.mail,
             (graph_port, download_port),
         ));
         let mut mock = MockGraph { shared, graph_port, servers: vec![], listeners: vec![], raw_port: None };
@@ -407,6 +419,7 @@ impl MockGraph {
             variants: Vec::new(),
             traces: TraceSettings::default(),
             framing: Framing::default(),
+            mail: MailSettings::default(),
         }
     }
 
