@@ -254,9 +254,9 @@ impl Client {
 
     /// Sends `method` to `url` with `body` (JSON) until it answers one of the
     /// `success` statuses, as [`Client::get_with`] does for a GET (throttling retried,
-    /// an expired token replaced once; no redirect is followed). A refusal keeps the
-    /// HTTP status and API error code, for the caller to explain with what it knows
-    /// of the call (which mailbox, which permission).
+    /// an expired token replaced once; only a GET follows redirects). A refusal keeps
+    /// the HTTP status and API error code, for the caller to explain with what it
+    /// knows of the call (which mailbox, which permission).
     pub fn send(
         &mut self,
         method: Method,
