@@ -79,16 +79,16 @@ impl Place<'_> {
 }
 
 impl<'r> Row<'r> {
-    /// The text of requested column `index` (its place in the request's columns).
-    pub fn text(&self, index: usize) -> &'r str {
-        self.cells.get(index).copied().unwrap_or("")
+    /// The text of requested column `column`.
+    pub fn text(&self, column: impl crate::custom::Column) -> &'r str {
+        self.cells.get(column.index()).copied().unwrap_or("")
     }
 
-    /// The count in requested column `index`: `None` when the cell is empty, an error
+    /// The count in requested column `column`: `None` when the cell is empty, an error
     /// naming report, line and column when it is not a whole number or is beyond
     /// what a counter holds ([`i64::MAX`]).
-    pub fn count(&self, index: usize) -> Result<Option<i64>> {
-        let text = self.text(index).trim();
+    pub fn count(&self, column: impl crate::custom::Column) -> Result<Option<i64>> {
+        let (index, text) = (column.index(), self.text(column).trim());
         if text.is_empty() {
             return Ok(None);
         }
@@ -103,12 +103,12 @@ impl<'r> Row<'r> {
         Err(self.invalid(index, text, problem))
     }
 
-    /// The day in requested column `index`, `YYYY-MM-DD`, whether the report wrote a
+    /// The day in requested column `column`, `YYYY-MM-DD`, whether the report wrote a
     /// date or a date-time (`2026-11-22T00:00:00Z`: Microsoft changed several reports
     /// from one to the other, some columns only): `None` when the cell is empty, an
     /// error naming report, line and column when it is neither.
-    pub fn date(&self, index: usize) -> Result<Option<&'r str>> {
-        let text = self.text(index).trim();
+    pub fn date(&self, column: impl crate::custom::Column) -> Result<Option<&'r str>> {
+        let (index, text) = (column.index(), self.text(column).trim());
         if text.is_empty() {
             return Ok(None);
         }

@@ -31,16 +31,26 @@ use std::time::{Duration, Instant};
 use centreon_plugin::cache::{Cache, Claim, Entry, Key, Producer, Setback};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::registry::{Env, Notices};
 use centreon_plugin::statefile::Statefile;
 
-use crate::custom::client::Refused;
+use crate::custom::client::{self, Refused};
 use crate::custom::report::{self, Download, Failed};
 use crate::custom::RowVisit;
 
-/// The option giving how long a copy is fresh.
-pub const TTL_OPTION: &str = "report-cache-ttl";
+/// `--report-cache-ttl`: how long a copy is fresh.
+pub const TTL: Text = Text::new(
+    "report-cache-ttl",
+    "Keep each downloaded report this many seconds in the statefile directory \
+     (--statefile-dir) and answer the checks of that time from it, without any request \
+     to Microsoft (default: 900). Reports change once a day. 0 turns the cache off: \
+     every check downloads its report.",
+)
+.default(TTL_DEFAULT);
+
+/// Its name, for messages.
+pub const TTL_OPTION: &str = TTL.name();
 
 /// Its default, in seconds.
 const TTL_DEFAULT: &str = "900";
@@ -54,14 +64,7 @@ pub const MAX_HOLD: Duration = Duration::from_secs(600);
 
 /// `--report-cache-ttl`, for `--help`.
 pub fn option() -> OptionSpec {
-    OptionSpec::value(
-        TTL_OPTION,
-        "Keep each downloaded report this many seconds in the statefile directory \
-         (--statefile-dir) and answer the checks of that time from it, without any request \
-         to Microsoft (default: 900). Reports change once a day. 0 turns the cache off: \
-         every check downloads its report.",
-    )
-    .default(TTL_DEFAULT)
+    TTL.spec()
 }
 
 /// The report cache of one check, or the cache turned off.
@@ -81,7 +84,7 @@ impl ReportCache {
     /// its entries starts with `endpoint` and `tenant` (as the client uses them) and
     /// `--client-id`.
     pub fn new(env: &Env<'_>, endpoint: &str, tenant: &str) -> Result<ReportCache> {
-        let raw = env.values.non_empty(TTL_OPTION).unwrap_or(TTL_DEFAULT);
+        let raw = env.values.non_empty(&TTL).unwrap_or(TTL_DEFAULT);
         let ttl = raw
             .parse::<u64>()
             .map_err(|_| Error::new(format!("--{TTL_OPTION} must be a whole number of seconds, not '{raw}'")))?;
@@ -97,7 +100,7 @@ impl ReportCache {
             cache,
             endpoint: endpoint.to_string(),
             tenant: tenant.to_string(),
-            client_id: env.values.non_empty("client-id").unwrap_or_default().to_string(),
+            client_id: env.values.non_empty(&client::CLIENT_ID).unwrap_or_default().to_string(),
             debug: env.debug.clone(),
             notices: env.notices.clone(),
         })
@@ -236,7 +239,7 @@ pub struct Request<'a> {
     pub report: &'a str,
     /// Its query: `period='D7'`, `date=2026-11-22`.
     pub query: &'a str,
-    /// The columns read (see [`crate::custom::ReportRequest::columns`]).
+    /// The columns read (see [`crate::custom::ReportSpec::columns`]).
     pub columns: &'a [&'a str],
 }
 
@@ -320,14 +323,12 @@ mod tests {
     fn cache_in(dir: &Scratch, ttl: &str, debug: &DebugLog, notices: &Notices) -> Result<ReportCache> {
         let mut specs = centreon_plugin::statefile::section().options;
         specs.push(option());
-        specs.push(OptionSpec::value("client-id", ""));
-        let mut values = Values::default();
-        values.declare(&specs);
-        let dir_text = dir.0.display().to_string();
-        for (name, value) in [("statefile-dir", dir_text.as_str()), ("client-id", "c1"), (TTL_OPTION, ttl)] {
-            let spec = specs.iter().find(|s| s.name == name).expect("declared");
-            values.set(spec, value.to_string());
-        }
+        specs.push(client::CLIENT_ID.spec());
+        let args =
+            [format!("--statefile-dir={}", dir.0.display()), "--client-id=c1".into(), format!("--{TTL_OPTION}={ttl}")];
+        let parsed = centreon_plugin::getopt::parse(&args, &specs);
+        assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
+        let values: Values = parsed.values;
         let env = Env { values: &values, debug, notices, deadline: Instant::now() + Duration::from_secs(30) };
         ReportCache::new(&env, "https://graph.microsoft.com", "contoso")
     }

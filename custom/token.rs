@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{HttpClient, Request, Response, Url};
-use centreon_plugin::registry::Notices;
+use centreon_plugin::notices::Notices;
 use centreon_plugin::statefile::Statefile;
 
 use crate::custom::assertion::{self, ASSERTION_TYPE};

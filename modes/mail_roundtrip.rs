@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use centreon_plugin::counters::{Collected, Counter, Group, Groups, Output, Perf};
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{OptionSpec, Text, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::statefile::Statefile;
 use md5::{Digest, Md5};
@@ -67,34 +67,42 @@ const DESCRIPTION: &str = "Check that mail flows now: each run sends a probe mes
     --critical-lost=0, with a check every 5 minutes.";
 
 /// Default of `--lost-after`, in seconds.
-const LOST_AFTER: &str = "1800";
+const LOST_AFTER_DEFAULT: &str = "1800";
 /// Default of `--wait`, in seconds.
-const WAIT: &str = "0";
+const WAIT_DEFAULT: &str = "0";
+
+/// `--probe-mailbox`.
+const PROBE_MAILBOX: Text = Text::new("probe-mailbox", "The mailbox that sends the probes (UPN or address; required).");
+
+/// `--probe-recipient`.
+const PROBE_RECIPIENT: Text = Text::new(
+    "probe-recipient",
+    "The address the probes are sent to (default: the probe mailbox). An outside address must send the \
+     messages back to --probe-read-mailbox, subject and headers unchanged.",
+);
+
+/// `--probe-read-mailbox`.
+const PROBE_READ_MAILBOX: Text = Text::new(
+    "probe-read-mailbox",
+    "The mailbox where the probes arrive, looked into and cleaned up (default: the recipient).",
+);
+
+/// `--lost-after`.
+const LOST_AFTER: Text = Text::new(
+    "lost-after",
+    "Seconds after which a probe not arrived counts as lost, from 60 to 604800 (default: 1800).",
+)
+.default(LOST_AFTER_DEFAULT);
+
+/// `--wait`.
+const WAIT: Text = Text::new(
+    "wait",
+    "Seconds this run waits for its own probe, from 0 to 3600 (default: 0: it is looked for by the next run).",
+)
+.default(WAIT_DEFAULT);
 
 fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::value("probe-mailbox", "The mailbox that sends the probes (UPN or address; required)."),
-        OptionSpec::value(
-            "probe-recipient",
-            "The address the probes are sent to (default: the probe mailbox). An outside address must send the \
-             messages back to --probe-read-mailbox, subject and headers unchanged.",
-        ),
-        OptionSpec::value(
-            "probe-read-mailbox",
-            "The mailbox where the probes arrive, looked into and cleaned up (default: the recipient).",
-        ),
-        OptionSpec::value(
-            "lost-after",
-            "Seconds after which a probe not arrived counts as lost, from 60 to 604800 (default: 1800).",
-        )
-        .default(LOST_AFTER),
-        OptionSpec::value(
-            "wait",
-            "Seconds this run waits for its own probe, from 0 to 3600 (default: 0: it is looked for by the next \
-             run).",
-        )
-        .default(WAIT),
-    ]
+    vec![PROBE_MAILBOX.spec(), PROBE_RECIPIENT.spec(), PROBE_READ_MAILBOX.spec(), LOST_AFTER.spec(), WAIT.spec()]
 }
 
 /// What the options ask for, checked before any request.
@@ -110,14 +118,15 @@ struct Settings {
 impl Settings {
     fn from_values(values: &Values) -> Result<Self> {
         let probe = values
-            .non_empty("probe-mailbox")
+            .non_empty(&PROBE_MAILBOX)
             .map(str::to_string)
             .ok_or_else(|| Error::new("Need to specify --probe-mailbox option (the mailbox that sends the probes)."))?;
-        let recipient = values.non_empty("probe-recipient").map_or_else(|| probe.clone(), str::to_string);
-        let read = values.non_empty("probe-read-mailbox").map_or_else(|| recipient.clone(), str::to_string);
+        let recipient = values.non_empty(&PROBE_RECIPIENT).map_or_else(|| probe.clone(), str::to_string);
+        let read = values.non_empty(&PROBE_READ_MAILBOX).map_or_else(|| recipient.clone(), str::to_string);
         for (option, address) in
-            [("probe-mailbox", &probe), ("probe-recipient", &recipient), ("probe-read-mailbox", &read)]
+            [(&PROBE_MAILBOX, &probe), (&PROBE_RECIPIENT, &recipient), (&PROBE_READ_MAILBOX, &read)]
         {
+            let option = option.name();
             if !is_address(address) {
                 return Err(Error::new(format!(
                     "Invalid --{option} value '{address}': a mail address or UPN (name@domain) is expected"
@@ -128,9 +137,9 @@ impl Settings {
             probe,
             recipient,
             read,
-            lost_after: whole(values, "lost-after", LOST_AFTER, 60, 604_800)?,
+            lost_after: whole(values, &LOST_AFTER, LOST_AFTER_DEFAULT, 60, 604_800)?,
             // From 0 to 3600: the cast is exact.
-            wait: whole(values, "wait", WAIT, 0, 3600)? as u64,
+            wait: whole(values, &WAIT, WAIT_DEFAULT, 0, 3600)? as u64,
         })
     }
 }
@@ -144,8 +153,9 @@ fn is_address(text: &str) -> bool {
 }
 
 /// The whole number of `--option` (its `default` when empty), from `min` to `max`.
-fn whole(values: &Values, option: &str, default: &str, min: i64, max: i64) -> Result<i64> {
+fn whole(values: &Values, option: &Text, default: &str, min: i64, max: i64) -> Result<i64> {
     let text = values.non_empty(option).unwrap_or(default);
+    let option = option.name();
     text.parse::<i64>().ok().filter(|n| (min..=max).contains(n) && text.bytes().all(|b| b.is_ascii_digit())).ok_or_else(
         || {
             Error::new(format!(
@@ -566,22 +576,23 @@ mod tests {
         std::fs::remove_dir_all(dir).expect("cleanup");
     }
 
+    /// The option values of a command line of `args` (`--name=value` each).
+    fn parsed(args: &[&str]) -> Values {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let parsed = centreon_plugin::getopt::parse(&args, &options());
+        assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
+        parsed.values
+    }
+
     #[test]
     fn options_are_checked_before_any_request() {
-        let mut values = Values::default();
-        let specs = options();
-        values.declare(&specs);
-        let set = |values: &mut Values, name: &str, raw: &str| {
-            let spec = specs.iter().find(|s| s.name == name).expect("declared");
-            values.set(spec, raw.to_string());
-        };
-        let error = Settings::from_values(&values).expect_err("no probe mailbox");
+        let error = Settings::from_values(&parsed(&[])).expect_err("no probe mailbox");
         assert!(error.message().starts_with("Need to specify --probe-mailbox option"), "{error}");
-        set(&mut values, "probe-mailbox", "probe@contoso.com");
-        let defaults = Settings::from_values(&values).expect("defaults");
+        let probe = "--probe-mailbox=probe@contoso.com";
+        let defaults = Settings::from_values(&parsed(&[probe])).expect("defaults");
         assert_eq!(defaults, settings());
-        set(&mut values, "probe-recipient", "echo@fabrikam.com");
-        let outside = Settings::from_values(&values).expect("outside recipient");
+        let outside =
+            Settings::from_values(&parsed(&[probe, "--probe-recipient=echo@fabrikam.com"])).expect("outside recipient");
         assert_eq!((outside.recipient.as_str(), outside.read.as_str()), ("echo@fabrikam.com", "echo@fabrikam.com"));
         for (name, raw, expected) in [
             ("lost-after", "59", "Invalid --lost-after value '59': a number of seconds from 60 to 604800 is expected"),
@@ -589,9 +600,8 @@ mod tests {
             ("probe-read-mailbox", "inbox", "Invalid --probe-read-mailbox value 'inbox': a mail address or UPN"),
             ("probe-recipient", "a@b/c", "Invalid --probe-recipient value 'a@b/c': a mail address or UPN"),
         ] {
-            let mut values = values.clone();
-            set(&mut values, name, raw);
-            let error = Settings::from_values(&values).expect_err(raw);
+            let option = format!("--{name}={raw}");
+            let error = Settings::from_values(&parsed(&[probe, &option])).expect_err(raw);
             assert!(error.message().starts_with(expected), "{error}");
         }
     }

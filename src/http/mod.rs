@@ -786,10 +786,7 @@ pub(crate) mod tests {
     /// A client built from one Http Global option set to `value`, as the command
     /// line would set it.
     fn client_with(option: &str, value: &str, debug: &DebugLog) -> HttpClient {
-        let sections = sections();
-        let spec = sections[0].options.iter().find(|o| o.name == option).expect("declared option");
-        let mut values = Values::default();
-        values.set(spec, value.to_string());
+        let values = Values::of(&sections()[0].options, &[(option, value)]);
         HttpClient::builder()
             .timeout(Duration::from_secs(5))
             .from_values(&values, debug)
