@@ -10,7 +10,8 @@
 //! * an answer that is not what was expected (truncated CSV, missing column) is an
 //!   error saying what happened, never partial data;
 //! * every `@odata.nextLink` page is read as given (Perl turned it back into the
-//!   first page and looped for ever); a link seen twice is an error.
+//!   first page and looped for ever); a link seen twice is an error, and so is a
+//!   collection of more than [`MAX_PAGES`] pages.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -68,6 +69,11 @@ const SETUP: Setup = Setup {
 
 /// The service health overviews with their issues (Graph pages them by 100).
 const HEALTH_PATH: &str = "v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues";
+
+/// The most pages of a collection read (service health): Graph pages service health
+/// by 100 and Microsoft lists a few dozen services, so a collection going on past
+/// this is a server that never ends it, not a tenant.
+pub const MAX_PAGES: usize = 200;
 
 /// Message trace (`exchangeMessageTrace` objects), without its query.
 const TRACE_PATH: &str = "v1.0/admin/exchange/tracing/messageTraces";
@@ -149,12 +155,18 @@ impl Mail for GraphApi {
 
 impl GraphApi {
     /// Reads a paged collection from `path`: the `value` items of every page, pages
-    /// joined by `@odata.nextLink` until a page has none.
+    /// joined by `@odata.nextLink` until a page has none; more than [`MAX_PAGES`]
+    /// pages is an error, never the items read so far.
     fn collection(&mut self, path: &str) -> Result<Vec<Value>> {
         let mut url = self.client.url(path)?;
         let mut seen: HashSet<Url> = HashSet::new();
         let mut items = Vec::new();
         loop {
+            if seen.len() == MAX_PAGES {
+                return Err(Error::new(format!(
+                    "Graph endpoint gave more than {MAX_PAGES} pages of {path} (the page limit): the pages would not end"
+                )));
+            }
             seen.insert(url.clone());
             let mut page = self.client.get_json(url)?;
             items.extend(page_values(&mut page, path)?);
@@ -234,6 +246,7 @@ impl MessageTrace for GraphApi {
     /// `GET v1.0/admin/exchange/tracing/messageTraces?$filter=…&$top=5000`, then each
     /// `@odata.nextLink` as given (it carries the query and a `$skiptoken`).
     fn message_traces(&mut self, query: &TraceQuery<'_>, visit: TraceVisit<'_>) -> Result<TraceListing> {
+        self.client.cloud().check_message_trace()?;
         let filter = token::percent_encode(&trace_filter(query));
         let mut url = self.client.url(&format!("{TRACE_PATH}?$filter={filter}&$top={TRACE_PAGE_SIZE}"))?;
         let mut seen: HashSet<Url> = HashSet::new();
@@ -557,7 +570,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ),
             (
                 &[("tenant", "t1"), ("client-id", "c1"), ("client-secret", "x"), ("timeout", "abc")],
-                "Invalid --timeout value 'abc': a number of seconds (1 or more) is expected",
+                "Invalid --timeout value 'abc': a whole number of seconds from 1 to 86400 is expected",
             ),
         ];
         for (pairs, expected) in cases {
@@ -695,6 +708,27 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         let err = api(&looping, &temp_dir(), &[]).expect("api").service_health().expect_err("loop");
         assert!(err.message().contains("a second time"), "{err}");
         assert_eq!(looping.seen().len(), 2, "one token request, one page: {:?}", looping.seen());
+    }
+
+    /// Pages that never end, each with a new link, stop at the page limit: an error
+    /// naming it, after exactly that many pages.
+    #[test]
+    fn endless_distinct_pages_stop_at_the_page_limit() {
+        let pages = Arc::new(AtomicUsize::new(0));
+        let served = Arc::clone(&pages);
+        let mock = Mock::start(move |seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ => {
+                let n = served.fetch_add(1, Ordering::SeqCst);
+                health_page("A", Some(format!("{}/{HEALTH_PATH}&$skiptoken={n}", mock.base)))
+            }
+        });
+        let err = api(&mock, &temp_dir(), &[]).expect("api").service_health().expect_err("endless");
+        assert_eq!(
+            err.message(),
+            format!("Graph endpoint gave more than {MAX_PAGES} pages of {HEALTH_PATH} (the page limit): the pages would not end")
+        );
+        assert_eq!(pages.load(Ordering::SeqCst), MAX_PAGES);
     }
 
     #[test]

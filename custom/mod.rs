@@ -87,8 +87,9 @@ pub struct ReportSpec<'a> {
     /// The period or day asked for.
     pub query: ReportQuery<'a>,
     /// The columns read, by header name (a [`report_columns!`] enum's `NAMES`); each
-    /// [`Row`] hands their cells by that enum's variants. A report lacking one is an error, unless its name ends in
-    /// [`report::OPTIONAL`] (`"Recipient Type?"`): its cells are then empty.
+    /// [`Row`] hands their cells by that enum's variants. A report lacking one is an
+    /// error, unless its name ends in [`report::OPTIONAL`] (`"Recipient Type?"`): its
+    /// cells are then empty.
     pub columns: &'a [&'a str],
 }
 

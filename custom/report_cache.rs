@@ -3,8 +3,8 @@
 //! refuses. The cache itself (files, lock, failure notes, pruning) is the core's
 //! [`centreon_plugin::cache`].
 //!
-//! Microsoft Graph answers about 14 report requests per 10 minutes per application,
-//! tenant and report, and the reports change once a day. So each downloaded report is
+//! Microsoft Graph answers 14 CSV report requests per 10 minutes per application and
+//! tenant (40 for all applications of a tenant), and the reports change once a day. So each downloaded report is
 //! kept, whole (every column: all modes and filters share one download), in the
 //! statefile directory, and:
 //!
@@ -36,7 +36,7 @@ use centreon_plugin::registry::{Env, Notices};
 use centreon_plugin::statefile::Statefile;
 
 use crate::custom::client::{self, Refused};
-use crate::custom::report::{self, Download, Failed};
+use crate::custom::report::{self, Download};
 use crate::custom::RowVisit;
 
 /// `--report-cache-ttl`: how long a copy is fresh.
@@ -133,7 +133,7 @@ impl ReportCache {
             Err(miss) => log(miss.to_string()),
         }
         let fallback = Fallback { cache, key: &key, name, columns };
-        let mut producer = match cache.claim(&key, deadline) {
+        let mut producer = match cache.claim(&key, deadline, &mut |text| self.notices.add(text)) {
             Claim::Fresh(entry) => {
                 log(format!("downloaded by another check while this one waited ({} s old)", entry.age().as_secs()));
                 return report::read_stored(name, entry.records(), columns, visit);
@@ -167,16 +167,14 @@ impl ReportCache {
             }
         };
         let path = cache.path(&key);
+        // Only the whole report, every cell asked for read, becomes the copy: a bad
+        // answer must not replace a good copy nor answer the checks of a whole TTL.
         match report::read_copying(name, body, columns, visit, &mut producer) {
             Ok(()) => {
                 self.commit(name, producer, &path);
                 Ok(())
             }
-            Err(Failed::Visit(error)) => {
-                self.commit(name, producer, &path);
-                Err(error)
-            }
-            Err(Failed::Report(error)) => {
+            Err(error) => {
                 producer.fail(error.message(), Setback::Permanent);
                 Err(error)
             }
@@ -488,19 +486,50 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_download_is_not_kept_and_a_refused_row_is() {
+    fn a_broken_download_is_not_kept() {
         let dir = Scratch::new();
         let cache = cache(&dir, "900");
         let downloads = Cell::new(0);
         let cut: &'static [u8] = b"User Principal Name,Send Count\r\nu1,\"3";
         assert!(users(&cache, &downloads, Ok(cut)).expect_err("cut").message().contains("truncated"));
         assert!(!dir.names().iter().any(|n| n.len() == PREFIX.len() + 32), "{:?}", dir.names());
-
-        let bad: &'static [u8] = b"User Principal Name,Send Count\r\nu1,x\r\nu2,4\r\n";
-        let first = users(&cache, &downloads, Ok(bad)).expect_err("not a number");
-        let again = users(&cache, &downloads, Err(Error::new("no request expected").into())).expect_err("cached");
-        assert_eq!(again, first, "the copy fails the same way, without a download");
+        assert_eq!(users(&cache, &downloads, Ok(CSV)).expect("downloaded again"), expected());
         assert_eq!(downloads.get(), 2);
+    }
+
+    #[test]
+    fn a_bad_answer_never_becomes_or_replaces_a_copy() {
+        let dir = Scratch::new();
+        let cache = cache(&dir, "900");
+        let downloads = Cell::new(0);
+        plant(&cache, Duration::from_secs(1000));
+        let answers: [(&'static [u8], &str); 3] = [
+            (b"{\"value\":[{\"id\":\"1\",\"name\":\"x\"}]}", "is not CSV but JSON"),
+            (b"User Principal Name,Report Period\r\nu1,7\r\n", "has no column 'Send Count'"),
+            (b"User Principal Name,Send Count\r\nu1,x\r\nu2,4\r\n", "holds 'x', not a number"),
+        ];
+        for (answer, problem) in answers {
+            let error = users(&cache, &downloads, Ok(answer)).expect_err("not the report");
+            assert!(error.message().contains(problem), "{error}");
+            let rows = users(&cache, &downloads, throttled(0)).expect("the older, good copy");
+            assert_eq!(rows, [("old@contoso.com".to_string(), Some(9))], "{problem}");
+        }
+        assert_eq!(downloads.get(), 6, "a bad answer is never served again without a download");
+    }
+
+    #[test]
+    fn a_foreign_lock_file_is_told_in_the_output() {
+        let dir = Scratch::new();
+        let notices = Notices::default();
+        let cache = cache_in(&dir, "900", &DebugLog::default(), &notices).expect("valid");
+        let inner = cache.cache.as_ref().expect("cache on");
+        let lock = format!("{}.lock", inner.path(&cache.key(REQUEST.report, REQUEST.query)).display());
+        std::os::unix::fs::symlink(dir.0.join("elsewhere"), &lock).expect("symlink");
+        let downloads = Cell::new(0);
+        assert_eq!(users(&cache, &downloads, Ok(CSV)).expect("downloaded"), expected());
+        let told = notices.take();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].starts_with(&format!("Lock file '{lock}' ")) && told[0].ends_with("replaced it"), "{told:?}");
     }
 
     #[test]

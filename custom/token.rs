@@ -16,7 +16,10 @@
 //!   `md5_secret` is, for a certificate, the md5 of its thumbprint, so a token is
 //!   reused with the credential that obtained it only;
 //! * Entra ID's refusal names its cause: the `AADSTSnnnn` code and the first sentence
-//!   of its description follow Perl's message.
+//!   of its description follow Perl's message;
+//! * a throttled login endpoint (429 or 503, `Retry-After`, a plain-text body) is
+//!   retried as Graph's own throttling is, within `--timeout`, and then counts as an
+//!   API unavailable for now (a report cache may answer from an older copy).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -31,6 +34,7 @@ use centreon_plugin::statefile::Statefile;
 
 use crate::custom::assertion::{self, ASSERTION_TYPE};
 use crate::custom::certificate::ClientCertificate;
+use crate::custom::client::{retry_after, Refused, MAX_ATTEMPTS, RETRY_ROOM};
 
 /// A cached token is refreshed when fewer seconds than this remain (Perl's margin).
 const REFRESH_MARGIN: i64 = 10;
@@ -40,6 +44,14 @@ const ANSWER_LIMIT: u64 = 1 << 20;
 
 /// The longest wait for another run that is refreshing the same token.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// The longest a token may last: Entra ID issues them for one to a few hours. A
+/// longer expiry, in an answer or in the cache, is not believed.
+const MAX_LIFETIME: i64 = 24 * 3600;
+
+/// How far a cached expiry may exceed [`MAX_LIFETIME`] from now: the clocks of
+/// pollers sharing a statefile directory differ a little.
+const SKEW: i64 = 60;
 
 /// The longest cause quoted from Entra ID's error description.
 const CAUSE_LIMIT: usize = 300;
@@ -164,7 +176,12 @@ impl TokenProvider {
 
     /// A valid token: the cached one while reusable, else a fresh one. The statefile
     /// is checked (Perl's messages) before its first use.
-    pub fn token(&mut self, http: &HttpClient, debug: &DebugLog, deadline: Instant) -> Result<String> {
+    pub fn token(
+        &mut self,
+        http: &HttpClient,
+        debug: &DebugLog,
+        deadline: Instant,
+    ) -> std::result::Result<String, Refused> {
         if let Some(token) = &self.current {
             return Ok(token.clone());
         }
@@ -181,7 +198,7 @@ impl TokenProvider {
         http: &HttpClient,
         debug: &DebugLog,
         deadline: Instant,
-    ) -> Result<String> {
+    ) -> std::result::Result<String, Refused> {
         let token = self.obtain(Some(rejected), http, debug, deadline)?;
         self.current = Some(token.clone());
         Ok(token)
@@ -193,7 +210,7 @@ impl TokenProvider {
         http: &HttpClient,
         debug: &DebugLog,
         deadline: Instant,
-    ) -> Result<String> {
+    ) -> std::result::Result<String, Refused> {
         if !self.checked {
             self.statefile.check()?;
             self.checked = true;
@@ -210,7 +227,8 @@ impl TokenProvider {
             }
         }
         let wait_until = Instant::now() + LOCK_WAIT.min(deadline.saturating_duration_since(Instant::now()) / 2);
-        let lock = self.statefile.lock(wait_until);
+        let notices = self.notices.clone();
+        let lock = self.statefile.lock(wait_until, &mut |text| notices.add(text));
         if lock.is_none() {
             debug.log(format!(
                 "token: could not lock '{}.lock', refreshing without it",
@@ -221,7 +239,7 @@ impl TokenProvider {
             debug.secret(&token);
             return Ok(token);
         }
-        let (token, expires_on) = self.request(http, debug)?;
+        let (token, expires_on) = self.request(http, debug, deadline)?;
         let timestamp = now();
         let mut cache = Map::new();
         cache.insert("access_token".into(), Value::from(token.clone()));
@@ -237,17 +255,59 @@ impl TokenProvider {
         Ok(token)
     }
 
-    /// Posts the form; returns the token and its expiry (epoch seconds).
-    fn request(&self, http: &HttpClient, debug: &DebugLog) -> Result<(String, i64)> {
-        let form = token_form(&self.credentials, &self.audience, &self.token_url, now())?;
-        let request = Request::post(self.token_url.clone(), form)
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/x-www-form-urlencoded");
-        let mut response =
-            http.send(request, debug).map_err(|e| Error::new(format!("Login endpoint unreachable: {e}")))?;
-        let text = response.text(ANSWER_LIMIT).map_err(|e| Error::new(format!("Login endpoint answer cut: {e}")))?;
-        parse_answer(&response, &text, now(), debug).map_err(|e| redact(e, &self.credentials.secret.hidden()))
+    /// Posts the form; returns the token and its expiry (epoch seconds). A throttled
+    /// answer (429, 503) is retried after `Retry-After` (else 1 s, 2 s, 4 s) while the
+    /// wait fits before `deadline`, at most [`MAX_ATTEMPTS`] requests; then the login
+    /// endpoint is unavailable for now.
+    fn request(
+        &self,
+        http: &HttpClient,
+        debug: &DebugLog,
+        deadline: Instant,
+    ) -> std::result::Result<(String, i64), Refused> {
+        let hidden = self.credentials.secret.hidden();
+        let mut backoff = Duration::from_secs(1);
+        for attempt in 1..=MAX_ATTEMPTS {
+            let form = token_form(&self.credentials, &self.audience, &self.token_url, now())?;
+            let request = Request::post(self.token_url.clone(), form)
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded");
+            let mut response =
+                http.send(request, debug).map_err(|e| Error::new(format!("Login endpoint unreachable: {e}")))?;
+            let text =
+                response.text(ANSWER_LIMIT).map_err(|e| Error::new(format!("Login endpoint answer cut: {e}")))?;
+            if !matches!(response.status(), 429 | 503) {
+                let answer = parse_answer(&response, &mask(&text, &hidden), now(), debug);
+                return answer.map_err(|e| Refused::from(redact(e, &hidden)));
+            }
+            debug.log(mask(&text, &hidden));
+            let wait = retry_after(&response).unwrap_or(backoff);
+            backoff = backoff.saturating_mul(2);
+            let fits = Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= deadline);
+            if attempt == MAX_ATTEMPTS || !fits {
+                let why = if fits {
+                    format!("still refused after {attempt} attempts")
+                } else {
+                    format!(
+                        "still refused after {attempt} attempt{}, and waiting {} s more would exceed --timeout",
+                        if attempt == 1 { "" } else { "s" },
+                        wait.as_secs_f64()
+                    )
+                };
+                let error = Error::new(format!("Login endpoint is throttling ({}): {why}", response.status_line()));
+                return Err(Refused { error, unavailable: Some(wait), status: Some(response.status()), code: None });
+            }
+            debug.log(format!("login throttled ({}): retrying in {} s", response.status_line(), wait.as_secs_f64()));
+            std::thread::sleep(wait);
+        }
+        Err(Error::new("Login endpoint: no attempt made").into())
     }
+}
+
+/// `text` with every hidden text replaced by `***`: done before any excerpt is cut
+/// from it, so that no part of a secret survives the cut.
+fn mask(text: &str, hidden: &[String]) -> String {
+    hidden.iter().fold(text.to_string(), |text, h| text.replace(h.as_str(), "***"))
 }
 
 /// `error` with every hidden text replaced by `***`.
@@ -287,20 +347,40 @@ fn parse_answer(response: &Response, text: &str, now: i64, debug: &DebugLog) -> 
             "Login endpoint API return error code '{code}' (add --debug option for detailed message){cause}"
         )));
     }
+    grant(&answer, &response.status_line(), now)
+}
+
+/// The token and expiry (epoch seconds) of an answer without an error (`status`,
+/// its status line, for messages), checked before anything is cached: a token must
+/// be printable ASCII without spaces (it goes into a header), its expiry between now
+/// and [`MAX_LIFETIME`] from now. An answer without an expiry gives a token for this
+/// run only (it expires now).
+fn grant(answer: &Map<String, Value>, status: &str, now: i64) -> Result<(String, i64)> {
     let token = match answer.get("access_token").and_then(Value::as_str) {
         Some(token) if !token.is_empty() => token.to_string(),
-        _ => {
-            return Err(Error::new(format!(
-                "Login endpoint answered {} without an access_token",
-                response.status_line()
-            )))
-        }
+        _ => return Err(Error::new(format!("Login endpoint answered {status} without an access_token"))),
     };
-    let expires_on = answer
-        .get("expires_on")
-        .and_then(integer)
-        .unwrap_or_else(|| now + answer.get("expires_in").and_then(integer).unwrap_or(0));
-    Ok((token, expires_on))
+    if !is_token(&token) {
+        return Err(Error::new(
+            "Login endpoint answered an access_token that is not a token (a character outside printable ASCII)",
+        ));
+    }
+    let (field, raw, expires_on) = match (answer.get("expires_on"), answer.get("expires_in")) {
+        (Some(on), _) if integer(on).is_some() => ("expires_on", on, integer(on)),
+        (_, Some(lifetime)) => ("expires_in", lifetime, integer(lifetime).and_then(|l| now.checked_add(l))),
+        _ => return Ok((token, now)),
+    };
+    match expires_on {
+        Some(expires_on) if (now..=now + MAX_LIFETIME).contains(&expires_on) => Ok((token, expires_on)),
+        _ => Err(Error::new(format!(
+            "Login endpoint answered an expiry out of range ({field}: {raw}): a token lasts at most {MAX_LIFETIME} s"
+        ))),
+    }
+}
+
+/// Whether `text` can be a bearer token: printable ASCII, no space.
+fn is_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Why Entra ID refused, in a few words: the `AADSTSnnnn` code and the first sentence
@@ -346,13 +426,14 @@ fn first_sentence(text: &str) -> String {
 }
 
 /// The cached token, when the cache holds one with at least [`REFRESH_MARGIN`]
-/// seconds left, obtained with the same credential (`md5_secret`), for the same API
+/// seconds left (and no more than a token lasts: an expiry further ahead was
+/// written under a clock set back, or not by this plugin), obtained with the same credential (`md5_secret`), for the same API
 /// endpoint and scope. A field the cache lacks is not compared: Perl writes no
 /// `endpoint` nor `scope`, and its older format no `md5_secret`.
 pub fn reusable(cache: &Map<String, Value>, now: i64, key: &CacheKey) -> Option<String> {
-    let token = cache.get("access_token")?.as_str().filter(|t| !t.is_empty())?;
-    let expires_on = cache.get("expires_on").and_then(integer)?;
-    if expires_on - now < REFRESH_MARGIN {
+    let token = cache.get("access_token")?.as_str().filter(|t| is_token(t))?;
+    let left = cache.get("expires_on").and_then(integer)?.saturating_sub(now);
+    if !(REFRESH_MARGIN..=MAX_LIFETIME + SKEW).contains(&left) {
         return None;
     }
     let same = |field: &str, expected: &str| match cache.get(field) {
@@ -490,6 +571,51 @@ mod tests {
         let string_expiry = cache(&format!(r#"{{"access_token":"tok","expires_on":"{}"}}"#, now + 3600));
         assert_eq!(reusable(&string_expiry, now, &key), Some("tok".into()), "managementapi's string expiry");
         assert_eq!(reusable(&cache(r#"{"expires_on":1}"#), 0, &key), None, "no token");
+    }
+
+    /// A token answer read as the client reads it, at `now`.
+    fn answer(json: &str, now: i64) -> Result<(String, i64)> {
+        grant(&cache(json), "200 OK", now)
+    }
+
+    #[test]
+    fn answers_are_validated_before_caching() {
+        let now = 1_795_719_593;
+        let good = answer(r#"{"access_token":"eyJ0.eyJ1.sig-_","expires_in":3599}"#, now).expect("a token");
+        assert_eq!(good, ("eyJ0.eyJ1.sig-_".to_string(), now + 3599));
+        for token in [r"tok\u0001en", "tok en", r"tok\nen", r"tok\u007fen", "tök"] {
+            let json = format!(r#"{{"access_token":"{token}","expires_in":3599}}"#);
+            let error = answer(&json, now).expect_err(token);
+            assert_eq!(
+                error.message(),
+                "Login endpoint answered an access_token that is not a token (a character outside printable ASCII)"
+            );
+        }
+        for expiry in [
+            r#""expires_in":9223372036854775807"#,
+            r#""expires_in":1e300"#,
+            r#""expires_in":-5"#,
+            r#""expires_in":864000"#,
+            r#""expires_on":-9223372036854775808"#,
+            r#""expires_on":"99999999999""#,
+        ] {
+            let json = format!(r#"{{"access_token":"tok",{expiry}}}"#);
+            let error = answer(&json, now).expect_err(expiry);
+            assert!(error.message().starts_with("Login endpoint answered an expiry out of range"), "{expiry}: {error}");
+        }
+    }
+
+    #[test]
+    fn cached_tokens_out_of_range_are_misses() {
+        let key = CacheKey { md5_secret: String::new(), endpoint: String::new(), scope: String::new() };
+        let now = 1_795_719_593;
+        for json in [
+            r#"{"access_token":"tok","expires_on":-9223372036854775808}"#.to_string(),
+            format!(r#"{{"access_token":"tok","expires_on":{}}}"#, now + 10 * 365 * 86_400),
+            format!(r#"{{"access_token":"to\u0001k","expires_on":{}}}"#, now + 3600),
+        ] {
+            assert_eq!(reusable(&cache(&json), now, &key), None, "{json}");
+        }
     }
 
     #[test]

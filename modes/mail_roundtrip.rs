@@ -387,6 +387,7 @@ fn groups() -> Groups<Trips> {
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let values = run.values;
     let settings = Settings::from_values(values)?;
+    let notices = run.notices().clone();
     let mail = run.api().mail()?;
     let wait = Duration::from_secs(settings.wait);
     let deadline = mail.deadline();
@@ -400,12 +401,13 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     let service = Service::new(&mail.account(), &settings);
     let file = Statefile::from_values(values, &service.state_name());
     file.check()?;
-    let _lock = file.lock(deadline.min(Instant::now() + LOCK_WAIT)).ok_or_else(|| {
-        Error::new(format!(
-            "Cannot lock statefile '{}': another check of the same probes is still running",
-            file.path().display()
-        ))
-    })?;
+    let _lock =
+        file.lock(deadline.min(Instant::now() + LOCK_WAIT), &mut |text| notices.add(text)).ok_or_else(|| {
+            Error::new(format!(
+                "Cannot lock statefile '{}': another check of the same probes is still running",
+                file.path().display()
+            ))
+        })?;
     let mut state = State::read(&file);
 
     let probe = new_probe_id()?;

@@ -30,8 +30,8 @@ fn invalid_values_name_the_option_and_the_problem() {
         ("mailbox-usage", "--filter-mailbox=(", "Invalid regular expression in --filter-mailbox '(': unclosed group."),
         ("email-activity", "--filter-counters=(", "Invalid regular expression in --filter-counters '(': unclosed group."),
         ("email-activity", "--filter-perfdata=(", "Invalid regular expression in --filter-perfdata '(': unclosed group."),
-        ("email-activity", "--timeout=abc", "Invalid --timeout value 'abc': a number of seconds (1 or more) is expected"),
-        ("mailbox-usage", "--timeout=0", "Invalid --timeout value '0': a number of seconds (1 or more) is expected"),
+        ("email-activity", "--timeout=abc", "Invalid --timeout value 'abc': a whole number of seconds from 1 to 86400 is expected"),
+        ("mailbox-usage", "--timeout=0", "Invalid --timeout value '0': a whole number of seconds from 1 to 86400 is expected"),
         (
             "mailbox-usage",
             "--warning-status=%{used} >",

@@ -25,7 +25,9 @@ fn list_mode_keeps_the_layout_discovery_parses() {
         .stdout(predicate::str::starts_with(
             "\nPlugin Description:\n    Check Microsoft Office 365 Exchange.\n\nGlobal Options:\n    --mode  Define",
         ))
-        .stdout(predicate::str::contains("\nModes Available:\n   email-activity\n   mailbox-usage\n"));
+        .stdout(predicate::str::contains(
+            "\nModes Meta:\n   multi\n\nModes Available:\n   email-activity\n   mailbox-usage\n",
+        ));
 }
 
 #[test]

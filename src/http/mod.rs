@@ -13,12 +13,15 @@
 //!   (`Can't connect to HOST:PORT (Connection refused)`, `timed out after 10 s`);
 //! * the debug dump masks `Authorization` values and secret form fields;
 //! * a response says how its body's end is known ([`Framing`]): a body cut short
-//!   is a read error when the transport marks its end, and only then.
+//!   is a read error when the transport marks its end, and only then;
+//! * no answer is larger than a size limit ([`DOWNLOAD_LIMIT`] unless the client is
+//!   built with another): a `Content-Length` over it is refused before any byte of
+//!   the body is read, and a body that grows past it is a read error naming it.
 
 use std::fmt;
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, ClientBuilder};
@@ -37,6 +40,12 @@ pub use options::{sections, Certificates, HttpSettings, TlsVersion};
 
 /// The User-Agent Perl's LWP backend sends; some proxies and allow-lists key on it.
 pub const USER_AGENT: &str = "centreon::plugins::backend::http::useragent";
+
+/// The largest answer read, 4 GiB: a row of Microsoft's largest usage report takes
+/// 150 to 400 bytes, so this is about ten million mailboxes, more than any tenant
+/// holds; an answer that would be larger is a broken or hostile server filling the
+/// disk until `--timeout`.
+pub const DOWNLOAD_LIMIT: u64 = 4 << 30;
 
 /// Form fields whose values never appear in the debug dump.
 const SECRET_FORM_FIELDS: &[&str] = &["client_secret", "client_assertion", "password", "refresh_token"];
@@ -57,6 +66,7 @@ impl Resolve for PeerResolver {
 pub struct HttpClientBuilder {
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    body_limit: Option<u64>,
     settings: HttpSettings,
 }
 
@@ -73,6 +83,12 @@ impl HttpClientBuilder {
         self
     }
 
+    /// The largest answer body read, in bytes (default [`DOWNLOAD_LIMIT`]).
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
     /// Applies the HTTP options of the command line ([`HttpSettings::from_values`]);
     /// refuses what cannot be honoured. `debug` receives notes about ignored `--ssl-opt`
     /// items.
@@ -81,7 +97,10 @@ impl HttpClientBuilder {
         Ok(self)
     }
 
-    /// Builds the client.
+    /// Builds the client. Every option is checked here (a wrong one stops the run
+    /// before any request); the connection machinery (a thread and its event loop)
+    /// starts only with the first request, so a run answered without one (from the
+    /// report cache) does not pay for it.
     pub fn build(self) -> Result<HttpClient> {
         let mut builder: ClientBuilder = Client::builder()
             .user_agent(USER_AGENT)
@@ -118,9 +137,14 @@ impl HttpClientBuilder {
         if let Some(ip) = settings.peer_addr {
             builder = builder.dns_resolver(Arc::new(PeerResolver(ip)));
         }
-        let client =
-            builder.build().map_err(|e| Error::new(format!("Cannot create the HTTP client: {}", chain_text(&e))))?;
-        Ok(HttpClient { client, timeout: self.timeout, deadline: self.deadline, secrets: settings.secrets })
+        Ok(HttpClient {
+            client: OnceLock::new(),
+            pending: Mutex::new(Some(builder)),
+            timeout: self.timeout,
+            deadline: self.deadline,
+            body_limit: self.body_limit.unwrap_or(DOWNLOAD_LIMIT),
+            secrets: settings.secrets,
+        })
     }
 }
 
@@ -276,14 +300,15 @@ impl Response {
 
     /// For a 301/302/303/307/308 with a `Location`, the absolute URL to go to next
     /// (relative locations resolved against this response's URL). Following it, and
-    /// with which headers, is the caller's decision.
+    /// with which headers, is the caller's decision. An invalid `Location` is not
+    /// quoted: a download URL carries its own credential.
     pub fn redirect(&self) -> Option<std::result::Result<Url, TransportError>> {
         if !matches!(self.status, 301 | 302 | 303 | 307 | 308) {
             return None;
         }
         let location = self.header("location")?;
         Some(self.url.join(location).map_err(|e| TransportError {
-            message: format!("{} with an invalid Location '{location}': {e}", self.status_line()),
+            message: format!("{} with an invalid Location header: {e}", self.status_line()),
         }))
     }
 
@@ -315,6 +340,10 @@ pub struct Body {
     inner: reqwest::blocking::Response,
     timeout: Duration,
     framing: Framing,
+    /// The most bytes that may be read.
+    limit: u64,
+    /// The bytes read so far.
+    read: u64,
 }
 
 impl Body {
@@ -331,20 +360,44 @@ impl fmt::Debug for Body {
 }
 
 impl Read for Body {
+    /// Reads on, up to the size limit: a body growing past it is an error naming it
+    /// (one byte over is enough to tell).
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).map_err(|e| {
+        let room = usize::try_from(self.limit.saturating_sub(self.read).saturating_add(1)).unwrap_or(usize::MAX);
+        let end = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..end]).map_err(|e| {
             let timed_out = e.kind() == io::ErrorKind::TimedOut || source_is_timeout(&e);
             let text = if timed_out { timeout_text(self.timeout) } else { io_text(&e) };
             io::Error::new(e.kind(), text)
-        })
+        })?;
+        self.read = self.read.saturating_add(n as u64);
+        if self.read > self.limit {
+            return Err(io::Error::other(format!("the answer grew past the size limit of {}", size_text(self.limit))));
+        }
+        Ok(n)
+    }
+}
+
+/// A size limit in messages: `4294967296 bytes (4 GiB)`, or bytes alone when that is
+/// not a whole number of MiB.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{b} bytes ({} GiB)", b >> 30),
+        b if b >= MIB && b % MIB == 0 => format!("{b} bytes ({} MiB)", b / MIB),
+        b => format!("{b} bytes"),
     }
 }
 
 /// The blocking client.
 pub struct HttpClient {
-    client: Client,
+    /// The client, once the first request needed it.
+    client: OnceLock<Client>,
+    /// Its configuration until then.
+    pending: Mutex<Option<ClientBuilder>>,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    body_limit: u64,
     secrets: Secrets,
 }
 
@@ -370,6 +423,22 @@ impl HttpClient {
         }
     }
 
+    /// The client, started at the first call.
+    fn client(&self) -> std::result::Result<&Client, TransportError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let failed = |why: String| TransportError { message: format!("Cannot create the HTTP client: {why}") };
+        // Held while the client starts: a call from another thread waits for it.
+        let mut pending = self.pending.lock().map_err(|_| failed("a thread failed while starting it".to_string()))?;
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let builder = pending.take().ok_or_else(|| failed("it failed to start before".to_string()))?;
+        let client = builder.build().map_err(|e| failed(chain_text(&e)))?;
+        Ok(self.client.get_or_init(|| client))
+    }
+
     /// Sends `request` (no redirect followed), logging the exchange in `debug` with
     /// secrets masked. The body is left to read from the [`Response`].
     pub fn send(&self, request: Request, debug: &DebugLog) -> std::result::Result<Response, TransportError> {
@@ -384,10 +453,11 @@ impl HttpClient {
             debug.log(format!("======> request send\n{}", self.dump_request(&request)));
         }
         let url = request.url.clone();
+        let client = self.client()?;
         let mut builder = match request.method {
-            Method::Get => self.client.get(url.clone()),
-            Method::Post => self.client.post(url.clone()),
-            Method::Delete => self.client.delete(url.clone()),
+            Method::Get => client.get(url.clone()),
+            Method::Post => client.post(url.clone()),
+            Method::Delete => client.delete(url.clone()),
         };
         for (name, value) in &request.headers {
             let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
@@ -411,6 +481,14 @@ impl HttpClient {
                 return Err(TransportError { message });
             }
         };
+        let declared =
+            response.headers().get("content-length").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+        if let Some(length) = declared.filter(|length| *length > self.body_limit) {
+            let message =
+                format!("a Content-Length of {length} bytes, over the size limit of {}", size_text(self.body_limit));
+            debug.log(format!("======> response done\n{message}"));
+            return Err(TransportError { message });
+        }
         let status = response.status();
         let response = Response {
             status: status.as_u16(),
@@ -421,6 +499,8 @@ impl HttpClient {
                 framing: Framing::of(response.version(), response.headers()),
                 inner: response,
                 timeout: limit,
+                limit: self.body_limit,
+                read: 0,
             },
         };
         if debug.enabled() {
@@ -696,6 +776,34 @@ pub(crate) mod tests {
         let mut short = client(5).send(Request::get(url), &debug).expect("response");
         let mut bytes = Vec::new();
         assert!(short.body().read_to_end(&mut bytes).is_err(), "a body shorter than Content-Length must fail");
+    }
+
+    /// A declared `Content-Length` over the limit is refused before the body is read;
+    /// a body without one that grows past the limit is a read error naming it; a body
+    /// of exactly the limit reads whole.
+    #[test]
+    fn answers_over_the_size_limit_are_refused() {
+        let limited = || HttpClient::builder().timeout(Duration::from_secs(5)).body_limit(10).build().expect("client");
+        let server = TestServer::start(vec![
+            answer("200 OK", &[], "01234567890"),
+            raw_answer("", "0123456789012345"),
+            answer("200 OK", &[], "0123456789"),
+        ]);
+        let debug = DebugLog::default();
+        let url = Url::parse(&format!("{}/r", server.base)).expect("url");
+        let declared = limited().send(Request::get(url.clone()), &debug).expect_err("declared too large");
+        assert_eq!(declared.message(), "a Content-Length of 11 bytes, over the size limit of 10 bytes");
+        let mut growing = limited().send(Request::get(url.clone()), &debug).expect("no length declared");
+        let mut bytes = Vec::new();
+        let error = growing.body().read_to_end(&mut bytes).expect_err("grows past the limit");
+        assert_eq!(error.to_string(), "the answer grew past the size limit of 10 bytes");
+        assert!(bytes.len() <= 11, "reading stops at the limit: {} bytes", bytes.len());
+        let mut whole = limited().send(Request::get(url), &debug).expect("at the limit");
+        let mut text = String::new();
+        whole.body().read_to_string(&mut text).expect("read whole");
+        assert_eq!(text, "0123456789");
+        assert_eq!(size_text(DOWNLOAD_LIMIT), "4294967296 bytes (4 GiB)");
+        assert_eq!(size_text(32 << 20), "33554432 bytes (32 MiB)");
     }
 
     /// An answer head without `Content-Length`, then `body` as given, the connection
