@@ -123,7 +123,6 @@ fn select(run: &mut Run<'_, dyn Queues>) -> Result<Collected> {
 static QUEUE_DEPTH: ModeSpec<dyn Queues> = ModeSpec {
     name: "queue-depth",
     perl_module: "example::queue::mode::depth",
-    list_rank: 0,
     description: "Check how many messages wait in each queue.",
     requires: Capability::Depths,
     options: Vec::new,
@@ -132,7 +131,11 @@ static QUEUE_DEPTH: ModeSpec<dyn Queues> = ModeSpec {
 
 /// The plugin: who it is, its custom modes, its modes.
 fn plugin() -> Plugin<dyn Queues> {
-    let info = PluginInfo { name: "example::queue::plugin", description: "Check message queues." };
+    let info = PluginInfo {
+        name: "example::queue::plugin",
+        description: "Check message queues.",
+        build: concat!("queue_plugin ", env!("CARGO_PKG_VERSION")),
+    };
     Plugin::new(info, [&FAKE], [&QUEUE_DEPTH])
 }
 

@@ -22,7 +22,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "email-activity",
         perl_module: "cloud::microsoft::office365::exchange::mode::emailactivity",
-        list_rank: 0,
         description: concat!(
             "Check users email activity (reporting period over the last refreshed day).\n\n\
             (See link for details about metrics : \

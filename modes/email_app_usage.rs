@@ -23,7 +23,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "email-app-usage",
         perl_module: "cloud::microsoft::office365::exchange::mode::emailappusage",
-        list_rank: 2,
         description: concat!(
             "Check how many users read their mail with each email client and over each legacy protocol (POP3, \
             IMAP4, SMTP) over the last 7 days.\n\n\
@@ -208,9 +207,15 @@ fn groups() -> Groups<AppUsage> {
             Group::new("clients", |a: &Apps| format!("Users per email app over 7 days to {}: ", a.refreshed), clients),
             |d: &AppUsage| &d.apps,
         )
-        .global(Group::new("protocols", |_| "Users per legacy protocol: ".to_string(), protocols), |d: &AppUsage| {
-            &d.apps
-        })
+        .global(
+            // The report's day here too: the line may show the protocols alone.
+            Group::new(
+                "protocols",
+                |a: &Apps| format!("Users per legacy protocol over 7 days to {}: ", a.refreshed),
+                protocols,
+            ),
+            |d: &AppUsage| &d.apps,
+        )
         .instances(
             Group::new("users", |u: &LegacyUser| format!("User '{}' ", u.display), vec![legacy]),
             "All users of legacy protocols are ok",

@@ -24,7 +24,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "list-mailboxes",
         perl_module: "cloud::microsoft::office365::exchange::mode::listmailboxes",
-        list_rank: 2,
         description: "List mailboxes, from the mailbox usage report of the last 7 days, for service discovery.\n\n\
             --disco-format names the attributes and --disco-show gives them for each mailbox: upn, display_name, \
             recipient_type (User or Shared; empty when the report lacks that column), is_deleted, deleted_date, \

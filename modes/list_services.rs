@@ -17,7 +17,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "list-services",
         perl_module: "cloud::microsoft::office365::management::mode::listservices",
-        list_rank: 1,
         description: "List services.",
         requires: Capability::ServiceHealth,
         options,

@@ -23,7 +23,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "mail-flow",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailflow",
-        list_rank: 2,
         description: DESCRIPTION,
         requires: Capability::MessageTrace,
         options,
@@ -188,7 +187,7 @@ fn count(
     Counter::value(label, nlabel, read, Output::Template(text), Perf::key(key).max(max))
 }
 
-/// A count in percent of the total, shown `TEXT: P%`.
+/// A count in percent of the total, shown `TEXT share: P%` (beside the count, `TEXT: N`).
 fn share(
     label: &'static str,
     nlabel: &'static str,
@@ -200,7 +199,7 @@ fn share(
         label,
         nlabel,
         move |f: &Flow| f.percent(read(f)),
-        Output::custom(move |f: &Flow| format!("{text}: {}%", number::fixed(f.percent(read(f)), 2))),
+        Output::custom(move |f: &Flow| format!("{text} share: {}%", number::fixed(f.percent(read(f)), 2))),
         Perf::key(key).unit("%").max(|_| "100".to_string()),
     )
 }
@@ -235,7 +234,7 @@ fn groups() -> Groups<Flow> {
         count("expanded", "exchange.mailflow.messages.expanded.count", "expanded", "expanded: {}", |f| f.expanded),
         count("other", "exchange.mailflow.messages.other.count", "other", "other: {}", |f| f.other),
     ];
-    Groups::new().global(Group::new("global", |f: &Flow| format!("Messages received {} ", f.window), counters), |f| f)
+    Groups::new().global(Group::new("global", |f: &Flow| format!("Messages received {}: ", f.window), counters), |f| f)
 }
 
 /// The status Microsoft may filter on: the one status whose count is the only counter

@@ -36,7 +36,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "mail-roundtrip",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailroundtrip",
-        list_rank: 2,
         description: DESCRIPTION,
         requires: Capability::Mail,
         options,

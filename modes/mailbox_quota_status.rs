@@ -19,7 +19,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "mailbox-quota-status",
         perl_module: "cloud::microsoft::office365::exchange::mode::mailboxquotastatus",
-        list_rank: 2,
         description: concat!(
             "Check the quota status of mailboxes on the latest day of the report (mailboxes under their limit, \
             warned, prohibited from sending, prohibited from sending and receiving, of undetermined status).\n\n\

@@ -27,7 +27,6 @@ inventory::submit! {
     Mode(ModeSpec {
         name: "service-status",
         perl_module: "cloud::microsoft::office365::management::mode::servicestatus",
-        list_rank: 1,
         description: "Check services status.\n\n\
             --warning-status and --critical-status are expressions (default critical: \
             '%{status} !~ /serviceOperational|serviceRestored/i') over %{service_name}, %{status}, \

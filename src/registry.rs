@@ -163,9 +163,6 @@ pub struct ModeSpec<A: ?Sized + PluginApi> {
     pub name: &'static str,
     /// The Perl module name `--dyn-mode` may give instead.
     pub perl_module: &'static str,
-    /// Where `--list-mode` shows it: modes are sorted by this rank, then by name, so
-    /// the modes of the original plugin keep their places.
-    pub list_rank: u8,
     /// Paragraphs of its help section, separated by blank lines.
     pub description: &'static str,
     /// The custom-mode capability it needs.
@@ -193,6 +190,10 @@ pub struct PluginInfo {
     pub name: &'static str,
     /// The description paragraph of `--help`.
     pub description: &'static str,
+    /// Which build this is (`name version`), added after the Perl version numbers
+    /// that `--version` prints first on its line, for scripts that parse them: an
+    /// administrator can tell which release of which implementation is installed.
+    pub build: &'static str,
 }
 
 /// A whole plugin: who it is, its custom modes and its modes, all over the API `A`.
@@ -215,7 +216,7 @@ impl<A: ?Sized + PluginApi> Plugin<A> {
         let mut custom_modes: Vec<_> = custom_modes.into_iter().collect();
         custom_modes.sort_by_key(|c| c.name);
         let mut modes: Vec<_> = modes.into_iter().collect();
-        modes.sort_by_key(|m| (m.list_rank, m.name));
+        modes.sort_by_key(|m| m.name);
         Plugin { info, custom_modes, modes }
     }
 
@@ -257,11 +258,10 @@ mod tests {
         Ok(Box::new(7u8))
     }
 
-    fn mode(name: &'static str, list_rank: u8) -> &'static ModeSpec<dyn Probe> {
+    fn mode(name: &'static str) -> &'static ModeSpec<dyn Probe> {
         Box::leak(Box::new(ModeSpec {
             name,
             perl_module: "",
-            list_rank,
             description: "",
             requires: 'r',
             options: Vec::new,
@@ -279,11 +279,11 @@ mod tests {
     }
 
     #[test]
-    fn plugin_lists_modes_by_rank_then_name_and_custom_modes_by_name() {
-        let info = PluginInfo { name: "p", description: "" };
-        let plugin = Plugin::new(info, [custom("b"), custom("a")], [mode("z", 0), mode("b", 1), mode("a", 1)]);
+    fn plugin_lists_modes_and_custom_modes_by_name() {
+        let info = PluginInfo { name: "p", description: "", build: "p 1.0" };
+        let plugin = Plugin::new(info, [custom("b"), custom("a")], [mode("z"), mode("b"), mode("a")]);
         let names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
-        assert_eq!(names, ["z", "a", "b"]);
+        assert_eq!(names, ["a", "b", "z"]);
         let names: Vec<&str> = plugin.custom_modes().iter().map(|c| c.name).collect();
         assert_eq!(names, ["a", "b"]);
     }
@@ -293,7 +293,7 @@ mod tests {
         let (values, debug, notices) = (Values::default(), DebugLog::default(), Notices::default());
         let env = Env { values: &values, debug: &debug, notices: &notices, deadline: Instant::now() };
         let mut api = (custom("a").build)(&env).expect("built");
-        let ModeKind::Listing { select, .. } = &mode("m", 0).kind else { unreachable!("a listing") };
+        let ModeKind::Listing { select, .. } = &mode("m").kind else { unreachable!("a listing") };
         let all = |_: &str| true;
         let items = select(&mut Run::new(&values, api.as_mut(), &debug, &all)).expect("items");
         assert_eq!(items, [vec![("n".to_string(), "7".to_string())]]);

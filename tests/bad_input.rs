@@ -3,18 +3,12 @@
 //! silently are still accepted; and no command line, however odd, makes the parser
 //! or the binary panic (property tests).
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
+use crate::common::plugin::{run, run_at, run_raw, NOWHERE, PLUGIN};
+use crate::common::TempDir;
+use crate::mock::{MockGraph, VALID_SECRET};
 use centreon_plugin::getopt;
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::output::OutputOptions;
-use common::plugin::{run, run_at, run_raw, NOWHERE, PLUGIN};
-use common::TempDir;
-use mock::{MockGraph, VALID_SECRET};
 use proptest::prelude::*;
 
 /// Every invalid value: `UNKNOWN: ` with the option and the problem, exit 3, before

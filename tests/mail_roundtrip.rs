@@ -9,18 +9,12 @@
 //! answers, so nothing here depends on the wall clock or waits for it, but for the
 //! one look a `--wait` run takes after a pause of its own.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::plugin::{self, Outcome};
-use common::TempDir;
-use mock::{Access, Fault, MailSettings, MockGraph};
+use crate::common::plugin::{self, Outcome};
+use crate::common::TempDir;
+use crate::mock::{self, Access, Fault, MailSettings, MockGraph};
 
 const PROBE: &str = "probe@contoso.onmicrosoft.com";
 const OUTSIDE: &str = "echo@fabrikam.com";
@@ -399,11 +393,11 @@ fn the_mock_refuses_filters_graph_refuses() {
     let mock = delayed(0);
     let url =
         format!("{}/v1.0/users/{PROBE}/messages?$filter=internetMessageHeaders/any(h:h/name%20eq%20'X-A')", mock.url());
-    let answer = common::http("GET", &url, &[("Authorization", "Bearer tok-1")], b"").expect("an answer");
+    let answer = crate::common::http("GET", &url, &[("Authorization", "Bearer tok-1")], b"").expect("an answer");
     assert_eq!(answer.status, 400);
     assert!(answer.text().contains("ErrorInvalidUrlQueryFilter"), "{}", answer.text());
     let url = format!("{}/v1.0/users/{PROBE}/messages?$filter=startswith(subject,'a')&$top=0", mock.url());
-    let answer = common::http("GET", &url, &[("Authorization", "Bearer tok-1")], b"").expect("an answer");
+    let answer = crate::common::http("GET", &url, &[("Authorization", "Bearer tok-1")], b"").expect("an answer");
     assert_eq!(answer.status, 400, "{}", answer.text());
 }
 

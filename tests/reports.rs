@@ -5,18 +5,12 @@
 //! report whose last record has no line break, served with every HTTP framing, or
 //! cut.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::plugin::{run, Outcome};
-use common::TempDir;
-use mock::{Framing, MockGraph, Variant};
+use crate::common::plugin::{run, Outcome};
+use crate::common::TempDir;
+use crate::mock::{Framing, MockGraph, Variant};
 
 /// The report modes.
 const MODES: [&str; 2] = ["email-activity", "mailbox-usage"];

@@ -174,16 +174,17 @@ fn script_level(
         return Ok(ControlFlow::Break(Info { first_line: String::new(), lines: lines(&format!("\n{block}")) }));
     }
     match plugin {
-        None if values.flag(&VERSION) => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION))),
+        None if values.flag(&VERSION) => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION, info))),
         None => Err(Error::new("Need to specify '--plugin' option.")),
         Some(plugin) if !names_plugin(info.name, plugin) => Err(Error::new("Cannot load module --plugin.")),
         Some(_) => Ok(ControlFlow::Continue(deadline)),
     }
 }
 
-/// The answer of `--version` at one level: `Global Version: 20260700`, without label.
-fn version(level: &str, number: &str) -> Info {
-    Info { first_line: format!("{level} Version: {number}"), lines: Vec::new() }
+/// The answer of `--version` at one level: Perl's `Global Version: 20260700` first,
+/// for the scripts that read the number, then which build answers.
+fn version(level: &str, number: &str, info: &PluginInfo) -> Info {
+    Info { first_line: format!("{level} Version: {number} {}", info.build), lines: Vec::new() }
 }
 
 /// How long a run without `--global-timeout` may take: the custom mode's own
@@ -204,7 +205,7 @@ fn plugin_level_commands<A: ?Sized + PluginApi>(plugin: &Plugin<A>, values: &Val
         return Ok(ControlFlow::Break(help_text(&sections(), "")));
     }
     if values.flag(&VERSION) && !has_mode {
-        return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION)));
+        return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION, info)));
     }
     if values.flag(&LIST_MODE) {
         // The meta mode first, as Perl lists it; then the modes in the plugin's order:
@@ -249,7 +250,7 @@ fn mode_level<A: ?Sized + PluginApi>(
         return Ok(ControlFlow::Break(help_text(&blocks, "")));
     }
     if values.flag(&VERSION) {
-        return Ok(ControlFlow::Break(version("Mode", global::MODE_VERSION)));
+        return Ok(ControlFlow::Break(version("Mode", global::MODE_VERSION, info)));
     }
     check_capability(plugin, mode, custom)?;
     let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();

@@ -51,6 +51,7 @@ pub enum MailClock {
     /// Only when a test moves it (and by `tick_on_list`): the tests' clock.
     Frozen,
     /// With the wall clock too, from the mock's start: `mockgraph`'s.
+    #[allow(dead_code)]
     Running,
 }
 
