@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
+use centreon_plugin::http::{self, same_origin, HttpClient, Method, Request, Response, Url};
 use centreon_plugin::options::{OptionSection, Text, Values};
 use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Statefile};
@@ -260,20 +260,40 @@ impl Client {
     }
 
     fn attempt(&mut self, url: Url, call: &Call) -> std::result::Result<Response, Refused> {
+        self.attempt_request(&Exchange { method: Method::Get, url, body: None, success: &[200] }, call)
+    }
+
+    /// Sends `method` to `url` with `body` (JSON) until it answers one of the
+    /// `success` statuses, as [`Client::get_with`] does for a GET (throttling retried,
+    /// an expired token replaced once; only a GET follows redirects). A refusal keeps
+    /// the HTTP status and API error code, for the caller to explain with what it
+    /// knows of the call (which mailbox, which permission).
+    pub fn send(
+        &mut self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        success: &[u16],
+    ) -> std::result::Result<Response, Refused> {
+        self.attempt_request(&Exchange { method, url, body, success }, &Call::PLAIN)
+    }
+
+    fn attempt_request(&mut self, exchange: &Exchange<'_>, call: &Call) -> std::result::Result<Response, Refused> {
         let mut token = self.tokens.token(&self.http, &self.debug, self.deadline)?;
         let mut replaced = false;
         let mut attempts = 0;
         let mut backoff = Duration::from_secs(1);
         loop {
             attempts += 1;
-            let mut response = self.get_following(url.clone(), &token, call.headers)?;
+            let mut response = self.exchange(exchange, &token, call.headers)?;
             let status = response.status();
             match status {
-                200 => return Ok(response),
+                _ if exchange.success.contains(&status) => return Ok(response),
                 401 if !replaced => {
                     let (code, error) = self.answer_error(&mut response);
                     if code.as_deref() != Some("InvalidAuthenticationToken") {
-                        return Err(call.explained(status, code.as_deref(), error).into());
+                        let error = call.explained(status, code.as_deref(), error);
+                        return Err(Refused { error, unavailable: None, status: Some(status), code });
                     }
                     self.debug.log("token: rejected as invalid, asking for a new one");
                     token = self.tokens.replace(&token, &self.http, &self.debug, self.deadline)?;
@@ -288,7 +308,7 @@ impl Client {
                     if attempts >= MAX_ATTEMPTS || !fits {
                         let error = self.throttled(&response, code.as_deref(), attempts, wait, fits);
                         let error = call.explained(status, code.as_deref(), error);
-                        return Err(Refused { error, unavailable: Some(wait) });
+                        return Err(Refused { error, unavailable: Some(wait), status: Some(status), code });
                     }
                     self.debug.log(format!(
                         "throttled ({}): retrying in {} s",
@@ -301,7 +321,8 @@ impl Client {
                     let wait = retry_after(&response).unwrap_or(Duration::ZERO);
                     let (code, error) = self.answer_error(&mut response);
                     let error = call.explained(status, code.as_deref(), error);
-                    return Err(Refused { error, unavailable: (status >= 500).then_some(wait) });
+                    let unavailable = (status >= 500).then_some(wait);
+                    return Err(Refused { error, unavailable, status: Some(status), code });
                 }
             }
         }
@@ -315,7 +336,12 @@ impl Client {
 
     /// [`Client::get_json`] for a `call` of its own kind (see [`Client::get_with`]).
     pub fn get_json_with(&mut self, url: Url, call: &Call) -> Result<Map<String, Value>> {
-        let mut response = self.get_with(url, call)?;
+        let response = self.get_with(url, call)?;
+        self.json_answer(response)
+    }
+
+    /// The JSON object an answer holds (see [`Client::get_json`]), read whole.
+    pub fn json_answer(&mut self, mut response: Response) -> Result<Map<String, Value>> {
         let who = self.who(response.url());
         let text = response
             .text(JSON_LIMIT + 1)
@@ -343,6 +369,27 @@ impl Client {
                 self.excerpt(&text)
             ))),
         }
+    }
+
+    /// Sends one `exchange` with `headers` besides the common ones: a GET follows
+    /// redirects (see [`Client::get_following`]), any other method is sent once, to
+    /// the API endpoint only.
+    fn exchange(&self, exchange: &Exchange<'_>, token: &str, headers: &[(&str, &str)]) -> Result<Response> {
+        let url = &exchange.url;
+        let mut request = match exchange.method {
+            Method::Get => return self.get_following(url.clone(), token, headers),
+            Method::Post => Request::post(url.clone(), exchange.body.clone().unwrap_or_default())
+                .header("Content-Type", "application/json"),
+            Method::Delete => Request::delete(url.clone()),
+        };
+        if !same_origin(url, &self.base) {
+            return Err(Error::new(format!("{}: {url} is not on the API endpoint", self.name)));
+        }
+        request = request.header("Accept", "application/json").header("Authorization", &format!("Bearer {token}"));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        self.http.send(request, &self.debug).map_err(|e| Error::new(format!("{} request failed: {e}", self.who(url))))
     }
 
     /// GETs `url` with `headers` besides the common ones, following redirects itself:
@@ -458,12 +505,34 @@ pub struct Refused {
     /// wait (`Retry-After`, else the last back-off; zero when a server error did not
     /// say).
     pub unavailable: Option<Duration>,
+    /// The HTTP status of the final answer, `None` when none came.
+    pub status: Option<u16>,
+    /// The API's error code in that answer (`ErrorAccessDenied`), when it gave one.
+    pub code: Option<String>,
 }
 
 impl From<Error> for Refused {
     fn from(error: Error) -> Self {
-        Refused { error, unavailable: None }
+        Refused { error, unavailable: None, status: None, code: None }
     }
+}
+
+/// One request as [`Client::send`] retries it.
+struct Exchange<'a> {
+    method: Method,
+    url: Url,
+    body: Option<Vec<u8>>,
+    /// The statuses that end the call.
+    success: &'a [u16],
+}
+
+/// The time an answer was given by the API's clock, from its `Date` header (Unix
+/// seconds); `None` without a readable one. What a service measures against its own
+/// timestamps (a message's `sentDateTime`) is best measured on that clock too.
+pub fn answer_time(response: &Response) -> Option<i64> {
+    let date = httpdate::parse_http_date(response.header("date")?.trim()).ok()?;
+    let secs = date.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
 }
 
 /// Shows where the client goes, never its token.

@@ -24,13 +24,14 @@ use centreon_plugin::time;
 use serde_json::{Map, Value};
 
 use crate::custom::client::{self, json_object, json_text, Call, Client, Setup};
+use crate::custom::graph_mail;
 use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, Capabilities, CustomMode, Domains, Health, MessageTrace, Provides, ReportQuery, ReportSpec, Reports,
-    RowVisit, ServiceHealth, ServiceIssue, ServiceRecord, TenantDomain, TraceListing, TraceQuery, TraceStatus,
-    TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
+    provides, Capabilities, CustomMode, Domains, FoundMessages, Health, Mail, MessageQuery, MessageTrace, OutgoingMail,
+    Provides, ReportQuery, ReportSpec, Reports, RowVisit, ServiceHealth, ServiceIssue, ServiceRecord, TenantDomain,
+    TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
 };
 
 /// `--graph-endpoint`, documented by [`SETUP`].
@@ -51,7 +52,7 @@ const SETUP: Setup = Setup {
         "To connect to the Office 365 Graph API, you must register an application with the \
          'Reports.Read.All' application permission ('ServiceHealth.Read.All' for the service \
          health modes, 'ExchangeMessageTrace.Read.All' for message trace, 'Domain.Read.All' for \
-         mail-domains).",
+         mail-domains, 'Mail.Send' and 'Mail.ReadWrite' on the probe mailboxes for the mail round trip).",
         "Follow the 'How-to guide' in https://learn.microsoft.com/en-us/graph/auth-v2-service \
          (OAuth 2.0 client credentials grant flow).",
     ],
@@ -123,7 +124,34 @@ impl Provides for GraphApi {
         health: Some(|api| api),
         message_trace: Some(|api| api),
         domains: Some(|api| api),
+        mail: Some(|api| api),
     };
+}
+
+impl Mail for GraphApi {
+    fn send_mail(&mut self, mail: &OutgoingMail<'_>) -> Result<i64> {
+        graph_mail::send(&mut self.client, mail)
+    }
+
+    fn find_messages(&mut self, query: &MessageQuery<'_>) -> Result<FoundMessages> {
+        graph_mail::find(&mut self.client, query)
+    }
+
+    fn junk_folder(&mut self, mailbox: &str) -> Result<String> {
+        graph_mail::junk_folder(&mut self.client, mailbox)
+    }
+
+    fn delete_message(&mut self, mailbox: &str, id: &str) -> Result<()> {
+        graph_mail::delete(&mut self.client, mailbox, id)
+    }
+
+    fn account(&self) -> String {
+        graph_mail::account(&self.client)
+    }
+
+    fn deadline(&self) -> std::time::Instant {
+        self.client.deadline()
+    }
 }
 
 impl GraphApi {

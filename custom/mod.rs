@@ -2,7 +2,7 @@
 //!
 //! A custom mode builds a client whose type implements [`Provides`]: one declaration
 //! of what it provides, each [`Capability`] reached through a trait of its own
-//! ([`Reports`], [`Health`], [`MessageTrace`]). The modes hold the client as `dyn` [`Api`] and reach a
+//! ([`Reports`], [`Health`], [`MessageTrace`], [`Mail`]). The modes hold the client as `dyn` [`Api`] and reach a
 //! capability only through that declaration, and the driver refuses a mode whose
 //! capability the chosen custom mode does not declare, before anything is built: the
 //! check and the calls cannot disagree.
@@ -13,6 +13,7 @@
 //! their pages arrive, the same way.
 
 use std::fmt;
+use std::time::Instant;
 
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::registry::{CustomModeSpec, PluginApi};
@@ -21,6 +22,7 @@ pub mod assertion;
 pub mod certificate;
 pub mod client;
 pub mod cloud;
+pub mod graph_mail;
 pub mod graphapi;
 pub mod managementapi;
 pub mod pfx;
@@ -68,6 +70,8 @@ pub enum Capability {
     /// The tenant's domains and the DNS records Microsoft expects of each, through
     /// [`Domains`].
     Domains,
+    /// Messages of mailboxes: sent, listed and deleted, through [`Mail`].
+    Mail,
 }
 
 impl PluginApi for dyn Api {
@@ -206,6 +210,82 @@ pub struct ServiceRecord {
     pub mail_exchange: String,
     /// The text of a `Txt` record, empty for other types.
     pub text: String,
+}
+
+/// Mail in mailboxes, as an application with its own permissions on them.
+pub trait Mail {
+    /// Sends `mail` from the mailbox of its sender, without a copy in Sent Items, and
+    /// returns when the API accepted it (Unix seconds, on the API's clock when it
+    /// tells it): accepted, not yet delivered.
+    fn send_mail(&mut self, mail: &OutgoingMail<'_>) -> Result<i64>;
+    /// The messages of every folder of `query.mailbox` whose subject starts with
+    /// `query.subject_prefix`, every page read, and the API's time at the last page.
+    fn find_messages(&mut self, query: &MessageQuery<'_>) -> Result<FoundMessages>;
+    /// The id of the Junk Email folder of `mailbox`, which [`FoundMessage::folder`]
+    /// may name.
+    fn junk_folder(&mut self, mailbox: &str) -> Result<String>;
+    /// Deletes the message `id` of `mailbox` so that no listing shows it again, as
+    /// far as the cloud allows (see the implementation); a message already gone is
+    /// no error.
+    fn delete_message(&mut self, mailbox: &str, id: &str) -> Result<()>;
+    /// The tenant and the API endpoint the calls reach, as one text: what a mode's
+    /// own statefile is named after, so that two tenants never share one.
+    fn account(&self) -> String;
+    /// When every call of the run must be over: a mode that waits between calls
+    /// stops waiting in time.
+    fn deadline(&self) -> Instant;
+}
+
+/// A message to send: plain text, with one custom internet header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutgoingMail<'a> {
+    /// The sender's mailbox (UPN or SMTP address).
+    pub from: &'a str,
+    /// The one recipient's SMTP address.
+    pub to: &'a str,
+    /// The subject.
+    pub subject: &'a str,
+    /// The text of the body.
+    pub body: &'a str,
+    /// The custom header: its name (starting with `X-`) and value.
+    pub header: (&'a str, &'a str),
+}
+
+/// Which messages to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageQuery<'a> {
+    /// The mailbox to look in (UPN or SMTP address), all its folders.
+    pub mailbox: &'a str,
+    /// What the subject starts with.
+    pub subject_prefix: &'a str,
+    /// The custom header whose value each message found carries back, if it has it.
+    pub header: &'a str,
+}
+
+/// One message found: what the modes read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundMessage {
+    /// Its id in its mailbox.
+    pub id: String,
+    /// Its subject.
+    pub subject: String,
+    /// When it was sent (Unix seconds), if the API said.
+    pub sent: Option<i64>,
+    /// When it arrived (Unix seconds), if the API said.
+    pub received: Option<i64>,
+    /// The id of the folder holding it.
+    pub folder: String,
+    /// The value of the header [`MessageQuery::header`] asked for, when it has it.
+    pub header: Option<String>,
+}
+
+/// The messages a [`Mail::find_messages`] found, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundMessages {
+    /// Every message found, all pages together.
+    pub messages: Vec<FoundMessage>,
+    /// The time of the last answer (Unix seconds), on the API's clock when it tells it.
+    pub time: i64,
 }
 
 /// The most messages one page of message trace holds: the page size asked for.
@@ -360,11 +440,14 @@ pub struct Capabilities<T> {
     pub message_trace: Option<fn(&mut T) -> &mut dyn MessageTrace>,
     /// The tenant's domains.
     pub domains: Option<fn(&mut T) -> &mut dyn Domains>,
+    /// Mail in mailboxes.
+    pub mail: Option<fn(&mut T) -> &mut dyn Mail>,
 }
 
 impl<T> Capabilities<T> {
     /// Nothing provided, to complete a declaration with `..Capabilities::NONE`.
-    pub const NONE: Capabilities<T> = Capabilities { reports: None, health: None, message_trace: None, domains: None };
+    pub const NONE: Capabilities<T> =
+        Capabilities { reports: None, health: None, message_trace: None, domains: None, mail: None };
 
     /// Whether `capability` is provided.
     pub const fn has(&self, capability: Capability) -> bool {
@@ -373,6 +456,7 @@ impl<T> Capabilities<T> {
             Capability::ServiceHealth => self.health.is_some(),
             Capability::MessageTrace => self.message_trace.is_some(),
             Capability::Domains => self.domains.is_some(),
+            Capability::Mail => self.mail.is_some(),
         }
     }
 }
@@ -384,6 +468,7 @@ impl<T> fmt::Debug for Capabilities<T> {
             .field("health", &self.health.is_some())
             .field("message_trace", &self.message_trace.is_some())
             .field("domains", &self.domains.is_some())
+            .field("mail", &self.mail.is_some())
             .finish()
     }
 }
@@ -411,6 +496,8 @@ pub trait Api: fmt::Debug {
     fn message_trace(&mut self) -> Result<&mut dyn MessageTrace>;
     /// The tenant's domains.
     fn domains(&mut self) -> Result<&mut dyn Domains>;
+    /// Mail in mailboxes.
+    fn mail(&mut self) -> Result<&mut dyn Mail>;
 }
 
 impl<T: Provides> Api for T {
@@ -431,6 +518,11 @@ impl<T: Provides> Api for T {
 
     fn domains(&mut self) -> Result<&mut dyn Domains> {
         let reach = T::CAPABILITIES.domains.ok_or_else(|| unavailable(Capability::Domains))?;
+        Ok(reach(self))
+    }
+
+    fn mail(&mut self) -> Result<&mut dyn Mail> {
+        let reach = T::CAPABILITIES.mail.ok_or_else(|| unavailable(Capability::Mail))?;
         Ok(reach(self))
     }
 }
@@ -463,12 +555,15 @@ mod tests {
         assert!(provides::<HealthOnly>(Capability::ServiceHealth));
         assert!(!provides::<HealthOnly>(Capability::Reports));
         assert!(!provides::<HealthOnly>(Capability::MessageTrace));
+        assert!(!provides::<HealthOnly>(Capability::Mail));
         let api: &mut dyn Api = &mut HealthOnly;
         assert_eq!(api.health().expect("declared").service_health().expect("services")[0].id, "Exchange");
         let error = api.reports().map(|_| ()).expect_err("not declared");
         assert_eq!(error.message(), "this custom mode does not provide Reports");
         let error = api.message_trace().map(|_| ()).expect_err("not declared");
         assert_eq!(error.message(), "this custom mode does not provide MessageTrace");
+        let error = api.mail().map(|_| ()).expect_err("not declared");
+        assert_eq!(error.message(), "this custom mode does not provide Mail");
     }
 
     #[test]

@@ -164,11 +164,11 @@ impl ReportCache {
         }
         let body = match download() {
             Ok(body) => body,
-            Err(Refused { error, unavailable: Some(wait) }) => {
+            Err(Refused { error, unavailable: Some(wait), .. }) => {
                 producer.fail(error.message(), Setback::Transient { hold: wait.min(MAX_HOLD) });
                 return self.stale_or(&fallback, error, visit);
             }
-            Err(Refused { error, unavailable: None }) => {
+            Err(Refused { error, unavailable: None, .. }) => {
                 producer.fail(error.message(), Setback::Permanent);
                 return Err(error);
             }
@@ -369,7 +369,7 @@ mod tests {
     /// Graph still throttling after its retries, asking to wait `secs`.
     fn throttled(secs: u64) -> std::result::Result<&'static [u8], Refused> {
         let error = Error::new("Graph endpoint is throttling (429 Too Many Requests): still refused after 4 attempts");
-        Err(Refused { error, unavailable: Some(Duration::from_secs(secs)) })
+        Err(Refused { error, unavailable: Some(Duration::from_secs(secs)), status: Some(429), code: None })
     }
 
     /// Writes the report's entry as if downloaded `age` ago.

@@ -295,7 +295,7 @@ impl TokenProvider {
                     )
                 };
                 let error = Error::new(format!("Login endpoint is throttling ({}): {why}", response.status_line()));
-                return Err(Refused { error, unavailable: Some(wait) });
+                return Err(Refused { error, unavailable: Some(wait), status: Some(response.status()), code: None });
             }
             debug.log(format!("login throttled ({}): retrying in {} s", response.status_line(), wait.as_secs_f64()));
             std::thread::sleep(wait);

@@ -11,6 +11,7 @@ mod list_mailboxes;
 mod list_services;
 mod mail_domains;
 mod mail_flow;
+mod mail_roundtrip;
 mod mailbox_quota_status;
 mod mailbox_usage;
 mod service_status;

@@ -43,7 +43,7 @@ fi
 # "ready http://127.0.0.1:PORT" (then " dns=127.0.0.1:PORT" with --dns). Poll for
 # that line, with a deadline.
 yesterday=$(date -u -d yesterday +%Y-%m-%d)
-"$MOCK" --port 0 --users "$DEMO_USERS" --report-date "$yesterday" "${dns_flag[@]}" >"$work/mock.out" 2>"$work/mock.err" &
+"$MOCK" --port 0 --users "$DEMO_USERS" --report-date "$yesterday" --mail-delay 2 "${dns_flag[@]}" >"$work/mock.out" 2>"$work/mock.err" &
 mock_pid=$!
 url=
 for _ in $(seq 1 300); do # 300 x 0.1 s = 30 s at most
@@ -112,3 +112,9 @@ if [[ -n $dns ]]; then
 else
     echo "(mail-domains skipped: it needs NSD for its DNS server; apt-get install nsd)"
 fi
+# Mail round trip: the mock delivers each probe 2 seconds after it is sent. The first
+# run sends a probe and leaves it pending; the second waits for its own and measures
+# both.
+run --mode=mail-roundtrip --probe-mailbox=probe@contoso.onmicrosoft.com
+run --mode=mail-roundtrip --probe-mailbox=probe@contoso.onmicrosoft.com --wait=5 --timeout=15 \
+    --warning-roundtrip=60 --critical-roundtrip=300 --critical-lost=0

@@ -123,9 +123,30 @@ pub fn utc_iso(unix: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
+/// The Unix time of a UTC date-time as APIs write it, `YYYY-MM-DDThh:mm:ss` with
+/// optional fractional seconds (dropped) and an optional `Z`; `None` for any other
+/// text. Graph writes message times this way (`2026-12-07T02:03:04Z`).
+pub fn parse_utc_iso(text: &str) -> Option<i64> {
+    let date = day(text)?;
+    let clock = text.get(11..19)?;
+    let field = |range: std::ops::Range<usize>| clock.get(range)?.parse::<i64>().ok();
+    Some(utc_midnight(date)? + field(0..2)? * 3600 + field(3..5)? * 60 + field(6..8)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_date_times_parse_to_unix_time() {
+        assert_eq!(parse_utc_iso("2026-11-30T06:55:00Z"), Some(1_796_021_700));
+        assert_eq!(parse_utc_iso("2026-11-30T06:55:00.1234567Z"), Some(1_796_021_700));
+        assert_eq!(parse_utc_iso("2026-11-30T06:55:00"), Some(1_796_021_700));
+        assert_eq!(parse_utc_iso("2028-02-29T23:59:59Z").map(utc_iso).as_deref(), Some("2028-02-29T23:59:59Z"));
+        for bad in ["2026-11-30", "2026-11-30T25:00:00Z", "2027-02-29T00:00:00Z", "30/11/2026 06:55", ""] {
+            assert_eq!(parse_utc_iso(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn day_numbers_and_dates_are_inverses() {

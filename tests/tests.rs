@@ -21,6 +21,7 @@ mod health;
 mod login;
 mod mail_domains;
 mod mail_flow;
+mod mail_roundtrip;
 mod mailbox_quota_status;
 mod mailboxes;
 mod mock_selftest;

@@ -200,6 +200,8 @@ pub enum Method {
     Get,
     /// `POST` with a body.
     Post,
+    /// `DELETE`.
+    Delete,
 }
 
 /// One request to send.
@@ -220,6 +222,11 @@ impl Request {
     /// A `POST` of `body` to `url`.
     pub fn post(url: Url, body: impl Into<Vec<u8>>) -> Self {
         Request { method: Method::Post, url, headers: Vec::new(), body: Some(body.into()) }
+    }
+
+    /// A `DELETE` of `url`.
+    pub fn delete(url: Url) -> Self {
+        Request { method: Method::Delete, url, headers: Vec::new(), body: None }
     }
 
     /// Adds a header.
@@ -495,6 +502,7 @@ impl HttpClient {
         let mut builder = match request.method {
             Method::Get => client.get(url.clone()),
             Method::Post => client.post(url.clone()),
+            Method::Delete => client.delete(url.clone()),
         };
         for (name, value) in &request.headers {
             let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
@@ -554,6 +562,7 @@ impl HttpClient {
         let method = match request.method {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Delete => "DELETE",
         };
         let mut text = format!("{method} {}", request.url.as_str());
         for (name, value) in &request.headers {

@@ -37,7 +37,7 @@ engine_init icinga2 "$@"
 DEFINITION=$repo/packaging/icinga2/office365-exchange.conf
 # The services, named after their mode but for those of SERVICE_MODE; CLOCKED, those
 # whose output depends on the minute of the run.
-SERVICES=(email-activity mailbox-usage mailbox mailbox-quota-status email-app-usage mail-flow service-status)
+SERVICES=(email-activity mailbox-usage mailbox mailbox-quota-status email-app-usage mail-flow mail-roundtrip service-status)
 declare -A SERVICE_MODE=([mailbox]=mailbox-usage)
 CLOCKED=(mail-flow)
 SECRET='s3cr3t+/=&?'
@@ -68,6 +68,7 @@ declare -A service_vars=(
     [mailbox-quota-status]='vars.o365_warning_send_prohibited = ""'
     [email-app-usage]='vars.o365_legacy_users = true; vars.o365_verbose = true; vars.o365_warning_pop3 = "0"'
     [mail-flow]='vars.o365_lookback = 30; vars.o365_warning_failed_prct = "20"'
+    [mail-roundtrip]='vars.o365_probe_mailbox = "probe@contoso.onmicrosoft.com"; vars.o365_warning_roundtrip = "60"; vars.o365_critical_lost = "0"'
     [service-status]='vars.o365_verbose = true; vars.o365_include_service_name = "^Exchange Online$$"'
 )
 declare -A service_args=(
@@ -77,6 +78,7 @@ declare -A service_args=(
     [mailbox-quota-status]=$'--warning-send-prohibited='
     [email-app-usage]=$'--legacy-users\n--verbose\n--warning-pop3=0'
     [mail-flow]=$'--lookback=30\n--warning-failed-prct=20'
+    [mail-roundtrip]=$'--probe-mailbox=probe@contoso.onmicrosoft.com\n--warning-roundtrip=60\n--critical-lost=0'
     [service-status]=$'--verbose\n--include-service-name=^Exchange Online$'
 )
 mode_of() { printf '%s' "${SERVICE_MODE[$1]-$1}"; } # SERVICE

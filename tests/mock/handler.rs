@@ -14,6 +14,7 @@ use tiny_http::{Header, Request, Response, StatusCode};
 use super::csvtext::{read_rows, write_row, BOM};
 use super::domains::{self, MockDomain};
 use super::entra::{self, Refusal, Registered};
+use super::mail::{self, Mail, MailSettings};
 use super::reports::{self, ROUTES};
 use super::traces::{self, Ask, Stream, TraceCall, TraceSettings};
 use super::{calendar, Fault, Framing, Host, RequestRecord, Tenant};
@@ -45,6 +46,8 @@ pub struct Shared {
     graph_port: u16,
     download_port: u16,
     state: Mutex<State>,
+    /// The tenant's mailboxes and their messages.
+    mail: Mutex<Mail>,
     stopping: Mutex<bool>,
     stop_signal: Condvar,
     active: Mutex<usize>,
@@ -128,6 +131,7 @@ impl Shared {
         framing: Framing,
         registered: Vec<Registered>,
         traces: TraceSettings,
+        mail: MailSettings,
         ports: (u16, u16),
     ) -> Shared {
         let (graph_port, download_port) = ports;
@@ -153,6 +157,7 @@ impl Shared {
             graph_port,
             download_port,
             state: Mutex::new(State::default()),
+            mail: Mutex::new(Mail::new(mail, calendar::now())),
             stopping: Mutex::new(false),
             stop_signal: Condvar::new(),
             active: Mutex::new(0),
@@ -174,6 +179,11 @@ impl Shared {
     /// The counters and the log.
     pub fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// The tenant's mail.
+    pub fn mail(&self) -> MutexGuard<'_, Mail> {
+        lock(&self.mail)
     }
 
     /// The mock's start, where message trace's stream ends (Unix seconds).
@@ -367,6 +377,9 @@ pub fn handle(flight: InFlight, host: Host, mut rq: Request) {
         path: path.clone(),
         authorization: !auth.is_empty(),
     });
+    if mail::is_mail_route(&raw) {
+        return mail_call(shared, rq, &method, &raw, &auth);
+    }
     match method.as_str() {
         "POST" => {
             let mut body = Vec::new();
@@ -378,6 +391,32 @@ pub fn handle(flight: InFlight, host: Host, mut rq: Request) {
         "GET" => get(shared, rq, &path, &raw, &auth, prefer),
         _ => send(rq, 501, b"Unsupported method".to_vec(), "text/plain", &[]),
     }
+}
+
+/// The mail routes (`/v1.0/users/…`): the token, then the faults every API call
+/// takes, then the mailbox's answer, dated by the mail clock.
+fn mail_call(shared: &Shared, mut rq: Request, method: &str, raw: &str, auth: &str) {
+    let mut body = Vec::new();
+    if rq.as_reader().read_to_end(&mut body).is_err() {
+        return;
+    }
+    if !auth.starts_with("Bearer tok-") {
+        return send_json(
+            rq,
+            401,
+            r#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}}"#,
+            &[],
+        );
+    }
+    let first = first_call(&mut shared.state());
+    let forbidden =
+        r#"{"error": {"code": "ErrorAccessDenied", "message": "Access is denied. Check credentials and try again."}}"#;
+    if let Some((code, body, ctype, headers)) = api_fault(shared, first, forbidden) {
+        return send(rq, code, body.as_bytes().to_vec(), ctype, headers);
+    }
+    let base = format!("http://127.0.0.1:{}", shared.graph_port);
+    let answer = mail::answer(&mut shared.mail(), method, raw, &String::from_utf8_lossy(&body), &base);
+    send(rq, answer.status, answer.body.into_bytes(), "application/json", &[("Date", &answer.date)]);
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`.

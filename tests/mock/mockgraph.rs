@@ -7,7 +7,11 @@
 //!           [--refresh-date YYYY-MM-DD] [--report-date YYYY-MM-DD]
 //!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
 //!           [--certificate PEM]... [--dns]
+//!           [--mailbox ADDRESS]... [--mail-delay SECONDS] [--mail-loss-rate R] [--mail-junk-rate R]
 //! ```
+//!
+//! Mail runs on the wall clock here: a probe sent with `--mail-delay 2` arrives two
+//! seconds later.
 //!
 //! `--certificate` registers a certificate credential (a PEM file; its first
 //! certificate is used): the token endpoints accept assertions signed with its key.
@@ -29,7 +33,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mock::{dns_server, domains, Fault, MockGraph, Tenant, TraceSettings, Variant};
+use mock::{dns_server, domains, Fault, MailClock, MailSettings, MockGraph, Tenant, TraceSettings, Variant};
 
 /// The stand-in for Microsoft's token, report, message trace and service health
 /// endpoints, on 127.0.0.1.
@@ -75,6 +79,18 @@ struct Args {
     /// Also serve the tenant's domains' zones from a DNS server (NSD) on a free loopback port.
     #[arg(long)]
     dns: bool,
+    /// A mailbox of the tenant, for the mail routes; repeatable (default: probe@ and roundtrip@contoso.onmicrosoft.com).
+    #[arg(long)]
+    mailbox: Vec<String>,
+    /// Seconds from sending a message to its arrival.
+    #[arg(long, default_value_t = 0)]
+    mail_delay: i64,
+    /// The share of messages never delivered, from 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    mail_loss_rate: f64,
+    /// The share of delivered messages put in Junk Email, from 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    mail_junk_rate: f64,
 }
 
 fn main() -> ExitCode {
@@ -124,7 +140,17 @@ fn run(args: Args) -> Result<(), String> {
         builder = builder.certificate(certificate_der(path)?);
     }
     let traces = TraceSettings { per_minute: args.trace_volume, lag_secs: args.trace_lag, limit: args.trace_limit };
-    let mock = builder.traces(traces).start().map_err(|e| e.to_string())?;
+    let mut mail = MailSettings {
+        delay_secs: args.mail_delay,
+        loss_rate: args.mail_loss_rate,
+        junk_rate: args.mail_junk_rate,
+        clock: MailClock::Running,
+        ..MailSettings::default()
+    };
+    if !args.mailbox.is_empty() {
+        mail.mailboxes = args.mailbox;
+    }
+    let mock = builder.traces(traces).mail(mail).start().map_err(|e| e.to_string())?;
     // Held until the process ends: NSD stops with this thread (its parent-death signal).
     let dns = if args.dns { Some(dns_server(&domains::tenant()).map_err(|e| e.to_string())?) } else { None };
     let dns_text = dns.as_ref().map(|nsd| format!(" dns={}", nsd.address())).unwrap_or_default();

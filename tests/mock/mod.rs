@@ -13,6 +13,7 @@
 //! message trace (`GET /v1.0/admin/exchange/tracing/messageTraces`), the
 //! tenant's domains (`GET /v1.0/domains` and their service configuration records,
 //! with a real DNS server publishing their zones: `dns_server`),
+//! mail in mailboxes (`sendMail`, message listing and deletion: `mail`),
 //! opt-in variants of the reports and service health (`Variant`), and
 //! downloads framed otherwise than by `Content-Length`, or cut (`Framing`).
 //! It verifies the client assertions of certificate credentials for real
@@ -27,6 +28,7 @@ mod csvtext;
 pub mod domains;
 mod entra;
 mod handler;
+mod mail;
 mod nsd;
 mod pyrandom;
 mod rawhost;
@@ -49,7 +51,11 @@ use tiny_http::Server;
 pub use calendar::{iso_datetime, parse_iso_datetime};
 pub use domains::dns_server;
 pub use handler::VALID_SECRET;
+pub use mail::{Access, MailMessage, MailSettings};
 pub use nsd::Nsd;
+// `mockgraph` runs the mail clock with the wall clock; the tests never do.
+#[allow(unused_imports)]
+pub use mail::MailClock;
 pub use reports::APP_COLS;
 pub use tenant::Tenant;
 pub use traces::{Stream, TraceCall, TraceSettings, STATUSES};
@@ -247,6 +253,7 @@ pub struct Builder {
     variants: Vec<Variant>,
     traces: TraceSettings,
     framing: Framing,
+    mail: MailSettings,
 }
 
 impl Builder {
@@ -299,6 +306,13 @@ impl Builder {
         self
     }
 
+    /// How mail behaves: mailboxes, delivery delay, loss and junk rates, paging, clock
+    /// (default `MailSettings::default()`).
+    pub fn mail(mut self, mail: MailSettings) -> Builder {
+        self.mail = mail;
+        self
+    }
+
     /// Binds both listeners on 127.0.0.1 and starts serving.
     pub fn start(self) -> io::Result<MockGraph> {
         let mut tenant = match self.source {
@@ -337,6 +351,7 @@ impl Builder {
                 self.framing,
                 registered,
                 self.traces,
+                self.mail,
                 (graph_port, download_port),
             )
             .with_domains(domains::tenant()),
@@ -417,6 +432,7 @@ impl MockGraph {
             variants: Vec::new(),
             traces: TraceSettings::default(),
             framing: Framing::default(),
+            mail: MailSettings::default(),
         }
     }
 
