@@ -1,7 +1,8 @@
 # Build, test and package the Rust replacement of centreon_office365_exchange_api.pl.
 #
 #   make build      release binary: target/release/centreon_office365_exchange_api
-#   make test       the test suite (cargo test --release)
+#   make test       the test suite (cargo test --release); installs redis-server and
+#                   memcached from Debian's packages first when they are missing
 #   make bench      criterion benchmarks
 #   make demo       runs every mode against the bundled mock of Microsoft's endpoints
 #   make rpm        target/generate-rpm/*.rpm  (installs cargo-generate-rpm if missing)
@@ -29,15 +30,29 @@ EPOCH       := 1
 VERSION      = $(shell $(CARGO) pkgid 2>/dev/null | sed 's/.*[#@]//')
 DEB_VERSION  = $(EPOCH):$(VERSION)-1
 
-.PHONY: all build test bench demo rpm deb install clean
+.PHONY: all build test test-servers bench demo rpm deb install clean
 
 all: build
 
 build:
 	$(CARGO) build --release
 
-test:
+test: test-servers
 	$(CARGO) test --release
+
+# The shared-state tests (tests/shared_state.rs) start real Redis and memcached
+# servers of their own on free loopback ports: Debian's redis-server and memcached.
+TEST_SERVERS := redis-server memcached
+test-servers:
+	@missing=; for p in $(TEST_SERVERS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing$$missing (apt-get)"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	    else \
+	        echo "the tests need$$missing: sudo apt-get install -y$$missing" >&2; exit 1; \
+	    fi; \
+	fi
 
 bench:
 	$(CARGO) bench

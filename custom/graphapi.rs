@@ -101,7 +101,7 @@ pub struct GraphApi {
 impl GraphApi {
     fn new(env: &Env<'_>) -> Result<GraphApi> {
         let client = Client::new(&SETUP, env)?;
-        let reports = ReportCache::new(env, client.endpoint(), client.tenant())?;
+        let reports = ReportCache::new(env, client.placement(), client.endpoint(), client.tenant())?;
         Ok(GraphApi { client, reports })
     }
 }

@@ -33,7 +33,7 @@ use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::registry::{Env, Notices};
-use centreon_plugin::statefile::Statefile;
+use centreon_plugin::statefile::Placement;
 
 use crate::custom::client::Refused;
 use crate::custom::report::{self, Download, Failed};
@@ -79,19 +79,22 @@ impl ReportCache {
     /// Reads `--report-cache-ttl` (a whole number of seconds, else the check stops
     /// before any request) and places the cache by the Retention Options; the key of
     /// its entries starts with `endpoint` and `tenant` (as the client uses them) and
-    /// `--client-id`.
-    pub fn new(env: &Env<'_>, endpoint: &str, tenant: &str) -> Result<ReportCache> {
+    /// `--client-id`. With a Redis or memcached server in `placement`, the copies are
+    /// kept there, shared by every poller using it.
+    pub fn new(env: &Env<'_>, placement: &Placement, endpoint: &str, tenant: &str) -> Result<ReportCache> {
         let raw = env.values.non_empty(TTL_OPTION).unwrap_or(TTL_DEFAULT);
         let ttl = raw
             .parse::<u64>()
             .map_err(|_| Error::new(format!("--{TTL_OPTION} must be a whole number of seconds, not '{raw}'")))?;
-        let place = Statefile::from_values(env.values, PREFIX);
+        let place = placement.file(PREFIX);
         let path = place.path();
         let dir = path.parent().unwrap_or(path);
         let prefix = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl));
-        if cache.is_none() {
-            env.debug.log(format!("report cache: off (--{TTL_OPTION}=0)"));
+        let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl)).map(|c| c.kept_by(placement.store.clone()));
+        match (&cache, &placement.store) {
+            (None, _) => env.debug.log(format!("report cache: off (--{TTL_OPTION}=0)")),
+            (Some(_), Some(store)) => env.debug.log(format!("report cache: kept by the {}", store.name())),
+            (Some(_), None) => {}
         }
         Ok(ReportCache {
             cache,
@@ -329,7 +332,7 @@ mod tests {
             values.set(spec, value.to_string());
         }
         let env = Env { values: &values, debug, notices, deadline: Instant::now() + Duration::from_secs(30) };
-        ReportCache::new(&env, "https://graph.microsoft.com", "contoso")
+        ReportCache::new(&env, &Placement::from_values(&values), "https://graph.microsoft.com", "contoso")
     }
 
     fn cache(dir: &Scratch, ttl: &str) -> ReportCache {

@@ -24,6 +24,12 @@
 //!   trying again themselves; it says whether the failure is transient (a stale
 //!   copy may stand in) and holds off new attempts for as long as the producer asks
 //!   (a server's `Retry-After`).
+//!
+//! With a Redis or memcached server ([`Cache::kept_by`]), the same entries, lock and
+//! notes are the server's, under the same names (see [`remote`]), and nothing is
+//! written to the directory.
+
+mod remote;
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
@@ -38,6 +44,7 @@ use serde_json::{json, Value};
 use crate::atomic::{self, Temp};
 use crate::records::{self, Records, Writer};
 use crate::statefile::{StateLock, Statefile};
+use crate::store::Store;
 
 /// How long an entry is kept: the oldest copy used when a download fails.
 pub const KEEP: Duration = Duration::from_secs(24 * 3600);
@@ -177,13 +184,21 @@ pub struct Cache {
     dir: PathBuf,
     prefix: String,
     ttl: Duration,
+    store: Option<Store>,
 }
 
 impl Cache {
     /// The cache in `dir` whose files are named `<prefix><digest>`, with entries
     /// fresh for `ttl`; `None` when `ttl` is zero (the cache is off).
     pub fn new(dir: impl Into<PathBuf>, prefix: &str, ttl: Duration) -> Option<Cache> {
-        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl })
+        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl, store: None })
+    }
+
+    /// This cache kept by `store` (entries under their file's path as key) instead of
+    /// files; `None` keeps it in files.
+    pub fn kept_by(mut self, store: Option<Store>) -> Cache {
+        self.store = store;
+        self
     }
 
     /// How long an entry is fresh.
@@ -218,7 +233,7 @@ impl Cache {
 
     /// [`Cache::claim`] for a check that started waiting at `started`.
     fn claim_since(&self, key: &Key, wait_until: Instant, started: SystemTime) -> Claim {
-        let lock = Statefile::new(&self.dir, &self.name(key), "").lock(wait_until);
+        let lock = Statefile::new(&self.dir, &self.name(key), "").kept_by(self.store.clone()).lock(wait_until);
         if let Ok(entry) = self.fresh(key) {
             return Claim::Fresh(entry);
         }
@@ -236,6 +251,7 @@ impl Cache {
             key: key.material.clone(),
             path: self.path(key),
             note: self.note_path(key),
+            store: self.store.clone().map(|store| Box::new((store, KEEP.max(self.ttl)))),
             state: State::Ready,
         })
     }
@@ -255,6 +271,9 @@ impl Cache {
 
     fn lookup(&self, key: &Key, max_age: Duration) -> Result<Entry, Miss> {
         let path = self.path(key);
+        if let Some(store) = &self.store {
+            return remote::lookup(store, &path.to_string_lossy(), key, max_age);
+        }
         let file = match File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
@@ -278,7 +297,10 @@ impl Cache {
     }
 
     fn note(&self, key: &Key) -> Option<Note> {
-        let text = fs::read(self.note_path(key)).ok()?;
+        let text = match &self.store {
+            Some(store) => store.get(&self.note_path(key).to_string_lossy()).ok()??,
+            None => fs::read(self.note_path(key)).ok()?,
+        };
         let value: Value = serde_json::from_slice(&text).ok()?;
         let field = |name: &str| value.get(name).and_then(Value::as_u64);
         Some(Note {
@@ -297,6 +319,9 @@ impl Cache {
     /// check holding it open at that very moment could then produce beside another,
     /// which costs a duplicate download, nothing more.
     fn prune(&self, now: SystemTime) {
+        if self.store.is_some() {
+            return; // the server lets entries lapse by themselves
+        }
         let Ok(listing) = fs::read_dir(&self.dir) else {
             return;
         };
@@ -357,13 +382,19 @@ pub struct Producer {
     key: Vec<u8>,
     path: PathBuf,
     note: PathBuf,
+    /// The server keeping the entry, and for how long.
+    store: Option<Box<(Store, Duration)>>,
     state: State,
 }
 
 #[derive(Debug)]
 enum State {
     Ready,
-    Writing { temp: Temp, writer: Writer<BufWriter<File>> },
+    /// `temp` is `None` when the entry is written to memory, for a server.
+    Writing {
+        temp: Option<Temp>,
+        writer: Writer<BufWriter<File>>,
+    },
     Broken(String),
 }
 
@@ -398,8 +429,11 @@ impl Producer {
     fn start<C: AsRef<[u8]>>(
         &self,
         columns: impl IntoIterator<Item = C>,
-    ) -> io::Result<(Temp, Writer<BufWriter<File>>)> {
-        let (temp, file) = Temp::create(&self.path, 0o600)?;
+    ) -> io::Result<(Option<Temp>, Writer<BufWriter<File>>)> {
+        let (temp, file) = match self.store {
+            Some(_) => (None, remote::memory_file()?),
+            None => Temp::create(&self.path, 0o600).map(|(temp, file)| (Some(temp), file))?,
+        };
         let out = BufWriter::with_capacity(WRITE_BUFFER, file);
         let writer = Writer::new(out, &self.key, SystemTime::now(), columns)?;
         Ok((temp, writer))
@@ -421,7 +455,7 @@ impl Producer {
     /// Completes the entry and puts it in place; the error says why it was not
     /// stored (the report itself was read: the check goes on).
     pub fn commit(self) -> Result<Stored, String> {
-        let Producer { path, note, state, .. } = self;
+        let Producer { path, note, state, store, key, .. } = self;
         let (temp, writer) = match state {
             State::Writing { temp, writer } => (temp, writer),
             State::Ready => return Err("no header was given".to_string()),
@@ -431,6 +465,16 @@ impl Producer {
         let failed = |e: io::Error| format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e));
         let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?;
         let size = file.metadata().map_err(failed)?.len();
+        let temp = match (temp, store) {
+            (Some(temp), _) => temp,
+            (None, Some(kept)) => {
+                let (store, keep) = *kept;
+                let size = remote::put(&store, &path.to_string_lossy(), &key, &file, keep)?;
+                let _ = store.delete(&note.to_string_lossy());
+                return Ok(Stored { records, size });
+            }
+            (None, None) => return Err("no place to store the copy".to_string()),
+        };
         // Not synced: a reader checks the file whole, and a report of a million rows
         // would hold the check up while it reaches the disk.
         temp.commit_unsynced(file).map_err(|failure| match failure {
@@ -451,7 +495,10 @@ impl Producer {
         };
         let note = json!({"at": nanos(now), "until": nanos(now + hold), "transient": transient, "message": message});
         // A note that cannot be written costs the waiting checks one attempt each.
-        let _ = atomic::replace(&self.note, note.to_string().as_bytes(), 0o600);
+        let _ = match self.store.as_deref() {
+            Some((store, keep)) => store.set(&self.note.to_string_lossy(), note.to_string().as_bytes(), *keep).is_ok(),
+            None => atomic::replace(&self.note, note.to_string().as_bytes(), 0o600).is_ok(),
+        };
     }
 }
 

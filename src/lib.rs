@@ -24,5 +24,6 @@ pub mod records;
 pub mod registry;
 pub mod statefile;
 pub mod status;
+pub mod store;
 pub mod threshold;
 pub mod time;

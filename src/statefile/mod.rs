@@ -10,9 +10,12 @@
 //!
 //! What happens to the options Perl offers but this implementation does not:
 //!
-//! * `--memcached`, `--redis-*`, `--failback-file`, `--memexpiration`: accepted, and
-//!   the data is kept in files (Perl's own fallback when its backend fails). A token
-//!   cache in files is correct, only less shared between pollers.
+//! With `--redis-server` or `--memcached` ([`crate::store`]), a statefile is the
+//! server's entry `<dir>/<name><suffix>` (the key Perl uses, so a Perl check and this
+//! plugin share one token), holding what the file would hold, kept for
+//! `--memexpiration` seconds; nothing is then written to the directory, and the lock
+//! is the server's (`<key>.lock`, created only if absent, lapsing by itself).
+//!
 //! * `--statefile-format=dumper|storable`, `--statefile-storable`: accepted, files are
 //!   always JSON. A Perl `dumper`/`storable` file reads as a cache miss and is
 //!   rewritten in JSON.
@@ -21,7 +24,7 @@
 
 mod options;
 
-pub use options::{check_options, section, Placement, DEFAULT_DIR};
+pub use options::{check_options, open, section, Placement, DEFAULT_DIR};
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
@@ -33,14 +36,16 @@ use serde_json::{Map, Value};
 use crate::atomic::{self, errno_text, Failure};
 use crate::error::{Error, Result};
 use crate::options::Values;
+use crate::store::{RemoteLock, Store};
 
 /// How often a busy lock is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
 
-/// One statefile: `<dir>/<name><suffix>`.
+/// One statefile: `<dir>/<name><suffix>`, a file or a server's entry of that name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statefile {
     path: PathBuf,
+    store: Option<Store>,
 }
 
 impl Statefile {
@@ -51,7 +56,19 @@ impl Statefile {
 
     /// The statefile `<dir>/<name><suffix>`.
     pub fn new(dir: impl AsRef<Path>, name: &str, suffix: &str) -> Self {
-        Statefile { path: dir.as_ref().join(format!("{name}{suffix}")) }
+        Statefile { path: dir.as_ref().join(format!("{name}{suffix}")), store: None }
+    }
+
+    /// This statefile kept by `store` instead of a file, under the key
+    /// `<dir>/<name><suffix>`; `None` keeps it a file.
+    pub fn kept_by(mut self, store: Option<Store>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The server's key of this statefile: its path as text.
+    fn key(&self) -> String {
+        self.path.to_string_lossy().into_owned()
     }
 
     /// Where the file lives.
@@ -62,6 +79,9 @@ impl Statefile {
     /// Checks, before the first read, that the file can be written later, with Perl's
     /// exact messages: a write failure must not be discovered after the HTTP calls.
     pub fn check(&self) -> Result<()> {
+        if self.store.is_some() {
+            return Ok(());
+        }
         let shown = self.path.display();
         if self.path.exists() {
             if !accessible(&self.path, libc::W_OK) {
@@ -82,7 +102,10 @@ impl Statefile {
     /// The stored object; `None` when the file is absent, empty, not JSON or not an
     /// object (all mean "nothing cached").
     pub fn read(&self) -> Option<Map<String, Value>> {
-        let text = fs::read(&self.path).ok()?;
+        let text = match &self.store {
+            Some(store) => store.get(&self.key()).ok()??,
+            None => fs::read(&self.path).ok()?,
+        };
         match serde_json::from_slice(&text) {
             Ok(Value::Object(map)) => Some(map),
             _ => None,
@@ -94,6 +117,11 @@ impl Statefile {
     pub fn write(&self, data: &Map<String, Value>) -> Result<()> {
         let shown = self.path.display();
         let text = serde_json::to_vec(data).map_err(|_| Error::new(format!("Cannot serialize statefile '{shown}'")))?;
+        if let Some(store) = &self.store {
+            return store
+                .set(&self.key(), &text, store.expiration())
+                .map_err(|e| Error::new(format!("Cannot write statefile '{shown}' to the {}: {e}", store.name())));
+        }
         atomic::replace(&self.path, &text, 0o600).map_err(|failure| {
             Error::new(match failure {
                 Failure::Write(e) => format!("Cannot write statefile '{shown}': {}", errno_text(&e)),
@@ -110,6 +138,11 @@ impl Statefile {
     /// `deadline`. `None` when the lock file cannot be opened or the wait ran out: the
     /// caller then proceeds unlocked (a duplicate refresh is better than no check).
     pub fn lock(&self, deadline: Instant) -> Option<StateLock> {
+        if let Some(store) = &self.store {
+            let hold = deadline.saturating_duration_since(Instant::now());
+            let lock = store.lock(&format!("{}.lock", self.key()), deadline, hold)?;
+            return Some(StateLock { _held: Held::Remote { _lock: Box::new(lock) } });
+        }
         let mut path = self.path.clone().into_os_string();
         path.push(".lock");
         let file = OpenOptions::new()
@@ -122,7 +155,7 @@ impl Statefile {
             .ok()?;
         loop {
             match file.try_lock() {
-                Ok(()) => return Some(StateLock { _file: file }),
+                Ok(()) => return Some(StateLock { _held: Held::File { _file: file } }),
                 Err(TryLockError::WouldBlock) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -139,7 +172,14 @@ impl Statefile {
 /// A held statefile lock; released when dropped (closing the file releases it).
 #[derive(Debug)]
 pub struct StateLock {
-    _file: File,
+    _held: Held,
+}
+
+/// What holds a lock: an open lock file, or a server's entry.
+#[derive(Debug)]
+enum Held {
+    File { _file: File },
+    Remote { _lock: Box<RemoteLock> },
 }
 
 /// Whether the real user may access `path` in `mode` (as Perl's `-w`/`-x` tests).

@@ -7,6 +7,7 @@ use super::Statefile;
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::options::{OptionSection, OptionSpec, Values};
+use crate::store::{self, Store};
 
 /// The directory used when `--statefile-dir` is not given.
 pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
@@ -18,30 +19,25 @@ pub fn section() -> OptionSection {
         vec![
             OptionSpec::value(
                 "memcached",
-                "Memcached server to use (only one server). Accepted for compatibility: this \
-                 plugin keeps its data in files (see --statefile-dir).",
+                "Memcached server to use (only one server). Syntax: address[:port] (default port: \
+                 11211). Statefiles are kept there under '<statefile-dir>/<name>', shared by \
+                 every poller using it; an unreachable server means files.",
             ),
             OptionSpec::value(
                 "redis-server",
-                "Redis server to use (only one server). Syntax: address[:port]. Accepted for \
-                 compatibility: this plugin keeps its data in files (see --statefile-dir).",
+                "Redis server to use (only one server). Syntax: address[:port] (default port: \
+                 6379). Statefiles and cached reports are kept there under \
+                 '<statefile-dir>/<name>', shared by every poller using it.",
             ),
             OptionSpec::map(
                 "redis-attribute",
-                "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"). Accepted and unused.",
+                "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"): password, cnx_timeout, \
+                 read_timeout, write_timeout (seconds). Values are taken literally ('x' and x \
+                 alike).",
             ),
-            OptionSpec::value("redis-db", "Set Redis database index. Accepted and unused."),
-            OptionSpec::flag(
-                "failback-file",
-                "Fall back on a local file if Redis connection fails. Files are always used \
-                 here.",
-            ),
-            OptionSpec::value(
-                "memexpiration",
-                "Time to keep data in seconds (Default: 86400). Accepted and unused (files do \
-                 not expire).",
-            )
-            .default("86400"),
+            OptionSpec::value("redis-db", "Set Redis database index."),
+            OptionSpec::flag("failback-file", "Fall back on a local file if Redis connection fails."),
+            OptionSpec::value("memexpiration", "Time to keep data in seconds (Default: 86400).").default("86400"),
             OptionSpec::value(
                 "statefile-dir",
                 "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
@@ -75,6 +71,13 @@ pub fn section() -> OptionSection {
     )
 }
 
+/// Checks the Retention Options at start-up (custom-mode check stage) and connects to
+/// the Redis or memcached server they name: where statefiles go this run.
+pub fn open(values: &Values, debug: &DebugLog) -> Result<Placement> {
+    check_options(values, debug)?;
+    Ok(Placement::from_values(values).kept_by(store::open(values, debug)?))
+}
+
 /// Checks the Retention Options at start-up (custom-mode check stage): refuses what
 /// cannot be honoured and notes, in the debug log, what is accepted but ignored.
 pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
@@ -83,9 +86,6 @@ pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
             "--statefile-key is not supported (statefile encryption is not implemented): remove \
              it, the cache file is created with mode 0600",
         ));
-    }
-    if values.non_empty("memcached").is_some() || values.non_empty("redis-server").is_some() {
-        debug.log("statefile: memcached/Redis are not implemented, the cache is kept in files");
     }
     match values.non_empty("statefile-format") {
         Some(format) if format != "json" => {
@@ -106,6 +106,8 @@ pub struct Placement {
     pub dir: PathBuf,
     /// `--statefile-suffix`.
     pub suffix: String,
+    /// The Redis or memcached server that keeps statefiles instead of `dir`.
+    pub store: Option<Store>,
 }
 
 impl Placement {
@@ -121,12 +123,28 @@ impl Placement {
         } else {
             dir.to_string()
         };
-        Placement { dir: PathBuf::from(dir), suffix: values.value("statefile-suffix").unwrap_or("").to_string() }
+        Placement {
+            dir: PathBuf::from(dir),
+            suffix: values.value("statefile-suffix").unwrap_or("").to_string(),
+            store: None,
+        }
+    }
+
+    /// This placement with statefiles kept by `store` (`None`: in files).
+    pub fn kept_by(mut self, store: Option<Store>) -> Placement {
+        self.store = store;
+        self
     }
 
     /// The statefile `name` placed here.
     pub fn file(&self, name: &str) -> Statefile {
-        Statefile::new(&self.dir, name, &self.suffix)
+        match &self.store {
+            // The server's key is Perl's: the directory as given, `/`, the name.
+            Some(store) => {
+                Statefile::new("", &format!("{}/{name}", self.dir.display()), &self.suffix).kept_by(Some(store.clone()))
+            }
+            None => Statefile::new(&self.dir, name, &self.suffix),
+        }
     }
 }
 
