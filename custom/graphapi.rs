@@ -27,8 +27,9 @@ use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, Capabilities, CustomMode, Health, MessageTrace, Provides, ReportQuery, ReportRequest, Reports, RowVisit,
-    ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
+    provides, Capabilities, CustomMode, Health, MessageTrace, Only, Provides, ReportQuery, ReportRequest, Reports,
+    RowVisit, ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage,
+    TRACE_PAGE_SIZE,
 };
 
 /// How Graph differs from the other APIs.
@@ -161,12 +162,24 @@ impl Reports for GraphApi {
     /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads, or from the
     /// report cache.
     fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
+        self.read_report(request, None, visit)
+    }
+
+    /// The same, answered from the report cache's index by name when it has one.
+    fn report_only(&mut self, request: &ReportRequest<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
+        self.read_report(request, Some(only), visit)
+    }
+}
+
+impl GraphApi {
+    fn read_report(&mut self, request: &ReportRequest<'_>, only: Option<Only<'_>>, visit: RowVisit<'_>) -> Result<()> {
         self.client.cloud().check_usage_reports()?;
         let query = parameter(request.query);
         let name = format!("{}({query})", request.report);
         let report = format!("v1.0/reports/{}", request.report);
         let url = self.client.url(&format!("{report}({query})"))?;
-        let cached = report_cache::Request { name: &name, report: &report, query: &query, columns: request.columns };
+        let cached =
+            report_cache::Request { name: &name, report: &report, query: &query, columns: request.columns, only };
         let client = &mut self.client;
         let deadline = client.deadline();
         self.reports.read(cached, deadline, || client.get_or_unavailable(url).map(Answer), visit)

@@ -37,13 +37,16 @@ use centreon_plugin::statefile::Placement;
 
 use crate::custom::client::Refused;
 use crate::custom::report::{self, Download, Failed};
-use crate::custom::RowVisit;
+use crate::custom::{Only, RowVisit};
 
 /// The option giving how long a copy is fresh.
 pub const TTL_OPTION: &str = "report-cache-ttl";
 
 /// Its default, in seconds.
 const TTL_DEFAULT: &str = "900";
+
+/// The column a copy kept in Redis is indexed by, for the checks of one mailbox.
+const INDEX: &str = "User Principal Name";
 
 /// The cache's file names start with this (then the statefile suffix, then the MD5
 /// of the key): not a prefix of the token cache's names.
@@ -90,7 +93,8 @@ impl ReportCache {
         let path = place.path();
         let dir = path.parent().unwrap_or(path);
         let prefix = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl)).map(|c| c.kept_by(placement.store.clone()));
+        let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl))
+            .map(|c| c.kept_by(placement.store.clone()).indexed_by(INDEX));
         match (&cache, &placement.store) {
             (None, _) => env.debug.log(format!("report cache: off (--{TTL_OPTION}=0)")),
             (Some(_), Some(store)) => env.debug.log(format!("report cache: kept by the {}", store.name())),
@@ -118,13 +122,25 @@ impl ReportCache {
         download: impl FnOnce() -> std::result::Result<R, Refused>,
         visit: RowVisit<'_>,
     ) -> Result<()> {
-        let Request { name, report, query, columns } = request;
+        let Request { name, report, query, columns, only } = request;
         let Some(cache) = &self.cache else {
             let body = download().map_err(|refused| refused.error)?;
             return report::read(name, body, columns, visit);
         };
         let key = self.key(report, query);
         let log = |line: String| self.debug.log(format!("report {name}: {line}"));
+        if let Some(Only { column, value }) = only {
+            match cache.fresh_only(&key, column, value) {
+                Some(Ok(entry)) if !entry.records().is_empty() => {
+                    log(format!("the rows of '{value}' from the cache's index, {} s old", entry.age().as_secs()));
+                    return report::read_stored(name, entry.records(), columns, visit);
+                }
+                // Not in the index: the whole copy says so in the mode's own words.
+                Some(Ok(_)) => log(format!("no row of '{value}' in the cache's index")),
+                Some(Err(miss)) => log(format!("by '{column}': {miss}")),
+                None => {}
+            }
+        }
         match cache.fresh(&key) {
             Ok(entry) => {
                 log(format!("from the cache, {} s old ('{}')", entry.age().as_secs(), entry.path().display()));
@@ -241,6 +257,8 @@ pub struct Request<'a> {
     pub query: &'a str,
     /// The columns read (see [`crate::custom::ReportRequest::columns`]).
     pub columns: &'a [&'a str],
+    /// The only rows the caller keeps, when it said so.
+    pub only: Option<Only<'a>>,
 }
 
 /// Where an older copy would be, for [`ReportCache::stale_or`].
@@ -286,6 +304,7 @@ mod tests {
         report: "v1.0/reports/getEmailActivityUserDetail",
         query: "period='D7'",
         columns: &["User Principal Name", "Send Count"],
+        only: None,
     };
 
     /// A statefile directory, removed when dropped.

@@ -16,7 +16,7 @@ use centreon_plugin::time;
 
 use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
 use super::{Mode, Run};
-use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{Capability, Only, ReportQuery, ReportRequest, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -294,10 +294,17 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
         Setup::new(run, &groups.declarations().instance_labels(), "filter-mailbox")?;
     let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
     let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
-    run.api().reports()?.report(&request, &mut |row| {
+    let only = filter.only();
+    let visit = &mut |row: &Row<'_>| {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
-    })?;
+    };
+    let reports = run.api().reports()?;
+    match only.as_deref() {
+        // One mailbox: a cache that can look it up need not read every row.
+        Some(value) => reports.report_only(&request, Only { column: COLUMNS[1], value }, visit)?,
+        None => reports.report(&request, visit)?,
+    }
     filter.check_concealed(run.notices())?;
     Ok(groups.with(data(tally, time::now())))
 }

@@ -185,13 +185,15 @@ pub struct Cache {
     prefix: String,
     ttl: Duration,
     store: Option<Store>,
+    /// The column a server's copy is indexed by ([`Cache::fresh_only`]).
+    index: Option<String>,
 }
 
 impl Cache {
     /// The cache in `dir` whose files are named `<prefix><digest>`, with entries
     /// fresh for `ttl`; `None` when `ttl` is zero (the cache is off).
     pub fn new(dir: impl Into<PathBuf>, prefix: &str, ttl: Duration) -> Option<Cache> {
-        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl, store: None })
+        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl, store: None, index: None })
     }
 
     /// This cache kept by `store` (entries under their file's path as key) instead of
@@ -204,6 +206,25 @@ impl Cache {
     /// How long an entry is fresh.
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// This cache with its copies on a server that keeps hashes (Redis) indexed by
+    /// `column`, for [`Cache::fresh_only`].
+    pub fn indexed_by(mut self, column: &str) -> Cache {
+        self.index = Some(column.to_string());
+        self
+    }
+
+    /// The records of `key`'s fresh entry whose `column` is `value` (a name with a
+    /// final line end counts as without), read from the entry's index without
+    /// reading the copy; none when it holds no such record. `None` when there is no
+    /// index to ask (files, memcached, another column): read the whole entry.
+    pub fn fresh_only(&self, key: &Key, column: &str, value: &str) -> Option<Result<Entry, Miss>> {
+        let store = self.store.as_ref().filter(|store| store.keeps_hashes())?;
+        if self.index.as_deref() != Some(column) {
+            return None;
+        }
+        Some(remote::lookup_only(store, &self.path(key).to_string_lossy(), key, column, value, self.ttl))
     }
 
     /// The file of `key`'s entry.
@@ -251,7 +272,10 @@ impl Cache {
             key: key.material.clone(),
             path: self.path(key),
             note: self.note_path(key),
-            store: self.store.clone().map(|store| Box::new((store, KEEP.max(self.ttl)))),
+            store: self
+                .store
+                .clone()
+                .map(|store| Box::new(remote::Kept { store, keep: KEEP.max(self.ttl), index: self.index.clone() })),
             state: State::Ready,
         })
     }
@@ -383,7 +407,7 @@ pub struct Producer {
     path: PathBuf,
     note: PathBuf,
     /// The server keeping the entry, and for how long.
-    store: Option<Box<(Store, Duration)>>,
+    store: Option<Box<remote::Kept>>,
     state: State,
 }
 
@@ -468,9 +492,8 @@ impl Producer {
         let temp = match (temp, store) {
             (Some(temp), _) => temp,
             (None, Some(kept)) => {
-                let (store, keep) = *kept;
-                let size = remote::put(&store, &path.to_string_lossy(), &key, &file, keep)?;
-                let _ = store.delete(&note.to_string_lossy());
+                let size = remote::put(&kept, &path.to_string_lossy(), &key, &file)?;
+                let _ = kept.store.delete(&note.to_string_lossy());
                 return Ok(Stored { records, size });
             }
             (None, None) => return Err("no place to store the copy".to_string()),
@@ -496,7 +519,7 @@ impl Producer {
         let note = json!({"at": nanos(now), "until": nanos(now + hold), "transient": transient, "message": message});
         // A note that cannot be written costs the waiting checks one attempt each.
         let _ = match self.store.as_deref() {
-            Some((store, keep)) => store.set(&self.note.to_string_lossy(), note.to_string().as_bytes(), *keep).is_ok(),
+            Some(kept) => kept.store.set(&self.note.to_string_lossy(), note.to_string().as_bytes(), kept.keep).is_ok(),
             None => atomic::replace(&self.note, note.to_string().as_bytes(), 0o600).is_ok(),
         };
     }

@@ -208,6 +208,44 @@ fn report_copies_in_redis_are_shared_and_checked_whole() {
     assert_eq!(mock.downloads(MAILBOX), 4, "not answered from another credential's copy");
 }
 
+/// A check of one mailbox reads its rows from the copy's index in Redis, and answers
+/// as the same check from files; a name the report lacks, or an index gone, is read
+/// from the whole copy.
+#[test]
+fn a_check_of_one_mailbox_reads_the_index() {
+    let redis = Server::redis(&[]);
+    let mock = MockGraph::builder().tenant(Tenant::generated(5_000, 7)).start().expect("the mock starts");
+    let dir = nowhere("index");
+    let files = TempDir::new("index-files").expect("state dir");
+    let server = format!("--redis-server={}", redis.address());
+    for (filter, expected) in [
+        (
+            r"--filter-mailbox=^user004321@contoso\.onmicrosoft\.com$",
+            "the rows of 'user004321@contoso.onmicrosoft.com' from the cache's index",
+        ),
+        (
+            r"--filter-mailbox=^nobody@contoso\.onmicrosoft\.com$",
+            "no row of 'nobody@contoso.onmicrosoft.com' in the cache's index",
+        ),
+    ] {
+        let args = ["--mode=mailbox-usage", filter, "--filter-counters=^status$", "--verbose"];
+        let reference = run(&mock, files.path(), &args);
+        let cold = run(&mock, &dir, &[&args[..], &[server.as_str()]].concat());
+        assert_eq!(cold, reference, "{filter}");
+        let warm = run(&mock, &dir, &[&args[..], &[server.as_str(), "--debug"]].concat());
+        assert!(warm.stdout.contains(expected), "{}", warm.stdout);
+        assert!(warm.stdout.starts_with(reference.stdout.lines().next().expect("a line")), "{}", warm.stdout);
+    }
+    let index: Vec<String> = keys(&redis).into_iter().filter(|k| k.ends_with(".index")).collect();
+    assert_eq!(index.len(), 1, "{:?}", keys(&redis));
+    del(&redis, &index[0]);
+    let args = ["--mode=mailbox-usage", r"--filter-mailbox=^user000007@contoso\.onmicrosoft\.com$", "--debug", &server];
+    let gone = run(&mock, &dir, &args);
+    assert!(gone.stdout.contains("has an incomplete index"), "{}", gone.stdout);
+    assert!(gone.stdout.contains("): from the cache, "), "{}", gone.stdout);
+    assert_eq!(mock.downloads(MAILBOX), 2, "one for the files, one for Redis");
+}
+
 /// Redis gone between two runs: the Perl plugin's UNKNOWN (the copy is not looked for
 /// in files). Gone in the middle of a run: the check answers from its download.
 #[test]

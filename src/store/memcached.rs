@@ -78,4 +78,20 @@ impl Server for Memcached {
         }
         Ok(())
     }
+
+    fn hash_add(&mut self, _: &str, _: &[(&[u8], &[u8])]) -> Result<Vec<bool>, StoreError> {
+        Err(no_hashes())
+    }
+
+    fn hash_set(&mut self, _: &str, _: &[(&[u8], &[u8])], _: Duration) -> Result<(), StoreError> {
+        Err(no_hashes())
+    }
+
+    fn hash_get(&mut self, _: &str, _: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        Err(no_hashes())
+    }
+}
+
+fn no_hashes() -> StoreError {
+    StoreError("memcached keeps no hashes".to_string())
 }

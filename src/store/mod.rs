@@ -47,6 +47,12 @@ trait Server: Send {
     fn delete(&mut self, key: &str) -> Result<(), StoreError>;
     /// Deletes `key` only while it still holds `value` (a lock still ours).
     fn delete_if(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Sets each field of the hash `key` that is not set yet; which ones were set.
+    fn hash_add(&mut self, key: &str, fields: &[(&[u8], &[u8])]) -> Result<Vec<bool>, StoreError>;
+    /// Sets fields of the hash `key`, whatever they held, and its lifetime.
+    fn hash_set(&mut self, key: &str, fields: &[(&[u8], &[u8])], ttl: Duration) -> Result<(), StoreError>;
+    /// The values of `fields` of the hash `key`.
+    fn hash_get(&mut self, key: &str, fields: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
 }
 
 /// A connected server, as a cheap handle: the statefile and the report cache of one
@@ -118,6 +124,28 @@ impl Store {
     /// Sets `key` to `value` for `ttl` (at least a second).
     pub fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
         self.with(|s| s.set(key, value, ttl))
+    }
+
+    /// Whether the server keeps hashes (Redis), so that a report copy can carry an
+    /// index by name.
+    pub fn keeps_hashes(&self) -> bool {
+        self.0.backend == Backend::Redis
+    }
+
+    /// Sets each field of the hash `key` that is not set yet (in one round trip);
+    /// which ones were set.
+    pub fn hash_add(&self, key: &str, fields: &[(&[u8], &[u8])]) -> Result<Vec<bool>, StoreError> {
+        self.with(|s| s.hash_add(key, fields))
+    }
+
+    /// Sets fields of the hash `key` and its lifetime `ttl`.
+    pub fn hash_set(&self, key: &str, fields: &[(&[u8], &[u8])], ttl: Duration) -> Result<(), StoreError> {
+        self.with(|s| s.hash_set(key, fields, ttl))
+    }
+
+    /// The values of `fields` of the hash `key` (`None` where unset).
+    pub fn hash_get(&self, key: &str, fields: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.with(|s| s.hash_get(key, fields))
     }
 
     /// Deletes `key` (nothing there is fine).

@@ -103,6 +103,49 @@ impl Server for Redis {
         redis::cmd("DEL").arg(key).query(&mut self.connection).map_err(failed)
     }
 
+    fn hash_add(&mut self, key: &str, fields: &[(&[u8], &[u8])]) -> Result<Vec<bool>, StoreError> {
+        if fields.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (field, value) in fields {
+            pipe.cmd("HSETNX").arg(key).arg(*field).arg(*value);
+        }
+        pipe.query(&mut self.connection).map_err(failed)
+    }
+
+    fn hash_set(&mut self, key: &str, fields: &[(&[u8], &[u8])], ttl: Duration) -> Result<(), StoreError> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let mut set = redis::cmd("HSET");
+        set.arg(key);
+        for (field, value) in fields {
+            set.arg(*field).arg(*value);
+        }
+        redis::pipe()
+            .add_command(set)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(key)
+            .arg(seconds(ttl))
+            .ignore()
+            .query::<()>(&mut self.connection)
+            .map_err(failed)
+    }
+
+    fn hash_get(&mut self, key: &str, fields: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if fields.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut get = redis::cmd("HMGET");
+        get.arg(key);
+        for field in fields {
+            get.arg(*field);
+        }
+        get.query(&mut self.connection).map_err(failed)
+    }
+
     fn delete_if(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         redis::cmd("EVAL").arg(DELETE_IF).arg(1).arg(key).arg(value).query::<()>(&mut self.connection).map_err(failed)
     }
