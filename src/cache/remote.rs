@@ -353,3 +353,54 @@ fn varint(bytes: &[u8], cursor: &mut usize) -> Option<u64> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_and_cut_ones_are_refused() {
+        let mut bytes = Vec::new();
+        for value in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            bytes.clear();
+            put_varint(&mut bytes, value);
+            let mut cursor = 0;
+            assert_eq!(varint(&bytes, &mut cursor), Some(value));
+            assert_eq!(cursor, bytes.len());
+            let mut cursor = 0;
+            assert_eq!(varint(&bytes[..bytes.len() - 1], &mut cursor), None, "{value} cut");
+        }
+    }
+
+    #[test]
+    fn a_head_of_another_format_or_version_is_foreign() {
+        let good = r#"{"format":"centreon-records","version":1,"generation":"0a1b","created":5,"size":9,"chunks":1}"#;
+        let head = Head::parse(good.as_bytes()).expect("a head");
+        assert_eq!((head.generation.as_str(), head.size, head.chunks), ("0a1b", 9, 1));
+        assert_eq!(head.created, UNIX_EPOCH + Duration::from_millis(5));
+        assert!(head.index.is_none());
+        let indexed = good.replace("\"chunks\":1", r#""chunks":1,"index":"UPN","columns":["Date","UPN"]"#);
+        let head = Head::parse(indexed.as_bytes()).expect("an indexed head");
+        assert_eq!(head.index, Some(("UPN".to_string(), vec!["Date".to_string(), "UPN".to_string()])));
+        for bad in [
+            good.replace("\"version\":1", "\"version\":2"),
+            good.replace("centreon-records", "other"),
+            good.replace("0a1b", "../x"),
+            good.replace("\"size\":9,", ""),
+            "$VAR1 = {};".to_string(),
+            String::new(),
+        ] {
+            assert!(Head::parse(bad.as_bytes()).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_memory_file_holds_what_is_written() {
+        let mut file = memory_file().expect("memfd");
+        file.write_all(b"record file").expect("write");
+        let mut back = [0u8; 4];
+        file.read_exact_at(&mut back, 7).expect("read");
+        assert_eq!(&back, b"file");
+        assert_eq!(file.metadata().expect("size").len(), 11);
+    }
+}

@@ -41,7 +41,8 @@ pub fn section() -> OptionSection {
             OptionSpec::value(
                 "statefile-dir",
                 "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
-                 must exist and be writable; files are created with mode 0600.",
+                 must exist and be writable (not with --redis-server or --memcached, which \
+                 keep '<dir>/<name>' keys instead); files are created with mode 0600.",
             )
             .default(DEFAULT_DIR),
             OptionSpec::value("statefile-suffix", "Add a suffix for the statefile name (default: '')."),
