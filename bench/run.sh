@@ -10,9 +10,21 @@
 # a cycle of CYCLE such checks, one per mailbox, run NPROC at a time on a cold cache,
 # with the downloads the mock served meanwhile (GET /mock/counts).
 #
+# Last, the ratios of issue 26, per size of RATIO_SIZES, each measured in the same run
+# against what the machine allows: the `--version` floor (the cost of starting the
+# binary at all) and the transfer of the report's bytes (curl fetching the download
+# URL from the same mock):
+#   1. a warm per-mailbox check, and a warm check of the mailboxes of a literal
+#      prefix, over the floor (goal: at most 2.5);
+#   2. a cold whole-tenant check (token cached, --report-cache-ttl=0) over the
+#      transfer (goal: at most 1.3);
+#   3. the same check on an empty report cache (it stores the copy) over 2. (goal: at
+#      most 1.2);
+#   4. the largest peak RSS of every report mode, cold and warm (goal: at most 10 MB).
+#
 #   bench/run.sh                      # 40 (tests/fixtures/tenant40), 100000, 1000000 users
 #   SIZES="40 10000" bench/run.sh     # other sizes (40 is the fixture, others generated)
-#   SIZES= bench/run.sh               # the report cache only
+#   SIZES= CACHE_USERS=0 bench/run.sh # the ratios only
 #
 # Then the shared state (issue 20), per tenant size in REDIS_USERS: a warm per-mailbox
 # check from files and from a Redis server started for the purpose (redis-server on a
@@ -22,10 +34,13 @@
 # Env: SIZES, RUNS (hyperfine runs per case; default 20, 5 from 1,000,000 users up),
 # RSS_RUNS (runs of /usr/bin/time per case, the largest peak is kept; default 3),
 # CACHE_USERS (default 100000; 0 skips the report cache), CYCLE (default 1000),
-# REDIS_USERS (default "100000 1000000"; empty skips it), NO_BUILD=1 to time the
-# binaries already built (in $CARGO_TARGET_DIR when set, else target/). Needs
-# hyperfine, GNU time and curl (apt-get install hyperfine time curl), and
-# redis-server with redis-cli for REDIS_USERS (apt-get install redis-server).
+# RATIO_SIZES (default "100000 1000000"; empty skips the ratios), NO_BUILD=1 to time
+# the binaries already built. Needs hyperfine, GNU time and curl
+# (apt-get install hyperfine time curl).
+#
+# The binaries are built with the project's release profile (LTO, one codegen unit),
+# whatever the shell exports to speed up other builds, into BENCH_TARGET_DIR (default
+# target-bench) so that those builds are not thrown away.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,11 +48,15 @@ SIZES=${SIZES-"40 100000 1000000"}
 RSS_RUNS=${RSS_RUNS:-3}
 CACHE_USERS=${CACHE_USERS:-100000}
 CYCLE=${CYCLE:-1000}
+RATIO_SIZES=${RATIO_SIZES-"100000 1000000"}
 MODES="email-activity mailbox-usage"
+# The modes that read a report, for the memory goal.
+REPORT_MODES="email-activity email-app-usage mailbox-usage mailbox-quota-status list-mailboxes"
+BENCH_TARGET_DIR=${BENCH_TARGET_DIR:-target-bench}
+# The tenant sizes of the shared-state bench (empty: skipped); needs redis-server and redis-cli.
 REDIS_USERS=${REDIS_USERS-"100000 1000000"}
-TARGET=${CARGO_TARGET_DIR:-target}
-PLUGIN=$TARGET/release/centreon_office365_exchange_api
-MOCK=$TARGET/release/examples/mockgraph
+PLUGIN=$BENCH_TARGET_DIR/release/centreon_office365_exchange_api
+MOCK=$BENCH_TARGET_DIR/release/examples/mockgraph
 # The only secret the mock accepts.
 SECRET='s3cr3t+/=&?'
 
@@ -45,7 +64,9 @@ for tool in hyperfine /usr/bin/time curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install hyperfine time curl)" >&2; exit 1; }
 done
 if [[ -z ${NO_BUILD:-} ]]; then
-    cargo build --release --quiet --bin centreon_office365_exchange_api --example mockgraph
+    env -u CARGO_PROFILE_RELEASE_LTO -u CARGO_PROFILE_RELEASE_CODEGEN_UNITS -u CARGO_PROFILE_RELEASE_INCREMENTAL \
+        CARGO_TARGET_DIR="$BENCH_TARGET_DIR" \
+        cargo build --release --quiet --bin centreon_office365_exchange_api --example mockgraph
 fi
 
 work=$(mktemp -d)
@@ -232,6 +253,90 @@ if [[ $CACHE_USERS != 0 ]]; then
     stop_mock
 fi
 
+# The ratios of issue 26 (see the top of this file).
+ratio_lines=()
+# "$1 / $2" to two decimals, and whether it is at most $3: sets $ratio and $verdict.
+ratio_of() {
+    ratio=$(awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }')
+    verdict=$(awk -v r="$ratio" -v g="$3" 'BEGIN { print (r <= g) ? "met" : "MISSED" }')
+}
+for users in $RATIO_SIZES; do
+    start_mock "$users"
+    state="$work/ratio-$users"
+    mkdir -p "$state"
+    base=(--plugin=cloud::microsoft::office365::exchange::plugin --tenant=bench --client-id=bench
+        "--client-secret=$SECRET" "--login-endpoint=$url" "--graph-endpoint=$url" "--statefile-dir=$state")
+    cold=("$PLUGIN" "${base[@]}" --mode=mailbox-usage --report-cache-ttl=0)
+    if ! out=$("${cold[@]}"); then
+        echo "bench: mailbox-usage on $users users failed: $out" >&2
+        exit 1
+    fi
+    runs=${RUNS:-$([[ $users -ge 1000000 ]] && echo 5 || echo 20)}
+
+    # --version answers with exit 3, as Centreon's plugins do.
+    timing=(--ignore-failure)
+    time_it "$PLUGIN" --version
+    floor=$mean floor_wall=$wall
+    timing=()
+
+    # The download URL the report call redirects to, with the token the run cached.
+    token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$state"/office365_graphapi_*_* | head -n 1)
+    download=$(curl -s -o /dev/null -w '%{redirect_url}' -H "Authorization: Bearer $token" \
+        "$url/v1.0/reports/getMailboxUsageDetail(period='D7')")
+    [[ -n $download ]] || { echo "bench: no download URL from the mock" >&2; exit 1; }
+    time_it curl -sf -o /dev/null "$download"
+    transfer=$mean transfer_wall=$wall
+
+    time_it "${cold[@]}"
+    cold_ms=$mean cold_wall=$wall
+    ratio_of "$cold_ms" "$transfer" 1.3
+    ratio_lines+=("$(printf '%-9s %-44s %16s %16s %7s %6s %8s' "$users" "2. cold check, cache off / transfer" \
+        "$cold_wall" "$transfer_wall" "$ratio" "1.3" "$verdict")")
+
+    printf '#!/bin/sh\nrm -f %s/office365_graphapi_report_*\n' "$state" >"$work/clear-ratio.sh"
+    chmod +x "$work/clear-ratio.sh"
+    timing=(--prepare "$work/clear-ratio.sh")
+    time_it "$PLUGIN" "${base[@]}" --mode=mailbox-usage
+    ratio_of "$mean" "$cold_ms" 1.2
+    ratio_lines+=("$(printf '%-9s %-44s %16s %16s %7s %6s %8s' "$users" "3. cold check, storing the copy / 2." \
+        "$wall" "$cold_wall" "$ratio" "1.2" "$verdict")")
+    timing=()
+
+    one="^user$(printf %06d $((users / 2)))@contoso\\.onmicrosoft\\.com\$"
+    prefix="^user$(printf %05d $((users / 20)))"
+    for filter in "$one" "$prefix"; do
+        warm=("$PLUGIN" "${base[@]}" --mode=mailbox-usage '--filter-counters=^status$' "--filter-mailbox=$filter")
+        "${warm[@]}" >/dev/null || true
+        timing=(--ignore-failure)
+        time_it "${warm[@]}"
+        rss_of "${warm[@]}"
+        ratio_of "$mean" "$floor" 2.5
+        what="1. warm check, one mailbox / floor"
+        [[ $filter == "$prefix" ]] && what="1. warm check, prefix $prefix / floor"
+        ratio_lines+=("$(printf '%-9s %-44s %16s %16s %7s %6s %8s %s' "$users" "$what" \
+            "$wall" "$floor_wall" "$ratio" "2.5" "$verdict" "(RSS $rss_mb MB)")")
+    done
+    timing=()
+
+    # 4. every report mode, cold (cache off) then warm (from the copy the cold run
+    # with the cache on stored).
+    peak=0 peak_case=
+    for mode in $REPORT_MODES; do
+        for ttl in 0 900; do
+            run=("$PLUGIN" "${base[@]}" "--mode=$mode" "--report-cache-ttl=$ttl")
+            "${run[@]}" >/dev/null || true
+            rss_of "${run[@]}"
+            if awk -v r="$rss_mb" -v p="$peak" 'BEGIN { exit !(r > p) }'; then
+                peak=$rss_mb peak_case="$mode, $([[ $ttl == 0 ]] && echo cold || echo warm)"
+            fi
+        done
+    done
+    verdict=$(awk -v r="$peak" 'BEGIN { print (r <= 10) ? "met" : "MISSED" }')
+    ratio_lines+=("$(printf '%-9s %-44s %16s %16s %7s %6s %8s' "$users" "4. peak RSS MB, every report mode ($peak_case)" \
+        "$peak" - - "10" "$verdict")")
+    stop_mock
+done
+
 # Starts redis-server on a free loopback port; sets $redis_port and $redis_pid.
 redis_pid=
 start_redis() {
@@ -307,6 +412,12 @@ if ((${#cache_lines[@]})); then
     echo "report cache, $CACHE_USERS users: mailbox-usage --filter-mailbox=<one mailbox> --filter-counters='^status\$'"
     printf '%-36s %18s %10s %11s %9s %8s\n' case "wall ms (mean±σ)" "RSS MB" "target ms" "target MB" verdict
     printf '%s\n' "${cache_lines[@]}"
+fi
+if ((${#ratio_lines[@]})); then
+    echo
+    echo "issue 26 ratios: floor = $PLUGIN --version; transfer = curl of the report's download URL"
+    printf '%-9s %-44s %16s %16s %7s %6s %8s\n' users case "wall ms" "against ms" ratio goal verdict
+    printf '%s\n' "${ratio_lines[@]}"
 fi
 if ((${#redis_lines[@]})); then
     echo

@@ -35,7 +35,7 @@ use centreon_plugin::pattern::Pattern;
 use centreon_plugin::registry::{ModeKind, Run};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use custom::{report, Capabilities, Provides, ReportQuery, ReportRequest, Reports, RowVisit};
+use custom::{report, Capabilities, Provides, ReportQuery, ReportSpec, Reports, RowVisit};
 
 /// Tenant sizes, in users.
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
@@ -76,7 +76,7 @@ impl Provides for Tenant {
 }
 
 impl Reports for Tenant {
-    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
+    fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()> {
         let body = match (request.report, request.query) {
             ("getEmailActivityUserDetail", ReportQuery::Period(_)) => &self.email_d7,
             ("getEmailActivityUserDetail", ReportQuery::Date(_)) => &self.email_daily,

@@ -29,16 +29,37 @@ use x509_cert::der::{self, Decode, Encode};
 use x509_cert::Certificate;
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Text};
 
 use crate::custom::pfx::{self, PfxError};
 
-/// The options naming the certificate, its key and their password.
-pub const CERTIFICATE_OPTION: &str = "client-certificate";
+/// `--client-certificate`: the certificate (and its key, or a PKCS#12 file).
+pub const CERTIFICATE: Text = Text::new(
+    "client-certificate",
+    "Authenticate with a certificate instead of a client secret: a PEM file holding \
+     the certificate and its private key (or the certificate alone, see \
+     --client-certificate-key), or a PKCS#12 file (.pfx, .p12). Its public part must be \
+     uploaded to the application registration. Excludes --client-secret.",
+);
+/// `--client-certificate-key`: the private key, when the certificate file lacks it.
+pub const KEY: Text = Text::new(
+    "client-certificate-key",
+    "Set the PEM file holding the private key of --client-certificate, when the \
+     certificate file does not hold it.",
+);
+/// `--client-certificate-password`: the password of the PKCS#12 file or of the key.
+pub const PASSWORD: Text = Text::new(
+    "client-certificate-password",
+    "Set the password of the PKCS#12 file or of the encrypted private key \
+     (--pass-manager=environment can fill it).",
+);
+
+/// The names of the three options, for messages.
+pub const CERTIFICATE_OPTION: &str = CERTIFICATE.name();
 /// See [`CERTIFICATE_OPTION`].
-pub const KEY_OPTION: &str = "client-certificate-key";
+pub const KEY_OPTION: &str = KEY.name();
 /// See [`CERTIFICATE_OPTION`].
-pub const PASSWORD_OPTION: &str = "client-certificate-password";
+pub const PASSWORD_OPTION: &str = PASSWORD.name();
 
 /// From this many days before its end, every run says that the certificate expires
 /// soon, so that monitoring does not stop silently on the day it does.
@@ -52,25 +73,7 @@ const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
 /// The declarations of the three options, in help order.
 pub fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::value(
-            CERTIFICATE_OPTION,
-            "Authenticate with a certificate instead of a client secret: a PEM file holding \
-             the certificate and its private key (or the certificate alone, see \
-             --client-certificate-key), or a PKCS#12 file (.pfx, .p12). Its public part must be \
-             uploaded to the application registration. Excludes --client-secret.",
-        ),
-        OptionSpec::value(
-            KEY_OPTION,
-            "Set the PEM file holding the private key of --client-certificate, when the \
-             certificate file does not hold it.",
-        ),
-        OptionSpec::value(
-            PASSWORD_OPTION,
-            "Set the password of the PKCS#12 file or of the encrypted private key \
-             (--pass-manager=environment can fill it).",
-        ),
-    ]
+    vec![CERTIFICATE.spec(), KEY.spec(), PASSWORD.spec()]
 }
 
 /// The files and password the options name.

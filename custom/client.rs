@@ -19,7 +19,7 @@ use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
 use centreon_plugin::number;
-use centreon_plugin::options::{OptionSection, OptionSpec, Values};
+use centreon_plugin::options::{OptionSection, Text, Values};
 use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Placement};
 use serde_json::{Map, Value};
@@ -29,8 +29,24 @@ use crate::custom::cloud::{self, Cloud, Known};
 use crate::custom::report;
 use crate::custom::token::{self, Audience, Credentials, Secret, TokenProvider};
 
+/// `--tenant`; every option of [`sections`] but `--timeout` is documented by the
+/// custom mode's [`Setup::option_docs`], as it says which API it is for.
+pub const TENANT: Text = Text::new("tenant", "");
+/// `--client-id`.
+pub const CLIENT_ID: Text = Text::new("client-id", "");
+/// `--client-secret`.
+pub const CLIENT_SECRET: Text = Text::new("client-secret", "");
+/// `--login-endpoint`. No declared default: it depends on `--cloud` (see `endpoints`).
+pub const LOGIN_ENDPOINT: Text = Text::new("login-endpoint", "");
+/// `--timeout`, in seconds.
+pub const TIMEOUT: Text = Text::new(
+    "timeout",
+    "Set the time limit in seconds of the whole check: connections, downloads, \
+     retries and redirects (default: 10).",
+)
+.default(TIMEOUT_DEFAULT);
 /// Default of `--timeout`, in seconds.
-const TIMEOUT: &str = "10";
+const TIMEOUT_DEFAULT: &str = "10";
 
 /// Requests made for one call at most when throttled (first one included).
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -54,8 +70,9 @@ pub struct Setup {
     pub login_default: &'static str,
     /// The path of the token endpoint under `<login>/<tenant>/`.
     pub token_path: &'static str,
-    /// The option giving the API's base URL (`graph-endpoint`).
-    pub endpoint_option: &'static str,
+    /// The option giving the API's base URL (`--graph-endpoint`); its help is
+    /// [`Setup::option_docs`]' last.
+    pub endpoint_option: &'static Text,
     /// Its default.
     pub endpoint_default: &'static str,
     /// What the token is asked for, from the API's base URL.
@@ -84,23 +101,17 @@ pub fn sections(setup: &Setup) -> Vec<OptionSection> {
     let mut rest = OptionSection::new(
         "REST API OPTIONS",
         vec![
-            OptionSpec::value("tenant", tenant),
-            OptionSpec::value("client-id", client_id),
-            OptionSpec::value("client-secret", client_secret),
+            TENANT.spec().documented(tenant),
+            CLIENT_ID.spec().documented(client_id),
+            CLIENT_SECRET.spec().documented(client_secret),
         ]
         .into_iter()
         .chain(certificate::options())
         .chain([
-            // No declared default: it depends on `--cloud` (see `endpoints`).
-            OptionSpec::value("login-endpoint", login),
-            OptionSpec::value(setup.endpoint_option, endpoint),
+            LOGIN_ENDPOINT.spec().documented(login),
+            setup.endpoint_option.spec().documented(endpoint),
             Cloud::option(if setup.national.is_some() { Known::All } else { Known::GlobalOnly }),
-            OptionSpec::value(
-                "timeout",
-                "Set the time limit in seconds of the whole check: connections, downloads, \
-                 retries and redirects (default: 10).",
-            )
-            .default(TIMEOUT),
+            TIMEOUT.spec(),
         ])
         .collect(),
     );
@@ -161,29 +172,29 @@ impl Client {
     /// request is made.
     pub fn new(setup: &Setup, env: &Env<'_>) -> Result<Self> {
         let (values, debug) = (env.values, env.debug);
-        let need = |name: &str| {
+        let need = |option: &Text| {
             values
-                .non_empty(name)
+                .non_empty(option)
                 .map(str::to_string)
-                .ok_or_else(|| Error::new(format!("Need to specify --{name} option.")))
+                .ok_or_else(|| Error::new(format!("Need to specify --{} option.", option.name())))
         };
         // The mandatory options are checked in Perl's order: tenant, client id, secret.
-        let tenant = need("tenant")?;
-        let client_id = need("client-id")?;
-        let password = values.non_empty(certificate::PASSWORD_OPTION);
-        for secret in values.non_empty("client-secret").into_iter().chain(password) {
+        let tenant = need(&TENANT)?;
+        let client_id = need(&CLIENT_ID)?;
+        let password = values.non_empty(&certificate::PASSWORD);
+        for secret in values.non_empty(&CLIENT_SECRET).into_iter().chain(password) {
             debug.secret(secret);
             debug.secret(&token::percent_encode(secret));
         }
         let secret = credential(values)?;
         let credentials = Credentials { tenant, client_id, secret };
-        let timeout = parse_timeout(values.value("timeout").unwrap_or(TIMEOUT))?;
+        let timeout = parse_timeout(values.value(&TIMEOUT).unwrap_or(TIMEOUT_DEFAULT))?;
         let deadline = Instant::now().checked_add(timeout).map_or(env.deadline, |limit| env.deadline.min(limit));
-        let cloud = Cloud::parse(values.value(cloud::OPTION))?;
+        let cloud = Cloud::parse(values.value(&cloud::CLOUD))?;
         let (login_base, base_text) = endpoints(setup, values, cloud)?;
         let token_url =
-            endpoint_url("login-endpoint", &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
-        let base = endpoint_url(setup.endpoint_option, &format!("{base_text}/"))?;
+            endpoint_url(LOGIN_ENDPOINT.name(), &format!("{login_base}/{}/{}", credentials.tenant, setup.token_path))?;
+        let base = endpoint_url(setup.endpoint_option.name(), &format!("{base_text}/"))?;
         if let Secret::Certificate(certificate) = &credentials.secret {
             if let Some(detail) = certificate.check_validity(unix_now())? {
                 env.notices.add_detail(detail);
@@ -203,7 +214,7 @@ impl Client {
             deadline,
             tenant: credentials.tenant.clone(),
             cloud,
-            option: setup.endpoint_option,
+            option: setup.endpoint_option.name(),
             name: setup.name,
             elsewhere: setup.elsewhere,
         })
@@ -482,24 +493,24 @@ pub fn json_text(object: &Map<String, Value>, key: &str) -> String {
 /// (read and checked now, so that a wrong file is reported before any request), never
 /// both; with neither, Perl's message asks for the secret.
 fn credential(values: &Values) -> Result<Secret> {
-    let files = values.non_empty(certificate::CERTIFICATE_OPTION).map(|path| CertificateFiles {
+    let files = values.non_empty(&certificate::CERTIFICATE).map(|path| CertificateFiles {
         certificate: path,
-        key: values.non_empty(certificate::KEY_OPTION),
-        password: values.non_empty(certificate::PASSWORD_OPTION),
+        key: values.non_empty(&certificate::KEY),
+        password: values.non_empty(&certificate::PASSWORD),
     });
-    match (values.non_empty("client-secret"), files) {
+    match (values.non_empty(&CLIENT_SECRET), files) {
         (Some(_), Some(_)) => Err(Error::new(format!(
             "--client-secret and --{} exclude each other: give one of them",
             certificate::CERTIFICATE_OPTION
         ))),
         (Some(secret), None) => {
-            if values.non_empty(certificate::KEY_OPTION).is_some() {
+            if values.non_empty(&certificate::KEY).is_some() {
                 return Err(key_without_certificate());
             }
             Ok(Secret::ClientSecret(secret.to_string()))
         }
         (None, Some(files)) => Ok(Secret::Certificate(Box::new(ClientCertificate::load(files)?))),
-        (None, None) if values.non_empty(certificate::KEY_OPTION).is_some() => Err(key_without_certificate()),
+        (None, None) if values.non_empty(&certificate::KEY).is_some() => Err(key_without_certificate()),
         (None, None) => Err(Error::new("Need to specify --client-secret option.")),
     }
 }
@@ -524,9 +535,10 @@ fn endpoints(setup: &Setup, values: &Values, cloud: Cloud) -> Result<(String, St
             )))
         }
     };
-    let pick =
-        |name: &str, cloud_value: &str| values.non_empty(name).unwrap_or(cloud_value).trim_end_matches('/').to_string();
-    Ok((pick("login-endpoint", login), pick(setup.endpoint_option, api)))
+    let pick = |option: &Text, cloud_value: &str| {
+        values.non_empty(option).unwrap_or(cloud_value).trim_end_matches('/').to_string()
+    };
+    Ok((pick(&LOGIN_ENDPOINT, login), pick(setup.endpoint_option, api)))
 }
 
 /// The current Unix time in seconds.

@@ -6,7 +6,7 @@
 //! the report calls are refused before any request, while service health works.
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Text};
 
 /// One of Microsoft's clouds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,8 +21,8 @@ pub enum Cloud {
     China,
 }
 
-/// The option's name.
-pub const OPTION: &str = "cloud";
+/// `--cloud`; its help depends on the clouds a custom mode knows ([`Cloud::option`]).
+pub const CLOUD: Text = Text::new("cloud", "").default("global");
 
 /// Which clouds a custom mode knows the endpoints of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl Cloud {
             "Set Microsoft's cloud (default: 'global'). This custom mode knows the global \
              cloud only: use --custommode=graphapi in the national clouds."
         };
-        OptionSpec::value(OPTION, doc).default("global")
+        CLOUD.spec().documented(doc)
     }
 
     /// The cloud `--cloud` names (`None`: the global one).

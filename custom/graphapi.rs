@@ -17,7 +17,7 @@ use std::io::Read;
 
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{Framing, Response, Url};
-use centreon_plugin::options::OptionSection;
+use centreon_plugin::options::{OptionSection, Text};
 use centreon_plugin::registry::{CustomModeSpec, Env};
 use centreon_plugin::time;
 use serde_json::{Map, Value};
@@ -27,17 +27,20 @@ use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, Capabilities, CustomMode, Health, MessageTrace, Only, Provides, ReportQuery, ReportRequest, Reports,
+    provides, Capabilities, CustomMode, Health, MessageTrace, Only, Provides, ReportQuery, ReportSpec, Reports,
     RowVisit, ServiceHealth, ServiceIssue, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage,
     TRACE_PAGE_SIZE,
 };
+
+/// `--graph-endpoint`, documented by [`SETUP`].
+const GRAPH_ENDPOINT: Text = Text::new("graph-endpoint", "");
 
 /// How Graph differs from the other APIs.
 const SETUP: Setup = Setup {
     custom_mode: "graphapi",
     login_default: "https://login.microsoftonline.com",
     token_path: "oauth2/v2.0/token",
-    endpoint_option: "graph-endpoint",
+    endpoint_option: &GRAPH_ENDPOINT,
     endpoint_default: "https://graph.microsoft.com",
     audience: |graph| Audience::Scope(format!("{graph}/.default")),
     name: "Graph endpoint",
@@ -161,18 +164,18 @@ fn next_link(page: &Map<String, Value>, seen: &HashSet<Url>, path: &str) -> Resu
 impl Reports for GraphApi {
     /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads, or from the
     /// report cache.
-    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()> {
+    fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()> {
         self.read_report(request, None, visit)
     }
 
     /// The same, answered from the report cache's index by name when it has one.
-    fn report_only(&mut self, request: &ReportRequest<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
+    fn report_only(&mut self, request: &ReportSpec<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
         self.read_report(request, Some(only), visit)
     }
 }
 
 impl GraphApi {
-    fn read_report(&mut self, request: &ReportRequest<'_>, only: Option<Only<'_>>, visit: RowVisit<'_>) -> Result<()> {
+    fn read_report(&mut self, request: &ReportSpec<'_>, only: Option<Only<'_>>, visit: RowVisit<'_>) -> Result<()> {
         self.client.cloud().check_usage_reports()?;
         let query = parameter(request.query);
         let name = format!("{}({query})", request.report);
@@ -327,8 +330,10 @@ fn health_issue(item: &Value) -> Result<ServiceIssue> {
 mod tests {
     use super::*;
     use centreon_plugin::debug::{DebugLog, Logging, Secrets};
+    use centreon_plugin::getopt;
+    use centreon_plugin::notices::Notices;
     use centreon_plugin::options::{OptionSpec, Values};
-    use centreon_plugin::registry::Notices;
+    use centreon_plugin::output::OutputOptions;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::path::PathBuf;
@@ -482,17 +487,14 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         graph_with(values, deadline, &DebugLog::default(), &Notices::default())
     }
 
+    /// The values of `--name=value` for each pair, parsed as a command line.
     fn values(pairs: &[(&str, &str)]) -> Values {
         let mut specs: Vec<OptionSpec> = sections().into_iter().flat_map(|s| s.options).collect();
-        specs.push(OptionSpec::flag("debug", ""));
-        specs.push(OptionSpec::flag("show-password", ""));
-        let mut values = Values::default();
-        values.declare(&specs);
-        for (name, value) in pairs {
-            let spec = specs.iter().find(|s| s.name == *name).expect("declared option");
-            values.set(spec, (*value).to_string());
-        }
-        values
+        specs.extend(OutputOptions::sections().into_iter().flat_map(|s| s.options));
+        let args: Vec<String> = pairs.iter().map(|(name, value)| format!("--{name}={value}")).collect();
+        let parsed = getopt::parse(&args, &specs);
+        assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
+        parsed.values
     }
 
     fn api(mock: &Mock, dir: &std::path::Path, extra: &[(&str, &str)]) -> Result<GraphApi> {
@@ -512,7 +514,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     /// The users of the D7 email activity report and their send counts.
     fn users(api: &mut GraphApi) -> Result<Vec<(String, Option<i64>)>> {
         let mut out = Vec::new();
-        let request = ReportRequest {
+        let request = ReportSpec {
             report: "getEmailActivityUserDetail",
             query: ReportQuery::Period("D7"),
             columns: &["User Principal Name", "Send Count"],

@@ -13,6 +13,7 @@
 //! endpoint with a `resource`, the answer's `expires_on` kept).
 
 use centreon_plugin::error::{Error, Result};
+use centreon_plugin::options::Text;
 use centreon_plugin::registry::CustomModeSpec;
 use serde_json::{Map, Value};
 
@@ -20,12 +21,15 @@ use crate::custom::client::{self, json_object, json_text, Client, Setup};
 use crate::custom::token::Audience;
 use crate::custom::{provides, Capabilities, CustomMode, Health, Provides, ServiceHealth, ServiceIssue};
 
+/// `--management-endpoint`, documented by [`SETUP`].
+const MANAGEMENT_ENDPOINT: Text = Text::new("management-endpoint", "");
+
 /// How the Management API differs from the other APIs.
 const SETUP: Setup = Setup {
     custom_mode: "managementapi",
     login_default: "https://login.windows.net",
     token_path: "oauth2/token?api-version=1.0",
-    endpoint_option: "management-endpoint",
+    endpoint_option: &MANAGEMENT_ENDPOINT,
     endpoint_default: "https://manage.office.com",
     audience: |management| Audience::Resource(management.to_string()),
     name: "Management endpoint",

@@ -30,6 +30,15 @@ pub mod token;
 
 pub use report::Row;
 
+/// Positions, for the tests of the report reader itself, which read columns it was
+/// given by position.
+#[cfg(test)]
+impl Column for usize {
+    fn index(self) -> usize {
+        self
+    }
+}
+
 /// A registered custom mode: each custom mode submits one to `inventory`.
 #[derive(Debug)]
 pub struct CustomMode(pub CustomModeSpec<dyn Api>);
@@ -68,16 +77,66 @@ pub enum ReportQuery<'a> {
 
 /// One report request: which report, for when, and the columns the mode reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReportRequest<'a> {
+pub struct ReportSpec<'a> {
     /// The report function, e.g. `getMailboxUsageDetail`.
     pub report: &'a str,
     /// The period or day asked for.
     pub query: ReportQuery<'a>,
-    /// The columns read, by header name; each [`Row`] hands their cells by their
-    /// index in this list. A report lacking one is an error, unless its name ends in
-    /// [`report::OPTIONAL`] (`"Recipient Type?"`): its cells are then empty.
+    /// The columns read, by header name (a [`report_columns!`] enum's `NAMES`); each
+    /// [`Row`] hands their cells by that enum's variants. A report lacking one is an
+    /// error, unless its name ends in [`report::OPTIONAL`] (`"Recipient Type?"`): its
+    /// cells are then empty.
     pub columns: &'a [&'a str],
 }
+
+/// A column of a [`ReportSpec`], read from a [`Row`] by naming it: each report mode
+/// declares the columns it reads with [`report_columns!`], so inserting a column
+/// cannot shift the others while their types still match.
+pub trait Column: Copy {
+    /// Its place in the request's `columns`.
+    fn index(self) -> usize;
+}
+
+/// Declares the columns a report mode reads as an enum, in request order, each with
+/// its header name: `NAMES` is the request's `columns`, `ALL` every column, and a
+/// variant is what [`Row`]'s accessors take (`row.count(Activity::SendCount)`).
+///
+/// A name may be any constant expression, such as another enum's `name()`, and may
+/// end in [`report::OPTIONAL`].
+macro_rules! report_columns {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $columns:ident {
+            $($(#[$variant_meta:meta])* $variant:ident = $name:expr),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $columns {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        #[allow(dead_code)]
+        impl $columns {
+            /// Every column, in request order.
+            const ALL: [$columns; [$(stringify!($variant)),+].len()] = [$($columns::$variant),+];
+            /// The header names, in request order: the request's `columns`.
+            const NAMES: [&'static str; [$(stringify!($variant)),+].len()] = [$($name),+];
+
+            /// The column's header name.
+            const fn name(self) -> &'static str {
+                Self::NAMES[self as usize]
+            }
+        }
+
+        impl $crate::custom::Column for $columns {
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+pub(crate) use report_columns;
 
 /// What a report call does with each row: rows are borrowed only for the call.
 pub type RowVisit<'v> = &'v mut dyn FnMut(&Row<'_>) -> Result<()>;
@@ -86,12 +145,12 @@ pub type RowVisit<'v> = &'v mut dyn FnMut(&Row<'_>) -> Result<()>;
 pub trait Reports {
     /// Streams the report `request` names, calling `visit` once per row; the rows
     /// already visited are to be thrown away with any error.
-    fn report(&mut self, request: &ReportRequest<'_>, visit: RowVisit<'_>) -> Result<()>;
+    fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()>;
 
     /// [`Reports::report`] for a caller that keeps only the rows whose column
     /// `only.column` is `only.value` (a check of one mailbox): an implementation may
     /// hand over only those rows, and hands over at least those. By default, every row.
-    fn report_only(&mut self, request: &ReportRequest<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
+    fn report_only(&mut self, request: &ReportSpec<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
         let _ = only;
         self.report(request, visit)
     }

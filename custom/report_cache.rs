@@ -31,16 +31,26 @@ use std::time::{Duration, Instant};
 use centreon_plugin::cache::{Cache, Claim, Entry, Key, Producer, Setback};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::registry::{Env, Notices};
 use centreon_plugin::statefile::Placement;
 
-use crate::custom::client::Refused;
-use crate::custom::report::{self, Download, Failed};
+use crate::custom::client::{self, Refused};
+use crate::custom::report::{self, Download};
 use crate::custom::{Only, RowVisit};
 
-/// The option giving how long a copy is fresh.
-pub const TTL_OPTION: &str = "report-cache-ttl";
+/// `--report-cache-ttl`: how long a copy is fresh.
+pub const TTL: Text = Text::new(
+    "report-cache-ttl",
+    "Keep each downloaded report this many seconds in the statefile directory \
+     (--statefile-dir) and answer the checks of that time from it, without any request \
+     to Microsoft (default: 900). Reports change once a day. 0 turns the cache off: \
+     every check downloads its report.",
+)
+.default(TTL_DEFAULT);
+
+/// Its name, for messages.
+pub const TTL_OPTION: &str = TTL.name();
 
 /// Its default, in seconds.
 const TTL_DEFAULT: &str = "900";
@@ -57,14 +67,7 @@ pub const MAX_HOLD: Duration = Duration::from_secs(600);
 
 /// `--report-cache-ttl`, for `--help`.
 pub fn option() -> OptionSpec {
-    OptionSpec::value(
-        TTL_OPTION,
-        "Keep each downloaded report this many seconds in the statefile directory \
-         (--statefile-dir) and answer the checks of that time from it, without any request \
-         to Microsoft (default: 900). Reports change once a day. 0 turns the cache off: \
-         every check downloads its report.",
-    )
-    .default(TTL_DEFAULT)
+    TTL.spec()
 }
 
 /// The report cache of one check, or the cache turned off.
@@ -85,7 +88,7 @@ impl ReportCache {
     /// `--client-id`. With a Redis or memcached server in `placement`, the copies are
     /// kept there, shared by every poller using it.
     pub fn new(env: &Env<'_>, placement: &Placement, endpoint: &str, tenant: &str) -> Result<ReportCache> {
-        let raw = env.values.non_empty(TTL_OPTION).unwrap_or(TTL_DEFAULT);
+        let raw = env.values.non_empty(&TTL).unwrap_or(TTL_DEFAULT);
         let ttl = raw
             .parse::<u64>()
             .map_err(|_| Error::new(format!("--{TTL_OPTION} must be a whole number of seconds, not '{raw}'")))?;
@@ -104,7 +107,7 @@ impl ReportCache {
             cache,
             endpoint: endpoint.to_string(),
             tenant: tenant.to_string(),
-            client_id: env.values.non_empty("client-id").unwrap_or_default().to_string(),
+            client_id: env.values.non_empty(&client::CLIENT_ID).unwrap_or_default().to_string(),
             debug: env.debug.clone(),
             notices: env.notices.clone(),
         })
@@ -149,7 +152,7 @@ impl ReportCache {
             Err(miss) => log(miss.to_string()),
         }
         let fallback = Fallback { cache, key: &key, name, columns };
-        let mut producer = match cache.claim(&key, deadline) {
+        let mut producer = match cache.claim(&key, deadline, &mut |text| self.notices.add(text)) {
             Claim::Fresh(entry) => {
                 log(format!("downloaded by another check while this one waited ({} s old)", entry.age().as_secs()));
                 return report::read_stored(name, entry.records(), columns, visit);
@@ -183,16 +186,14 @@ impl ReportCache {
             }
         };
         let path = cache.path(&key);
+        // Only the whole report, every cell asked for read, becomes the copy: a bad
+        // answer must not replace a good copy nor answer the checks of a whole TTL.
         match report::read_copying(name, body, columns, visit, &mut producer) {
             Ok(()) => {
                 self.commit(name, producer, &path);
                 Ok(())
             }
-            Err(Failed::Visit(error)) => {
-                self.commit(name, producer, &path);
-                Err(error)
-            }
-            Err(Failed::Report(error)) => {
+            Err(error) => {
                 producer.fail(error.message(), Setback::Permanent);
                 Err(error)
             }
@@ -255,7 +256,7 @@ pub struct Request<'a> {
     pub report: &'a str,
     /// Its query: `period='D7'`, `date=2026-11-22`.
     pub query: &'a str,
-    /// The columns read (see [`crate::custom::ReportRequest::columns`]).
+    /// The columns read (see [`crate::custom::ReportSpec::columns`]).
     pub columns: &'a [&'a str],
     /// The only rows the caller keeps, when it said so.
     pub only: Option<Only<'a>>,
@@ -342,14 +343,12 @@ mod tests {
     fn cache_in(dir: &Scratch, ttl: &str, debug: &DebugLog, notices: &Notices) -> Result<ReportCache> {
         let mut specs = centreon_plugin::statefile::section().options;
         specs.push(option());
-        specs.push(OptionSpec::value("client-id", ""));
-        let mut values = Values::default();
-        values.declare(&specs);
-        let dir_text = dir.0.display().to_string();
-        for (name, value) in [("statefile-dir", dir_text.as_str()), ("client-id", "c1"), (TTL_OPTION, ttl)] {
-            let spec = specs.iter().find(|s| s.name == name).expect("declared");
-            values.set(spec, value.to_string());
-        }
+        specs.push(client::CLIENT_ID.spec());
+        let args =
+            [format!("--statefile-dir={}", dir.0.display()), "--client-id=c1".into(), format!("--{TTL_OPTION}={ttl}")];
+        let parsed = centreon_plugin::getopt::parse(&args, &specs);
+        assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
+        let values: Values = parsed.values;
         let env = Env { values: &values, debug, notices, deadline: Instant::now() + Duration::from_secs(30) };
         ReportCache::new(&env, &Placement::from_values(&values), "https://graph.microsoft.com", "contoso")
     }
@@ -509,19 +508,50 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_download_is_not_kept_and_a_refused_row_is() {
+    fn a_broken_download_is_not_kept() {
         let dir = Scratch::new();
         let cache = cache(&dir, "900");
         let downloads = Cell::new(0);
         let cut: &'static [u8] = b"User Principal Name,Send Count\r\nu1,\"3";
         assert!(users(&cache, &downloads, Ok(cut)).expect_err("cut").message().contains("truncated"));
         assert!(!dir.names().iter().any(|n| n.len() == PREFIX.len() + 32), "{:?}", dir.names());
-
-        let bad: &'static [u8] = b"User Principal Name,Send Count\r\nu1,x\r\nu2,4\r\n";
-        let first = users(&cache, &downloads, Ok(bad)).expect_err("not a number");
-        let again = users(&cache, &downloads, Err(Error::new("no request expected").into())).expect_err("cached");
-        assert_eq!(again, first, "the copy fails the same way, without a download");
+        assert_eq!(users(&cache, &downloads, Ok(CSV)).expect("downloaded again"), expected());
         assert_eq!(downloads.get(), 2);
+    }
+
+    #[test]
+    fn a_bad_answer_never_becomes_or_replaces_a_copy() {
+        let dir = Scratch::new();
+        let cache = cache(&dir, "900");
+        let downloads = Cell::new(0);
+        plant(&cache, Duration::from_secs(1000));
+        let answers: [(&'static [u8], &str); 3] = [
+            (b"{\"value\":[{\"id\":\"1\",\"name\":\"x\"}]}", "is not CSV but JSON"),
+            (b"User Principal Name,Report Period\r\nu1,7\r\n", "has no column 'Send Count'"),
+            (b"User Principal Name,Send Count\r\nu1,x\r\nu2,4\r\n", "holds 'x', not a number"),
+        ];
+        for (answer, problem) in answers {
+            let error = users(&cache, &downloads, Ok(answer)).expect_err("not the report");
+            assert!(error.message().contains(problem), "{error}");
+            let rows = users(&cache, &downloads, throttled(0)).expect("the older, good copy");
+            assert_eq!(rows, [("old@contoso.com".to_string(), Some(9))], "{problem}");
+        }
+        assert_eq!(downloads.get(), 6, "a bad answer is never served again without a download");
+    }
+
+    #[test]
+    fn a_foreign_lock_file_is_told_in_the_output() {
+        let dir = Scratch::new();
+        let notices = Notices::default();
+        let cache = cache_in(&dir, "900", &DebugLog::default(), &notices).expect("valid");
+        let inner = cache.cache.as_ref().expect("cache on");
+        let lock = format!("{}.lock", inner.path(&cache.key(REQUEST.report, REQUEST.query)).display());
+        std::os::unix::fs::symlink(dir.0.join("elsewhere"), &lock).expect("symlink");
+        let downloads = Cell::new(0);
+        assert_eq!(users(&cache, &downloads, Ok(CSV)).expect("downloaded"), expected());
+        let told = notices.take();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].starts_with(&format!("Lock file '{lock}' ")) && told[0].ends_with("replaced it"), "{told:?}");
     }
 
     #[test]

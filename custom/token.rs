@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{HttpClient, Request, Response, Url};
-use centreon_plugin::registry::Notices;
+use centreon_plugin::notices::Notices;
 use centreon_plugin::statefile::Statefile;
 
 use crate::custom::assertion::{self, ASSERTION_TYPE};
@@ -40,6 +40,14 @@ const ANSWER_LIMIT: u64 = 1 << 20;
 
 /// The longest wait for another run that is refreshing the same token.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// The longest a token may last: Entra ID issues them for one to a few hours. A
+/// longer expiry, in an answer or in the cache, is not believed.
+const MAX_LIFETIME: i64 = 24 * 3600;
+
+/// How far a cached expiry may exceed [`MAX_LIFETIME`] from now: the clocks of
+/// pollers sharing a statefile directory differ a little.
+const SKEW: i64 = 60;
 
 /// The longest cause quoted from Entra ID's error description.
 const CAUSE_LIMIT: usize = 300;
@@ -210,7 +218,8 @@ impl TokenProvider {
             }
         }
         let wait_until = Instant::now() + LOCK_WAIT.min(deadline.saturating_duration_since(Instant::now()) / 2);
-        let lock = self.statefile.lock(wait_until);
+        let notices = self.notices.clone();
+        let lock = self.statefile.lock(wait_until, &mut |text| notices.add(text));
         if lock.is_none() {
             debug.log(format!(
                 "token: could not lock '{}.lock', refreshing without it",
@@ -287,20 +296,40 @@ fn parse_answer(response: &Response, text: &str, now: i64, debug: &DebugLog) -> 
             "Login endpoint API return error code '{code}' (add --debug option for detailed message){cause}"
         )));
     }
+    grant(&answer, &response.status_line(), now)
+}
+
+/// The token and expiry (epoch seconds) of an answer without an error (`status`,
+/// its status line, for messages), checked before anything is cached: a token must
+/// be printable ASCII without spaces (it goes into a header), its expiry between now
+/// and [`MAX_LIFETIME`] from now. An answer without an expiry gives a token for this
+/// run only (it expires now).
+fn grant(answer: &Map<String, Value>, status: &str, now: i64) -> Result<(String, i64)> {
     let token = match answer.get("access_token").and_then(Value::as_str) {
         Some(token) if !token.is_empty() => token.to_string(),
-        _ => {
-            return Err(Error::new(format!(
-                "Login endpoint answered {} without an access_token",
-                response.status_line()
-            )))
-        }
+        _ => return Err(Error::new(format!("Login endpoint answered {status} without an access_token"))),
     };
-    let expires_on = answer
-        .get("expires_on")
-        .and_then(integer)
-        .unwrap_or_else(|| now + answer.get("expires_in").and_then(integer).unwrap_or(0));
-    Ok((token, expires_on))
+    if !is_token(&token) {
+        return Err(Error::new(
+            "Login endpoint answered an access_token that is not a token (a character outside printable ASCII)",
+        ));
+    }
+    let (field, raw, expires_on) = match (answer.get("expires_on"), answer.get("expires_in")) {
+        (Some(on), _) if integer(on).is_some() => ("expires_on", on, integer(on)),
+        (_, Some(lifetime)) => ("expires_in", lifetime, integer(lifetime).and_then(|l| now.checked_add(l))),
+        _ => return Ok((token, now)),
+    };
+    match expires_on {
+        Some(expires_on) if (now..=now + MAX_LIFETIME).contains(&expires_on) => Ok((token, expires_on)),
+        _ => Err(Error::new(format!(
+            "Login endpoint answered an expiry out of range ({field}: {raw}): a token lasts at most {MAX_LIFETIME} s"
+        ))),
+    }
+}
+
+/// Whether `text` can be a bearer token: printable ASCII, no space.
+fn is_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Why Entra ID refused, in a few words: the `AADSTSnnnn` code and the first sentence
@@ -346,13 +375,14 @@ fn first_sentence(text: &str) -> String {
 }
 
 /// The cached token, when the cache holds one with at least [`REFRESH_MARGIN`]
-/// seconds left, obtained with the same credential (`md5_secret`), for the same API
+/// seconds left (and no more than a token lasts: an expiry further ahead was
+/// written under a clock set back, or not by this plugin), obtained with the same credential (`md5_secret`), for the same API
 /// endpoint and scope. A field the cache lacks is not compared: Perl writes no
 /// `endpoint` nor `scope`, and its older format no `md5_secret`.
 pub fn reusable(cache: &Map<String, Value>, now: i64, key: &CacheKey) -> Option<String> {
-    let token = cache.get("access_token")?.as_str().filter(|t| !t.is_empty())?;
-    let expires_on = cache.get("expires_on").and_then(integer)?;
-    if expires_on - now < REFRESH_MARGIN {
+    let token = cache.get("access_token")?.as_str().filter(|t| is_token(t))?;
+    let left = cache.get("expires_on").and_then(integer)?.saturating_sub(now);
+    if !(REFRESH_MARGIN..=MAX_LIFETIME + SKEW).contains(&left) {
         return None;
     }
     let same = |field: &str, expected: &str| match cache.get(field) {
@@ -490,6 +520,51 @@ mod tests {
         let string_expiry = cache(&format!(r#"{{"access_token":"tok","expires_on":"{}"}}"#, now + 3600));
         assert_eq!(reusable(&string_expiry, now, &key), Some("tok".into()), "managementapi's string expiry");
         assert_eq!(reusable(&cache(r#"{"expires_on":1}"#), 0, &key), None, "no token");
+    }
+
+    /// A token answer read as the client reads it, at `now`.
+    fn answer(json: &str, now: i64) -> Result<(String, i64)> {
+        grant(&cache(json), "200 OK", now)
+    }
+
+    #[test]
+    fn answers_are_validated_before_caching() {
+        let now = 1_795_719_593;
+        let good = answer(r#"{"access_token":"eyJ0.eyJ1.sig-_","expires_in":3599}"#, now).expect("a token");
+        assert_eq!(good, ("eyJ0.eyJ1.sig-_".to_string(), now + 3599));
+        for token in [r"tok\u0001en", "tok en", r"tok\nen", r"tok\u007fen", "tök"] {
+            let json = format!(r#"{{"access_token":"{token}","expires_in":3599}}"#);
+            let error = answer(&json, now).expect_err(token);
+            assert_eq!(
+                error.message(),
+                "Login endpoint answered an access_token that is not a token (a character outside printable ASCII)"
+            );
+        }
+        for expiry in [
+            r#""expires_in":9223372036854775807"#,
+            r#""expires_in":1e300"#,
+            r#""expires_in":-5"#,
+            r#""expires_in":864000"#,
+            r#""expires_on":-9223372036854775808"#,
+            r#""expires_on":"99999999999""#,
+        ] {
+            let json = format!(r#"{{"access_token":"tok",{expiry}}}"#);
+            let error = answer(&json, now).expect_err(expiry);
+            assert!(error.message().starts_with("Login endpoint answered an expiry out of range"), "{expiry}: {error}");
+        }
+    }
+
+    #[test]
+    fn cached_tokens_out_of_range_are_misses() {
+        let key = CacheKey { md5_secret: String::new(), endpoint: String::new(), scope: String::new() };
+        let now = 1_795_719_593;
+        for json in [
+            r#"{"access_token":"tok","expires_on":-9223372036854775808}"#.to_string(),
+            format!(r#"{{"access_token":"tok","expires_on":{}}}"#, now + 10 * 365 * 86_400),
+            format!(r#"{{"access_token":"to\u0001k","expires_on":{}}}"#, now + 3600),
+        ] {
+            assert_eq!(reusable(&cache(&json), now, &key), None, "{json}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use centreon_plugin::counters::{Collected, Counter, Group, Groups, Instance, Output, Perf};
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::{OptionSection, OptionSpec, Values};
+use centreon_plugin::options::{OptionSection, Text, Values};
 use centreon_plugin::registry::{CustomModeSpec, Env, ModeKind, ModeSpec, Plugin, PluginApi, PluginInfo, Run};
 
 /// What the plugin's custom modes provide and its modes call: here, queue depths.
@@ -44,9 +44,13 @@ impl Queues for Fake {
     }
 }
 
+/// `--depths`: declared once, here; the section below declares it to the parser and
+/// `build` reads it through the same handle.
+const DEPTHS: Text = Text::new("depths", "Queues as NAME=COUNT,…");
+
 /// Builds the fake API from `--depths`, refusing a malformed value before any work.
 fn build(env: &Env<'_>) -> Result<Box<dyn Queues>> {
-    let text = env.values.value("depths").unwrap_or_default();
+    let text = env.values.value(&DEPTHS).unwrap_or_default();
     let depths = text
         .split(',')
         .filter(|pair| !pair.is_empty())
@@ -64,7 +68,7 @@ fn build(env: &Env<'_>) -> Result<Box<dyn Queues>> {
 static FAKE: CustomModeSpec<dyn Queues> = CustomModeSpec {
     name: "fake",
     provides: |capability| capability == Capability::Depths,
-    sections: || vec![OptionSection::new("FAKE OPTIONS", vec![OptionSpec::value("depths", "Queues as NAME=COUNT,…")])],
+    sections: || vec![OptionSection::new("FAKE OPTIONS", vec![DEPTHS.spec()])],
     build,
 };
 

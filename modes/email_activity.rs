@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use centreon_plugin::counters::{Collected, Counter, Group, Groups, Instance, Output, Perf};
 use centreon_plugin::error::Result;
 use centreon_plugin::number;
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{OptionSpec, Text, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, PrincipalFilter, ReportAge, Selection, Units};
 use super::{Mode, Run};
-use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -39,8 +39,11 @@ inventory::submit! {
     })
 }
 
+/// `--filter-user`.
+const FILTER_USER: Text = Text::new("filter-user", "Filter users.");
+
 fn options() -> Vec<OptionSpec> {
-    vec![OptionSpec::value("filter-user", "Filter users."), share::units_option()]
+    vec![FILTER_USER.spec(), share::UNITS.spec()]
 }
 
 /// What the counters read.
@@ -139,16 +142,18 @@ fn groups(values: &Values) -> Result<Groups<Activity>> {
 /// The report read, the D7 one and then the daily one.
 const REPORT: &str = "getEmailActivityUserDetail";
 
-/// The columns read, in [`ActivityRow::read`]'s order.
-const COLUMNS: &[&str] = &[
-    "Report Refresh Date",
-    "User Principal Name",
-    "Last Activity Date",
-    "Send Count",
-    "Receive Count",
-    "Read Count",
-    "Report Period",
-];
+report_columns! {
+    /// The columns read.
+    enum Columns {
+        ReportRefreshDate = "Report Refresh Date",
+        UserPrincipalName = "User Principal Name",
+        LastActivityDate = "Last Activity Date",
+        SendCount = "Send Count",
+        ReceiveCount = "Receive Count",
+        ReadCount = "Read Count",
+        ReportPeriod = "Report Period",
+    }
+}
 
 /// One row of the report. Counts are `None` when the cell is empty; dates are days,
 /// `YYYY-MM-DD`, empty when the cell is (the daily call's `date=` is that day).
@@ -165,16 +170,16 @@ struct ActivityRow<'r> {
 }
 
 impl<'r> ActivityRow<'r> {
-    /// The row's cells, [`COLUMNS`] in order.
+    /// The row's cells.
     fn read(row: &Row<'r>) -> Result<Self> {
         Ok(ActivityRow {
-            report_refresh_date: row.date(0)?.unwrap_or_default(),
-            user_principal_name: row.text(1),
-            last_activity_date: row.date(2)?.unwrap_or_default(),
-            send_count: row.count(3)?,
-            receive_count: row.count(4)?,
-            read_count: row.count(5)?,
-            report_period: row.text(6),
+            report_refresh_date: row.date(Columns::ReportRefreshDate)?.unwrap_or_default(),
+            user_principal_name: row.text(Columns::UserPrincipalName),
+            last_activity_date: row.date(Columns::LastActivityDate)?.unwrap_or_default(),
+            send_count: row.count(Columns::SendCount)?,
+            receive_count: row.count(Columns::ReceiveCount)?,
+            read_count: row.count(Columns::ReadCount)?,
+            report_period: row.text(Columns::ReportPeriod),
         })
     }
 }
@@ -195,7 +200,7 @@ impl Tally {
     /// Filtered rows are ignored; period rows count in the population (whatever
     /// their activity); daily rows (period 1) are the active users and their
     /// activity, an empty count being 0.
-    fn add(&mut self, row: &ActivityRow<'_>, users: Instances, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &ActivityRow<'_>, users: Instances, filter: &PrincipalFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -223,11 +228,12 @@ impl Tally {
 /// rows, the daily report of that date for the activity.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { instances: users, filter } = Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
+    let Selection { instances: users, filter } =
+        Selection::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
     let reports = run.api().reports()?;
     let mut tally = Tally::default();
     let mut rows = 0usize;
-    let d7 = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
+    let d7 = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     reports.report(&d7, &mut |row| {
         rows += 1;
         tally.add(&ActivityRow::read(row)?, users, &filter);
@@ -235,7 +241,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     })?;
     if rows > 0 {
         let date = tally.report_date.clone().unwrap_or_default();
-        let daily = ReportRequest { query: ReportQuery::Date(&date), ..d7 };
+        let daily = ReportSpec { query: ReportQuery::Date(&date), ..d7 };
         reports.report(&daily, &mut |row| {
             tally.add(&ActivityRow::read(row)?, users, &filter);
             Ok(())
@@ -264,9 +270,9 @@ mod tests {
     /// Every row of `csv` as the mode reads it, tallied without a filter.
     fn tally(csv: &str) -> Result<Tally> {
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-user", &debug)?;
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_USER, &debug)?;
         let mut tally = Tally::default();
-        report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+        report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
             tally.add(&ActivityRow::read(row)?, Instances::Keep, &filter);
             Ok(())
         })?;

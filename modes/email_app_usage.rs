@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 
 use centreon_plugin::counters::{Check, Collected, Counter, Group, Groups, Output, Perf, Variable};
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{Flag, OptionSpec, Text};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Distinct, Instances, NameFilter, ReportAge, Setup};
+use super::share::{self, Distinct, Instances, PrincipalFilter, ReportAge, Selection};
 use super::{Mode, Run};
-use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -48,11 +48,15 @@ inventory::submit! {
     })
 }
 
+/// `--legacy-users`.
+const LEGACY_USERS: Flag =
+    Flag::new("legacy-users", "List the users of POP3, IMAP4 or SMTP (one more report request).");
+
+/// `--filter-user`.
+const FILTER_USER: Text = Text::new("filter-user", "Filter the users listed by --legacy-users (user principal name).");
+
 fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::flag("legacy-users", "List the users of POP3, IMAP4 or SMTP (one more report request)."),
-        OptionSpec::value("filter-user", "Filter the users listed by --legacy-users (user principal name)."),
-    ]
+    vec![LEGACY_USERS.spec(), FILTER_USER.spec()]
 }
 
 /// What the counters read.
@@ -89,9 +93,10 @@ impl LegacyUser {
     }
 }
 
-/// One app: its column in both reports, its label, nlabel, legacy metric and text.
+/// One app: its column in the counts report, its label, nlabel, legacy metric and
+/// text.
 struct App {
-    column: &'static str,
+    column: CountColumns,
     label: &'static str,
     nlabel: &'static str,
     metric: &'static str,
@@ -101,63 +106,63 @@ struct App {
 /// The email clients, then the legacy protocols ([`PROTOCOLS`] of them, last).
 const APPS: [App; 9] = [
     App {
-        column: "Outlook For Windows",
+        column: CountColumns::OutlookForWindows,
         label: "outlook-windows",
         nlabel: "exchange.users.apps.outlookforwindows.count",
         metric: "outlook_windows",
         text: "Outlook for Windows: {}",
     },
     App {
-        column: "Outlook For Mac",
+        column: CountColumns::OutlookForMac,
         label: "outlook-mac",
         nlabel: "exchange.users.apps.outlookformac.count",
         metric: "outlook_mac",
         text: "Outlook for Mac: {}",
     },
     App {
-        column: "Outlook For Mobile",
+        column: CountColumns::OutlookForMobile,
         label: "outlook-mobile",
         nlabel: "exchange.users.apps.outlookformobile.count",
         metric: "outlook_mobile",
         text: "Outlook for mobile: {}",
     },
     App {
-        column: "Outlook For Web",
+        column: CountColumns::OutlookForWeb,
         label: "outlook-web",
         nlabel: "exchange.users.apps.outlookforweb.count",
         metric: "outlook_web",
         text: "Outlook on the web: {}",
     },
     App {
-        column: "Mail For Mac",
+        column: CountColumns::MailForMac,
         label: "mail-mac",
         nlabel: "exchange.users.apps.mailformac.count",
         metric: "mail_mac",
         text: "Mail for Mac: {}",
     },
     App {
-        column: "Other For Mobile",
+        column: CountColumns::OtherForMobile,
         label: "other-mobile",
         nlabel: "exchange.users.apps.otherformobile.count",
         metric: "other_mobile",
         text: "Other for mobile: {}",
     },
     App {
-        column: "POP3 App",
+        column: CountColumns::Pop3App,
         label: "pop3",
         nlabel: "exchange.users.apps.pop3.count",
         metric: "pop3",
         text: "POP3: {}",
     },
     App {
-        column: "IMAP4 App",
+        column: CountColumns::Imap4App,
         label: "imap4",
         nlabel: "exchange.users.apps.imap4.count",
         metric: "imap4",
         text: "IMAP4: {}",
     },
     App {
-        column: "SMTP App",
+        column: CountColumns::SmtpApp,
         label: "smtp",
         nlabel: "exchange.users.apps.smtp.count",
         metric: "smtp",
@@ -220,31 +225,46 @@ const COUNTS: &str = "getEmailAppUsageAppsUserCounts";
 /// The user detail report, its D7 version.
 const USERS: &str = "getEmailAppUsageUserDetail";
 
-/// The columns of the counts report: the refresh date, then [`APPS`] in order.
-const COUNT_COLUMNS: [&str; 10] = [
-    "Report Refresh Date",
-    APPS[0].column,
-    APPS[1].column,
-    APPS[2].column,
-    APPS[3].column,
-    APPS[4].column,
-    APPS[5].column,
-    APPS[6].column,
-    APPS[7].column,
-    APPS[8].column,
-];
+report_columns! {
+    /// The columns of the counts report: the refresh date, then one per app of [`APPS`].
+    enum CountColumns {
+        ReportRefreshDate = "Report Refresh Date",
+        OutlookForWindows = "Outlook For Windows",
+        OutlookForMac = "Outlook For Mac",
+        OutlookForMobile = "Outlook For Mobile",
+        OutlookForWeb = "Outlook For Web",
+        MailForMac = "Mail For Mac",
+        OtherForMobile = "Other For Mobile",
+        Pop3App = "POP3 App",
+        Imap4App = "IMAP4 App",
+        SmtpApp = "SMTP App",
+    }
+}
 
-/// The columns of the user detail report read, in [`UserRow::read`]'s order.
-const USER_COLUMNS: [&str; 6] =
-    ["User Principal Name", "Is Deleted", "Last Activity Date", APPS[6].column, APPS[7].column, APPS[8].column];
+report_columns! {
+    /// The columns of the user detail report read; the legacy protocols have the
+    /// same names as in the counts report.
+    enum UserColumns {
+        UserPrincipalName = "User Principal Name",
+        IsDeleted = "Is Deleted",
+        LastActivityDate = "Last Activity Date",
+        Pop3App = CountColumns::Pop3App.name(),
+        Imap4App = CountColumns::Imap4App.name(),
+        SmtpApp = CountColumns::SmtpApp.name(),
+    }
+}
+
+/// The columns of the legacy protocols in the user detail report, in
+/// [`PROTOCOL_NAMES`] order.
+const PROTOCOL_COLUMNS: [UserColumns; PROTOCOLS] = [UserColumns::Pop3App, UserColumns::Imap4App, UserColumns::SmtpApp];
 
 /// The one row of the counts report.
 fn read_counts(row: &Row<'_>) -> Result<Apps> {
-    let mut counts = [None; 9];
-    for (index, count) in counts.iter_mut().enumerate() {
-        *count = row.count(index + 1)?;
+    let mut counts = [None; APPS.len()];
+    for (count, app) in counts.iter_mut().zip(&APPS) {
+        *count = row.count(app.column)?;
     }
-    Ok(Apps { refreshed: row.date(0)?.unwrap_or_default().to_string(), counts })
+    Ok(Apps { refreshed: row.date(CountColumns::ReportRefreshDate)?.unwrap_or_default().to_string(), counts })
 }
 
 /// One row of the user detail report.
@@ -259,13 +279,13 @@ struct UserRow<'r> {
 }
 
 impl<'r> UserRow<'r> {
-    /// The row's cells, [`USER_COLUMNS`] in order.
+    /// The row's cells.
     fn read(row: &Row<'r>) -> Result<Self> {
         Ok(UserRow {
-            user_principal_name: row.text(0),
-            is_deleted: row.text(1).trim().eq_ignore_ascii_case("true"),
-            last_activity_date: row.date(2)?.unwrap_or_default(),
-            protocols: [3, 4, 5].map(|index| !row.text(index).trim().is_empty()),
+            user_principal_name: row.text(UserColumns::UserPrincipalName),
+            is_deleted: row.text(UserColumns::IsDeleted).trim().eq_ignore_ascii_case("true"),
+            last_activity_date: row.date(UserColumns::LastActivityDate)?.unwrap_or_default(),
+            protocols: PROTOCOL_COLUMNS.map(|column| !row.text(column).trim().is_empty()),
         })
     }
 }
@@ -280,7 +300,7 @@ impl Users {
     /// Keeps a user who is not deleted, passes the filter and used a legacy
     /// protocol. Users whose names the report conceals behind one value each keep
     /// their own instance, `NAME (n)` from the second on.
-    fn add(&mut self, row: &UserRow<'_>, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &UserRow<'_>, filter: &PrincipalFilter<'_>) {
         let upn = row.user_principal_name;
         if row.is_deleted || !row.protocols.contains(&true) || !filter.keeps(upn) {
             return;
@@ -296,11 +316,11 @@ impl Users {
 /// asked for (`--legacy-users`) and shown.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups();
-    let Setup { instances, filter } = Setup::new(run, &groups.declarations().instance_labels(), "filter-user")?;
-    let wanted = run.values.flag("legacy-users") && instances == Instances::Keep;
+    let Selection { instances, filter } = Selection::new(run, &groups.declarations().instance_labels(), &FILTER_USER)?;
+    let wanted = run.values.flag(&LEGACY_USERS) && instances == Instances::Keep;
     let reports = run.api().reports()?;
     let mut apps = Vec::new();
-    let counts = ReportRequest { report: COUNTS, query: ReportQuery::Period("D7"), columns: &COUNT_COLUMNS };
+    let counts = ReportSpec { report: COUNTS, query: ReportQuery::Period("D7"), columns: &CountColumns::NAMES };
     reports.report(&counts, &mut |row| {
         apps.push(read_counts(row)?);
         Ok(())
@@ -313,7 +333,7 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     };
     let mut users = Users::default();
     if wanted {
-        let detail = ReportRequest { report: USERS, query: ReportQuery::Period("D7"), columns: &USER_COLUMNS };
+        let detail = ReportSpec { report: USERS, query: ReportQuery::Period("D7"), columns: &UserColumns::NAMES };
         reports.report(&detail, &mut |row| {
             users.add(&UserRow::read(row)?, &filter);
             Ok(())
@@ -335,7 +355,7 @@ mod tests {
                    Outlook For Windows,Outlook For Mac,Mail For Mac,Report Refresh Date\n\
                    7,7,6,5,4,,3,2,1,0,2026-11-22T00:00:00Z\n";
         let mut apps = Vec::new();
-        report::read(COUNTS, csv.as_bytes(), &COUNT_COLUMNS, &mut |row| {
+        report::read(COUNTS, csv.as_bytes(), &CountColumns::NAMES, &mut |row| {
             apps.push(read_counts(row)?);
             Ok(())
         })
@@ -353,9 +373,9 @@ mod tests {
                    H,False,,,Undetermined,\n\
                    H,False,2026-11-20,Yes,,\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-user", &debug).expect("no filter");
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_USER, &debug).expect("no filter");
         let mut users = Users::default();
-        report::read(USERS, csv.as_bytes(), &USER_COLUMNS, &mut |row| {
+        report::read(USERS, csv.as_bytes(), &UserColumns::NAMES, &mut |row| {
             users.add(&UserRow::read(row)?, &filter);
             Ok(())
         })

@@ -12,13 +12,13 @@
 //! rule can leave them out.
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::pattern;
 use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
 
-use super::share::{self, NameFilter};
+use super::share::{self, PrincipalFilter};
 use super::{Mode, Run};
-use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -41,30 +41,36 @@ inventory::submit! {
     })
 }
 
+/// `--filter-mailbox`.
+const FILTER_MAILBOX: Text =
+    Text::new("filter-mailbox", "Filter mailboxes (regular expression on the user principal name).");
+
 fn options() -> Vec<OptionSpec> {
-    vec![OptionSpec::value("filter-mailbox", "Filter mailboxes (regular expression on the user principal name).")]
+    vec![FILTER_MAILBOX.spec()]
 }
 
 /// The report read: its D7 version, as `mailbox-usage` reads it.
 const REPORT: &str = "getMailboxUsageDetail";
 
-/// The columns listed, in listing order. `Recipient Type` is in the reports Microsoft
-/// exports but documented only in its beta API, and `Has Archive` is missing from its
-/// own example header: a report without them lists them empty.
-const COLUMNS: [&str; 8] = [
-    "User Principal Name",
-    "Display Name",
-    "Recipient Type?",
-    "Is Deleted",
-    "Deleted Date",
-    "Created Date",
-    "Last Activity Date",
-    "Has Archive?",
-];
+report_columns! {
+    /// The columns listed, in listing order. `Recipient Type` is in the reports Microsoft
+    /// exports but documented only in its beta API, and `Has Archive` is missing from its
+    /// own example header: a report without them lists them empty.
+    enum Columns {
+        UserPrincipalName = "User Principal Name",
+        DisplayName = "Display Name",
+        RecipientType = "Recipient Type?",
+        IsDeleted = "Is Deleted",
+        DeletedDate = "Deleted Date",
+        CreatedDate = "Created Date",
+        LastActivityDate = "Last Activity Date",
+        HasArchive = "Has Archive?",
+    }
+}
 
-/// The attributes of a mailbox: one per column of [`COLUMNS`], in its order, then the
+/// The attributes of a mailbox: one per column of [`Columns`], in its order, then the
 /// regex selecting the mailbox and whether its name is concealed.
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; Columns::ALL.len() + 2] = [
     "upn",
     "display_name",
     "recipient_type",
@@ -80,12 +86,16 @@ const FIELDS: [&str; 10] = [
 /// One mailbox: its cells as the report gives them, then its `filter_mailbox` and
 /// `is_concealed` (`True`/`False`, as the report writes `Is Deleted`).
 fn item(row: &Row<'_>) -> Item {
-    let upn = row.text(0);
-    let mut item: Item =
-        (0..COLUMNS.len()).map(|index| (FIELDS[index].to_string(), row.text(index).to_string())).collect();
-    item.push((FIELDS[COLUMNS.len()].to_string(), pattern::exactly(upn)));
+    let upn = row.text(Columns::UserPrincipalName);
+    let mut item: Item = Columns::ALL
+        .into_iter()
+        .zip(FIELDS)
+        .map(|(column, field)| (field.to_string(), row.text(column).to_string()))
+        .collect();
+    let [filter_mailbox, is_concealed] = [FIELDS[Columns::ALL.len()], FIELDS[Columns::ALL.len() + 1]];
+    item.push((filter_mailbox.to_string(), pattern::exactly(upn)));
     let concealed = if share::is_concealed(upn) { "True" } else { "False" };
-    item.push((FIELDS[COLUMNS.len() + 1].to_string(), concealed.to_string()));
+    item.push((is_concealed.to_string(), concealed.to_string()));
     item
 }
 
@@ -93,12 +103,12 @@ fn item(row: &Row<'_>) -> Item {
 /// without any mailbox is an error, not an empty list: a discovery given an empty list
 /// would remove every per-mailbox service, and no tenant has no mailbox.
 fn select(run: &mut Run<'_>) -> Result<Vec<Item>> {
-    let filter = NameFilter::new(run.values, "filter-mailbox", run.debug)?;
-    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: &COLUMNS };
+    let filter = PrincipalFilter::new(run.values, &FILTER_MAILBOX, run.debug)?;
+    let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     let (mut items, mut rows) = (Vec::new(), 0usize);
     run.api().reports()?.report(&request, &mut |row| {
         rows += 1;
-        if filter.keeps(row.text(0)) {
+        if filter.keeps(row.text(Columns::UserPrincipalName)) {
             items.push(item(row));
         }
         Ok(())
@@ -116,7 +126,7 @@ mod tests {
 
     fn items(csv: &str) -> Vec<Item> {
         let mut items = Vec::new();
-        report::read(REPORT, csv.as_bytes(), &COLUMNS, &mut |row| {
+        report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
             items.push(item(row));
             Ok(())
         })

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use centreon_plugin::error::Result;
-use centreon_plugin::options::OptionSpec;
+use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
 
 use super::{Mode, Run};
@@ -25,8 +25,11 @@ inventory::submit! {
     })
 }
 
+/// `--filter-name`.
+const FILTER_NAME: Text = Text::new("filter-name", "Accepted for compatibility and ignored, as by the Perl plugin.");
+
 fn options() -> Vec<OptionSpec> {
-    vec![OptionSpec::value("filter-name", "Accepted for compatibility and ignored, as by the Perl plugin.")]
+    vec![FILTER_NAME.spec()]
 }
 
 fn select(run: &mut Run<'_>) -> Result<Vec<Item>> {

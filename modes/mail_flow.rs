@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use centreon_plugin::counters::{Collected, Counter, Group, Groups, Output, Perf};
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::number;
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{OptionSpec, Text, Values};
 use centreon_plugin::pattern::Pattern;
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
@@ -63,32 +63,56 @@ const DESCRIPTION: &str = "Check mail flow: the messages Exchange Online receive
     minutes use 10 requests, 20 if their windows need two pages.";
 
 /// Default of `--lookback`, in minutes.
-const LOOKBACK: &str = "60";
+const LOOKBACK_DEFAULT: &str = "60";
 /// Default of `--delay`, in minutes.
-const DELAY: &str = "30";
+const DELAY_DEFAULT: &str = "30";
 /// Default of `--max-pages`.
-const MAX_PAGES: &str = "10";
+const MAX_PAGES_DEFAULT: &str = "10";
+
+/// `--lookback`.
+const LOOKBACK: Text = Text::new(
+    "lookback",
+    "Length of the window in minutes, from 1 to 14400 (10 days, the longest range message trace \
+             answers) (default: 60).",
+)
+.default(LOOKBACK_DEFAULT);
+
+/// `--delay`.
+const DELAY: Text =
+    Text::new("delay", "How many minutes ago the window ends, from 0 to 1440 (default: 30).").default(DELAY_DEFAULT);
+
+/// `--sender`.
+const SENDER: Text = Text::new("sender", "Only messages from this address (exact, any case; filtered by Microsoft).");
+
+/// `--recipient`.
+const RECIPIENT: Text =
+    Text::new("recipient", "Only messages to this address (exact, any case; filtered by Microsoft).");
+
+/// `--filter-sender`.
+const FILTER_SENDER: Text =
+    Text::new("filter-sender", "Only messages whose sender address matches this regular expression.");
+
+/// `--filter-recipient`.
+const FILTER_RECIPIENT: Text =
+    Text::new("filter-recipient", "Only messages whose recipient address matches this regular expression.");
+
+/// `--max-pages`.
+const MAX_PAGES: Text = Text::new(
+    "max-pages",
+    "The most requests of one check, each a page of up to 5000 messages, from 1 to 100 (default: 10); \
+             a window holding more messages is UNKNOWN.",
+)
+.default(MAX_PAGES_DEFAULT);
 
 fn options() -> Vec<OptionSpec> {
     vec![
-        OptionSpec::value(
-            "lookback",
-            "Length of the window in minutes, from 1 to 14400 (10 days, the longest range message trace \
-             answers) (default: 60).",
-        )
-        .default(LOOKBACK),
-        OptionSpec::value("delay", "How many minutes ago the window ends, from 0 to 1440 (default: 30).")
-            .default(DELAY),
-        OptionSpec::value("sender", "Only messages from this address (exact, any case; filtered by Microsoft)."),
-        OptionSpec::value("recipient", "Only messages to this address (exact, any case; filtered by Microsoft)."),
-        OptionSpec::value("filter-sender", "Only messages whose sender address matches this regular expression."),
-        OptionSpec::value("filter-recipient", "Only messages whose recipient address matches this regular expression."),
-        OptionSpec::value(
-            "max-pages",
-            "The most requests of one check, each a page of up to 5000 messages, from 1 to 100 (default: 10); \
-             a window holding more messages is UNKNOWN.",
-        )
-        .default(MAX_PAGES),
+        LOOKBACK.spec(),
+        DELAY.spec(),
+        SENDER.spec(),
+        RECIPIENT.spec(),
+        FILTER_SENDER.spec(),
+        FILTER_RECIPIENT.spec(),
+        MAX_PAGES.spec(),
     ]
 }
 
@@ -241,14 +265,14 @@ struct Settings<'v> {
 impl<'v> Settings<'v> {
     fn from_values(values: &'v Values) -> Result<Self> {
         Ok(Settings {
-            lookback: whole(values, "lookback", LOOKBACK, 1, 14_400, "a number of minutes")?,
-            delay: whole(values, "delay", DELAY, 0, 1440, "a number of minutes")?,
+            lookback: whole(values, &LOOKBACK, LOOKBACK_DEFAULT, 1, 14_400, "a number of minutes")?,
+            delay: whole(values, &DELAY, DELAY_DEFAULT, 0, 1440, "a number of minutes")?,
             // Within 1 to 100: the cast is exact.
-            max_pages: whole(values, "max-pages", MAX_PAGES, 1, 100, "a number of requests")? as u32,
-            sender: values.non_empty("sender"),
-            recipient: values.non_empty("recipient"),
-            filter_sender: Pattern::from_option(values, "filter-sender")?,
-            filter_recipient: Pattern::from_option(values, "filter-recipient")?,
+            max_pages: whole(values, &MAX_PAGES, MAX_PAGES_DEFAULT, 1, 100, "a number of requests")? as u32,
+            sender: values.non_empty(&SENDER),
+            recipient: values.non_empty(&RECIPIENT),
+            filter_sender: Pattern::from_option(values, &FILTER_SENDER)?,
+            filter_recipient: Pattern::from_option(values, &FILTER_RECIPIENT)?,
         })
     }
 
@@ -260,8 +284,9 @@ impl<'v> Settings<'v> {
 }
 
 /// The whole number of `--option` (its `default` when empty), from `min` to `max`.
-fn whole(values: &Values, option: &str, default: &str, min: i64, max: i64, what: &str) -> Result<i64> {
+fn whole(values: &Values, option: &Text, default: &str, min: i64, max: i64, what: &str) -> Result<i64> {
     let text = values.non_empty(option).unwrap_or(default);
+    let option = option.name();
     text.parse::<i64>()
         .ok()
         .filter(|n| (min..=max).contains(n) && text.bytes().all(|b| b.is_ascii_digit()))
@@ -403,16 +428,16 @@ mod tests {
 
     #[test]
     fn numbers_are_whole_and_within_their_range() {
-        let mut values = Values::default();
-        let specs = options();
-        values.declare(&specs);
-        let set = |values: &mut Values, name: &str, raw: &str| {
-            let spec = specs.iter().find(|s| s.name == name).expect("declared");
-            values.set(spec, raw.to_string());
+        let with = |name: &str, raw: &str| {
+            let args = if name.is_empty() { Vec::new() } else { vec![format!("--{name}={raw}")] };
+            let parsed = centreon_plugin::getopt::parse(&args, &options());
+            assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
+            parsed.values
         };
+        let values = with("", "");
         let settings = Settings::from_values(&values).expect("defaults");
         assert_eq!((settings.lookback, settings.delay, settings.max_pages), (60, 30, 10));
-        set(&mut values, "lookback", "");
+        let values = with("lookback", "");
         assert_eq!(Settings::from_values(&values).expect("empty is the default").lookback, 60);
         for (name, raw, expected) in [
             ("lookback", "0", "Invalid --lookback value '0': a number of minutes from 1 to 14400 is expected"),
@@ -423,8 +448,7 @@ mod tests {
             ("max-pages", "101", "Invalid --max-pages value '101': a number of requests from 1 to 100 is expected"),
             ("filter-sender", "(", "Invalid regular expression in --filter-sender '(': unclosed group."),
         ] {
-            let mut values = values.clone();
-            set(&mut values, name, raw);
+            let values = with(name, raw);
             let error = Settings::from_values(&values).expect_err(raw);
             assert_eq!(error.message(), expected);
         }

@@ -13,7 +13,7 @@ use centreon_plugin::time;
 
 use super::share::{self, ReportAge};
 use super::{Mode, Run};
-use crate::custom::{Capability, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -109,16 +109,18 @@ fn groups() -> Groups<Quotas> {
 /// The report read, its D7 version.
 const REPORT: &str = "getMailboxUsageQuotaStatusMailboxCounts";
 
-/// The columns read, in [`QuotaRow::read`]'s order.
-const COLUMNS: &[&str] = &[
-    "Report Refresh Date",
-    "Report Date",
-    "Under Limit",
-    "Warning Issued",
-    "Send Prohibited",
-    "Send/Receive Prohibited",
-    "Indeterminate",
-];
+report_columns! {
+    /// The columns read.
+    enum Columns {
+        ReportRefreshDate = "Report Refresh Date",
+        ReportDate = "Report Date",
+        UnderLimit = "Under Limit",
+        WarningIssued = "Warning Issued",
+        SendProhibited = "Send Prohibited",
+        SendReceiveProhibited = "Send/Receive Prohibited",
+        Indeterminate = "Indeterminate",
+    }
+}
 
 /// One day of the report.
 #[derive(Debug)]
@@ -129,16 +131,22 @@ struct QuotaRow<'r> {
 }
 
 impl<'r> QuotaRow<'r> {
-    /// The row's cells, [`COLUMNS`] in order; a row without a `Report Date` is an
+    /// The row's cells; a row without a `Report Date` is an
     /// error (it cannot be placed among the days).
     fn read(row: &Row<'r>) -> Result<Self> {
         let report_date = row
-            .date(1)?
+            .date(Columns::ReportDate)?
             .ok_or_else(|| Error::new(format!("report {REPORT}(period='D7'): a row has no Report Date")))?;
         Ok(QuotaRow {
-            report_refresh_date: row.date(0)?.unwrap_or_default(),
+            report_refresh_date: row.date(Columns::ReportRefreshDate)?.unwrap_or_default(),
             report_date,
-            counts: [row.count(2)?, row.count(3)?, row.count(4)?, row.count(5)?, row.count(6)?],
+            counts: [
+                row.count(Columns::UnderLimit)?,
+                row.count(Columns::WarningIssued)?,
+                row.count(Columns::SendProhibited)?,
+                row.count(Columns::SendReceiveProhibited)?,
+                row.count(Columns::Indeterminate)?,
+            ],
         })
     }
 }
@@ -165,7 +173,7 @@ impl Tally {
 /// Reads the D7 report; a report without any day is an error, never an OK.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let mut tally = Tally::default();
-    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
+    let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     run.api().reports()?.report(&request, &mut |row| {
         tally.add(&QuotaRow::read(row)?);
         Ok(())
@@ -182,7 +190,7 @@ mod tests {
 
     fn latest(csv: &str) -> Result<Tally> {
         let mut tally = Tally::default();
-        report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+        report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
             tally.add(&QuotaRow::read(row)?);
             Ok(())
         })?;

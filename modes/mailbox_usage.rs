@@ -10,13 +10,13 @@ use centreon_plugin::counters::{
     Check, Collected, Counter, Group, Groups, Instance, Output, Perf, PerfThresholds, Variable,
 };
 use centreon_plugin::error::Result;
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{Flag, OptionSpec, Text, Values};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::time;
 
-use super::share::{self, Active, ActiveNames, Distinct, Instances, NameFilter, ReportAge, Setup, Units};
+use super::share::{self, Active, ActiveNames, Distinct, Instances, PrincipalFilter, ReportAge, Selection, Units};
 use super::{Mode, Run};
-use crate::custom::{Capability, Only, ReportQuery, ReportRequest, Row};
+use crate::custom::{report_columns, Capability, Only, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -46,15 +46,17 @@ inventory::submit! {
     })
 }
 
+/// `--filter-mailbox`.
+const FILTER_MAILBOX: Text = Text::new("filter-mailbox", "Filter mailboxes.");
+
+/// `--check-inactive-mailboxes`.
+const CHECK_INACTIVE_MAILBOXES: Flag = Flag::new(
+    "check-inactive-mailboxes",
+    "Also check the quotas and items of the mailboxes inactive on the report date, deleted ones aside.",
+);
+
 fn options() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::value("filter-mailbox", "Filter mailboxes."),
-        share::units_option(),
-        OptionSpec::flag(
-            "check-inactive-mailboxes",
-            "Also check the quotas and items of the mailboxes inactive on the report date, deleted ones aside.",
-        ),
-    ]
+    vec![FILTER_MAILBOX.spec(), share::UNITS.spec(), CHECK_INACTIVE_MAILBOXES.spec()]
 }
 
 /// Which mailboxes get the per-mailbox counters (`status`, `items`).
@@ -69,7 +71,7 @@ enum Checked {
 
 impl Checked {
     fn from_values(values: &Values) -> Checked {
-        if values.flag("check-inactive-mailboxes") {
+        if values.flag(&CHECK_INACTIVE_MAILBOXES) {
             Checked::NotDeleted
         } else {
             Checked::Active
@@ -194,18 +196,20 @@ fn groups(values: &Values) -> Result<Groups<Usage>> {
 /// The report read: its D7 version only.
 const REPORT: &str = "getMailboxUsageDetail";
 
-/// The columns read, in [`UsageRow::read`]'s order.
-const COLUMNS: &[&str] = &[
-    "Report Refresh Date",
-    "User Principal Name",
-    "Last Activity Date",
-    "Item Count",
-    "Storage Used (Byte)",
-    "Issue Warning Quota (Byte)",
-    "Prohibit Send Quota (Byte)",
-    "Prohibit Send/Receive Quota (Byte)",
-    "Is Deleted?",
-];
+report_columns! {
+    /// The columns read.
+    enum Columns {
+        ReportRefreshDate = "Report Refresh Date",
+        UserPrincipalName = "User Principal Name",
+        LastActivityDate = "Last Activity Date",
+        ItemCount = "Item Count",
+        StorageUsed = "Storage Used (Byte)",
+        IssueWarningQuota = "Issue Warning Quota (Byte)",
+        ProhibitSendQuota = "Prohibit Send Quota (Byte)",
+        ProhibitSendReceiveQuota = "Prohibit Send/Receive Quota (Byte)",
+        IsDeleted = "Is Deleted?",
+    }
+}
 
 /// One row of the report. Numbers are `None` when the cell is empty (Microsoft
 /// leaves quotas empty for some recipients); dates are days, `YYYY-MM-DD`, empty
@@ -225,18 +229,18 @@ struct UsageRow<'r> {
 }
 
 impl<'r> UsageRow<'r> {
-    /// The row's cells, [`COLUMNS`] in order.
+    /// The row's cells.
     fn read(row: &Row<'r>) -> Result<Self> {
         Ok(UsageRow {
-            report_refresh_date: row.date(0)?.unwrap_or_default(),
-            user_principal_name: row.text(1),
-            last_activity_date: row.date(2)?.unwrap_or_default(),
-            item_count: row.count(3)?,
-            storage_used: row.count(4)?,
-            issue_warning_quota: row.count(5)?,
-            prohibit_send_quota: row.count(6)?,
-            prohibit_send_receive_quota: row.count(7)?,
-            is_deleted: row.text(8),
+            report_refresh_date: row.date(Columns::ReportRefreshDate)?.unwrap_or_default(),
+            user_principal_name: row.text(Columns::UserPrincipalName),
+            last_activity_date: row.date(Columns::LastActivityDate)?.unwrap_or_default(),
+            item_count: row.count(Columns::ItemCount)?,
+            storage_used: row.count(Columns::StorageUsed)?,
+            issue_warning_quota: row.count(Columns::IssueWarningQuota)?,
+            prohibit_send_quota: row.count(Columns::ProhibitSendQuota)?,
+            prohibit_send_receive_quota: row.count(Columns::ProhibitSendReceiveQuota)?,
+            is_deleted: row.text(Columns::IsDeleted),
         })
     }
 
@@ -262,7 +266,7 @@ impl Tally {
     /// A mailbox is active when its last activity is the report date; every kept
     /// row counts in the total; an empty storage or item count is 0. Inactive
     /// mailboxes get per-mailbox counters only as [`Checked`] says.
-    fn add(&mut self, row: &UsageRow<'_>, mailboxes: Instances, filter: &NameFilter<'_>) {
+    fn add(&mut self, row: &UsageRow<'_>, mailboxes: Instances, filter: &PrincipalFilter<'_>) {
         let date = self.report_date.get_or_insert_with(|| row.report_refresh_date.to_string()).as_str();
         if !filter.keeps(row.user_principal_name) {
             return;
@@ -290,10 +294,10 @@ impl Tally {
 /// Reads the D7 report.
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
-    let Setup { instances: mailboxes, filter } =
-        Setup::new(run, &groups.declarations().instance_labels(), "filter-mailbox")?;
+    let Selection { instances: mailboxes, filter } =
+        Selection::new(run, &groups.declarations().instance_labels(), &FILTER_MAILBOX)?;
     let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
-    let request = ReportRequest { report: REPORT, query: ReportQuery::Period("D7"), columns: COLUMNS };
+    let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     let only = filter.only();
     let visit = &mut |row: &Row<'_>| {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
@@ -302,7 +306,9 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     let reports = run.api().reports()?;
     match only.as_deref() {
         // One mailbox: a cache that can look it up need not read every row.
-        Some(value) => reports.report_only(&request, Only { column: COLUMNS[1], value }, visit)?,
+        Some(value) => {
+            reports.report_only(&request, Only { column: Columns::UserPrincipalName.name(), value }, visit)?
+        }
         None => reports.report(&request, visit)?,
     }
     filter.check_concealed(run.notices())?;
@@ -332,9 +338,9 @@ mod tests {
                    30,20,10,5,4,2026-11-22,a@x,2026-11-22\n\
                    ,,,7,,2026-11-01,b@x,2026-11-22\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-mailbox", &debug).expect("no filter");
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
         let mut tally = Tally::default();
-        report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+        report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
             tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
             Ok(())
         })
@@ -354,12 +360,12 @@ mod tests {
                    2026-11-22,never@x,,3,9,10,20,30,False\n\
                    2026-11-22,gone@x,2026-11-01,4,11,10,20,30,True\n";
         let debug = centreon_plugin::debug::DebugLog::default();
-        let filter = NameFilter::new(&Default::default(), "filter-mailbox", &debug).expect("no filter");
+        let filter = PrincipalFilter::new(&Default::default(), &FILTER_MAILBOX, &debug).expect("no filter");
         for (checked, kept) in
             [(Checked::Active, &["active@x"][..]), (Checked::NotDeleted, &["active@x", "idle@x", "never@x"][..])]
         {
             let mut tally = Tally { checked, ..Tally::default() };
-            report::read(REPORT, csv.as_bytes(), COLUMNS, &mut |row| {
+            report::read(REPORT, csv.as_bytes(), &Columns::NAMES, &mut |row| {
                 tally.add(&UsageRow::read(row)?, Instances::Keep, &filter);
                 Ok(())
             })

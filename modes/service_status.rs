@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use centreon_plugin::counters::{Check, Collected, Counter, Group, Groups, Output, Variable};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::options::{OptionSpec, Values};
+use centreon_plugin::options::{OptionSpec, Text, Values};
 use centreon_plugin::pattern::{NameFilter, Verdict};
 use centreon_plugin::registry::{ModeKind, ModeSpec};
 use centreon_plugin::status::Status;
@@ -42,18 +42,39 @@ inventory::submit! {
 /// What an entry shows in place of issue fields when it has no issue.
 const NONE: &str = "-";
 
+/// `--include-service-name`.
+const INCLUDE_SERVICE_NAME: Text =
+    Text::new("include-service-name", "Filter by service name (can be a regexp).").aliases(&["filter-service-name"]);
+
+/// `--exclude-service-name`.
+const EXCLUDE_SERVICE_NAME: Text = Text::new("exclude-service-name", "Exclude by service name (can be a regexp).");
+
+/// `--include-classification`.
+const INCLUDE_CLASSIFICATION: Text = Text::new("include-classification", "Filter by classification (can be a regexp).");
+
+/// `--exclude-classification`.
+const EXCLUDE_CLASSIFICATION: Text =
+    Text::new("exclude-classification", "Exclude by classification (can be a regexp).");
+
+/// `--exclude-resolved`.
+const EXCLUDE_RESOLVED: Text = Text::new(
+    "exclude-resolved",
+    "Exclude resolved issues from report (default: 1). Set to 0 to include resolved issues.",
+)
+.default("1");
+
+/// The service name filter's options.
+const SERVICE_NAME: [&Text; 2] = [&INCLUDE_SERVICE_NAME, &EXCLUDE_SERVICE_NAME];
+/// The classification filter's options.
+const CLASSIFICATION: [&Text; 2] = [&INCLUDE_CLASSIFICATION, &EXCLUDE_CLASSIFICATION];
+
 fn options() -> Vec<OptionSpec> {
     vec![
-        OptionSpec::value("include-service-name", "Filter by service name (can be a regexp).")
-            .alias("filter-service-name"),
-        OptionSpec::value("exclude-service-name", "Exclude by service name (can be a regexp)."),
-        OptionSpec::value("include-classification", "Filter by classification (can be a regexp)."),
-        OptionSpec::value("exclude-classification", "Exclude by classification (can be a regexp)."),
-        OptionSpec::value(
-            "exclude-resolved",
-            "Exclude resolved issues from report (default: 1). Set to 0 to include resolved issues.",
-        )
-        .default("1"),
+        INCLUDE_SERVICE_NAME.spec(),
+        EXCLUDE_SERVICE_NAME.spec(),
+        INCLUDE_CLASSIFICATION.spec(),
+        EXCLUDE_CLASSIFICATION.spec(),
+        EXCLUDE_RESOLVED.spec(),
     ]
 }
 
@@ -123,8 +144,8 @@ fn status_text(e: &Entry, status: Status) -> String {
 
 /// The filter of `--include-<what>` and `--exclude-<what>`; a bad regex names its
 /// option.
-fn filter(values: &Values, what: &str) -> Result<NameFilter> {
-    NameFilter::from_options(values, &format!("include-{what}"), Some(&format!("exclude-{what}")))
+fn filter(values: &Values, [include, exclude]: [&Text; 2]) -> Result<NameFilter> {
+    NameFilter::from_options(values, include, Some(exclude))
 }
 
 /// Whether `filter` drops `value`, with Perl's debug line saying why.
@@ -144,10 +165,10 @@ fn drops(filter: &NameFilter, value: &str, debug: &DebugLog) -> bool {
 
 fn select(run: &mut Run<'_>) -> Result<Collected> {
     let filters = Filters {
-        names: filter(run.values, "service-name")?,
-        classifications: filter(run.values, "classification")?,
+        names: filter(run.values, SERVICE_NAME)?,
+        classifications: filter(run.values, CLASSIFICATION)?,
         // Perl's truth: empty and "0" are false.
-        exclude_resolved: !matches!(run.values.value("exclude-resolved").unwrap_or("1"), "" | "0"),
+        exclude_resolved: !matches!(run.values.value(&EXCLUDE_RESOLVED).unwrap_or("1"), "" | "0"),
     };
     let services = run.api().health()?.service_health()?;
     let entries = filters.entries(&services, run.debug);
@@ -217,17 +238,14 @@ mod tests {
 
     /// The entries as (service, status, issue id or `-`).
     fn entries(services: &[ServiceHealth], pairs: &[(&str, &str)]) -> Vec<(String, String, String)> {
-        let specs = options();
-        let mut values = Values::default();
-        values.declare(&specs);
-        for (name, value) in pairs {
-            let spec = specs.iter().find(|s| s.name == *name).expect("declared option");
-            values.set(spec, (*value).to_string());
-        }
+        let args: Vec<String> = pairs.iter().map(|(name, value)| format!("--{name}={value}")).collect();
+        let parsed = centreon_plugin::getopt::parse(&args, &options());
+        assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
+        let values = parsed.values;
         let filters = Filters {
-            names: filter(&values, "service-name").expect("valid"),
-            classifications: filter(&values, "classification").expect("valid"),
-            exclude_resolved: !matches!(values.value("exclude-resolved").unwrap_or("1"), "" | "0"),
+            names: filter(&values, SERVICE_NAME).expect("valid"),
+            classifications: filter(&values, CLASSIFICATION).expect("valid"),
+            exclude_resolved: !matches!(values.value(&EXCLUDE_RESOLVED).unwrap_or("1"), "" | "0"),
         };
         filters
             .entries(services, &DebugLog::default())

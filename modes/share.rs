@@ -10,10 +10,10 @@ use std::ops::Deref;
 use centreon_plugin::counters::{Check, Counter, Group, Output, Perf, PerfThresholds};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
+use centreon_plugin::notices::Notices;
 use centreon_plugin::number;
-use centreon_plugin::options::Values;
+use centreon_plugin::options::{Text, Values};
 use centreon_plugin::pattern::{self, Verdict};
-use centreon_plugin::registry::Notices;
 use centreon_plugin::time;
 
 use super::Run;
@@ -32,7 +32,7 @@ impl Units {
     /// Centreon macro) is a count, as for Perl. Any other value is refused, where
     /// Perl silently took it for a count.
     pub fn from_values(values: &Values) -> Result<Units> {
-        match values.value("units") {
+        match values.value(&UNITS) {
             Some("%") | None => Ok(Units::Percent),
             Some("count" | "") => Ok(Units::Count),
             Some(other) => Err(Error::new(format!("Wrong units option '{other}': '%' or 'count' expected."))),
@@ -168,27 +168,28 @@ pub enum Instances {
     Drop,
 }
 
-/// What a report mode reads from its options before any request.
+/// Which rows a report mode keeps, read from its options before any request: whether
+/// per-instance records are kept, and the names its filter keeps.
 #[derive(Debug)]
-pub struct Setup<'a> {
+pub struct Selection<'a> {
     /// Whether per-instance records are kept.
     pub instances: Instances,
     /// The mode's name filter.
-    pub filter: NameFilter<'a>,
+    pub filter: PrincipalFilter<'a>,
 }
 
-impl<'a> Setup<'a> {
+impl<'a> Selection<'a> {
     /// Reads whether any of the `per_instance` counters is shown (keeping
     /// per-instance data is only worth it then), and the name filter `filter_option`;
     /// a bad regular expression is refused before any request.
-    pub fn new(run: &Run<'a>, per_instance: &[&str], filter_option: &str) -> Result<Self> {
-        Ok(Setup {
+    pub fn new(run: &Run<'a>, per_instance: &[&str], filter_option: &'static Text) -> Result<Self> {
+        Ok(Selection {
             instances: if per_instance.iter().any(|label| run.counter_active(label)) {
                 Instances::Keep
             } else {
                 Instances::Drop
             },
-            filter: NameFilter::new(run.values, filter_option, run.debug)?,
+            filter: PrincipalFilter::new(run.values, filter_option, run.debug)?,
         })
     }
 }
@@ -209,25 +210,26 @@ pub fn is_concealed(name: &str) -> bool {
         || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A name filter (`--filter-user`, `--filter-mailbox`), the debug lines it writes,
-/// and what it saw: how many names it was given, kept, and found concealed.
+/// A filter of user principal names (`--filter-user`, `--filter-mailbox`) over a
+/// [`pattern::NameFilter`], the debug lines it writes, and what it saw: how many names
+/// it was given, kept, and found concealed.
 #[derive(Debug)]
-pub struct NameFilter<'a> {
+pub struct PrincipalFilter<'a> {
     filter: pattern::NameFilter,
     /// The option's name, when it was given: only then are names counted.
-    option: Option<String>,
+    option: Option<&'static str>,
     debug: &'a DebugLog,
     names: Cell<u64>,
     kept: Cell<u64>,
     concealed: Cell<u64>,
 }
 
-impl<'a> NameFilter<'a> {
+impl<'a> PrincipalFilter<'a> {
     /// Compiles the filter of `option`, if set; a bad regex names the option.
-    pub fn new(values: &Values, option: &str, debug: &'a DebugLog) -> Result<Self> {
-        Ok(NameFilter {
+    pub fn new(values: &Values, option: &'static Text, debug: &'a DebugLog) -> Result<Self> {
+        Ok(PrincipalFilter {
             filter: pattern::NameFilter::from_options(values, option, None)?,
-            option: values.non_empty(option).map(|_| option.to_string()),
+            option: values.non_empty(option).map(|_| option.name()),
             debug,
             names: Cell::new(0),
             kept: Cell::new(0),
@@ -335,14 +337,10 @@ impl<R> Deref for Distinct<R> {
     }
 }
 
-/// The option of the modes with a unit for their active thresholds.
-pub fn units_option() -> centreon_plugin::options::OptionSpec {
-    centreon_plugin::options::OptionSpec::value(
-        "units",
-        "Unit of the active thresholds: '%' (percentage of the total, the default) or 'count'.",
-    )
-    .default("%")
-}
+/// `--units`, the option of the modes with a unit for their active thresholds.
+pub const UNITS: Text =
+    Text::new("units", "Unit of the active thresholds: '%' (percentage of the total, the default) or 'count'.")
+        .default("%");
 
 #[cfg(test)]
 mod tests {
@@ -398,14 +396,11 @@ mod tests {
         }
     }
 
-    fn filter<'d>(pattern: Option<&str>, debug: &'d DebugLog) -> NameFilter<'d> {
-        let spec = centreon_plugin::options::OptionSpec::value("filter-user", "");
-        let mut values = Values::default();
-        values.declare(std::slice::from_ref(&spec));
-        if let Some(pattern) = pattern {
-            values.set(&spec, pattern.to_string());
-        }
-        NameFilter::new(&values, "filter-user", debug).expect("a valid filter")
+    fn filter<'d>(pattern: Option<&str>, debug: &'d DebugLog) -> PrincipalFilter<'d> {
+        const FILTER_USER: Text = Text::new("filter-user", "");
+        let args: Vec<String> = pattern.map(|pattern| format!("--filter-user={pattern}")).into_iter().collect();
+        let values = centreon_plugin::getopt::parse(&args, &[FILTER_USER.spec()]).values;
+        PrincipalFilter::new(&values, &FILTER_USER, debug).expect("a valid filter")
     }
 
     /// The verdict on `names` read through a filter of `pattern`, and the notices.

@@ -3,6 +3,12 @@
 //! old file or the new one, never half of either — the token cache and
 //! `--output-file` are both read by other processes while being rewritten, and a
 //! cached report is streamed to its temporary file while it downloads.
+//!
+//! A temporary file is locked (`flock`) by its writer for as long as it is written:
+//! the lock goes with the process, so a file nobody holds locked ([`abandoned`]) was
+//! left by a process that died, whatever process ids were reused since. Files are
+//! created and opened without following symbolic links ([`open_private`]): a link
+//! planted in a shared directory must not make a check write or read elsewhere.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -13,6 +19,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Distinguishes temporary files of one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How many names a temporary file tries before giving up: names already taken were
+/// left by dead processes that had this process's id.
+const TEMP_ATTEMPTS: usize = 64;
 
 /// Which step failed, for messages that tell them apart (as Perl's statefile does).
 #[derive(Debug)]
@@ -77,10 +87,28 @@ pub struct Temp {
 impl Temp {
     /// Creates the temporary file beside `path` with `mode` (as [`replace`]) and
     /// returns it open for writing.
+    /// The file is locked until it is committed or dropped (see [`abandoned`]).
     pub fn create(path: &Path, mode: u32) -> io::Result<(Temp, File)> {
-        let temp = temp_path(path);
-        let file = create_new(&temp, mode)?;
-        Ok((Temp { temp, target: path.to_path_buf(), committed: false }, file))
+        for _ in 0..TEMP_ATTEMPTS {
+            let temp = temp_path(path);
+            match create_new(&temp, mode) {
+                Ok(file) => {
+                    // Without the lock (a file system that has none), a cleaner may take
+                    // the file for a dead one's after a while: the copy is then lost,
+                    // the check is not.
+                    let _ = file.try_lock();
+                    return Ok((Temp { temp, target: path.to_path_buf(), committed: false }, file));
+                }
+                // A name of this process id taken: left by a dead process that had it.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    if abandoned(&temp) {
+                        let _ = fs::remove_file(&temp);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(io::ErrorKind::AlreadyExists, "every temporary file name is taken"))
     }
 
     /// Where the content goes until it is committed.
@@ -133,7 +161,20 @@ fn temp_path(path: &Path) -> PathBuf {
     PathBuf::from(temp)
 }
 
+/// Whether the temporary file `path` was left by a process that died: no process
+/// holds its lock. A file that cannot be opened is not taken for abandoned.
+pub fn abandoned(path: &Path) -> bool {
+    open_private(path).is_ok_and(|file| file.try_lock().is_ok())
+}
+
+/// Opens `path` for reading without following a symbolic link: a link is an error
+/// (`ELOOP`), as is anything else than a file one may read.
+pub fn open_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+}
+
 fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    // O_EXCL: an existing name, a symbolic link included, is never opened.
     let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
     if mode & 0o077 == 0 {
         file.set_permissions(fs::Permissions::from_mode(mode))?;
@@ -216,6 +257,31 @@ mod tests {
         fs::write(target.join("inside"), "x").expect("non-empty");
         assert!(matches!(replace(&target, b"x", 0o600), Err(Failure::Rename { .. })));
         assert_eq!(fs::read_dir(&dir).expect("list").count(), 1, "temporary file removed");
+        let _ = fs::remove_dir_all(&dir);
+    }
+    #[test]
+    fn a_leftover_of_a_dead_process_with_the_same_id_does_not_stop_a_replacement() {
+        let dir = scratch("reused-pid");
+        let path = dir.join("report");
+        // A dead process with this one's id left temporary files under every name the
+        // next creations would try first.
+        let next = TEMP_COUNTER.load(Ordering::Relaxed);
+        for n in next..next + 16 {
+            fs::write(format!("{}.tmp.{}.{n}", path.display(), std::process::id()), "dead").expect("leftover");
+        }
+        replace(&path, b"new", 0o600).expect("replaced despite the leftovers");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "new");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_temporary_file_is_locked_while_written() {
+        let dir = scratch("locked");
+        let path = dir.join("report");
+        let (temp, file) = Temp::create(&path, 0o600).expect("temp");
+        let other = File::open(temp.path()).expect("open");
+        assert!(other.try_lock().is_err(), "its writer holds the lock");
+        drop((temp, file));
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -33,7 +33,7 @@ mod remote;
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -42,6 +42,7 @@ use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
 use crate::atomic::{self, Temp};
+use crate::error::Error;
 use crate::records::{self, Records, Writer};
 use crate::statefile::{StateLock, Statefile};
 use crate::store::Store;
@@ -49,8 +50,18 @@ use crate::store::Store;
 /// How long an entry is kept: the oldest copy used when a download fails.
 pub const KEEP: Duration = Duration::from_secs(24 * 3600);
 
-/// Temporary files older than this were left by a check that died mid-download.
+/// Temporary files older than this were left by a check that died mid-download, or
+/// hangs: removed whether their writer holds them or not.
 const ORPHAN: Duration = Duration::from_secs(3600);
+
+/// A temporary file this old that no process holds locked was left by a check that
+/// died ([`atomic::abandoned`]); younger, its writer may not have locked it yet.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// How far ahead of this host's clock a date may be and still be believed: the
+/// clocks of hosts sharing a statefile directory differ a little. Beyond it, the
+/// clock was set back since the date was written, and what it dates is stale.
+pub const SKEW: Duration = Duration::from_secs(60);
 
 /// The write buffer of an entry being filled.
 const WRITE_BUFFER: usize = 64 * 1024;
@@ -248,18 +259,20 @@ impl Cache {
     /// download waited for, or this check. Past `wait_until` without the lock, this
     /// check produces unlocked ([`Producer::locked`] is false): a duplicate
     /// download is better than none.
-    pub fn claim(&self, key: &Key, wait_until: Instant) -> Claim {
-        self.claim_since(key, wait_until, SystemTime::now())
+    pub fn claim(&self, key: &Key, wait_until: Instant, tell: &mut dyn FnMut(String)) -> Claim {
+        self.claim_since(key, wait_until, SystemTime::now(), tell)
     }
 
     /// [`Cache::claim`] for a check that started waiting at `started`.
-    fn claim_since(&self, key: &Key, wait_until: Instant, started: SystemTime) -> Claim {
-        let lock = Statefile::new(&self.dir, &self.name(key), "").kept_by(self.store.clone()).lock(wait_until);
+    fn claim_since(&self, key: &Key, wait_until: Instant, started: SystemTime, tell: &mut dyn FnMut(String)) -> Claim {
+        let lock = Statefile::new(&self.dir, &self.name(key), "").kept_by(self.store.clone()).lock(wait_until, tell);
         if let Ok(entry) = self.fresh(key) {
             return Claim::Fresh(entry);
         }
         let now = SystemTime::now();
-        if let Some(note) = self.note(key) {
+        // A note dated ahead of the clock beyond the skew is stale: the clock was set
+        // back since it was written, and it would hold checks off until it caught up.
+        if let Some(note) = self.note(key).filter(|note| note.at <= nanos(now + SKEW)) {
             if note.at >= nanos(started) || nanos(now) < note.until {
                 let age = Duration::from_nanos(nanos(now).saturating_sub(note.at));
                 return Claim::Failed(Failure { message: note.message, transient: note.transient, age });
@@ -298,9 +311,12 @@ impl Cache {
         if let Some(store) = &self.store {
             return remote::lookup(store, &path.to_string_lossy(), key, max_age);
         }
-        let file = match File::open(&path) {
+        let file = match atomic::open_private(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(Miss::Unusable("is a symbolic link".to_string()))
+            }
             Err(e) => return Err(Miss::Unusable(format!("cannot be opened: {}", atomic::errno_text(&e)))),
         };
         let meta = file.metadata().map_err(|e| Miss::Unusable(format!("cannot be read: {e}")))?;
@@ -310,9 +326,13 @@ impl Cache {
             return Err(Miss::Unusable("is not a private file of this user".to_string()));
         }
         let opened = records::open(file, &key.material).map_err(|e| Miss::Unusable(e.to_string()))?;
-        let age = SystemTime::now()
-            .duration_since(opened.created())
-            .map_err(|_| Miss::Unusable("is dated in the future".to_string()))?;
+        let age = match SystemTime::now().duration_since(opened.created()) {
+            Ok(age) => age,
+            Err(ahead) if ahead.duration() <= SKEW => Duration::ZERO,
+            Err(ahead) => {
+                return Err(Miss::Unusable(format!("is dated {} s in the future", ahead.duration().as_secs())))
+            }
+        };
         if age >= max_age {
             return Err(Miss::Expired(age));
         }
@@ -323,7 +343,11 @@ impl Cache {
     fn note(&self, key: &Key) -> Option<Note> {
         let text = match &self.store {
             Some(store) => store.get(&self.note_path(key).to_string_lossy()).ok()??,
-            None => fs::read(self.note_path(key)).ok()?,
+            None => {
+                let mut text = Vec::new();
+                atomic::open_private(&self.note_path(key)).ok()?.read_to_end(&mut text).ok()?;
+                text
+            }
         };
         let value: Value = serde_json::from_slice(&text).ok()?;
         let field = |name: &str| value.get(name).and_then(Value::as_u64);
@@ -337,7 +361,9 @@ impl Cache {
 
     /// Removes this cache's files that no check will use again: entries and notes
     /// older than [`KEEP`] (a query naming a past date is never asked again), their
-    /// lock files, and temporary files left by checks that died mid-download.
+    /// lock files, and temporary files left by checks that died mid-download (as
+    /// large as a report each: removed at the next download, so they take no more
+    /// room than the checks running at once).
     ///
     /// A lock file is removed only once its entry is gone and it is a day old; a
     /// check holding it open at that very moment could then produce beside another,
@@ -360,17 +386,21 @@ impl Cache {
             let Ok(meta) = item.metadata() else {
                 continue;
             };
-            let Some(age) = meta.modified().ok().and_then(|m| now.duration_since(m).ok()) else {
-                continue;
-            };
             if !meta.is_file() {
                 continue;
             }
+            // A date ahead beyond the skew: the clock was set back, the file is old.
+            let age = match meta.modified().map(|modified| now.duration_since(modified)) {
+                Ok(Ok(age)) => age,
+                Ok(Err(ahead)) if ahead.duration() <= SKEW => Duration::ZERO,
+                Ok(Err(_)) => Duration::MAX,
+                Err(_) => continue,
+            };
             let path = item.path();
             let stale = match &rest[DIGEST_HEX..] {
                 "" | ".failed" => age > KEEP,
                 ".lock" => age > KEEP && !path.with_extension("").exists(),
-                suffix => suffix.starts_with(".tmp.") && age > ORPHAN,
+                suffix => suffix.starts_with(".tmp.") && (age > ORPHAN || (age > GRACE && atomic::abandoned(&path))),
             };
             if stale {
                 let _ = fs::remove_file(&path);
@@ -478,25 +508,26 @@ impl Producer {
 
     /// Completes the entry and puts it in place; the error says why it was not
     /// stored (the report itself was read: the check goes on).
-    pub fn commit(self) -> Result<Stored, String> {
+    pub fn commit(self) -> crate::error::Result<Stored> {
         let Producer { path, note, state, store, key, .. } = self;
         let (temp, writer) = match state {
             State::Writing { temp, writer } => (temp, writer),
-            State::Ready => return Err("no header was given".to_string()),
-            State::Broken(why) => return Err(why),
+            State::Ready => return Err(Error::new("no header was given")),
+            State::Broken(why) => return Err(Error::new(why)),
         };
         let records = writer.records();
-        let failed = |e: io::Error| format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e));
+        let failed =
+            |e: io::Error| Error::new(format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e)));
         let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?;
         let size = file.metadata().map_err(failed)?.len();
         let temp = match (temp, store) {
             (Some(temp), _) => temp,
             (None, Some(kept)) => {
-                let size = remote::put(&kept, &path.to_string_lossy(), &key, &file)?;
+                let size = remote::put(&kept, &path.to_string_lossy(), &key, &file).map_err(Error::new)?;
                 let _ = kept.store.delete(&note.to_string_lossy());
                 return Ok(Stored { records, size });
             }
-            (None, None) => return Err("no place to store the copy".to_string()),
+            (None, None) => return Err(Error::new("no place to store the copy")),
         };
         // Not synced: a reader checks the file whole, and a report of a million rows
         // would hold the check up while it reaches the disk.
@@ -647,7 +678,7 @@ mod tests {
         let cache = dir.cache(900);
         let report = key("D7");
         assert!(matches!(cache.fresh(&report), Err(Miss::Absent)));
-        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a cold cache produces") };
+        let Claim::Produce(producer) = cache.claim(&report, wait(), &mut drop) else { panic!("a cold cache produces") };
         assert!(producer.locked());
         let stored = produce(producer, 50);
         assert_eq!(stored.records, 50);
@@ -694,7 +725,9 @@ mod tests {
         let cache = dir.cache(900);
         let report = key("D7");
         plant(&cache, &report, Duration::from_secs(1000), 3);
-        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("an expired entry is produced") };
+        let Claim::Produce(producer) = cache.claim(&report, wait(), &mut drop) else {
+            panic!("an expired entry is produced")
+        };
         produce(producer, 7);
         assert_eq!(names_of(&cache.fresh(&report).expect("fresh")).len(), 7);
     }
@@ -753,7 +786,7 @@ mod tests {
                     if let Ok(entry) = cache.fresh(&report) {
                         return names_of(&entry).len();
                     }
-                    match cache.claim(&report, wait()) {
+                    match cache.claim(&report, wait(), &mut drop) {
                         Claim::Fresh(entry) => names_of(&entry).len(),
                         Claim::Produce(mut producer) => {
                             producers.fetch_add(1, Ordering::SeqCst);
@@ -783,13 +816,13 @@ mod tests {
         let cache = dir.cache(900);
         let report = key("D7");
         let before = SystemTime::now();
-        let Claim::Produce(mut producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        let Claim::Produce(mut producer) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
         producer.header(HEADER);
         producer.record(HEADER);
         producer.fail("throttled (HTTP 429)", Setback::Transient { hold: Duration::ZERO });
         assert!(cache.fresh(&report).is_err(), "nothing stored");
         // A check that was waiting while it failed takes the failure...
-        match cache.claim_since(&report, wait(), before) {
+        match cache.claim_since(&report, wait(), before, &mut drop) {
             Claim::Failed(failure) => {
                 assert_eq!(failure.message, "throttled (HTTP 429)");
                 assert!(failure.transient);
@@ -797,14 +830,14 @@ mod tests {
             other => panic!("expected the failure, got {other:?}"),
         }
         // ...a check that starts afterwards tries again.
-        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a later check retries") };
+        let Claim::Produce(producer) = cache.claim(&report, wait(), &mut drop) else { panic!("a later check retries") };
         let before = SystemTime::now();
         producer.fail("403 Forbidden", Setback::Permanent);
-        match cache.claim_since(&report, wait(), before) {
+        match cache.claim_since(&report, wait(), before, &mut drop) {
             Claim::Failed(failure) => assert!(!failure.transient && failure.message == "403 Forbidden"),
             other => panic!("expected the failure, got {other:?}"),
         }
-        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("a later check retries") };
+        let Claim::Produce(producer) = cache.claim(&report, wait(), &mut drop) else { panic!("a later check retries") };
         produce(producer, 2);
         assert!(!dir.names().iter().any(|n| n.ends_with(".failed")), "a success clears the note");
     }
@@ -814,12 +847,14 @@ mod tests {
         let dir = Dir::new("hold");
         let cache = dir.cache(900);
         let report = key("D7");
-        let Claim::Produce(producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        let Claim::Produce(producer) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
         producer.fail("throttled, retry after 60 s", Setback::Transient { hold: Duration::from_secs(60) });
-        assert!(matches!(cache.claim(&report, wait()), Claim::Failed(f) if f.message.contains("retry after")));
+        assert!(
+            matches!(cache.claim(&report, wait(), &mut drop), Claim::Failed(f) if f.message.contains("retry after"))
+        );
         let note = cache.note_path(&report);
         fs::write(&note, r#"{"at":1,"until":2,"transient":true,"message":"old"}"#).expect("old note");
-        assert!(matches!(cache.claim(&report, wait()), Claim::Produce(_)), "an old hold-off is over");
+        assert!(matches!(cache.claim(&report, wait(), &mut drop), Claim::Produce(_)), "an old hold-off is over");
     }
 
     #[test]
@@ -827,8 +862,8 @@ mod tests {
         let dir = Dir::new("busy");
         let cache = dir.cache(900);
         let report = key("D7");
-        let Claim::Produce(held) = cache.claim(&report, wait()) else { panic!("cold") };
-        match cache.claim(&report, Instant::now() + Duration::from_millis(50)) {
+        let Claim::Produce(held) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
+        match cache.claim(&report, Instant::now() + Duration::from_millis(50), &mut drop) {
             Claim::Produce(producer) => assert!(!producer.locked(), "produces unlocked after the wait"),
             other => panic!("expected an unlocked producer, got {other:?}"),
         }
@@ -840,16 +875,16 @@ mod tests {
         let dir = Dir::new("abandon");
         let cache = dir.cache(900);
         let report = key("D7");
-        let Claim::Produce(mut producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        let Claim::Produce(mut producer) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
         producer.header(HEADER);
         producer.record(["only", "two"]);
-        assert!(producer.commit().expect_err("short record").contains("fewer cells"));
-        let Claim::Produce(mut producer) = cache.claim(&report, wait()) else { panic!("cold") };
+        assert!(producer.commit().expect_err("short record").message().contains("fewer cells"));
+        let Claim::Produce(mut producer) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
         producer.header(HEADER);
         drop(producer);
         assert_eq!(dir.names().iter().filter(|n| !n.ends_with(".lock")).count(), 0, "{:?}", dir.names());
         let nowhere = Cache::new(dir.0.join("missing"), PREFIX, Duration::from_secs(900)).expect("on");
-        let Claim::Produce(producer) = nowhere.claim(&report, Instant::now()) else { panic!("cold") };
+        let Claim::Produce(producer) = nowhere.claim(&report, Instant::now(), &mut drop) else { panic!("cold") };
         assert!(!producer.locked());
         assert!(produce_result(producer).contains("No such file or directory"));
     }
@@ -857,7 +892,7 @@ mod tests {
     fn produce_result(mut producer: Producer) -> String {
         producer.header(HEADER);
         producer.record(HEADER);
-        producer.commit().expect_err("cannot be written")
+        producer.commit().expect_err("cannot be written").message().to_string()
     }
 
     #[test]
@@ -878,7 +913,7 @@ mod tests {
         for path in [&old_path, &lock, &orphan, &other] {
             fs::File::options().write(true).open(path).expect("open").set_modified(long_ago).expect("age");
         }
-        let Claim::Produce(producer) = cache.claim(&key("D7"), wait()) else { panic!("cold") };
+        let Claim::Produce(producer) = cache.claim(&key("D7"), wait(), &mut drop) else { panic!("cold") };
         produce(producer, 1);
         let names = dir.names();
         let exists = |path: &Path| names.contains(&path.file_name().expect("name").to_string_lossy().into_owned());
@@ -886,5 +921,95 @@ mod tests {
         assert!(exists(&recent_temp), "a download in progress is left alone");
         assert!(exists(&other), "other files of the directory are left alone");
         assert!(cache.fresh(&key("D7")).is_ok());
+    }
+    /// Writes `key`'s failure note, failed at `at` and holding off until `until`.
+    fn note_at(cache: &Cache, key: &Key, at: SystemTime, until: SystemTime) {
+        let text = format!(r#"{{"at":{},"until":{},"transient":true,"message":"held"}}"#, nanos(at), nanos(until));
+        fs::write(cache.note_path(key), text).expect("note");
+    }
+
+    #[test]
+    fn anything_dated_ahead_beyond_the_skew_is_stale() {
+        let dir = Dir::new("future");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        let now = SystemTime::now();
+        // A failure noted "later" than now: the clock was set back since.
+        note_at(&cache, &report, now + Duration::from_secs(3600), now + Duration::from_secs(3660));
+        assert!(
+            matches!(cache.claim(&report, wait(), &mut drop), Claim::Produce(_)),
+            "a note from the future is not obeyed"
+        );
+        // Within the skew, a note still holds.
+        note_at(&cache, &report, now + SKEW / 2, now + Duration::from_secs(60));
+        assert!(matches!(cache.claim(&report, wait(), &mut drop), Claim::Failed(_)), "a note within the skew holds");
+        fs::remove_file(cache.note_path(&report)).expect("remove note");
+        // A copy written a moment "later" by a clock a little ahead is fresh.
+        let file = fs::File::create(cache.path(&report)).expect("create");
+        fs::set_permissions(cache.path(&report), fs::Permissions::from_mode(0o600)).expect("chmod");
+        let mut writer = Writer::new(file, report.material(), now + SKEW / 2, HEADER).expect("header");
+        writer.record(HEADER).expect("record");
+        writer.finish().expect("finish");
+        assert!(cache.fresh(&report).is_ok(), "within the skew, fresh");
+    }
+
+    #[test]
+    fn temporary_files_of_dead_checks_are_removed_at_the_next_download() {
+        let dir = Dir::new("dead");
+        let cache = dir.cache(900);
+        let entry = cache.path(&key("x"));
+        let dead = PathBuf::from(format!("{}.tmp.4242.0", entry.display()));
+        let alive = PathBuf::from(format!("{}.tmp.4243.0", entry.display()));
+        for path in [&dead, &alive] {
+            fs::write(path, vec![b'x'; 4096]).expect("seed");
+            let minute_ago = SystemTime::now() - Duration::from_secs(60);
+            fs::File::options().write(true).open(path).expect("open").set_modified(minute_ago).expect("age");
+        }
+        // The writer of `alive` still runs: it holds its file's lock.
+        let writer = fs::File::options().write(true).open(&alive).expect("open");
+        writer.try_lock().expect("lock");
+        let Claim::Produce(producer) = cache.claim(&key("D7"), wait(), &mut drop) else { panic!("cold") };
+        produce(producer, 1);
+        let names = dir.names();
+        let exists = |path: &Path| names.contains(&path.file_name().expect("name").to_string_lossy().into_owned());
+        assert!(!exists(&dead), "a dead check's file is removed: {names:?}");
+        assert!(exists(&alive), "a running check's file is left alone: {names:?}");
+        drop(writer);
+    }
+
+    #[test]
+    fn symlinks_are_never_followed() {
+        let dir = Dir::new("symlink");
+        let cache = dir.cache(900);
+        let report = key("D7");
+        // The lock: a symlink pointing where a file would be created.
+        let lock = PathBuf::from(format!("{}.lock", cache.path(&report).display()));
+        let target = dir.0.join("elsewhere");
+        std::os::unix::fs::symlink(&target, &lock).expect("symlink");
+        let Claim::Produce(producer) = cache.claim(&report, wait(), &mut drop) else { panic!("cold") };
+        assert!(!target.exists(), "nothing created through the symlink");
+        produce(producer, 1);
+        // The entry: a valid private copy reached through a symlink is a miss.
+        let real = dir.0.join("real-entry");
+        fs::rename(cache.path(&report), &real).expect("move the entry");
+        std::os::unix::fs::symlink(&real, cache.path(&report)).expect("symlink");
+        assert!(matches!(cache.fresh(&report), Err(Miss::Unusable(_))), "an entry behind a symlink is a miss");
+        // The failure note: one behind a symlink is not obeyed.
+        let note = dir.0.join("real-note");
+        let now = SystemTime::now();
+        fs::write(
+            &note,
+            format!(
+                r#"{{"at":{},"until":{},"transient":true,"message":"held"}}"#,
+                nanos(now),
+                nanos(now + Duration::from_secs(600))
+            ),
+        )
+        .expect("note");
+        std::os::unix::fs::symlink(&note, cache.note_path(&report)).expect("symlink");
+        assert!(
+            matches!(cache.claim(&report, wait(), &mut drop), Claim::Produce(_)),
+            "a note behind a symlink is not read"
+        );
     }
 }

@@ -82,15 +82,23 @@ pub fn parse(args: &[String], specs: &[OptionSpec]) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::{Flag, List, Text};
+
+    const MODE: Text = Text::new("mode", "");
+    const FILTER_COUNTERS: Text = Text::new("filter-counters", "");
+    const CLIENT_SECRET: Text = Text::new("client-secret", "");
+    const WARNING_X: Text = Text::new("warning-x", "");
+    const VERBOSE: Flag = Flag::new("verbose", "");
+    const CHANGE_PERFDATA: List = List::new("change-perfdata", "");
 
     fn specs() -> Vec<OptionSpec> {
         vec![
-            OptionSpec::value("mode", ""),
-            OptionSpec::value("filter-counters", ""),
-            OptionSpec::value("client-secret", ""),
-            OptionSpec::value("warning-x", ""),
-            OptionSpec::flag("verbose", ""),
-            OptionSpec::list("change-perfdata", ""),
+            MODE.spec(),
+            FILTER_COUNTERS.spec(),
+            CLIENT_SECRET.spec(),
+            WARNING_X.spec(),
+            VERBOSE.spec(),
+            CHANGE_PERFDATA.spec(),
         ]
     }
 
@@ -101,41 +109,41 @@ mod tests {
 
     #[test]
     fn value_is_everything_after_the_first_equals() {
-        assert_eq!(run(&["--client-secret=a=b"]).values.value("client-secret"), Some("a=b"));
+        assert_eq!(run(&["--client-secret=a=b"]).values.value(&CLIENT_SECRET), Some("a=b"));
     }
 
     #[test]
     fn separate_word_is_taken_unless_it_is_an_option() {
         let p = run(&["--mode", "email-activity", "--filter-counters", "--verbose"]);
-        assert_eq!(p.values.value("mode"), Some("email-activity"));
-        assert_eq!(p.values.value("filter-counters"), Some(""));
-        assert!(p.values.flag("verbose"));
+        assert_eq!(p.values.value(&MODE), Some("email-activity"));
+        assert_eq!(p.values.value(&FILTER_COUNTERS), Some(""));
+        assert!(p.values.flag(&VERBOSE));
     }
 
     #[test]
     fn empty_equals_value_swallows_the_next_word() {
-        assert_eq!(run(&["--filter-counters=", "users"]).values.value("filter-counters"), Some("users"));
-        assert_eq!(run(&["--filter-counters=", "--verbose"]).values.value("filter-counters"), Some(""));
+        assert_eq!(run(&["--filter-counters=", "users"]).values.value(&FILTER_COUNTERS), Some("users"));
+        assert_eq!(run(&["--filter-counters=", "--verbose"]).values.value(&FILTER_COUNTERS), Some(""));
     }
 
     #[test]
     fn negative_numbers_are_values() {
-        assert_eq!(run(&["--warning-x", "-5"]).values.value("warning-x"), Some("-5"));
+        assert_eq!(run(&["--warning-x", "-5"]).values.value(&WARNING_X), Some("-5"));
     }
 
     #[test]
     fn flags_swallow_a_word_and_zero_means_off() {
         let p = run(&["--verbose", "foo"]);
-        assert!(p.values.flag("verbose"));
+        assert!(p.values.flag(&VERBOSE));
         assert!(p.rest.is_empty());
-        assert!(!run(&["--verbose", "0"]).values.flag("verbose"));
-        assert!(!run(&["--verbose=0"]).values.flag("verbose"));
+        assert!(!run(&["--verbose", "0"]).values.flag(&VERBOSE));
+        assert!(!run(&["--verbose=0"]).values.flag(&VERBOSE));
     }
 
     #[test]
     fn double_dash_ends_options() {
         let p = run(&["--", "--verbose"]);
-        assert!(!p.values.flag("verbose"));
+        assert!(!p.values.flag(&VERBOSE));
         assert_eq!(p.rest, ["--", "--verbose"]);
         assert_eq!(p.first_unknown(), None);
     }
@@ -150,7 +158,7 @@ mod tests {
     #[test]
     fn lists_accumulate() {
         let p = run(&["--change-perfdata=a", "--change-perfdata", "b"]);
-        assert_eq!(p.values.list("change-perfdata"), ["a", "b"]);
+        assert_eq!(p.values.list(&CHANGE_PERFDATA), ["a", "b"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod expr;
 pub mod getopt;
 pub mod help;
 pub mod http;
+pub mod notices;
 pub mod number;
 pub mod options;
 pub mod output;

@@ -12,7 +12,7 @@ use std::fmt;
 use fancy_regex::{Captures, Regex};
 
 use crate::error::{Error, Result};
-use crate::options::Values;
+use crate::options::{Text, Values};
 
 /// A compiled user regex, with the text the user gave.
 ///
@@ -113,8 +113,8 @@ impl Pattern {
 
     /// The regex of the option `--option` as [`Pattern::for_option`] compiles it; `None`
     /// when the option is absent or empty (an empty filter keeps everything).
-    pub fn from_option(values: &Values, option: &str) -> Result<Option<Pattern>> {
-        values.non_empty(option).map(|text| Pattern::for_option(option, text)).transpose()
+    pub fn from_option(values: &Values, option: &Text) -> Result<Option<Pattern>> {
+        values.non_empty(option).map(|text| Pattern::for_option(option.name(), text)).transpose()
     }
 
     /// The pattern as the user wrote it, for messages.
@@ -244,12 +244,13 @@ pub fn exactly(text: &str) -> String {
 /// option. The mode writes its own debug line from the [`Verdict`].
 ///
 /// ```
-/// use centreon_plugin::options::{OptionSpec, Values};
+/// use centreon_plugin::getopt;
+/// use centreon_plugin::options::Text;
 /// use centreon_plugin::pattern::{NameFilter, Verdict};
 ///
-/// let mut values = Values::default();
-/// values.set(&OptionSpec::value("filter-user", ""), "^user0".to_string());
-/// let filter = NameFilter::from_options(&values, "filter-user", None).unwrap();
+/// const FILTER_USER: Text = Text::new("filter-user", "Filter users.");
+/// let values = getopt::parse(&["--filter-user=^user0".to_string()], &[FILTER_USER.spec()]).values;
+/// let filter = NameFilter::from_options(&values, &FILTER_USER, None).unwrap();
 /// assert_eq!(filter.verdict("user000006@contoso.com"), Verdict::Kept);
 /// assert_eq!(filter.verdict("admin@contoso.com"), Verdict::NotIncluded);
 /// ```
@@ -273,7 +274,7 @@ pub enum Verdict {
 impl NameFilter {
     /// The filter of the options `--include` and, when the mode has one, `--exclude`,
     /// compiled with [`Pattern::from_option`].
-    pub fn from_options(values: &Values, include: &str, exclude: Option<&str>) -> Result<NameFilter> {
+    pub fn from_options(values: &Values, include: &Text, exclude: Option<&Text>) -> Result<NameFilter> {
         Ok(NameFilter {
             include: Pattern::from_option(values, include)?,
             exclude: exclude.map(|option| Pattern::from_option(values, option)).transpose()?.flatten(),
@@ -744,25 +745,27 @@ mod tests {
 
     #[test]
     fn options_are_compiled_with_their_name_in_errors() {
-        let spec = crate::options::OptionSpec::value("filter-user", "");
+        const FILTER_USER: Text = Text::new("filter-user", "");
+        let spec = FILTER_USER.spec();
         let mut values = Values::default();
-        assert!(Pattern::from_option(&values, "filter-user").expect("absent").is_none());
+        assert!(Pattern::from_option(&values, &FILTER_USER).expect("absent").is_none());
         values.set(&spec, String::new());
-        assert!(Pattern::from_option(&values, "filter-user").expect("empty").is_none());
+        assert!(Pattern::from_option(&values, &FILTER_USER).expect("empty").is_none());
         values.set(&spec, "^user0".into());
-        let compiled = Pattern::from_option(&values, "filter-user").expect("valid").expect("set");
+        let compiled = Pattern::from_option(&values, &FILTER_USER).expect("valid").expect("set");
         assert!(compiled.is_match("user000006"));
         values.set(&spec, "(".into());
-        let error = Pattern::from_option(&values, "filter-user").expect_err("invalid");
+        let error = Pattern::from_option(&values, &FILTER_USER).expect_err("invalid");
         assert_eq!(error.message(), "Invalid regular expression in --filter-user '(': unclosed group.");
     }
 
     #[test]
     fn name_filters_include_then_exclude() {
-        let include = crate::options::OptionSpec::value("include-name", "");
-        let exclude = crate::options::OptionSpec::value("exclude-name", "");
+        const INCLUDE: Text = Text::new("include-name", "");
+        const EXCLUDE: Text = Text::new("exclude-name", "");
+        let (include, exclude) = (INCLUDE.spec(), EXCLUDE.spec());
         let mut values = Values::default();
-        let filter = |values: &Values| NameFilter::from_options(values, "include-name", Some("exclude-name"));
+        let filter = |values: &Values| NameFilter::from_options(values, &INCLUDE, Some(&EXCLUDE));
         assert_eq!(filter(&values).expect("no options").verdict("anything"), Verdict::Kept);
         values.set(&include, "Exchange".into());
         values.set(&exclude, "Online$".into());
@@ -771,7 +774,7 @@ mod tests {
         assert_eq!(both.verdict("SharePoint"), Verdict::NotIncluded);
         assert_eq!(both.verdict("Exchange Online"), Verdict::Excluded);
         assert_eq!(both.verdict("SharePoint Online"), Verdict::NotIncluded, "the including regex is tried first");
-        let no_exclude = NameFilter::from_options(&values, "include-name", None).expect("valid");
+        let no_exclude = NameFilter::from_options(&values, &INCLUDE, None).expect("valid");
         assert_eq!(no_exclude.verdict("Exchange Online"), Verdict::Kept);
         values.set(&exclude, "(".into());
         let error = filter(&values).expect_err("bad regex");

@@ -8,14 +8,15 @@
 //! them to [`plugin::main`](crate::plugin::main) as a [`Plugin`]; `--list-mode`,
 //! `--list-custommode` and `--help` read that value only.
 
-use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
 use std::time::Instant;
 
 use crate::debug::DebugLog;
 use crate::error::Result;
 use crate::options::{OptionSection, OptionSpec, Values};
+
+/// What [`Env`] and [`Run`] hand over, re-exported beside them.
+pub use crate::notices::Notices;
 
 /// The API type of a plugin: what its custom modes build and its modes call.
 /// `Capability` names what a custom mode may provide and a mode may require; the
@@ -41,44 +42,6 @@ pub struct Env<'a> {
 impl fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Env").field("deadline", &self.deadline).finish_non_exhaustive()
-    }
-}
-
-/// What a check reports besides its counters, whatever its status: notices appended
-/// to its short output (a token cache that could not be written: `Cannot write
-/// statefile '…': …`) and details, lines of its long output (a client certificate that
-/// expires soon). A cheap handle: clones share the same lists, so a custom mode's
-/// client adds to the run's lists directly, from its constructor on.
-#[derive(Debug, Clone, Default)]
-pub struct Notices(Rc<RefCell<Lists>>);
-
-/// The two lists behind [`Notices`].
-#[derive(Debug, Default)]
-struct Lists {
-    short: Vec<String>,
-    long: Vec<String>,
-}
-
-impl Notices {
-    /// Adds one notice to the short output.
-    pub fn add(&self, text: String) {
-        self.0.borrow_mut().short.push(text);
-    }
-
-    /// Adds one detail to the long output: a fact that changes no status but deserves
-    /// an admin's attention, shown with `--verbose` before the counters' own lines.
-    pub fn add_detail(&self, text: String) {
-        self.0.borrow_mut().long.push(text);
-    }
-
-    /// Takes the notices added so far.
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.borrow_mut().short)
-    }
-
-    /// Takes the details added so far.
-    pub fn take_details(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.borrow_mut().long)
     }
 }
 
@@ -334,23 +297,5 @@ mod tests {
         let all = |_: &str| true;
         let items = select(&mut Run::new(&values, api.as_mut(), &debug, &all)).expect("items");
         assert_eq!(items, [vec![("n".to_string(), "7".to_string())]]);
-    }
-
-    #[test]
-    fn notice_clones_share_one_list() {
-        let notices = Notices::default();
-        notices.clone().add("Cannot write statefile".into());
-        assert_eq!(notices.take(), ["Cannot write statefile"]);
-        assert!(notices.take().is_empty());
-    }
-
-    #[test]
-    fn details_are_kept_apart_from_notices() {
-        let notices = Notices::default();
-        notices.clone().add_detail("expires within 30 days".into());
-        notices.add("Cannot write statefile".into());
-        assert_eq!(notices.take_details(), ["expires within 30 days"]);
-        assert_eq!(notices.take(), ["Cannot write statefile"]);
-        assert!(notices.take_details().is_empty());
     }
 }

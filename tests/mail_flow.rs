@@ -100,11 +100,17 @@ impl Counts {
 }
 
 /// The window text of the status line for a window whose first and last seconds
-/// are `start` and `end`, all in one day.
+/// are `start` and `end`: the end's date is written only when it is not the start's,
+/// as it is for a window that crosses midnight (a run between 00:30 and 01:30 UTC with
+/// the default window, 90 to 30 minutes before the run).
 fn window_text(start: i64, end: i64) -> String {
     let (from, to) = (iso_datetime(start), iso_datetime(end + 1));
-    assert_eq!(from[..10], to[..10], "a window within one day");
-    format!("{} {} to {} UTC", &from[..10], &from[11..16], &to[11..16])
+    let (from_day, to_day) = (&from[..10], &to[..10]);
+    if from_day == to_day {
+        format!("{from_day} {} to {} UTC", &from[11..16], &to[11..16])
+    } else {
+        format!("{from_day} {} to {to_day} {} UTC", &from[11..16], &to[11..16])
+    }
 }
 
 /// Asserts that `window` is the one `--lookback=lookback --delay=delay` (minutes)

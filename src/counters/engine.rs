@@ -10,30 +10,13 @@
 use std::collections::BTreeMap;
 
 use super::counter::{Check, Counter, Group, Instance, Output, Perf, PerfThresholds};
+use super::declarations::{MetricNames, Naming};
 use super::field::Field;
 use super::thresholds::{Levels, Limit, Thresholds};
 use crate::bytes;
 use crate::expr::Value;
 use crate::output::{CheckResult, Perfdata, ShortMessage};
 use crate::status::Status;
-
-/// How metrics and counter threshold options are named in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricNames {
-    /// By their legacy labels.
-    Legacy,
-    /// By their nlabels (`--use-new-perfdata`, or OpenMetrics output).
-    New,
-}
-
-/// How metrics are named in this run.
-#[derive(Debug, Clone, Copy)]
-pub struct Naming<'a> {
-    /// Legacy labels or nlabels.
-    pub names: MetricNames,
-    /// The mode's name, carried by every metric.
-    pub mode: &'a str,
-}
 
 /// The texts and worst status of one record's counters.
 #[derive(Default)]
@@ -320,13 +303,7 @@ mod tests {
 
     /// Parses `args` as the options `declarations` generate.
     fn limits(declarations: &Declarations, args: &[(&str, &str)], names: MetricNames, filter: &str) -> Thresholds {
-        let specs = declarations.options(names, filter);
-        let mut values = Values::default();
-        values.declare(&specs);
-        for (name, value) in args {
-            let spec = specs.iter().find(|s| s.answers_to(name)).expect("declared option");
-            values.set(spec, value.to_string());
-        }
+        let values = Values::of(&declarations.options(names, filter), args);
         Thresholds::from_values(declarations, &values, names, 8).expect("valid options")
     }
 
@@ -526,10 +503,7 @@ mod tests {
     fn a_status_expression_naming_an_undeclared_variable_is_refused() {
         let declarations = status_groups(5).declarations();
         let specs = declarations.options(MetricNames::Legacy, "");
-        let mut values = Values::default();
-        values.declare(&specs);
-        let spec = specs.iter().find(|s| s.answers_to("warning-status")).expect("declared");
-        values.set(spec, "%{size} > 1".into());
+        let values = Values::of(&specs, &[("warning-status", "%{size} > 1")]);
         let error = Thresholds::from_values(&declarations, &values, MetricNames::Legacy, 8).expect_err("refused");
         assert_eq!(
             error.message(),

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::counter::{Check, Group};
-use super::engine::{self, Naming};
+use super::declarations::{CounterDeclaration, Declarations, GroupDeclaration, GroupKind, LimitKind, Naming};
+use super::engine;
 use super::thresholds::Thresholds;
 use crate::output::CheckResult;
 
@@ -168,73 +169,4 @@ impl<D, R> GroupEval<D> for Bound<D, R> {
             }
         }
     }
-}
-
-/// The names and checks of a mode's counters, without their record types: what the
-/// generated options, their help, `--list-counters` and the threshold parsing read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Declarations {
-    pub(super) groups: Vec<GroupDeclaration>,
-}
-
-impl Declarations {
-    /// Every counter with its group, in declaration order.
-    pub(super) fn counters(&self) -> impl Iterator<Item = (&GroupDeclaration, &CounterDeclaration)> {
-        self.groups.iter().flat_map(|g| g.counters.iter().map(move |c| (g, c)))
-    }
-
-    /// The labels of the counters of instance groups: a mode need keep per-instance
-    /// data only when one of them is shown.
-    pub fn instance_labels(&self) -> Vec<&'static str> {
-        self.counters().filter(|(g, _)| g.kind == GroupKind::Instances).map(|(_, c)| c.label).collect()
-    }
-
-    /// The `--list-counters` line: the labels `--filter-counters` selects from, groups
-    /// in name order. Opt-in counters are not among them: their thresholds select
-    /// them, and leaving them out keeps the line of an existing mode unchanged.
-    pub fn list_counters(&self) -> String {
-        let mut sorted: Vec<&GroupDeclaration> = self.groups.iter().collect();
-        sorted.sort_by_key(|g| g.name);
-        let mut line = String::from("counter list: ");
-        for counter in sorted.iter().flat_map(|g| &g.counters).filter(|c| !c.opt_in) {
-            line.push_str(counter.label);
-            line.push(' ');
-        }
-        line
-    }
-}
-
-/// How a group holds its records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum GroupKind {
-    Global,
-    Instances,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct GroupDeclaration {
-    pub(super) name: &'static str,
-    pub(super) kind: GroupKind,
-    pub(super) counters: Vec<CounterDeclaration>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct CounterDeclaration {
-    pub(super) label: &'static str,
-    pub(super) nlabel: Option<&'static str>,
-    pub(super) limits: LimitKind,
-    pub(super) warning_default: Option<&'static str>,
-    pub(super) critical_default: Option<&'static str>,
-    pub(super) opt_in: bool,
-}
-
-/// What a counter's threshold options hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum LimitKind {
-    /// It has none.
-    None,
-    /// Nagios ranges.
-    Range,
-    /// Status expressions over these variables.
-    Status(Vec<&'static str>),
 }

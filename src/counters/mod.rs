@@ -58,13 +58,14 @@
 //! apart.
 
 mod counter;
+mod declarations;
 mod engine;
 mod field;
 mod groups;
 mod thresholds;
 
 pub use counter::{Check, Counter, Group, Instance, Output, Perf, PerfThresholds, Variable};
-pub use engine::{MetricNames, Naming};
+pub use declarations::{Declarations, MetricNames, Naming};
 pub use field::{Field, Scalar};
-pub use groups::{Collected, Declarations, Groups};
-pub use thresholds::{Levels, Limit, Thresholds};
+pub use groups::{Collected, Groups};
+pub use thresholds::{Levels, Limit, Thresholds, LIST_COUNTERS};

@@ -3,16 +3,32 @@
 
 use std::collections::HashMap;
 
-use super::engine::MetricNames;
-use super::groups::{CounterDeclaration, Declarations, GroupDeclaration, GroupKind, LimitKind};
+use super::declarations::{CounterDeclaration, Declarations, GroupDeclaration, GroupKind, LimitKind, MetricNames};
 use crate::error::{Error, Result};
 use crate::expr::{Dialect, Expr, VariableSyntax};
-use crate::options::{OptionSpec, Values};
+use crate::options::{Flag, OptionSpec, Text, Values};
 use crate::pattern::Pattern;
 use crate::threshold::Threshold;
 
 /// The levels a counter can be checked at, in the order they are validated.
 const LEVELS: [&str; 3] = ["unknown", "warning", "critical"];
+
+/// `--filter-counters`; its default and help are the mode's (see [`Declarations::options`]).
+const FILTER_COUNTERS: Text = Text::new("filter-counters", "");
+/// `--filter-counters-block`.
+const FILTER_COUNTERS_BLOCK: Text = Text::new("filter-counters-block", "");
+/// `--display-ok-counters`: accepted, unused.
+const DISPLAY_OK_COUNTERS: Text = Text::new("display-ok-counters", "");
+/// `--list-counters`: the counters and their threshold options, without a check.
+pub const LIST_COUNTERS: Flag = Flag::new("list-counters", "");
+
+/// One generated threshold option (`--warning-LABEL`), declared and read through the
+/// same value.
+struct ThresholdOption<'d> {
+    spec: OptionSpec,
+    level: &'static str,
+    counter: &'d CounterDeclaration,
+}
 
 impl Declarations {
     /// Every option the counters add: `--filter-counters` (with the mode's default),
@@ -21,16 +37,22 @@ impl Declarations {
     /// counters that have an nlabel are named after it and keep their label as an
     /// alias.
     pub fn options(&self, names: MetricNames, filter_default: &str) -> Vec<OptionSpec> {
+        let filter_doc = format!(
+            "Only display some counters (regexp can be used). Example: --filter-counters='^total' (default: '{filter_default}')."
+        );
         let mut specs = vec![
-            OptionSpec::value(
-                "filter-counters",
-                &format!("Only display some counters (regexp can be used). Example: --filter-counters='^total' (default: '{filter_default}')."),
-            )
-            .default(filter_default),
-            OptionSpec::value("filter-counters-block", ""),
-            OptionSpec::value("display-ok-counters", ""),
-            OptionSpec::flag("list-counters", ""),
+            FILTER_COUNTERS.spec().documented(&filter_doc).default(filter_default),
+            FILTER_COUNTERS_BLOCK.spec(),
+            DISPLAY_OK_COUNTERS.spec(),
+            LIST_COUNTERS.spec(),
         ];
+        specs.extend(self.threshold_options(names).into_iter().map(|option| option.spec));
+        specs
+    }
+
+    /// The three threshold options of each checked counter, in validation order.
+    fn threshold_options(&self, names: MetricNames) -> Vec<ThresholdOption<'_>> {
+        let mut options = Vec::new();
         for (group, counter) in self.checked() {
             let name = threshold_label(group, counter, names);
             for level in LEVELS {
@@ -46,10 +68,10 @@ impl Declarations {
                 if let Some(default) = default {
                     spec = spec.default(default);
                 }
-                specs.push(spec);
+                options.push(ThresholdOption { spec, level, counter });
             }
         }
-        specs
+        options
     }
 
     /// The help item documenting the threshold options: their names, generated.
@@ -124,28 +146,25 @@ impl Thresholds {
         precision: usize,
     ) -> Result<Thresholds> {
         let mut limits = HashMap::new();
-        for (group, counter) in declarations.checked() {
-            let name = threshold_label(group, counter, names);
-            for level in LEVELS {
-                let option = format!("{level}-{name}");
-                let Some(text) = values.value(&option) else { continue };
-                let limit = match &counter.limits {
-                    LimitKind::Status(variables) => status_limit(&option, text, variables)?,
-                    _ => Threshold::from_option(&option, text)?.map(Limit::Range),
-                };
-                let levels: &mut Levels = limits.entry(counter.label).or_default();
-                match level {
-                    "unknown" => levels.unknown = limit,
-                    "warning" => levels.warning = limit,
-                    _ => levels.critical = limit,
-                }
+        for ThresholdOption { spec, level, counter } in declarations.threshold_options(names) {
+            let option = &spec.name;
+            let Some(text) = values.generated(&spec) else { continue };
+            let limit = match &counter.limits {
+                LimitKind::Status(variables) => status_limit(option, text, variables)?,
+                _ => Threshold::from_option(option, text)?.map(Limit::Range),
+            };
+            let levels: &mut Levels = limits.entry(counter.label).or_default();
+            match level {
+                "unknown" => levels.unknown = limit,
+                "warning" => levels.warning = limit,
+                _ => levels.critical = limit,
             }
         }
         Ok(Thresholds {
             limits,
             opt_in: declarations.counters().filter(|(_, c)| c.opt_in).map(|(_, c)| c.label).collect(),
-            filter: Pattern::from_option(values, "filter-counters")?,
-            block: Pattern::from_option(values, "filter-counters-block")?,
+            filter: Pattern::from_option(values, &FILTER_COUNTERS)?,
+            block: Pattern::from_option(values, &FILTER_COUNTERS_BLOCK)?,
             precision,
         })
     }

@@ -18,7 +18,7 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, ClientBuilder};
@@ -81,7 +81,10 @@ impl HttpClientBuilder {
         Ok(self)
     }
 
-    /// Builds the client.
+    /// Builds the client. Every option is checked here (a wrong one stops the run
+    /// before any request); the connection machinery (a thread and its event loop)
+    /// starts only with the first request, so a run answered without one (from the
+    /// report cache) does not pay for it.
     pub fn build(self) -> Result<HttpClient> {
         let mut builder: ClientBuilder = Client::builder()
             .user_agent(USER_AGENT)
@@ -118,9 +121,13 @@ impl HttpClientBuilder {
         if let Some(ip) = settings.peer_addr {
             builder = builder.dns_resolver(Arc::new(PeerResolver(ip)));
         }
-        let client =
-            builder.build().map_err(|e| Error::new(format!("Cannot create the HTTP client: {}", chain_text(&e))))?;
-        Ok(HttpClient { client, timeout: self.timeout, deadline: self.deadline, secrets: settings.secrets })
+        Ok(HttpClient {
+            client: OnceLock::new(),
+            pending: Mutex::new(Some(builder)),
+            timeout: self.timeout,
+            deadline: self.deadline,
+            secrets: settings.secrets,
+        })
     }
 }
 
@@ -335,7 +342,10 @@ impl Read for Body {
 
 /// The blocking client.
 pub struct HttpClient {
-    client: Client,
+    /// The client, once the first request needed it.
+    client: OnceLock<Client>,
+    /// Its configuration until then.
+    pending: Mutex<Option<ClientBuilder>>,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     secrets: Secrets,
@@ -363,6 +373,22 @@ impl HttpClient {
         }
     }
 
+    /// The client, started at the first call.
+    fn client(&self) -> std::result::Result<&Client, TransportError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let failed = |why: String| TransportError { message: format!("Cannot create the HTTP client: {why}") };
+        // Held while the client starts: a call from another thread waits for it.
+        let mut pending = self.pending.lock().map_err(|_| failed("a thread failed while starting it".to_string()))?;
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let builder = pending.take().ok_or_else(|| failed("it failed to start before".to_string()))?;
+        let client = builder.build().map_err(|e| failed(chain_text(&e)))?;
+        Ok(self.client.get_or_init(|| client))
+    }
+
     /// Sends `request` (no redirect followed), logging the exchange in `debug` with
     /// secrets masked. The body is left to read from the [`Response`].
     pub fn send(&self, request: Request, debug: &DebugLog) -> std::result::Result<Response, TransportError> {
@@ -377,9 +403,10 @@ impl HttpClient {
             debug.log(format!("======> request send\n{}", self.dump_request(&request)));
         }
         let url = request.url.clone();
+        let client = self.client()?;
         let mut builder = match request.method {
-            Method::Get => self.client.get(url.clone()),
-            Method::Post => self.client.post(url.clone()),
+            Method::Get => client.get(url.clone()),
+            Method::Post => client.post(url.clone()),
         };
         for (name, value) in &request.headers {
             let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
@@ -777,10 +804,7 @@ pub(crate) mod tests {
     /// A client built from one Http Global option set to `value`, as the command
     /// line would set it.
     fn client_with(option: &str, value: &str, debug: &DebugLog) -> HttpClient {
-        let sections = sections();
-        let spec = sections[0].options.iter().find(|o| o.name == option).expect("declared option");
-        let mut values = Values::default();
-        values.set(spec, value.to_string());
+        let values = Values::of(&sections()[0].options, &[(option, value)]);
         HttpClient::builder()
             .timeout(Duration::from_secs(5))
             .from_values(&values, debug)

@@ -5,71 +5,78 @@ use std::net::IpAddr;
 
 use crate::debug::{DebugLog, Secrets};
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{Flag, List, OptionSection, Text, Values};
+
+/// `--http-peer-addr`.
+pub const HTTP_PEER_ADDR: Text = Text::new(
+    "http-peer-addr",
+    "Set the address you want to connect to. Useful if hostname is only a vhost, \
+                     no IP resolve. Applies to every request, redirects included; the Host header \
+                     and the TLS name stay those of the URL.",
+);
+
+/// `--proxyurl`.
+pub const PROXYURL: Text = Text::new(
+    "proxyurl",
+    "Proxy URL for http and https requests (https through CONNECT), e.g. \
+                     http://user:password@proxy:3128. Environment proxy variables are not used.",
+);
+
+/// `--proxypac`.
+pub const PROXYPAC: Text = Text::new(
+    "proxypac",
+    "Proxy pac file (can be a URL or a local file). Not supported: the check ends \
+                     with UNKNOWN when it is given; use --proxyurl.",
+);
+
+/// `--insecure`.
+pub const INSECURE: Flag =
+    Flag::new("insecure", "Accept insecure SSL connections (no certificate or host name check).");
+
+/// `--http-backend`.
+pub const HTTP_BACKEND: Text = Text::new(
+    "http-backend",
+    "Perl's HTTP backend: 'lwp' (default) or 'curl'. Both are accepted and use \
+                     the same built-in client; any other value is refused at start-up.",
+)
+.default("lwp");
+
+/// `--ssl-opt`.
+pub const SSL_OPT: List = List::new(
+    "ssl-opt",
+    "Set SSL options: --ssl-opt=\"SSL_verify_mode => SSL_VERIFY_NONE\" --ssl-opt=\
+                     \"SSL_version => TLSv1_2\". Understood: SSL_verify_mode (SSL_VERIFY_NONE or \
+                     0 disables verification), SSL_version (TLSv1_2, TLSv1_3) and SSL_ca_file \
+                     (PEM file of extra trusted certificates). The text is parsed, never \
+                     evaluated; other settings are ignored (noted under --debug).",
+);
+
+/// `--ssl`.
+pub const SSL: Text = Text::new("ssl", "Set SSL version (--ssl=TLSv1_2): same as --ssl-opt=\"SSL_version => VALUE\".");
+
+/// `--curl-opt`.
+pub const CURL_OPT: List = List::new(
+    "curl-opt",
+    "Set CURL Options (--curl-opt=\"CURLOPT_SSL_VERIFYPEER => 0\"). Accepted for \
+                 compatibility and unused: the built-in client does not use libcurl.",
+);
 
 /// The Http Global, Backend lwp and Backend Curl sections, in Perl's help order.
 pub fn sections() -> Vec<OptionSection> {
     vec![
         OptionSection::new(
             "HTTP GLOBAL OPTIONS",
-            vec![
-                OptionSpec::value(
-                    "http-peer-addr",
-                    "Set the address you want to connect to. Useful if hostname is only a vhost, \
-                     no IP resolve. Applies to every request, redirects included; the Host header \
-                     and the TLS name stay those of the URL.",
-                ),
-                OptionSpec::value(
-                    "proxyurl",
-                    "Proxy URL for http and https requests (https through CONNECT), e.g. \
-                     http://user:password@proxy:3128. Environment proxy variables are not used.",
-                ),
-                OptionSpec::value(
-                    "proxypac",
-                    "Proxy pac file (can be a URL or a local file). Not supported: the check ends \
-                     with UNKNOWN when it is given; use --proxyurl.",
-                ),
-                OptionSpec::flag("insecure", "Accept insecure SSL connections (no certificate or host name check)."),
-                OptionSpec::value(
-                    "http-backend",
-                    "Perl's HTTP backend: 'lwp' (default) or 'curl'. Both are accepted and use \
-                     the same built-in client; any other value is refused at start-up.",
-                )
-                .default("lwp"),
-            ],
+            vec![HTTP_PEER_ADDR.spec(), PROXYURL.spec(), PROXYPAC.spec(), INSECURE.spec(), HTTP_BACKEND.spec()],
         ),
-        OptionSection::new(
-            "BACKEND LWP OPTIONS",
-            vec![
-                OptionSpec::list(
-                    "ssl-opt",
-                    "Set SSL options: --ssl-opt=\"SSL_verify_mode => SSL_VERIFY_NONE\" --ssl-opt=\
-                     \"SSL_version => TLSv1_2\". Understood: SSL_verify_mode (SSL_VERIFY_NONE or \
-                     0 disables verification), SSL_version (TLSv1_2, TLSv1_3) and SSL_ca_file \
-                     (PEM file of extra trusted certificates). The text is parsed, never \
-                     evaluated; other settings are ignored (noted under --debug).",
-                ),
-                OptionSpec::value(
-                    "ssl",
-                    "Set SSL version (--ssl=TLSv1_2): same as --ssl-opt=\"SSL_version => VALUE\".",
-                ),
-            ],
-        ),
-        OptionSection::new(
-            "BACKEND CURL OPTIONS",
-            vec![OptionSpec::list(
-                "curl-opt",
-                "Set CURL Options (--curl-opt=\"CURLOPT_SSL_VERIFYPEER => 0\"). Accepted for \
-                 compatibility and unused: the built-in client does not use libcurl.",
-            )],
-        ),
+        OptionSection::new("BACKEND LWP OPTIONS", vec![SSL_OPT.spec(), SSL.spec()]),
+        OptionSection::new("BACKEND CURL OPTIONS", vec![CURL_OPT.spec()]),
     ]
 }
 
 /// Validates `--http-backend` at start-up (Perl waits for the first request and
 /// accepts `LWP` or `lwpx` by accident).
 fn check_backend(values: &Values) -> Result<()> {
-    match values.non_empty("http-backend").unwrap_or("lwp") {
+    match values.non_empty(&HTTP_BACKEND).unwrap_or("lwp") {
         "lwp" | "curl" => Ok(()),
         other => Err(Error::new(format!("Unsupported http backend specified '{other}'."))),
     }
@@ -118,29 +125,29 @@ impl HttpSettings {
     /// receives a note for each item ignored.
     pub fn from_values(values: &Values, debug: &DebugLog) -> Result<HttpSettings> {
         check_backend(values)?;
-        if values.non_empty("proxypac").is_some() {
+        if values.non_empty(&PROXYPAC).is_some() {
             return Err(Error::new("Unsupported proxypac option: use --proxyurl"));
         }
         let mut settings = HttpSettings::default();
-        if let Some(peer) = values.non_empty("http-peer-addr") {
+        if let Some(peer) = values.non_empty(&HTTP_PEER_ADDR) {
             let ip = peer.trim_matches(|c| c == '[' || c == ']');
             let ip = ip
                 .parse()
                 .map_err(|_| Error::new(format!("Invalid --http-peer-addr '{peer}': an IP address is expected")))?;
             settings.peer_addr = Some(ip);
         }
-        settings.proxy = values.non_empty("proxyurl").map(str::to_string);
-        let mut items: Vec<String> = values.list("ssl-opt").to_vec();
-        if let Some(version) = values.non_empty("ssl") {
+        settings.proxy = values.non_empty(&PROXYURL).map(str::to_string);
+        let mut items: Vec<String> = values.list(&SSL_OPT).to_vec();
+        if let Some(version) = values.non_empty(&SSL) {
             items.push(format!("SSL_version => {version}"));
         }
         let ssl = SslOptions::parse(items.iter().map(String::as_str), debug);
-        if values.flag("insecure") || ssl.certificates == Certificates::Unchecked {
+        if values.flag(&INSECURE) || ssl.certificates == Certificates::Unchecked {
             settings.certificates = Certificates::Unchecked;
         }
         settings.tls_version = ssl.version;
         settings.ca_file = ssl.ca_file;
-        if values.flag("show-password") {
+        if values.flag(&crate::output::SHOW_PASSWORD) {
             settings.secrets = Secrets::Shown;
         }
         Ok(settings)
@@ -195,14 +202,8 @@ mod tests {
 
     /// Values for the HTTP options, as the tokenizer records them.
     fn values(args: &[(&str, &str)]) -> Values {
-        let specs: Vec<OptionSpec> = sections().into_iter().flat_map(|s| s.options).collect();
-        let mut values = Values::default();
-        values.declare(&specs);
-        for (name, value) in args {
-            let spec = specs.iter().find(|s| s.name == *name).expect("declared option");
-            values.set(spec, value.to_string());
-        }
-        values
+        let specs: Vec<_> = sections().into_iter().flat_map(|s| s.options).collect();
+        Values::of(&specs, args)
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::status::Status;
 
 pub use disco::{display_disco_format, display_disco_show};
 pub use display::{display, display_error, display_info};
-pub use options::OutputOptions;
+pub use options::{OutputOptions, SHOW_PASSWORD};
 
 /// One short (status line) message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use super::perfdata::{PerfdataRules, RangeMode};
 use super::text::{Labels, TextRules};
 use crate::debug::{Logging, Secrets};
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{Flag, List, OptionSection, OptionSpec, Text, Values};
 use crate::status::Status;
 
 /// Which document the normal display prints.
@@ -88,14 +88,14 @@ impl OutputOptions {
     /// `--float-precision`. Display such an error with [`OutputOptions::for_errors`].
     pub fn from_values(values: &Values) -> Result<OutputOptions> {
         let mut opts = Self::for_errors(values);
-        let opt_exit = values.value("opt-exit").unwrap_or("unknown");
+        let opt_exit = values.value(&OPT_EXIT).unwrap_or("unknown");
         opts.opt_exit = Status::parse(opt_exit)
             .ok_or_else(|| Error::new(format!("Unknown value '{}' for --opt-exit.", opt_exit.to_lowercase())))?;
         let range = RangeMode::from_values(values)?;
-        opts.change_exit = change_exits(values.list("change-exit"))?;
+        opts.change_exit = change_exits(values.list(&CHANGE_EXIT))?;
         opts.perfdata = PerfdataRules::from_values(values, range)?;
         opts.text = TextRules::from_values(values)?;
-        opts.float_precision = match values.value("float-precision") {
+        opts.float_precision = match values.value(&FLOAT_PRECISION) {
             None => 8,
             Some(text) if (1..=2).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) => {
                 text.parse().unwrap_or(8)
@@ -110,29 +110,29 @@ impl OutputOptions {
     /// and a valid `--opt-exit`; no rewriting rule, as in Perl where these checks run
     /// before the rules are read.
     pub fn for_errors(values: &Values) -> OutputOptions {
-        let disco = values.flag("disco-format") || values.flag("disco-show");
-        let format = if values.flag("output-xml") || (disco && !values.flag("output-json")) {
+        let disco = values.flag(&DISCO_FORMAT) || values.flag(&DISCO_SHOW);
+        let format = if values.flag(&OUTPUT_XML) || (disco && !values.flag(&OUTPUT_JSON)) {
             Format::Xml
-        } else if values.flag("output-json") {
+        } else if values.flag(&OUTPUT_JSON) {
             Format::Json
-        } else if values.flag("output-openmetrics") {
+        } else if values.flag(&OUTPUT_OPENMETRICS) {
             Format::OpenMetrics
         } else {
             Format::Text
         };
         OutputOptions {
-            verbose: values.flag("verbose"),
-            debug: values.flag("debug"),
-            show_password: values.flag("show-password"),
-            new_perfdata: values.flag("use-new-perfdata"),
-            opt_exit: values.value("opt-exit").and_then(Status::parse).unwrap_or(Status::Unknown),
-            ignore_perfdata: values.flag("output-ignore-perfdata"),
-            ignore_label: values.flag("output-ignore-label"),
+            verbose: values.flag(&VERBOSE),
+            debug: values.flag(&DEBUG),
+            show_password: values.flag(&SHOW_PASSWORD),
+            new_perfdata: values.flag(&USE_NEW_PERFDATA),
+            opt_exit: values.value(&OPT_EXIT).and_then(Status::parse).unwrap_or(Status::Unknown),
+            ignore_perfdata: values.flag(&OUTPUT_IGNORE_PERFDATA),
+            ignore_label: values.flag(&OUTPUT_IGNORE_LABEL),
             format,
-            openmetrics: values.flag("output-openmetrics"),
-            output_file: values.non_empty("output-file").map(PathBuf::from),
-            disco_format: values.flag("disco-format"),
-            disco_show: values.flag("disco-show"),
+            openmetrics: values.flag(&OUTPUT_OPENMETRICS),
+            output_file: values.non_empty(&OUTPUT_FILE).map(PathBuf::from),
+            disco_format: values.flag(&DISCO_FORMAT),
+            disco_show: values.flag(&DISCO_SHOW),
             ..OutputOptions::default()
         }
     }
@@ -280,36 +280,50 @@ fn change_exits(pairs: &[String]) -> Result<Vec<(Status, Status)>> {
         .collect()
 }
 
-/// The declarations, in Perl's `--help` order; hidden options last.
-fn specs() -> Vec<OptionSpec> {
-    vec![
-        OptionSpec::flag("verbose", "Display extended status information (long output)."),
-        OptionSpec::flag("debug", "Display debug messages (implies --verbose). Secrets are masked unless --show-password is given."),
-        OptionSpec::flag("show-password", "Show secrets (client secret, tokens) in debug messages instead of masking them."),
-        OptionSpec::value(
-            "filter-perfdata",
-            "Filter perfdata that match the regexp. Eg: adding --filter-perfdata='avg' will remove all metrics \
+/// `--verbose`.
+pub(super) const VERBOSE: Flag = Flag::new("verbose", "Display extended status information (long output).");
+
+/// `--debug`.
+pub(super) const DEBUG: Flag = Flag::new(
+    "debug",
+    "Display debug messages (implies --verbose). Secrets are masked unless --show-password is given.",
+);
+
+/// `--show-password`.
+pub const SHOW_PASSWORD: Flag =
+    Flag::new("show-password", "Show secrets (client secret, tokens) in debug messages instead of masking them.");
+
+/// `--filter-perfdata`.
+pub(super) const FILTER_PERFDATA: Text = Text::new(
+    "filter-perfdata",
+    "Filter perfdata that match the regexp. Eg: adding --filter-perfdata='avg' will remove all metrics \
              that do not contain 'avg' from performance data.",
-        ),
-        OptionSpec::value(
-            "filter-perfdata-adv",
-            "Filter perfdata based on a \"if\" condition using the following variables: label, value, unit, \
+);
+
+/// `--filter-perfdata-adv`.
+pub(super) const FILTER_PERFDATA_ADV: Text = Text::new(
+    "filter-perfdata-adv",
+    "Filter perfdata based on a \"if\" condition using the following variables: label, value, unit, \
              warning, critical, min, max, mode, nlabel, instances. Variables must be written either %{variable} \
              or %(variable). The function alert_triggered() is true when the value violates its own warning or \
              critical threshold. Eg: adding --filter-perfdata-adv='not (%(value) == 0 and %(max) eq \"\")' will \
              remove all metrics whose value equals 0 and that don't have a maximum value.",
-        ),
-        OptionSpec::list(
-            "explode-perfdata-max",
-            "Create a new metric for each metric that comes with a maximum limit. The new metric will be named \
+);
+
+/// `--explode-perfdata-max`.
+pub(super) const EXPLODE_PERFDATA_MAX: List = List::new(
+    "explode-perfdata-max",
+    "Create a new metric for each metric that comes with a maximum limit. The new metric will be named \
              identically with a '_max' suffix. Eg: it will split 'used_prct'=26.93%;0:80;0:90;0;100 into \
              'used_prct'=26.93%;0:80;0:90;0;100 'used_prct_max'=100%;;;;\n\n\
              With --explode-perfdata-max=REGEX,NEWLABEL (repeatable), only metrics matching REGEX get a max \
              metric, named NEWLABEL.",
-        ),
-        OptionSpec::list(
-            "change-perfdata",
-            "Change or extend perfdata. Syntax: \
+);
+
+/// `--change-perfdata`.
+pub(super) const CHANGE_PERFDATA: List = List::new(
+    "change-perfdata",
+    "Change or extend perfdata. Syntax: \
              --extend-perfdata=searchlabel,newlabel,method[,[newuom],[min],[max],[warning],[critical]]\n\n\
              method is one of invert(), percent(), scale(auto|UNIT) and math(EXPR[|1]) (EXPR may use digits, \
              + - * / ** ( ) and the word current; with |1 the thresholds are transformed too). \
@@ -319,11 +333,13 @@ fn specs() -> Vec<OptionSpec> {
              Scale traffic values automatically: --change-perfdata=traffic,,scale(auto)\n\n\
              Scale traffic values in Mbps: --change-perfdata=traffic_in,,scale(Mbps),mbps\n\n\
              Change traffic values in percent: --change-perfdata=traffic_in,,percent()",
-        ),
-        OptionSpec::list("extend-perfdata", "").same_item_as_previous(),
-        OptionSpec::list(
-            "extend-perfdata-group",
-            "Add new aggregated metrics (min, max, average or sum) for groups of metrics defined by a regex \
+);
+
+/// `--extend-perfdata`.
+pub(super) const EXTEND_PERFDATA: List = List::new("extend-perfdata", "").same_item_as_previous();
+
+/// `--extend-perfdata-group`.
+pub(super) const EXTEND_PERFDATA_GROUP: List = List::new("extend-perfdata-group", "Add new aggregated metrics (min, max, average or sum) for groups of metrics defined by a regex \
              match on the metrics' names. Syntax: \
              --extend-perfdata-group=regex,namesofnewmetrics,calculation[,[newuom],[min],[max],[warning],[critical]]\n\n\
              regex: regular expression. namesofnewmetrics: how the new metrics' names are composed (can use $1, \
@@ -332,80 +348,152 @@ fn specs() -> Vec<OptionSpec> {
              Common examples:\n\n\
              Sum wrong packets from all interfaces: \
              --extend-perfdata-group=',packets_wrong,sum(packets_(discard|error)_(in|out))'\n\n\
-             Sum traffic by interface: --extend-perfdata-group='traffic_in_(.*),traffic_$1,sum(traffic_(in|out)_$1)'",
-        ),
-        OptionSpec::list(
-            "change-short-output",
-            "Modify the short/long output that is returned by the plugin. Syntax: \
+             Sum traffic by interface: --extend-perfdata-group='traffic_in_(.*),traffic_$1,sum(traffic_(in|out)_$1)'");
+
+/// `--change-short-output`.
+pub(super) const CHANGE_SHORT_OUTPUT: List = List::new(
+    "change-short-output",
+    "Modify the short/long output that is returned by the plugin. Syntax: \
              --change-short-output=pattern~replacement~modifier\n\n\
              Modifiers are g (replace all occurrences), i (case insensitive), m, s and x. The replacement may \
              refer to groups with $1, $2... Eg: adding --change-short-output='OK~Up~gi' will replace all \
              occurrences of 'OK', 'ok', 'Ok' or 'oK' with 'Up'",
-        ),
-        OptionSpec::list("change-long-output", "").same_item_as_previous(),
-        OptionSpec::list(
-            "change-exit",
-            "Replace an exit code with one of your choice. Eg: adding --change-exit=unknown=critical will \
+);
+
+/// `--change-long-output`.
+pub(super) const CHANGE_LONG_OUTPUT: List = List::new("change-long-output", "").same_item_as_previous();
+
+/// `--change-exit`.
+pub(super) const CHANGE_EXIT: List = List::new(
+    "change-exit",
+    "Replace an exit code with one of your choice. Eg: adding --change-exit=unknown=critical will \
              result in a CRITICAL state instead of an UNKNOWN state.",
-        ),
-        OptionSpec::list(
-            "change-output-adv",
-            "Replace short output and exit code based on a \"if\" condition using the following variables: \
+);
+
+/// `--change-output-adv`.
+pub(super) const CHANGE_OUTPUT_ADV: List = List::new(
+    "change-output-adv",
+    "Replace short output and exit code based on a \"if\" condition using the following variables: \
              short_output, exit_code. Variables must be written either %{variable} or %(variable). Syntax: \
              --change-output-adv=condition,output,exit_code. Eg: adding \
              --change-output-adv='%(short_output) =~ /no interfaces/,Service is down,critical' will replace \
              the output and set a CRITICAL state.",
-        ),
-        OptionSpec::value(
-            "range-perfdata",
-            "Change perfdata range thresholds display: 1 = start value equals to '0' is removed, 2 = threshold \
+);
+
+/// `--range-perfdata`.
+pub(super) const RANGE_PERFDATA: Text = Text::new(
+    "range-perfdata",
+    "Change perfdata range thresholds display: 1 = start value equals to '0' is removed, 2 = threshold \
              range is not display.",
-        ),
-        OptionSpec::value("filter-uom", "Masks the units when they don't match the given regular expression."),
-        OptionSpec::value(
-            "opt-exit",
-            "Replace the exit code in case of an execution error (i.e. wrong option provided, connection \
+);
+
+/// `--filter-uom`.
+pub(super) const FILTER_UOM: Text =
+    Text::new("filter-uom", "Masks the units when they don't match the given regular expression.");
+
+/// `--opt-exit`.
+pub(super) const OPT_EXIT: Text = Text::new(
+    "opt-exit",
+    "Replace the exit code in case of an execution error (i.e. wrong option provided, connection \
              refused, timeout, etc). Default: unknown.",
-        )
-        .default("unknown"),
-        OptionSpec::flag(
-            "output-ignore-perfdata",
-            "Remove all the metrics from the service. The service will still have a status and an output.",
-        ),
-        OptionSpec::flag(
-            "output-ignore-label",
-            "Remove the status label (\"OK:\", \"WARNING:\", \"UNKNOWN:\", CRITICAL:\") from the beginning of \
+)
+.default("unknown");
+
+/// `--output-ignore-perfdata`.
+pub(super) const OUTPUT_IGNORE_PERFDATA: Flag = Flag::new(
+    "output-ignore-perfdata",
+    "Remove all the metrics from the service. The service will still have a status and an output.",
+);
+
+/// `--output-ignore-label`.
+pub(super) const OUTPUT_IGNORE_LABEL: Flag = Flag::new(
+    "output-ignore-label",
+    "Remove the status label (\"OK:\", \"WARNING:\", \"UNKNOWN:\", CRITICAL:\") from the beginning of \
              the output. Eg: 'OK: Ram Total:...' will become 'Ram Total:...'",
-        ),
-        OptionSpec::flag("output-xml", "Return the output in XML format (to send to an XML API)."),
-        OptionSpec::flag("output-json", "Return the output in JSON format (to send to a JSON API)."),
-        OptionSpec::flag(
-            "output-openmetrics",
-            "Return the output in OpenMetrics format (to send to a tool expecting this format).",
-        ),
-        OptionSpec::value(
-            "output-file",
-            "Write output in file (can be combined with json, xml and openmetrics options). E.g.: \
+);
+
+/// `--output-xml`.
+pub(super) const OUTPUT_XML: Flag = Flag::new("output-xml", "Return the output in XML format (to send to an XML API).");
+
+/// `--output-json`.
+pub(super) const OUTPUT_JSON: Flag =
+    Flag::new("output-json", "Return the output in JSON format (to send to a JSON API).");
+
+/// `--output-openmetrics`.
+pub(super) const OUTPUT_OPENMETRICS: Flag = Flag::new(
+    "output-openmetrics",
+    "Return the output in OpenMetrics format (to send to a tool expecting this format).",
+);
+
+/// `--output-file`.
+pub(super) const OUTPUT_FILE: Text = Text::new(
+    "output-file",
+    "Write output in file (can be combined with json, xml and openmetrics options). E.g.: \
              --output-file=/tmp/output.txt will write the output in /tmp/output.txt.",
-        ),
-        OptionSpec::flag(
-            "disco-format",
-            "Applies only to modes beginning with 'list-'. Returns the list of available macros to configure a \
+);
+
+/// `--disco-format`.
+pub(super) const DISCO_FORMAT: Flag = Flag::new(
+    "disco-format",
+    "Applies only to modes beginning with 'list-'. Returns the list of available macros to configure a \
              service discovery rule (formatted in XML).",
-        ),
-        OptionSpec::flag(
-            "disco-show",
-            "Applies only to modes beginning with 'list-'. Returns the list of discovered objects (formatted in \
+);
+
+/// `--disco-show`.
+pub(super) const DISCO_SHOW: Flag = Flag::new(
+    "disco-show",
+    "Applies only to modes beginning with 'list-'. Returns the list of discovered objects (formatted in \
              XML) for service discovery.",
-        ),
-        OptionSpec::value("float-precision", "Define the float precision for thresholds (default: 8).").default("8"),
-        OptionSpec::value(
-            "source-encoding",
-            "Define the character encoding of the response sent by the monitored resource Default: 'UTF-8'.",
-        )
-        .default("UTF-8"),
-        OptionSpec::flag("debug-stream", ""),
-        OptionSpec::flag("use-new-perfdata", ""),
+);
+
+/// `--float-precision`.
+pub(super) const FLOAT_PRECISION: Text =
+    Text::new("float-precision", "Define the float precision for thresholds (default: 8).").default("8");
+
+/// `--source-encoding`.
+pub(super) const SOURCE_ENCODING: Text = Text::new(
+    "source-encoding",
+    "Define the character encoding of the response sent by the monitored resource Default: 'UTF-8'.",
+)
+.default("UTF-8");
+
+/// `--debug-stream`.
+pub(super) const DEBUG_STREAM: Flag = Flag::new("debug-stream", "");
+
+/// `--use-new-perfdata`.
+pub(super) const USE_NEW_PERFDATA: Flag = Flag::new("use-new-perfdata", "");
+
+/// The declarations, in Perl's `--help` order; hidden options last.
+fn specs() -> Vec<OptionSpec> {
+    vec![
+        VERBOSE.spec(),
+        DEBUG.spec(),
+        SHOW_PASSWORD.spec(),
+        FILTER_PERFDATA.spec(),
+        FILTER_PERFDATA_ADV.spec(),
+        EXPLODE_PERFDATA_MAX.spec(),
+        CHANGE_PERFDATA.spec(),
+        EXTEND_PERFDATA.spec(),
+        EXTEND_PERFDATA_GROUP.spec(),
+        CHANGE_SHORT_OUTPUT.spec(),
+        CHANGE_LONG_OUTPUT.spec(),
+        CHANGE_EXIT.spec(),
+        CHANGE_OUTPUT_ADV.spec(),
+        RANGE_PERFDATA.spec(),
+        FILTER_UOM.spec(),
+        OPT_EXIT.spec(),
+        OUTPUT_IGNORE_PERFDATA.spec(),
+        OUTPUT_IGNORE_LABEL.spec(),
+        OUTPUT_XML.spec(),
+        OUTPUT_JSON.spec(),
+        OUTPUT_OPENMETRICS.spec(),
+        OUTPUT_FILE.spec(),
+        DISCO_FORMAT.spec(),
+        DISCO_SHOW.spec(),
+        FLOAT_PRECISION.spec(),
+        SOURCE_ENCODING.spec(),
+        DEBUG_STREAM.spec(),
+        USE_NEW_PERFDATA.spec(),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Perfdata at display time: the perfdata Output Options in Perl's order (rewrite rules,
 //! explode, then the per-record filters) and the `'LABEL'=VALUEUNIT;W;C;MIN;MAX` text.
 
+use super::options::{EXPLODE_PERFDATA_MAX, FILTER_PERFDATA, FILTER_PERFDATA_ADV, FILTER_UOM, RANGE_PERFDATA};
 use super::transform::{Explode, Parsed, RuleKind, TransformRule};
 use super::Perfdata;
 use crate::error::{Error, Result};
@@ -37,7 +38,7 @@ impl RangeMode {
     /// Reads `--range-perfdata` (an empty value is `1`, as in Perl), with Perl's message for
     /// anything else.
     pub fn from_values(values: &Values) -> Result<RangeMode> {
-        match values.value("range-perfdata") {
+        match values.value(&RANGE_PERFDATA) {
             None | Some("0") => Ok(RangeMode::Keep),
             Some("1" | "") => Ok(RangeMode::DropZeroStart),
             Some("2") => Ok(RangeMode::Empty),
@@ -67,12 +68,12 @@ impl PerfdataRules {
     pub fn from_values(values: &Values, range: RangeMode) -> Result<PerfdataRules> {
         let mut rules = PerfdataRules {
             range,
-            explode: Explode::parse(values.list("explode-perfdata-max"))?,
-            filter: Pattern::from_option(values, "filter-perfdata")?,
-            filter_uom: Pattern::from_option(values, "filter-uom")?,
+            explode: Explode::parse(values.list(&EXPLODE_PERFDATA_MAX))?,
+            filter: Pattern::from_option(values, &FILTER_PERFDATA)?,
+            filter_uom: Pattern::from_option(values, &FILTER_UOM)?,
             ..PerfdataRules::default()
         };
-        if let Some(source) = values.non_empty("filter-perfdata-adv") {
+        if let Some(source) = values.non_empty(&FILTER_PERFDATA_ADV) {
             let expr = Expr::parse(source, &RECORD_DIALECT)
                 .map_err(|problem| Error::new(format!("Wrong filter-perfdata-adv option '{source}': {problem}")))?;
             rules.filter_adv = Some(expr);

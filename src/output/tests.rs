@@ -106,14 +106,8 @@ fn mailbox_usage() -> CheckResult {
 /// Values as the tokenizer would record them (flags given as `1`).
 pub fn values(args: &[(&str, &str)]) -> Values {
     let specs = OutputOptions::sections().remove(0).options;
-    let mut values = Values::default();
-    values.declare(&specs);
-    for (name, value) in args {
-        let spec = specs.iter().find(|s| s.answers_to(name)).unwrap_or_else(|| panic!("no option {name}"));
-        values.set(spec, value.to_string());
-    }
     assert!(specs.iter().all(|s| s.kind != Kind::Map));
-    values
+    Values::of(&specs, args)
 }
 
 pub fn try_options(args: &[(&str, &str)]) -> Result<OutputOptions, Error> {

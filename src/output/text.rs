@@ -1,10 +1,11 @@
 //! The text format: the status line's blocks, the `--change-short-output` /
 //! `--change-long-output` substitutions and `--change-output-adv`.
 
+use super::options::{CHANGE_LONG_OUTPUT, CHANGE_OUTPUT_ADV, CHANGE_SHORT_OUTPUT};
 use super::ShortMessage;
 use crate::error::{Error, Result};
 use crate::expr::{Dialect, Expr, Scope, Value, VariableSyntax};
-use crate::options::Values;
+use crate::options::{List, Values};
 use crate::pattern::{Occurrences, Pattern};
 use crate::status::Status;
 
@@ -30,19 +31,19 @@ impl TextRules {
     /// Reads `--change-short-output`, `--change-long-output`, then `--change-output-adv`,
     /// refusing the first invalid rule.
     pub fn from_values(values: &Values) -> Result<TextRules> {
-        let substitutions = |option: &str| -> Result<Vec<Substitution>> {
+        let substitutions = |option: &List| -> Result<Vec<Substitution>> {
             let mut rules = Vec::new();
             for value in values.list(option) {
-                rules.extend(Substitution::parse(option, value)?);
+                rules.extend(Substitution::parse(option.name(), value)?);
             }
             Ok(rules)
         };
         let mut rules = TextRules {
-            short: substitutions("change-short-output")?,
-            long: substitutions("change-long-output")?,
+            short: substitutions(&CHANGE_SHORT_OUTPUT)?,
+            long: substitutions(&CHANGE_LONG_OUTPUT)?,
             adv: Vec::new(),
         };
-        for value in values.list("change-output-adv") {
+        for value in values.list(&CHANGE_OUTPUT_ADV) {
             rules.adv.extend(AdvRule::parse(value)?);
         }
         Ok(rules)

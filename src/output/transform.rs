@@ -6,8 +6,10 @@
 
 use super::bounds;
 use super::method::Method;
+use super::options::{CHANGE_PERFDATA, EXTEND_PERFDATA, EXTEND_PERFDATA_GROUP};
 use super::Perfdata;
 use crate::error::Error;
+use crate::options::List;
 use crate::pattern::{Occurrences, Pattern, PatternError};
 
 /// Which option a rule comes from; it decides what happens to the transformed record.
@@ -22,12 +24,12 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
-    /// The option's name, for messages.
-    pub fn option(self) -> &'static str {
+    /// The option its rules are given with.
+    pub fn option(self) -> &'static List {
         match self {
-            RuleKind::Change => "change-perfdata",
-            RuleKind::Extend => "extend-perfdata",
-            RuleKind::Group => "extend-perfdata-group",
+            RuleKind::Change => &CHANGE_PERFDATA,
+            RuleKind::Extend => &EXTEND_PERFDATA,
+            RuleKind::Group => &EXTEND_PERFDATA_GROUP,
         }
     }
 }
@@ -64,7 +66,8 @@ impl TransformRule {
     pub fn parse(arg: &str, kind: RuleKind) -> Result<Parsed, Error> {
         let fields: Vec<&str> = arg.split(',').collect();
         let field = |i: usize| fields.get(i).filter(|f| !f.is_empty()).map(|f| f.to_string());
-        let wrong = |problem: PatternError| Error::new(format!("Wrong {} option '{arg}': {problem}", kind.option()));
+        let wrong =
+            |problem: PatternError| Error::new(format!("Wrong {} option '{arg}': {problem}", kind.option().name()));
         let matcher = match field(0) {
             Some(regex) => Some(Pattern::new(&regex).map_err(wrong)?),
             None if kind == RuleKind::Group && field(1).is_some() => None,

@@ -10,18 +10,24 @@
 mod global;
 mod process;
 
+use global::{
+    CONVERT_ARGS, CUSTOMMODE, DYN_MODE, ENVIRONMENT, GLOBAL_TIMEOUT, HELP, LIST_CUSTOMMODE, LIST_MODE, LIST_PLUGIN,
+    MODE, MULTIPLE, NO_SANITY_OPTIONS, PASS_MANAGER, PLUGIN, RUNAS, VERSION,
+};
+
 use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
-use crate::counters::{Collected, Declarations, MetricNames, Naming, Thresholds};
+use crate::counters::{Collected, Declarations, MetricNames, Naming, Thresholds, LIST_COUNTERS};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::getopt::{self, Parsed};
 use crate::help::{self, Section};
+use crate::notices::Notices;
 use crate::options::{OptionSection, OptionSpec, Values};
 use crate::output::{self, CheckResult, DisplayContext, Info, OutputOptions, Rendered, ShortMessage};
-use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Notices, Plugin, PluginApi, PluginInfo, Run};
+use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Plugin, PluginApi, PluginInfo, Run};
 
 /// Runs `plugin` with the process's arguments, prints the result and exits.
 pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
@@ -91,28 +97,28 @@ fn stages<A: ?Sized + PluginApi>(
         ControlFlow::Continue(deadline) => deadline,
         ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
     };
-    let rest = process::convert_args(values.value("convert-args"), script.rest)?;
+    let rest = process::convert_args(values.value(&CONVERT_ARGS), script.rest)?;
     let plugin_level = getopt::parse(&rest, &global::plugin_section().options);
     values.absorb(plugin_level.values);
     let (custom, mode) = match plugin_level_commands(plugin, &values)? {
         ControlFlow::Continue(modes) => modes,
         ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
     };
-    ctx.mode = if values.non_empty("mode").is_some() { mode.name.to_string() } else { String::new() };
+    ctx.mode = if values.non_empty(&MODE).is_some() { mode.name.to_string() } else { String::new() };
     let specs = match mode_level(plugin, &values, output, custom, mode)? {
         ControlFlow::Continue(specs) => specs,
         ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
     };
     let last = getopt::parse(&plugin_level.rest, &specs);
-    if !values.flag("no-sanity-options") {
+    if !values.flag(&NO_SANITY_OPTIONS) {
         strict(&last)?;
     }
     values.absorb(last.values);
     process::map_environment_options(&mut values, &specs);
-    if values.flag("multiple") {
+    if values.flag(&MULTIPLE) {
         return Err(Error::new("--multiple is not supported: the modes of this plugin use one custom mode object."));
     }
-    process::runas(values.non_empty("runas"))?;
+    process::runas(values.non_empty(&RUNAS))?;
 
     let notices = Notices::default();
     let mut api = (custom.build)(&Env { values: &values, debug, notices: &notices, deadline })?;
@@ -138,23 +144,23 @@ fn script_level(
     ctx: &DisplayContext,
     started: Instant,
 ) -> Result<Stage<Instant>> {
-    process::apply_environment(values.map("environment"));
-    if let Some(seconds) = process::global_timeout(values.value("global-timeout")) {
+    process::apply_environment(values.map(&ENVIRONMENT));
+    if let Some(seconds) = process::global_timeout(values.value(&GLOBAL_TIMEOUT)) {
         let timeout = output::display_error(&Error::new("script global timeout"), &[], ctx, output);
         process::watchdog(started + Duration::from_secs(seconds), timeout);
     }
     let deadline = started + NO_DEADLINE;
-    let plugin = values.non_empty("plugin");
-    if values.flag("help") && plugin.is_none() {
+    let plugin = values.non_empty(&PLUGIN);
+    if values.flag(&HELP) && plugin.is_none() {
         let usage = Section::text("USAGE", &["centreon_plugins.pl [options]"]);
         return Ok(ControlFlow::Break(help_text(&[usage, Section::options(&global::script_section())], "")));
     }
-    if values.flag("list-plugin") {
+    if values.flag(&LIST_PLUGIN) {
         let block = format!("-----------------\nPLUGIN: {}\nDESCRIPTION:\n    {}\n", info.name, info.description);
         return Ok(ControlFlow::Break(Info { first_line: String::new(), lines: lines(&format!("\n{block}")) }));
     }
     match plugin {
-        None if values.flag("version") => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION))),
+        None if values.flag(&VERSION) => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION))),
         None => Err(Error::new("Need to specify '--plugin' option.")),
         Some(plugin) if !names_plugin(info.name, plugin) => Err(Error::new("Cannot load module --plugin.")),
         Some(_) => Ok(ControlFlow::Continue(deadline)),
@@ -177,25 +183,25 @@ fn plugin_level_commands<A: ?Sized + PluginApi>(
     values: &Values,
 ) -> Result<Stage<(&'static CustomModeSpec<A>, &'static ModeSpec<A>)>> {
     let info = &plugin.info;
-    let has_mode = values.non_empty("mode").is_some() || values.non_empty("dyn-mode").is_some();
+    let has_mode = values.non_empty(&MODE).is_some() || values.non_empty(&DYN_MODE).is_some();
     let sections = || [plugin_description(info), Section::options(&global::plugin_section())];
-    if values.flag("help") && !has_mode {
+    if values.flag(&HELP) && !has_mode {
         return Ok(ControlFlow::Break(help_text(&sections(), "")));
     }
-    if values.flag("version") && !has_mode {
+    if values.flag(&VERSION) && !has_mode {
         return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION)));
     }
-    if values.flag("list-mode") {
+    if values.flag(&LIST_MODE) {
         let names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
         return Ok(ControlFlow::Break(help_text(&sections(), &format!("Modes Available:\n{}", listing(&names)))));
     }
-    if values.flag("list-custommode") {
+    if values.flag(&LIST_CUSTOMMODE) {
         let names: Vec<&str> = plugin.custom_modes().iter().map(|c| c.name).collect();
         let tail = format!("Custom Modes Available:\n{}", listing(&names));
         return Ok(ControlFlow::Break(help_text(&sections(), &tail)));
     }
-    let custom = resolve_custom(plugin, values.non_empty("custommode"))?;
-    let mode = resolve_mode(plugin, values.non_empty("mode"), values.non_empty("dyn-mode"))?;
+    let custom = resolve_custom(plugin, values.non_empty(&CUSTOMMODE))?;
+    let mode = resolve_mode(plugin, values.non_empty(&MODE), values.non_empty(&DYN_MODE))?;
     Ok(ControlFlow::Continue((custom, mode)))
 }
 
@@ -213,17 +219,17 @@ fn mode_level<A: ?Sized + PluginApi>(
     mode: &ModeSpec<A>,
 ) -> Result<Stage<Vec<OptionSpec>>> {
     let info = &plugin.info;
-    let mut sections: Vec<OptionSection> = password_manager(values.non_empty("pass-manager"))?.into_iter().collect();
+    let mut sections: Vec<OptionSection> = password_manager(values.non_empty(&PASS_MANAGER))?.into_iter().collect();
     sections.extend((custom.sections)());
     let mode_options = (mode.options)();
-    if values.flag("help") {
+    if values.flag(&HELP) {
         let mut blocks = vec![plugin_description(info), Section::options(&global::plugin_section())];
         blocks.extend(OutputOptions::sections().iter().map(Section::options));
         blocks.extend(sections.iter().map(Section::options));
         blocks.push(mode_help(mode, &mode_options)?);
         return Ok(ControlFlow::Break(help_text(&blocks, "")));
     }
-    if values.flag("version") {
+    if values.flag(&VERSION) {
         return Ok(ControlFlow::Break(version("Mode", global::MODE_VERSION)));
     }
     check_capability(plugin, mode, custom)?;
@@ -272,7 +278,7 @@ impl<A: ?Sized> Collect<'_, A> {
         let (output, ctx) = (self.output, self.ctx);
         let names = metric_names(output);
         let limits = Thresholds::from_values(declared, self.values, names, output.float_precision())?;
-        if self.values.flag("list-counters") {
+        if self.values.flag(&LIST_COUNTERS) {
             let result = unlabelled(declared.list_counters());
             return Ok(output::display(&result, ctx, &output.without_labels()));
         }

@@ -97,7 +97,7 @@ fn decode_escapes(text: &str) -> String {
 /// `--environment-map-option='OPTION=VARNAME'`: the option takes the variable's value
 /// (empty when unset), overriding the command line.
 pub fn map_environment_options(values: &mut Values, specs: &[OptionSpec]) {
-    let rules: Vec<String> = values.list("environment-map-option").to_vec();
+    let rules: Vec<String> = values.list(&super::global::ENVIRONMENT_MAP_OPTION).to_vec();
     for rule in rules {
         let Some((option, variable)) = rule.split_once('=') else { continue };
         let option = option.trim_start_matches('-');

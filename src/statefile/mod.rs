@@ -24,10 +24,14 @@
 
 mod options;
 
-pub use options::{check_options, open, section, Placement, DEFAULT_DIR};
+pub use options::{
+    check_options, open, section, Placement, DEFAULT_DIR, FAILBACK_FILE, MEMCACHED, MEMEXPIRATION, REDIS_ATTRIBUTE,
+    REDIS_DB, REDIS_SERVER,
+};
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Read};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -100,11 +104,15 @@ impl Statefile {
     }
 
     /// The stored object; `None` when the file is absent, empty, not JSON or not an
-    /// object (all mean "nothing cached").
+    /// object, or a symbolic link (never followed): all mean "nothing cached".
     pub fn read(&self) -> Option<Map<String, Value>> {
         let text = match &self.store {
             Some(store) => store.get(&self.key()).ok()??,
-            None => fs::read(&self.path).ok()?,
+            None => {
+                let mut text = Vec::new();
+                atomic::open_private(&self.path).ok()?.read_to_end(&mut text).ok()?;
+                text
+            }
         };
         match serde_json::from_slice(&text) {
             Ok(Value::Object(map)) => Some(map),
@@ -137,7 +145,14 @@ impl Statefile {
     /// Takes the exclusive advisory lock on `<file>.lock`, waiting at most until
     /// `deadline`. `None` when the lock file cannot be opened or the wait ran out: the
     /// caller then proceeds unlocked (a duplicate refresh is better than no check).
-    pub fn lock(&self, deadline: Instant) -> Option<StateLock> {
+    ///
+    /// A lock file this user cannot open (another user's, left by a run by hand as
+    /// root) or must not (a symbolic link, never followed) would silently leave every
+    /// check unlocked: it is replaced by one of this user's, and `tell` receives a line
+    /// for the check's output saying so, or that it could not be. A lock file of
+    /// another user that this one can open is shared as it is. With a server, the lock
+    /// is its entry `<key>.lock`, lapsing by itself at `deadline`.
+    pub fn lock(&self, deadline: Instant, tell: &mut dyn FnMut(String)) -> Option<StateLock> {
         if let Some(store) = &self.store {
             let hold = deadline.saturating_duration_since(Instant::now());
             let lock = store.lock(&format!("{}.lock", self.key()), deadline, hold)?;
@@ -145,14 +160,25 @@ impl Statefile {
         }
         let mut path = self.path.clone().into_os_string();
         path.push(".lock");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(PathBuf::from(path))
-            .ok()?;
+        let path = PathBuf::from(path);
+        let file = match open_lock(&path) {
+            Ok(file) => file,
+            Err(LockFile::Missing) => return None,
+            Err(LockFile::Foreign(why)) => match replace_lock(&path) {
+                Ok(file) => {
+                    tell(format!("Lock file '{}' {why}: replaced it", path.display()));
+                    file
+                }
+                Err(e) => {
+                    tell(format!(
+                        "Lock file '{}' {why} and cannot be replaced ({}): concurrent checks do not wait for each other",
+                        path.display(),
+                        errno_text(&e)
+                    ));
+                    return None;
+                }
+            },
+        };
         loop {
             match file.try_lock() {
                 Ok(()) => return Some(StateLock { _held: Held::File { _file: file } }),
@@ -166,6 +192,63 @@ impl Statefile {
                 Err(TryLockError::Error(_)) => return None,
             }
         }
+    }
+}
+
+/// Why a lock file cannot be used as it is.
+enum LockFile {
+    /// It cannot be created (no such directory, say): nothing to repair.
+    Missing,
+    /// It is there but not this user's to share: why, for the output.
+    Foreign(String),
+}
+
+/// Opens (creating it, mode 0600) the lock file `path`.
+fn open_lock(path: &Path) -> std::result::Result<File, LockFile> {
+    let opened = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let owner = || fs::symlink_metadata(path).map(|meta| meta.uid()).ok();
+    let file = match opened {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(LockFile::Foreign("is a symbolic link".to_string()))
+        }
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            let whose = owner().map(|uid| format!(", owned by uid {uid}")).unwrap_or_default();
+            return Err(LockFile::Foreign(format!("cannot be opened ({}{whose})", errno_text(&e))));
+        }
+        Err(_) => return Err(LockFile::Missing),
+    };
+    match file.metadata() {
+        Ok(meta) if !meta.is_file() => Err(LockFile::Foreign("is not a file".to_string())),
+        _ => Ok(file),
+    }
+}
+
+/// Removes the lock file `path` and creates this user's own; when another check
+/// did so first, opens theirs.
+fn replace_lock(path: &Path) -> io::Result<File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let created = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path);
+    match created {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => open_lock(path).map_err(|_| e),
+        other => other,
     }
 }
 
@@ -302,12 +385,63 @@ mod tests {
     fn lock_is_exclusive_and_bounded() {
         let dir = temp_dir("lock");
         let file = Statefile::new(&dir, "cache", "");
-        let held = file.lock(Instant::now() + Duration::from_secs(1)).expect("first lock");
+        let held = file.lock(Instant::now() + Duration::from_secs(1), &mut drop).expect("first lock");
         let start = Instant::now();
-        assert!(file.lock(Instant::now() + Duration::from_millis(200)).is_none(), "second lock waits then gives up");
+        assert!(
+            file.lock(Instant::now() + Duration::from_millis(200), &mut drop).is_none(),
+            "second lock waits then gives up"
+        );
         assert!(start.elapsed() >= Duration::from_millis(200));
         drop(held);
-        assert!(file.lock(Instant::now()).is_some(), "free again once released");
+        assert!(file.lock(Instant::now(), &mut drop).is_some(), "free again once released");
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+    #[test]
+    fn a_lock_file_this_user_cannot_open_is_reported_and_replaced() {
+        let dir = temp_dir("foreign");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).expect("chmod dir");
+        let lock_path = dir.join("cache.lock");
+        fs::write(&lock_path, "").expect("seed");
+        fs::set_permissions(&lock_path, fs::Permissions::from_mode(0o000)).expect("chmod");
+        let place = dir.clone();
+        let (told, again) = std::thread::spawn(move || {
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            if unsafe { libc::geteuid() } == 0 {
+                // Root opens any file: this thread's file accesses act as another user.
+                // SAFETY: setfsuid changes the calling thread's file-system user only.
+                unsafe { libc::setfsuid(65534) };
+            }
+            let file = Statefile::new(&place, "cache", "");
+            let mut told = Vec::new();
+            let held = file.lock(Instant::now() + Duration::from_secs(1), &mut |text| told.push(text));
+            assert!(held.is_some(), "recovered: the lock is taken");
+            drop(held);
+            let mut again = Vec::new();
+            assert!(file.lock(Instant::now(), &mut |text| again.push(text)).is_some());
+            (told, again)
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].starts_with(&format!("Lock file '{}' cannot be opened (", lock_path.display())), "{told:?}");
+        assert!(told[0].ends_with("): replaced it"), "{told:?}");
+        assert!(again.is_empty(), "{again:?}");
+        fs::remove_dir_all(dir).expect("cleanup");
+    }
+
+    #[test]
+    fn symlinks_are_neither_followed_nor_created_through() {
+        let dir = temp_dir("symlink");
+        let file = Statefile::new(&dir, "cache", "");
+        let target = dir.join("elsewhere");
+        std::os::unix::fs::symlink(&target, dir.join("cache.lock")).expect("symlink");
+        let held = file.lock(Instant::now() + Duration::from_secs(1), &mut drop);
+        assert!(held.is_some());
+        assert!(!target.exists(), "no file created through the symlink");
+        let real = dir.join("real");
+        fs::write(&real, r#"{"access_token":"planted"}"#).expect("planted");
+        std::os::unix::fs::symlink(&real, file.path()).expect("symlink");
+        assert_eq!(file.read(), None, "a statefile behind a symlink is not read");
         fs::remove_dir_all(dir).expect("cleanup");
     }
 }

@@ -6,68 +6,107 @@ use std::path::PathBuf;
 use super::Statefile;
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::{OptionSection, OptionSpec, Values};
+use crate::options::{Flag, OptionSection, Pairs, Text, Values};
 use crate::store::{self, Store};
 
 /// The directory used when `--statefile-dir` is not given.
 pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
+
+/// `--memcached`.
+pub const MEMCACHED: Text = Text::new(
+    "memcached",
+    "Memcached server to use (only one server). Syntax: address[:port] (default port: \
+     11211). Statefiles are kept there under '<statefile-dir>/<name>', shared by every \
+     poller using it; an unreachable server means files.",
+);
+
+/// `--redis-server`.
+pub const REDIS_SERVER: Text = Text::new(
+    "redis-server",
+    "Redis server to use (only one server). Syntax: address[:port] (default port: 6379). \
+     Statefiles and cached reports are kept there under '<statefile-dir>/<name>', shared \
+     by every poller using it.",
+);
+
+/// `--redis-attribute`.
+pub const REDIS_ATTRIBUTE: Pairs = Pairs::new(
+    "redis-attribute",
+    "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"): password, cnx_timeout, \
+         read_timeout, write_timeout (seconds). Values are taken literally ('x' and x alike).",
+);
+
+/// `--redis-db`.
+pub const REDIS_DB: Text = Text::new("redis-db", "Set Redis database index.");
+
+/// `--failback-file`.
+pub const FAILBACK_FILE: Flag = Flag::new("failback-file", "Fall back on a local file if Redis connection fails.");
+
+/// `--memexpiration`.
+pub const MEMEXPIRATION: Text =
+    Text::new("memexpiration", "Time to keep data in seconds (Default: 86400).").default("86400");
+
+/// `--statefile-dir`.
+pub const STATEFILE_DIR: Text = Text::new(
+    "statefile-dir",
+    "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
+                 must exist and be writable (not with --redis-server or --memcached, which \
+                 keep '<dir>/<name>' keys instead); files are created with mode 0600.",
+)
+.default(DEFAULT_DIR);
+
+/// `--statefile-suffix`.
+pub const STATEFILE_SUFFIX: Text = Text::new("statefile-suffix", "Add a suffix for the statefile name (default: '').");
+
+/// `--statefile-concat-cwd`.
+pub const STATEFILE_CONCAT_CWD: Flag = Flag::new(
+    "statefile-concat-cwd",
+    "If used with the '--statefile-dir' option, the latter's value will be used as a \
+                 sub-directory of the current working directory.",
+);
+
+/// `--statefile-format`.
+pub const STATEFILE_FORMAT: Text = Text::new(
+    "statefile-format",
+    "Define the format used to store the cache (default: 'json'). Files are always \
+                 written in JSON; 'dumper' and 'storable' are accepted for compatibility.",
+);
+
+/// `--statefile-key`.
+pub const STATEFILE_KEY: Text = Text::new(
+    "statefile-key",
+    "Define the key to encrypt/decrypt the cache. Not supported: the check ends \
+                 with UNKNOWN when it is given (the cache file is readable by its owner only).",
+);
+
+/// `--statefile-cipher`.
+pub const STATEFILE_CIPHER: Text = Text::new(
+    "statefile-cipher",
+    "Define the cipher algorithm to encrypt the cache (default: 'AES'). Unused, as \
+                 --statefile-key is not supported.",
+)
+.default("AES");
+
+/// `--statefile-storable`.
+pub const STATEFILE_STORABLE: Flag = Flag::new("statefile-storable", "");
 
 /// The Retention Options section, in Perl's help order.
 pub fn section() -> OptionSection {
     OptionSection::new(
         "RETENTION OPTIONS",
         vec![
-            OptionSpec::value(
-                "memcached",
-                "Memcached server to use (only one server). Syntax: address[:port] (default port: \
-                 11211). Statefiles are kept there under '<statefile-dir>/<name>', shared by \
-                 every poller using it; an unreachable server means files.",
-            ),
-            OptionSpec::value(
-                "redis-server",
-                "Redis server to use (only one server). Syntax: address[:port] (default port: \
-                 6379). Statefiles and cached reports are kept there under \
-                 '<statefile-dir>/<name>', shared by every poller using it.",
-            ),
-            OptionSpec::map(
-                "redis-attribute",
-                "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"): password, cnx_timeout, \
-                 read_timeout, write_timeout (seconds). Values are taken literally ('x' and x \
-                 alike).",
-            ),
-            OptionSpec::value("redis-db", "Set Redis database index."),
-            OptionSpec::flag("failback-file", "Fall back on a local file if Redis connection fails."),
-            OptionSpec::value("memexpiration", "Time to keep data in seconds (Default: 86400).").default("86400"),
-            OptionSpec::value(
-                "statefile-dir",
-                "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
-                 must exist and be writable (not with --redis-server or --memcached, which \
-                 keep '<dir>/<name>' keys instead); files are created with mode 0600.",
-            )
-            .default(DEFAULT_DIR),
-            OptionSpec::value("statefile-suffix", "Add a suffix for the statefile name (default: '')."),
-            OptionSpec::flag(
-                "statefile-concat-cwd",
-                "If used with the '--statefile-dir' option, the latter's value will be used as a \
-                 sub-directory of the current working directory.",
-            ),
-            OptionSpec::value(
-                "statefile-format",
-                "Define the format used to store the cache (default: 'json'). Files are always \
-                 written in JSON; 'dumper' and 'storable' are accepted for compatibility.",
-            ),
-            OptionSpec::value(
-                "statefile-key",
-                "Define the key to encrypt/decrypt the cache. Not supported: the check ends \
-                 with UNKNOWN when it is given (the cache file is readable by its owner only).",
-            ),
-            OptionSpec::value(
-                "statefile-cipher",
-                "Define the cipher algorithm to encrypt the cache (default: 'AES'). Unused, as \
-                 --statefile-key is not supported.",
-            )
-            .default("AES"),
-            OptionSpec::flag("statefile-storable", ""),
+            MEMCACHED.spec(),
+            REDIS_SERVER.spec(),
+            REDIS_ATTRIBUTE.spec(),
+            REDIS_DB.spec(),
+            FAILBACK_FILE.spec(),
+            MEMEXPIRATION.spec(),
+            STATEFILE_DIR.spec(),
+            STATEFILE_SUFFIX.spec(),
+            STATEFILE_CONCAT_CWD.spec(),
+            STATEFILE_FORMAT.spec(),
+            STATEFILE_KEY.spec(),
+            STATEFILE_CIPHER.spec(),
+            STATEFILE_STORABLE.spec(),
         ],
     )
 }
@@ -82,17 +121,17 @@ pub fn open(values: &Values, debug: &DebugLog) -> Result<Placement> {
 /// Checks the Retention Options at start-up (custom-mode check stage): refuses what
 /// cannot be honoured and notes, in the debug log, what is accepted but ignored.
 pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
-    if values.non_empty("statefile-key").is_some() {
+    if values.non_empty(&STATEFILE_KEY).is_some() {
         return Err(Error::new(
             "--statefile-key is not supported (statefile encryption is not implemented): remove \
              it, the cache file is created with mode 0600",
         ));
     }
-    match values.non_empty("statefile-format") {
+    match values.non_empty(&STATEFILE_FORMAT) {
         Some(format) if format != "json" => {
             debug.log(format!("statefile: format '{format}' is not implemented, the cache is kept in JSON"))
         }
-        _ if values.flag("statefile-storable") => {
+        _ if values.flag(&STATEFILE_STORABLE) => {
             debug.log("statefile: format 'storable' is not implemented, the cache is kept in JSON")
         }
         _ => {}
@@ -115,8 +154,8 @@ impl Placement {
     /// Reads `--statefile-dir` (default [`DEFAULT_DIR`]), `--statefile-suffix` and
     /// `--statefile-concat-cwd`.
     pub fn from_values(values: &Values) -> Placement {
-        let dir = values.non_empty("statefile-dir").unwrap_or(DEFAULT_DIR);
-        let dir = if values.flag("statefile-concat-cwd") && dir != DEFAULT_DIR {
+        let dir = values.non_empty(&STATEFILE_DIR).unwrap_or(DEFAULT_DIR);
+        let dir = if values.flag(&STATEFILE_CONCAT_CWD) && dir != DEFAULT_DIR {
             // Perl writes `cwd + "/" + dir` even for an absolute dir; the same directory,
             // spelled without the doubled slash.
             let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
@@ -126,7 +165,7 @@ impl Placement {
         };
         Placement {
             dir: PathBuf::from(dir),
-            suffix: values.value("statefile-suffix").unwrap_or("").to_string(),
+            suffix: values.value(&STATEFILE_SUFFIX).unwrap_or("").to_string(),
             store: None,
         }
     }
@@ -161,10 +200,9 @@ mod tests {
         let mut values = Values::default();
         values.declare(&spec.options);
         assert_eq!(Placement::from_values(&values).file("n").path(), Path::new("/var/lib/centreon/centplugins/n"));
-        let find = |name: &str| spec.options.iter().find(|o| o.name == name).cloned().expect("option");
-        values.set(&find("statefile-dir"), "/abs/dir".into());
-        values.set(&find("statefile-concat-cwd"), "1".into());
-        values.set(&find("statefile-suffix"), "_s".into());
+        values.set(&STATEFILE_DIR.spec(), "/abs/dir".into());
+        values.set(&STATEFILE_CONCAT_CWD.spec(), "1".into());
+        values.set(&STATEFILE_SUFFIX.spec(), "_s".into());
         let cwd = std::env::current_dir().expect("cwd").display().to_string();
         let expected = format!("{}/abs/dir/n_s", cwd.trim_end_matches('/'));
         assert_eq!(Placement::from_values(&values).file("n").path(), Path::new(&expected));
@@ -177,8 +215,7 @@ mod tests {
         values.declare(&spec.options);
         let debug = DebugLog::new(Logging::On, Secrets::Masked);
         check_options(&values, &debug).expect("defaults are fine");
-        let key = spec.options.iter().find(|o| o.name == "statefile-key").expect("option");
-        values.set(key, "k".into());
+        values.set(&STATEFILE_KEY.spec(), "k".into());
         assert!(check_options(&values, &debug).expect_err("refused").message().contains("--statefile-key"));
     }
 }

@@ -10,6 +10,7 @@ use super::Store;
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::options::Values;
+use crate::statefile::{FAILBACK_FILE, MEMCACHED, MEMEXPIRATION, REDIS_ATTRIBUTE, REDIS_DB, REDIS_SERVER};
 
 /// The port of `--redis-server` when it names none.
 const REDIS_PORT: u16 = 6379;
@@ -39,15 +40,15 @@ pub enum Backend {
 /// option value is refused before any connection.
 pub fn open(values: &Values, debug: &DebugLog) -> Result<Option<Store>> {
     let expiration =
-        match values.non_empty("memexpiration") {
+        match values.non_empty(&MEMEXPIRATION) {
             None => EXPIRATION,
             Some(raw) => raw.trim().parse::<u64>().ok().filter(|&secs| secs > 0).ok_or_else(|| {
                 Error::new(format!("--memexpiration must be a positive number of seconds, not '{raw}'"))
             })?,
         };
     let expiration = Duration::from_secs(expiration);
-    if let Some(server) = values.non_empty("redis-server") {
-        if values.non_empty("memcached").is_some() {
+    if let Some(server) = values.non_empty(&REDIS_SERVER) {
+        if values.non_empty(&MEMCACHED).is_some() {
             debug.log("statefile: --memcached is ignored, --redis-server is used");
         }
         let settings = redis_settings(server, values, debug)?;
@@ -57,14 +58,14 @@ pub fn open(values: &Values, debug: &DebugLog) -> Result<Option<Store>> {
                 debug.log(format!("statefile: {name}"));
                 Ok(Some(Store::new(Box::new(redis), Backend::Redis, expiration, name)))
             }
-            Err(e) if values.flag("failback-file") => {
+            Err(e) if values.flag(&FAILBACK_FILE) => {
                 debug.log(format!("statefile: redis connection issue: {e}; files are used (--failback-file)"));
                 Ok(None)
             }
             Err(e) => Err(Error::new(format!("redis connection issue: {e}"))),
         };
     }
-    if let Some(server) = values.non_empty("memcached") {
+    if let Some(server) = values.non_empty(&MEMCACHED) {
         let (host, port) = host_port(server, MEMCACHED_PORT)
             .ok_or_else(|| Error::new(format!("--memcached must be HOST or HOST:PORT, not '{server}'")))?;
         return match Memcached::connect(&host, port) {
@@ -86,7 +87,7 @@ pub fn open(values: &Values, debug: &DebugLog) -> Result<Option<Store>> {
 fn redis_settings(server: &str, values: &Values, debug: &DebugLog) -> Result<Settings> {
     let (host, port) = host_port(server, REDIS_PORT)
         .ok_or_else(|| Error::new(format!("--redis-server must be HOST or HOST:PORT, not '{server}'")))?;
-    let db = match values.non_empty("redis-db") {
+    let db = match values.non_empty(&REDIS_DB) {
         None => 0,
         Some(raw) => raw
             .trim()
@@ -97,7 +98,7 @@ fn redis_settings(server: &str, values: &Values, debug: &DebugLog) -> Result<Set
     };
     let mut settings =
         Settings { host, port, password: None, db, connect: REDIS_TIMEOUT, read: REDIS_TIMEOUT, write: REDIS_TIMEOUT };
-    for (name, raw) in values.map("redis-attribute") {
+    for (name, raw) in values.map(&REDIS_ATTRIBUTE) {
         let name = name.trim();
         let value = unquote(raw.trim());
         let seconds = || {
