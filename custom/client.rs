@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{self, same_origin, HttpClient, Request, Response, Url};
-use centreon_plugin::number;
 use centreon_plugin::options::{OptionSection, Text, Values};
 use centreon_plugin::registry::Env;
 use centreon_plugin::statefile::{self, Placement};
@@ -58,7 +57,7 @@ const ERROR_LIMIT: u64 = 64 * 1024;
 /// hundred kilobytes.
 const JSON_LIMIT: u64 = 32 * 1024 * 1024;
 /// Time kept free after a throttling wait for the retry itself.
-const RETRY_ROOM: Duration = Duration::from_secs(1);
+pub const RETRY_ROOM: Duration = Duration::from_secs(1);
 
 /// What distinguishes one custom mode's API from another's; everything else (options,
 /// token cache, retries, error texts) is common.
@@ -190,6 +189,7 @@ impl Client {
         let credentials = Credentials { tenant, client_id, secret };
         let timeout = parse_timeout(values.value(&TIMEOUT).unwrap_or(TIMEOUT_DEFAULT))?;
         let deadline = Instant::now().checked_add(timeout).map_or(env.deadline, |limit| env.deadline.min(limit));
+        centreon_plugin::budget::set_deadline(deadline, timeout);
         let cloud = Cloud::parse(values.value(&cloud::CLOUD))?;
         let (login_base, base_text) = endpoints(setup, values, cloud)?;
         let token_url =
@@ -342,12 +342,12 @@ impl Client {
             Ok(_) => Err(Error::new(format!(
                 "Cannot decode json response: {who} answered {} with JSON that is not an object: {}",
                 response.status_line(),
-                report::snippet(text.as_bytes())
+                self.excerpt(&text)
             ))),
             Err(e) => Err(Error::new(format!(
                 "Cannot decode json response: {who} answered {}: {e}: {}",
                 response.status_line(),
-                report::snippet(text.as_bytes())
+                self.excerpt(&text)
             ))),
         }
     }
@@ -423,13 +423,20 @@ impl Client {
             }
         }
         let kind = response.content_type().map(|t| format!(" ({t})")).unwrap_or_default();
-        let body = report::snippet(text.as_bytes());
+        let body = self.excerpt(&text);
         let error = if body.is_empty() {
             Error::new(format!("{who} answered {}{kind} with an empty body", response.status_line()))
         } else {
             Error::new(format!("{who} answered {}{kind}: {body}", response.status_line()))
         };
         (None, error)
+    }
+
+    /// The start of an answer's body for a message, the token and the secret masked
+    /// before it is cut (an error page may echo the request), as is whatever follows
+    /// `Bearer ` (a token this run does not know).
+    fn excerpt(&self, text: &str) -> String {
+        report::snippet(mask_bearer(&self.debug.mask(text)).as_bytes())
     }
 
     /// The error once throttling outlasts the retries or the time budget.
@@ -548,12 +555,23 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// `--timeout`: the first run of digits, in seconds, at least 1.
+/// The longest `--timeout`, in seconds: a day, far beyond any poller's check slot.
+const MAX_TIMEOUT: u64 = 86_400;
+
+/// `--timeout`: a whole number of seconds written in digits, from 1 to [`MAX_TIMEOUT`]
+/// (spaces around it ignored). Anything else (`-1`, `1e308`, `0.5`, `10s`) is refused
+/// rather than read as some other number of seconds.
 fn parse_timeout(raw: &str) -> Result<Duration> {
-    match number::first_integer(raw) {
-        Some(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(Error::new(format!("Invalid --timeout value '{raw}': a number of seconds (1 or more) is expected"))),
-    }
+    let text = raw.trim();
+    let seconds = (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse::<u64>().ok())
+        .flatten()
+        .filter(|secs| (1..=MAX_TIMEOUT).contains(secs));
+    seconds.map(Duration::from_secs).ok_or_else(|| {
+        Error::new(format!(
+            "Invalid --timeout value '{raw}': a whole number of seconds from 1 to {MAX_TIMEOUT} is expected"
+        ))
+    })
 }
 
 /// Parses an endpoint-derived URL, naming the option on failure.
@@ -565,8 +583,28 @@ fn endpoint_url(option: &str, text: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// `text` with the word after each `Bearer ` (any case) replaced by `***`.
+pub fn mask_bearer(text: &str) -> String {
+    const SCHEME: &str = "bearer ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.to_ascii_lowercase().find(SCHEME) {
+        let after = at + SCHEME.len();
+        out.push_str(&rest[..after]);
+        let value = &rest[after..];
+        let end =
+            value.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '<' | '&')).unwrap_or(value.len());
+        if end > 0 {
+            out.push_str("***");
+        }
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `Retry-After` in seconds (the form Microsoft uses); an HTTP date is ignored.
-fn retry_after(response: &Response) -> Option<Duration> {
+pub fn retry_after(response: &Response) -> Option<Duration> {
     response.header("retry-after")?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
@@ -575,9 +613,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timeout_takes_the_first_digits() {
+    fn bearer_values_are_masked() {
+        assert_eq!(mask_bearer("Authorization: Bearer eyJ0.x-y_z, next"), "Authorization: Bearer ***, next");
+        assert_eq!(mask_bearer("\"bearer abc\" and BEARER  x"), "\"bearer ***\" and BEARER  x");
+        assert_eq!(mask_bearer("Bearer"), "Bearer");
+        assert_eq!(mask_bearer("no token"), "no token");
+    }
+
+    #[test]
+    fn timeout_is_whole_seconds_from_one_to_a_day() {
         assert_eq!(parse_timeout("10").expect("10"), Duration::from_secs(10));
-        assert_eq!(parse_timeout("x30s").expect("30"), Duration::from_secs(30));
-        assert!(parse_timeout("0").is_err());
+        assert_eq!(parse_timeout(" 30 ").expect("30"), Duration::from_secs(30));
+        assert_eq!(parse_timeout("86400").expect("a day"), Duration::from_secs(86_400));
+        for refused in
+            ["0", "-0", "-1", "1e308", "1e-300", "0.0001", "2.5", "x30s", "10s", "86401", "", "99999999999999999999999"]
+        {
+            let error = parse_timeout(refused).expect_err(refused);
+            assert_eq!(
+                error.message(),
+                format!("Invalid --timeout value '{refused}': a whole number of seconds from 1 to 86400 is expected")
+            );
+        }
     }
 }

@@ -44,7 +44,7 @@ impl Cloud {
             "Set Microsoft's cloud: global, usgov (US Government L4), usgov-dod (US Government \
              L5) or china (operated by 21Vianet) (default: 'global'). It sets the login and \
              graph endpoints and the token scope; --login-endpoint and --graph-endpoint still \
-             win. Microsoft provides the usage reports in the global cloud only."
+             win. Microsoft provides the usage reports and message trace in the global cloud only."
         } else {
             "Set Microsoft's cloud (default: 'global'). This custom mode knows the global \
              cloud only: use --custommode=graphapi in the national clouds."
@@ -89,6 +89,20 @@ impl Cloud {
             Cloud::UsGov => "https://graph.microsoft.us",
             Cloud::UsGovDod => "https://dod-graph.microsoft.us",
             Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    /// Refuses message trace outside the global cloud: Microsoft's list of the
+    /// national cloud deployments of the message trace API holds the global service
+    /// only. An UNKNOWN saying so, before any request.
+    pub fn check_message_trace(self) -> Result<()> {
+        match self {
+            Cloud::Global => Ok(()),
+            other => Err(Error::new(format!(
+                "--cloud={}: Microsoft provides message trace in the global cloud only \
+                 (the service health modes work in every cloud)",
+                other.name()
+            ))),
         }
     }
 
@@ -138,5 +152,17 @@ mod tests {
         assert!(Cloud::Global.check_usage_reports().is_ok());
         let refused = Cloud::China.check_usage_reports().expect_err("china");
         assert!(refused.message().starts_with("--cloud=china: Microsoft provides the usage reports"), "{refused}");
+    }
+
+    #[test]
+    fn message_trace_is_global_only() {
+        assert!(Cloud::Global.check_message_trace().is_ok());
+        for cloud in [Cloud::UsGov, Cloud::UsGovDod, Cloud::China] {
+            let refused = cloud.check_message_trace().expect_err("national");
+            assert!(
+                refused.message().contains("Microsoft provides message trace in the global cloud only"),
+                "{refused}"
+            );
+        }
     }
 }

@@ -10,7 +10,8 @@
 //! * an answer that is not what was expected (truncated CSV, missing column) is an
 //!   error saying what happened, never partial data;
 //! * every `@odata.nextLink` page is read as given (Perl turned it back into the
-//!   first page and looped for ever); a link seen twice is an error.
+//!   first page and looped for ever); a link seen twice is an error, and so is a
+//!   collection of more than [`MAX_PAGES`] pages.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -67,6 +68,11 @@ const SETUP: Setup = Setup {
 /// The service health overviews with their issues (Graph pages them by 100).
 const HEALTH_PATH: &str = "v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues";
 
+/// The most pages of a collection read (service health): Graph pages service health
+/// by 100 and Microsoft lists a few dozen services, so a collection going on past
+/// this is a server that never ends it, not a tenant.
+pub const MAX_PAGES: usize = 200;
+
 /// Message trace (`exchangeMessageTrace` objects), without its query.
 const TRACE_PATH: &str = "v1.0/admin/exchange/tracing/messageTraces";
 
@@ -117,12 +123,18 @@ impl Provides for GraphApi {
 
 impl GraphApi {
     /// Reads a paged collection from `path`: the `value` items of every page, pages
-    /// joined by `@odata.nextLink` until a page has none.
+    /// joined by `@odata.nextLink` until a page has none; more than [`MAX_PAGES`]
+    /// pages is an error, never the items read so far.
     fn collection(&mut self, path: &str) -> Result<Vec<Value>> {
         let mut url = self.client.url(path)?;
         let mut seen: HashSet<Url> = HashSet::new();
         let mut items = Vec::new();
         loop {
+            if seen.len() == MAX_PAGES {
+                return Err(Error::new(format!(
+                    "Graph endpoint gave more than {MAX_PAGES} pages of {path} (the page limit): the pages would not end"
+                )));
+            }
             seen.insert(url.clone());
             let mut page = self.client.get_json(url)?;
             items.extend(page_values(&mut page, path)?);
@@ -214,6 +226,7 @@ impl MessageTrace for GraphApi {
     /// `GET v1.0/admin/exchange/tracing/messageTraces?$filter=…&$top=5000`, then each
     /// `@odata.nextLink` as given (it carries the query and a `$skiptoken`).
     fn message_traces(&mut self, query: &TraceQuery<'_>, visit: TraceVisit<'_>) -> Result<TraceListing> {
+        self.client.cloud().check_message_trace()?;
         let filter = token::percent_encode(&trace_filter(query));
         let mut url = self.client.url(&format!("{TRACE_PATH}?$filter={filter}&$top={TRACE_PAGE_SIZE}"))?;
         let mut seen: HashSet<Url> = HashSet::new();
@@ -329,111 +342,53 @@ fn health_issue(item: &Value) -> Result<ServiceIssue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::custom::loopback::{reply, Loopback, Seen};
     use centreon_plugin::debug::{DebugLog, Logging, Secrets};
     use centreon_plugin::getopt;
     use centreon_plugin::notices::Notices;
     use centreon_plugin::options::{OptionSpec, Values};
     use centreon_plugin::output::OutputOptions;
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::{TcpListener, TcpStream};
+    use std::net::TcpListener;
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    /// One request as the mock saw it.
-    #[derive(Debug, Clone)]
-    struct Seen {
-        method: String,
-        path: String,
-        authorization: Option<String>,
-        body: String,
-        download: bool,
-    }
-
-    type Handler = dyn Fn(&Seen, &Mock) -> Vec<u8> + Send + Sync;
-
-    /// A loopback stand-in for the login, Graph and download endpoints (the download
-    /// on a second port, as Microsoft redirects to another host).
+    /// The login and Graph endpoints (host 0) and the download host a report call
+    /// redirects to (host 1, as Microsoft redirects to another host), on the unit
+    /// tests' local server, counting the token and report calls.
     #[derive(Clone)]
     struct Mock {
+        server: Loopback,
         base: String,
         download_base: String,
-        seen: Arc<Mutex<Vec<Seen>>>,
         tokens: Arc<AtomicUsize>,
         reports: Arc<AtomicUsize>,
     }
 
     impl Mock {
         fn start(handler: impl Fn(&Seen, &Mock) -> Vec<u8> + Send + Sync + 'static) -> Mock {
-            let main = TcpListener::bind("127.0.0.1:0").expect("bind");
-            let download = TcpListener::bind("127.0.0.1:0").expect("bind");
-            let mock = Mock {
-                base: format!("http://{}", main.local_addr().expect("addr")),
-                download_base: format!("http://{}", download.local_addr().expect("addr")),
-                seen: Arc::default(),
-                tokens: Arc::default(),
-                reports: Arc::default(),
-            };
-            let handler: Arc<Handler> = Arc::new(handler);
-            for (listener, is_download) in [(main, false), (download, true)] {
-                let (mock, handler) = (mock.clone(), Arc::clone(&handler));
-                std::thread::spawn(move || {
-                    for stream in listener.incoming().flatten() {
-                        let (mock, handler) = (mock.clone(), Arc::clone(&handler));
-                        std::thread::spawn(move || serve(stream, is_download, &mock, &*handler));
-                    }
-                });
-            }
-            mock
+            let (tokens, reports) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let counters = (Arc::clone(&tokens), Arc::clone(&reports));
+            let server = Loopback::start(2, move |seen, server| {
+                handler(seen, &Mock::over(server, Arc::clone(&counters.0), Arc::clone(&counters.1)))
+            });
+            Mock::over(&server, tokens, reports)
+        }
+
+        fn over(server: &Loopback, tokens: Arc<AtomicUsize>, reports: Arc<AtomicUsize>) -> Mock {
+            let (base, download_base) = (server.base(0).to_string(), server.base(1).to_string());
+            Mock { server: server.clone(), base, download_base, tokens, reports }
         }
 
         fn seen(&self) -> Vec<Seen> {
-            self.seen.lock().expect("lock").clone()
+            self.server.seen()
         }
     }
 
-    fn serve(stream: TcpStream, download: bool, mock: &Mock, handler: &Handler) {
-        let mut reader = BufReader::new(&stream);
-        let mut first = String::new();
-        if reader.read_line(&mut first).is_err() {
-            return;
-        }
-        let mut parts = first.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let path = parts.next().unwrap_or("").to_string();
-        let (mut length, mut authorization) = (0, None);
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "authorization" => authorization = Some(value.trim().to_string()),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        let _ = reader.read_exact(&mut body);
-        let seen = Seen { method, path, authorization, body: String::from_utf8_lossy(&body).into_owned(), download };
-        mock.seen.lock().expect("lock").push(seen.clone());
-        let answer = handler(&seen, mock);
-        let mut stream = stream;
-        let _ = stream.write_all(&answer);
-    }
-
-    fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-        let mut out = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
-        for (name, value) in headers {
-            out.push_str(&format!("{name}: {value}\r\n"));
-        }
-        out.push_str("\r\n");
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(body);
-        bytes
+    /// Whether the download host received it.
+    fn download(seen: &Seen) -> bool {
+        seen.host == 1
     }
 
     const CSV: &[u8] = b"\xEF\xBB\xBFReport Refresh Date,User Principal Name,Display Name,Last Activity Date,\
@@ -451,8 +406,8 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
                 format!(r#"{{"token_type":"Bearer","expires_in":3599,"access_token":"tok-{n}"}}"#).as_bytes(),
             );
         }
-        if seen.download {
-            if seen.authorization.is_some() {
+        if download(seen) {
+            if seen.header("authorization").is_some() {
                 return reply(
                     "400 Bad Request",
                     &[("Content-Type", "text/plain")],
@@ -537,7 +492,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
             ),
             (
                 &[("tenant", "t1"), ("client-id", "c1"), ("client-secret", "x"), ("timeout", "abc")],
-                "Invalid --timeout value 'abc': a number of seconds (1 or more) is expected",
+                "Invalid --timeout value 'abc': a whole number of seconds from 1 to 86400 is expected",
             ),
         ];
         for (pairs, expected) in cases {
@@ -557,15 +512,15 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         );
         let seen = mock.seen();
         assert_eq!(seen[0].method, "POST");
-        assert_eq!(seen[0].path, "/t1/oauth2/v2.0/token");
+        assert_eq!(seen[0].target, "/t1/oauth2/v2.0/token");
         let port = mock.base.rsplit(':').next().expect("port");
         assert_eq!(
             seen[0].body,
             format!("grant_type=client_credentials&client_id=c1&client_secret=s3cr3t%2B%2F%3D%26%3F&scope=http%3A%2F%2F127.0.0.1%3A{port}%2F.default")
         );
-        assert_eq!(seen[1].path, "/v1.0/reports/getEmailActivityUserDetail(period='D7')");
-        assert_eq!(seen[1].authorization.as_deref(), Some("Bearer tok-1"));
-        assert!(seen[2].download && seen[2].authorization.is_none(), "{seen:?}");
+        assert_eq!(seen[1].target, "/v1.0/reports/getEmailActivityUserDetail(period='D7')");
+        assert_eq!(seen[1].header("authorization"), Some("Bearer tok-1"));
+        assert!(download(&seen[2]) && seen[2].header("authorization").is_none(), "{seen:?}");
 
         let file = dir.join("office365_graphapi_83f1535f99ab0bf4e9d02dfd85d3e3f7_a9f7e97965d6cf799a529102a973b8b9");
         let cache: serde_json::Map<String, Value> =
@@ -659,7 +614,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     fn health_pages_are_all_read_and_a_repeated_link_is_an_error() {
         let mock = Mock::start(|seen, mock| match seen.method.as_str() {
             "POST" => normal(seen, mock),
-            _ if seen.path.ends_with("skiptoken=2") => health_page("B", None),
+            _ if seen.target.ends_with("skiptoken=2") => health_page("B", None),
             _ => health_page("A", Some(format!("{}/{HEALTH_PATH}&$skiptoken=2", mock.base))),
         });
         let services = api(&mock, &temp_dir(), &[]).expect("api").service_health().expect("services");
@@ -675,6 +630,27 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         let err = api(&looping, &temp_dir(), &[]).expect("api").service_health().expect_err("loop");
         assert!(err.message().contains("a second time"), "{err}");
         assert_eq!(looping.seen().len(), 2, "one token request, one page: {:?}", looping.seen());
+    }
+
+    /// Pages that never end, each with a new link, stop at the page limit: an error
+    /// naming it, after exactly that many pages.
+    #[test]
+    fn endless_distinct_pages_stop_at_the_page_limit() {
+        let pages = Arc::new(AtomicUsize::new(0));
+        let served = Arc::clone(&pages);
+        let mock = Mock::start(move |seen, mock| match seen.method.as_str() {
+            "POST" => normal(seen, mock),
+            _ => {
+                let n = served.fetch_add(1, Ordering::SeqCst);
+                health_page("A", Some(format!("{}/{HEALTH_PATH}&$skiptoken={n}", mock.base)))
+            }
+        });
+        let err = api(&mock, &temp_dir(), &[]).expect("api").service_health().expect_err("endless");
+        assert_eq!(
+            err.message(),
+            format!("Graph endpoint gave more than {MAX_PAGES} pages of {HEALTH_PATH} (the page limit): the pages would not end")
+        );
+        assert_eq!(pages.load(Ordering::SeqCst), MAX_PAGES);
     }
 
     #[test]
@@ -700,7 +676,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     #[test]
     fn throttling_is_retried_within_the_budget() {
         let once = Mock::start(|seen, mock| {
-            if !seen.download && seen.method == "GET" && mock.reports.fetch_add(1, Ordering::SeqCst) == 0 {
+            if !download(seen) && seen.method == "GET" && mock.reports.fetch_add(1, Ordering::SeqCst) == 0 {
                 return reply(
                     "429 Too Many Requests",
                     &[("Retry-After", "1")],
@@ -712,7 +688,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         assert_eq!(users(&mut api(&once, &temp_dir(), &[]).expect("api")).expect("rows").len(), 2);
 
         let always = Mock::start(|seen, mock| {
-            if !seen.download && seen.method == "GET" {
+            if !download(seen) && seen.method == "GET" {
                 return reply(
                     "429 Too Many Requests",
                     &[("Retry-After", "1")],
@@ -735,7 +711,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     #[test]
     fn expired_token_gets_one_replacement() {
         let mock = Mock::start(|seen, mock| {
-            if !seen.download && seen.method == "GET" && seen.authorization.as_deref() == Some("Bearer tok-1") {
+            if !download(seen) && seen.method == "GET" && seen.header("authorization") == Some("Bearer tok-1") {
                 return reply(
                     "401 Unauthorized",
                     &[],
@@ -749,7 +725,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         assert_eq!(mock.tokens.load(Ordering::SeqCst), 2);
 
         let always = Mock::start(|seen, mock| {
-            if !seen.download && seen.method == "GET" {
+            if !download(seen) && seen.method == "GET" {
                 return reply("401 Unauthorized", &[], br#"{"error":{"code":"InvalidAuthenticationToken"}}"#);
             }
             normal(seen, mock)
@@ -769,7 +745,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         for (body, expected) in bodies {
             let body = body.to_vec();
             let mock = Mock::start(move |seen, mock| {
-                if seen.download {
+                if download(seen) {
                     return reply("200 OK", &[], &body);
                 }
                 normal(seen, mock)
@@ -782,7 +758,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     #[test]
     fn stalled_download_times_out_on_budget() {
         let mock = Mock::start(|seen, mock| {
-            if seen.download {
+            if download(seen) {
                 std::thread::sleep(Duration::from_secs(6));
             }
             normal(seen, mock)
@@ -921,7 +897,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
     fn message_traces_follow_every_next_link_up_to_the_page_cap() {
         let mock = Mock::start(|seen, mock| match seen.method.as_str() {
             "POST" => normal(seen, mock),
-            _ if seen.path.ends_with("$skiptoken=2") => trace_page("Failed", None),
+            _ if seen.target.ends_with("$skiptoken=2") => trace_page("Failed", None),
             _ => trace_page("delivered", Some(format!("{}/{TRACE_PATH}?$filter=x&$top=5000&$skiptoken=2", mock.base))),
         });
         let query = TraceQuery { sender: Some("o'brien+news@contoso.com"), ..trace_query(2) };
@@ -931,7 +907,7 @@ Send Count,Receive Count,Read Count,Report Period\r\n2026-11-22,a@contoso.com,\"
         assert_eq!(statuses, [TraceStatus::Delivered, TraceStatus::Failed]);
         assert_eq!(messages[0].sender_address, "a@contoso.com");
         assert_eq!(messages[0].recipient_address, "b@fabrikam.com");
-        let paths: Vec<String> = mock.seen().into_iter().filter(|s| s.method == "GET").map(|s| s.path).collect();
+        let paths: Vec<String> = mock.seen().into_iter().filter(|s| s.method == "GET").map(|s| s.target).collect();
         assert_eq!(
             paths,
             [

@@ -2,7 +2,9 @@
 //! manage.office.com, as Perl's `cloud::microsoft::office365::custom::managementapi`.
 //!
 //! Microsoft retired this API (December 2021 to January 2022) in favour of Graph's
-//! service health; it stays for the tenants and national clouds that still answer it.
+//! service health; it stays for the tenants that still answer it, in the global cloud
+//! only: `--cloud` other than `global` is refused (use `graphapi` in the national
+//! clouds).
 //! It offers service health only. Its `CurrentStatus` answer is mapped onto Graph's
 //! model so the same modes serve both custom modes: the workload is the service id,
 //! the status is camel-cased as Graph spells it (`ServiceDegradation` →

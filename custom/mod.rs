@@ -28,6 +28,11 @@ pub mod report;
 pub mod report_cache;
 pub mod token;
 
+/// The unit tests' local HTTP server, shared with the HTTP layer's tests.
+#[cfg(test)]
+#[path = "../src/http/loopback.rs"]
+mod loopback;
+
 pub use report::Row;
 
 /// Positions, for the tests of the report reader itself, which read columns it was

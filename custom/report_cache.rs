@@ -3,8 +3,8 @@
 //! refuses. The cache itself (files, lock, failure notes, pruning) is the core's
 //! [`centreon_plugin::cache`].
 //!
-//! Microsoft Graph answers about 14 report requests per 10 minutes per application,
-//! tenant and report, and the reports change once a day. So each downloaded report is
+//! Microsoft Graph answers 14 CSV report requests per 10 minutes per application and
+//! tenant (40 for all applications of a tenant), and the reports change once a day. So each downloaded report is
 //! kept, whole (every column: all modes and filters share one download), in the
 //! statefile directory, and:
 //!

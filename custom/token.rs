@@ -16,7 +16,10 @@
 //!   `md5_secret` is, for a certificate, the md5 of its thumbprint, so a token is
 //!   reused with the credential that obtained it only;
 //! * Entra ID's refusal names its cause: the `AADSTSnnnn` code and the first sentence
-//!   of its description follow Perl's message.
+//!   of its description follow Perl's message;
+//! * a throttled login endpoint (429 or 503, `Retry-After`, a plain-text body) is
+//!   retried as Graph's own throttling is, within `--timeout`, and then counts as an
+//!   API unavailable for now (a report cache may answer from an older copy).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -31,6 +34,7 @@ use centreon_plugin::statefile::Statefile;
 
 use crate::custom::assertion::{self, ASSERTION_TYPE};
 use crate::custom::certificate::ClientCertificate;
+use crate::custom::client::{retry_after, Refused, MAX_ATTEMPTS, RETRY_ROOM};
 
 /// A cached token is refreshed when fewer seconds than this remain (Perl's margin).
 const REFRESH_MARGIN: i64 = 10;
@@ -172,7 +176,12 @@ impl TokenProvider {
 
     /// A valid token: the cached one while reusable, else a fresh one. The statefile
     /// is checked (Perl's messages) before its first use.
-    pub fn token(&mut self, http: &HttpClient, debug: &DebugLog, deadline: Instant) -> Result<String> {
+    pub fn token(
+        &mut self,
+        http: &HttpClient,
+        debug: &DebugLog,
+        deadline: Instant,
+    ) -> std::result::Result<String, Refused> {
         if let Some(token) = &self.current {
             return Ok(token.clone());
         }
@@ -189,7 +198,7 @@ impl TokenProvider {
         http: &HttpClient,
         debug: &DebugLog,
         deadline: Instant,
-    ) -> Result<String> {
+    ) -> std::result::Result<String, Refused> {
         let token = self.obtain(Some(rejected), http, debug, deadline)?;
         self.current = Some(token.clone());
         Ok(token)
@@ -201,7 +210,7 @@ impl TokenProvider {
         http: &HttpClient,
         debug: &DebugLog,
         deadline: Instant,
-    ) -> Result<String> {
+    ) -> std::result::Result<String, Refused> {
         if !self.checked {
             self.statefile.check()?;
             self.checked = true;
@@ -230,7 +239,7 @@ impl TokenProvider {
             debug.secret(&token);
             return Ok(token);
         }
-        let (token, expires_on) = self.request(http, debug)?;
+        let (token, expires_on) = self.request(http, debug, deadline)?;
         let timestamp = now();
         let mut cache = Map::new();
         cache.insert("access_token".into(), Value::from(token.clone()));
@@ -246,17 +255,59 @@ impl TokenProvider {
         Ok(token)
     }
 
-    /// Posts the form; returns the token and its expiry (epoch seconds).
-    fn request(&self, http: &HttpClient, debug: &DebugLog) -> Result<(String, i64)> {
-        let form = token_form(&self.credentials, &self.audience, &self.token_url, now())?;
-        let request = Request::post(self.token_url.clone(), form)
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/x-www-form-urlencoded");
-        let mut response =
-            http.send(request, debug).map_err(|e| Error::new(format!("Login endpoint unreachable: {e}")))?;
-        let text = response.text(ANSWER_LIMIT).map_err(|e| Error::new(format!("Login endpoint answer cut: {e}")))?;
-        parse_answer(&response, &text, now(), debug).map_err(|e| redact(e, &self.credentials.secret.hidden()))
+    /// Posts the form; returns the token and its expiry (epoch seconds). A throttled
+    /// answer (429, 503) is retried after `Retry-After` (else 1 s, 2 s, 4 s) while the
+    /// wait fits before `deadline`, at most [`MAX_ATTEMPTS`] requests; then the login
+    /// endpoint is unavailable for now.
+    fn request(
+        &self,
+        http: &HttpClient,
+        debug: &DebugLog,
+        deadline: Instant,
+    ) -> std::result::Result<(String, i64), Refused> {
+        let hidden = self.credentials.secret.hidden();
+        let mut backoff = Duration::from_secs(1);
+        for attempt in 1..=MAX_ATTEMPTS {
+            let form = token_form(&self.credentials, &self.audience, &self.token_url, now())?;
+            let request = Request::post(self.token_url.clone(), form)
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded");
+            let mut response =
+                http.send(request, debug).map_err(|e| Error::new(format!("Login endpoint unreachable: {e}")))?;
+            let text =
+                response.text(ANSWER_LIMIT).map_err(|e| Error::new(format!("Login endpoint answer cut: {e}")))?;
+            if !matches!(response.status(), 429 | 503) {
+                let answer = parse_answer(&response, &mask(&text, &hidden), now(), debug);
+                return answer.map_err(|e| Refused::from(redact(e, &hidden)));
+            }
+            debug.log(mask(&text, &hidden));
+            let wait = retry_after(&response).unwrap_or(backoff);
+            backoff = backoff.saturating_mul(2);
+            let fits = Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= deadline);
+            if attempt == MAX_ATTEMPTS || !fits {
+                let why = if fits {
+                    format!("still refused after {attempt} attempts")
+                } else {
+                    format!(
+                        "still refused after {attempt} attempt{}, and waiting {} s more would exceed --timeout",
+                        if attempt == 1 { "" } else { "s" },
+                        wait.as_secs_f64()
+                    )
+                };
+                let error = Error::new(format!("Login endpoint is throttling ({}): {why}", response.status_line()));
+                return Err(Refused { error, unavailable: Some(wait) });
+            }
+            debug.log(format!("login throttled ({}): retrying in {} s", response.status_line(), wait.as_secs_f64()));
+            std::thread::sleep(wait);
+        }
+        Err(Error::new("Login endpoint: no attempt made").into())
     }
+}
+
+/// `text` with every hidden text replaced by `***`: done before any excerpt is cut
+/// from it, so that no part of a secret survives the cut.
+fn mask(text: &str, hidden: &[String]) -> String {
+    hidden.iter().fold(text.to_string(), |text, h| text.replace(h.as_str(), "***"))
 }
 
 /// `error` with every hidden text replaced by `***`.

@@ -132,7 +132,11 @@ static QUEUE_DEPTH: ModeSpec<dyn Queues> = ModeSpec {
 
 /// The plugin: who it is, its custom modes, its modes.
 fn plugin() -> Plugin<dyn Queues> {
-    let info = PluginInfo { name: "example::queue::plugin", description: "Check message queues." };
+    let info = PluginInfo {
+        name: "example::queue::plugin",
+        description: "Check message queues.",
+        build: concat!("queue_plugin ", env!("CARGO_PKG_VERSION")),
+    };
     Plugin::new(info, [&FAKE], [&QUEUE_DEPTH])
 }
 

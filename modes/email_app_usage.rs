@@ -208,9 +208,15 @@ fn groups() -> Groups<AppUsage> {
             Group::new("clients", |a: &Apps| format!("Users per email app over 7 days to {}: ", a.refreshed), clients),
             |d: &AppUsage| &d.apps,
         )
-        .global(Group::new("protocols", |_| "Users per legacy protocol: ".to_string(), protocols), |d: &AppUsage| {
-            &d.apps
-        })
+        .global(
+            // The report's day here too: the line may show the protocols alone.
+            Group::new(
+                "protocols",
+                |a: &Apps| format!("Users per legacy protocol over 7 days to {}: ", a.refreshed),
+                protocols,
+            ),
+            |d: &AppUsage| &d.apps,
+        )
         .instances(
             Group::new("users", |u: &LegacyUser| format!("User '{}' ", u.display), vec![legacy]),
             "All users of legacy protocols are ok",

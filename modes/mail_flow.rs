@@ -38,12 +38,14 @@ const DESCRIPTION: &str = "Check mail flow: the messages Exchange Online receive
     trace application (New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373; provisioning \
     takes up to a few hours).\n\n\
     The window is the --lookback minutes (default: 60) ending --delay minutes (default: 30) ago, on \
-    whole minutes (UTC). Message trace shows a message 5 to 30 minutes after it was received, and a \
-    message that recent may still be pending or getting its status: ending the window 30 minutes ago \
-    counts complete data and settled statuses. A lower --delay alerts sooner, but misses the latest \
+    whole minutes (UTC). Microsoft shows a message in message trace 5 to 10 minutes after it was \
+    received, and a message that recent may still be pending or getting its status: ending the window \
+    30 minutes ago counts complete data and settled statuses. A lower --delay alerts sooner, but misses the latest \
     messages and counts those still on their way as pending. An hour holds enough messages for \
     meaningful percentages in most tenants, fits in one page of 5000 messages, and checks every 5 \
     minutes overlap it, so that no message goes unseen.\n\n\
+    Message trace has one entry per message and recipient: a message sent to three recipients counts \
+    three times. The counts are deliveries, not messages.\n\n\
     Counters: total, delivered, pending, failed, quarantined, filtered-as-spam, expanded and other \
     (getting status, recalled, and any status Microsoft adds later); failed-prct and pending-prct are \
     the failed and pending messages in percent of the total (0 without messages). No threshold by \
@@ -186,7 +188,7 @@ fn count(
     Counter::value(label, nlabel, read, Output::Template(text), Perf::key(key).max(max))
 }
 
-/// A count in percent of the total, shown `TEXT: P%`.
+/// A count in percent of the total, shown `TEXT share: P%` (beside the count, `TEXT: N`).
 fn share(
     label: &'static str,
     nlabel: &'static str,
@@ -198,7 +200,7 @@ fn share(
         label,
         nlabel,
         move |f: &Flow| f.percent(read(f)),
-        Output::custom(move |f: &Flow| format!("{text}: {}%", number::fixed(f.percent(read(f)), 2))),
+        Output::custom(move |f: &Flow| format!("{text} share: {}%", number::fixed(f.percent(read(f)), 2))),
         Perf::key(key).unit("%").max(|_| "100".to_string()),
     )
 }
@@ -233,7 +235,7 @@ fn groups() -> Groups<Flow> {
         count("expanded", "exchange.mailflow.messages.expanded.count", "expanded", "expanded: {}", |f| f.expanded),
         count("other", "exchange.mailflow.messages.other.count", "other", "other: {}", |f| f.other),
     ];
-    Groups::new().global(Group::new("global", |f: &Flow| format!("Messages received {} ", f.window), counters), |f| f)
+    Groups::new().global(Group::new("global", |f: &Flow| format!("Messages received {}: ", f.window), counters), |f| f)
 }
 
 /// The status Microsoft may filter on: the one status whose count is the only counter

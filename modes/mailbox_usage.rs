@@ -31,6 +31,9 @@ inventory::submit! {
             and '%{used} > %{prohibit_send_quota}') over %{used}, %{issue_warning_quota}, %{prohibit_send_quota}, \
             %{prohibit_send_receive_quota} and %{display}. A quota the report leaves empty is unlimited: it never \
             makes a mailbox WARNING or CRITICAL.\n\n\
+            By default only the totals are checked, as by the Perl plugin (--filter-counters defaults to \
+            'active|total'): a mailbox over its quota alerts only with --filter-counters='^status$' (or an \
+            empty --filter-counters=).\n\n\
             Only mailboxes active on the report date are checked one by one, as by the Perl plugin; \
             --check-inactive-mailboxes checks the inactive ones too, deleted mailboxes aside (a shared mailbox \
             nobody reads still stops receiving mail at its quota).\n\n",

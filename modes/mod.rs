@@ -19,6 +19,7 @@ mod share;
 pub const INFO: PluginInfo = PluginInfo {
     name: "cloud::microsoft::office365::exchange::plugin",
     description: "Check Microsoft Office 365 Exchange.",
+    build: concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"), " (Rust)"),
 };
 
 /// A registered mode: each mode submits one to `inventory`.

@@ -338,9 +338,12 @@ impl<R> Deref for Distinct<R> {
 }
 
 /// `--units`, the option of the modes with a unit for their active thresholds.
-pub const UNITS: Text =
-    Text::new("units", "Unit of the active thresholds: '%' (percentage of the total, the default) or 'count'.")
-        .default("%");
+pub const UNITS: Text = Text::new(
+    "units",
+    "Unit of the active thresholds: '%' (percentage of the total, the default, as in Perl: \
+     --warning-active-users=20: alerts below 20 percent) or 'count'.",
+)
+.default("%");
 
 #[cfg(test)]
 mod tests {

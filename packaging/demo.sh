@@ -7,6 +7,9 @@
 #   PLUGIN      plugin binary   (default target/release/centreon_office365_exchange_api)
 #   MOCK        mock binary     (default target/release/examples/mockgraph)
 #   DEMO_USERS  generated tenant size (default 2000)
+#
+# The demo tenant's reports are dated yesterday (UTC), as Microsoft's usually are, so
+# that the report-age example shows a fresh report; the message trace ends now.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,7 +34,8 @@ trap cleanup EXIT
 
 # The mock picks a free port (--port 0) and announces it on its first stdout line:
 # "ready http://127.0.0.1:PORT". Poll for that line, with a deadline.
-"$MOCK" --port 0 --users "$DEMO_USERS" >"$work/mock.out" 2>"$work/mock.err" &
+yesterday=$(date -u -d yesterday +%Y-%m-%d)
+"$MOCK" --port 0 --users "$DEMO_USERS" --report-date "$yesterday" >"$work/mock.out" 2>"$work/mock.err" &
 mock_pid=$!
 url=
 for _ in $(seq 1 300); do # 300 x 0.1 s = 30 s at most
@@ -45,7 +49,7 @@ if [[ -z $url ]]; then
     cat "$work/mock.err" >&2
     exit 1
 fi
-echo "Mock of Microsoft Graph / Entra ID with $DEMO_USERS generated users at $url"
+echo "Mock of Microsoft Graph / Entra ID with $DEMO_USERS generated users (reports of $yesterday) at $url"
 echo
 
 # What a Centreon command definition would pass (the secret is quoted: it holds
@@ -68,12 +72,23 @@ run() {
     echo
 }
 
-run --mode=email-activity
+# Every mode of --list-mode runs at least once below (a test holds it).
+# What the next run shows, as a comment line of the demo's output.
+note() { echo "# $*"; }
+
+note "--warning-active-users=20: alerts below 20 percent of the users: --units defaults to %, as in Perl"
+run --mode=email-activity --warning-active-users=20:
+note "with --units=count, below 100 users"
+run --mode=email-activity --units=count --warning-active-users=100:
+note "the totals only, as in Perl: --filter-counters defaults to them"
 run --mode=mailbox-usage
-run --mode=mailbox-usage --filter-counters= --filter-mailbox='^user00000' --verbose
+note "each mailbox against its quotas: the status counter"
+run --mode=mailbox-usage --filter-counters='^status$' --filter-mailbox='^user00000' --verbose
 run --mode=service-status
 run --mode=list-services
 run --mode=mailbox-quota-status
 run --mode=email-app-usage --warning-pop3=0 --legacy-users --filter-user='^user00001' --verbose
+run --mode=mail-flow --warning-failed-prct=5 --critical-failed-prct=10
+note "the demo's reports are dated yesterday: OK, below the 72 hours of the warning"
 run --mode=email-activity --warning-report-age=72 --critical-report-age=120
 run --mode=list-mailboxes --filter-mailbox='^user00000[0-2]@'

@@ -50,10 +50,6 @@ use crate::store::Store;
 /// How long an entry is kept: the oldest copy used when a download fails.
 pub const KEEP: Duration = Duration::from_secs(24 * 3600);
 
-/// Temporary files older than this were left by a check that died mid-download, or
-/// hangs: removed whether their writer holds them or not.
-const ORPHAN: Duration = Duration::from_secs(3600);
-
 /// A temporary file this old that no process holds locked was left by a check that
 /// died ([`atomic::abandoned`]); younger, its writer may not have locked it yet.
 const GRACE: Duration = Duration::from_secs(5);
@@ -365,9 +361,12 @@ impl Cache {
     /// large as a report each: removed at the next download, so they take no more
     /// room than the checks running at once).
     ///
-    /// A lock file is removed only once its entry is gone and it is a day old; a
-    /// check holding it open at that very moment could then produce beside another,
-    /// which costs a duplicate download, nothing more.
+    /// Ages are read from the dates the files hold, written by the clock this check
+    /// reads, not from the file system's modification times, which follow another
+    /// clock when the system's was moved. A temporary file is removed when no process
+    /// holds it, whatever its age; a lock file once its entry is gone and no check
+    /// holds it. A check that opened a lock file at that very moment could then
+    /// produce beside another, which costs a duplicate download, nothing more.
     fn prune(&self, now: SystemTime) {
         if self.store.is_some() {
             return; // the server lets entries lapse by themselves
@@ -375,6 +374,7 @@ impl Cache {
         let Ok(listing) = fs::read_dir(&self.dir) else {
             return;
         };
+        let mut locks = Vec::new();
         for item in listing.flatten() {
             let name = item.file_name();
             let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&self.prefix)) else {
@@ -383,28 +383,38 @@ impl Cache {
             if rest.len() < DIGEST_HEX || !rest.as_bytes()[..DIGEST_HEX].iter().all(u8::is_ascii_hexdigit) {
                 continue;
             }
-            let Ok(meta) = item.metadata() else {
-                continue;
-            };
-            if !meta.is_file() {
+            if !item.file_type().is_ok_and(|kind| kind.is_file()) {
                 continue;
             }
-            // A date ahead beyond the skew: the clock was set back, the file is old.
-            let age = match meta.modified().map(|modified| now.duration_since(modified)) {
-                Ok(Ok(age)) => age,
-                Ok(Err(ahead)) if ahead.duration() <= SKEW => Duration::ZERO,
-                Ok(Err(_)) => Duration::MAX,
-                Err(_) => continue,
-            };
             let path = item.path();
             let stale = match &rest[DIGEST_HEX..] {
-                "" | ".failed" => age > KEEP,
-                ".lock" => age > KEEP && !path.with_extension("").exists(),
-                suffix => suffix.starts_with(".tmp.") && (age > ORPHAN || (age > GRACE && atomic::abandoned(&path))),
+                "" => self.dated(&path, now, records::created) > KEEP,
+                ".failed" => self.dated(&path, now, note_time) > KEEP,
+                ".lock" => {
+                    locks.push(path);
+                    continue;
+                }
+                suffix => suffix.starts_with(".tmp.") && modified_age(&path, now) > GRACE && atomic::abandoned(&path),
             };
             if stale {
                 let _ = fs::remove_file(&path);
             }
+        }
+        // After the entries: a lock goes with its entry, once no check holds it.
+        for lock in locks {
+            if !lock.with_extension("").exists() && atomic::abandoned(&lock) {
+                let _ = fs::remove_file(&lock);
+            }
+        }
+    }
+
+    /// The age of the file at `path` by the date `read` finds in it; by its
+    /// modification time when it holds none (a file of another format, or
+    /// encrypted).
+    fn dated(&self, path: &Path, now: SystemTime, read: impl Fn(&File) -> Option<SystemTime>) -> Duration {
+        match atomic::open_private(path).ok().as_ref().and_then(read) {
+            Some(date) => age_at(now, date),
+            None => modified_age(path, now),
         }
     }
 }
@@ -416,6 +426,27 @@ struct Note {
     until: u64,
     transient: bool,
     message: String,
+}
+
+/// How long before `now` the date `then` is; a date ahead of `now` beyond the skew
+/// means the clock was set back since, and counts as older than anything.
+fn age_at(now: SystemTime, then: SystemTime) -> Duration {
+    match now.duration_since(then) {
+        Ok(age) => age,
+        Err(ahead) if ahead.duration() <= SKEW => Duration::ZERO,
+        Err(_) => Duration::MAX,
+    }
+}
+
+/// The age of `path` by its modification time; zero when it cannot be read.
+fn modified_age(path: &Path, now: SystemTime) -> Duration {
+    fs::symlink_metadata(path).and_then(|meta| meta.modified()).map_or(Duration::ZERO, |date| age_at(now, date))
+}
+
+/// When the failure note `file` says the download failed.
+fn note_time(file: &File) -> Option<SystemTime> {
+    let value: Value = serde_json::from_reader(file).ok()?;
+    Some(UNIX_EPOCH + Duration::from_nanos(value.get("at")?.as_u64()?))
 }
 
 /// `time` in nanoseconds since the Unix epoch.
@@ -913,12 +944,17 @@ mod tests {
         for path in [&old_path, &lock, &orphan, &other] {
             fs::File::options().write(true).open(path).expect("open").set_modified(long_ago).expect("age");
         }
+        // A download in progress holds its temporary file, whatever its age says.
+        let downloading = File::open(&recent_temp).expect("open");
+        downloading.try_lock().expect("lock");
+        fs::File::options().write(true).open(&recent_temp).expect("open").set_modified(long_ago).expect("age");
         let Claim::Produce(producer) = cache.claim(&key("D7"), wait(), &mut drop) else { panic!("cold") };
         produce(producer, 1);
         let names = dir.names();
         let exists = |path: &Path| names.contains(&path.file_name().expect("name").to_string_lossy().into_owned());
         assert!(!exists(&old_path) && !exists(&lock) && !exists(&orphan), "{names:?}");
         assert!(exists(&recent_temp), "a download in progress is left alone");
+        drop(downloading);
         assert!(exists(&other), "other files of the directory are left alone");
         assert!(cache.fresh(&key("D7")).is_ok());
     }

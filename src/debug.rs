@@ -82,6 +82,13 @@ impl DebugLog {
         self.0.lines.borrow_mut().extend(text.split('\n').map(str::to_string));
     }
 
+    /// `text` with every registered secret replaced by `***`, whatever
+    /// `--show-password` says: for texts bound for the status line, which
+    /// `--show-password` never opens.
+    pub fn mask(&self, text: &str) -> String {
+        self.0.secrets.borrow().iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+    }
+
     /// Takes the lines logged so far.
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.0.lines.borrow_mut())
@@ -103,6 +110,13 @@ mod tests {
         shown.secret("s3cr3t");
         shown.log("s3cr3t");
         assert_eq!(shown.take(), ["s3cr3t"]);
+    }
+
+    #[test]
+    fn masking_for_the_status_line_ignores_show_password() {
+        let shown = DebugLog::new(Logging::Off, Secrets::Shown);
+        shown.secret("tok-123");
+        assert_eq!(shown.mask("echo: Bearer tok-123"), "echo: Bearer ***");
     }
 
     #[test]

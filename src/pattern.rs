@@ -11,6 +11,7 @@ use std::fmt;
 
 use fancy_regex::{Captures, Regex};
 
+use crate::budget;
 use crate::error::{Error, Result};
 use crate::options::{Text, Values};
 
@@ -29,7 +30,13 @@ pub struct Pattern {
     /// every row of a report). `None` for a pattern without `$`. Boxed: patterns sit in
     /// many enums, and a second regex inline would double their size.
     one_line: Option<Box<Regex>>,
+    /// The option the pattern comes from (`filter-mailbox`), named when a match gives
+    /// up; `None` for a regex inside an expression.
+    option: Option<String>,
 }
+
+/// How many characters of the text a match gave up on are quoted in the error.
+const SUBJECT_EXCERPT: usize = 60;
 
 /// Perl's `\h`: horizontal whitespace, as the inside of a character class.
 const HORIZONTAL_SPACE: &str = r"\t\p{Zs}";
@@ -92,7 +99,7 @@ impl Pattern {
         } else {
             None
         };
-        Ok(Pattern { source: pattern.to_string(), regex, one_line })
+        Ok(Pattern { source: pattern.to_string(), regex, one_line, option: None })
     }
 
     /// Compiles `text`, a regex given to the option `--option`; a bad one is refused at
@@ -107,8 +114,10 @@ impl Pattern {
     /// assert_eq!(error.message(), "Invalid regular expression in --filter-user '(': unclosed group.");
     /// ```
     pub fn for_option(option: &str, text: &str) -> Result<Pattern> {
-        Pattern::new(text)
-            .map_err(|problem| Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}.")))
+        let mut pattern = Pattern::new(text)
+            .map_err(|problem| Error::new(format!("Invalid regular expression in --{option} '{text}': {problem}.")))?;
+        pattern.option = Some(option.to_string());
+        Ok(pattern)
     }
 
     /// The regex of the option `--option` as [`Pattern::for_option`] compiles it; `None`
@@ -147,21 +156,74 @@ impl Pattern {
         (!literal.is_empty()).then_some(literal)
     }
 
-    /// Whether the pattern matches anywhere in `text` (a run-away backtracking search counts
-    /// as no match).
+    /// Whether the pattern matches anywhere in `text`. A match that gives up (the
+    /// engine's backtracking limit, or the run's deadline passed) answers no and is
+    /// recorded in [`budget`], which makes the run UNKNOWN: never a silent "no match".
     pub fn is_match(&self, text: &str) -> bool {
         let regex = match &self.one_line {
             Some(one_line) if !text.contains('\n') => one_line,
             _ => &self.regex,
         };
-        regex.is_match(text).unwrap_or(false)
+        self.within_budget(text, |text| regex.is_match(text).map_err(Box::new)).unwrap_or(false)
     }
 
     /// The groups of the first match, group 0 first; groups that did not take part are
-    /// empty strings. `None` when there is no match.
+    /// empty strings. `None` when there is no match, or when the match gave up (recorded
+    /// as for [`Pattern::is_match`]).
     pub fn captures(&self, text: &str) -> Option<Vec<String>> {
-        let captures = self.regex.captures(text).ok()??;
+        let captures = self.within_budget(text, |text| self.regex.captures(text).map_err(Box::new))??;
         Some((0..captures.len()).map(|i| group_text(&captures, i).to_string()).collect())
+    }
+
+    /// Runs one search on `text` unless the run has given up or is past its deadline;
+    /// a search that fails is recorded as the run's error. `None` when nothing was
+    /// found out.
+    fn within_budget<'t, T>(
+        &self,
+        text: &'t str,
+        search: impl FnOnce(&'t str) -> std::result::Result<T, Box<fancy_regex::Error>>,
+    ) -> Option<T> {
+        if budget::given_up() {
+            return None;
+        }
+        if let Some(limit) = budget::expired() {
+            budget::give_up(Error::new(format!(
+                "{}: timed out after {} s (--timeout) while matching",
+                self.described(),
+                limit.as_secs()
+            )));
+            return None;
+        }
+        match search(text) {
+            Ok(found) => Some(found),
+            Err(error) => {
+                budget::give_up(self.gave_up(text, &error));
+                None
+            }
+        }
+    }
+
+    /// The error of a search of `text` that failed (in practice: too much backtracking).
+    fn gave_up(&self, text: &str, error: &fancy_regex::Error) -> Error {
+        let mut subject: String = text.chars().take(SUBJECT_EXCERPT).collect();
+        if text.chars().nth(SUBJECT_EXCERPT).is_some() {
+            subject.push_str("...");
+        }
+        let why = match error {
+            fancy_regex::Error::RuntimeError(fancy_regex::RuntimeError::BacktrackLimitExceeded) => {
+                "it backtracks too much (more than 1000000 steps), rewrite it".to_string()
+            }
+            other => lower_first(&other.to_string()),
+        };
+        Error::new(format!("{} gave up on '{subject}': {why}", self.described()))
+    }
+
+    /// The pattern in messages: `Regular expression in --filter-user '^a'`.
+    fn described(&self) -> String {
+        match &self.option {
+            Some(option) => format!("Regular expression in --{option} '{}'", self.source),
+            None => format!("Regular expression '{}'", self.source),
+        }
     }
 
     /// Perl's `s/PATTERN/REPLACEMENT/` (`/g` with [`Occurrences::All`]) on `text`.
@@ -183,7 +245,9 @@ impl Pattern {
         let mut copied = 0;
         let mut search = 0;
         let mut empty_at = None;
-        while let Ok(Some(captures)) = self.regex.captures_from_pos(text, search) {
+        while let Some(Some(captures)) =
+            self.within_budget(text, |text| self.regex.captures_from_pos(text, search).map_err(Box::new))
+        {
             let Some(whole) = captures.get(0) else { break };
             if whole.start() == whole.end() && empty_at == Some(whole.start()) {
                 match next_boundary(text, whole.start()) {
@@ -849,13 +913,45 @@ mod tests {
         assert_eq!(pattern("x*").replace("", "-", Occurrences::All), "-");
     }
 
+    /// A search that exceeds the backtracking limit is no "no match": the run's error
+    /// names the option, the regex and the text, and later searches answer at once.
     #[test]
-    fn runaway_backtracking_is_no_match() {
-        let runaway = pattern(r"(a*)*\1b");
+    fn runaway_backtracking_gives_up_the_run() {
+        budget::reset();
+        let runaway = Pattern::for_option("filter-mailbox", r"(a*)*\1b").expect("compiles");
         let text = "a".repeat(40);
         assert!(!runaway.is_match(&text));
+        let error = budget::take().map(|e| e.message().to_string()).unwrap_or_default();
+        assert_eq!(
+            error,
+            format!(
+                "Regular expression in --filter-mailbox '(a*)*\\1b' gave up on '{text}': it backtracks too much \
+                 (more than 1000000 steps), rewrite it"
+            )
+        );
         assert_eq!(runaway.captures(&text), None);
         assert_eq!(runaway.replace(&text, "x", Occurrences::All), text);
+        assert!(budget::take().is_some(), "captures and replace give up alike");
+        budget::give_up(Error::new("earlier"));
+        assert!(!pattern("a").is_match("a"), "once the run gave up, no search runs");
+        budget::reset();
+    }
+
+    /// Past the run's deadline a search does not start: the run times out, naming the
+    /// option.
+    #[test]
+    fn no_search_starts_past_the_deadline() {
+        budget::reset();
+        budget::set_deadline(std::time::Instant::now(), std::time::Duration::from_secs(3));
+        let filter = Pattern::for_option("filter-user", "^a").expect("compiles");
+        assert!(!filter.is_match("alice"));
+        let error = budget::take().map(|e| e.message().to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("Regular expression in --filter-user '^a': timed out after 3 s (--timeout) while matching")
+        );
+        budget::reset();
+        assert!(filter.is_match("alice"));
     }
 
     proptest! {

@@ -279,6 +279,20 @@ pub struct Opened {
     body: u64,
 }
 
+/// When the record file `file` says it was stored, whatever its key: the age a
+/// cache prunes by, read from the file itself, so that it follows the clock that
+/// wrote it and not the file system's modification time. `None` for a file that is
+/// not a record file of this version.
+pub fn created(file: &File) -> Option<SystemTime> {
+    let mut fixed = [0u8; FIXED_HEADER];
+    file.read_exact_at(&mut fixed, 0).ok()?;
+    if &fixed[..MAGIC.len()] != MAGIC || fixed[8..12] != VERSION.to_le_bytes() {
+        return None;
+    }
+    let millis = u64::from_le_bytes(fixed[12..20].try_into().ok()?);
+    Some(UNIX_EPOCH + Duration::from_millis(millis))
+}
+
 /// Reads the header of the record file `file` and checks it holds `key`. Cheap: a
 /// file that turns out expired costs one small read.
 pub fn open(file: File, key: &[u8]) -> Result<Opened, Invalid> {

@@ -193,6 +193,10 @@ pub struct PluginInfo {
     pub name: &'static str,
     /// The description paragraph of `--help`.
     pub description: &'static str,
+    /// Which build this is (`name version`), added after the Perl version numbers
+    /// that `--version` prints first on its line, for scripts that parse them: an
+    /// administrator can tell which release of which implementation is installed.
+    pub build: &'static str,
 }
 
 /// A whole plugin: who it is, its custom modes and its modes, all over the API `A`.
@@ -280,7 +284,7 @@ mod tests {
 
     #[test]
     fn plugin_lists_modes_by_rank_then_name_and_custom_modes_by_name() {
-        let info = PluginInfo { name: "p", description: "" };
+        let info = PluginInfo { name: "p", description: "", build: "p 1.0" };
         let plugin = Plugin::new(info, [custom("b"), custom("a")], [mode("z", 0), mode("b", 1), mode("a", 1)]);
         let names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
         assert_eq!(names, ["z", "a", "b"]);

@@ -3,18 +3,12 @@
 //! silently are still accepted; and no command line, however odd, makes the parser
 //! or the binary panic (property tests).
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
+use crate::common::plugin::{run, run_at, run_raw, NOWHERE, PLUGIN};
+use crate::common::TempDir;
+use crate::mock::{MockGraph, VALID_SECRET};
 use centreon_plugin::getopt;
 use centreon_plugin::options::OptionSpec;
 use centreon_plugin::output::OutputOptions;
-use common::plugin::{run, run_at, run_raw, NOWHERE, PLUGIN};
-use common::TempDir;
-use mock::{MockGraph, VALID_SECRET};
 use proptest::prelude::*;
 
 /// Every invalid value: `UNKNOWN: ` with the option and the problem, exit 3, before
@@ -30,8 +24,8 @@ fn invalid_values_name_the_option_and_the_problem() {
         ("mailbox-usage", "--filter-mailbox=(", "Invalid regular expression in --filter-mailbox '(': unclosed group."),
         ("email-activity", "--filter-counters=(", "Invalid regular expression in --filter-counters '(': unclosed group."),
         ("email-activity", "--filter-perfdata=(", "Invalid regular expression in --filter-perfdata '(': unclosed group."),
-        ("email-activity", "--timeout=abc", "Invalid --timeout value 'abc': a number of seconds (1 or more) is expected"),
-        ("mailbox-usage", "--timeout=0", "Invalid --timeout value '0': a number of seconds (1 or more) is expected"),
+        ("email-activity", "--timeout=abc", "Invalid --timeout value 'abc': a whole number of seconds from 1 to 86400 is expected"),
+        ("mailbox-usage", "--timeout=0", "Invalid --timeout value '0': a whole number of seconds from 1 to 86400 is expected"),
         (
             "mailbox-usage",
             "--warning-status=%{used} >",

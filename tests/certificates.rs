@@ -3,20 +3,12 @@
 //! key, a separate key file, PKCS#12 archives (current and legacy encryption, as the
 //! OpenSSL command line writes them); and every way it can go wrong says what is wrong.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod certs;
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::time::SystemTime;
 
-use certs::{Key, Made, DAY};
-use common::plugin::{Outcome, Plugin};
-use common::TempDir;
-use mock::{MockGraph, VALID_SECRET};
+use crate::certs::{self, Key, Made, DAY};
+use crate::common::plugin::{Outcome, Plugin};
+use crate::common::TempDir;
+use crate::mock::{MockGraph, VALID_SECRET};
 use serde_json::json;
 
 /// The password of the PKCS#12 archives and encrypted keys.
@@ -327,7 +319,7 @@ fn the_mock_verifies_assertions_for_real() {
         let form = format!(
             "grant_type=client_credentials&client_id=c1&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={jwt}&scope=x"
         );
-        let answer = common::http("POST", &url, &[], form.as_bytes()).expect("token call");
+        let answer = crate::common::http("POST", &url, &[], form.as_bytes()).expect("token call");
         assert_eq!(answer.status, status, "{claims}: {}", answer.text());
         if code == 0 {
             continue;
@@ -355,7 +347,7 @@ fn the_mock_verifies_assertions_for_real() {
         "client_id=c1&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={}",
         certs::assertion(Key::A, &header, &claims)
     );
-    let answer = common::http("POST", &url, &[], form.as_bytes()).expect("token call");
+    let answer = crate::common::http("POST", &url, &[], form.as_bytes()).expect("token call");
     assert_eq!(answer.status, 401);
     assert!(answer.text().contains("The key used is expired"), "{}", answer.text());
 }

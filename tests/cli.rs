@@ -25,7 +25,9 @@ fn list_mode_keeps_the_layout_discovery_parses() {
         .stdout(predicate::str::starts_with(
             "\nPlugin Description:\n    Check Microsoft Office 365 Exchange.\n\nGlobal Options:\n    --mode  Define",
         ))
-        .stdout(predicate::str::contains("\nModes Available:\n   email-activity\n   mailbox-usage\n"));
+        .stdout(predicate::str::contains(
+            "\nModes Meta:\n   multi\n\nModes Available:\n   email-activity\n   mailbox-usage\n",
+        ));
 }
 
 #[test]
@@ -48,9 +50,15 @@ fn list_custommode_names_graphapi() {
 
 #[test]
 fn versions_have_no_label_and_a_trailing_space() {
-    plugin().arg("--version").assert().code(3).stdout("Global Version: 20260700 \n");
-    plugin().args([PLUGIN, "--version"]).assert().code(3).stdout("Plugin Version: 0.1 \n");
-    plugin().args([PLUGIN, "--mode=email-activity", "--version"]).assert().code(3).stdout("Mode Version: 1.0 \n");
+    // Perl's words and number first (scripts read them), then which build answers.
+    let build = concat!("centreon-office365-exchange-api ", env!("CARGO_PKG_VERSION"), " (Rust)");
+    plugin().arg("--version").assert().code(3).stdout(format!("Global Version: 20260700 {build} \n"));
+    plugin().args([PLUGIN, "--version"]).assert().code(3).stdout(format!("Plugin Version: 0.1 {build} \n"));
+    plugin()
+        .args([PLUGIN, "--mode=email-activity", "--version"])
+        .assert()
+        .code(3)
+        .stdout(format!("Mode Version: 1.0 {build} \n"));
     plugin().args([PLUGIN, "--version", "--opt-exit=critical"]).assert().code(2);
 }
 

@@ -11,26 +11,27 @@ use std::process::Command;
 
 use regex::Regex;
 
-const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
-const ICINGA2_DEFINITION: &str = "packaging/icinga2/office365-exchange.conf";
+pub(crate) const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";
+pub(crate) const ICINGA2_DEFINITION: &str = "packaging/icinga2/office365-exchange.conf";
 const ICINGA2_INSTALLED: &str = "usr/share/icinga2/include/plugins-contrib.d/office365-exchange.conf";
-const NAGIOS_DEFINITIONS: &str = "packaging/nagios/office365-exchange.cfg";
+pub(crate) const NAGIOS_DEFINITIONS: &str = "packaging/nagios/office365-exchange.cfg";
 const OPERATIONS: &str = "docs/operations.md";
 
 /// Options that make the plugin print something else than a check result: no
 /// check command has a use for them.
-const INFORMATIONAL: [&str; 5] = ["--help", "--version", "--list-plugin", "--list-mode", "--list-custommode"];
+pub(crate) const INFORMATIONAL: [&str; 5] =
+    ["--help", "--version", "--list-plugin", "--list-mode", "--list-custommode"];
 
 /// CheckCommand arguments with a fixed value, and no variable of their own.
 const FIXED: [&str; 2] = ["--plugin", "--pass-manager"];
 
-fn read(path: &str) -> String {
+pub(crate) fn read(path: &str) -> String {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()))
 }
 
 /// What the plugin prints on stdout for `args` (whatever its exit code).
-fn plugin_stdout(args: &[&str]) -> String {
+pub(crate) fn plugin_stdout(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_centreon_office365_exchange_api"))
         .args(args)
         .env("TZ", "UTC")
@@ -40,7 +41,7 @@ fn plugin_stdout(args: &[&str]) -> String {
 }
 
 /// The names listed under a `--list-*` heading, one per line indented by 3 spaces.
-fn listed(args: &[&str]) -> Vec<String> {
+pub(crate) fn listed(args: &[&str]) -> Vec<String> {
     plugin_stdout(args)
         .lines()
         .filter_map(|line| line.strip_prefix("   "))
@@ -71,7 +72,7 @@ fn counters_in_help(help: &str) -> Vec<String> {
 /// with (an item line is indented by 4 spaces; its text follows after two spaces,
 /// or one before a capital, or on the next lines), wildcards expanded with the
 /// counters of `--list-counters` and of the help itself.
-fn documented(help: &str, mode: &str) -> BTreeSet<String> {
+pub(crate) fn documented(help: &str, mode: &str) -> BTreeSet<String> {
     let item = Regex::new(r"^ {4}(--[a-z0-9*-]+(?: --[a-z0-9*-]+)*)(?:$| {2}| [A-Z])").unwrap();
     let mut options = BTreeSet::new();
     for line in help.lines() {
@@ -113,7 +114,7 @@ fn every_documented_option() -> BTreeSet<String> {
 }
 
 /// The CheckCommand's arguments: key and the rest of its one-line definition.
-fn icinga2_arguments() -> Vec<(String, String)> {
+pub(crate) fn icinga2_arguments() -> Vec<(String, String)> {
     let argument = Regex::new(r#"^\t\t"(--[a-z0-9-]+)" = \{(.*)\}$"#).unwrap();
     read(ICINGA2_DEFINITION)
         .lines()

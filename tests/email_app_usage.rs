@@ -4,14 +4,8 @@
 //! output; the users still on POP3, IMAP4 or SMTP from the user detail report, read
 //! only when asked for; bad input, broken reports and the custom mode it needs.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
-use common::plugin::{mock, run, run_offline, Outcome};
-use mock::{Fault, Host, MockGraph, Variant};
+use crate::common::plugin::{mock, run, run_offline, Outcome};
+use crate::mock::{Fault, Host, MockGraph, Variant};
 use serde_json::Value;
 
 const MODE: &str = "--mode=email-app-usage";
@@ -20,7 +14,7 @@ const USERS: &str = "getEmailAppUsageUserDetail";
 /// The mock's counts (tenant40, 2026-11-22).
 const STATUS: &str = "OK: Users per email app over 7 days to 2026-11-22: Outlook for Windows: 24, Outlook for Mac: 3, \
                       Outlook for mobile: 15, Outlook on the web: 23, Mail for Mac: 1, Other for mobile: 6 - \
-                      Users per legacy protocol: POP3: 3, IMAP4: 7, SMTP: 7";
+                      Users per legacy protocol over 7 days to 2026-11-22: POP3: 3, IMAP4: 7, SMTP: 7";
 const PERFDATA: &str = "'outlook_windows'=24users;;;0; 'outlook_mac'=3users;;;0; 'outlook_mobile'=15users;;;0; \
                         'outlook_web'=23users;;;0; 'mail_mac'=1users;;;0; 'other_mobile'=6users;;;0; \
                         'pop3'=3users;;;0; 'imap4'=7users;;;0; 'smtp'=7users;;;0;";
@@ -48,11 +42,11 @@ fn each_app_has_its_thresholds() {
     let cases: [(&[&str], &str, i32); 4] = [
         (
             &["--warning-pop3=0", "--warning-imap4=0", "--critical-smtp=10"],
-            "WARNING: Users per legacy protocol: POP3: 3, IMAP4: 7",
+            "WARNING: Users per legacy protocol over 7 days to 2026-11-22: POP3: 3, IMAP4: 7",
             1,
         ),
         (&["--critical-outlook-windows=:20", "--warning-mail-mac=0"], "CRITICAL: Users per email app over 7 days to 2026-11-22: Outlook for Windows: 24, Mail for Mac: 1", 2),
-        (&["--warning-outlook-web=30:", "--critical-smtp=5"], "CRITICAL: Users per legacy protocol: SMTP: 7 WARNING: Users per email app over 7 days to 2026-11-22: Outlook on the web: 23", 2),
+        (&["--warning-outlook-web=30:", "--critical-smtp=5"], "CRITICAL: Users per legacy protocol over 7 days to 2026-11-22: SMTP: 7 WARNING: Users per email app over 7 days to 2026-11-22: Outlook on the web: 23", 2),
         (&["--warning-other-mobile=6", "--critical-outlook-mac=3", "--warning-outlook-mobile=15"], STATUS, 0),
     ];
     for (args, status_line, code) in cases {
@@ -71,7 +65,7 @@ fn filter_counters_and_new_perfdata() {
     let out = run(&mock, &[MODE, "--filter-counters=^(pop3|imap4|smtp)$", "--use-new-perfdata"]);
     assert_eq!(
         out.stdout,
-        "OK: Users per legacy protocol: POP3: 3, IMAP4: 7, SMTP: 7 | 'exchange.users.apps.pop3.count'=3users;;;0; \
+        "OK: Users per legacy protocol over 7 days to 2026-11-22: POP3: 3, IMAP4: 7, SMTP: 7 | 'exchange.users.apps.pop3.count'=3users;;;0; \
          'exchange.users.apps.imap4.count'=7users;;;0; 'exchange.users.apps.smtp.count'=7users;;;0;\n"
     );
     let out = run(
@@ -95,7 +89,7 @@ fn json_output_carries_the_counts_and_their_nlabels() {
     let json: Value = serde_json::from_str(&out.stdout).expect("JSON");
     let plugin = &json["plugin"];
     assert_eq!(plugin["mode"], "email-app-usage");
-    assert_eq!(plugin["outputs"][0]["msg"], "WARNING: Users per legacy protocol: SMTP: 7");
+    assert_eq!(plugin["outputs"][0]["msg"], "WARNING: Users per legacy protocol over 7 days to 2026-11-22: SMTP: 7");
     let perfdatas = plugin["perfdatas"].as_array().expect("perfdatas");
     assert_eq!(perfdatas.len(), 9);
     let smtp = perfdatas.iter().find(|p| p["nlabel"] == "exchange.users.apps.smtp.count").expect("smtp");
@@ -142,7 +136,7 @@ fn legacy_users_alert_filter_and_are_not_read_when_not_shown() {
 
     let calls = mock.report_calls(USERS);
     let out = run(&mock, &[MODE, "--legacy-users", "--filter-counters=^pop3$"]);
-    assert_eq!(out.status_line(), "OK: Users per legacy protocol: POP3: 3");
+    assert_eq!(out.status_line(), "OK: Users per legacy protocol over 7 days to 2026-11-22: POP3: 3");
     assert_eq!(mock.report_calls(USERS), calls, "the user detail report is not read for counters not shown");
 }
 

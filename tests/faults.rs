@@ -5,12 +5,6 @@
 //! Timings are measured with `Instant` around the run, never asserted by sleeping;
 //! the `--timeout` values are short so that the whole file runs in a few seconds.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -18,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::{plugin, TempDir};
-use mock::{Fault, Host, MockGraph, VALID_SECRET};
+use crate::common::{plugin, TempDir};
+use crate::mock::{Fault, Host, MockGraph, VALID_SECRET};
 use serde_json::Value;
 
 /// The report modes: every fault on a report is checked on both.

@@ -7,21 +7,15 @@
 //! `GOLDEN_ONLY=REGEX` runs only the cases whose name matches;
 //! `GOLDEN_BIN='command args'` runs another command instead of this build's binary.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::TempDir;
+use crate::common::TempDir;
+use crate::mock::{Fault, MockGraph, VALID_SECRET};
 use fancy_regex::Regex;
-use mock::{Fault, MockGraph, VALID_SECRET};
 use serde_json::Value;
 
 const PLUGIN: &str = "--plugin=cloud::microsoft::office365::exchange::plugin";

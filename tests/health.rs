@@ -3,18 +3,12 @@
 //! tenant, refuses the report modes it cannot serve, and `graphapi` reads every
 //! `@odata.nextLink` page (Perl looped for ever on the second one).
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::plugin::{self, Outcome};
-use common::TempDir;
-use mock::MockGraph;
+use crate::common::plugin::{self, Outcome};
+use crate::common::TempDir;
+use crate::mock::MockGraph;
 
 const HEALTH: &str = "/v1.0/admin/serviceAnnouncement/healthOverviews";
 
@@ -146,7 +140,7 @@ fn a_service_whose_issues_are_all_resolved_keeps_its_entry() {
 /// services without issues.
 #[test]
 fn a_tenant_whose_issues_are_all_resolved_lists_every_service() {
-    let mock = MockGraph::builder().variant(mock::Variant::IssuesResolved).start().expect("mock");
+    let mock = MockGraph::builder().variant(crate::mock::Variant::IssuesResolved).start().expect("mock");
     let outcome = run(&mock, "graphapi", &["--mode=service-status", "--verbose"]);
     assert_eq!(outcome.code, 2, "{}", outcome.stdout);
     assert!(

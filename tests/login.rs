@@ -2,15 +2,9 @@
 //! their cause, an endpoint with a trailing slash is the same endpoint, the token cache
 //! tells endpoints apart, and `--cloud` picks Microsoft's national clouds.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
-use common::plugin::Plugin;
-use common::TempDir;
-use mock::{Fault, Host, MockGraph};
+use crate::common::plugin::Plugin;
+use crate::common::TempDir;
+use crate::mock::{Fault, Host, MockGraph};
 
 /// Perl's message, which every refusal keeps as its beginning.
 const REFUSED: &str = "UNKNOWN: Login endpoint API return error code";

@@ -8,17 +8,11 @@
 //! (`TraceSettings`); the default window ends 30 minutes before the run, so a test that
 //! starts the stand-in and runs the plugin at once reads a window of complete minutes.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::plugin::{self, Plugin};
-use mock::{iso_datetime, Fault, MockGraph, TraceCall, TraceSettings};
+use crate::common::plugin::{self, Plugin};
+use crate::mock::{iso_datetime, Fault, MockGraph, TraceCall, TraceSettings};
 use serde_json::Value;
 
 /// What one run printed and returned, with the clock around it.
@@ -149,7 +143,7 @@ fn counts_are_the_messages_message_trace_returned() {
     let c = Counts::of(&by_status);
     assert_eq!(c.total, 180, "60 whole minutes of 3 messages, none twice: {by_status:?}");
     let expected = format!(
-        "OK: Messages received {} total: {}, delivered: {}, pending: {}, pending: {}%, failed: {}, failed: {}%, \
+        "OK: Messages received {}: total: {}, delivered: {}, pending: {}, pending share: {}%, failed: {}, failed share: {}%, \
          quarantined: {}, filtered as spam: {}, expanded: {}, other: {} | 'total'={};;;0; 'delivered'={};;;0;{} \
          'pending'={};;;0;{} 'pending_prct'={}%;;;0;100 'failed'={};;;0;{} 'failed_prct'={}%;;;0;100 \
          'quarantined'={};;;0;{} 'filtered_as_spam'={};;;0;{} 'expanded'={};;;0;{} 'other'={};;;0;{}\n",
@@ -199,7 +193,7 @@ fn json_output_carries_every_counter() {
     let message = plugin["outputs"][0]["msg"].as_str().expect("a message");
     assert!(
         message.starts_with("WARNING: Messages received ")
-            && message.ends_with(&format!(" UTC failed: {}%", c.percent(c.failed))),
+            && message.ends_with(&format!(" UTC: failed share: {}%", c.percent(c.failed))),
         "{message}"
     );
     let perfdata = plugin["perfdatas"].as_array().expect("perfdata");
@@ -233,7 +227,7 @@ fn thresholds_apply_to_counts_and_percentages() {
     assert!(
         short.starts_with("CRITICAL: Messages received ")
             && short.ends_with(&format!(
-                " UTC total: {}, pending: {}%, failed: {}%",
+                " UTC: total: {}, pending share: {}%, failed share: {}%",
                 c.total,
                 c.percent(c.pending),
                 c.percent(c.failed)
@@ -264,7 +258,7 @@ fn a_lone_status_count_is_filtered_by_microsoft() {
     let failed = by_status["failed"];
     assert_eq!(outcome.code, 2, "{}", outcome.stdout);
     assert!(
-        outcome.stdout.ends_with(&format!(" UTC failed: {failed} | 'failed'={failed};;1000:;0;\n")),
+        outcome.stdout.ends_with(&format!(" UTC: failed: {failed} | 'failed'={failed};;1000:;0;\n")),
         "{}",
         outcome.stdout
     );
@@ -276,7 +270,7 @@ fn a_lone_status_count_is_filtered_by_microsoft() {
     assert!(!log[0].query.contains("status eq"), "{}", log[0].query);
     let c = Counts::of(&returned(&log));
     assert!(
-        outcome.stdout.contains(&format!(" UTC failed: {}, failed: {}% | ", c.failed, c.percent(c.failed))),
+        outcome.stdout.contains(&format!(" UTC: failed: {}, failed share: {}% | ", c.failed, c.percent(c.failed))),
         "{}",
         outcome.stdout
     );
@@ -290,7 +284,7 @@ fn sender_and_recipient_are_filtered_by_microsoft_and_patterns_here() {
     assert!(log[0].query.contains(" and senderAddress eq 'Partner3@Fabrikam.com'&"), "{}", log[0].query);
     let total: usize = returned(&log).values().sum();
     assert!(total > 0 && total < 180, "{total}");
-    assert!(outcome.stdout.contains(&format!(" UTC total: {total} | ")), "{}", outcome.stdout);
+    assert!(outcome.stdout.contains(&format!(" UTC: total: {total} | ")), "{}", outcome.stdout);
 
     // A quote is doubled and a '+' percent-encoded: the stand-in reads the address back.
     let quoted = MockGraph::builder().start().expect("mock");
@@ -298,7 +292,7 @@ fn sender_and_recipient_are_filtered_by_microsoft_and_patterns_here() {
     let log = quoted.trace_log();
     assert_eq!(log[0].status, 200, "{:?}", log[0]);
     assert!(log[0].query.contains(" and recipientAddress eq 'o''brien+news@contoso.com'&"), "{}", log[0].query);
-    assert!(outcome.stdout.contains(" UTC total: 0 | "), "{}", outcome.stdout);
+    assert!(outcome.stdout.contains(" UTC: total: 0 | "), "{}", outcome.stdout);
 
     // Patterns are applied to every message of the window: a third of the stream is
     // outbound (to fabrikam.com), the rest inbound (from it).
@@ -308,8 +302,8 @@ fn sender_and_recipient_are_filtered_by_microsoft_and_patterns_here() {
     for call in patterns.trace_log() {
         assert!(!call.query.contains("Address"), "patterns are not sent: {}", call.query);
     }
-    assert!(inbound.stdout.contains(" UTC total: 120 | "), "{}", inbound.stdout);
-    assert!(outbound.stdout.contains(" UTC total: 60 | "), "{}", outbound.stdout);
+    assert!(inbound.stdout.contains(" UTC: total: 120 | "), "{}", inbound.stdout);
+    assert!(outbound.stdout.contains(" UTC: total: 60 | "), "{}", outbound.stdout);
 }
 
 #[test]
@@ -321,7 +315,7 @@ fn every_page_is_read_up_to_the_page_cap() {
     assert_eq!(log.iter().map(|c| c.returned).collect::<Vec<_>>(), [5000, 1000], "{log:?}");
     assert!(log[1].query.contains("$skiptoken="), "the whole next link is followed: {}", log[1].query);
     assert_eq!(log[1].window, log[0].window);
-    assert!(outcome.stdout.contains(" UTC total: 6000 | "), "{}", outcome.stdout);
+    assert!(outcome.stdout.contains(" UTC: total: 6000 | "), "{}", outcome.stdout);
     assert_eq!(outcome.code, 0);
 
     let capped = MockGraph::builder().traces(settings).start().expect("mock");

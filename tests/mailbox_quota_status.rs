@@ -3,14 +3,8 @@
 //! host, BOM and CRLF as Microsoft serves it), its default thresholds, filters,
 //! perfdata, JSON output, bad input, broken reports and the custom mode it needs.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
-use common::plugin::{mock, run, run_offline};
-use mock::{Fault, Host, MockGraph, Variant};
+use crate::common::plugin::{mock, run, run_offline};
+use crate::mock::{Fault, Host, MockGraph, Variant};
 use serde_json::Value;
 
 const MODE: &str = "--mode=mailbox-quota-status";

@@ -3,17 +3,11 @@
 //! filter, bad input, the refusal of `managementapi`) and what a discovered service
 //! runs, `mailbox-usage --filter-mailbox=… --check-inactive-mailboxes`.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::collections::BTreeSet;
 
-use common::plugin::{self, Outcome, Plugin};
-use common::TempDir;
-use mock::{Fault, Host, MockGraph, Tenant};
+use crate::common::plugin::{self, Outcome, Plugin};
+use crate::common::TempDir;
+use crate::mock::{Fault, Host, MockGraph, Tenant};
 use serde_json::Value;
 
 const REPORT_CALL: &str = "/v1.0/reports/getMailboxUsageDetail(period='D7')";

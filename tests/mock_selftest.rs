@@ -2,12 +2,6 @@
 //! points at the plugin and not at the mock: it must answer as the stand-in the
 //! golden cases were recorded against did, and as Microsoft's documentation says.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -15,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{http, HttpResponse};
-use mock::{
+use crate::common::{http, HttpResponse};
+use crate::mock::{
     iso_datetime, parse_iso_datetime, Fault, Framing, Host, MockGraph, Stream, Tenant, TraceSettings, Variant, STATUSES,
 };
 use serde_json::Value;
@@ -445,7 +439,7 @@ fn app_usage_reports_agree_with_the_email_activity_users() {
     }
     let counts = report_rows(&mock, APPS_D7);
     assert_eq!(counts.len(), 2);
-    for (i, app) in mock::APP_COLS.iter().enumerate() {
+    for (i, app) in crate::mock::APP_COLS.iter().enumerate() {
         let using = users[1..].iter().filter(|r| !r[6 + i].is_empty()).count();
         assert_eq!(cell(&counts, &counts[1], app), using.to_string(), "{app}");
         assert!(using > 0, "{app} has users");
@@ -459,7 +453,7 @@ fn variants_conceal_names_write_date_times_and_move_the_refresh_date() {
     let mock = MockGraph::builder()
         .variant(Variant::ConcealedNames)
         .variant(Variant::IsoDates)
-        .variant(Variant::RefreshDate(mock::utc_date_days_ago(3)))
+        .variant(Variant::RefreshDate(crate::mock::utc_date_days_ago(3)))
         .start()
         .expect("the mock starts");
     let mailboxes = report_rows(&mock, MAILBOX_D7);
@@ -478,7 +472,7 @@ fn variants_conceal_names_write_date_times_and_move_the_refresh_date() {
     // A user is concealed alike in every report.
     let email_upns: Vec<&str> = email[1..].iter().map(|r| cell(&email, r, "User Principal Name")).collect();
     assert_eq!(email_upns, upns);
-    let refresh = format!("{}T00:00:00Z", mock::utc_date_days_ago(3));
+    let refresh = format!("{}T00:00:00Z", crate::mock::utc_date_days_ago(3));
     for (row, before) in mailboxes[1..].iter().zip(&original[1..]) {
         assert_eq!(cell(&mailboxes, row, "Report Refresh Date"), refresh);
         assert_eq!(

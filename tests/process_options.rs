@@ -1,16 +1,10 @@
 //! The script-level options that act on the process: they change
 //! what a run sees or how long it may take, never run code.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::time::{Duration, Instant};
 
-use common::plugin::Plugin;
-use mock::{Fault, MockGraph, VALID_SECRET};
+use crate::common::plugin::Plugin;
+use crate::mock::{Fault, MockGraph, VALID_SECRET};
 
 /// The plugin against `mock` with its credentials, a fresh cache, TZ=UTC, and `args`.
 fn run(mock: &MockGraph, args: &[&str], env: &[(&str, &str)]) -> (String, i32) {

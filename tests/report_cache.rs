@@ -4,20 +4,14 @@
 //! Each test has statefile directories of its own; no test waits for a copy to age:
 //! a copy is made older by rewriting the creation time it holds (see [`age`]).
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, SystemTime};
 
-use common::plugin::{self, Outcome};
-use common::TempDir;
-use mock::{Fault, MockGraph};
+use crate::common::plugin::{self, Outcome};
+use crate::common::TempDir;
+use crate::mock::{Fault, MockGraph};
 
 /// The report behind both report modes of the default tenant's checks.
 const EMAIL: &str = "getEmailActivityUserDetail";

@@ -7,17 +7,11 @@
 //! `--critical-report-age` (hours since its refresh date), which change nothing
 //! unless given.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
 use std::path::Path;
 
-use common::plugin::{mock, run, Outcome};
-use common::TempDir;
-use mock::{utc_date_days_ago, MockGraph, Variant};
+use crate::common::plugin::{mock, run, Outcome};
+use crate::common::TempDir;
+use crate::mock::{utc_date_days_ago, MockGraph, Variant};
 
 /// The report modes, each with the options that show all its counters.
 const MODES: [(&str, &[&str]); 4] = [
@@ -221,4 +215,17 @@ fn report_age_joins_the_mode_s_own_output() {
             "{status} - Report refreshed {FIXTURE_DATE} ({age} hours ago) | {perfdata} 'report_age'={age}h;0:100000;;0;\n"
         )
     );
+}
+
+/// The stand-in's tenant as of another day (`make demo` dates its tenant yesterday)
+/// moves every date of the reports with the report date: the same mailboxes are
+/// active, on that day.
+#[test]
+fn a_tenant_dated_another_day_reads_as_the_fixture() {
+    let yesterday = crate::mock::utc_date_days_ago(1);
+    let fixed = run(&mock(), &["--mode=mailbox-usage"]);
+    assert!(fixed.status_line().contains("on 2026-11-22 : 12/40"), "{}", fixed.stdout);
+    let moved = MockGraph::builder().variant(Variant::ReportDate(yesterday.clone())).start().expect("mock");
+    let moved = run(&moved, &["--mode=mailbox-usage"]);
+    assert_eq!(moved.status_line(), fixed.status_line().replace("2026-11-22", &yesterday));
 }

@@ -6,20 +6,13 @@
 //! The statefile directory of these tests does not exist: with a server that
 //! answers, nothing is written there.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-mod servers;
-
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 
-use common::plugin::{self, Outcome};
-use common::TempDir;
-use mock::{MockGraph, Tenant};
-use servers::Server;
+use crate::common::plugin::{self, Outcome};
+use crate::common::TempDir;
+use crate::mock::{MockGraph, Tenant};
+use crate::servers::Server;
 
 /// The mailbox usage report, behind `mailbox-usage`.
 const MAILBOX: &str = "getMailboxUsageDetail";

@@ -209,11 +209,22 @@ fn perfdata<R>(
 }
 
 /// `label` as a perfdata label holds it whatever the instance name in it contains:
-/// single quotes doubled (the label is printed between single quotes, so `=` and
-/// spaces need nothing more), and line ends or other control characters, which
-/// would cut the perfdata line, turned into spaces.
+/// single quotes doubled (the label is printed between single quotes, so spaces
+/// need nothing more); `=`, which the format does not allow in a label even quoted
+/// (a concealed name `<PII:H105(Zm9v…=)>` ends with base64 padding), turned into
+/// `_`; line ends or other control characters, which would cut the perfdata line,
+/// and `|`, which would start it again, turned into spaces.
 fn perfdata_label(label: &str) -> String {
-    label.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('\'', "''")
+    label
+        .chars()
+        .map(|c| match c {
+            '=' => '_',
+            '|' => ' ',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .replace('\'', "''")
 }
 
 fn threshold_fields<R>(style: &PerfThresholds<R>, record: &R, levels: Option<&Levels>) -> (String, String) {
@@ -360,15 +371,16 @@ mod tests {
         assert_eq!(new.perfdata.last().and_then(|p| p.instances.as_deref()), Some("x'y"));
     }
 
-    /// Whatever an instance name holds (`'`, `=`, spaces, line ends), its label
-    /// prints between single quotes on one line, quotes doubled, and reads back.
+    /// Whatever an instance name holds (`'`, `=`, `|`, spaces, line ends), its label
+    /// prints between single quotes on one line, quotes doubled, `=` as `_`, and
+    /// holds exactly one `=`: the one after it.
     #[test]
     fn labels_hold_any_instance_name() {
-        let result = run(&[], &[("<PII:H105(a/b=)>@x", 1), ("o'hara x\r\ny", 2)], false);
+        let result = run(&[], &[("<PII:H105(a/b=)>@x", 1), ("o'hara x\r\ny|z", 2)], false);
         let texts: Vec<String> = result.perfdata[2..].iter().map(Perfdata::text).collect();
-        assert_eq!(texts, ["'item-value_<PII:H105(a/b=)>@x'=1;;;0;", "'item-value_o''hara x  y'=2;;;0;"]);
+        assert_eq!(texts, ["'item-value_<PII:H105(a/b_)>@x'=1;;;0;", "'item-value_o''hara x  y z'=2;;;0;"]);
         let new = run(&[], &[("a=b", 1)], true);
-        assert_eq!(new.perfdata.last().map(Perfdata::text).as_deref(), Some("'a=b#item.value.count'=1;;;0;"));
+        assert_eq!(new.perfdata.last().map(Perfdata::text).as_deref(), Some("'a_b#item.value.count'=1;;;0;"));
     }
 
     #[test]

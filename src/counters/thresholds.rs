@@ -37,8 +37,11 @@ impl Declarations {
     /// counters that have an nlabel are named after it and keep their label as an
     /// alias.
     pub fn options(&self, names: MetricNames, filter_default: &str) -> Vec<OptionSpec> {
+        // The example names a counter of this mode, so that it works as written.
+        let example = self.checked().next().map_or("", |(_, counter)| counter.label);
         let filter_doc = format!(
-            "Only display some counters (regexp can be used). Example: --filter-counters='^total' (default: '{filter_default}')."
+            "Only display some counters (regexp can be used). Example: --filter-counters='^{example}$' \
+             (default: '{filter_default}')."
         );
         let mut specs = vec![
             FILTER_COUNTERS.spec().documented(&filter_doc).default(filter_default),

@@ -13,7 +13,10 @@
 //!   (`Can't connect to HOST:PORT (Connection refused)`, `timed out after 10 s`);
 //! * the debug dump masks `Authorization` values and secret form fields;
 //! * a response says how its body's end is known ([`Framing`]): a body cut short
-//!   is a read error when the transport marks its end, and only then.
+//!   is a read error when the transport marks its end, and only then;
+//! * no answer is larger than a size limit ([`DOWNLOAD_LIMIT`] unless the client is
+//!   built with another): a `Content-Length` over it is refused before any byte of
+//!   the body is read, and a body that grows past it is a read error naming it.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -38,6 +41,12 @@ pub use options::{sections, Certificates, HttpSettings, TlsVersion};
 /// The User-Agent Perl's LWP backend sends; some proxies and allow-lists key on it.
 pub const USER_AGENT: &str = "centreon::plugins::backend::http::useragent";
 
+/// The largest answer read, 4 GiB: a row of Microsoft's largest usage report takes
+/// 150 to 400 bytes, so this is about ten million mailboxes, more than any tenant
+/// holds; an answer that would be larger is a broken or hostile server filling the
+/// disk until `--timeout`.
+pub const DOWNLOAD_LIMIT: u64 = 4 << 30;
+
 /// Form fields whose values never appear in the debug dump.
 const SECRET_FORM_FIELDS: &[&str] = &["client_secret", "client_assertion", "password", "refresh_token"];
 
@@ -57,6 +66,7 @@ impl Resolve for PeerResolver {
 pub struct HttpClientBuilder {
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    body_limit: Option<u64>,
     settings: HttpSettings,
 }
 
@@ -70,6 +80,12 @@ impl HttpClientBuilder {
     /// When the whole run must be over: no request outlives it.
     pub fn deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// The largest answer body read, in bytes (default [`DOWNLOAD_LIMIT`]).
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = Some(bytes);
         self
     }
 
@@ -126,6 +142,7 @@ impl HttpClientBuilder {
             pending: Mutex::new(Some(builder)),
             timeout: self.timeout,
             deadline: self.deadline,
+            body_limit: self.body_limit.unwrap_or(DOWNLOAD_LIMIT),
             secrets: settings.secrets,
         })
     }
@@ -276,14 +293,15 @@ impl Response {
 
     /// For a 301/302/303/307/308 with a `Location`, the absolute URL to go to next
     /// (relative locations resolved against this response's URL). Following it, and
-    /// with which headers, is the caller's decision.
+    /// with which headers, is the caller's decision. An invalid `Location` is not
+    /// quoted: a download URL carries its own credential.
     pub fn redirect(&self) -> Option<std::result::Result<Url, TransportError>> {
         if !matches!(self.status, 301 | 302 | 303 | 307 | 308) {
             return None;
         }
         let location = self.header("location")?;
         Some(self.url.join(location).map_err(|e| TransportError {
-            message: format!("{} with an invalid Location '{location}': {e}", self.status_line()),
+            message: format!("{} with an invalid Location header: {e}", self.status_line()),
         }))
     }
 
@@ -315,6 +333,10 @@ pub struct Body {
     inner: reqwest::blocking::Response,
     timeout: Duration,
     framing: Framing,
+    /// The most bytes that may be read.
+    limit: u64,
+    /// The bytes read so far.
+    read: u64,
 }
 
 impl Body {
@@ -331,12 +353,32 @@ impl fmt::Debug for Body {
 }
 
 impl Read for Body {
+    /// Reads on, up to the size limit: a body growing past it is an error naming it
+    /// (one byte over is enough to tell).
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).map_err(|e| {
+        let room = usize::try_from(self.limit.saturating_sub(self.read).saturating_add(1)).unwrap_or(usize::MAX);
+        let end = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..end]).map_err(|e| {
             let timed_out = e.kind() == io::ErrorKind::TimedOut || source_is_timeout(&e);
             let text = if timed_out { timeout_text(self.timeout) } else { io_text(&e) };
             io::Error::new(e.kind(), text)
-        })
+        })?;
+        self.read = self.read.saturating_add(n as u64);
+        if self.read > self.limit {
+            return Err(io::Error::other(format!("the answer grew past the size limit of {}", size_text(self.limit))));
+        }
+        Ok(n)
+    }
+}
+
+/// A size limit in messages: `4294967296 bytes (4 GiB)`, or bytes alone when that is
+/// not a whole number of MiB.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{b} bytes ({} GiB)", b >> 30),
+        b if b >= MIB && b % MIB == 0 => format!("{b} bytes ({} MiB)", b / MIB),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -348,6 +390,7 @@ pub struct HttpClient {
     pending: Mutex<Option<ClientBuilder>>,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    body_limit: u64,
     secrets: Secrets,
 }
 
@@ -430,6 +473,14 @@ impl HttpClient {
                 return Err(TransportError { message });
             }
         };
+        let declared =
+            response.headers().get("content-length").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+        if let Some(length) = declared.filter(|length| *length > self.body_limit) {
+            let message =
+                format!("a Content-Length of {length} bytes, over the size limit of {}", size_text(self.body_limit));
+            debug.log(format!("======> response done\n{message}"));
+            return Err(TransportError { message });
+        }
         let status = response.status();
         let response = Response {
             status: status.as_u16(),
@@ -440,6 +491,8 @@ impl HttpClient {
                 framing: Framing::of(response.version(), response.headers()),
                 inner: response,
                 timeout: limit,
+                limit: self.body_limit,
+                read: 0,
             },
         };
         if debug.enabled() {
@@ -592,68 +645,26 @@ fn strip_os_error(text: &str) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+pub(crate) mod loopback;
+
+#[cfg(test)]
+mod tests {
+    use super::loopback::{reply, Loopback};
     use super::*;
     use crate::debug::{Logging, Secrets};
-    use std::io::{BufRead, BufReader, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::sync::mpsc;
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A loopback server answering each connection with the next canned response and
-    /// reporting the request heads it received.
-    pub(crate) struct TestServer {
-        pub(crate) base: String,
-        pub(crate) requests: mpsc::Receiver<String>,
+    /// One host answering the connections with `answers`, one each, in turn (and
+    /// closing any further connection unanswered).
+    fn canned(answers: Vec<Vec<u8>>) -> Loopback {
+        let next = AtomicUsize::new(0);
+        Loopback::start(1, move |_, _| answers.get(next.fetch_add(1, Ordering::SeqCst)).cloned().unwrap_or_default())
     }
 
-    impl TestServer {
-        pub(crate) fn start(answers: Vec<Vec<u8>>) -> TestServer {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-            let base = format!("http://{}", listener.local_addr().expect("addr"));
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                for answer in answers {
-                    let Ok((stream, _)) = listener.accept() else { return };
-                    let head = read_request(&stream);
-                    let _ = tx.send(head);
-                    let mut stream = stream;
-                    let _ = stream.write_all(&answer);
-                    let _ = stream.flush();
-                }
-            });
-            TestServer { base, requests: rx }
-        }
-    }
-
-    fn read_request(stream: &TcpStream) -> String {
-        let mut reader = BufReader::new(stream);
-        let mut head = String::new();
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            head.push_str(&line);
-        }
-        let mut body = vec![0; length];
-        let _ = reader.read_exact(&mut body);
-        head.push_str(&String::from_utf8_lossy(&body));
-        head
-    }
-
-    /// A complete HTTP/1.1 answer that closes the connection.
-    pub(crate) fn answer(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
-        let mut text = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
-        for (name, value) in headers {
-            text.push_str(&format!("{name}: {value}\r\n"));
-        }
-        text.push_str("\r\n");
-        text.push_str(body);
-        text.into_bytes()
+    /// A complete answer with a text body.
+    fn answer(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+        reply(status, headers, body.as_bytes())
     }
 
     fn client(timeout: u64) -> HttpClient {
@@ -684,29 +695,45 @@ pub(crate) mod tests {
 
     #[test]
     fn redirects_are_returned_not_followed_and_authorization_is_masked() {
-        let server = TestServer::start(vec![answer("302 Found", &[("Location", "/download/x.csv")], "")]);
+        let server = canned(vec![answer("302 Found", &[("Location", "/download/x.csv")], "")]);
         let debug = DebugLog::new(Logging::On, Secrets::Masked);
-        let url = Url::parse(&format!("{}/v1.0/r(period='D7')", server.base)).expect("url");
+        let url = Url::parse(&format!("{}/v1.0/r(period='D7')", server.base(0))).expect("url");
         let request = Request::get(url).header("Authorization", "Bearer tok-secret");
         let response = client(5).send(request, &debug).expect("response");
         assert_eq!(response.status(), 302);
         let next = response.redirect().expect("redirect").expect("valid");
-        assert_eq!(next.as_str(), format!("{}/download/x.csv", server.base));
-        let head = server.requests.recv().expect("request");
-        assert!(head.starts_with("GET /v1.0/r(period='D7') HTTP/1.1"), "{head}");
-        assert!(head.contains("user-agent: centreon::plugins::backend::http::useragent"), "{head}");
+        assert_eq!(next.as_str(), format!("{}/download/x.csv", server.base(0)));
+        let seen = server.seen();
+        assert_eq!((seen[0].host, seen[0].method.as_str()), (0, "GET"), "{seen:?}");
+        assert_eq!(seen[0].target, "/v1.0/r(period='D7')");
+        assert_eq!(seen[0].header("user-agent"), Some(USER_AGENT), "{seen:?}");
         let dump = debug.take().join("\n");
         assert!(dump.contains("authorization: Bearer ***") || dump.contains("Authorization: Bearer ***"), "{dump}");
         assert!(!dump.contains("tok-secret"), "{dump}");
+    }
+
+    /// A form is sent as given, and its secret fields are masked in the debug dump.
+    #[test]
+    fn form_bodies_are_sent_whole_and_logged_masked() {
+        let server = canned(vec![answer("200 OK", &[], "{}")]);
+        let debug = DebugLog::new(Logging::On, Secrets::Masked);
+        let url = Url::parse(&format!("{}/t1/oauth2/v2.0/token", server.base(0))).expect("url");
+        let form = "grant_type=client_credentials&client_id=c1&client_secret=s3cr3t%2B";
+        let response = client(5).send(Request::post(url, form), &debug).expect("answer");
+        assert_eq!(response.status(), 200);
+        let seen = server.seen();
+        assert_eq!((seen[0].method.as_str(), seen[0].body.as_str()), ("POST", form));
+        let dump = debug.take().join("\n");
+        assert!(dump.contains("client_secret=***") && !dump.contains("s3cr3t"), "{dump}");
     }
 
     #[test]
     fn body_streams_and_short_body_is_an_error() {
         let mut truncated = answer("200 OK", &[], "0123456789");
         truncated.truncate(truncated.len() - 4);
-        let server = TestServer::start(vec![answer("200 OK", &[], "hello"), truncated]);
+        let server = canned(vec![answer("200 OK", &[], "hello"), truncated]);
         let debug = DebugLog::new(Logging::Off, Secrets::Masked);
-        let url = Url::parse(&format!("{}/a", server.base)).expect("url");
+        let url = Url::parse(&format!("{}/a", server.base(0))).expect("url");
         let mut ok = client(5).send(Request::get(url.clone()), &debug).expect("response");
         let mut text = String::new();
         ok.body().read_to_string(&mut text).expect("body");
@@ -714,6 +741,34 @@ pub(crate) mod tests {
         let mut short = client(5).send(Request::get(url), &debug).expect("response");
         let mut bytes = Vec::new();
         assert!(short.body().read_to_end(&mut bytes).is_err(), "a body shorter than Content-Length must fail");
+    }
+
+    /// A declared `Content-Length` over the limit is refused before the body is read;
+    /// a body without one that grows past the limit is a read error naming it; a body
+    /// of exactly the limit reads whole.
+    #[test]
+    fn answers_over_the_size_limit_are_refused() {
+        let limited = || HttpClient::builder().timeout(Duration::from_secs(5)).body_limit(10).build().expect("client");
+        let server = TestServer::start(vec![
+            answer("200 OK", &[], "01234567890"),
+            raw_answer("", "0123456789012345"),
+            answer("200 OK", &[], "0123456789"),
+        ]);
+        let debug = DebugLog::default();
+        let url = Url::parse(&format!("{}/r", server.base)).expect("url");
+        let declared = limited().send(Request::get(url.clone()), &debug).expect_err("declared too large");
+        assert_eq!(declared.message(), "a Content-Length of 11 bytes, over the size limit of 10 bytes");
+        let mut growing = limited().send(Request::get(url.clone()), &debug).expect("no length declared");
+        let mut bytes = Vec::new();
+        let error = growing.body().read_to_end(&mut bytes).expect_err("grows past the limit");
+        assert_eq!(error.to_string(), "the answer grew past the size limit of 10 bytes");
+        assert!(bytes.len() <= 11, "reading stops at the limit: {} bytes", bytes.len());
+        let mut whole = limited().send(Request::get(url), &debug).expect("at the limit");
+        let mut text = String::new();
+        whole.body().read_to_string(&mut text).expect("read whole");
+        assert_eq!(text, "0123456789");
+        assert_eq!(size_text(DOWNLOAD_LIMIT), "4294967296 bytes (4 GiB)");
+        assert_eq!(size_text(32 << 20), "33554432 bytes (32 MiB)");
     }
 
     /// An answer head without `Content-Length`, then `body` as given, the connection
@@ -725,8 +780,8 @@ pub(crate) mod tests {
     /// The framing of each answer, and its body as read (or `None` for a read error).
     fn framed(answers: Vec<Vec<u8>>) -> Vec<(Framing, Option<String>)> {
         let count = answers.len();
-        let server = TestServer::start(answers);
-        let url = Url::parse(&format!("{}/r", server.base)).expect("url");
+        let server = canned(answers);
+        let url = Url::parse(&format!("{}/r", server.base(0))).expect("url");
         (0..count)
             .map(|_| {
                 let mut response = client(5).send(Request::get(url.clone()), &DebugLog::default()).expect("response");
@@ -783,13 +838,11 @@ pub(crate) mod tests {
 
     #[test]
     fn deadline_bounds_a_stalled_answer() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        std::thread::spawn(move || {
-            let held = listener.accept();
+        let stalled = Loopback::start(1, |_, _| {
             std::thread::sleep(Duration::from_secs(5));
-            drop(held);
+            Vec::new()
         });
+        let base = stalled.base(0).to_string();
         let client = HttpClient::builder()
             .timeout(Duration::from_secs(10))
             .deadline(Instant::now() + Duration::from_secs(1))
@@ -815,25 +868,23 @@ pub(crate) mod tests {
 
     #[test]
     fn proxy_receives_absolute_requests() {
-        let proxy = TestServer::start(vec![answer("200 OK", &[], "via proxy")]);
+        let proxy = canned(vec![answer("200 OK", &[], "via proxy")]);
         let debug = DebugLog::default();
-        let client = client_with("proxyurl", &proxy.base, &debug);
+        let client = client_with("proxyurl", proxy.base(0), &debug);
         let url = Url::parse("http://graph.example.invalid/v1.0/x").expect("url");
         assert_eq!(client.send(Request::get(url), &debug).expect("answer").status(), 200);
-        let head = proxy.requests.recv().expect("request");
-        assert!(head.starts_with("GET http://graph.example.invalid/v1.0/x HTTP/1.1"), "{head}");
+        assert_eq!(proxy.seen()[0].target, "http://graph.example.invalid/v1.0/x");
     }
 
     #[test]
     fn peer_addr_overrides_resolution() {
-        let server = TestServer::start(vec![answer("200 OK", &[], "ok")]);
-        let port = Url::parse(&server.base).expect("url").port().expect("port");
+        let server = canned(vec![answer("200 OK", &[], "ok")]);
+        let port = Url::parse(server.base(0)).expect("url").port().expect("port");
         let debug = DebugLog::default();
         let client = client_with("http-peer-addr", "127.0.0.1", &debug);
         let url = Url::parse(&format!("http://nonexistent.invalid:{port}/x")).expect("url");
         let response = client.send(Request::get(url), &debug).expect("reached through the peer address");
         assert_eq!(response.status(), 200);
-        let head = server.requests.recv().expect("request");
-        assert!(head.to_ascii_lowercase().contains(&format!("host: nonexistent.invalid:{port}")), "{head}");
+        assert_eq!(server.seen()[0].header("host"), Some(format!("nonexistent.invalid:{port}").as_str()));
     }
 }

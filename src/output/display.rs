@@ -28,6 +28,9 @@ struct View<'a> {
     /// Exits that are not check results never print OpenMetrics: they fall back to text
     /// (Perl printed nothing at all, so an error went unseen).
     error: bool,
+    /// The plugin's own texts (`--help`), printed as they are; every other text may
+    /// hold what a server sent and is made safe for the Nagios format ([`nagios_safe`]).
+    own_text: bool,
 }
 
 /// Displays a run's result with every Output Option applied: the text status line (or
@@ -60,6 +63,7 @@ pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions)
         perfdata: &perfdata,
         show_perfdata: opts.shows_perfdata(),
         error: false,
+        own_text: false,
     };
     let rendered = render(&view(&result.short, status), ctx, opts);
     let Some(path) = opts.output_file() else {
@@ -80,7 +84,7 @@ pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions)
 /// `--change-exit` apply; JSON/XML documents hold the lower-case status in `exit`.
 pub fn display_error(error: &Error, debug_lines: &[String], ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
     let short = [ShortMessage { severity: None, text: error.message().to_string() }];
-    display_exit(&short, opts.labels(), debug_lines, ctx, opts)
+    display_exit(&short, opts.labels(), debug_lines, ctx, opts, false)
 }
 
 /// Displays the answer of an informational command (`--help`, `--version`,
@@ -92,7 +96,7 @@ pub fn display_info(info: &Info, debug_lines: &[String], ctx: &DisplayContext, o
         text => vec![ShortMessage { severity: None, text: text.to_string() }],
     };
     let long: Vec<String> = info.lines.iter().chain(debug_lines).cloned().collect();
-    display_exit(&short, Labels::Hidden, &long, ctx, opts)
+    display_exit(&short, Labels::Hidden, &long, ctx, opts, true)
 }
 
 /// An exit that is not a check result: unqualified messages, so they take the
@@ -103,6 +107,7 @@ fn display_exit(
     long: &[String],
     ctx: &DisplayContext,
     opts: &OutputOptions,
+    own_text: bool,
 ) -> Rendered {
     let status = opts.opt_exit();
     let view = View {
@@ -114,6 +119,7 @@ fn display_exit(
         perfdata: &[],
         show_perfdata: false,
         error: true,
+        own_text,
     };
     render(&view, ctx, opts)
 }
@@ -146,7 +152,14 @@ fn render(view: &View, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
 /// The text format: short part (with `--change-short-output`, then
 /// `--change-output-adv`), perfdata, newline, long lines.
 fn text(view: &View, opts: &OutputOptions) -> (String, Status) {
-    let short = status_text(view.short, view.status, view.labels);
+    let safe: Vec<ShortMessage>;
+    let short = if view.own_text {
+        view.short
+    } else {
+        safe = view.short.iter().map(|m| ShortMessage { severity: m.severity, text: nagios_safe(&m.text) }).collect();
+        &safe
+    };
+    let short = status_text(short, view.status, view.labels);
     let (mut out, status) = opts.text().short(short, view.status);
     if view.show_perfdata && !view.perfdata.is_empty() {
         out.push('|');
@@ -157,10 +170,31 @@ fn text(view: &View, opts: &OutputOptions) -> (String, Status) {
     }
     out.push('\n');
     for line in view.long {
-        out.push_str(line);
+        if view.own_text {
+            out.push_str(line);
+        } else {
+            out.push_str(&nagios_safe(line));
+        }
         out.push('\n');
     }
     (out, status)
+}
+
+/// `text` as one line of the Nagios format holds it, whatever a server put in it
+/// (a service's title, a report cell, an error page): `|`, which would start
+/// perfdata, becomes `¦`; line ends, NUL and the other control characters but tab,
+/// which would cut or forge lines, become spaces.
+pub fn nagios_safe(text: &str) -> String {
+    if !text.chars().any(|c| c == '|' || (c.is_control() && c != '\t')) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            '|' => '¦',
+            c if c.is_control() && c != '\t' => ' ',
+            c => c,
+        })
+        .collect()
 }
 
 /// The `plugin.mode.status` metric `--output-openmetrics` adds (value: the status's exit

@@ -594,3 +594,28 @@ fn listing_and_list_counters_options() {
     let rendered = display(&counters, &ctx("m"), &options(&[]).without_labels());
     assert_eq!((rendered.stdout.as_str(), rendered.exit_code), ("counter list: a b \n", 0));
 }
+
+/// What a server wrote (a service title with `|` and a line end, a NUL in a report
+/// cell) prints on its own line without forging perfdata or lines, in the status line,
+/// the long output and an error; the plugin's own help text is printed as it is.
+#[test]
+fn outside_texts_cannot_forge_perfdata_or_lines() {
+    let result = CheckResult {
+        short: vec![ShortMessage {
+            severity: Some(Status::Critical),
+            text: "Service 'Exchange | 'x'=1;;;; \nCRITICAL: fake' status".into(),
+        }],
+        long: vec!["cell a\0b\r\nc".into()],
+        perfdata: vec![perf("used", "1", "B", "", "", "0", "")],
+    };
+    let (stdout, code) = show(&result, "service-status", &[("verbose", "")]);
+    assert_eq!(
+        stdout,
+        "CRITICAL: Service 'Exchange ¦ 'x'=1;;;;  CRITICAL: fake' status | 'used'=1B;;;0;\ncell a b  c\n"
+    );
+    assert_eq!(code, 2);
+    let error = display_error(&Error::new("answered 502: <b>a|b</b>\n\0"), &[], &ctx("m"), &options(&[]));
+    assert_eq!(error.stdout, "UNKNOWN: answered 502: <b>a¦b</b>   \n");
+    let help = Info { first_line: String::new(), lines: vec!["--cloud=usgov|china".into()] };
+    assert_eq!(display_info(&help, &[], &ctx("m"), &options(&[])).stdout, "\n--cloud=usgov|china\n");
+}

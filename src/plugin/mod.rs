@@ -8,6 +8,7 @@
 //! in an [`Error`]; both are rendered by the output stage.
 
 mod global;
+mod multi;
 mod process;
 
 use global::{
@@ -19,6 +20,7 @@ use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
+use crate::budget;
 use crate::counters::{Collected, Declarations, MetricNames, Naming, Thresholds, LIST_COUNTERS};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
@@ -44,6 +46,7 @@ pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
 pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Rendered {
     let info = &plugin.info;
     let started = Instant::now();
+    budget::reset();
     let script = getopt::parse(args, &script_specs());
     let output = match OutputOptions::from_values(&script.values) {
         Ok(output) => output,
@@ -51,7 +54,13 @@ pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Render
     };
     let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
     let debug = DebugLog::new(output.logging(), output.secrets());
-    match stages(plugin, script, &output, &debug, &mut ctx, started) {
+    let outcome = stages(plugin, script, &output, &debug, &mut ctx, started);
+    // A regex that gave up answered "no match" where it was used: the run is UNKNOWN.
+    let outcome = match budget::take() {
+        Some(error) if !matches!(outcome, Ok(Outcome::Info(_))) => Err(error),
+        _ => outcome,
+    };
+    match outcome {
         Ok(Outcome::Check(rendered)) => rendered,
         Ok(Outcome::Info(answer)) => output::display_info(&answer, &debug.take(), &ctx, &output),
         Err(error) => output::display_error(&error, &debug.take(), &ctx, &output),
@@ -103,6 +112,11 @@ fn stages<A: ?Sized + PluginApi>(
     let (custom, mode) = match plugin_level_commands(plugin, &values)? {
         ControlFlow::Continue(modes) => modes,
         ControlFlow::Break(answer) => return Ok(Outcome::Info(answer)),
+    };
+    let Some(mode) = mode else {
+        ctx.mode = multi::NAME.to_string();
+        let rest = plugin_level.rest;
+        return multi::run(multi::Start { plugin, custom, values, rest, output, debug, ctx, deadline });
     };
     ctx.mode = if values.non_empty(&MODE).is_some() { mode.name.to_string() } else { String::new() };
     let specs = match mode_level(plugin, &values, output, custom, mode)? {
@@ -160,28 +174,30 @@ fn script_level(
         return Ok(ControlFlow::Break(Info { first_line: String::new(), lines: lines(&format!("\n{block}")) }));
     }
     match plugin {
-        None if values.flag(&VERSION) => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION))),
+        None if values.flag(&VERSION) => Ok(ControlFlow::Break(version("Global", global::GLOBAL_VERSION, info))),
         None => Err(Error::new("Need to specify '--plugin' option.")),
         Some(plugin) if !names_plugin(info.name, plugin) => Err(Error::new("Cannot load module --plugin.")),
         Some(_) => Ok(ControlFlow::Continue(deadline)),
     }
 }
 
-/// The answer of `--version` at one level: `Global Version: 20260700`, without label.
-fn version(level: &str, number: &str) -> Info {
-    Info { first_line: format!("{level} Version: {number}"), lines: Vec::new() }
+/// The answer of `--version` at one level: Perl's `Global Version: 20260700` first,
+/// for the scripts that read the number, then which build answers.
+fn version(level: &str, number: &str, info: &PluginInfo) -> Info {
+    Info { first_line: format!("{level} Version: {number} {}", info.build), lines: Vec::new() }
 }
 
 /// How long a run without `--global-timeout` may take: the custom mode's own
 /// `--timeout` is what bounds it.
 const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
+/// The custom mode and the mode of a run; the mode is `None` for the meta mode `multi`.
+type Chosen<A> = (&'static CustomModeSpec<A>, Option<&'static ModeSpec<A>>);
+
 /// The plugin's commands without a mode (`--help`, `--version`, `--list-mode`,
-/// `--list-custommode`), then the custom mode and the mode, custom mode first.
-fn plugin_level_commands<A: ?Sized + PluginApi>(
-    plugin: &Plugin<A>,
-    values: &Values,
-) -> Result<Stage<(&'static CustomModeSpec<A>, &'static ModeSpec<A>)>> {
+/// `--list-custommode`), then the custom mode and the mode, custom mode first; the
+/// mode is `None` for the meta mode `multi`.
+fn plugin_level_commands<A: ?Sized + PluginApi>(plugin: &Plugin<A>, values: &Values) -> Result<Stage<Chosen<A>>> {
     let info = &plugin.info;
     let has_mode = values.non_empty(&MODE).is_some() || values.non_empty(&DYN_MODE).is_some();
     let sections = || [plugin_description(info), Section::options(&global::plugin_section())];
@@ -189,11 +205,15 @@ fn plugin_level_commands<A: ?Sized + PluginApi>(
         return Ok(ControlFlow::Break(help_text(&sections(), "")));
     }
     if values.flag(&VERSION) && !has_mode {
-        return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION)));
+        return Ok(ControlFlow::Break(version("Plugin", global::PLUGIN_VERSION, info)));
     }
     if values.flag(&LIST_MODE) {
+        // The meta mode first, as Perl lists it; then the modes in the plugin's order:
+        // by name within each original plugin's modes, so that the Perl plugin's own
+        // two come first, where discovery and the golden case expect them.
         let names: Vec<&str> = plugin.modes().iter().map(|m| m.name).collect();
-        return Ok(ControlFlow::Break(help_text(&sections(), &format!("Modes Available:\n{}", listing(&names)))));
+        let tail = format!("Modes Meta:\n{}\nModes Available:\n{}", listing(&[multi::NAME]), listing(&names));
+        return Ok(ControlFlow::Break(help_text(&sections(), &tail)));
     }
     if values.flag(&LIST_CUSTOMMODE) {
         let names: Vec<&str> = plugin.custom_modes().iter().map(|c| c.name).collect();
@@ -230,7 +250,7 @@ fn mode_level<A: ?Sized + PluginApi>(
         return Ok(ControlFlow::Break(help_text(&blocks, "")));
     }
     if values.flag(&VERSION) {
-        return Ok(ControlFlow::Break(version("Mode", global::MODE_VERSION)));
+        return Ok(ControlFlow::Break(version("Mode", global::MODE_VERSION, info)));
     }
     check_capability(plugin, mode, custom)?;
     let mut specs: Vec<OptionSpec> = sections.into_iter().flat_map(|s| s.options).collect();
@@ -347,19 +367,21 @@ fn resolve_custom<A: ?Sized + PluginApi>(plugin: &Plugin<A>, name: Option<&str>)
     }
 }
 
+/// The mode `--mode` (or `--dyn-mode`) names; `None` for the meta mode `multi`.
 fn resolve_mode<A: ?Sized + PluginApi>(
     plugin: &Plugin<A>,
     name: Option<&str>,
     module: Option<&str>,
-) -> Result<&'static ModeSpec<A>> {
+) -> Result<Option<&'static ModeSpec<A>>> {
     let mut all = plugin.modes().iter().copied();
     match (name, module) {
-        (Some(name), _) => all.find(|m| m.name == name).ok_or_else(|| {
+        (Some(multi::NAME), _) => Ok(None),
+        (Some(name), _) => all.find(|m| m.name == name).map(Some).ok_or_else(|| {
             Error::new(format!("mode '{name}' doesn't exist (use --list-mode option to show available modes)."))
         }),
         (None, Some(module)) => {
             let module = module.trim_end_matches(".pm").replace('/', "::");
-            all.find(|m| m.perl_module == module).ok_or_else(|| Error::new("Cannot load module --dyn-mode."))
+            all.find(|m| m.perl_module == module).map(Some).ok_or_else(|| Error::new("Cannot load module --dyn-mode."))
         }
         (None, None) => Err(Error::new("Need to specify '--mode' or '--dyn-mode' option.")),
     }

@@ -94,6 +94,14 @@ impl Statefile {
         } else {
             let dir = self.path.parent().unwrap_or(Path::new("."));
             let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            if !dir.exists() {
+                // Perl's words first, then the cause an administrator can act on.
+                return Err(Error::new(format!(
+                    "Cannot write statefile '{shown}'. Need write/exec permissions on directory. The directory \
+                     '{dir}' does not exist: create it for the engine's user (install -d -o USER -m 0750 '{dir}').",
+                    dir = dir.display()
+                )));
+            }
             if !dir.is_dir() || !accessible(dir, libc::W_OK | libc::X_OK) {
                 return Err(Error::new(format!(
                     "Cannot write statefile '{shown}'. Need write/exec permissions on directory."
@@ -365,7 +373,11 @@ mod tests {
         let err = missing.check().expect_err("missing dir");
         assert_eq!(
             err.message(),
-            format!("Cannot write statefile '{}/none/f'. Need write/exec permissions on directory.", dir.display())
+            format!(
+                "Cannot write statefile '{0}/none/f'. Need write/exec permissions on directory. The directory \
+                 '{0}/none' does not exist: create it for the engine's user (install -d -o USER -m 0750 '{0}/none').",
+                dir.display()
+            )
         );
         let ok = Statefile::new(&dir, "f", "");
         ok.check().expect("writable dir");

@@ -3,7 +3,7 @@
 //! the stand-in without pulling an HTTP stack into the tests, and ([`plugin`]) the
 //! one way to run the plugin binary against it.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

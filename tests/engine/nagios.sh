@@ -37,7 +37,7 @@ DEFINITIONS=$repo/packaging/nagios/office365-exchange.cfg
 INSTALLED_PLUGIN=/usr/lib/centreon/plugins/centreon_office365_exchange_api
 # The suffixes of the names of the commands and service templates the test runs (and
 # the services' names); CLOCKED, those whose output depends on the minute of the run.
-TEMPLATES=(email-activity mailbox-usage mailbox mailbox-quota-status email-app-usage mail-flow service-status)
+TEMPLATES=(email-activity mailbox-usage mailbox-quota mailbox mailbox-quota-status email-app-usage mail-flow service-status)
 CLOCKED=(mail-flow)
 SECRET='s3cr3t+/=&?'
 

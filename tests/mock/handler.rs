@@ -13,7 +13,7 @@ use tiny_http::{Header, Request, Response, StatusCode};
 
 use super::csvtext::{read_rows, write_row, BOM};
 use super::entra::{self, Refusal, Registered};
-use super::reports::{self, APPS_FILE, APP_USER_FILE, QUOTA_FILE};
+use super::reports::{self, ROUTES};
 use super::traces::{self, Ask, Stream, TraceCall, TraceSettings};
 use super::{calendar, Fault, Framing, Host, RequestRecord, Tenant};
 
@@ -23,14 +23,6 @@ pub const VALID_SECRET: &str = "s3cr3t+/=&?";
 const SLOW_DELAY: Duration = Duration::from_secs(30);
 /// The running window of message trace's throttling.
 const TRACE_WINDOW: Duration = Duration::from_secs(300);
-/// The reports the stand-in serves, by function name.
-pub const REPORTS: [&str; 5] = [
-    "getEmailActivityUserDetail",
-    "getMailboxUsageDetail",
-    "getMailboxUsageQuotaStatusMailboxCounts",
-    "getEmailAppUsageAppsUserCounts",
-    "getEmailAppUsageUserDetail",
-];
 
 /// What the two listeners share: the tenant's files (already altered by the
 /// fault), the counters, and the stop signal that cuts `slow` and `stall` short.
@@ -513,11 +505,11 @@ fn not_found(rq: Request) {
     send_json(rq, 404, r#"{"error": {"code": "BadRequest", "message": "Resource not found"}}"#, &[]);
 }
 
-/// `^/(v1.0|beta)/reports/(<one of REPORTS>)\((.*)\)`
+/// `^/(v1.0|beta)/reports/(<a report of ROUTES>)\((.*)\)`
 fn report(path: &str) -> Option<(&'static str, &str)> {
     let rest = path.strip_prefix("/v1.0/reports/").or_else(|| path.strip_prefix("/beta/reports/"))?;
     let rest = rest.split('\n').next().unwrap_or_default();
-    REPORTS.into_iter().find_map(|name| {
+    ROUTES.iter().map(|route| route.report).find_map(|name| {
         let args = rest.strip_prefix(name)?.strip_prefix('(')?;
         let close = args.rfind(')')?;
         Some((name, &args[..close]))
@@ -567,29 +559,21 @@ fn first_call(state: &mut State) -> bool {
 /// user detail reports). The older two reports answer any parameter, as
 /// mockgraph.py does.
 fn report_file(name: &str, param: &str) -> Result<&'static str, &'static str> {
+    const REFUSED: &str = "Invalid parameter: period must be one of D7, D30, D90, D180.";
+    let route = ROUTES.iter().find(|route| route.report == name).ok_or(REFUSED)?;
     let period = param.strip_prefix("period=").is_some_and(|p| ["'D7'", "'D30'", "'D90'", "'D180'"].contains(&p));
     let date = param.strip_prefix("date=").is_some_and(|d| d.len() == 10 && calendar::day_of(d).is_some());
-    match name {
-        "getEmailActivityUserDetail" if param.starts_with("date=") => Ok("email_daily.csv"),
-        "getEmailActivityUserDetail" => Ok("email_D7.csv"),
-        "getMailboxUsageDetail" => Ok("mailbox_D7.csv"),
-        "getEmailAppUsageUserDetail" if period || date => Ok(APP_USER_FILE),
-        "getMailboxUsageQuotaStatusMailboxCounts" if period => Ok(QUOTA_FILE),
-        "getEmailAppUsageAppsUserCounts" if period => Ok(APPS_FILE),
-        _ => Err("Invalid parameter: period must be one of D7, D30, D90, D180."),
+    match route.date {
+        Some(file) if param.starts_with("date=") && (date || route.lenient) => Ok(file),
+        _ if period || route.lenient => Ok(route.period),
+        _ => Err(REFUSED),
     }
 }
 
 /// The report a downloaded file belongs to.
 pub fn report_of_file(file: &str) -> &'static str {
-    match file.strip_prefix("empty_").unwrap_or(file) {
-        "email_D7.csv" | "email_daily.csv" => "getEmailActivityUserDetail",
-        "mailbox_D7.csv" => "getMailboxUsageDetail",
-        QUOTA_FILE => "getMailboxUsageQuotaStatusMailboxCounts",
-        APPS_FILE => "getEmailAppUsageAppsUserCounts",
-        APP_USER_FILE => "getEmailAppUsageUserDetail",
-        _ => "",
-    }
+    let file = file.strip_prefix("empty_").unwrap_or(file);
+    ROUTES.iter().find(|route| route.period == file || route.date == Some(file)).map_or("", |route| route.report)
 }
 
 fn report_call(shared: &Shared, rq: Request, name: &'static str, param: &str) {

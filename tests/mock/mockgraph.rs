@@ -4,7 +4,7 @@
 //! ```text
 //! mockgraph [--port P] [--users N [--seed S] | --data DIR] [--fault NAME]
 //!           [--variant concealed-names|iso-dates|no-final-line-end|issues-resolved]...
-//!           [--refresh-date YYYY-MM-DD]
+//!           [--refresh-date YYYY-MM-DD] [--report-date YYYY-MM-DD]
 //!           [--trace-volume PER_MINUTE] [--trace-lag SECONDS] [--trace-limit REQUESTS]
 //!           [--certificate PEM]...
 //! ```
@@ -54,6 +54,9 @@ struct Args {
     /// The reports' `Report Refresh Date`, YYYY-MM-DD.
     #[arg(long)]
     refresh_date: Option<String>,
+    /// The day the reports describe, YYYY-MM-DD: every date in them moves with it.
+    #[arg(long)]
+    report_date: Option<String>,
     /// Messages received in each minute, for message trace.
     #[arg(long, default_value_t = TraceSettings::default().per_minute)]
     trace_volume: usize,
@@ -104,6 +107,9 @@ fn run(args: Args) -> Result<(), String> {
     }
     for variant in args.variant {
         builder = builder.variant(variant);
+    }
+    if let Some(date) = args.report_date {
+        builder = builder.variant(Variant::ReportDate(date));
     }
     if let Some(date) = args.refresh_date {
         builder = builder.variant(Variant::RefreshDate(date));

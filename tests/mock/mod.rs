@@ -42,7 +42,7 @@ use std::time::Duration;
 use tiny_http::Server;
 
 pub use calendar::{iso_datetime, parse_iso_datetime};
-pub use handler::{REPORTS, VALID_SECRET};
+pub use handler::VALID_SECRET;
 pub use reports::APP_COLS;
 pub use tenant::Tenant;
 pub use traces::{Stream, TraceCall, TraceSettings, STATUSES};

@@ -53,6 +53,34 @@ pub const APPS_FILE: &str = "apps_D7.csv";
 /// See `QUOTA_FILE`.
 pub const APP_USER_FILE: &str = "appuser_D7.csv";
 
+/// One report the stand-in serves: the Graph function, and the files it
+/// answers with.
+pub struct Route {
+    /// The function name (`getMailboxUsageDetail`).
+    pub report: &'static str,
+    /// The file a call with a `period` answers with.
+    pub period: &'static str,
+    /// The file a call with a `date` answers with; `None`: no `date` parameter.
+    pub date: Option<&'static str>,
+    /// Whether any parameter goes, as mockgraph.py serves the two older reports.
+    pub lenient: bool,
+}
+
+/// Every report the stand-in serves, in one table: a new report is a row here
+/// and its file (tenant fixture, or derived below).
+pub const ROUTES: [Route; 5] = [
+    Route {
+        report: "getEmailActivityUserDetail",
+        period: "email_D7.csv",
+        date: Some("email_daily.csv"),
+        lenient: true,
+    },
+    Route { report: "getMailboxUsageDetail", period: "mailbox_D7.csv", date: None, lenient: true },
+    Route { report: "getMailboxUsageQuotaStatusMailboxCounts", period: QUOTA_FILE, date: None, lenient: false },
+    Route { report: "getEmailAppUsageAppsUserCounts", period: APPS_FILE, date: None, lenient: false },
+    Route { report: "getEmailAppUsageUserDetail", period: APP_USER_FILE, date: Some(APP_USER_FILE), lenient: false },
+];
+
 /// What is derived from a tenant: the CSVs by file name (each with its
 /// `empty_` twin) and the mail addresses that message trace draws from.
 pub struct Derived {

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use md5::{Digest, Md5};
 use serde_json::json;
 
-use super::calendar::day_of;
+use super::calendar::{day_of, shift_date};
 use super::Tenant;
 
 /// The domain of the concealed `<PII:...>` user principal names.
@@ -35,6 +35,10 @@ pub enum Variant {
     /// Every `Report Refresh Date` set to this `YYYY-MM-DD` (keeping a
     /// date-time's `T00:00:00Z`), for the checks of a report's age.
     RefreshDate(String),
+    /// Every date of the reports moved by as many days as brings its row's
+    /// `Report Refresh Date` to this `YYYY-MM-DD`: the same tenant as of another
+    /// day (the demo's tenant as of yesterday, whatever the day).
+    ReportDate(String),
     /// Every report CSV (header-only ones included) without the line break
     /// after its last record, as RFC 4180 allows. Give it after the variants
     /// that rewrite rows: they write every row with its line break.
@@ -57,7 +61,7 @@ impl Variant {
                 })
             }
             Variant::IssuesResolved => return tenant.rewrite_files(resolve_issues),
-            Variant::ConcealedNames | Variant::IsoDates | Variant::RefreshDate(_) => {}
+            Variant::ConcealedNames | Variant::IsoDates | Variant::RefreshDate(_) | Variant::ReportDate(_) => {}
         }
         tenant.rewrite_csvs(|_, mut rows| {
             let Some((head, body)) = rows.split_first_mut() else {
@@ -94,18 +98,36 @@ impl Variant {
                         }
                     }
                 }
+                Variant::ReportDate(date) => {
+                    let dates: Vec<usize> =
+                        head.iter().enumerate().filter(|(_, c)| c.ends_with(" Date")).map(|(i, _)| i).collect();
+                    let (Some(refresh), Some(target)) = (col("Report Refresh Date"), day_of(date)) else {
+                        return rows;
+                    };
+                    for row in body.iter_mut() {
+                        let Some(delta) = row.get(refresh).and_then(|c| day_of(c)).map(|day| target - day) else {
+                            continue;
+                        };
+                        for &i in &dates {
+                            if let Some(cell) = row.get_mut(i) {
+                                *cell = shift_date(cell, delta);
+                            }
+                        }
+                    }
+                }
                 Variant::NoFinalLineEnd | Variant::IssuesResolved => {}
             }
             rows
         })
     }
 
-    /// The variant's name for `mockgraph --variant` (the refresh date has its own option).
+    /// The variant's name for `mockgraph --variant` (the two dates have options of their own).
     pub fn name(&self) -> &'static str {
         match self {
             Variant::ConcealedNames => "concealed-names",
             Variant::IsoDates => "iso-dates",
             Variant::RefreshDate(_) => "refresh-date",
+            Variant::ReportDate(_) => "report-date",
             Variant::NoFinalLineEnd => "no-final-line-end",
             Variant::IssuesResolved => "issues-resolved",
         }
@@ -132,6 +154,7 @@ impl fmt::Display for Variant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Variant::RefreshDate(date) => write!(f, "refresh-date={date}"),
+            Variant::ReportDate(date) => write!(f, "report-date={date}"),
             other => f.write_str(other.name()),
         }
     }
