@@ -1,7 +1,8 @@
 # Build, test and package the Rust replacement of centreon_office365_exchange_api.pl.
 #
 #   make build      release binary: target/release/centreon_office365_exchange_api
-#   make test       the test suite (cargo test --release; installs nsd for the DNS tests)
+#   make test       the test suite (cargo test --release); installs the servers the tests
+#                   run (nsd, redis-server, memcached) from Debian's packages when missing
 #   make bench      criterion benchmarks
 #   make demo       runs every mode against the bundled mock of Microsoft's endpoints
 #   make rpm        target/generate-rpm/*.rpm  (installs cargo-generate-rpm if missing)
@@ -29,21 +30,30 @@ EPOCH       := 1
 VERSION      = $(shell $(CARGO) pkgid 2>/dev/null | sed 's/.*[#@]//')
 DEB_VERSION  = $(EPOCH):$(VERSION)-1
 
-.PHONY: all build test test-deps bench demo rpm deb install clean
+.PHONY: all build test test-servers bench demo rpm deb install clean
 
 all: build
 
 build:
 	$(CARGO) build --release
 
-test: test-deps
+test: test-servers
 	$(CARGO) test --release
 
-# What the tests run besides cargo: NSD, the real DNS server of the mail-domains tests
-# (Debian's nsd; installing it needs root, as CI runs).
-test-deps:
-	@[ -x /usr/sbin/nsd ] || command -v nsd >/dev/null 2>&1 || \
-	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y nsd; }
+# Real servers the tests start on free loopback ports, from Debian's packages: NSD for
+# the mail-domains DNS tests, Redis and memcached for the shared-state tests.
+TEST_SERVERS := nsd redis-server memcached
+test-servers:
+	@missing=; for p in $(TEST_SERVERS); do \
+	    command -v $$p >/dev/null || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing$$missing (apt-get)"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	    else \
+	        echo "the tests need$$missing: sudo apt-get install -y$$missing" >&2; exit 1; \
+	    fi; \
+	fi
 
 bench:
 	$(CARGO) bench

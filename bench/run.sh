@@ -26,6 +26,11 @@
 #   SIZES="40 10000" bench/run.sh     # other sizes (40 is the fixture, others generated)
 #   SIZES= CACHE_USERS=0 bench/run.sh # the ratios only
 #
+# Then the shared state (issue 20), per tenant size in REDIS_USERS: a warm per-mailbox
+# check from files and from a Redis server started for the purpose (redis-server on a
+# free loopback port), and the Redis memory a report copy takes (its chunks and its
+# index by mailbox).
+#
 # Env: SIZES, RUNS (hyperfine runs per case; default 20, 5 from 1,000,000 users up),
 # RSS_RUNS (runs of /usr/bin/time per case, the largest peak is kept; default 3),
 # CACHE_USERS (default 100000; 0 skips the report cache), CYCLE (default 1000),
@@ -48,6 +53,8 @@ MODES="email-activity mailbox-usage"
 # The modes that read a report, for the memory goal.
 REPORT_MODES="email-activity email-app-usage mailbox-usage mailbox-quota-status list-mailboxes"
 BENCH_TARGET_DIR=${BENCH_TARGET_DIR:-target-bench}
+# The tenant sizes of the shared-state bench (empty: skipped); needs redis-server and redis-cli.
+REDIS_USERS=${REDIS_USERS-"100000 1000000"}
 PLUGIN=$BENCH_TARGET_DIR/release/centreon_office365_exchange_api
 MOCK=$BENCH_TARGET_DIR/release/examples/mockgraph
 # The only secret the mock accepts.
@@ -331,6 +338,70 @@ for users in $RATIO_SIZES; do
     stop_mock
 done
 
+# Starts redis-server on a free loopback port; sets $redis_port and $redis_pid.
+redis_pid=
+start_redis() {
+    for _ in $(seq 1 20); do
+        redis_port=$((20000 + RANDOM % 30000))
+        (echo >"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null && continue
+        redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+            >"$work/redis.log" 2>&1 &
+        redis_pid=$!
+        for _ in $(seq 1 100); do
+            redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0
+            kill -0 "$redis_pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        stop_redis
+    done
+    echo "bench: redis-server did not start" >&2
+    exit 1
+}
+stop_redis() {
+    if [[ -n $redis_pid ]]; then
+        kill "$redis_pid" 2>/dev/null || true
+        wait "$redis_pid" 2>/dev/null || true
+        redis_pid=
+    fi
+}
+trap 'stop_mock; stop_redis; rm -rf "$work"' EXIT
+
+redis_lines=()
+for users in $REDIS_USERS; do
+    start_mock "$users"
+    start_redis
+    files="$work/redis-files-$users"
+    mkdir -p "$files"
+    base=(--plugin=cloud::microsoft::office365::exchange::plugin --mode=mailbox-usage
+        --tenant=bench --client-id=bench "--client-secret=$SECRET" "--login-endpoint=$url" "--graph-endpoint=$url"
+        '--filter-counters=^status$' '--filter-mailbox=^user050000@contoso\.onmicrosoft\.com$')
+    from_files=("$PLUGIN" "${base[@]}" "--statefile-dir=$files")
+    from_redis=("$PLUGIN" "${base[@]}" "--statefile-dir=$work/no-such-dir" "--redis-server=127.0.0.1:$redis_port")
+    "${from_files[@]}" >/dev/null || true
+    memory_before=$(redis-cli -p "$redis_port" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+    "${from_redis[@]}" >/dev/null || true
+    memory_after=$(redis-cli -p "$redis_port" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+    chunks=$(redis-cli -p "$redis_port" --scan --pattern '*office365_graphapi_report_*' |
+        grep -cv '\.index$' || true)
+    runs=${RUNS:-20}
+    timing=(--ignore-failure)
+    before=$(mailbox_downloads)
+    time_it "${from_files[@]}"
+    rss_of "${from_files[@]}"
+    redis_lines+=("$(printf '%-9s %-34s %18s %10s' "$users" "per-mailbox check, warm, files" "$wall" "$rss_mb")")
+    time_it "${from_redis[@]}"
+    rss_of "${from_redis[@]}"
+    verdict=$(awk -v w="$mean" 'BEGIN { print (w <= 10) ? "met" : "MISSED" }')
+    redis_lines+=("$(printf '%-9s %-34s %18s %10s %11s %8s' "$users" "per-mailbox check, warm, Redis" "$wall" \
+        "$rss_mb" "<=10" "$verdict")")
+    redis_lines+=("$(printf '%-9s %-34s %18s' "" "  downloads during those runs" "$(($(mailbox_downloads) - before))")")
+    redis_lines+=("$(printf '%-9s %-34s %18s' "" "  Redis memory of the copy" \
+        "$(awk -v b="$memory_before" -v a="$memory_after" 'BEGIN { printf "%.1f MB", (a - b) / 1e6 }')")")
+    redis_lines+=("$(printf '%-9s %-34s %18s' "" "  keys: head + chunks" "$chunks")")
+    stop_redis
+    stop_mock
+done
+
 echo
 echo "$(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 if ((${#lines[@]})); then
@@ -348,4 +419,10 @@ if ((${#ratio_lines[@]})); then
     echo "issue 26 ratios: floor = $PLUGIN --version; transfer = curl of the report's download URL"
     printf '%-9s %-44s %16s %16s %7s %6s %8s\n' users case "wall ms" "against ms" ratio goal verdict
     printf '%s\n' "${ratio_lines[@]}"
+fi
+if ((${#redis_lines[@]})); then
+    echo
+    echo "shared state: mailbox-usage --filter-mailbox=<one mailbox> --filter-counters='^status\$', from files and from Redis"
+    printf '%-9s %-34s %18s %10s %11s %8s\n' users case "wall ms (mean±σ)" "RSS MB" "target ms" verdict
+    printf '%s\n' "${redis_lines[@]}"
 fi

@@ -20,7 +20,7 @@ use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{self, same_origin, HttpClient, Method, Request, Response, Url};
 use centreon_plugin::options::{OptionSection, Text, Values};
 use centreon_plugin::registry::Env;
-use centreon_plugin::statefile::{self, Statefile};
+use centreon_plugin::statefile::{self, Placement};
 use serde_json::{Map, Value};
 
 use crate::custom::certificate::{self, CertificateFiles, ClientCertificate};
@@ -155,6 +155,7 @@ pub struct Client {
     base_text: String,
     http: HttpClient,
     tokens: TokenProvider,
+    placement: Placement,
     debug: DebugLog,
     deadline: Instant,
     tenant: String,
@@ -199,12 +200,13 @@ impl Client {
                 env.notices.add_detail(detail);
             }
         }
-        statefile::check_options(values, debug)?;
+        let placement = statefile::open(values, debug)?;
         let http = HttpClient::builder().timeout(timeout).deadline(deadline).from_values(values, debug)?.build()?;
-        let cache = Statefile::from_values(values, &token::cache_name(setup.custom_mode, &credentials));
+        let cache = placement.file(&token::cache_name(setup.custom_mode, &credentials));
         let audience = (setup.audience)(&base_text);
         Ok(Client {
             tokens: TokenProvider::new(&credentials, &audience, &base_text, token_url, cache, env.notices.clone()),
+            placement,
             base,
             base_text,
             http,
@@ -227,6 +229,11 @@ impl Client {
     /// The API's base URL, as given (trailing slashes dropped) or the cloud's.
     pub fn endpoint(&self) -> &str {
         &self.base_text
+    }
+
+    /// Where this run keeps its statefiles (a directory, or Redis / memcached).
+    pub fn placement(&self) -> &Placement {
+        &self.placement
     }
 
     /// When every call of the check must be over.

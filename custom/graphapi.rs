@@ -29,9 +29,9 @@ use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
 use crate::custom::token::{self, Audience};
 use crate::custom::{
-    provides, Capabilities, CustomMode, Domains, FoundMessages, Health, Mail, MessageQuery, MessageTrace, OutgoingMail,
-    Provides, ReportQuery, ReportSpec, Reports, RowVisit, ServiceHealth, ServiceIssue, ServiceRecord, TenantDomain,
-    TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
+    provides, Capabilities, CustomMode, Domains, FoundMessages, Health, Mail, MessageQuery, MessageTrace, Only,
+    OutgoingMail, Provides, ReportQuery, ReportSpec, Reports, RowVisit, ServiceHealth, ServiceIssue, ServiceRecord,
+    TenantDomain, TraceListing, TraceQuery, TraceStatus, TraceVisit, TracedMessage, TRACE_PAGE_SIZE,
 };
 
 /// `--graph-endpoint`, documented by [`SETUP`].
@@ -113,7 +113,7 @@ pub struct GraphApi {
 impl GraphApi {
     fn new(env: &Env<'_>) -> Result<GraphApi> {
         let client = Client::new(&SETUP, env)?;
-        let reports = ReportCache::new(env, client.endpoint(), client.tenant())?;
+        let reports = ReportCache::new(env, client.placement(), client.endpoint(), client.tenant())?;
         Ok(GraphApi { client, reports })
     }
 }
@@ -215,12 +215,24 @@ impl Reports for GraphApi {
     /// `GET v1.0/reports/<report>(<parameter>)`, read as it downloads, or from the
     /// report cache.
     fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()> {
+        self.read_report(request, None, visit)
+    }
+
+    /// The same, answered from the report cache's index by name when it has one.
+    fn report_only(&mut self, request: &ReportSpec<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
+        self.read_report(request, Some(only), visit)
+    }
+}
+
+impl GraphApi {
+    fn read_report(&mut self, request: &ReportSpec<'_>, only: Option<Only<'_>>, visit: RowVisit<'_>) -> Result<()> {
         self.client.cloud().check_usage_reports()?;
         let query = parameter(request.query);
         let name = format!("{}({query})", request.report);
         let report = format!("v1.0/reports/{}", request.report);
         let url = self.client.url(&format!("{report}({query})"))?;
-        let cached = report_cache::Request { name: &name, report: &report, query: &query, columns: request.columns };
+        let cached =
+            report_cache::Request { name: &name, report: &report, query: &query, columns: request.columns, only };
         let client = &mut self.client;
         let deadline = client.deadline();
         self.reports.read(cached, deadline, || client.get_or_unavailable(url).map(Answer), visit)

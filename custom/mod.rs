@@ -158,6 +158,24 @@ pub trait Reports {
     /// Streams the report `request` names, calling `visit` once per row; the rows
     /// already visited are to be thrown away with any error.
     fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()>;
+
+    /// [`Reports::report`] for a caller that keeps only the rows whose column
+    /// `only.column` is `only.value` (a check of one mailbox): an implementation may
+    /// hand over only those rows, and hands over at least those. By default, every row.
+    fn report_only(&mut self, request: &ReportSpec<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
+        let _ = only;
+        self.report(request, visit)
+    }
+}
+
+/// The rows a caller of [`Reports::report_only`] keeps: those whose `column` (a
+/// header name) holds `value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Only<'a> {
+    /// The column, by header name.
+    pub column: &'a str,
+    /// The cell's value.
+    pub value: &'a str,
 }
 
 /// Service health.

@@ -33,11 +33,11 @@ use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::registry::{Env, Notices};
-use centreon_plugin::statefile::{self, Sealing, Statefile};
+use centreon_plugin::statefile::{self, Placement, Sealing};
 
 use crate::custom::client::{self, Refused};
 use crate::custom::report::{self, Download};
-use crate::custom::RowVisit;
+use crate::custom::{Only, RowVisit};
 
 /// `--report-cache-ttl`: how long a copy is fresh.
 pub const TTL: Text = Text::new(
@@ -54,6 +54,9 @@ pub const TTL_OPTION: &str = TTL.name();
 
 /// Its default, in seconds.
 const TTL_DEFAULT: &str = "900";
+
+/// The column a copy kept in Redis is indexed by, for the checks of one mailbox.
+const INDEX: &str = "User Principal Name";
 
 /// The cache's file names start with this (then the statefile suffix, then the MD5
 /// of the key): not a prefix of the token cache's names.
@@ -82,26 +85,31 @@ impl ReportCache {
     /// Reads `--report-cache-ttl` (a whole number of seconds, else the check stops
     /// before any request) and places the cache by the Retention Options; the key of
     /// its entries starts with `endpoint` and `tenant` (as the client uses them) and
-    /// `--client-id`.
-    pub fn new(env: &Env<'_>, endpoint: &str, tenant: &str) -> Result<ReportCache> {
+    /// `--client-id`. With a Redis or memcached server in `placement`, the copies are
+    /// kept there, shared by every poller using it.
+    pub fn new(env: &Env<'_>, placement: &Placement, endpoint: &str, tenant: &str) -> Result<ReportCache> {
         let raw = env.values.non_empty(&TTL).unwrap_or(TTL_DEFAULT);
         let ttl = raw
             .parse::<u64>()
             .map_err(|_| Error::new(format!("--{TTL_OPTION} must be a whole number of seconds, not '{raw}'")))?;
-        let place = Statefile::from_values(env.values, PREFIX);
+        let place = placement.file(PREFIX);
         let path = place.path();
         let dir = path.parent().unwrap_or(path);
         let prefix = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl));
-        // Copies are encrypted with the statefile key when there is one; a key that
-        // cannot be used has stopped the check already, and never lets a clear copy out.
+        let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl))
+            .map(|c| c.kept_by(placement.store.clone()).indexed_by(INDEX));
+        // Copies are encrypted with the statefile key when there is one (copies in files:
+        // a server's copies are indexed by their cells); a key that cannot be used has
+        // stopped the check already, and never lets a clear copy out.
         let cache = match statefile::sealing(env.values) {
             Sealing::Plain => cache,
             Sealing::Key(key) => cache.map(|cache| cache.sealed(key.derive("report cache"))),
             Sealing::Unusable(_) => None,
         };
-        if cache.is_none() {
-            env.debug.log(format!("report cache: off (--{TTL_OPTION}=0)"));
+        match (&cache, &placement.store) {
+            (None, _) => env.debug.log(format!("report cache: off (--{TTL_OPTION}=0)")),
+            (Some(_), Some(store)) => env.debug.log(format!("report cache: kept by the {}", store.name())),
+            (Some(_), None) => {}
         }
         Ok(ReportCache {
             cache,
@@ -125,13 +133,25 @@ impl ReportCache {
         download: impl FnOnce() -> std::result::Result<R, Refused>,
         visit: RowVisit<'_>,
     ) -> Result<()> {
-        let Request { name, report, query, columns } = request;
+        let Request { name, report, query, columns, only } = request;
         let Some(cache) = &self.cache else {
             let body = download().map_err(|refused| refused.error)?;
             return report::read(name, body, columns, visit);
         };
         let key = self.key(report, query);
         let log = |line: String| self.debug.log(format!("report {name}: {line}"));
+        if let Some(Only { column, value }) = only {
+            match cache.fresh_only(&key, column, value) {
+                Some(Ok(entry)) if !entry.records().is_empty() => {
+                    log(format!("the rows of '{value}' from the cache's index, {} s old", entry.age().as_secs()));
+                    return report::read_stored(name, entry.records(), columns, visit);
+                }
+                // Not in the index: the whole copy says so in the mode's own words.
+                Some(Ok(_)) => log(format!("no row of '{value}' in the cache's index")),
+                Some(Err(miss)) => log(format!("by '{column}': {miss}")),
+                None => {}
+            }
+        }
         match cache.fresh(&key) {
             Ok(entry) => {
                 log(format!("from the cache, {} s old ('{}')", entry.age().as_secs(), entry.path().display()));
@@ -246,6 +266,8 @@ pub struct Request<'a> {
     pub query: &'a str,
     /// The columns read (see [`crate::custom::ReportSpec::columns`]).
     pub columns: &'a [&'a str],
+    /// The only rows the caller keeps, when it said so.
+    pub only: Option<Only<'a>>,
 }
 
 /// Where an older copy would be, for [`ReportCache::stale_or`].
@@ -291,6 +313,7 @@ mod tests {
         report: "v1.0/reports/getEmailActivityUserDetail",
         query: "period='D7'",
         columns: &["User Principal Name", "Send Count"],
+        only: None,
     };
 
     /// A statefile directory, removed when dropped.
@@ -335,7 +358,7 @@ mod tests {
         assert!(parsed.rest.is_empty(), "undeclared: {:?}", parsed.rest);
         let values: Values = parsed.values;
         let env = Env { values: &values, debug, notices, deadline: Instant::now() + Duration::from_secs(30) };
-        ReportCache::new(&env, "https://graph.microsoft.com", "contoso")
+        ReportCache::new(&env, &Placement::from_values(&values), "https://graph.microsoft.com", "contoso")
     }
 
     fn cache(dir: &Scratch, ttl: &str) -> ReportCache {

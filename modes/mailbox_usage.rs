@@ -16,7 +16,7 @@ use centreon_plugin::time;
 
 use super::share::{self, Active, ActiveNames, Distinct, Instances, PrincipalFilter, ReportAge, Selection, Units};
 use super::{Mode, Run};
-use crate::custom::{report_columns, Capability, ReportQuery, ReportSpec, Row};
+use crate::custom::{report_columns, Capability, Only, ReportQuery, ReportSpec, Row};
 
 inventory::submit! {
     Mode(ModeSpec {
@@ -300,10 +300,19 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
         Selection::new(run, &groups.declarations().instance_labels(), &FILTER_MAILBOX)?;
     let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
     let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
-    run.api().reports()?.report(&request, &mut |row| {
+    let only = filter.only();
+    let visit = &mut |row: &Row<'_>| {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
-    })?;
+    };
+    let reports = run.api().reports()?;
+    match only.as_deref() {
+        // One mailbox: a cache that can look it up need not read every row.
+        Some(value) => {
+            reports.report_only(&request, Only { column: Columns::UserPrincipalName.name(), value }, visit)?
+        }
+        None => reports.report(&request, visit)?,
+    }
     filter.check_concealed(run.notices())?;
     Ok(groups.with(data(tally, time::now())))
 }

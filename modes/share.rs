@@ -237,6 +237,13 @@ impl<'a> PrincipalFilter<'a> {
         })
     }
 
+    /// The one name the filter can keep (`^name$`), for a report read that can look
+    /// it up rather than read every row; the rows it gets still go through
+    /// [`NameFilter::keeps`].
+    pub fn only(&self) -> Option<String> {
+        self.filter.only()
+    }
+
     /// Whether `name` is kept (unanchored, case-sensitive match).
     pub fn keeps(&self, name: &str) -> bool {
         let keep = self.filter.verdict(name) == Verdict::Kept;

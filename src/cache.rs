@@ -24,6 +24,12 @@
 //!   trying again themselves; it says whether the failure is transient (a stale
 //!   copy may stand in) and holds off new attempts for as long as the producer asks
 //!   (a server's `Retry-After`).
+//!
+//! With a Redis or memcached server ([`Cache::kept_by`]), the same entries, lock and
+//! notes are the server's, under the same names (see [`remote`]), and nothing is
+//! written to the directory.
+
+mod remote;
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
@@ -40,6 +46,7 @@ use crate::error::Error;
 use crate::records::{self, Records, Writer};
 use crate::sealed::{self, SealKey, Sealer};
 use crate::statefile::{StateLock, Statefile};
+use crate::store::Store;
 
 /// How long an entry is kept: the oldest copy used when a download fails.
 pub const KEEP: Duration = Duration::from_secs(24 * 3600);
@@ -186,25 +193,62 @@ pub struct Cache {
     prefix: String,
     ttl: Duration,
     seal: Option<SealKey>,
+    store: Option<Store>,
+    /// The column a server's copy is indexed by ([`Cache::fresh_only`]).
+    index: Option<String>,
 }
 
 impl Cache {
     /// The cache in `dir` whose files are named `<prefix><digest>`, with entries
     /// fresh for `ttl`; `None` when `ttl` is zero (the cache is off).
     pub fn new(dir: impl Into<PathBuf>, prefix: &str, ttl: Duration) -> Option<Cache> {
-        (!ttl.is_zero()).then(|| Cache { dir: dir.into(), prefix: prefix.to_string(), ttl, seal: None })
+        (!ttl.is_zero()).then(|| Cache {
+            dir: dir.into(),
+            prefix: prefix.to_string(),
+            ttl,
+            seal: None,
+            store: None,
+            index: None,
+        })
     }
 
     /// This cache with its entries' bytes encrypted with `key` ([`crate::sealed`]);
-    /// a copy written in clear, or with another key, is then a miss.
+    /// a copy written in clear, or with another key, is then a miss. Entries kept by
+    /// a server ([`Cache::kept_by`]) are not sealed: the server indexes their cells.
     pub fn sealed(mut self, key: SealKey) -> Cache {
         self.seal = Some(key);
+        self
+    }
+
+    /// This cache kept by `store` (entries under their file's path as key) instead of
+    /// files; `None` keeps it in files.
+    pub fn kept_by(mut self, store: Option<Store>) -> Cache {
+        self.store = store;
         self
     }
 
     /// How long an entry is fresh.
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// This cache with its copies on a server that keeps hashes (Redis) indexed by
+    /// `column`, for [`Cache::fresh_only`].
+    pub fn indexed_by(mut self, column: &str) -> Cache {
+        self.index = Some(column.to_string());
+        self
+    }
+
+    /// The records of `key`'s fresh entry whose `column` is `value` (a name with a
+    /// final line end counts as without), read from the entry's index without
+    /// reading the copy; none when it holds no such record. `None` when there is no
+    /// index to ask (files, memcached, another column): read the whole entry.
+    pub fn fresh_only(&self, key: &Key, column: &str, value: &str) -> Option<Result<Entry, Miss>> {
+        let store = self.store.as_ref().filter(|store| store.keeps_hashes())?;
+        if self.index.as_deref() != Some(column) {
+            return None;
+        }
+        Some(remote::lookup_only(store, &self.path(key).to_string_lossy(), key, column, value, self.ttl))
     }
 
     /// The file of `key`'s entry.
@@ -234,7 +278,7 @@ impl Cache {
 
     /// [`Cache::claim`] for a check that started waiting at `started`.
     fn claim_since(&self, key: &Key, wait_until: Instant, started: SystemTime, tell: &mut dyn FnMut(String)) -> Claim {
-        let lock = Statefile::new(&self.dir, &self.name(key), "").lock(wait_until, tell);
+        let lock = Statefile::new(&self.dir, &self.name(key), "").kept_by(self.store.clone()).lock(wait_until, tell);
         if let Ok(entry) = self.fresh(key) {
             return Claim::Fresh(entry);
         }
@@ -255,6 +299,10 @@ impl Cache {
             seal: self.seal,
             path: self.path(key),
             note: self.note_path(key),
+            store: self
+                .store
+                .clone()
+                .map(|store| Box::new(remote::Kept { store, keep: KEEP.max(self.ttl), index: self.index.clone() })),
             state: State::Ready,
         })
     }
@@ -274,6 +322,9 @@ impl Cache {
 
     fn lookup(&self, key: &Key, max_age: Duration) -> Result<Entry, Miss> {
         let path = self.path(key);
+        if let Some(store) = &self.store {
+            return remote::lookup(store, &path.to_string_lossy(), key, max_age);
+        }
         let file = match atomic::open_private(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Miss::Absent),
@@ -305,8 +356,14 @@ impl Cache {
     }
 
     fn note(&self, key: &Key) -> Option<Note> {
-        let mut text = Vec::new();
-        atomic::open_private(&self.note_path(key)).ok()?.read_to_end(&mut text).ok()?;
+        let text = match &self.store {
+            Some(store) => store.get(&self.note_path(key).to_string_lossy()).ok()??,
+            None => {
+                let mut text = Vec::new();
+                atomic::open_private(&self.note_path(key)).ok()?.read_to_end(&mut text).ok()?;
+                text
+            }
+        };
         let value: Value = serde_json::from_slice(&text).ok()?;
         let field = |name: &str| value.get(name).and_then(Value::as_u64);
         Some(Note {
@@ -330,6 +387,9 @@ impl Cache {
     /// holds it. A check that opened a lock file at that very moment could then
     /// produce beside another, which costs a duplicate download, nothing more.
     fn prune(&self, now: SystemTime) {
+        if self.store.is_some() {
+            return; // the server lets entries lapse by themselves
+        }
         let Ok(listing) = fs::read_dir(&self.dir) else {
             return;
         };
@@ -427,6 +487,8 @@ pub struct Producer {
     seal: Option<SealKey>,
     path: PathBuf,
     note: PathBuf,
+    /// The server keeping the entry, and for how long.
+    store: Option<Box<remote::Kept>>,
     state: State,
 }
 
@@ -434,8 +496,9 @@ pub struct Producer {
 enum State {
     Ready,
     /// The writer boxed: with its buffer and cipher it outweighs the other states.
+    /// `temp` is `None` when the entry is written to memory, for a server.
     Writing {
-        temp: Temp,
+        temp: Option<Temp>,
         writer: Box<Writer<BufWriter<Sealer<File>>>>,
     },
     Broken(String),
@@ -472,9 +535,12 @@ impl Producer {
     fn start<C: AsRef<[u8]>>(
         &self,
         columns: impl IntoIterator<Item = C>,
-    ) -> io::Result<(Temp, Writer<BufWriter<Sealer<File>>>)> {
-        let (temp, file) = Temp::create(&self.path, 0o600)?;
-        let out = BufWriter::with_capacity(WRITE_BUFFER, Sealer::new(file, self.seal.as_ref())?);
+    ) -> io::Result<(Option<Temp>, Writer<BufWriter<Sealer<File>>>)> {
+        let (temp, file, seal) = match self.store {
+            Some(_) => (None, remote::memory_file()?, None),
+            None => Temp::create(&self.path, 0o600).map(|(temp, file)| (Some(temp), file, self.seal.as_ref()))?,
+        };
+        let out = BufWriter::with_capacity(WRITE_BUFFER, Sealer::new(file, seal)?);
         let writer = Writer::new(out, &self.key, SystemTime::now(), columns)?;
         Ok((temp, writer))
     }
@@ -495,7 +561,7 @@ impl Producer {
     /// Completes the entry and puts it in place; the error says why it was not
     /// stored (the report itself was read: the check goes on).
     pub fn commit(self) -> crate::error::Result<Stored> {
-        let Producer { path, note, state, .. } = self;
+        let Producer { path, note, state, store, key, .. } = self;
         let (temp, writer) = match state {
             State::Writing { temp, writer } => (temp, *writer),
             State::Ready => return Err(Error::new("no header was given")),
@@ -506,6 +572,15 @@ impl Producer {
             |e: io::Error| Error::new(format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e)));
         let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?.into_inner();
         let size = file.metadata().map_err(failed)?.len();
+        let temp = match (temp, store) {
+            (Some(temp), _) => temp,
+            (None, Some(kept)) => {
+                let size = remote::put(&kept, &path.to_string_lossy(), &key, &file).map_err(Error::new)?;
+                let _ = kept.store.delete(&note.to_string_lossy());
+                return Ok(Stored { records, size });
+            }
+            (None, None) => return Err(Error::new("no place to store the copy")),
+        };
         // Not synced: a reader checks the file whole, and a report of a million rows
         // would hold the check up while it reaches the disk.
         temp.commit_unsynced(file).map_err(|failure| match failure {
@@ -526,7 +601,10 @@ impl Producer {
         };
         let note = json!({"at": nanos(now), "until": nanos(now + hold), "transient": transient, "message": message});
         // A note that cannot be written costs the waiting checks one attempt each.
-        let _ = atomic::replace(&self.note, note.to_string().as_bytes(), 0o600);
+        let _ = match self.store.as_deref() {
+            Some(kept) => kept.store.set(&self.note.to_string_lossy(), note.to_string().as_bytes(), kept.keep).is_ok(),
+            None => atomic::replace(&self.note, note.to_string().as_bytes(), 0o600).is_ok(),
+        };
     }
 }
 

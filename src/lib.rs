@@ -30,5 +30,6 @@ pub mod registry;
 pub mod sealed;
 pub mod statefile;
 pub mod status;
+pub mod store;
 pub mod threshold;
 pub mod time;

@@ -131,6 +131,31 @@ impl Pattern {
         &self.source
     }
 
+    /// The one text the pattern matches when it is `^literal$` (metacharacters
+    /// escaped, `^alice@contoso\.com$`), else `None`: a caller holding an index by name
+    /// can then look that name up instead of matching every name. (Perl's `$` also
+    /// matches before a final line end: the index must file `name\n` under `name`.)
+    pub fn exact_literal(&self) -> Option<String> {
+        if self.regex.as_str().starts_with("(?") {
+            return None; // compiled with flags (`i`: not one text)
+        }
+        let body = self.source.strip_prefix('^')?.strip_suffix('$')?;
+        let mut literal = String::with_capacity(body.len());
+        let mut chars = body.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next()? {
+                    escaped if escaped.is_ascii_alphanumeric() || escaped == '_' => return None,
+                    escaped => literal.push(escaped),
+                },
+                '.' | '^' | '$' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}' | '#' => return None,
+                c if c.is_whitespace() || c.is_control() => return None,
+                c => literal.push(c),
+            }
+        }
+        (!literal.is_empty()).then_some(literal)
+    }
+
     /// Whether the pattern matches anywhere in `text`. A match that gives up (the
     /// engine's backtracking limit, or the run's deadline passed) answers no and is
     /// recorded in [`budget`], which makes the run UNKNOWN: never a silent "no match".
@@ -318,6 +343,15 @@ impl NameFilter {
             include: Pattern::from_option(values, include)?,
             exclude: exclude.map(|option| Pattern::from_option(values, option)).transpose()?.flatten(),
         })
+    }
+
+    /// The one name this filter can keep, when it is an including `^literal$` and
+    /// nothing is excluded (see [`Pattern::exact_literal`]).
+    pub fn only(&self) -> Option<String> {
+        match (&self.include, &self.exclude) {
+            (Some(include), None) => include.exact_literal(),
+            _ => None,
+        }
     }
 
     /// Whether `name` is kept; the including regex is tried first.
@@ -613,6 +647,28 @@ fn expand(template: &[Piece], captures: &Captures<'_>, output: &mut String) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_anchored_literal_is_the_one_name_it_matches() {
+        let literal = |p: &str| Pattern::new(p).expect("compiles").exact_literal();
+        assert_eq!(
+            literal(r"^user050000@contoso\.onmicrosoft\.com$").as_deref(),
+            Some("user050000@contoso.onmicrosoft.com")
+        );
+        assert_eq!(literal(r"^a\+b\$$").as_deref(), Some("a+b$"));
+        for pattern in
+            [r"user@x\.com$", r"^user@x\.com", r"^user@x.com$", r"^a\d$", r"^(a|b)$", r"^$", r"^a b$", r"^a*$"]
+        {
+            assert_eq!(literal(pattern), None, "{pattern}");
+        }
+        let filter = |include: &str, exclude: Option<&str>| NameFilter {
+            include: Some(Pattern::new(include).expect("compiles")),
+            exclude: exclude.map(|e| Pattern::new(e).expect("compiles")),
+        };
+        assert_eq!(filter(r"^a@b$", None).only().as_deref(), Some("a@b"));
+        assert_eq!(filter(r"^a@b$", Some("x")).only(), None);
+        assert_eq!(NameFilter::default().only(), None);
+    }
 
     proptest! {
         /// The regex of [`exactly`] matches its text, not a longer or shorter one, and

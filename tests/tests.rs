@@ -6,6 +6,7 @@
 mod certs;
 mod common;
 mod mock;
+mod servers;
 
 mod bad_input;
 mod certificates;
@@ -32,3 +33,4 @@ mod reports;
 mod secrets_files;
 mod secrets_statefile;
 mod secrets_vault;
+mod shared_state;

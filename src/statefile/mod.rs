@@ -10,9 +10,12 @@
 //!
 //! What happens to the options Perl offers but this implementation does not:
 //!
-//! * `--memcached`, `--redis-*`, `--failback-file`, `--memexpiration`: accepted, and
-//!   the data is kept in files (Perl's own fallback when its backend fails). A token
-//!   cache in files is correct, only less shared between pollers.
+//! With `--redis-server` or `--memcached` ([`crate::store`]), a statefile is the
+//! server's entry `<dir>/<name><suffix>` (the key Perl uses, so a Perl check and this
+//! plugin share one token), holding what the file would hold, kept for
+//! `--memexpiration` seconds; nothing is then written to the directory, and the lock
+//! is the server's (`<key>.lock`, created only if absent, lapsing by itself).
+//!
 //! * `--statefile-format=dumper|storable`, `--statefile-storable`: accepted, files are
 //!   always JSON. A Perl `dumper`/`storable` file reads as a cache miss and is
 //!   rewritten in JSON.
@@ -25,7 +28,10 @@ mod crypt;
 mod options;
 
 pub use crypt::StateKey;
-pub use options::{check_options, sealing, section, Placement, DEFAULT_DIR};
+pub use options::{
+    check_options, open, sealing, section, Placement, DEFAULT_DIR, FAILBACK_FILE, MEMCACHED, MEMEXPIRATION,
+    REDIS_ATTRIBUTE, REDIS_DB, REDIS_SERVER,
+};
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read};
@@ -38,15 +44,18 @@ use serde_json::{Map, Value};
 use crate::atomic::{self, errno_text, Failure};
 use crate::error::{Error, Result};
 use crate::options::Values;
+use crate::store::{RemoteLock, Store};
 
 /// How often a busy lock is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
 
-/// One statefile: `<dir>/<name><suffix>`, its content sealed as the options ask.
+/// One statefile: `<dir>/<name><suffix>`, a file or a server's entry of that name,
+/// its content sealed as the options ask.
 #[derive(Debug, Clone)]
 pub struct Statefile {
     path: PathBuf,
     sealing: Sealing,
+    store: Option<Store>,
 }
 
 impl PartialEq for Statefile {
@@ -78,13 +87,25 @@ impl Statefile {
 
     /// The statefile `<dir>/<name><suffix>`.
     pub fn new(dir: impl AsRef<Path>, name: &str, suffix: &str) -> Self {
-        Statefile { path: dir.as_ref().join(format!("{name}{suffix}")), sealing: Sealing::Plain }
+        Statefile { path: dir.as_ref().join(format!("{name}{suffix}")), sealing: Sealing::Plain, store: None }
     }
 
     /// This statefile with its content sealed by `sealing`.
     pub fn sealed(mut self, sealing: Sealing) -> Self {
         self.sealing = sealing;
         self
+    }
+
+    /// This statefile kept by `store` instead of a file, under the key
+    /// `<dir>/<name><suffix>`; `None` keeps it a file.
+    pub fn kept_by(mut self, store: Option<Store>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The server's key of this statefile: its path as text.
+    fn key(&self) -> String {
+        self.path.to_string_lossy().into_owned()
     }
 
     /// Where the file lives.
@@ -95,6 +116,9 @@ impl Statefile {
     /// Checks, before the first read, that the file can be written later, with Perl's
     /// exact messages: a write failure must not be discovered after the HTTP calls.
     pub fn check(&self) -> Result<()> {
+        if self.store.is_some() {
+            return Ok(());
+        }
         let shown = self.path.display();
         if self.path.exists() {
             if !accessible(&self.path, libc::W_OK) {
@@ -124,8 +148,14 @@ impl Statefile {
     /// object, a symbolic link (never followed), or encrypted with another key: all
     /// mean "nothing cached".
     pub fn read(&self) -> Option<Map<String, Value>> {
-        let mut stored = Vec::new();
-        atomic::open_private(&self.path).ok()?.read_to_end(&mut stored).ok()?;
+        let stored = match &self.store {
+            Some(store) => store.get(&self.key()).ok()??,
+            None => {
+                let mut stored = Vec::new();
+                atomic::open_private(&self.path).ok()?.read_to_end(&mut stored).ok()?;
+                stored
+            }
+        };
         self.decode(stored)
     }
 
@@ -161,6 +191,11 @@ impl Statefile {
     pub fn write(&self, data: &Map<String, Value>) -> Result<()> {
         let shown = self.path.display();
         let text = self.encode(data)?;
+        if let Some(store) = &self.store {
+            return store
+                .set(&self.key(), &text, store.expiration())
+                .map_err(|e| Error::new(format!("Cannot write statefile '{shown}' to the {}: {e}", store.name())));
+        }
         atomic::replace(&self.path, &text, 0o600).map_err(|failure| {
             Error::new(match failure {
                 Failure::Write(e) => format!("Cannot write statefile '{shown}': {}", errno_text(&e)),
@@ -181,8 +216,14 @@ impl Statefile {
     /// root) or must not (a symbolic link, never followed) would silently leave every
     /// check unlocked: it is replaced by one of this user's, and `tell` receives a line
     /// for the check's output saying so, or that it could not be. A lock file of
-    /// another user that this one can open is shared as it is.
+    /// another user that this one can open is shared as it is. With a server, the lock
+    /// is its entry `<key>.lock`, lapsing by itself at `deadline`.
     pub fn lock(&self, deadline: Instant, tell: &mut dyn FnMut(String)) -> Option<StateLock> {
+        if let Some(store) = &self.store {
+            let hold = deadline.saturating_duration_since(Instant::now());
+            let lock = store.lock(&format!("{}.lock", self.key()), deadline, hold)?;
+            return Some(StateLock { _held: Held::Remote { _lock: Box::new(lock) } });
+        }
         let mut path = self.path.clone().into_os_string();
         path.push(".lock");
         let path = PathBuf::from(path);
@@ -206,7 +247,7 @@ impl Statefile {
         };
         loop {
             match file.try_lock() {
-                Ok(()) => return Some(StateLock { _file: file }),
+                Ok(()) => return Some(StateLock { _held: Held::File { _file: file } }),
                 Err(TryLockError::WouldBlock) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -280,7 +321,14 @@ fn replace_lock(path: &Path) -> io::Result<File> {
 /// A held statefile lock; released when dropped (closing the file releases it).
 #[derive(Debug)]
 pub struct StateLock {
-    _file: File,
+    _held: Held,
+}
+
+/// What holds a lock: an open lock file, or a server's entry.
+#[derive(Debug)]
+enum Held {
+    File { _file: File },
+    Remote { _lock: Box<RemoteLock> },
 }
 
 /// Whether the real user may access `path` in `mode` (as Perl's `-w`/`-x` tests).

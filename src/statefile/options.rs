@@ -7,6 +7,7 @@ use super::{Sealing, StateKey, Statefile};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::options::{Flag, OptionSection, Pairs, Text, Values};
+use crate::store::{self, Store};
 
 /// The directory used when `--statefile-dir` is not given.
 pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
@@ -14,44 +15,42 @@ pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
 /// `--memcached`.
 pub const MEMCACHED: Text = Text::new(
     "memcached",
-    "Memcached server to use (only one server). Accepted for compatibility: this \
-                 plugin keeps its data in files (see --statefile-dir).",
+    "Memcached server to use (only one server). Syntax: address[:port] (default port: \
+     11211). Statefiles are kept there under '<statefile-dir>/<name>', shared by every \
+     poller using it; an unreachable server means files.",
 );
 
 /// `--redis-server`.
 pub const REDIS_SERVER: Text = Text::new(
     "redis-server",
-    "Redis server to use (only one server). Syntax: address[:port]. Accepted for \
-                 compatibility: this plugin keeps its data in files (see --statefile-dir).",
+    "Redis server to use (only one server). Syntax: address[:port] (default port: 6379). \
+     Statefiles and cached reports are kept there under '<statefile-dir>/<name>', shared \
+     by every poller using it.",
 );
 
 /// `--redis-attribute`.
-pub const REDIS_ATTRIBUTE: Pairs =
-    Pairs::new("redis-attribute", "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"). Accepted and unused.");
-
-/// `--redis-db`.
-pub const REDIS_DB: Text = Text::new("redis-db", "Set Redis database index. Accepted and unused.");
-
-/// `--failback-file`.
-pub const FAILBACK_FILE: Flag = Flag::new(
-    "failback-file",
-    "Fall back on a local file if Redis connection fails. Files are always used \
-                 here.",
+pub const REDIS_ATTRIBUTE: Pairs = Pairs::new(
+    "redis-attribute",
+    "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"): password, cnx_timeout, \
+         read_timeout, write_timeout (seconds). Values are taken literally ('x' and x alike).",
 );
 
+/// `--redis-db`.
+pub const REDIS_DB: Text = Text::new("redis-db", "Set Redis database index.");
+
+/// `--failback-file`.
+pub const FAILBACK_FILE: Flag = Flag::new("failback-file", "Fall back on a local file if Redis connection fails.");
+
 /// `--memexpiration`.
-pub const MEMEXPIRATION: Text = Text::new(
-    "memexpiration",
-    "Time to keep data in seconds (Default: 86400). Accepted and unused (files do \
-                 not expire).",
-)
-.default("86400");
+pub const MEMEXPIRATION: Text =
+    Text::new("memexpiration", "Time to keep data in seconds (Default: 86400).").default("86400");
 
 /// `--statefile-dir`.
 pub const STATEFILE_DIR: Text = Text::new(
     "statefile-dir",
     "Define the cache directory (default: '/var/lib/centreon/centplugins'). It \
-                 must exist and be writable; files are created with mode 0600.",
+                 must exist and be writable (not with --redis-server or --memcached, which \
+                 keep '<dir>/<name>' keys instead); files are created with mode 0600.",
 )
 .default(DEFAULT_DIR);
 
@@ -114,6 +113,13 @@ pub fn section() -> OptionSection {
     )
 }
 
+/// Checks the Retention Options at start-up (custom-mode check stage) and connects to
+/// the Redis or memcached server they name: where statefiles go this run.
+pub fn open(values: &Values, debug: &DebugLog) -> Result<Placement> {
+    check_options(values, debug)?;
+    Ok(Placement::from_values(values).kept_by(store::open(values, debug)?))
+}
+
 /// Checks the Retention Options at start-up (custom-mode check stage): refuses what
 /// cannot be honoured and notes, in the debug log, what is accepted but ignored.
 pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
@@ -122,9 +128,6 @@ pub fn check_options(values: &Values, debug: &DebugLog) -> Result<()> {
     }
     if let Sealing::Unusable(why) = sealing(values) {
         return Err(Error::new(why));
-    }
-    if values.non_empty(&MEMCACHED).is_some() || values.non_empty(&REDIS_SERVER).is_some() {
-        debug.log("statefile: memcached/Redis are not implemented, the cache is kept in files");
     }
     match values.non_empty(&STATEFILE_FORMAT) {
         Some(format) if format != "json" => {
@@ -160,6 +163,8 @@ pub struct Placement {
     pub suffix: String,
     /// `--statefile-key` and `--statefile-cipher`.
     pub sealing: Sealing,
+    /// The Redis or memcached server that keeps statefiles instead of `dir`.
+    pub store: Option<Store>,
 }
 
 impl Placement {
@@ -179,12 +184,25 @@ impl Placement {
             dir: PathBuf::from(dir),
             suffix: values.value(&STATEFILE_SUFFIX).unwrap_or("").to_string(),
             sealing: sealing(values),
+            store: None,
         }
+    }
+
+    /// This placement with statefiles kept by `store` (`None`: in files).
+    pub fn kept_by(mut self, store: Option<Store>) -> Placement {
+        self.store = store;
+        self
     }
 
     /// The statefile `name` placed here.
     pub fn file(&self, name: &str) -> Statefile {
-        Statefile::new(&self.dir, name, &self.suffix).sealed(self.sealing.clone())
+        match &self.store {
+            // The server's key is Perl's: the directory as given, `/`, the name.
+            Some(store) => Statefile::new("", &format!("{}/{name}", self.dir.display()), &self.suffix)
+                .kept_by(Some(store.clone()))
+                .sealed(self.sealing.clone()),
+            None => Statefile::new(&self.dir, name, &self.suffix).sealed(self.sealing.clone()),
+        }
     }
 }
 
