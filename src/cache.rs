@@ -492,6 +492,10 @@ pub struct Producer {
     state: State,
 }
 
+/// What an entry is written through: records, buffered, sealed when the cache is,
+/// into its temporary file (or memory, for a server).
+type EntryWriter = Writer<BufWriter<Sealer<File>>>;
+
 #[derive(Debug)]
 enum State {
     Ready,
@@ -499,7 +503,7 @@ enum State {
     /// `temp` is `None` when the entry is written to memory, for a server.
     Writing {
         temp: Option<Temp>,
-        writer: Box<Writer<BufWriter<Sealer<File>>>>,
+        writer: Box<EntryWriter>,
     },
     Broken(String),
 }
@@ -532,10 +536,7 @@ impl Producer {
         };
     }
 
-    fn start<C: AsRef<[u8]>>(
-        &self,
-        columns: impl IntoIterator<Item = C>,
-    ) -> io::Result<(Option<Temp>, Writer<BufWriter<Sealer<File>>>)> {
+    fn start<C: AsRef<[u8]>>(&self, columns: impl IntoIterator<Item = C>) -> io::Result<(Option<Temp>, EntryWriter)> {
         let (temp, file, seal) = match self.store {
             Some(_) => (None, remote::memory_file()?, None),
             None => Temp::create(&self.path, 0o600).map(|(temp, file)| (Some(temp), file, self.seal.as_ref()))?,
