@@ -11,8 +11,7 @@ use std::collections::BTreeSet;
 use regex::Regex;
 
 use crate::definitions::{
-    documented, icinga2_arguments, listed, plugin_stdout, read, ICINGA2_DEFINITION, INFORMATIONAL, NAGIOS_DEFINITIONS,
-    PLUGIN,
+    icinga2_arguments, listed, mode_options, read, ICINGA2_DEFINITION, INFORMATIONAL, NAGIOS_DEFINITIONS, PLUGIN,
 };
 
 const README: &str = "README.md";
@@ -22,20 +21,6 @@ const DEMO: &str = "packaging/demo.sh";
 /// the end of the line.
 fn mode_argument(mode: &str) -> Regex {
     Regex::new(&format!(r#"--mode={}(?:[\s'"]|$)"#, regex::escape(mode))).unwrap()
-}
-
-/// The options the `--help` of `mode` documents, under every custom mode offering it.
-fn mode_options(mode: &str) -> BTreeSet<String> {
-    let mut options = BTreeSet::new();
-    for custom_mode in listed(&[PLUGIN, "--list-custommode"]) {
-        let custom = format!("--custommode={custom_mode}");
-        let mode_arg = format!("--mode={mode}");
-        let help = plugin_stdout(&[PLUGIN, &custom, &mode_arg, "--pass-manager=environment", "--help"]);
-        if help.contains("\nMode:\n") {
-            options.extend(documented(&help, mode));
-        }
-    }
-    options
 }
 
 /// What `mode` lacks, one line each, with the file to add it to.

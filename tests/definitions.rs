@@ -97,6 +97,21 @@ pub(crate) fn documented(help: &str, mode: &str) -> BTreeSet<String> {
     options
 }
 
+/// The options the `--help` of `mode` documents, under every custom mode offering it
+/// (a mode the custom mode does not offer has no mode section).
+pub(crate) fn mode_options(mode: &str) -> BTreeSet<String> {
+    let mut options = BTreeSet::new();
+    for custom_mode in listed(&[PLUGIN, "--list-custommode"]) {
+        let custom = format!("--custommode={custom_mode}");
+        let mode_arg = format!("--mode={mode}");
+        let help = plugin_stdout(&[PLUGIN, &custom, &mode_arg, "--pass-manager=environment", "--help"]);
+        if help.contains("\nMode:\n") {
+            options.extend(documented(&help, mode));
+        }
+    }
+    options
+}
+
 /// Every option of every mode under every custom mode, and of the script itself.
 fn every_documented_option() -> BTreeSet<String> {
     let mut options = documented(&plugin_stdout(&["--help"]), "");
@@ -105,16 +120,8 @@ fn every_documented_option() -> BTreeSet<String> {
     modes.push("multi".to_string());
     let custom_modes = listed(&[PLUGIN, "--list-custommode"]);
     assert!(modes.len() >= 5 && custom_modes.len() >= 2, "modes {modes:?}, custom modes {custom_modes:?}");
-    for custom_mode in &custom_modes {
-        for mode in &modes {
-            let custom = format!("--custommode={custom_mode}");
-            let mode_arg = format!("--mode={mode}");
-            let help = plugin_stdout(&[PLUGIN, &custom, &mode_arg, "--pass-manager=environment", "--help"]);
-            // A mode the custom mode does not offer has no mode section.
-            if help.contains("\nMode:\n") {
-                options.extend(documented(&help, mode));
-            }
-        }
+    for mode in &modes {
+        options.extend(mode_options(mode));
     }
     options
 }

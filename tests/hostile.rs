@@ -324,7 +324,7 @@ fn a_throttled_login_endpoint_is_throttling_not_bad_json() {
     for path in files(state.path()) {
         let name = name_of(&path);
         if name.contains("_report_") && name.len() == "office365_graphapi_report_".len() + 32 {
-            age(&path, 2 * 3600);
+            crate::report_cache::age(&path, 2 * 3600);
         } else if !name.contains("_report") {
             std::fs::remove_file(&path).expect("token cache removed");
         }
@@ -390,20 +390,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn name_of(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// Makes the report copy in `entry` `secs` older, as a download that long ago would
-/// have written it: its creation time (milliseconds since the epoch, little-endian)
-/// is at bytes 12..20, and the CRC-32 of everything before its last 8 bytes in the 4
-/// bytes before them.
-fn age(entry: &Path, secs: u64) {
-    let mut bytes = std::fs::read(entry).expect("entry");
-    let created = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-    bytes[12..20].copy_from_slice(&(created - secs * 1000).to_le_bytes());
-    let covered = bytes.len() - 8;
-    let crc = crc32fast::hash(&bytes[..covered]);
-    bytes[covered..covered + 4].copy_from_slice(&crc.to_le_bytes());
-    std::fs::write(entry, bytes).expect("rewrite entry");
 }
 
 /// `--list-mode` lists the meta mode `multi` under `Modes Meta:`, then the modes

@@ -54,7 +54,7 @@ fn entries(state: &Path) -> Vec<PathBuf> {
 /// written it. A record file holds its creation time (milliseconds since the epoch,
 /// little-endian) at bytes 12..20, and the CRC-32 of everything before its last 8
 /// bytes in the 4 bytes before them.
-fn age(entry: &Path, secs: u64) {
+pub(crate) fn age(entry: &Path, secs: u64) {
     let mut bytes = std::fs::read(entry).expect("entry");
     let created = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
     bytes[12..20].copy_from_slice(&(created - secs * 1000).to_le_bytes());
