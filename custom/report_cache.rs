@@ -98,9 +98,9 @@ impl ReportCache {
         let prefix = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
         let cache = Cache::new(dir, &prefix, Duration::from_secs(ttl))
             .map(|c| c.kept_by(placement.store.clone()).indexed_by(INDEX));
-        // Copies are encrypted with the statefile key when there is one (copies in files:
-        // a server's copies are indexed by their cells); a key that cannot be used has
-        // stopped the check already, and never lets a clear copy out.
+        // Copies are encrypted with the statefile key when there is one, in files and on
+        // a server (its index too); a key that cannot be used has stopped the check
+        // already, and never lets a clear copy out.
         let cache = match statefile::sealing(env.values) {
             Sealing::Plain => cache,
             Sealing::Key(key) => cache.map(|cache| cache.sealed(key.derive("report cache"))),

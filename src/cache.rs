@@ -214,7 +214,8 @@ impl Cache {
 
     /// This cache with its entries' bytes encrypted with `key` ([`crate::sealed`]);
     /// a copy written in clear, or with another key, is then a miss. Entries kept by
-    /// a server ([`Cache::kept_by`]) are not sealed: the server indexes their cells.
+    /// a server ([`Cache::kept_by`]) are sealed too, their index included (see
+    /// [`remote`]).
     pub fn sealed(mut self, key: SealKey) -> Cache {
         self.seal = Some(key);
         self
@@ -248,7 +249,8 @@ impl Cache {
         if self.index.as_deref() != Some(column) {
             return None;
         }
-        Some(remote::lookup_only(store, &self.path(key).to_string_lossy(), key, column, value, self.ttl))
+        let source = remote::Source { store, seal: self.seal.as_ref() };
+        Some(remote::lookup_only(source, &self.path(key).to_string_lossy(), key, column, value, self.ttl))
     }
 
     /// The file of `key`'s entry.
@@ -299,10 +301,9 @@ impl Cache {
             seal: self.seal,
             path: self.path(key),
             note: self.note_path(key),
-            store: self
-                .store
-                .clone()
-                .map(|store| Box::new(remote::Kept { store, keep: KEEP.max(self.ttl), index: self.index.clone() })),
+            store: self.store.clone().map(|store| {
+                Box::new(remote::Kept { store, keep: KEEP.max(self.ttl), index: self.index.clone(), seal: self.seal })
+            }),
             state: State::Ready,
         })
     }
@@ -323,7 +324,12 @@ impl Cache {
     fn lookup(&self, key: &Key, max_age: Duration) -> Result<Entry, Miss> {
         let path = self.path(key);
         if let Some(store) = &self.store {
-            return remote::lookup(store, &path.to_string_lossy(), key, max_age);
+            return remote::lookup(
+                remote::Source { store, seal: self.seal.as_ref() },
+                &path.to_string_lossy(),
+                key,
+                max_age,
+            );
         }
         let file = match atomic::open_private(&path) {
             Ok(file) => file,
@@ -341,13 +347,7 @@ impl Cache {
         }
         let file = sealed::unseal(file, self.seal.as_ref()).map_err(|e| Miss::Unusable(e.to_string()))?;
         let opened = records::open(file, &key.material).map_err(|e| Miss::Unusable(e.to_string()))?;
-        let age = match SystemTime::now().duration_since(opened.created()) {
-            Ok(age) => age,
-            Err(ahead) if ahead.duration() <= SKEW => Duration::ZERO,
-            Err(ahead) => {
-                return Err(Miss::Unusable(format!("is dated {} s in the future", ahead.duration().as_secs())))
-            }
-        };
+        let age = age_of(opened.created())?;
         if age >= max_age {
             return Err(Miss::Expired(age));
         }
@@ -447,6 +447,17 @@ struct Note {
     message: String,
 }
 
+/// The age of a copy made at `created`, by this host's clock: zero for a date ahead
+/// of it within the skew (the clock of the check that made it, on this host or
+/// another sharing the copies, is a little ahead); beyond, the copy is unusable.
+fn age_of(created: SystemTime) -> Result<Duration, Miss> {
+    match SystemTime::now().duration_since(created) {
+        Ok(age) => Ok(age),
+        Err(ahead) if ahead.duration() <= SKEW => Ok(Duration::ZERO),
+        Err(ahead) => Err(Miss::Unusable(format!("is dated {} s in the future", ahead.duration().as_secs()))),
+    }
+}
+
 /// How long before `now` the date `then` is; a date ahead of `now` beyond the skew
 /// means the clock was set back since, and counts as older than anything.
 fn age_at(now: SystemTime, then: SystemTime) -> Duration {
@@ -493,7 +504,8 @@ pub struct Producer {
 }
 
 /// What an entry is written through: records, buffered, sealed when the cache is,
-/// into its temporary file (or memory, for a server).
+/// into its temporary file (or, for a server, into memory in clear: it is sealed as
+/// it is sent, and indexed).
 type EntryWriter = Writer<BufWriter<Sealer<File>>>;
 
 #[derive(Debug)]

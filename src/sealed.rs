@@ -4,7 +4,9 @@
 //!
 //! The report cache writes its record files through a [`Sealer`] and opens them
 //! through [`unseal`], so its copies (which hold user names) are encrypted with the
-//! same key as the token cache, whatever the record format inside.
+//! same key as the token cache, whatever the record format inside. Its copies on a
+//! server are sealed the same way, and the small values there (a head, an index
+//! value) with [`seal_bytes`] and [`unseal_bytes`].
 //!
 //! Format: `CO365SEAL1` (10 bytes), a random 16-byte nonce, then the content under
 //! AES-256 in CTR mode. There is no separate integrity check: the content's own (the
@@ -110,6 +112,25 @@ pub fn unseal(mut file: File, key: Option<&SealKey>) -> io::Result<File> {
     Ok(clear)
 }
 
+/// `clear` sealed with `key`, in the format of a sealed file: for values kept
+/// elsewhere than in files (a server's copy of a report).
+pub fn seal_bytes(key: &SealKey, clear: &[u8]) -> io::Result<Vec<u8>> {
+    let mut sealer = Sealer::new(Vec::with_capacity(MAGIC.len() + NONCE_LEN + clear.len()), Some(key))?;
+    sealer.write_all(clear)?;
+    Ok(sealer.into_inner())
+}
+
+/// The clear content of `sealed` (made by [`seal_bytes`]); `None` when it is not
+/// sealed. A wrong key gives noise: the caller's own checks tell it from content.
+pub fn unseal_bytes(key: &SealKey, sealed: &[u8]) -> Option<Vec<u8>> {
+    let rest = sealed.strip_prefix(MAGIC.as_slice())?;
+    let (nonce, content) = rest.split_at_checked(NONCE_LEN)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+    let mut clear = content.to_vec();
+    Keystream::new(key.into(), &nonce.into()).try_apply_keystream(&mut clear).ok()?;
+    Some(clear)
+}
+
 /// An anonymous file in memory: the clear content never reaches a disk.
 fn memory_file() -> io::Result<File> {
     // SAFETY: the name is a valid NUL-terminated string; the call has no other
@@ -155,6 +176,19 @@ mod tests {
         let mut noise = [0u8; 5];
         wrong.read_exact_at(&mut noise, 0).expect("read");
         assert_ne!(noise, back[..5]);
+    }
+
+    #[test]
+    fn sealed_values_hide_their_content_and_need_the_key() {
+        let key: SealKey = [9; 32];
+        let sealed = seal_bytes(&key, b"alice@contoso.com").expect("sealed");
+        assert!(sealed.starts_with(MAGIC));
+        assert!(!sealed.windows(5).any(|w| w == b"alice"), "no clear text");
+        assert_ne!(seal_bytes(&key, b"alice@contoso.com").expect("sealed"), sealed, "a fresh nonce each time");
+        assert_eq!(unseal_bytes(&key, &sealed).as_deref(), Some(b"alice@contoso.com".as_slice()));
+        assert_ne!(unseal_bytes(&[1; 32], &sealed).as_deref(), Some(b"alice@contoso.com".as_slice()));
+        assert_eq!(unseal_bytes(&key, b"alice@contoso.com"), None, "a clear value");
+        assert_eq!(unseal_bytes(&key, &sealed[..MAGIC.len() + 3]), None, "cut in its nonce");
     }
 
     #[test]

@@ -339,3 +339,177 @@ fn four_pollers_on_one_redis_make_one_download() {
     assert!(mock.token_requests() <= 2, "token requests: {}", mock.token_requests());
     assert!(!dir.exists());
 }
+
+/// What a report copy must not show in clear with `--statefile-key`: mailbox names,
+/// cells (the report's date), the report's own text (column names).
+const CLEAR: [&str; 4] = ["onmicrosoft", "2026-11-22", "User Principal Name", "Storage Used"];
+
+/// The statefile key of the sealed copies.
+const KEY: &str = "--statefile-key=report-copies-key-of-32-bytes-ab";
+
+fn shows(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+/// Every byte Redis holds: keys, values, hash fields and their values.
+fn everything(redis: &Server) -> Vec<u8> {
+    let mut connection = redis.redis_connection();
+    let mut all = Vec::new();
+    for key in keys(redis) {
+        all.extend_from_slice(key.as_bytes());
+        let kind: String = redis::cmd("TYPE").arg(&key).query(&mut connection).expect("TYPE");
+        if kind == "hash" {
+            let fields: Vec<(Vec<u8>, Vec<u8>)> =
+                redis::cmd("HGETALL").arg(&key).query(&mut connection).expect("HGETALL");
+            for (field, value) in fields {
+                all.extend(field);
+                all.extend(value);
+            }
+        } else {
+            all.extend(get(redis, &key).unwrap_or_default());
+        }
+    }
+    all
+}
+
+/// With `--statefile-key`, the copy in Redis (chunks, head, index) shows no name, cell
+/// or report text, and answers as the clear copy did, the check of one mailbox still
+/// from the index; a clear copy or one sealed with another key is a miss and a new
+/// download; without a key, the layout is the clear one.
+#[test]
+fn report_copies_in_redis_are_sealed_with_the_statefile_key() {
+    let redis = Server::redis(&[]);
+    let mock = MockGraph::builder().tenant(Tenant::generated(5_000, 7)).start().expect("the mock starts");
+    let dir = nowhere("sealed");
+    let server = format!("--redis-server={}", redis.address());
+    let whole = ["--mode=mailbox-usage", server.as_str(), "--verbose"];
+    let one = [
+        "--mode=mailbox-usage",
+        server.as_str(),
+        r"--filter-mailbox=^user004321@contoso\.onmicrosoft\.com$",
+        "--filter-counters=^status$",
+        "--verbose",
+    ];
+    let with = |args: &[&str], more: &[&str]| run(&mock, &dir, &[args, more].concat());
+
+    // Without a key: the clear layout.
+    let plain = with(&whole, &[]);
+    assert_ok(&plain, "without a key");
+    let plain_one = with(&one, &[]);
+    assert_eq!(mock.downloads(MAILBOX), 1);
+    let heads = heads(&redis);
+    assert_eq!(heads.len(), 1, "{:?}", keys(&redis));
+    let head: serde_json::Value = serde_json::from_slice(&get(&redis, &heads[0]).expect("head")).expect("JSON head");
+    assert_eq!(head["format"], "centreon-records", "{head}");
+    let index = format!("{}.{}.index", heads[0], head["generation"].as_str().expect("generation"));
+    let named: bool = redis::cmd("HEXISTS")
+        .arg(&index)
+        .arg("nuser004321@contoso.onmicrosoft.com")
+        .query(&mut redis.redis_connection())
+        .expect("HEXISTS");
+    assert!(named, "the index is by name without a key");
+
+    // With the key: the clear copy is a miss; the new one shows nothing in clear.
+    let sealed = with(&whole, &[KEY]);
+    assert_eq!(sealed, plain, "the same answer with a key");
+    assert_eq!(mock.downloads(MAILBOX), 2, "the clear copy is not used with a key");
+    let raw = everything(&redis);
+    for text in CLEAR {
+        assert!(!shows(&raw, text), "'{text}' in clear in Redis: {:?}", keys(&redis));
+    }
+    assert!(get(&redis, &heads[0]).expect("head").starts_with(b"CO365SEAL1"));
+    assert_eq!(with(&whole, &[KEY]), plain, "a warm check with the key");
+    assert_eq!(with(&one, &[KEY]), plain_one, "one mailbox with the key");
+    let debug = with(&one, &[KEY, "--debug"]);
+    assert!(
+        debug.stdout.contains("the rows of 'user004321@contoso.onmicrosoft.com' from the cache's index"),
+        "{}",
+        debug.stdout
+    );
+    let nobody = with(
+        &["--mode=mailbox-usage", &server, r"--filter-mailbox=^nobody@contoso\.onmicrosoft\.com$"],
+        &[KEY, "--debug"],
+    );
+    assert!(
+        nobody.stdout.contains("no row of 'nobody@contoso.onmicrosoft.com' in the cache's index"),
+        "{}",
+        nobody.stdout
+    );
+    assert_eq!(mock.downloads(MAILBOX), 2, "warm checks with the key download nothing");
+
+    // Another key: a miss, a new download, the same answer.
+    assert_eq!(with(&whole, &["--statefile-key=another-key"]), plain);
+    assert_eq!(mock.downloads(MAILBOX), 3, "a copy sealed with another key is not used");
+    let back = with(&one, &[KEY, "--debug"]);
+    assert!(back.stdout.contains("encrypted with another --statefile-key"), "{}", back.stdout);
+    assert_eq!(mock.downloads(MAILBOX), 4);
+    assert_eq!(with(&one, &[KEY]), plain_one);
+}
+
+/// With `--statefile-key`, every value memcached holds for the report (head and chunks)
+/// shows no name, cell or report text, and the copy answers as the clear one; another
+/// key is a new download.
+#[test]
+fn report_copies_in_memcached_are_sealed_with_the_statefile_key() {
+    let memcached = Server::memcached();
+    let mock = MockGraph::builder().tenant(Tenant::generated(5_000, 7)).start().expect("the mock starts");
+    let dir = nowhere("memcached-sealed");
+    let server = format!("--memcached={}", memcached.address());
+    let args = ["--mode=mailbox-usage", server.as_str(), "--verbose"];
+    let with = |more: &[&str]| run(&mock, &dir, &[&args[..], more].concat());
+    let values = || -> Vec<(String, Vec<u8>)> {
+        let keys = memcached.memcached_keys();
+        keys.into_iter().filter_map(|key| Some((key.clone(), memcached.memcached_get(&key)?))).collect()
+    };
+
+    let plain = with(&[]);
+    assert_ok(&plain, "without a key");
+    let clear = values();
+    assert!(clear.iter().any(|(_, value)| shows(value, "onmicrosoft")), "the chunks are the record file in clear");
+
+    assert_eq!(with(&[KEY]), plain, "the same answer with a key");
+    assert_eq!(mock.downloads(MAILBOX), 2, "the clear copy is not used with a key");
+    let sealed = values();
+    let copies: Vec<&(String, Vec<u8>)> = sealed.iter().filter(|(key, _)| key.contains(PREFIX)).collect();
+    assert!(copies.len() >= 3, "a head and chunks: {:?}", sealed.iter().map(|(k, _)| k).collect::<Vec<_>>());
+    for (key, value) in &sealed {
+        for text in CLEAR {
+            assert!(!shows(value, text), "'{text}' in clear in memcached under {key}");
+        }
+    }
+    assert_eq!(with(&[KEY]), plain, "a warm check with the key");
+    assert_eq!(mock.downloads(MAILBOX), 2);
+    assert_eq!(with(&["--statefile-key=another-key"]), plain);
+    assert_eq!(mock.downloads(MAILBOX), 3, "a copy sealed with another key is not used");
+}
+
+/// Pollers' clocks differ a little: a copy dated ahead of the reader's clock by less
+/// than a minute (the clock of the poller that made it is ahead) is still shared; one
+/// dated hours ahead is a miss and a new download. Dates are set relative to the
+/// copy's own, so the test holds whatever the clock says.
+#[test]
+fn a_copy_dated_a_little_ahead_is_shared_one_far_ahead_is_not() {
+    let redis = Server::redis(&[]);
+    let mock = MockGraph::builder().tenant(Tenant::generated(1_000, 7)).start().expect("the mock starts");
+    let dir = nowhere("skew");
+    let server = format!("--redis-server={}", redis.address());
+    let args = ["--mode=mailbox-usage", server.as_str()];
+    let cold = run(&mock, &dir, &args);
+    assert_ok(&cold, "cold");
+    let heads = heads(&redis);
+    assert_eq!(heads.len(), 1, "{:?}", keys(&redis));
+    let head: serde_json::Value = serde_json::from_slice(&get(&redis, &heads[0]).expect("head")).expect("JSON head");
+    let created = head["created"].as_u64().expect("created");
+    let dated = |ahead_ms: u64| {
+        let mut moved = head.clone();
+        moved["created"] = serde_json::Value::from(created + ahead_ms);
+        set(&redis, &heads[0], moved.to_string().as_bytes());
+    };
+    dated(30_000);
+    assert_eq!(run(&mock, &dir, &args), cold, "30 s ahead");
+    assert_eq!(mock.downloads(MAILBOX), 1, "a copy 30 s ahead is shared");
+    dated(2 * 3600 * 1000);
+    let far = run(&mock, &dir, &[&args[..], &["--debug"]].concat());
+    assert!(far.stdout.contains("in the future"), "{}", far.stdout);
+    assert_eq!(mock.downloads(MAILBOX), 2, "a copy hours ahead is downloaded again");
+}

@@ -15,26 +15,43 @@
 //!   the head then also names the indexed column and lists the report's columns;
 //! * `<base>.lock`, `<base>.failed`: the single-flight lock and the failure note.
 //!
+//! With `--statefile-key` ([`super::Cache::sealed`]), nothing of the report is kept in
+//! clear: the chunks are the sealed record file ([`crate::sealed`], as a file copy
+//! is), the head is sealed too, each index value is sealed, and each index field is
+//! `k` and a keyed hash of the name (HMAC-SHA256 under a key derived from the
+//! statefile key, salted with the generation, 16 bytes), so a check of one name still
+//! asks for one field. A copy made with another key (or none) is then a miss, as its
+//! head does not open; the hash may match another name, so the records an index value
+//! holds are checked against the name asked.
+//!
 //! `<base>` is what the entry's file would be (`<statefile-dir>/<prefix><md5>`). A new
 //! copy is written under a new generation and becomes visible when the head is
 //! replaced; the old generation's chunks are then deleted. Every key lives as long as
 //! an entry is kept ([`super::KEEP`]), so the server prunes by itself.
+//!
+//! A copy is dated by the clock of the poller that made it, and read by others: a date
+//! ahead of the reader's clock within [`super::SKEW`] counts as just made (pollers'
+//! clocks differ a little); further ahead, the copy is a miss. The server's own clock
+//! plays no part: every lifetime is given relative (`EX`, memcached's seconds).
 //!
 //! A copy is read into an anonymous memory file and checked whole (length, trailer,
 //! CRC-32) before use, as a file is: a chunk evicted (`maxmemory`), replaced by a newer
 //! generation, or a head of another format is a miss, never half a report.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::os::fd::FromRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
+use sha2::Sha256;
 
-use super::{Entry, Key, Miss};
+use super::{age_of, Entry, Key, Miss};
 use crate::records::{self, Writer};
+use crate::sealed::{self, SealKey, Sealer};
 use crate::store::Store;
 
 /// Index fields sent per round trip.
@@ -43,12 +60,27 @@ const INDEX_BATCH: usize = 2000;
 /// The index's field that says it is complete.
 const COUNT: &[u8] = b"count";
 
-/// Where a copy goes: the server, how long its keys live, the column to index.
+/// The bytes of an index field's keyed hash.
+const NAME_HASH: usize = 16;
+
+/// The bytes read from a copy at once while it is sent.
+const SEND_BUFFER: usize = 256 * 1024;
+
+/// Where a copy goes: the server, how long its keys live, the column to index, the
+/// key sealing it.
 #[derive(Debug)]
 pub(super) struct Kept {
     pub(super) store: Store,
     pub(super) keep: Duration,
     pub(super) index: Option<String>,
+    pub(super) seal: Option<SealKey>,
+}
+
+/// Where a copy is read from: the server and the key that sealed it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Source<'a> {
+    pub(super) store: &'a Store,
+    pub(super) seal: Option<&'a SealKey>,
 }
 
 /// The head's `format`.
@@ -90,6 +122,64 @@ impl Head {
     }
 }
 
+/// The head of the entry at `base`, opened with the copy's key.
+fn read_head(source: Source<'_>, base: &str) -> Result<Head, Miss> {
+    let stored =
+        source.store.get(base).map_err(|e| Miss::Unusable(format!("cannot be read: {e}")))?.ok_or(Miss::Absent)?;
+    let clear = match source.seal {
+        None => stored,
+        Some(key) => sealed::unseal_bytes(key, &stored)
+            .ok_or_else(|| Miss::Unusable("is not encrypted with --statefile-key".to_string()))?,
+    };
+    // Under a wrong key the head is noise, which no JSON parser takes for a head.
+    Head::parse(&clear).ok_or_else(|| match source.seal {
+        None => Miss::Unusable("is of another format".to_string()),
+        Some(_) => Miss::Unusable("is of another format or encrypted with another --statefile-key".to_string()),
+    })
+}
+
+/// What the index's fields are named by: the name itself, or its keyed hash.
+#[derive(Clone)]
+enum FieldNames {
+    Clear,
+    /// HMAC-SHA256 keyed by the sealing key's derivation, already fed the generation.
+    Hashed(Hmac<Sha256>),
+}
+
+impl FieldNames {
+    /// The field names of the index of `generation`, sealed by `seal` or not.
+    fn new(seal: Option<&SealKey>, generation: &str) -> FieldNames {
+        let Some(seal) = seal else { return FieldNames::Clear };
+        let mut derive = keyed(seal);
+        derive.update(b"centreon report cache: index field names");
+        let mut mac = keyed(&derive.finalize().into_bytes().into());
+        mac.update(generation.as_bytes());
+        mac.update(&[0]);
+        FieldNames::Hashed(mac)
+    }
+
+    /// The field holding the records of `name`.
+    fn field(&self, name: &[u8]) -> Vec<u8> {
+        match self {
+            FieldNames::Clear => [b"n".as_slice(), name].concat(),
+            FieldNames::Hashed(mac) => {
+                let mut mac = mac.clone();
+                mac.update(name);
+                let hash = mac.finalize().into_bytes();
+                [b"k".as_slice(), &hash[..NAME_HASH]].concat()
+            }
+        }
+    }
+}
+
+/// HMAC-SHA256 keyed with `key`. HMAC pads a key shorter than the hash's block with
+/// zero bytes: the same key given at the block's length, which cannot fail.
+fn keyed(key: &[u8; 32]) -> Hmac<Sha256> {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    <Hmac<Sha256> as KeyInit>::new(&block.into())
+}
+
 /// The key of the index of `generation`.
 fn index_key(base: &str, generation: &str) -> String {
     format!("{base}.{generation}.index")
@@ -114,16 +204,14 @@ pub(super) fn memory_file() -> io::Result<File> {
 }
 
 /// The entry of `key` at `base` if younger than `max_age`, read whole and checked.
-pub(super) fn lookup(store: &Store, base: &str, key: &Key, max_age: Duration) -> Result<Entry, Miss> {
+pub(super) fn lookup(source: Source<'_>, base: &str, key: &Key, max_age: Duration) -> Result<Entry, Miss> {
     let unusable = |why: String| Miss::Unusable(why);
-    let head = store.get(base).map_err(|e| unusable(format!("cannot be read: {e}")))?.ok_or(Miss::Absent)?;
-    let head = Head::parse(&head).ok_or_else(|| unusable("is of another format".to_string()))?;
-    let age = |created: SystemTime| {
-        SystemTime::now().duration_since(created).map_err(|_| unusable("is dated in the future".to_string()))
-    };
+    let store = source.store;
+    let head = read_head(source, base)?;
     // The head's date spares fetching a copy that is too old anyway.
-    if age(head.created)? >= max_age {
-        return Err(Miss::Expired(age(head.created)?));
+    let age = age_of(head.created)?;
+    if age >= max_age {
+        return Err(Miss::Expired(age));
     }
     let mut file = memory_file().map_err(|e| unusable(format!("cannot be read: {e}")))?;
     let mut size = 0u64;
@@ -138,8 +226,10 @@ pub(super) fn lookup(store: &Store, base: &str, key: &Key, max_age: Duration) ->
     if size != head.size {
         return Err(unusable(format!("is damaged ({size} bytes instead of {})", head.size)));
     }
+    file.rewind().map_err(|e| unusable(format!("cannot be read: {e}")))?;
+    let file = sealed::unseal(file, source.seal).map_err(|e| unusable(e.to_string()))?;
     let opened = records::open(file, key.material()).map_err(|e| unusable(e.to_string()))?;
-    let age = age(opened.created())?;
+    let age = age_of(opened.created())?;
     if age >= max_age {
         return Err(Miss::Expired(age));
     }
@@ -147,37 +237,40 @@ pub(super) fn lookup(store: &Store, base: &str, key: &Key, max_age: Duration) ->
     Ok(Entry { records, age, path: PathBuf::from(base) })
 }
 
-/// Sends the complete record file `file` as the entry at `base`, kept for `keep`, and
-/// deletes the generation it replaces. Returns the size sent.
+/// Sends the complete record file `file` (in clear) as the entry at `base`, sealed
+/// when `kept` says so, kept for its lifetime, and deletes the generation it
+/// replaces. Returns the size sent.
 pub(super) fn put(kept: &Kept, base: &str, key: &[u8], file: &File) -> Result<u64, String> {
-    let Kept { store, keep, index } = kept;
+    let Kept { store, keep, index, seal } = kept;
     let keep = *keep;
     let failed = |e: &dyn std::fmt::Display| format!("cannot store '{base}' in the {}: {e}", store.name());
-    let size = file.metadata().map_err(|e| failed(&e))?.len();
     let created = records::open(file.try_clone().map_err(|e| failed(&e))?, key).map_err(|e| failed(&e))?.created();
     let mut generation = [0u8; 8];
     getrandom::fill(&mut generation).map_err(|e| failed(&e))?;
     let generation: String = generation.iter().map(|b| format!("{b:02x}")).collect();
-    let chunk = store.chunk_size() as u64;
-    let chunks = size.div_ceil(chunk);
-    let mut buffer = vec![0u8; usize::try_from(chunk.min(size)).unwrap_or(0)];
-    for index in 0..chunks {
-        let start = index * chunk;
-        let part = &mut buffer[..usize::try_from(chunk.min(size - start)).unwrap_or(0)];
-        file.read_exact_at(part, start).map_err(|e| failed(&e))?;
-        if let Err(e) = store.set(&chunk_key(base, &generation, index), part, keep) {
-            forget(store, base, &generation, index);
+    let mut chunks = Chunks { store, base, generation: &generation, keep, buffer: Vec::new(), sent: 0, size: 0 };
+    let (size, chunks) = match send(file, &mut chunks, seal.as_ref()) {
+        Ok(()) => (chunks.size, chunks.sent),
+        Err(e) => {
+            forget(store, base, &generation, chunks.sent + 1);
             return Err(failed(&e));
         }
-    }
+    };
     let index = match index.as_deref().filter(|_| store.keeps_hashes()) {
-        Some(column) => write_index(store, &index_key(base, &generation), key, file, column, keep).map_err(|e| {
-            forget(store, base, &generation, chunks);
-            failed(&e)
-        })?,
+        Some(column) => {
+            let names = FieldNames::new(seal.as_ref(), &generation);
+            let at = IndexAt { store, key: &index_key(base, &generation), keep, seal: seal.as_ref(), names: &names };
+            write_index(&at, key, file, column).map_err(|e| {
+                forget(store, base, &generation, chunks);
+                failed(&e)
+            })?
+        }
         None => None,
     };
-    let previous = store.get(base).ok().flatten().and_then(|bytes| Head::parse(&bytes));
+    // The copy replaced may be in clear (the key is new): its chunks go too.
+    let previous = read_head(Source { store, seal: seal.as_ref() }, base)
+        .or_else(|_| read_head(Source { store, seal: None }, base))
+        .ok();
     let mut head = json!({
         "format": FORMAT,
         "version": VERSION,
@@ -190,7 +283,11 @@ pub(super) fn put(kept: &Kept, base: &str, key: &[u8], file: &File) -> Result<u6
         head["index"] = Value::from(column);
         head["columns"] = Value::from(columns);
     }
-    if let Err(e) = store.set(base, head.to_string().as_bytes(), keep) {
+    let head = match seal {
+        None => head.to_string().into_bytes(),
+        Some(seal) => sealed::seal_bytes(seal, head.to_string().as_bytes()).map_err(|e| failed(&e))?,
+    };
+    if let Err(e) = store.set(base, &head, keep) {
         forget(store, base, &generation, chunks);
         return Err(failed(&e));
     }
@@ -198,6 +295,73 @@ pub(super) fn put(kept: &Kept, base: &str, key: &[u8], file: &File) -> Result<u6
         forget(store, base, &previous.generation, previous.chunks);
     }
     Ok(size)
+}
+
+/// Writes the record file `file` into `chunks`, sealed with `seal` when given.
+fn send(file: &File, chunks: &mut Chunks<'_>, seal: Option<&SealKey>) -> io::Result<()> {
+    let size = file.metadata()?.len();
+    let mut sealer = Sealer::new(&mut *chunks, seal)?;
+    let mut buffer = vec![0u8; SEND_BUFFER];
+    let mut offset = 0u64;
+    while offset < size {
+        let part = &mut buffer[..usize::try_from((size - offset).min(SEND_BUFFER as u64)).unwrap_or(0)];
+        file.read_exact_at(part, offset)?;
+        sealer.write_all(part)?;
+        offset += part.len() as u64;
+    }
+    drop(sealer);
+    chunks.finish()
+}
+
+/// The chunks of one generation being sent: what is written goes to the server in
+/// pieces of [`Store::chunk_size`].
+struct Chunks<'a> {
+    store: &'a Store,
+    base: &'a str,
+    generation: &'a str,
+    keep: Duration,
+    buffer: Vec<u8>,
+    /// Chunks sent so far.
+    sent: u64,
+    /// Bytes sent so far.
+    size: u64,
+}
+
+impl Chunks<'_> {
+    /// Sends the buffered bytes as the next chunk.
+    fn flush_chunk(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .set(&chunk_key(self.base, self.generation, self.sent), &self.buffer, self.keep)
+            .map_err(io::Error::other)?;
+        self.sent += 1;
+        self.size += self.buffer.len() as u64;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Sends the last, shorter chunk.
+    fn finish(&mut self) -> io::Result<()> {
+        self.flush_chunk()
+    }
+}
+
+impl Write for Chunks<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = self.store.chunk_size() - self.buffer.len();
+        let taken = room.min(data.len());
+        self.buffer.extend_from_slice(&data[..taken]);
+        if self.buffer.len() == self.store.chunk_size() {
+            self.flush_chunk()?;
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Deletes `generation`: its index and its first `chunks` chunks (no reader will find
@@ -215,23 +379,50 @@ fn millis(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Writes the index by `column` of the record file `file` at `index_key`; the indexed
-/// column and the report's columns, or `None` when the report cannot be indexed (no
-/// such column, a column name that is not UTF-8).
+/// Where an index goes: the hash's key and lifetime, how its fields are named and its
+/// values sealed.
+struct IndexAt<'a> {
+    store: &'a Store,
+    key: &'a str,
+    keep: Duration,
+    seal: Option<&'a SealKey>,
+    names: &'a FieldNames,
+}
+
+impl IndexAt<'_> {
+    /// `value` as stored: sealed when the copy is.
+    fn seal(&self, value: Vec<u8>) -> Result<Vec<u8>, String> {
+        match self.seal {
+            None => Ok(value),
+            Some(key) => sealed::seal_bytes(key, &value).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// A stored value in clear; `None` when it does not open.
+    fn open(&self, stored: Vec<u8>) -> Option<Vec<u8>> {
+        match self.seal {
+            None => Some(stored),
+            Some(key) => sealed::unseal_bytes(key, &stored),
+        }
+    }
+}
+
+/// Writes the index by `column` of the record file `file` (of cache key `key`) where
+/// `at` says; the indexed column and the report's columns, or `None` when the report
+/// cannot be indexed (no such column, a column name that is not UTF-8).
 fn write_index(
-    store: &Store,
-    index_key: &str,
+    at: &IndexAt<'_>,
     key: &[u8],
     file: &File,
     column: &str,
-    keep: Duration,
 ) -> Result<Option<(String, Vec<String>)>, String> {
+    let (store, index_key, keep) = (at.store, at.key, at.keep);
     let records = records::open(file.try_clone().map_err(|e| e.to_string())?, key)
         .and_then(records::Opened::verify)
         .map_err(|e| format!("the copy {e}"))?;
     let columns: Option<Vec<String>> =
         records.columns().iter().map(|c| std::str::from_utf8(c).ok().map(str::to_string)).collect();
-    let (Some(columns), Some(at)) = (columns, records.column(column.as_bytes())) else {
+    let (Some(columns), Some(indexed)) = (columns, records.column(column.as_bytes())) else {
         return Ok(None);
     };
     // The lifetime first: an index left half-written by a killed check lapses too.
@@ -248,16 +439,14 @@ fn write_index(
     };
     records
         .scan(&every, |record| {
-            let name = record.get(at);
-            let mut field = Vec::with_capacity(name.len() + 1);
-            field.push(b'n');
-            field.extend_from_slice(name.strip_suffix(b"\n").unwrap_or(name));
+            let name = record.get(indexed);
+            let field = at.names.field(name.strip_suffix(b"\n").unwrap_or(name));
             let mut value = Vec::new();
             for i in 0..record.len() {
                 put_varint(&mut value, record.get(i).len() as u64);
                 value.extend_from_slice(record.get(i));
             }
-            batch.push((field, value));
+            batch.push((field, at.seal(value)?));
             if batch.len() == INDEX_BATCH {
                 send(&mut batch)?;
             }
@@ -265,11 +454,15 @@ fn write_index(
         })
         .map_err(|e| e.to_string())?;
     send(&mut batch)?;
+    let unopened = || "a value of the index does not open".to_string();
     for (field, value) in repeated {
-        let mut all =
-            store.hash_get(index_key, &[&field]).map_err(|e| e.to_string())?.pop().flatten().unwrap_or_default();
-        all.extend_from_slice(&value);
-        store.hash_set(index_key, &[(&field, &all)], keep).map_err(|e| e.to_string())?;
+        let stored = store.hash_get(index_key, &[&field]).map_err(|e| e.to_string())?.pop().flatten();
+        let mut all = match stored {
+            Some(stored) => at.open(stored).ok_or_else(unopened)?,
+            None => Vec::new(),
+        };
+        all.extend_from_slice(&at.open(value).ok_or_else(unopened)?);
+        store.hash_set(index_key, &[(&field, &at.seal(all)?)], keep).map_err(|e| e.to_string())?;
     }
     let count = records.len().to_string();
     store.hash_set(index_key, &[(COUNT, count.as_bytes())], keep).map_err(|e| e.to_string())?;
@@ -280,7 +473,7 @@ fn write_index(
 /// as an entry of their own (the report's header and those records); `None` when the
 /// entry has no index by `column`.
 pub(super) fn lookup_only(
-    store: &Store,
+    source: Source<'_>,
     base: &str,
     key: &Key,
     column: &str,
@@ -288,27 +481,30 @@ pub(super) fn lookup_only(
     max_age: Duration,
 ) -> Result<Entry, Miss> {
     let unusable = |why: String| Miss::Unusable(why);
-    let head = store.get(base).map_err(|e| unusable(format!("cannot be read: {e}")))?.ok_or(Miss::Absent)?;
-    let head = Head::parse(&head).ok_or_else(|| unusable("is of another format".to_string()))?;
+    let head = read_head(source, base)?;
     let Some((indexed, columns)) = head.index.as_ref().filter(|(indexed, _)| indexed == column) else {
         return Err(unusable(format!("has no index by '{column}'")));
     };
-    let age =
-        SystemTime::now().duration_since(head.created).map_err(|_| unusable("is dated in the future".to_string()))?;
+    let age = age_of(head.created)?;
     if age >= max_age {
         return Err(Miss::Expired(age));
     }
-    let mut field = b"n".to_vec();
-    field.extend_from_slice(value.as_bytes());
-    let mut found = store
+    let field = FieldNames::new(source.seal, &head.generation).field(value.as_bytes());
+    let mut found = source
+        .store
         .hash_get(&index_key(base, &head.generation), &[COUNT, &field])
         .map_err(|e| unusable(format!("cannot be read: {e}")))?
         .into_iter();
     if found.next().flatten().is_none() {
         return Err(unusable(format!("has an incomplete index by '{indexed}' (evicted?)")));
     }
-    let stored = found.next().flatten().unwrap_or_default();
     let damaged = || unusable(format!("has a damaged index by '{indexed}'"));
+    let stored = match (found.next().flatten(), source.seal) {
+        (None, _) => Vec::new(),
+        (Some(stored), None) => stored,
+        (Some(stored), Some(seal)) => sealed::unseal_bytes(seal, &stored).ok_or_else(damaged)?,
+    };
+    let at = columns.iter().position(|c| c == indexed).ok_or_else(damaged)?;
     let file = memory_file().map_err(|e| unusable(format!("cannot be read: {e}")))?;
     let mut writer =
         Writer::new(file.try_clone().map_err(|e| unusable(e.to_string()))?, key.material(), head.created, columns)
@@ -323,7 +519,11 @@ pub(super) fn lookup_only(
             cursor += size;
             cells.push(cell);
         }
-        writer.record(&cells).map_err(|_| damaged())?;
+        // A keyed hash shared by another name: that name's records are not asked for.
+        let name = cells[at].strip_suffix(b"\n").unwrap_or(cells[at]);
+        if name == value.as_bytes() {
+            writer.record(&cells).map_err(|_| damaged())?;
+        }
     }
     writer.finish().map_err(|e| unusable(e.to_string()))?;
     let records =
@@ -392,6 +592,19 @@ mod tests {
         ] {
             assert!(Head::parse(bad.as_bytes()).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn index_fields_are_names_in_clear_and_keyed_hashes_with_a_key() {
+        let name = b"alice@contoso.com";
+        assert_eq!(FieldNames::new(None, "0a1b").field(name), b"nalice@contoso.com");
+        let field = FieldNames::new(Some(&[7; 32]), "0a1b").field(name);
+        assert_eq!(field.len(), 1 + NAME_HASH);
+        assert!(field.starts_with(b"k") && !field.windows(5).any(|w| w == b"alice"), "{field:?}");
+        assert_eq!(FieldNames::new(Some(&[7; 32]), "0a1b").field(name), field, "found again");
+        assert_ne!(FieldNames::new(Some(&[8; 32]), "0a1b").field(name), field, "another key");
+        assert_ne!(FieldNames::new(Some(&[7; 32]), "0a1c").field(name), field, "another copy");
+        assert_ne!(FieldNames::new(Some(&[7; 32]), "0a1b").field(b"bob@contoso.com"), field, "another name");
     }
 
     #[test]

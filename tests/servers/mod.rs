@@ -3,7 +3,7 @@
 //! starting its own on a free loopback port, in a scratch directory, stopped when the
 //! guard drops.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -161,6 +161,45 @@ impl Server {
         }
         answer
     }
+
+    /// The value memcached keeps under `key`, as bytes (a sealed value is not text).
+    pub fn memcached_get(&self, key: &str) -> Option<Vec<u8>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("the test reaches memcached");
+        stream.write_all(format!("get {key}\r\n").as_bytes()).expect("send");
+        let mut reader = BufReader::new(stream);
+        let mut first = String::new();
+        reader.read_line(&mut first).expect("an answer");
+        // `VALUE <key> <flags> <bytes>`, the bytes, `\r\n`, `END`; or `END` alone.
+        let size: usize = first.trim_end().strip_prefix("VALUE ")?.rsplit(' ').next()?.parse().ok()?;
+        let mut value = vec![0u8; size];
+        reader.read_exact(&mut value).expect("the value");
+        Some(value)
+    }
+
+    /// Every key memcached holds (`lru_crawler metadump all`, keys URL-decoded).
+    pub fn memcached_keys(&self) -> Vec<String> {
+        self.memcached_command("lru_crawler metadump all")
+            .lines()
+            .filter_map(|line| line.strip_prefix("key=")?.split(' ').next().map(url_decode))
+            .collect()
+    }
+}
+
+/// `text` with its `%XX` escapes decoded.
+fn url_decode(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut bytes = text.bytes();
+    while let Some(byte) = bytes.next() {
+        let hex = |b: Option<u8>| b.and_then(|b| (b as char).to_digit(16));
+        out.push(match byte {
+            b'%' => match (hex(bytes.next()), hex(bytes.next())) {
+                (Some(high), Some(low)) => (high * 16 + low) as u8,
+                _ => b'?',
+            },
+            other => other,
+        });
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Drop for Server {
