@@ -88,7 +88,7 @@ fn every_login_method_authenticates() {
         ("cert", "cert", &[("name", "poller")]),
     ];
     for (method, mount, settings) in cases {
-        let vault = Vault::builder().login(mount, settings).secret(PATH, secret()).start().expect("vault");
+        let vault = Vault::builder().login(method, mount, settings).secret(PATH, secret()).start().expect("vault");
         let mock = MockGraph::builder().start().expect("mock");
         let mut extra = vec![format!("--auth-method={method}")];
         if mount != method {
@@ -99,9 +99,10 @@ fn every_login_method_authenticates() {
         let outcome = check(&mock, &hashicorp(&vault, &extra), &[]);
         assert_authenticated(&outcome, &mock);
         let seen = vault.seen();
+        // The paths Vault serves: the username in the path for the password methods.
         let login = match method {
-            "userpass" | "ldap" => format!("/v1/auth/{mount}/login/alice"),
-            _ => format!("/v1/auth/{mount}/login/"),
+            "userpass" | "ldap" | "radius" | "okta" => format!("/v1/auth/{mount}/login/alice"),
+            _ => format!("/v1/auth/{mount}/login"),
         };
         assert_eq!(seen[0].path, login, "{method}");
         assert_eq!(seen[1].token.as_deref(), Some("hvs.stand-in-token-0001"), "{method}");
@@ -111,7 +112,7 @@ fn every_login_method_authenticates() {
 #[test]
 fn perl_errors_come_out_where_inputs_are_wrong() {
     let vault = Vault::builder()
-        .login("userpass", &[("username", "alice"), ("password", "alice-password")])
+        .login("userpass", "userpass", &[("username", "alice"), ("password", "alice-password")])
         .token(ROOT_TOKEN)
         .secret("secret/data/deleted", Version::Deleted)
         .secret("secret/data/destroyed", Version::Destroyed)
@@ -151,6 +152,88 @@ fn perl_errors_come_out_where_inputs_are_wrong() {
         Some("UNKNOWN: Incorrect or unsupported authentication method set in --auth-method ")
     );
     assert_eq!(mock.token_requests(), 0, "no secret, no login to Microsoft");
+}
+
+/// A version whose deletion is only scheduled (`delete_version_after`: Vault answers
+/// 200 with a future `deletion_time`) is read; a missing secret or a token Vault does
+/// not know is refused with Vault's status and reason.
+#[test]
+fn a_scheduled_deletion_is_read_and_refusals_name_vaults_reason() {
+    let vault = Vault::builder()
+        .token(ROOT_TOKEN)
+        .secret(PATH, Version::Expiring(json!({"client_secret": VALID_SECRET})))
+        .start()
+        .expect("vault");
+    let mock = MockGraph::builder().start().expect("mock");
+    let outcome = check(&mock, &hashicorp(&vault, &[&format!("--vault-token={ROOT_TOKEN}")]), &[]);
+    assert_authenticated(&outcome, &mock);
+    let missing = [
+        "--pass-manager=hashicorpvault".to_string(),
+        "--vault-address=127.0.0.1".to_string(),
+        format!("--vault-port={}", vault.port()),
+        format!("--vault-token={ROOT_TOKEN}"),
+        "--secret-path=secret/data/nothing".to_string(),
+    ];
+    let outcome = check(&mock, &missing, &[]);
+    assert!(
+        outcome.stdout.starts_with("UNKNOWN: hashicorpvault: reading --secret-path=secret/data/nothing answered 404"),
+        "{}",
+        outcome.stdout
+    );
+    let outcome = check(&mock, &hashicorp(&vault, &["--vault-token=hvs.unknown"]), &[]);
+    assert!(outcome.stdout.contains("answered 403 Forbidden (permission denied)"), "{}", outcome.stdout);
+}
+
+/// A raw request to the stand-in: its status and JSON body.
+fn raw(vault: &Vault, request: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", vault.port())).expect("the stand-in answers");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status");
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    (status, serde_json::from_str(body).expect("a JSON body"))
+}
+
+fn post(vault: &Vault, path: &str, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+    raw(
+        vault,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// The stand-in answers as Vault does where a client could rely on a shape Vault does
+/// not have: login paths matched exactly, form bodies only with their content type.
+#[test]
+fn the_stand_in_serves_only_the_documented_login_paths() {
+    let vault = Vault::builder()
+        .approle("role-0123", "secret-4567")
+        .login("github", "github", &[("token", "ghp_x")])
+        .login("okta", "okta", &[("username", "alice"), ("password", "pw")])
+        .login("radius", "radius", &[("username", "alice"), ("password", "pw")])
+        .start()
+        .expect("vault");
+    let json = "application/json";
+    let ok = |(status, body): (u16, serde_json::Value)| status == 200 && body["auth"]["client_token"].is_string();
+    let denied = serde_json::json!({"errors": ["permission denied"]});
+    assert!(ok(post(&vault, "/v1/auth/github/login", json, r#"{"token":"ghp_x"}"#)));
+    assert_eq!(post(&vault, "/v1/auth/github/login/", json, r#"{"token":"ghp_x"}"#), (403, denied.clone()));
+    assert!(ok(post(&vault, "/v1/auth/okta/login/alice", json, r#"{"password":"pw"}"#)));
+    assert_eq!(post(&vault, "/v1/auth/okta/login/", json, r#"{"username":"alice","password":"pw"}"#).0, 403);
+    assert!(ok(post(&vault, "/v1/auth/radius/login", json, r#"{"username":"alice","password":"pw"}"#)));
+    assert!(ok(post(&vault, "/v1/auth/radius/login/alice", json, r#"{"password":"pw"}"#)));
+    assert_eq!(post(&vault, "/v1/auth/nowhere/login", json, "{}"), (403, denied));
+    let form = "application/x-www-form-urlencoded";
+    assert!(ok(post(&vault, "/v1/auth/approle/login", form, "role_id=role-0123&secret_id=secret-4567")));
+    assert!(ok(post(&vault, "/v1/auth/approle/login", form, r#"{"role_id":"role-0123","secret_id":"secret-4567"}"#)));
+    let (status, body) = post(&vault, "/v1/auth/approle/login", json, "role_id=role-0123&secret_id=secret-4567");
+    assert_eq!(status, 400, "a form without its content type is JSON, and not valid: {body}");
+    let (status, body) = post(&vault, "/v1/auth/approle/login", form, "role_id=role-0123&secret_id=wrong");
+    assert_eq!((status, body), (400, serde_json::json!({"errors": ["invalid role or secret ID"]})));
 }
 
 #[test]
@@ -225,6 +308,14 @@ fn centreonvault_replaces_references_and_keeps_its_token() {
     let second = check(&mock, &args, &[]);
     assert_authenticated(&second, &mock);
     assert_eq!(vault.logins(), 1, "the kept token is used");
+
+    // Revoked in Vault before it expires: a new login, once.
+    vault.revoke_issued();
+    let mock = MockGraph::builder().start().expect("mock");
+    let revoked = check(&mock, &args, &[]);
+    assert_authenticated(&revoked, &mock);
+    assert_eq!(vault.logins(), 2, "a new login replaces the refused token");
+    assert!(revoked.stdout.contains("the kept token is refused, logging in again"), "{}", revoked.stdout);
 
     std::fs::remove_file(&cache).expect("forget the token");
     let wrong_key = check(&mock, &args, &[("APP_SECRET", &Base64::encode_string(b"another-key"))]);

@@ -1,7 +1,8 @@
 //! `--pass-manager=centreonvault`: Centreon's own Vault integration. Any option value
 //! `secret::hashicorp_vault::<path>::<key>` is replaced by the key `<key>` of the KV
 //! version 2 secret at `<path>`, read after an AppRole login whose token is kept in
-//! `--vault-cache` until it expires.
+//! `--vault-cache` until it expires, or until Vault refuses it (revoked): a new login
+//! then.
 //!
 //! The AppRole ids of the configuration file are encrypted when a key is available
 //! (`APP_SECRET` in the environment, else in `--vault-env-file`): base64 of a 16-byte
@@ -18,7 +19,7 @@ use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
 use serde_json::{json, Map, Value};
 
-use super::vault_http::Http;
+use super::vault_http::{Answer, Http};
 use super::Context;
 use crate::error::{Error, Result};
 use crate::http::Request;
@@ -71,12 +72,12 @@ pub fn apply(values: &mut Values, context: Context<'_>) -> Result<()> {
     let config = Config::read(values)?;
     let http = Http::new(values, context, NAME, None)?;
     let cache = cache_file(values);
-    let token = match cached_token(&cache, now()) {
+    let (mut token, mut kept) = match cached_token(&cache, now()) {
         Some(token) => {
             context.debug.log(format!("{NAME}: using the token kept in '{}'", cache.path().display()));
-            token
+            (token, true)
         }
-        None => login(&http, &config, values, &cache, context)?,
+        None => (login(&http, &config, values, &cache, context)?, false),
     };
     context.debug.secret(&token);
     let mut secrets: Map<String, Value> = Map::new();
@@ -87,7 +88,16 @@ pub fn apply(values: &mut Values, context: Context<'_>) -> Result<()> {
         let (path, key) = reference[PREFIX.len()..].rsplit_once("::").ok_or_else(|| {
             Error::new(format!("{NAME}: '{reference}' is not secret::hashicorp_vault::<path>::<key>"))
         })?;
-        let secret = read(&http, &config, &token, path, key)?;
+        let mut answer = fetch(&http, &config, &token, path)?;
+        // A kept token Vault no longer knows (revoked, or the lease cut short): Vault
+        // answers 403; a new login, once, replaces it.
+        if answer.status == 403 && kept {
+            context.debug.log(format!("{NAME}: the kept token is refused, logging in again"));
+            token = login(&http, &config, values, &cache, context)?;
+            kept = false;
+            answer = fetch(&http, &config, &token, path)?;
+        }
+        let secret = extract(&answer, path, key)?;
         context.debug.secret(&secret);
         secrets.insert(reference.clone(), Value::String(secret));
     }
@@ -234,10 +244,14 @@ fn decrypt_id(encrypted: &str, key: &[u8; 32], name: &str) -> Result<String> {
     String::from_utf8(clear).map_err(|_| failed())
 }
 
-/// Reads `key` of the secret at `path`.
-fn read(http: &Http, config: &Config, token: &str, path: &str, key: &str) -> Result<String> {
+/// Reads the secret at `path`.
+fn fetch(http: &Http, config: &Config, token: &str, path: &str) -> Result<Answer> {
     let url = format!("{}/v1/{}", config.base, path.trim_start_matches('/'));
-    let answer = http.send(&url, |url| Request::get(url).header("X-Vault-Token", token))?;
+    http.send(&url, |url| Request::get(url).header("X-Vault-Token", token))
+}
+
+/// `key` of the secret at `path`, from Vault's answer.
+fn extract(answer: &Answer, path: &str, key: &str) -> Result<String> {
     let json: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
     let Some(data) = json.get("data") else {
         return Err(Error::new(format!("Cannot decode Vault JSON response: {}", answer.body)));

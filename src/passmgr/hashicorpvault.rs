@@ -167,11 +167,7 @@ impl Settings {
 
 /// Logs in with the auth method: the token of the answer.
 fn login(http: &Http, settings: &Settings) -> Result<String> {
-    let mut url = format!("{}/v1/auth/{}/login/", settings.base, settings.auth_path);
-    if settings.method == "userpass" || settings.method == "ldap" {
-        let username = settings.auth.iter().rfind(|(k, _)| k == "username").map(|(_, v)| v.as_str());
-        url.push_str(username.unwrap_or_default());
-    }
+    let url = login_url(settings);
     let body: Map<String, Value> = settings.auth.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let answer = http.send(&url, |url| {
         Request::post(url, Value::Object(body).to_string()).header("Content-Type", "application/json")
@@ -192,19 +188,50 @@ fn login(http: &Http, settings: &Settings) -> Result<String> {
     }
 }
 
+/// Where the auth method logs in. Vault serves each method's login at one path,
+/// matched exactly: `<auth-path>/login/<username>` for the username-and-password
+/// methods (userpass, LDAP, Okta, RADIUS), `<auth-path>/login` for the others. (Perl's
+/// module posts to `<auth-path>/login/`, with the username only for userpass and LDAP,
+/// which Vault does not serve for GitHub, cert, Azure, Okta and RADIUS.)
+fn login_url(settings: &Settings) -> String {
+    let base = format!("{}/v1/auth/{}/login", settings.base, settings.auth_path);
+    match settings.method.as_str() {
+        "userpass" | "ldap" | "okta" | "radius" => {
+            let username = settings.auth.iter().rfind(|(k, _)| k == "username").map_or("", |(_, v)| v.as_str());
+            format!("{base}/{}", path_segment(username))
+        }
+        _ => base,
+    }
+}
+
+/// `text` as one segment of a URL path: every byte but the unreserved ones and `@`
+/// percent-encoded (a username may hold `/`, `?`, `#`, spaces).
+fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Reads one secret: its key and value (the last key in sorted order).
 fn read_secret(http: &Http, settings: &Settings, token: &str, path: &str) -> Result<(String, String)> {
     let url = format!("{}/v1/{path}", settings.base);
     let answer = http.send(&url, |url| Request::get(url).header("X-Vault-Token", token))?;
     let json: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
-    if let Some(metadata) = json.pointer("/data/metadata") {
+    // Vault answers a deleted or destroyed version with a 404 that still carries its
+    // metadata; a version read (200) is valid, even with a `deletion_time`: it is only
+    // scheduled (the mount's or key's `delete_version_after`).
+    let refused = !(200..300).contains(&answer.status);
+    if let Some(metadata) = json.pointer("/data/metadata").filter(|_| refused) {
         let deleted = metadata.get("deletion_time").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
         let destroyed = metadata.get("destroyed").and_then(Value::as_bool).unwrap_or(false);
         if deleted || destroyed {
             return Err(Error::new("This secret is not valid anymore"));
         }
     }
-    if !(200..300).contains(&answer.status) {
+    if refused {
         return Err(http_error(&answer, path, &json));
     }
     let secrets = match json.pointer("/data/metadata") {
@@ -285,5 +312,25 @@ mod tests {
         assert_eq!(settings.base, "https://vault.local:8200");
         assert_eq!(settings.auth_path, "corp-ldap");
         assert_eq!(settings.paths, ["secret/data/o365"]);
+        assert_eq!(login_url(&settings), "https://vault.local:8200/v1/auth/corp-ldap/login/u");
+    }
+
+    #[test]
+    fn each_method_logs_in_at_the_path_vault_serves() {
+        let url = |method: &str, username: &str| {
+            let mut args = vec![("vault-address", "v"), ("auth-method", method), ("secret-path", "s")];
+            let username = format!("username={username}");
+            args.extend([("auth-settings", username.as_str()), ("auth-settings", "password=p")]);
+            args.extend([("auth-settings", "totp=1"), ("auth-settings", "token=t"), ("auth-settings", "name=n")]);
+            args.extend([("auth-settings", "role=r"), ("auth-settings", "jwt=j")]);
+            login_url(&Settings::from_values(&values(&args)).expect("valid"))
+        };
+        for method in ["userpass", "ldap", "okta", "radius"] {
+            assert_eq!(url(method, "alice@corp"), format!("http://v:8200/v1/auth/{method}/login/alice@corp"));
+        }
+        assert_eq!(url("userpass", "a b/c?d"), "http://v:8200/v1/auth/userpass/login/a%20b%2Fc%3Fd");
+        for method in ["github", "cert", "azure"] {
+            assert_eq!(url(method, "alice"), format!("http://v:8200/v1/auth/{method}/login"));
+        }
     }
 }

@@ -1,12 +1,39 @@
-//! A stand-in for HashiCorp Vault, following its HTTP API as documented: AppRole
-//! login (`POST /v1/auth/approle/login`, `role_id` and `secret_id`), username and
-//! password logins (`POST /v1/auth/<mount>/login/<username>`, `{"password"}`), the
-//! other methods' logins (`POST /v1/auth/<mount>/login` with their JSON fields),
-//! and KV version 2 reads (`GET /v1/<mount>/data/<path>` with `X-Vault-Token`)
-//! answering `data.data` and `data.metadata`; a deleted or destroyed version is a
-//! 404 whose body still carries the metadata, as Vault answers it. Errors are
-//! `{"errors": [...]}` with Vault's statuses (400 for a failed login, 403 for a bad
-//! token, 404 for a missing secret).
+//! A stand-in for HashiCorp Vault, following its HTTP API as documented
+//! (developer.hashicorp.com/vault/api-docs) and as Vault's own code routes it:
+//!
+//! * Logins, unauthenticated, `POST /v1/auth/<mount>/…`, the body JSON, or a form
+//!   when `Content-Type` is `application/x-www-form-urlencoded` and the body does not
+//!   start like JSON (Vault's rule):
+//!   - AppRole: `<mount>/login` with `role_id`, `secret_id`;
+//!   - userpass, LDAP, Okta: `<mount>/login/<username>` with `password` (Okta also
+//!     `totp`); RADIUS: `<mount>/login/<username>`, or `<mount>/login` with
+//!     `username` in the body;
+//!   - GitHub (`token`), cert (`name`), Azure (`role`, `jwt`): `<mount>/login`.
+//!
+//!   Vault matches these paths exactly: `…/login/` with a trailing slash, or without
+//!   the username where it is part of the path, is not a login path, so a request
+//!   without a token is refused (403, `permission denied`), as is a mount that does not
+//!   exist. A login answers 200 with `auth.client_token`, `auth.accessor`,
+//!   `auth.policies`, `auth.token_policies`, `auth.metadata`, `auth.lease_duration`,
+//!   `auth.renewable`, `auth.entity_id`, `auth.token_type`, `auth.orphan`; refused
+//!   credentials answer 400 with the method's message (`invalid role or secret ID`,
+//!   `invalid username or password`, RADIUS's `access denied by the authentication
+//!   server`).
+//! * KV version 2 reads, `GET /v1/<mount>/data/<path>` with `X-Vault-Token`: 200 with
+//!   `data.data` (the keys) and `data.metadata` (`created_time`, `custom_metadata`,
+//!   `deletion_time`, empty unless a deletion is set, `destroyed`, `version`); a
+//!   version deleted (its `deletion_time` past) or destroyed is a 404 whose body still
+//!   carries `data.data: null` and the metadata; a version whose deletion is only
+//!   scheduled (`delete_version_after`) is read as any other, its `deletion_time` in
+//!   the future. No such secret: 404 `{"errors":[]}`; no token, or one Vault does not
+//!   know (never issued, revoked): 403 `{"errors":["permission denied"]}`.
+//! * Any other method on these paths: 405 `{"errors":[]}`.
+//!
+//! Every answer is JSON with `Content-Type: application/json`; success bodies carry
+//! Vault's envelope (`request_id`, `lease_id`, `renewable`, `lease_duration`, `data`,
+//! `wrap_info`, `warnings`, `auth`). Neither client uses token lookup
+//! (`/auth/token/lookup-self`) or namespaces (`X-Vault-Namespace`, Enterprise only),
+//! so the stand-in serves neither.
 //!
 //! Over HTTP, or HTTPS with a certificate for 127.0.0.1 signed by a test CA made
 //! at start ([`VaultBuilder::https`]; [`Vault::ca_pem`] is the CA to trust).
@@ -24,19 +51,25 @@ use serde_json::{json, Value};
 pub enum Version {
     /// Readable, with these keys and values.
     Live(Value),
-    /// Deleted (soft): `deletion_time` set.
+    /// Readable, its deletion scheduled (`deletion_time` in the future).
+    Expiring(Value),
+    /// Deleted (soft): `deletion_time` past.
     Deleted,
     /// Destroyed: `destroyed` true.
     Destroyed,
 }
 
-/// One accepted login: the auth mount, and the fields its body (and path, for the
-/// username) must hold.
+/// One accepted login: the auth method, where it is mounted, and the fields its body
+/// (and path, for the username) must hold.
 #[derive(Debug, Clone)]
 struct Login {
+    method: String,
     mount: String,
     fields: Vec<(String, String)>,
 }
+
+/// What issued tokens start with.
+const ISSUED: &str = "hvs.stand-in-token-";
 
 /// What a request looked like, for assertions.
 #[derive(Debug, Clone)]
@@ -69,16 +102,17 @@ impl VaultBuilder {
         self
     }
 
-    /// Accepts the AppRole login `role_id` / `secret_id`.
+    /// Accepts the AppRole login `role_id` / `secret_id` at its default mount.
     pub fn approle(self, role_id: &str, secret_id: &str) -> Self {
-        self.login("approle", &[("role_id", role_id), ("secret_id", secret_id)])
+        self.login("approle", "approle", &[("role_id", role_id), ("secret_id", secret_id)])
     }
 
-    /// Accepts a login on the mount `mount` whose fields include `fields`
-    /// (`username` may come from the path).
-    pub fn login(mut self, mount: &str, fields: &[(&str, &str)]) -> Self {
+    /// Accepts a login with the auth method `method` (`userpass`, `okta`…) mounted at
+    /// `mount`, whose fields include `fields` (`username` from the path where the
+    /// method takes it there).
+    pub fn login(mut self, method: &str, mount: &str, fields: &[(&str, &str)]) -> Self {
         let fields = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        self.logins.push(Login { mount: mount.to_string(), fields });
+        self.logins.push(Login { method: method.to_string(), mount: mount.to_string(), fields });
         self
     }
 
@@ -160,6 +194,13 @@ impl Vault {
     pub fn logins(&self) -> usize {
         self.state.issued.load(Ordering::Relaxed)
     }
+
+    /// Revokes every token the logins issued (root tokens stay).
+    pub fn revoke_issued(&self) {
+        if let Ok(mut tokens) = self.state.tokens.lock() {
+            tokens.retain(|token| !token.starts_with(ISSUED));
+        }
+    }
 }
 
 impl Drop for Vault {
@@ -217,7 +258,8 @@ fn exchange<S: Read + Write>(mut stream: S, state: &State) {
             s.push(Seen { method: method.clone(), path: path.clone(), token: token.clone(), body: body.clone() })
         })
         .ok();
-    let (status, answer) = route(state, &method, &path, token.as_deref(), &body);
+    let form = is_form(headers.get("content-type").map(String::as_str), &body);
+    let (status, answer) = route(state, &method, &path, token.as_deref(), &body, form);
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -258,14 +300,22 @@ fn read_request<S: Read>(stream: S) -> Option<Request> {
     Some((method, path, headers, String::from_utf8_lossy(&body).into_owned()))
 }
 
+/// Whether Vault reads `body` as a form: its content type says so and it does not
+/// start like JSON (`{` or `[` after white space); else it is JSON.
+fn is_form(content_type: Option<&str>, body: &str) -> bool {
+    let media = content_type.and_then(|t| t.split(';').next()).map(str::trim).unwrap_or_default();
+    media.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        && !body.trim_start_matches([' ', '\t', '\n', '\r']).starts_with(['{', '['])
+}
+
 /// Vault's answer to one request.
-fn route(state: &State, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+fn route(state: &State, method: &str, path: &str, token: Option<&str>, body: &str, form: bool) -> (u16, Value) {
     let path = path.split('?').next().unwrap_or_default();
     if let Some(rest) = path.strip_prefix("/v1/auth/") {
-        if method != "POST" {
+        if method != "POST" && method != "PUT" {
             return (405, json!({"errors": []}));
         }
-        return login(state, rest, body);
+        return login(state, rest, body, form);
     }
     let Some(secret_path) = path.strip_prefix("/v1/") else { return (404, json!({"errors": []})) };
     if method != "GET" {
@@ -287,53 +337,78 @@ fn route(state: &State, method: &str, path: &str, token: Option<&str>, body: &st
     match state.secrets.get(secret_path.trim_matches('/')) {
         None => (404, json!({"errors": []})),
         Some(Version::Live(data)) => (200, envelope(data.clone(), metadata("", false))),
+        Some(Version::Expiring(data)) => (200, envelope(data.clone(), metadata("2099-01-01T00:00:00Z", false))),
         Some(Version::Deleted) => (404, envelope(Value::Null, metadata("2026-11-21T10:00:00.000000Z", false))),
         Some(Version::Destroyed) => (404, envelope(Value::Null, metadata("", true))),
     }
 }
 
-/// `rest` is `<mount>/login` or `<mount>/login/<username>`.
-fn login(state: &State, rest: &str, body: &str) -> (u16, Value) {
-    let (mount, username) = match rest.split_once("/login") {
-        Some((mount, tail)) => (mount, tail.trim_matches('/')),
-        None => return (404, json!({"errors": []})),
-    };
+/// The username a login path `tail` (what follows `<mount>/`) carries for `method`:
+/// `Some("")` for a path without one that the method serves, `None` for a path it does
+/// not serve.
+fn login_path(method: &str, tail: &str) -> Option<String> {
+    let with_username = tail.strip_prefix("login/").filter(|name| !name.is_empty()).map(percent_decode);
+    match method {
+        "userpass" | "ldap" | "okta" => with_username,
+        "radius" => with_username.or_else(|| (tail == "login").then(String::new)),
+        _ => (tail == "login").then(String::new),
+    }
+}
+
+/// `rest` is what follows `/v1/auth/`: `<mount>/login…`.
+fn login(state: &State, rest: &str, body: &str, form: bool) -> (u16, Value) {
+    let found = state.logins.iter().find_map(|login| {
+        let tail = rest.strip_prefix(login.mount.as_str())?.strip_prefix('/')?;
+        Some((login, login_path(&login.method, tail)?))
+    });
+    // Not a login path (or no such mount): a request that needs a token, and has none.
+    let Some((login, username)) = found else { return (403, json!({"errors": ["permission denied"]})) };
     let mut given: HashMap<String, String> = HashMap::new();
-    if mount == "approle" && !body.trim_start().starts_with('{') {
+    if form {
         for pair in body.split('&') {
             if let Some((k, v)) = pair.split_once('=') {
-                given.insert(k.to_string(), percent_decode(v));
+                given.insert(percent_decode(k), percent_decode(v));
             }
         }
-    } else if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) {
-        for (k, v) in fields {
-            given.insert(k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    } else {
+        match serde_json::from_str::<Value>(body) {
+            Ok(Value::Object(fields)) => {
+                for (k, v) in fields {
+                    given.insert(k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                }
+            }
+            _ => return (400, json!({"errors": ["failed to parse JSON input"]})),
         }
     }
+    // The path's username wins over the body's, as Vault's field data gives it.
     if !username.is_empty() {
-        given.insert("username".to_string(), username.to_string());
+        given.insert("username".to_string(), username);
     }
-    let accepted = state
-        .logins
-        .iter()
-        .any(|login| login.mount == mount && login.fields.iter().all(|(k, v)| given.get(k) == Some(v)));
-    if !accepted {
-        let error = if mount == "approle" { "invalid role or secret ID" } else { "invalid username or password" };
-        return (400, json!({"errors": [error]}));
+    if !login.fields.iter().all(|(k, v)| given.get(k) == Some(v)) {
+        return match login.method.as_str() {
+            "approle" => (400, json!({"errors": ["invalid role or secret ID"]})),
+            "radius" => (400, json!({"errors": ["access denied by the authentication server"]})),
+            "userpass" | "ldap" | "okta" => (400, json!({"errors": ["invalid username or password"]})),
+            _ => (403, json!({"errors": ["permission denied"]})),
+        };
     }
     let n = state.issued.fetch_add(1, Ordering::Relaxed) + 1;
-    let token = format!("hvs.stand-in-token-{n:04}");
+    let token = format!("{ISSUED}{n:04}");
     if let Ok(mut tokens) = state.tokens.lock() {
         tokens.push(token.clone());
     }
+    let metadata = match login.method.as_str() {
+        "approle" => json!({"role_name": "office365"}),
+        _ => json!({"username": given.get("username").cloned().unwrap_or_default()}),
+    };
     (
         200,
         json!({"request_id": "b7c6b2a0-0000-4000-8000-000000000002", "lease_id": "", "renewable": false,
                "lease_duration": 0, "data": null, "wrap_info": null, "warnings": null,
                "auth": {"client_token": token, "accessor": "acc", "policies": ["default", "office365"],
-                        "token_policies": ["default", "office365"], "metadata": {"mount": mount},
+                        "token_policies": ["default", "office365"], "metadata": metadata,
                         "lease_duration": 2764800, "renewable": true, "entity_id": "e1",
-                        "token_type": "service", "orphan": true}}),
+                        "token_type": "service", "orphan": true, "mfa_requirement": null, "num_uses": 0}}),
     )
 }
 
