@@ -33,6 +33,8 @@ mod nsd;
 mod pyrandom;
 mod rawhost;
 mod reports;
+pub mod scripted;
+pub mod teampass;
 mod tenant;
 mod traces;
 mod variants;
