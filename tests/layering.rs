@@ -1,7 +1,8 @@
 //! The shape of the sources, as rules a change cannot break unnoticed: no import
 //! circle between the modules of `src/`, `custom/` and `modes/`; the core (`src/`)
 //! never names a mode or Office 365; `custom/` never formats output; `modes/` never
-//! builds an HTTP request; no source file over 1,000 lines; every test file compiled.
+//! builds an HTTP request; no source file over 1,000 lines; every test file compiled;
+//! every server the tests start is part of the one mock (`tests/mock`).
 //!
 //! The sources are read with `syn` into a graph of modules and their imports:
 //!
@@ -14,9 +15,13 @@
 //!   too;
 //! - a re-export (`pub use b::Thing`) is not an import of the module that makes it:
 //!   a path through it reaches the module that defines `Thing`;
-//! - a child's use of its parent's items (`super::Thing`) is an import like any
-//!   other: a parent whose own code calls into that child closes a circle, so what a
-//!   parent and its children share lives in a child of its own.
+//! - a module using its parent's (or any ancestor's) items is not an import: a child
+//!   is part of its parent, which is where what its children share lives; a parent
+//!   using its child's items is an import, so two siblings that import each other
+//!   are a circle, and so is a parent whose child imports a sibling the parent uses
+//!   and that leads back to the child.
+//!
+//! `docs/architecture.md` ("The import rule") says how a circle is fixed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -574,6 +579,8 @@ fn the_import_graph_sees_each_kind_of_import() {
     assert!(imports("src/counters/engine.rs", "src/counters/thresholds.rs"), "a sibling through super::");
     assert!(imports("custom/graphapi.rs", "src/http/mod.rs"), "through centreon_plugin::");
     assert!(imports("modes/mail_flow.rs", "custom/mod.rs"), "{:?}", edges[find("modes/mail_flow.rs")]);
+    assert!(imports("custom/client.rs", "src/statefile/options.rs"), "Placement, through statefile's re-export");
+    assert!(!imports("custom/report.rs", "custom/mod.rs"), "a child naming its parent's items");
     assert!(!imports("src/lib.rs", "src/error.rs"), "a mod declaration is containment");
 
     // A circle made up from two real modules is found and named.
@@ -723,4 +730,27 @@ fn every_test_file_is_a_module_of_the_test_crate() {
         }
     }
     assert!(missing.is_empty(), "not compiled (no `mod` line in tests/tests.rs): {missing:?}");
+}
+
+/// Every server the tests talk to is part of the one mock: nothing outside
+/// `tests/mock` listens on a socket (the unit tests mount the mock's scripted host).
+#[test]
+fn every_server_of_the_tests_is_part_of_the_mock() {
+    let mut files = Vec::new();
+    for dir in ["src", "custom", "modes", "tests", "examples", "benches"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let mock = root().join("tests/mock");
+    // Spelt in two halves, so that this file does not name them itself.
+    let listens = [["TcpListener", "::bind"], ["tiny_http", "::Server"], ["UdpSocket", "::bind"]].map(|p| p.concat());
+    let found: Vec<String> = files
+        .iter()
+        .filter(|file| !file.starts_with(&mock))
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).expect("source");
+            let label = file.strip_prefix(root()).unwrap_or(file).display().to_string();
+            listens.iter().filter(|l| text.contains(l.as_str())).map(|l| format!("{label}: {l}")).collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(found.is_empty(), "servers outside tests/mock:\n{}", found.join("\n"));
 }

@@ -54,7 +54,7 @@ pub use calendar::{iso_datetime, parse_iso_datetime};
 pub use domains::dns_server;
 pub use handler::VALID_SECRET;
 pub use mail::{Access, MailMessage, MailSettings};
-pub use nsd::Nsd;
+pub use nsd::{silent_dns, Nsd};
 // `mockgraph` runs the mail clock with the wall clock; the tests never do.
 #[allow(unused_imports)]
 pub use mail::MailClock;
