@@ -242,7 +242,7 @@ fn a_dns_server_that_does_not_answer_is_unknown() {
 #[test]
 fn the_runs_timeout_bounds_the_dns_questions() {
     let world = World::new();
-    let silent = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let silent = mock::silent_dns().expect("a silent DNS server");
     let server = format!("--dns-server={}", silent.local_addr().expect("addr"));
     let outcome = plugin::run(
         &world.mock,
