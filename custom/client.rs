@@ -587,7 +587,13 @@ fn credential(values: &Values) -> Result<Secret> {
         }
         (None, Some(files)) => Ok(Secret::Certificate(Box::new(ClientCertificate::load(files)?))),
         (None, None) if values.non_empty(&certificate::KEY).is_some() => Err(key_without_certificate()),
-        (None, None) => Err(Error::new("Need to specify --client-secret option.")),
+        (None, None) => Err(Error::new("Need to specify --client-secret option.").hint(format!(
+            "hint: or authenticate with a certificate uploaded to the application: --{}=FILE (with --{} when \
+             FILE holds no key, --{} when it is encrypted)",
+            certificate::CERTIFICATE_OPTION,
+            certificate::KEY_OPTION,
+            certificate::PASSWORD_OPTION
+        ))),
     }
 }
 

@@ -76,7 +76,7 @@ impl DiscoObjects {
 
 /// Discovery ends as an OK run (`--change-exit` still applies, as Perl's exit does).
 fn finish(stdout: String, opts: &OutputOptions) -> Rendered {
-    Rendered { stdout, exit_code: DiscoObjects::exit_code(opts) }
+    Rendered { stdout, stderr: String::new(), exit_code: DiscoObjects::exit_code(opts) }
 }
 
 #[cfg(test)]

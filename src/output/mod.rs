@@ -106,6 +106,9 @@ pub struct Info {
 pub struct Rendered {
     /// The exact bytes for stdout (empty when `--output-file` took them).
     pub stdout: String,
+    /// Lines for a person at a terminal (an error's hint), written to stderr so that
+    /// what engines and scripts read on stdout stays the same.
+    pub stderr: String,
     /// The process exit code.
     pub exit_code: i32,
 }
@@ -142,7 +145,15 @@ impl Printout {
         }
     }
 
-    /// Writes every byte to `out`, in order.
+    /// The lines for stderr (a listing has none).
+    pub fn stderr(&self) -> &str {
+        match self {
+            Printout::Whole(rendered) => &rendered.stderr,
+            Printout::Spilled(_) => "",
+        }
+    }
+
+    /// Writes every byte for stdout to `out`, in order.
     pub fn write_to(self, out: &mut dyn Write) -> io::Result<()> {
         match self {
             Printout::Whole(rendered) => out.write_all(rendered.stdout.as_bytes()),

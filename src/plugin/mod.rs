@@ -41,6 +41,7 @@ pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
     let printout = std::panic::catch_unwind(AssertUnwindSafe(|| run(plugin, &args))).unwrap_or_else(|_| {
         Printout::Whole(Rendered {
             stdout: "UNKNOWN: internal error (please report it with the command line that caused it) \n".to_string(),
+            stderr: String::new(),
             exit_code: 3,
         })
     });

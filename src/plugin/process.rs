@@ -14,14 +14,18 @@ use crate::number;
 use crate::output::{Printout, Rendered};
 use crate::pattern::{Occurrences, Pattern};
 
-/// Prints the result and exits with its code. A listing whose spill file cannot be read
-/// back whole ends UNKNOWN (exit 3): its list was not printed completely. A closed
-/// stdout changes nothing (the reader is gone).
+/// Prints the result (and its lines for stderr, if any) and exits with its code. A
+/// listing whose spill file cannot be read back whole ends UNKNOWN (exit 3): its list
+/// was not printed completely. A closed stdout changes nothing (the reader is gone).
 pub fn emit(printout: Printout) -> ! {
     let (spilled, exit_code) = (matches!(printout, Printout::Spilled(_)), printout.exit_code());
+    let stderr = printout.stderr().to_string();
     let mut stdout = std::io::stdout().lock();
     let written = printout.write_to(&mut stdout);
     let _ = stdout.flush();
+    if !stderr.is_empty() {
+        let _ = std::io::stderr().lock().write_all(stderr.as_bytes());
+    }
     match written {
         Err(error) if spilled && error.kind() != std::io::ErrorKind::BrokenPipe => std::process::exit(3),
         _ => std::process::exit(exit_code),

@@ -37,7 +37,9 @@ pub enum Backend {
 /// `--memcached` is given, or when the server cannot be reached and files stand in
 /// (memcached always; Redis with `--failback-file`, as the Perl plugin does). A Redis
 /// that cannot be reached otherwise is `redis connection issue: <reason>`; a wrong
-/// option value is refused before any connection.
+/// option value is refused before any connection. With both options, as in Perl, Redis
+/// must be reachable (or `--failback-file` given), and memcached is used when it
+/// answers, Redis when it does not.
 pub fn open(values: &Values, debug: &DebugLog) -> Result<Option<Store>> {
     let expiration =
         match values.non_empty(&MEMEXPIRATION) {
@@ -47,40 +49,55 @@ pub fn open(values: &Values, debug: &DebugLog) -> Result<Option<Store>> {
             })?,
         };
     let expiration = Duration::from_secs(expiration);
-    if let Some(server) = values.non_empty(&REDIS_SERVER) {
-        if values.non_empty(&MEMCACHED).is_some() {
-            debug.log("statefile: --memcached is ignored, --redis-server is used");
-        }
-        let settings = redis_settings(server, values, debug)?;
-        let name = format!("Redis server {}:{} (db {})", settings.host, settings.port, settings.db);
-        return match Redis::connect(&settings) {
-            Ok(redis) => {
-                debug.log(format!("statefile: {name}"));
-                Ok(Some(Store::new(Box::new(redis), Backend::Redis, expiration, name)))
-            }
-            Err(e) if values.flag(&FAILBACK_FILE) => {
-                debug.log(format!("statefile: redis connection issue: {e}; files are used (--failback-file)"));
-                Ok(None)
-            }
-            Err(e) => Err(Error::new(format!("redis connection issue: {e}"))),
-        };
-    }
+    let redis = match values.non_empty(&REDIS_SERVER) {
+        Some(server) => redis(server, values, debug, expiration)?,
+        None => None,
+    };
     if let Some(server) = values.non_empty(&MEMCACHED) {
-        let (host, port) = host_port(server, MEMCACHED_PORT)
-            .ok_or_else(|| Error::new(format!("--memcached must be HOST or HOST:PORT, not '{server}'")))?;
-        return match Memcached::connect(&host, port) {
-            Ok(memcached) => {
-                let name = format!("memcached server {host}:{port}");
-                debug.log(format!("statefile: {name}"));
-                Ok(Some(Store::new(Box::new(memcached), Backend::Memcached, expiration, name)))
+        if let Some(memcached) = memcached(server, debug, expiration)? {
+            if redis.is_some() {
+                debug.log("statefile: memcached answers, so it is used before Redis (as the Perl plugin does)");
             }
-            Err(e) => {
-                debug.log(format!("statefile: {e}; files are used"));
-                Ok(None)
-            }
-        };
+            return Ok(Some(memcached));
+        }
     }
-    Ok(None)
+    Ok(redis)
+}
+
+/// Connects to `--redis-server`: `None` when it cannot be reached and
+/// `--failback-file` asks for files, an error when it cannot and files were not asked for.
+fn redis(server: &str, values: &Values, debug: &DebugLog, expiration: Duration) -> Result<Option<Store>> {
+    let settings = redis_settings(server, values, debug)?;
+    let name = format!("Redis server {}:{} (db {})", settings.host, settings.port, settings.db);
+    match Redis::connect(&settings) {
+        Ok(redis) => {
+            debug.log(format!("statefile: {name}"));
+            Ok(Some(Store::new(Box::new(redis), Backend::Redis, expiration, name)))
+        }
+        Err(e) if values.flag(&FAILBACK_FILE) => {
+            debug.log(format!("statefile: redis connection issue: {e}; files are used (--failback-file)"));
+            Ok(None)
+        }
+        Err(e) => Err(Error::new(format!("redis connection issue: {e}"))),
+    }
+}
+
+/// Connects to `--memcached`: `None` when it cannot be reached (the next store, or
+/// files, stand in).
+fn memcached(server: &str, debug: &DebugLog, expiration: Duration) -> Result<Option<Store>> {
+    let (host, port) = host_port(server, MEMCACHED_PORT)
+        .ok_or_else(|| Error::new(format!("--memcached must be HOST or HOST:PORT, not '{server}'")))?;
+    match Memcached::connect(&host, port) {
+        Ok(memcached) => {
+            let name = format!("memcached server {host}:{port}");
+            debug.log(format!("statefile: {name}"));
+            Ok(Some(Store::new(Box::new(memcached), Backend::Memcached, expiration, name)))
+        }
+        Err(e) => {
+            debug.log(format!("statefile: {e}; memcached is not used"));
+            Ok(None)
+        }
+    }
 }
 
 /// `--redis-server`, `--redis-db` and `--redis-attribute` read into [`Settings`].
