@@ -5,8 +5,6 @@
 //!
 //! NSD comes from Debian's `nsd` package; `make test` installs it when missing.
 
-use std::net::UdpSocket;
-
 use crate::common;
 use crate::common::plugin::{self, Outcome};
 use crate::mock::{self, dns_server, Fault, MockGraph, Nsd};
@@ -224,8 +222,7 @@ fn servfail_is_unknown_never_missing() {
 #[test]
 fn a_dns_server_that_does_not_answer_is_unknown() {
     let world = World::new();
-    // Bound, never read: queries to it get no answer.
-    let silent = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let silent = mock::silent_dns().expect("a silent DNS server");
     let server = format!("--dns-server={}", silent.local_addr().expect("addr"));
     let outcome = plugin::run(
         &world.mock,
@@ -245,7 +242,7 @@ fn a_dns_server_that_does_not_answer_is_unknown() {
 #[test]
 fn the_runs_timeout_bounds_the_dns_questions() {
     let world = World::new();
-    let silent = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let silent = mock::silent_dns().expect("a silent DNS server");
     let server = format!("--dns-server={}", silent.local_addr().expect("addr"));
     let outcome = plugin::run(
         &world.mock,

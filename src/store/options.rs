@@ -1,6 +1,6 @@
 //! Reading `--redis-server`, `--redis-attribute`, `--redis-db`, `--memcached`,
-//! `--memexpiration` and `--failback-file` (declared with the Retention Options), and
-//! connecting once per run.
+//! `--memexpiration` and `--failback-file` (declared here, listed with the Retention
+//! Options), and connecting once per run.
 
 use std::time::Duration;
 
@@ -9,8 +9,40 @@ use super::redis::{Redis, Settings};
 use super::Store;
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::Values;
-use crate::statefile::{FAILBACK_FILE, MEMCACHED, MEMEXPIRATION, REDIS_ATTRIBUTE, REDIS_DB, REDIS_SERVER};
+use crate::options::{Flag, Pairs, Text, Values};
+
+/// `--memcached`.
+pub const MEMCACHED: Text = Text::new(
+    "memcached",
+    "Memcached server to use (only one server). Syntax: address[:port] (default port: \
+     11211). Statefiles are kept there under '<statefile-dir>/<name>', shared by every \
+     poller using it; an unreachable server means files.",
+);
+
+/// `--redis-server`.
+pub const REDIS_SERVER: Text = Text::new(
+    "redis-server",
+    "Redis server to use (only one server). Syntax: address[:port] (default port: 6379). \
+     Statefiles and cached reports are kept there under '<statefile-dir>/<name>', shared \
+     by every poller using it.",
+);
+
+/// `--redis-attribute`.
+pub const REDIS_ATTRIBUTE: Pairs = Pairs::new(
+    "redis-attribute",
+    "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"): password, cnx_timeout, \
+         read_timeout, write_timeout (seconds). Values are taken literally ('x' and x alike).",
+);
+
+/// `--redis-db`.
+pub const REDIS_DB: Text = Text::new("redis-db", "Set Redis database index.");
+
+/// `--failback-file`.
+pub const FAILBACK_FILE: Flag = Flag::new("failback-file", "Fall back on a local file if Redis connection fails.");
+
+/// `--memexpiration`.
+pub const MEMEXPIRATION: Text =
+    Text::new("memexpiration", "Time to keep data in seconds (Default: 86400).").default("86400");
 
 /// The port of `--redis-server` when it names none.
 const REDIS_PORT: u16 = 6379;
