@@ -35,6 +35,10 @@ pub struct Pattern {
     option: Option<String>,
 }
 
+/// The most texts [`Pattern::literal_prefixes`] hands out: more, and reading them all
+/// from an index costs about a full read.
+const MAX_PREFIXES: usize = 32;
+
 /// How many characters of the text a match gave up on are quoted in the error.
 const SUBJECT_EXCERPT: usize = 60;
 
@@ -154,6 +158,32 @@ impl Pattern {
             }
         }
         (!literal.is_empty()).then_some(literal)
+    }
+
+    /// The texts every match must start the text with, when the pattern is anchored at
+    /// the start of the text (`^user05`, `^(alice|bob)@`) and they are few; else `None`
+    /// (no anchor, `/m`, an alternative without the anchor, a leading class or
+    /// repetition with too many texts, or a construct only `fancy_regex` reads): a
+    /// caller holding an index by name can then read the names in those ranges
+    /// instead of matching every name. The pattern must still be matched against
+    /// each name found: a literal is where a match starts, not the match.
+    pub fn literal_prefixes(&self) -> Option<Vec<Vec<u8>>> {
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
+        use regex_syntax::hir::Look;
+        // Without `$`, the one pattern; with it, the one `regex` reads, whose plain `$`
+        // is, like Perl's, an assertion that consumes nothing: the same prefixes.
+        let text = self.one_line.as_deref().unwrap_or(&self.regex).as_str();
+        let hir = regex_syntax::Parser::new().parse(text).ok()?;
+        if !hir.properties().look_set_prefix().contains(Look::Start) {
+            return None;
+        }
+        let mut extractor = Extractor::new();
+        extractor.kind(ExtractKind::Prefix);
+        let prefixes = extractor.extract(&hir);
+        let literals = prefixes.literals()?;
+        let literals: Vec<Vec<u8>> = literals.iter().map(|literal| literal.as_bytes().to_vec()).collect();
+        let few = !literals.is_empty() && literals.len() <= MAX_PREFIXES;
+        (few && literals.iter().all(|literal| !literal.is_empty())).then_some(literals)
     }
 
     /// Whether the pattern matches anywhere in `text`. A match that gives up (the
@@ -352,6 +382,12 @@ impl NameFilter {
             (Some(include), None) => include.exact_literal(),
             _ => None,
         }
+    }
+
+    /// The texts every kept name starts with, when the including regex says so
+    /// ([`Pattern::literal_prefixes`]); the excluding one only drops more names.
+    pub fn prefixes(&self) -> Option<Vec<Vec<u8>>> {
+        self.include.as_ref()?.literal_prefixes()
     }
 
     /// Whether `name` is kept; the including regex is tried first.
@@ -647,6 +683,49 @@ fn expand(template: &[Piece], captures: &Captures<'_>, output: &mut String) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn prefixes(pattern: &str) -> Option<Vec<String>> {
+        let prefixes = Pattern::new(pattern).expect("compiles").literal_prefixes()?;
+        Some(prefixes.into_iter().map(|p| String::from_utf8(p).expect("UTF-8")).collect())
+    }
+
+    #[test]
+    fn a_filter_anchored_on_literals_names_them() {
+        let one = |p: &str| prefixes(p).map(|found| found.join(" "));
+        assert_eq!(one(r"^user05000").as_deref(), Some("user05000"));
+        assert_eq!(
+            one(r"^user050000@contoso\.onmicrosoft\.com$").as_deref(),
+            Some("user050000@contoso.onmicrosoft.com")
+        );
+        assert_eq!(one(r"^(alice|bob)@").as_deref(), Some("alice@ bob@"));
+        assert_eq!(one(r"^ali|^bo").as_deref(), Some("ali bo"));
+        assert_eq!(one(r"^user0[12]").as_deref(), Some("user01 user02"));
+        assert_eq!(one(r"^a*b").as_deref(), Some("a b"));
+        // Case folded: every spelling, still a finite set.
+        assert_eq!(one(r"(?i)^ab").map(|p| p.split(' ').count()), Some(4));
+        // No anchor, an alternative without it, `/m`, an empty or unbounded start, a
+        // construct only fancy_regex reads: no prefix, every row is read.
+        for pattern in [r"user05", r"^a|b", r"(?m)^user", r"^", r"^.*x", r"^\w+@", r"^(?=a)ab", r"x^a"] {
+            assert_eq!(prefixes(pattern), None, "{pattern}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_name_a_filter_keeps_starts_with_one_of_its_prefixes(
+            pattern in prop::sample::select(vec![
+                r"^ab", r"^a(b|c)", r"^(ab|b)c?$", r"^a\.b", r"^[ab]c", r"(?i)^Ab", r"^ab$", r"^a{2}", r"^(?:a|bc)+",
+                r"^a|^cb", r"^ab?c", r"^a\nb", r"^\x61b",
+            ]),
+            name in "[abc.\n]{0,6}",
+        ) {
+            let compiled = Pattern::new(pattern).expect("compiles");
+            let prefixes = compiled.literal_prefixes().expect("prefixes");
+            if compiled.is_match(&name) {
+                prop_assert!(prefixes.iter().any(|p| name.as_bytes().starts_with(p)), "{pattern} {name:?} {prefixes:?}");
+            }
+        }
+    }
 
     #[test]
     fn an_anchored_literal_is_the_one_name_it_matches() {
