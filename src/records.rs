@@ -76,13 +76,13 @@ pub const TAIL: &[u8; 4] = b"END\n";
 pub const BLOCK_RECORDS: usize = 4096;
 
 /// The most records in a run of the index: the writer sorts this many keys at once.
-pub const RUN_RECORDS: usize = 16 * 1024;
+pub const RUN_RECORDS: usize = 8 * 1024;
 
 /// A block is closed once its segments hold this many bytes, whatever its records.
 const BLOCK_BYTES: usize = 1 << 20;
 
 /// A run is closed once its keys hold this many bytes, whatever its records.
-const RUN_BYTES: usize = 1 << 20;
+const RUN_BYTES: usize = 1 << 19;
 
 /// The most entries in an index page: what a lookup reads per run at least.
 const PAGE_ENTRIES: usize = 128;
@@ -206,11 +206,10 @@ struct IndexWriter {
     entries: Vec<(u32, u32, u32)>,
     /// The number of the current run's first record.
     first: u64,
-    /// Every page written: its section and its first key in `firsts`.
-    pages: Vec<(Section, Range<usize>)>,
-    firsts: Vec<u8>,
-    /// The page count at the end of each run.
-    runs: Vec<usize>,
+    /// The runs written, as the directory lists them (page count, then each page's
+    /// offset, length and first key): kept encoded, the smallest it can be.
+    directory: Vec<u8>,
+    runs: u64,
 }
 
 /// Writes a record file to `out` as records arrive, one block at a time. Nothing is
@@ -291,9 +290,8 @@ impl<W: Write> Writer<W> {
                 keys: Vec::new(),
                 entries: Vec::new(),
                 first: 0,
-                pages: Vec::new(),
-                firsts: Vec::new(),
-                runs: Vec::new(),
+                directory: Vec::new(),
+                runs: 0,
             }),
         };
         writer.emit(&header)?;
@@ -378,33 +376,20 @@ impl<W: Write> Writer<W> {
         self.flush_block()?;
         self.flush_run()?;
         let directory_offset = self.written;
-        let mut directory = Vec::with_capacity(1024);
-        put_varint(&mut directory, self.index.as_ref().map_or(0, |index| index.column as u64 + 1));
+        let index = self.index.take();
+        let mut directory = Vec::with_capacity(64 + self.blocks.len() * 3 * VARINT_MAX);
+        put_varint(&mut directory, index.as_ref().map_or(0, |index| index.column as u64 + 1));
         put_varint(&mut directory, self.blocks.len() as u64);
         for block in &self.blocks {
             put_varint(&mut directory, block.section.offset);
             put_varint(&mut directory, block.section.length);
             put_varint(&mut directory, block.records);
         }
-        match &self.index {
-            None => put_varint(&mut directory, 0),
-            Some(index) => {
-                put_varint(&mut directory, index.runs.len() as u64);
-                let mut start = 0;
-                for &end in &index.runs {
-                    put_varint(&mut directory, (end - start) as u64);
-                    for (section, first) in index.pages.get(start..end).unwrap_or_default() {
-                        put_varint(&mut directory, section.offset);
-                        put_varint(&mut directory, section.length);
-                        let first = index.firsts.get(first.clone()).unwrap_or_default();
-                        put_varint(&mut directory, first.len() as u64);
-                        directory.extend_from_slice(first);
-                    }
-                    start = end;
-                }
-            }
-        }
+        put_varint(&mut directory, index.as_ref().map_or(0, |index| index.runs));
         self.emit(&directory)?;
+        if let Some(index) = &index {
+            self.emit(&index.directory)?;
+        }
         self.seal()?;
         let mut trailer = Vec::with_capacity(TRAILER as usize);
         trailer.extend_from_slice(&self.records.to_le_bytes());
@@ -468,6 +453,7 @@ impl<W: Write> Writer<W> {
         };
         index.entries.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
         let mut page = Vec::with_capacity(8 * 1024);
+        put_varint(&mut index.directory, index.entries.len().div_ceil(PAGE_ENTRIES) as u64);
         for entries in index.entries.chunks(PAGE_ENTRIES) {
             page.clear();
             put_varint(&mut page, entries.len() as u64);
@@ -481,11 +467,12 @@ impl<W: Write> Writer<W> {
             self.emit(&page)?;
             self.seal()?;
             let first = entries.first().map(key).unwrap_or_default();
-            let at = index.firsts.len();
-            index.firsts.extend_from_slice(first);
-            index.pages.push((Section { offset, length: self.written - offset }, at..index.firsts.len()));
+            put_varint(&mut index.directory, offset);
+            put_varint(&mut index.directory, self.written - offset);
+            put_varint(&mut index.directory, first.len() as u64);
+            index.directory.extend_from_slice(first);
         }
-        index.runs.push(index.pages.len());
+        index.runs += 1;
         Ok(())
     }
 
