@@ -123,7 +123,7 @@ impl fmt::Display for Miss {
     }
 }
 
-/// A cached copy, verified whole and ready to scan.
+/// A cached copy, verified where it is read ([`Cache::fresh`]: whole) and ready to scan.
 #[derive(Debug)]
 pub struct Entry {
     records: Records,

@@ -1,4 +1,4 @@
-//! Reading a report's copy in the report cache (a record file, checked whole before
+//! Reading a report's copy in the report cache (a record file, checked before
 //! use) as the same rows, cells and messages as its download gave.
 
 use centreon_plugin::error::{Error, Result};
