@@ -2,7 +2,8 @@
 //! mailbox usage report (18 columns, byte for byte what `mockgraph --users N`
 //! serves) parsed with the `csv` crate, against the same report stored as a record
 //! file ([`centreon_plugin::records`]) and read back — checked whole, then scanned —
-//! for the three columns a per-mailbox check reads.
+//! for the three columns a per-mailbox check reads; and the lookup of one mailbox, and
+//! of a prefix, in the copy's index, as a warm per-mailbox check reads it.
 //!
 //! Before timing, it prints the size of each report as CSV and as a record file at
 //! 100,000 and 1,000,000 users, and the peak memory (heap and resident) a check
@@ -37,6 +38,9 @@ const KEY: &[u8] = b"bench";
 
 /// What a per-mailbox check reads of the mailbox usage report.
 const READ: [&str; 3] = ["Report Refresh Date", "User Principal Name", "Storage Used (Byte)"];
+
+/// The column the stored copies are indexed by, as the report cache indexes them.
+const INDEX: &str = "User Principal Name";
 
 /// The UTF-8 byte order mark the reports start with.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -74,7 +78,8 @@ fn store(csv: &[u8], path: &Path) -> u64 {
     // file system's flush of it instead).
     let _ = fs::remove_file(path);
     let out = BufWriter::with_capacity(64 * 1024, File::create_new(path).expect("create"));
-    let mut writer = Writer::new(out, KEY, SystemTime::now(), record.iter()).expect("header");
+    let mut writer =
+        Writer::indexed(out, KEY, SystemTime::now(), record.iter(), Some(INDEX.as_bytes())).expect("header");
     while reader.read_byte_record(&mut record).expect("record") {
         writer.record(record.iter()).expect("record");
     }
@@ -101,6 +106,23 @@ fn scan_store(path: &Path) -> (u64, usize) {
         })
         .expect("scan");
     (rows, bytes)
+}
+
+/// Looks `prefix` up in the record file `path`'s index, as a warm per-mailbox check
+/// does (the directory, the index pages and the blocks of the records found checked),
+/// then scans the records found for the cells of [`READ`]; returns the rows.
+fn lookup_scan(path: &Path, prefix: &[u8]) -> u64 {
+    let opened = records::open(File::open(path).expect("open"), KEY).expect("record file");
+    let stored = opened.select(INDEX.as_bytes(), &[records::KeyRange::prefix(prefix)]).expect("valid");
+    let columns: Vec<usize> = READ.iter().filter_map(|name| stored.column(name.as_bytes())).collect();
+    let mut rows = 0;
+    stored
+        .scan(&columns, |_| {
+            rows += 1;
+            Ok::<_, ()>(())
+        })
+        .expect("scan");
+    rows
 }
 
 /// A kernel counter of this process from `/proc/self/status`, in KiB.
@@ -220,6 +242,17 @@ fn read(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("store_verify_only", tenant.users), &tenant.path, |b, path| {
             b.iter(|| verify(path).len())
+        });
+        let one = format!("user{:06}@contoso.onmicrosoft.com", tenant.users / 2);
+        let prefix = format!("user{:05}", tenant.users / 20);
+        // The first record comes with the mailboxes found.
+        assert_eq!(lookup_scan(&tenant.path, one.as_bytes()), 2, "one mailbox");
+        assert_eq!(lookup_scan(&tenant.path, prefix.as_bytes()), 11, "ten mailboxes");
+        group.bench_with_input(BenchmarkId::new("index_lookup_one", tenant.users), &tenant.path, |b, path| {
+            b.iter(|| lookup_scan(path, one.as_bytes()))
+        });
+        group.bench_with_input(BenchmarkId::new("index_lookup_prefix", tenant.users), &tenant.path, |b, path| {
+            b.iter(|| lookup_scan(path, prefix.as_bytes()))
         });
         let written = scratch(&format!("{}-written", tenant.users));
         group.bench_with_input(BenchmarkId::new("csv_parse_and_store", tenant.users), &tenant.csv, |b, csv| {

@@ -161,9 +161,11 @@ pub trait Reports {
     /// already visited are to be thrown away with any error.
     fn report(&mut self, request: &ReportSpec<'_>, visit: RowVisit<'_>) -> Result<()>;
 
-    /// [`Reports::report`] for a caller that keeps only the rows whose column
-    /// `only.column` is `only.value` (a check of one mailbox): an implementation may
-    /// hand over only those rows, and hands over at least those. By default, every row.
+    /// [`Reports::report`] for a caller that keeps only the rows `only` describes (a
+    /// check of one mailbox, or of the mailboxes whose name starts with a text): an
+    /// implementation may hand over only those rows and the first row of the report
+    /// (which holds report-wide values such as its date), and hands over at least
+    /// those. By default, every row.
     fn report_only(&mut self, request: &ReportSpec<'_>, only: Only<'_>, visit: RowVisit<'_>) -> Result<()> {
         let _ = only;
         self.report(request, visit)
@@ -171,13 +173,15 @@ pub trait Reports {
 }
 
 /// The rows a caller of [`Reports::report_only`] keeps: those whose `column` (a
-/// header name) holds `value`.
+/// header name) holds `value`, or at least starts with one of `prefixes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Only<'a> {
     /// The column, by header name.
     pub column: &'a str,
-    /// The cell's value.
-    pub value: &'a str,
+    /// The cell's value, when the caller keeps one value only.
+    pub value: Option<&'a str>,
+    /// Texts every kept cell starts with (`value` among them when there is one).
+    pub prefixes: &'a [Vec<u8>],
 }
 
 /// Service health.

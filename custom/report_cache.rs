@@ -32,6 +32,7 @@ use centreon_plugin::cache::{Cache, Claim, Entry, Key, Producer, Setback};
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Text};
+use centreon_plugin::records::KeyRange;
 use centreon_plugin::registry::{Env, Notices};
 use centreon_plugin::statefile::{self, Placement, Sealing};
 
@@ -141,7 +142,7 @@ impl ReportCache {
         };
         let key = self.key(report, query);
         let log = |line: String| self.debug.log(format!("report {name}: {line}"));
-        if let Some(Only { column, value }) = only {
+        if let Some(Only { column, value: Some(value), .. }) = only {
             match cache.fresh_only(&key, column, value) {
                 Some(Ok(entry)) if !entry.records().is_empty() => {
                     log(format!("the rows of '{value}' from the cache's index, {} s old", entry.age().as_secs()));
@@ -153,9 +154,19 @@ impl ReportCache {
                 None => {}
             }
         }
-        match cache.fresh(&key) {
+        let fresh = match only {
+            Some(Only { column, prefixes, .. }) if !prefixes.is_empty() => {
+                let ranges: Vec<KeyRange> = prefixes.iter().map(|prefix| KeyRange::prefix(prefix)).collect();
+                cache.fresh_selected(&key, column, &ranges)
+            }
+            _ => cache.fresh(&key),
+        };
+        match fresh {
             Ok(entry) => {
-                log(format!("from the cache, {} s old ('{}')", entry.age().as_secs(), entry.path().display()));
+                let chosen = entry.records().selection().map_or(String::new(), |chosen| {
+                    format!(", {} of {} rows from its index", chosen.len(), entry.records().len())
+                });
+                log(format!("from the cache, {} s old ('{}'){chosen}", entry.age().as_secs(), entry.path().display()));
                 return report::read_stored(name, entry.records(), columns, visit);
             }
             Err(miss) => log(miss.to_string()),

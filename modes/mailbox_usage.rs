@@ -298,21 +298,35 @@ fn select(run: &mut Run<'_>) -> Result<Collected> {
     let groups = groups(run.values)?;
     let Selection { instances: mailboxes, filter } =
         Selection::new(run, &groups.declarations().instance_labels(), &FILTER_MAILBOX)?;
-    let mut tally = Tally { checked: Checked::from_values(run.values), ..Tally::default() };
+    let checked = Checked::from_values(run.values);
+    let fresh = || Tally { checked, ..Tally::default() };
+    let mut tally = fresh();
     let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
     let only = filter.only();
-    let visit = &mut |row: &Row<'_>| {
+    let prefixes = filter.prefixes().unwrap_or_default();
+    let reports = run.api().reports()?;
+    // One mailbox, or those of a prefix: a cache that can look them up need not read
+    // every row. What such a read counts is what a read of every row counts (totals
+    // and the report date are those of the kept rows and of the first row) but for
+    // concealed names, which only a read of every row counts right: seen any, the
+    // report is read again whole.
+    if only.is_some() || !prefixes.is_empty() {
+        let only = Only { column: Columns::UserPrincipalName.name(), value: only.as_deref(), prefixes: &prefixes };
+        reports.report_only(&request, only, &mut |row: &Row<'_>| {
+            tally.add(&UsageRow::read(row)?, mailboxes, &filter);
+            Ok(())
+        })?;
+        if !filter.saw_concealed() {
+            filter.check_concealed(run.notices())?;
+            return Ok(groups.with(data(tally, time::now())));
+        }
+        filter.restart();
+        tally = fresh();
+    }
+    reports.report(&request, &mut |row: &Row<'_>| {
         tally.add(&UsageRow::read(row)?, mailboxes, &filter);
         Ok(())
-    };
-    let reports = run.api().reports()?;
-    match only.as_deref() {
-        // One mailbox: a cache that can look it up need not read every row.
-        Some(value) => {
-            reports.report_only(&request, Only { column: Columns::UserPrincipalName.name(), value }, visit)?
-        }
-        None => reports.report(&request, visit)?,
-    }
+    })?;
     filter.check_concealed(run.notices())?;
     Ok(groups.with(data(tally, time::now())))
 }

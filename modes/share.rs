@@ -244,6 +244,31 @@ impl<'a> PrincipalFilter<'a> {
         self.filter.only()
     }
 
+    /// The texts every kept name starts with ([`NameFilter::prefixes`]), for a report
+    /// read that can look them up in an index rather than read every row; `None`
+    /// under `--debug`, whose lines name every row skipped. The rows it gets still go
+    /// through [`PrincipalFilter::keeps`].
+    pub fn prefixes(&self) -> Option<Vec<Vec<u8>>> {
+        if self.debug.enabled() {
+            return None;
+        }
+        self.filter.prefixes()
+    }
+
+    /// Whether a concealed name was given since the last [`PrincipalFilter::restart`]:
+    /// then only a read of every row counts them as [`PrincipalFilter::check_concealed`]
+    /// must.
+    pub fn saw_concealed(&self) -> bool {
+        self.concealed.get() > 0
+    }
+
+    /// Forgets the names given, for a second read of the report.
+    pub fn restart(&self) {
+        for count in [&self.names, &self.kept, &self.concealed] {
+            count.set(0);
+        }
+    }
+
     /// Whether `name` is kept (unanchored, case-sensitive match).
     pub fn keeps(&self, name: &str) -> bool {
         let keep = self.filter.verdict(name) == Verdict::Kept;

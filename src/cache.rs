@@ -43,7 +43,7 @@ use serde_json::{json, Value};
 
 use crate::atomic::{self, Temp};
 use crate::error::Error;
-use crate::records::{self, Records, Writer};
+use crate::records::{self, KeyRange, Records, Writer};
 use crate::sealed::{self, SealKey, Sealer};
 use crate::statefile::{StateLock, Statefile};
 use crate::store::Store;
@@ -123,7 +123,7 @@ impl fmt::Display for Miss {
     }
 }
 
-/// A cached copy, verified whole and ready to scan.
+/// A cached copy, verified where it is read ([`Cache::fresh`]: whole) and ready to scan.
 #[derive(Debug)]
 pub struct Entry {
     records: Records,
@@ -233,8 +233,9 @@ impl Cache {
         self.ttl
     }
 
-    /// This cache with its copies on a server that keeps hashes (Redis) indexed by
-    /// `column`, for [`Cache::fresh_only`].
+    /// This cache with its copies indexed by `column`: in files for
+    /// [`Cache::fresh_selected`], on a server that keeps hashes (Redis) for
+    /// [`Cache::fresh_only`].
     pub fn indexed_by(mut self, column: &str) -> Cache {
         self.index = Some(column.to_string());
         self
@@ -260,13 +261,21 @@ impl Cache {
 
     /// The entry of `key` if it is younger than the TTL.
     pub fn fresh(&self, key: &Key) -> Result<Entry, Miss> {
-        self.lookup(key, self.ttl)
+        self.lookup(key, self.ttl, None)
+    }
+
+    /// [`Cache::fresh`] for a reader of the records whose `column` is in one of
+    /// `ranges`: a copy in a file indexed by `column` is checked only where those
+    /// records lie, and its scan visits them and the first record alone
+    /// ([`records::Opened::select`]); any other copy is checked and scanned whole.
+    pub fn fresh_selected(&self, key: &Key, column: &str, ranges: &[KeyRange]) -> Result<Entry, Miss> {
+        self.lookup(key, self.ttl, Some((column, ranges)))
     }
 
     /// The entry of `key` if it is younger than [`KEEP`], fresh or not: the copy to
     /// fall back on when a download fails.
     pub fn stale(&self, key: &Key) -> Result<Entry, Miss> {
-        self.lookup(key, KEEP.max(self.ttl))
+        self.lookup(key, KEEP.max(self.ttl), None)
     }
 
     /// Takes `key`'s lock, waiting until `wait_until` at most, then decides who
@@ -304,6 +313,7 @@ impl Cache {
             store: self.store.clone().map(|store| {
                 Box::new(remote::Kept { store, keep: KEEP.max(self.ttl), index: self.index.clone(), seal: self.seal })
             }),
+            index: self.index.clone(),
             state: State::Ready,
         })
     }
@@ -321,7 +331,7 @@ impl Cache {
         self.dir.join(format!("{}.failed", self.name(key)))
     }
 
-    fn lookup(&self, key: &Key, max_age: Duration) -> Result<Entry, Miss> {
+    fn lookup(&self, key: &Key, max_age: Duration, select: Option<(&str, &[KeyRange])>) -> Result<Entry, Miss> {
         let path = self.path(key);
         if let Some(store) = &self.store {
             return remote::lookup(
@@ -351,7 +361,11 @@ impl Cache {
         if age >= max_age {
             return Err(Miss::Expired(age));
         }
-        let records = opened.verify().map_err(|e| Miss::Unusable(e.to_string()))?;
+        let records = match select {
+            Some((column, ranges)) => opened.select(column.as_bytes(), ranges),
+            None => opened.verify(),
+        };
+        let records = records.map_err(|e| Miss::Unusable(e.to_string()))?;
         Ok(Entry { records, age, path })
     }
 
@@ -500,6 +514,8 @@ pub struct Producer {
     note: PathBuf,
     /// The server keeping the entry, and for how long.
     store: Option<Box<remote::Kept>>,
+    /// The column a copy in a file is indexed by.
+    index: Option<String>,
     state: State,
 }
 
@@ -549,12 +565,14 @@ impl Producer {
     }
 
     fn start<C: AsRef<[u8]>>(&self, columns: impl IntoIterator<Item = C>) -> io::Result<(Option<Temp>, EntryWriter)> {
-        let (temp, file, seal) = match self.store {
-            Some(_) => (None, remote::memory_file()?, None),
-            None => Temp::create(&self.path, 0o600).map(|(temp, file)| (Some(temp), file, self.seal.as_ref()))?,
+        // A server's copy has an index of its own (`remote`).
+        let (temp, file, seal, index) = match self.store {
+            Some(_) => (None, remote::memory_file()?, None, None),
+            None => Temp::create(&self.path, 0o600)
+                .map(|(temp, file)| (Some(temp), file, self.seal.as_ref(), self.index.as_deref()))?,
         };
         let out = BufWriter::with_capacity(WRITE_BUFFER, Sealer::new(file, seal)?);
-        let writer = Writer::new(out, &self.key, SystemTime::now(), columns)?;
+        let writer = Writer::indexed(out, &self.key, SystemTime::now(), columns, index.map(str::as_bytes))?;
         Ok((temp, writer))
     }
 

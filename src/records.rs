@@ -10,42 +10,67 @@
 //! column, so that a reader fetches and decodes only the columns it asks for (a
 //! per-mailbox check reads 3 of 18) and hands out cells as slices of what it read.
 //!
-//! Layout (integers little-endian; *varint* is unsigned LEB128):
+//! A file may also hold an index by one column (the *key*, chosen by the writer: a
+//! user's name), so that a reader after a few records ([`Opened::select`], given
+//! ranges of keys) reads and checks only the index pages and the blocks that hold
+//! them, whatever the size of the report. Reports are not sorted and the writer keeps
+//! little memory, so the index is a set of sorted *runs*: the keys of each
+//! [`RUN_RECORDS`] records, sorted as the run closes and written as pages between
+//! the blocks; the directory at the end lists every page with its first key. A
+//! lookup reads the directory, then in each run the pages whose keys may fall in the
+//! ranges.
+//!
+//! Layout (integers little-endian; *varint* is unsigned LEB128; *CRC* is the CRC-32
+//! of the bytes of its section before it, a u32):
 //!
 //! * header: [`MAGIC`], format [`VERSION`] (u32), creation time (u64, milliseconds
 //!   since the Unix epoch), the key (varint length, bytes), the column count
-//!   (varint), and each column name (varint length, bytes);
-//! * blocks, each: its record count (varint), the byte length of each column's
-//!   segment (varints), then the segments in column order. A segment holds, for
-//!   each record of the block, a varint *code* — `0` means the same cell as the
-//!   previous record's in this block (report dates, quotas and flags repeat row
-//!   after row), `n > 0` a cell of `n - 1` bytes, which follow. Cells are bytes,
-//!   stored as given: any byte, quote, comma or line end round-trips;
-//! * trailer: the record count (u64), the file length (u64), the CRC-32 of every
-//!   byte before it (u32), and [`TAIL`].
+//!   (varint), each column name (varint length, bytes), CRC;
+//! * sections, each ending with its CRC, blocks and index pages in the order written:
+//!   * a block: its record count (varint), the byte length of each column's segment
+//!     (varints), then the segments in column order. A segment holds, for each
+//!     record of the block, a varint *code* — `0` means the same cell as the
+//!     previous record's in this block (report dates, quotas and flags repeat row
+//!     after row), `n > 0` a cell of `n - 1` bytes, which follow. Cells are bytes,
+//!     stored as given: any byte, quote, comma or line end round-trips;
+//!   * an index page: its entry count (varint), then each entry in key order: the
+//!     key (varint length, bytes) and the record's number from 0 (varint);
+//! * directory: the key column plus one (varint, 0: no index), the block count
+//!   (varint) and each block's offset, length and record count (varints), the run
+//!   count (varint) and for each run its page count (varint) and each page's offset,
+//!   length and first key (varints, the key's bytes), CRC;
+//! * trailer: the record count (u64), the file length (u64), the directory's offset
+//!   (u64), CRC, and [`TAIL`].
 //!
-//! Trust: a file is used only once all of it has been checked — length, trailer and
-//! checksum ([`Opened::verify`]) — so a cut, corrupt or foreign file is rejected
-//! before a single record reaches a reader, never halfway through. The scan that
-//! follows reads the same open file (the same inode, whatever is renamed over its
-//! name meanwhile); files are only ever replaced, never rewritten in place, so what
-//! was verified is what is scanned. A scan still checks the structure as it goes
-//! and reports a mismatch as [`ScanError::Stored`] — which can only mean the file
-//! was rewritten in place under it, and which the caller must treat as a failure of
-//! the whole read, not as a partial result.
+//! Trust: every section carries its own checksum and the directory says where each
+//! lies, so a reader checks what it reads, and only that, before a single record of
+//! it reaches a visitor: [`Opened::verify`] checks the whole file (every section,
+//! and that they tile it), [`Opened::select`] the directory, the pages it reads and
+//! the blocks it will scan. A cut, corrupt or foreign file is thus rejected before
+//! any record is handed out, never halfway through. The scan that follows reads the
+//! same open file (the same inode, whatever is renamed over its name meanwhile);
+//! files are only ever replaced, never rewritten in place, so what was verified is
+//! what is scanned. A scan still checks the structure as it goes and reports a
+//! mismatch as [`ScanError::Stored`] — which can only mean the file was rewritten in
+//! place under it, and which the caller must treat as a failure of the whole read,
+//! not as a partial result.
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod writer;
+
+pub use writer::Writer;
+
 /// The first bytes of every record file.
 pub const MAGIC: &[u8; 8] = b"\x89RECORDS";
 
-/// The layout version; a file of another version is foreign.
-pub const VERSION: u32 = 1;
+/// The layout version; a file of another version is foreign (a cache's miss).
+pub const VERSION: u32 = 2;
 
 /// The last bytes of every complete record file.
 pub const TAIL: &[u8; 4] = b"END\n";
@@ -54,11 +79,23 @@ pub const TAIL: &[u8; 4] = b"END\n";
 /// and what a reader fetches at once.
 pub const BLOCK_RECORDS: usize = 4096;
 
+/// The most records in a run of the index: the writer sorts this many keys at once.
+pub const RUN_RECORDS: usize = 8 * 1024;
+
 /// A block is closed once its segments hold this many bytes, whatever its records.
 const BLOCK_BYTES: usize = 1 << 20;
 
-/// Record count, file length, checksum, tail.
-const TRAILER: u64 = 8 + 8 + 4 + 4;
+/// A run is closed once its keys hold this many bytes, whatever its records.
+const RUN_BYTES: usize = 1 << 19;
+
+/// The most entries in an index page: what a lookup reads per run at least.
+const PAGE_ENTRIES: usize = 128;
+
+/// A section's checksum.
+const CRC: usize = 4;
+
+/// Record count, file length, directory offset, checksum, tail.
+const TRAILER: u64 = 8 + 8 + 8 + CRC as u64 + 4;
 
 /// The fixed part of the header: magic, version, creation time.
 const FIXED_HEADER: usize = 8 + 4 + 8;
@@ -115,161 +152,55 @@ impl<E: fmt::Display> fmt::Display for ScanError<E> {
     }
 }
 
-/// Writes a record file to `out` as records arrive, one block at a time. Nothing is
-/// readable as a record file until [`Writer::finish`] has written the trailer.
-#[derive(Debug)]
-pub struct Writer<W: Write> {
-    out: W,
-    crc: crc32fast::Hasher,
-    written: u64,
-    /// The current block's segment of each column.
-    segments: Vec<Vec<u8>>,
-    /// Where the previous record's cell of each column lies in its segment.
-    previous: Vec<Range<usize>>,
-    /// Each column's segment length and previous cell before the current record,
-    /// to take back a record of the wrong width.
-    marks: Vec<(usize, Range<usize>)>,
-    /// Records in the current block, and the bytes of its segments.
-    block: usize,
-    block_bytes: usize,
+/// The keys from `start` (included) to `end` (excluded; `None`: no end), compared
+/// as bytes: what a reader of a few records asks the index for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    start: Vec<u8>,
+    end: Option<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Every key that starts with `prefix` (a whole key included).
+    pub fn prefix(prefix: &[u8]) -> KeyRange {
+        let mut end = prefix.to_vec();
+        while end.last() == Some(&0xff) {
+            end.pop();
+        }
+        let end = end.last_mut().map(|last| *last += 1).map(|()| end);
+        KeyRange { start: prefix.to_vec(), end }
+    }
+
+    /// Whether `key` is in the range.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        key >= self.start.as_slice() && self.end.as_deref().is_none_or(|end| key < end)
+    }
+
+    /// Whether a key from `first` to `last` (`None`: no bound) may be in the range.
+    fn meets(&self, first: &[u8], last: Option<&[u8]>) -> bool {
+        self.end.as_deref().is_none_or(|end| first < end) && last.is_none_or(|last| last >= self.start.as_slice())
+    }
+}
+
+/// Where a section lies in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Section {
+    offset: u64,
+    /// Its length, checksum included.
+    length: u64,
+}
+
+/// A block of the file: where it lies and its records.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    section: Section,
+    /// The number of its first record.
+    first: u64,
     records: u64,
 }
 
-impl<W: Write> Writer<W> {
-    /// Starts a file for the report identified by `key`, created (downloaded) at
-    /// `created`, whose header record is `columns`.
-    pub fn new<C: AsRef<[u8]>>(
-        out: W,
-        key: &[u8],
-        created: SystemTime,
-        columns: impl IntoIterator<Item = C>,
-    ) -> io::Result<Self> {
-        let millis = created.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
-        let mut header = Vec::with_capacity(256);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&VERSION.to_le_bytes());
-        header.extend_from_slice(&millis.to_le_bytes());
-        put_varint(&mut header, key.len() as u64);
-        header.extend_from_slice(key);
-        let columns: Vec<C> = columns.into_iter().collect();
-        if columns.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "a report has at least one column"));
-        }
-        put_varint(&mut header, columns.len() as u64);
-        for name in &columns {
-            put_varint(&mut header, name.as_ref().len() as u64);
-            header.extend_from_slice(name.as_ref());
-        }
-        let mut writer = Writer {
-            out,
-            crc: crc32fast::Hasher::new(),
-            written: 0,
-            segments: vec![Vec::new(); columns.len()],
-            previous: vec![0..0; columns.len()],
-            marks: vec![(0, 0..0); columns.len()],
-            block: 0,
-            block_bytes: 0,
-            records: 0,
-        };
-        writer.emit(&header)?;
-        Ok(writer)
-    }
-
-    /// Appends one record; it must have as many cells as the header (one that has
-    /// not is refused and leaves the file as it was).
-    pub fn record<C: AsRef<[u8]>>(&mut self, cells: impl IntoIterator<Item = C>) -> io::Result<()> {
-        let mut count = 0;
-        for cell in cells {
-            let cell = cell.as_ref();
-            let (Some(segment), Some(previous), Some(mark)) =
-                (self.segments.get_mut(count), self.previous.get_mut(count), self.marks.get_mut(count))
-            else {
-                self.undo(count);
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, "record has more cells than the header"));
-            };
-            *mark = (segment.len(), previous.clone());
-            if self.block > 0 && segment[previous.clone()] == *cell {
-                segment.push(0);
-            } else {
-                put_varint(segment, cell.len() as u64 + 1);
-                *previous = segment.len()..segment.len() + cell.len();
-                segment.extend_from_slice(cell);
-            }
-            self.block_bytes += segment.len() - mark.0;
-            count += 1;
-        }
-        if count != self.segments.len() {
-            self.undo(count);
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "record has fewer cells than the header"));
-        }
-        self.block += 1;
-        self.records += 1;
-        if self.block == BLOCK_RECORDS || self.block_bytes >= BLOCK_BYTES {
-            self.flush_block()?;
-        }
-        Ok(())
-    }
-
-    /// Takes back the first `cells` cells of a record of the wrong width.
-    fn undo(&mut self, cells: usize) {
-        for ((segment, previous), (length, cell)) in
-            self.segments.iter_mut().zip(&mut self.previous).zip(&self.marks).take(cells)
-        {
-            self.block_bytes -= segment.len() - length;
-            segment.truncate(*length);
-            *previous = cell.clone();
-        }
-    }
-
-    /// The records written so far.
-    pub fn records(&self) -> u64 {
-        self.records
-    }
-
-    /// Writes the last block and the trailer, flushes, and hands back the output.
-    pub fn finish(mut self) -> io::Result<W> {
-        self.flush_block()?;
-        let mut trailer = Vec::with_capacity(TRAILER as usize);
-        trailer.extend_from_slice(&self.records.to_le_bytes());
-        trailer.extend_from_slice(&(self.written + TRAILER).to_le_bytes());
-        self.crc.update(&trailer);
-        trailer.extend_from_slice(&self.crc.clone().finalize().to_le_bytes());
-        trailer.extend_from_slice(TAIL);
-        self.out.write_all(&trailer)?;
-        self.out.flush()?;
-        Ok(self.out)
-    }
-
-    fn flush_block(&mut self) -> io::Result<()> {
-        if self.block == 0 {
-            return Ok(());
-        }
-        let mut head = Vec::with_capacity(VARINT_MAX * (self.segments.len() + 1));
-        put_varint(&mut head, self.block as u64);
-        for segment in &self.segments {
-            put_varint(&mut head, segment.len() as u64);
-        }
-        self.emit(&head)?;
-        let mut segments = std::mem::take(&mut self.segments);
-        let written = segments.iter_mut().try_for_each(|segment| {
-            let result = self.emit(segment);
-            segment.clear();
-            result
-        });
-        self.segments = segments;
-        self.block = 0;
-        self.block_bytes = 0;
-        written
-    }
-
-    fn emit(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.crc.update(bytes);
-        self.written += bytes.len() as u64;
-        self.out.write_all(bytes)
-    }
-}
-
-/// A record file whose header has been read and whose key matches; not yet trusted.
+/// A record file whose header has been read and checked and whose key matches; the
+/// rest not yet trusted.
 #[derive(Debug)]
 pub struct Opened {
     file: File,
@@ -293,8 +224,8 @@ pub fn created(file: &File) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_millis(millis))
 }
 
-/// Reads the header of the record file `file` and checks it holds `key`. Cheap: a
-/// file that turns out expired costs one small read.
+/// Reads the header of the record file `file`, checks its checksum and that it holds
+/// `key`. Cheap: a file that turns out expired costs one small read.
 pub fn open(file: File, key: &[u8]) -> Result<Opened, Invalid> {
     let length = file.metadata().map_err(Invalid::Io)?.len();
     let mut magic = [0u8; MAGIC.len()];
@@ -332,8 +263,40 @@ pub fn open(file: File, key: &[u8]) -> Result<Opened, Invalid> {
         input.copy(size, &mut name)?;
         columns.push(name.as_slice().into());
     }
-    let body = input.position();
+    let header = input.position();
+    let body = header + CRC as u64;
+    let mut bytes = vec![0u8; usize::try_from(body).map_err(|_| Invalid::Damaged("header too long"))?];
+    read_exact_at(&file, &mut bytes, 0)?;
+    check_crc(&bytes, "header checksum mismatch")?;
     Ok(Opened { file, length, created, columns, body })
+}
+
+/// Checks the checksum that ends `section`; hands back what it covers.
+fn check_crc<'a>(section: &'a [u8], why: &'static str) -> Result<&'a [u8], Invalid> {
+    let (covered, crc) = section.split_at_checked(section.len().wrapping_sub(CRC)).ok_or(Invalid::Damaged(why))?;
+    if crc32fast::hash(covered).to_le_bytes() != crc {
+        return Err(Invalid::Damaged(why));
+    }
+    Ok(covered)
+}
+
+/// What the directory says of a file, checked.
+struct Directory {
+    /// The key column, when the file has an index.
+    key: Option<usize>,
+    blocks: Vec<Block>,
+    /// Each run's pages: section and first key (a range of `bytes`).
+    runs: Vec<Vec<(Section, Range<usize>)>>,
+    bytes: Vec<u8>,
+    records: u64,
+    /// Where the directory starts: the sections end there.
+    offset: u64,
+}
+
+impl Directory {
+    fn first_key(&self, key: &Range<usize>) -> &[u8] {
+        self.bytes.get(key.clone()).unwrap_or_default()
+    }
 }
 
 impl Opened {
@@ -342,50 +305,213 @@ impl Opened {
         self.created
     }
 
-    /// Checks the whole file — trailer, length, checksum — and makes it readable.
-    /// Reads every byte once; memory stays one buffer.
-    pub fn verify(self) -> Result<Records, Invalid> {
+    /// Reads and checks the trailer and the directory.
+    fn directory(&self) -> Result<Directory, Invalid> {
         let mut trailer = [0u8; TRAILER as usize];
         read_exact_at(&self.file, &mut trailer, self.length - TRAILER)?;
-        if &trailer[20..] != TAIL {
+        if &trailer[TRAILER as usize - TAIL.len()..] != TAIL {
             return Err(Invalid::Damaged("no trailer: cut short"));
         }
-        let word = |at: usize| u64::from_le_bytes(trailer[at..at + 8].try_into().unwrap_or_default());
-        let (records, length) = (word(0), word(8));
+        let covered = check_crc(&trailer[..TRAILER as usize - TAIL.len()], "trailer checksum mismatch")?;
+        let word = |at: usize| u64::from_le_bytes(covered[at..at + 8].try_into().unwrap_or_default());
+        let (records, length, offset) = (word(0), word(8), word(16));
         if length != self.length {
             return Err(Invalid::Damaged("length differs from the trailer's"));
         }
-        let stored_crc = u32::from_le_bytes(trailer[16..20].try_into().unwrap_or_default());
-        let covered = self.length - 8;
-        let mut crc = crc32fast::Hasher::new();
-        let mut buffer = vec![0u8; BUFFER];
-        let mut offset = 0;
-        while offset < covered {
-            let want = usize::try_from(covered - offset).unwrap_or(BUFFER).min(BUFFER);
-            let read = self.file.read_at(&mut buffer[..want], offset).map_err(Invalid::Io)?;
-            if read == 0 {
-                return Err(Invalid::Damaged("cut short while read"));
+        if offset < self.body || offset > self.length - TRAILER {
+            return Err(Invalid::Damaged("the directory lies outside the file"));
+        }
+        let size =
+            usize::try_from(self.length - TRAILER - offset).map_err(|_| Invalid::Damaged("directory too long"))?;
+        let mut bytes = vec![0u8; size];
+        read_exact_at(&self.file, &mut bytes, offset)?;
+        let covered = check_crc(&bytes, "directory checksum mismatch")?.len();
+        let bad = || Invalid::Damaged("bad directory");
+        let mut cursor = 0;
+        let next = |cursor: &mut usize, bytes: &[u8]| varint(&bytes[..covered], cursor).ok_or_else(bad);
+        let within = |section: Section| {
+            section.length > CRC as u64
+                && section.offset >= self.body
+                && section.offset.checked_add(section.length).is_some_and(|end| end <= offset)
+        };
+        let key = match next(&mut cursor, &bytes)? {
+            0 => None,
+            n => Some(usize::try_from(n - 1).ok().filter(|&c| c < self.columns.len()).ok_or_else(bad)?),
+        };
+        let count = next(&mut cursor, &bytes)?;
+        let mut blocks = Vec::new();
+        let mut first = 0u64;
+        for _ in 0..count {
+            let section = Section { offset: next(&mut cursor, &bytes)?, length: next(&mut cursor, &bytes)? };
+            let count = next(&mut cursor, &bytes)?;
+            if !within(section) || count == 0 {
+                return Err(bad());
             }
-            crc.update(&buffer[..read]);
-            offset += read as u64;
+            blocks.push(Block { section, first, records: count });
+            first = first.checked_add(count).ok_or_else(bad)?;
         }
-        if crc.finalize() != stored_crc {
-            return Err(Invalid::Damaged("checksum mismatch"));
+        if first != records {
+            return Err(Invalid::Damaged("records differ from the trailer's count"));
         }
-        let Opened { file, length, created, columns, body } = self;
-        Ok(Records { file, end: length - TRAILER, created, columns, body, records })
+        let run_count = next(&mut cursor, &bytes)?;
+        let mut runs = Vec::new();
+        for _ in 0..run_count {
+            let pages = next(&mut cursor, &bytes)?;
+            let mut run = Vec::new();
+            for _ in 0..pages {
+                let section = Section { offset: next(&mut cursor, &bytes)?, length: next(&mut cursor, &bytes)? };
+                let size = usize::try_from(next(&mut cursor, &bytes)?).map_err(|_| bad())?;
+                let key = cursor..cursor.checked_add(size).filter(|&end| end <= covered).ok_or_else(bad)?;
+                cursor = key.end;
+                if !within(section) {
+                    return Err(bad());
+                }
+                run.push((section, key));
+            }
+            runs.push(run);
+        }
+        if cursor != covered || (key.is_none() && !runs.is_empty()) {
+            return Err(bad());
+        }
+        Ok(Directory { key, blocks, runs, bytes, records, offset })
+    }
+
+    /// Checks the whole file — trailer, directory, every section's checksum, and
+    /// that the sections tile the file — and makes it readable. Reads every byte
+    /// once; memory stays one buffer and the directory.
+    pub fn verify(self) -> Result<Records, Invalid> {
+        let directory = self.directory()?;
+        let mut sections: Vec<Section> = directory.blocks.iter().map(|block| block.section).collect();
+        sections.extend(directory.runs.iter().flatten().map(|(section, _)| *section));
+        sections.sort_unstable_by_key(|section| section.offset);
+        let mut end = self.body;
+        let mut buffer = vec![0u8; BUFFER];
+        for section in &sections {
+            if section.offset != end {
+                return Err(Invalid::Damaged("sections do not tile the file"));
+            }
+            check_section(&self.file, *section, &mut buffer)?;
+            end = section.offset + section.length;
+        }
+        if end != directory.offset {
+            return Err(Invalid::Damaged("sections do not tile the file"));
+        }
+        Ok(self.into_records(directory, None))
+    }
+
+    /// The records whose key (the indexed column, which must be `column`) is in one
+    /// of `ranges`, and the first record (reports repeat report-wide values, such as
+    /// their date, on every record, and a reader may take them from the first). Reads
+    /// and checks only the directory, the index pages that may hold such keys, and
+    /// the blocks that hold the records: [`Records::scan`] then visits those records
+    /// alone. A file without an index by `column` is verified whole
+    /// ([`Opened::verify`]) and every record is visited: a superset, never fewer.
+    pub fn select(self, column: &[u8], ranges: &[KeyRange]) -> Result<Records, Invalid> {
+        let directory = self.directory()?;
+        let indexed = directory.key.and_then(|key| self.columns.get(key)).is_some_and(|name| name.as_ref() == column);
+        if !indexed {
+            return self.verify();
+        }
+        let mut chosen: Vec<u64> = Vec::new();
+        if directory.records > 0 {
+            chosen.push(0);
+        }
+        let mut page = Vec::new();
+        for run in &directory.runs {
+            for (at, (section, first)) in run.iter().enumerate() {
+                let first = directory.first_key(first);
+                let last = run.get(at + 1).map(|(_, next)| directory.first_key(next));
+                if !ranges.iter().any(|range| range.meets(first, last)) {
+                    continue;
+                }
+                read_section(&self.file, *section, &mut page)?;
+                let covered = check_crc(&page, "index page checksum mismatch")?;
+                read_page(covered, |key, record| {
+                    if record >= directory.records {
+                        return Err(Invalid::Damaged("bad index page"));
+                    }
+                    if ranges.iter().any(|range| range.contains(key)) {
+                        chosen.push(record);
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        chosen.sort_unstable();
+        chosen.dedup();
+        let mut buffer = vec![0u8; BUFFER];
+        let mut checked = None;
+        for &record in &chosen {
+            let at = directory.blocks.partition_point(|block| block.first + block.records <= record);
+            if checked != Some(at) {
+                let block = directory.blocks.get(at).ok_or(Invalid::Damaged("bad index page"))?;
+                check_section(&self.file, block.section, &mut buffer)?;
+                checked = Some(at);
+            }
+        }
+        Ok(self.into_records(directory, Some(chosen)))
+    }
+
+    fn into_records(self, directory: Directory, selection: Option<Vec<u64>>) -> Records {
+        let Opened { file, length, created, columns, .. } = self;
+        Records { file, length, created, columns, records: directory.records, blocks: directory.blocks, selection }
     }
 }
 
-/// A verified record file, ready to scan.
+/// Calls `entry` with the key and record of each entry of an index page.
+fn read_page(page: &[u8], mut entry: impl FnMut(&[u8], u64) -> Result<(), Invalid>) -> Result<(), Invalid> {
+    const BAD: Invalid = Invalid::Damaged("bad index page");
+    let mut cursor = 0;
+    let count = varint(page, &mut cursor).ok_or(BAD)?;
+    for _ in 0..count {
+        let size = usize::try_from(varint(page, &mut cursor).ok_or(BAD)?).map_err(|_| BAD)?;
+        let key = page.get(cursor..cursor.saturating_add(size)).ok_or(BAD)?;
+        cursor += size;
+        let record = varint(page, &mut cursor).ok_or(BAD)?;
+        entry(key, record)?;
+    }
+    if cursor != page.len() {
+        return Err(BAD);
+    }
+    Ok(())
+}
+
+/// Reads `section` whole into `out`.
+fn read_section(file: &File, section: Section, out: &mut Vec<u8>) -> Result<(), Invalid> {
+    out.resize(usize::try_from(section.length).map_err(|_| Invalid::Damaged("section too long"))?, 0);
+    read_exact_at(file, out, section.offset)
+}
+
+/// Checks the checksum of `section`, reading it through `buffer`.
+fn check_section(file: &File, section: Section, buffer: &mut [u8]) -> Result<(), Invalid> {
+    let covered = section.length - CRC as u64;
+    let mut crc = crc32fast::Hasher::new();
+    let mut offset = 0;
+    while offset < covered {
+        let want = usize::try_from(covered - offset).unwrap_or(buffer.len()).min(buffer.len());
+        read_exact_at(file, &mut buffer[..want], section.offset + offset)?;
+        crc.update(&buffer[..want]);
+        offset += want as u64;
+    }
+    let mut stored = [0u8; CRC];
+    read_exact_at(file, &mut stored, section.offset + covered)?;
+    if crc.finalize().to_le_bytes() != stored {
+        return Err(Invalid::Damaged("checksum mismatch"));
+    }
+    Ok(())
+}
+
+/// A verified record file, ready to scan: all of it, or the records a lookup chose.
 #[derive(Debug)]
 pub struct Records {
     file: File,
-    end: u64,
+    length: u64,
     created: SystemTime,
     columns: Vec<Box<[u8]>>,
-    body: u64,
     records: u64,
+    blocks: Vec<Block>,
+    /// The records a scan visits, in order, when a lookup chose them.
+    selection: Option<Vec<u64>>,
 }
 
 impl Records {
@@ -404,7 +530,7 @@ impl Records {
         self.columns.iter().position(|c| c.as_ref() == name)
     }
 
-    /// The number of records (header excluded).
+    /// The number of records in the file (header excluded), chosen or not.
     pub fn len(&self) -> u64 {
         self.records
     }
@@ -414,17 +540,42 @@ impl Records {
         self.records == 0
     }
 
-    /// The size of the file, in bytes.
-    pub fn size(&self) -> u64 {
-        self.end + TRAILER
+    /// The records a lookup chose ([`Opened::select`]), in order; `None`: all.
+    pub fn selection(&self) -> Option<&[u64]> {
+        self.selection.as_deref()
     }
 
-    /// Calls `visit` with every record, in stored order, holding the cells of the
-    /// columns at indices `columns` (in that order; an index may repeat). Only those
-    /// columns are read from the file.
+    /// The size of the file, in bytes.
+    pub fn size(&self) -> u64 {
+        self.length
+    }
+
+    /// Calls `visit` with every record, in stored order — or, after a lookup, with
+    /// the records it chose — holding the cells of the columns at indices `columns`
+    /// (in that order; an index may repeat). Only those columns are read from the
+    /// file, and only the blocks that hold a record to visit.
     pub fn scan<E>(
         &self,
         columns: &[usize],
+        visit: impl FnMut(&Record<'_>) -> Result<(), E>,
+    ) -> Result<(), ScanError<E>> {
+        self.scan_some(columns, self.selection.as_deref(), visit)
+    }
+
+    /// [`Records::scan`] of every record, whatever a lookup chose. The blocks a
+    /// lookup did not check are read unchecked: for messages only.
+    pub fn scan_every<E>(
+        &self,
+        columns: &[usize],
+        visit: impl FnMut(&Record<'_>) -> Result<(), E>,
+    ) -> Result<(), ScanError<E>> {
+        self.scan_some(columns, None, visit)
+    }
+
+    fn scan_some<E>(
+        &self,
+        columns: &[usize],
+        selection: Option<&[u64]>,
         mut visit: impl FnMut(&Record<'_>) -> Result<(), E>,
     ) -> Result<(), ScanError<E>> {
         // Each distinct column read gets a slot: its segment and current cell.
@@ -445,10 +596,23 @@ impl Records {
         let mut cursors = vec![0; stored.len()];
         let mut head = vec![0u8; VARINT_MAX * (self.columns.len() + 1)];
         let mut sizes = vec![0u64; self.columns.len()];
-        let mut offset = self.body;
-        let mut index = 0;
-        while offset < self.end {
-            let (count, data) = self.block_head(offset, &mut head, &mut sizes).map_err(ScanError::Stored)?;
+        // Where the next chosen record is in `selection`.
+        let mut next = 0;
+        for block in &self.blocks {
+            let end = block.first + block.records;
+            // How many records of this block to decode: all, or up to the last chosen.
+            let last = match selection {
+                None => block.records,
+                Some(chosen) => {
+                    next += chosen.get(next..).unwrap_or_default().partition_point(|&record| record < block.first);
+                    let within = chosen.get(next..).unwrap_or_default().partition_point(|&record| record < end);
+                    match within.checked_sub(1).and_then(|at| chosen.get(next + at)) {
+                        Some(&record) => record - block.first + 1,
+                        None => continue,
+                    }
+                }
+            };
+            let data = self.block_head(block, &mut head, &mut sizes).map_err(ScanError::Stored)?;
             let mut start = data;
             for (column, &size) in sizes.iter().enumerate() {
                 for (slot, _) in stored.iter().enumerate().filter(|&(_, &c)| c == column) {
@@ -459,7 +623,10 @@ impl Records {
                 }
                 start += size;
             }
-            for row in 0..count {
+            if start + CRC as u64 != block.section.offset + block.section.length {
+                return Err(ScanError::Stored(Invalid::Damaged("a block differs from the directory")));
+            }
+            for row in 0..last {
                 for (slot, segment) in segments.iter().enumerate() {
                     let cursor = &mut cursors[slot];
                     // Not `ok_or`: building (and dropping) the error for every cell costs.
@@ -479,39 +646,46 @@ impl Records {
                     cells[slot] = *cursor..*cursor + size;
                     *cursor += size;
                 }
+                let index = block.first + row;
+                if let Some(chosen) = selection {
+                    if chosen.get(next) != Some(&index) {
+                        continue;
+                    }
+                    next += 1;
+                }
                 visit(&Record { segments: &segments, cells: &cells, requested: &requested, index })
                     .map_err(ScanError::Visit)?;
-                index += 1;
             }
-            if cursors.iter().zip(&segments).any(|(&cursor, segment)| cursor != segment.len()) {
+            if last == block.records && cursors.iter().zip(&segments).any(|(&cursor, segment)| cursor != segment.len())
+            {
                 return Err(ScanError::Stored(DAMAGED_SEGMENT));
             }
-            offset = start;
-        }
-        if offset != self.end || index != self.records {
-            return Err(ScanError::Stored(Invalid::Damaged("records differ from the trailer's count")));
         }
         Ok(())
     }
 
-    /// Reads the head of the block at `offset` into `sizes` (segment lengths);
-    /// returns the block's record count and where its first segment starts.
-    fn block_head(&self, offset: u64, head: &mut [u8], sizes: &mut [u64]) -> Result<(u64, u64), Invalid> {
-        let available = usize::try_from(self.end - offset).unwrap_or(usize::MAX).min(head.len());
+    /// Reads the head of `block` into `sizes` (segment lengths) and checks its record
+    /// count; returns where its first segment starts.
+    fn block_head(&self, block: &Block, head: &mut [u8], sizes: &mut [u64]) -> Result<u64, Invalid> {
+        let end = block.section.offset + block.section.length - CRC as u64;
+        let available = usize::try_from(end - block.section.offset).unwrap_or(usize::MAX).min(head.len());
         let head = &mut head[..available];
-        read_exact_at(&self.file, head, offset)?;
+        read_exact_at(&self.file, head, block.section.offset)?;
         let mut cursor = 0;
-        let count = varint(head, &mut cursor).filter(|&n| n > 0).ok_or(Invalid::Damaged("bad block head"))?;
+        let count = varint(head, &mut cursor).ok_or(Invalid::Damaged("bad block head"))?;
+        if count != block.records {
+            return Err(Invalid::Damaged("a block differs from the directory"));
+        }
         let mut total = 0u64;
         for size in sizes.iter_mut() {
             *size = varint(head, &mut cursor).ok_or(Invalid::Damaged("bad block head"))?;
             total = total.saturating_add(*size);
         }
-        let data = offset + cursor as u64;
-        if total > self.end - data {
+        let data = block.section.offset + cursor as u64;
+        if total > end - data {
             return Err(Invalid::Damaged("a block runs past the end"));
         }
-        Ok((count, data))
+        Ok(data)
     }
 }
 
@@ -682,238 +856,4 @@ impl<'f> Input<'f> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use std::path::PathBuf;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    /// Distinguishes the scratch files of one test process.
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-    const KEY: &[u8] = b"endpoint=http://127.0.0.1\0report=usage";
-
-    /// A scratch file holding `bytes`, removed when the guard drops.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(bytes: &[u8]) -> Scratch {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir().join(format!("records-test-{}-{n}", std::process::id()));
-            std::fs::write(&path, bytes).expect("scratch file");
-            Scratch(path)
-        }
-
-        fn file(&self) -> File {
-            File::open(&self.0).expect("open scratch")
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
-
-    fn encode(columns: &[&[u8]], rows: &[Vec<Vec<u8>>]) -> Vec<u8> {
-        let created = UNIX_EPOCH + Duration::from_millis(1_795_723_192_123);
-        let mut writer = Writer::new(Vec::new(), KEY, created, columns).expect("header");
-        for row in rows {
-            writer.record(row).expect("record");
-        }
-        writer.finish().expect("finish")
-    }
-
-    fn load(bytes: &[u8]) -> Result<Records, Invalid> {
-        let scratch = Scratch::new(bytes);
-        // The open file outlives the name, as a cache reader's does.
-        let file = scratch.file();
-        open(file, KEY)?.verify()
-    }
-
-    fn read_all(records: &Records, columns: &[usize]) -> Vec<Vec<Vec<u8>>> {
-        let mut rows = Vec::new();
-        records
-            .scan(columns, |record| {
-                rows.push((0..record.len()).map(|i| record.get(i).to_vec()).collect());
-                Ok::<_, ()>(())
-            })
-            .expect("scan");
-        rows
-    }
-
-    fn odd_rows() -> Vec<Vec<Vec<u8>>> {
-        let long = vec![b'x'; 3 * BUFFER + 17];
-        vec![
-            vec![b"2026-11-22".to_vec(), b"alice@contoso.com".to_vec(), b"\"The Boss\" Lee, Jr.".to_vec(), vec![]],
-            vec![b"2026-11-22".to_vec(), b"line\r\nbreak\n".to_vec(), vec![0, 0xff, b',', b'"', 0x80], vec![]],
-            vec![b"2026-11-22".to_vec(), vec![b'y'; 200], long.clone(), b"7".to_vec()],
-            vec![b"2026-11-23".to_vec(), vec![], long, b"7".to_vec()],
-            vec![vec![], vec![], vec![], vec![]],
-        ]
-    }
-
-    const COLUMNS: [&[u8]; 4] = [b"Report Refresh Date", b"User Principal Name", b"Display \"Name\"", b""];
-
-    #[test]
-    fn odd_bytes_round_trip_through_every_column() {
-        let rows = odd_rows();
-        let records = load(&encode(&COLUMNS, &rows)).expect("valid file");
-        assert_eq!(records.len(), rows.len() as u64);
-        assert_eq!(records.columns().iter().map(|c| c.as_ref()).collect::<Vec<_>>(), COLUMNS);
-        assert_eq!(records.created(), UNIX_EPOCH + Duration::from_millis(1_795_723_192_123));
-        assert_eq!(read_all(&records, &[0, 1, 2, 3]), rows);
-    }
-
-    #[test]
-    fn a_projection_reads_columns_in_any_order_and_repeated() {
-        let rows = odd_rows();
-        let records = load(&encode(&COLUMNS, &rows)).expect("valid file");
-        let expected: Vec<Vec<Vec<u8>>> = rows.iter().map(|r| vec![r[3].clone(), r[0].clone(), r[3].clone()]).collect();
-        assert_eq!(read_all(&records, &[3, 0, 3]), expected);
-        let mut indices = Vec::new();
-        records
-            .scan(&[], |record| {
-                assert!(record.is_empty() && record.get(0).is_empty());
-                indices.push(record.index());
-                Ok::<_, ()>(())
-            })
-            .expect("scan");
-        assert_eq!(indices, [0, 1, 2, 3, 4]);
-        assert_eq!(records.column(b"User Principal Name"), Some(1));
-        assert_eq!(records.column(b"Display Name"), None);
-    }
-
-    #[test]
-    fn repeated_cells_are_stored_once() {
-        let row = vec![b"2026-11-22".to_vec(), b"53687091200".to_vec()];
-        let one = encode(&COLUMNS[..2], std::slice::from_ref(&row)).len();
-        let thousand = encode(&COLUMNS[..2], &vec![row; 1000]).len();
-        // A byte per repeated cell, and a few more for the longer block head.
-        assert!((999 * 2..999 * 2 + 8).contains(&(thousand - one)), "{one} then {thousand}");
-    }
-
-    #[test]
-    fn a_header_only_report_has_no_record() {
-        let records = load(&encode(&COLUMNS, &[])).expect("valid file");
-        assert!(records.is_empty());
-        assert!(read_all(&records, &[0]).is_empty());
-    }
-
-    #[test]
-    fn records_must_match_the_header_and_a_refused_one_leaves_no_trace() {
-        let mut writer = Writer::new(Vec::new(), KEY, SystemTime::now(), COLUMNS).expect("header");
-        assert!(Writer::new(Vec::new(), KEY, SystemTime::now(), [b""; 0]).is_err(), "no column");
-        writer.record([b"a", b"b", b"c", b"d"]).expect("right width");
-        assert!(writer.record([b"a"; 3]).is_err());
-        assert!(writer.record([b"x"; 5]).is_err());
-        writer.record([b"a", b"b", b"x", b"d"]).expect("right width");
-        assert_eq!(writer.records(), 2);
-        let records = load(&writer.finish().expect("finish")).expect("valid");
-        let expected: Vec<Vec<Vec<u8>>> = [["a", "b", "c", "d"], ["a", "b", "x", "d"]]
-            .iter()
-            .map(|r| r.map(|c| c.as_bytes().to_vec()).to_vec())
-            .collect();
-        assert_eq!(read_all(&records, &[0, 1, 2, 3]), expected);
-    }
-
-    #[test]
-    fn records_span_blocks_by_count_and_by_size() {
-        let many: Vec<Vec<Vec<u8>>> = (0..BLOCK_RECORDS * 2 + 5)
-            .map(|i| vec![b"2026-11-22".to_vec(), format!("user{i}").into_bytes(), vec![b'q'; i % 3]])
-            .collect();
-        let records = load(&encode(&COLUMNS[..3], &many)).expect("valid file");
-        assert_eq!(
-            read_all(&records, &[2, 1, 0]),
-            many.iter().map(|r| vec![r[2].clone(), r[1].clone(), r[0].clone()]).collect::<Vec<_>>()
-        );
-        let big: Vec<Vec<Vec<u8>>> = (0..5u8).map(|i| vec![vec![i; BLOCK_BYTES / 2 + 1], vec![]]).collect();
-        let records = load(&encode(&COLUMNS[..2], &big)).expect("valid file");
-        assert_eq!(read_all(&records, &[0, 1]), big);
-    }
-
-    #[test]
-    fn a_visitor_error_stops_the_scan() {
-        let records = load(&encode(&COLUMNS, &odd_rows())).expect("valid file");
-        let mut seen = 0;
-        let result = records.scan(&[1], |record| {
-            seen += 1;
-            if record.index() == 1 {
-                Err("bad cell")
-            } else {
-                Ok(())
-            }
-        });
-        assert!(matches!(result, Err(ScanError::Visit("bad cell"))));
-        assert_eq!(seen, 2);
-        assert!(matches!(records.scan(&[4], |_| Ok::<_, ()>(())), Err(ScanError::NoColumn(4))));
-    }
-
-    #[test]
-    fn a_file_cut_at_any_byte_is_rejected() {
-        let bytes = encode(&COLUMNS, &odd_rows()[..2]);
-        for length in 0..bytes.len() {
-            assert!(load(&bytes[..length]).is_err(), "cut at {length} of {} accepted", bytes.len());
-        }
-        assert!(load(&bytes).is_ok());
-    }
-
-    #[test]
-    fn any_corrupt_byte_is_rejected() {
-        let bytes = encode(&COLUMNS, &odd_rows()[..2]);
-        for at in 0..bytes.len() {
-            for flip in [0x01, 0x80, 0xff] {
-                let mut corrupt = bytes.clone();
-                corrupt[at] ^= flip;
-                assert!(load(&corrupt).is_err(), "byte {at} ^ {flip:#x} accepted");
-            }
-        }
-    }
-
-    #[test]
-    fn foreign_files_are_told_apart_from_damaged_ones() {
-        for foreign in [&b""[..], b"{\"access_token\":\"t\"}", b"\xEF\xBB\xBFReport Refresh Date,User\r\n"] {
-            assert!(matches!(load(foreign), Err(Invalid::Foreign(_))), "{foreign:?}");
-        }
-        let bytes = encode(&COLUMNS, &odd_rows());
-        let scratch = Scratch::new(&bytes);
-        assert!(matches!(open(scratch.file(), b"another key"), Err(Invalid::Foreign("another key"))));
-        let mut newer = bytes.clone();
-        newer[8] = 2;
-        assert!(matches!(load(&newer), Err(Invalid::Foreign(_))));
-        assert!(matches!(load(&bytes[..bytes.len() - 1]), Err(Invalid::Damaged(_))));
-    }
-
-    #[test]
-    fn a_file_cut_after_verification_fails_the_scan() {
-        let bytes = encode(&COLUMNS, &odd_rows());
-        let scratch = Scratch::new(&bytes);
-        let records = open(scratch.file(), KEY).expect("open").verify().expect("verify");
-        // Only an in-place rewrite can do this: the cache never does one.
-        let file = std::fs::OpenOptions::new().write(true).open(&scratch.0).expect("reopen");
-        file.set_len(bytes.len() as u64 / 2).expect("truncate");
-        let result = records.scan(&[0, 1, 2, 3], |_| Ok::<_, ()>(()));
-        assert!(matches!(result, Err(ScanError::Stored(Invalid::Damaged(_)))), "{result:?}");
-    }
-
-    proptest! {
-        #[test]
-        fn any_rectangular_report_round_trips(
-            width in 1usize..6,
-            cells in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..120),
-            repeat in proptest::collection::vec(any::<bool>(), 120),
-        ) {
-            let columns: Vec<Vec<u8>> = (0..width).map(|i| format!("c{i}").into_bytes()).collect();
-            let mut rows: Vec<Vec<Vec<u8>>> = cells.chunks_exact(width).map(<[Vec<u8>]>::to_vec).collect();
-            // Repeats, as reports have them.
-            for i in 1..rows.len() {
-                if repeat[i] {
-                    rows[i][0] = rows[i - 1][0].clone();
-                }
-            }
-            let records = load(&encode(&columns.iter().map(Vec::as_slice).collect::<Vec<_>>(), &rows)).expect("valid");
-            let all: Vec<usize> = (0..width).collect();
-            prop_assert_eq!(read_all(&records, &all), rows);
-        }
-    }
-}
+mod tests;

@@ -52,15 +52,34 @@ fn entries(state: &Path) -> Vec<PathBuf> {
 
 /// Makes the copy in `entry` `secs` older, as a download that long ago would have
 /// written it. A record file holds its creation time (milliseconds since the epoch,
-/// little-endian) at bytes 12..20, and the CRC-32 of everything before its last 8
-/// bytes in the 4 bytes before them.
+/// little-endian) at bytes 12..20 of its header: the key and the column names (each
+/// a varint length and bytes, the names after their varint count), then the CRC-32
+/// of the header.
 pub(crate) fn age(entry: &Path, secs: u64) {
     let mut bytes = std::fs::read(entry).expect("entry");
     let created = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
     bytes[12..20].copy_from_slice(&(created - secs * 1000).to_le_bytes());
-    let covered = bytes.len() - 8;
-    let crc = crc32fast::hash(&bytes[..covered]);
-    bytes[covered..covered + 4].copy_from_slice(&crc.to_le_bytes());
+    let varint = |cursor: &mut usize| {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = bytes[*cursor];
+            *cursor += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                break;
+            }
+        }
+        usize::try_from(value).expect("length")
+    };
+    let mut cursor = 20;
+    let key = varint(&mut cursor);
+    cursor += key;
+    for _ in 0..varint(&mut cursor) {
+        let name = varint(&mut cursor);
+        cursor += name;
+    }
+    let crc = crc32fast::hash(&bytes[..cursor]);
+    bytes[cursor..cursor + 4].copy_from_slice(&crc.to_le_bytes());
     std::fs::write(entry, bytes).expect("rewrite entry");
 }
 

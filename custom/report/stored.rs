@@ -1,4 +1,4 @@
-//! Reading a report's copy in the report cache (a record file, checked whole before
+//! Reading a report's copy in the report cache (a record file, checked before
 //! use) as the same rows, cells and messages as its download gave.
 
 use centreon_plugin::error::{Error, Result};
@@ -57,7 +57,7 @@ pub(super) fn line(records: &Records, index: u64) -> u64 {
     let mut line = 2 + records.columns().iter().map(|name| newlines(name)).sum::<u64>();
     let every: Vec<usize> = (0..records.columns().len()).collect();
     // The scan stops at `index`; a copy damaged under the scan only blurs a message.
-    let _ = records.scan(&every, |record| {
+    let _ = records.scan_every(&every, |record| {
         if record.index() >= index {
             return Err(());
         }
