@@ -171,6 +171,35 @@ pub fn first_integer(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The value of `text` when it is nothing but 1 to 18 ASCII digits (so always below
+/// 10^18, within an `i64`); `None` for anything else, which a caller then reads the
+/// slow way. Exists because a report holds millions of such counts: this reads one
+/// with no trimming and no general parser.
+///
+/// ```
+/// use centreon_plugin::number::plain_digits;
+///
+/// assert_eq!(plain_digits(b"0042"), Some(42));
+/// assert_eq!(plain_digits(b" 42"), None);
+/// assert_eq!(plain_digits(b"+1"), None);
+/// assert_eq!(plain_digits(b""), None);
+/// assert_eq!(plain_digits(b"1234567890123456789"), None);
+/// ```
+pub fn plain_digits(text: &[u8]) -> Option<i64> {
+    if text.is_empty() || text.len() > 18 {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &b in text {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + i64::from(digit);
+    }
+    Some(value)
+}
+
 /// The words Perl prints for values that are not finite numbers.
 fn non_finite(v: f64) -> Option<&'static str> {
     if v.is_nan() {
@@ -440,6 +469,15 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn plain_digits_read_as_rust_parses(text in "[0-9]{0,20}|[0-9+ -]{0,4}|\\PC{0,3}") {
+            let expected = match text.len() {
+                1..=18 if text.bytes().all(|b| b.is_ascii_digit()) => text.parse::<i64>().ok(),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(plain_digits(text.as_bytes()), expected);
+        }
+
         #[test]
         fn parse_leading_reads_digit_runs_as_rust_does(digits in "[0-9]{1,25}", tail in "(|x|,7|\\.|e)") {
             let expected: f64 = digits.parse().expect("digits");
