@@ -3,13 +3,16 @@
 //! `""` inside quotes is a quote, a quote inside an unquoted field is a plain byte, and
 //! a UTF-8 byte order mark at the very start is not part of the first cell.
 //!
-//! Nearly every record of a report holds no quote. Such a record is found with one
-//! search for its end (`memchr3` of `\n`, `\r` and `"`) and one for its commas, and is
-//! split where it lies, in the read buffer: its cells are slices of what was read,
-//! copied nowhere. A record holding a quote is read by `csv_core`, the `csv` crate's own
-//! state machine, into a buffer of its own, and its bytes are followed for quoting, so
-//! that a body ending inside a quoted field is known for cut. The header too goes
-//! through `csv_core`, which strips a second byte order mark as the `csv` crate does.
+//! Nearly every record of a report holds no quote, or only cells in plain quotes
+//! (`"Smith, Jr."`). Such a record is found with one search for its end (`memchr3` of
+//! `\n`, `\r` and `"`, jumping over quoted cells) and one pass for its commas, eight
+//! bytes at a time, and is split where it lies, in the read buffer: its cells are
+//! slices of what was read, copied nowhere (only a cell holding `""` is copied, to
+//! write it as one quote). Any other record (a quote inside a cell, a line end inside
+//! quotes, a body cut inside quotes) is read by `csv_core`, the `csv` crate's own state
+//! machine, into a buffer of its own, and its bytes are followed for quoting, so that a
+//! body ending inside a quoted field is known for cut. The header too goes through
+//! `csv_core`, which strips a second byte order mark as the `csv` crate does.
 
 use std::io::{self, Read};
 
@@ -51,9 +54,18 @@ pub(super) struct Splitter<R> {
     quoting: Quoting,
     /// The current record's cells: where each starts and ends in its bytes.
     cells: Vec<(usize, usize)>,
-    /// The cells of the current record in plain quotes: where their quotes are,
-    /// from the record's start.
-    spans: Vec<(usize, usize)>,
+    /// The cells of the current record in plain quotes.
+    spans: Vec<Span>,
+    /// The cells of the current record, when some held `""`, with one quote for each.
+    unescaped: Vec<u8>,
+}
+
+/// A cell in plain quotes: where its quotes are, from the record's start.
+struct Span {
+    open: usize,
+    close: usize,
+    /// Whether it holds `""`.
+    escaped: bool,
 }
 
 /// How the record being searched ends.
@@ -169,6 +181,7 @@ impl<R: Read> Splitter<R> {
             quoting: Quoting::new(),
             cells: Vec::new(),
             spans: Vec::new(),
+            unescaped: Vec::new(),
         }
     }
 
@@ -227,7 +240,7 @@ impl<R: Read> Splitter<R> {
         let mut quoted = spans.iter().peekable();
         commas(line, |comma| {
             // A comma inside a quoted cell is part of it.
-            if let Some(&&(open, close)) = quoted.peek() {
+            if let Some(&&Span { open, close, .. }) = quoted.peek() {
                 if comma < close {
                     if comma > open {
                         return;
@@ -243,16 +256,32 @@ impl<R: Read> Splitter<R> {
             cell = comma + 1;
         });
         match quoted.next() {
-            Some(&(open, close)) => cells.push((open + 1, close)),
+            Some(&Span { open, close, .. }) => cells.push((open + 1, close)),
             None => cells.push((cell, line.len())),
         }
-        Ok(Some(Record { bytes: line, cells: &self.cells, quoted: false }))
+        if !self.spans.iter().any(|span| span.escaped) {
+            return Ok(Some(Record { bytes: line, cells: &self.cells, quoted: false }));
+        }
+        // Quotes written `""`: the cells are copied, each `""` as one quote (only cells
+        // in quotes hold any, every one of them doubled).
+        self.unescaped.clear();
+        for cell in &mut self.cells {
+            let start = self.unescaped.len();
+            let mut rest = line.get(cell.0..cell.1).unwrap_or_default();
+            while let Some(quote) = memchr::memchr(b'"', rest) {
+                self.unescaped.extend_from_slice(&rest[..=quote]);
+                rest = rest.get(quote + 2..).unwrap_or_default();
+            }
+            self.unescaped.extend_from_slice(rest);
+            *cell = (start, self.unescaped.len());
+        }
+        Ok(Some(Record { bytes: &self.unescaped, cells: &self.cells, quoted: false }))
     }
 
     /// Searches the record at `pos` for its end, from where the last search stopped.
-    /// A cell in plain quotes (`"Smith, Jr."`: opened at the cell's start, closed just
-    /// before a comma or the record's end, with no quote or line end inside) is noted
-    /// in `spans` and stays in place; any other quoting is for `csv_core`. `None`: the
+    /// A cell in plain quotes (`"Smith, Jr."`, `"Lee ""The Boss"""`: opened at the
+    /// cell's start, closed just before a comma or the record's end, with no line end
+    /// inside) is noted in `spans`; any other quoting is for `csv_core`. `None`: the
     /// bytes read do not settle it yet.
     fn find_end(&mut self) -> io::Result<Option<End>> {
         loop {
@@ -271,12 +300,21 @@ impl<R: Read> Splitter<R> {
             if open != self.pos && self.buf[open - 1] != b',' {
                 return Ok(Some(End::Quoted));
             }
-            let Some(inside) = memchr::memchr3(b'"', b'\r', b'\n', &self.buf[open + 1..self.end]) else {
-                return Ok(if self.eof { Some(End::Quoted) } else { None });
-            };
-            let close = open + 1 + inside;
-            if self.buf[close] != b'"' {
-                return Ok(Some(End::Quoted));
+            let (mut close, mut escaped) = (open, false);
+            loop {
+                let Some(inside) = memchr::memchr3(b'"', b'\r', b'\n', &self.buf[close + 1..self.end]) else {
+                    return Ok(if self.eof { Some(End::Quoted) } else { None });
+                };
+                close += 1 + inside;
+                if self.buf[close] != b'"' {
+                    return Ok(Some(End::Quoted));
+                }
+                // `""`: a quote inside the cell.
+                if close + 1 < self.end && self.buf[close + 1] == b'"' {
+                    (close, escaped) = (close + 1, true);
+                    continue;
+                }
+                break;
             }
             match self.buf.get(close + 1).filter(|_| close + 1 < self.end) {
                 Some(b',' | b'\r' | b'\n') => {}
@@ -284,7 +322,7 @@ impl<R: Read> Splitter<R> {
                 None => return Ok(None),
                 Some(_) => return Ok(Some(End::Quoted)),
             }
-            self.spans.push((open - self.pos, close - self.pos));
+            self.spans.push(Span { open: open - self.pos, close: close - self.pos, escaped });
             self.searched = close + 1 - self.pos;
         }
     }
