@@ -13,11 +13,12 @@
 
 // Only part of each mounted tree is used here. `cargo clippy --all-targets` checks
 // benches with `cfg(test)` but without the test harness: the mounted test modules
-// compile without their `#[test]` functions, leaving their imports unused.
-#[allow(dead_code, unused_imports)]
+// compile without their `#[test]` functions, leaving their imports unused; and
+// custom/'s tests mount the mock's scripted host, which the mock mounts too.
+#[allow(dead_code, unused_imports, clippy::duplicate_mod)]
 #[path = "../custom/mod.rs"]
 mod custom;
-#[allow(dead_code, unused_imports)]
+#[allow(dead_code, unused_imports, clippy::duplicate_mod)]
 #[path = "../tests/mock/mod.rs"]
 mod mock;
 #[allow(dead_code, unused_imports)]

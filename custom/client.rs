@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use crate::custom::certificate::{self, CertificateFiles, ClientCertificate};
 use crate::custom::cloud::{self, Cloud, Known};
 use crate::custom::report;
+use crate::custom::retry::{retry_after, Refused, MAX_ATTEMPTS, RETRY_ROOM};
 use crate::custom::token::{self, Audience, Credentials, Secret, TokenProvider};
 
 /// `--tenant`; every option of [`sections`] but `--timeout` is documented by the
@@ -47,8 +48,6 @@ pub const TIMEOUT: Text = Text::new(
 /// Default of `--timeout`, in seconds.
 const TIMEOUT_DEFAULT: &str = "10";
 
-/// Requests made for one call at most when throttled (first one included).
-pub const MAX_ATTEMPTS: u32 = 4;
 /// Redirects followed at most (LWP's limit).
 const MAX_REDIRECTS: u32 = 7;
 /// The largest error answer read for a message.
@@ -56,8 +55,6 @@ const ERROR_LIMIT: u64 = 64 * 1024;
 /// The largest JSON answer read; a page of 100 services with their issues is a few
 /// hundred kilobytes.
 const JSON_LIMIT: u64 = 32 * 1024 * 1024;
-/// Time kept free after a throttling wait for the retry itself.
-pub const RETRY_ROOM: Duration = Duration::from_secs(1);
 
 /// What distinguishes one custom mode's API from another's; everything else (options,
 /// token cache, retries, error texts) is common.
@@ -502,28 +499,6 @@ impl Client {
     }
 }
 
-/// A GET that got no usable answer.
-#[derive(Debug)]
-pub struct Refused {
-    /// What went wrong, as [`Client::get_with`] reports it.
-    pub error: Error,
-    /// `Some` when the API is only unavailable for now: it still answered 429 or a
-    /// server error (5xx) after the retries. It holds how long the API last asked to
-    /// wait (`Retry-After`, else the last back-off; zero when a server error did not
-    /// say).
-    pub unavailable: Option<Duration>,
-    /// The HTTP status of the final answer, `None` when none came.
-    pub status: Option<u16>,
-    /// The API's error code in that answer (`ErrorAccessDenied`), when it gave one.
-    pub code: Option<String>,
-}
-
-impl From<Error> for Refused {
-    fn from(error: Error) -> Self {
-        Refused { error, unavailable: None, status: None, code: None }
-    }
-}
-
 /// One request as [`Client::send`] retries it.
 struct Exchange<'a> {
     method: Method,
@@ -587,7 +562,13 @@ fn credential(values: &Values) -> Result<Secret> {
         }
         (None, Some(files)) => Ok(Secret::Certificate(Box::new(ClientCertificate::load(files)?))),
         (None, None) if values.non_empty(&certificate::KEY).is_some() => Err(key_without_certificate()),
-        (None, None) => Err(Error::new("Need to specify --client-secret option.")),
+        (None, None) => Err(Error::new("Need to specify --client-secret option.").hint(format!(
+            "hint: or authenticate with a certificate uploaded to the application: --{}=FILE (with --{} when \
+             FILE holds no key, --{} when it is encrypted)",
+            certificate::CERTIFICATE_OPTION,
+            certificate::KEY_OPTION,
+            certificate::PASSWORD_OPTION
+        ))),
     }
 }
 
@@ -670,11 +651,6 @@ pub fn mask_bearer(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// `Retry-After` in seconds (the form Microsoft uses); an HTTP date is ignored.
-pub fn retry_after(response: &Response) -> Option<Duration> {
-    response.header("retry-after")?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 #[cfg(test)]

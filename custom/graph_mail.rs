@@ -28,8 +28,9 @@ use centreon_plugin::http::{Method, Response, Url};
 use centreon_plugin::time;
 use serde_json::{json, Map, Value};
 
-use crate::custom::client::{answer_time, json_object, json_text, Client, Refused};
+use crate::custom::client::{answer_time, json_object, json_text, Client};
 use crate::custom::cloud::Cloud;
+use crate::custom::retry::Refused;
 use crate::custom::token;
 use crate::custom::{FoundMessage, FoundMessages, MessageQuery, OutgoingMail};
 

@@ -28,12 +28,14 @@ pub mod managementapi;
 pub mod pfx;
 pub mod report;
 pub mod report_cache;
+pub mod retry;
 pub mod token;
 
-/// The unit tests' local HTTP server, shared with the HTTP layer's tests.
+/// The scripted host of the one mock (`tests/mock`), mounted for the clients' unit
+/// tests as the HTTP layer's tests mount it.
 #[cfg(test)]
-#[path = "../src/http/loopback.rs"]
-mod loopback;
+#[path = "../tests/mock/scripted.rs"]
+mod scripted;
 
 pub use report::Row;
 

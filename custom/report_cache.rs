@@ -35,8 +35,9 @@ use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::registry::{Env, Notices};
 use centreon_plugin::statefile::{self, Placement, Sealing};
 
-use crate::custom::client::{self, Refused};
+use crate::custom::client;
 use crate::custom::report::{self, Download};
+use crate::custom::retry::Refused;
 use crate::custom::{Only, RowVisit};
 
 /// `--report-cache-ttl`: how long a copy is fresh.

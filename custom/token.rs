@@ -34,7 +34,7 @@ use centreon_plugin::statefile::Statefile;
 
 use crate::custom::assertion::{self, ASSERTION_TYPE};
 use crate::custom::certificate::ClientCertificate;
-use crate::custom::client::{retry_after, Refused, MAX_ATTEMPTS, RETRY_ROOM};
+use crate::custom::retry::{retry_after, Refused, MAX_ATTEMPTS, RETRY_ROOM};
 
 /// A cached token is refreshed when fewer seconds than this remain (Perl's margin).
 const REFRESH_MARGIN: i64 = 10;

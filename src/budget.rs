@@ -39,6 +39,13 @@ pub fn expired() -> Option<Duration> {
     DEADLINE.with(Cell::get).filter(|(deadline, _)| Instant::now() >= *deadline).map(|(_, limit)| limit)
 }
 
+/// The time left before the run's deadline (zero once it passed) and the limit as
+/// the user wrote it; `None` without a deadline. For work that waits on something
+/// other than HTTP (a DNS answer), so that it ends with the run's limit too.
+pub fn remaining() -> Option<(Duration, Duration)> {
+    DEADLINE.with(Cell::get).map(|(deadline, limit)| (deadline.saturating_duration_since(Instant::now()), limit))
+}
+
 /// Records why some work gave up; the first record is kept.
 pub fn give_up(error: Error) {
     GAVE_UP.with(|g| {
@@ -77,6 +84,7 @@ mod tests {
         assert_eq!(expired(), None, "no deadline");
         set_deadline(Instant::now() + Duration::from_secs(3600), Duration::from_secs(3600));
         assert_eq!(expired(), None);
+        assert!(remaining().is_some_and(|(left, limit)| left > Duration::ZERO && limit == Duration::from_secs(3600)));
         set_deadline(Instant::now(), Duration::from_secs(3));
         assert_eq!(expired(), Some(Duration::from_secs(3)));
         reset();

@@ -16,6 +16,7 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::TokioResolver;
 
+use crate::budget;
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
 use crate::options::{List, OptionSpec, Text, Values};
@@ -36,7 +37,8 @@ pub const SERVER: List = List::new(
 pub const TIMEOUT: Text = Text::new(
     "dns-timeout",
     "Seconds one DNS question may take, retransmissions included (default: 5); a server that \
-     does not answer in time makes the check UNKNOWN, never 'missing'.",
+     does not answer in time makes the check UNKNOWN, never 'missing'. --timeout bounds all \
+     the questions of the run together.",
 )
 .default(TIMEOUT_DEFAULT);
 
@@ -148,7 +150,27 @@ impl Resolver {
         let question = Name::from_ascii(&fqdn)
             .or_else(|_| Name::from_utf8(&fqdn))
             .map_err(|e| Error::new(format!("'{name}' is not a domain name: {e}")))?;
-        let answer = self.runtime.block_on(self.inner.lookup(question, kind));
+        let lookup = self.inner.lookup(question, kind);
+        let answer = match budget::remaining() {
+            Some((left, limit)) if left < self.timeout => {
+                // The timer is made inside the runtime, whose clock it needs.
+                match self.runtime.block_on(async { tokio::time::timeout(left, lookup).await }) {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        let what = format!("the run's --timeout of {} s ran out", limit.as_secs());
+                        self.debug.log(format!("dns: {fqdn} {kind}: {what}"));
+                        let error = Error::new(format!(
+                            "DNS query for {kind} records of {name} not answered ({}): {what}",
+                            self.servers
+                        ));
+                        // The run is over: this, not what later work fails on, is its answer.
+                        budget::give_up(error.clone());
+                        return Err(error);
+                    }
+                }
+            }
+            _ => self.runtime.block_on(lookup),
+        };
         match answer {
             Ok(lookup) => {
                 let records: Vec<T> = lookup.answers().iter().filter_map(|r| read(&r.data)).collect();

@@ -20,12 +20,34 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     message: String,
+    hint: Option<String>,
 }
 
 impl Error {
     /// An error whose text is shown as is after the status label.
     pub fn new(message: impl Into<String>) -> Self {
-        Error { message: message.into() }
+        Error { message: message.into(), hint: None }
+    }
+
+    /// Adds a line for the person running the plugin by hand, written to stderr: the
+    /// message on stdout keeps the exact text that scripts and engines compare, and the
+    /// hint says what the message alone does not (another way to do it, what to run).
+    ///
+    /// ```
+    /// use centreon_plugin::error::Error;
+    ///
+    /// let error = Error::new("Need to specify --client-secret option.").hint("or --client-certificate");
+    /// assert_eq!(error.message(), "Need to specify --client-secret option.");
+    /// assert_eq!(error.hint_text(), Some("or --client-certificate"));
+    /// ```
+    pub fn hint(mut self, text: impl Into<String>) -> Self {
+        self.hint = Some(text.into());
+        self
+    }
+
+    /// The hint for stderr, if the error has one.
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 
     /// Prefixes the message with where it happened: `context: message`.

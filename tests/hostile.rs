@@ -1,100 +1,23 @@
 //! Hostile input (issue 25): what an option, a server or Microsoft's own free text can
 //! throw at the plugin, and the limits that hold. Each test runs the real binary, as a
 //! poller would, against the project's stand-in or against a small server of its own
-//! ([`Hostile`]) that answers exactly what the test wants, however broken.
+//! (the mock's scripted host) that answers exactly what the test wants, however broken.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
-use common::plugin::{run, run_offline, Outcome, Plugin};
-use common::TempDir;
+use crate::common::plugin::{self, run, run_offline, Outcome, Plugin};
+use crate::common::TempDir;
+use crate::mock::scripted::{self, Scripted, Seen};
 
-/// What a [`Hostile`] server answers to one request: the raw bytes of the answer.
-type Answer = dyn Fn(&Seen) -> Vec<u8> + Send + Sync;
-
-/// One request as a [`Hostile`] server saw it.
-struct Seen {
-    method: String,
-    path: String,
-    /// How many requests came before this one.
-    index: usize,
-    /// `http://127.0.0.1:PORT`, for links back to the server.
-    base: String,
+/// A scripted host of the mock answering every request with what `answer` makes of
+/// it and of the server (the URL of its host, the requests so far).
+fn hostile(answer: impl Fn(&Seen, &Scripted) -> Vec<u8> + Send + Sync + 'static) -> Scripted {
+    Scripted::start(1, answer)
 }
 
-/// A server on 127.0.0.1 answering every request with what its function returns,
-/// then closing the connection; it runs until the test process ends.
-struct Hostile {
-    url: String,
-    requests: Arc<AtomicUsize>,
-}
-
-impl Hostile {
-    fn start(answer: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static) -> Hostile {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let requests = Arc::new(AtomicUsize::new(0));
-        let answer: Arc<Answer> = Arc::new(answer);
-        let (base, count) = (url.clone(), Arc::clone(&requests));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let index = count.fetch_add(1, Ordering::SeqCst);
-                let (answer, base) = (Arc::clone(&answer), base.clone());
-                std::thread::spawn(move || serve(stream, index, &base, &*answer));
-            }
-        });
-        Hostile { url, requests }
-    }
-
-    fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
-    }
-}
-
-fn serve(stream: TcpStream, index: usize, base: &str, answer: &Answer) {
-    let mut reader = BufReader::new(&stream);
-    let mut first = String::new();
-    if reader.read_line(&mut first).is_err() {
-        return;
-    }
-    let mut parts = first.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let path = parts.next().unwrap_or_default().to_string();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    let _ = reader.read_exact(&mut body);
-    let bytes = answer(&Seen { method, path, index, base: base.to_string() });
-    let mut stream = stream;
-    let _ = stream.write_all(&bytes);
-}
-
-/// An answer with `Content-Length`.
+/// An answer with `Content-Length` and a text body.
 fn reply(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    format!("{head}\r\n{body}").into_bytes()
+    scripted::reply(status, headers, body.as_bytes())
 }
 
 /// The token endpoint's answer, with a token the project's mock accepts too.
@@ -133,7 +56,7 @@ fn timeout_values_follow_one_rule() {
 /// status expression (which would otherwise silently say OK).
 #[test]
 fn a_regex_that_gives_up_is_unknown_naming_its_option() {
-    let mock = common::plugin::mock();
+    let mock = plugin::mock();
     let filter = run(&mock, &["--mode=mailbox-usage", r"--filter-mailbox=(.*)*\1x"]);
     assert_eq!(filter.code, 3, "{}", filter.stdout);
     assert!(
@@ -157,16 +80,21 @@ fn a_regex_that_gives_up_is_unknown_naming_its_option() {
 /// read (nothing is written to the statefile directory), naming the limit.
 #[test]
 fn a_download_declared_over_the_size_limit_is_refused() {
-    let server = Hostile::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+    let server = hostile(|seen, server| match (seen.method.as_str(), seen.target.as_str()) {
         ("POST", _) => token(),
         (_, path) if path.starts_with("/download") => {
             b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 99999999999\r\n\r\n".to_vec()
         }
-        _ => reply("302 Found", &[("Location", &format!("{}/download/r.csv", seen.base))], ""),
+        _ => reply("302 Found", &[("Location", &format!("{}/download/r.csv", server.base(0)))], ""),
     });
     let state = TempDir::new("hostile-size").expect("state");
-    let outcome =
-        Plugin::new().args(["--mode=mailbox-usage"]).client().secret().endpoints(&server.url).state(state.path()).run();
+    let outcome = Plugin::new()
+        .args(["--mode=mailbox-usage"])
+        .client()
+        .secret()
+        .endpoints(server.base(0))
+        .state(state.path())
+        .run();
     assert_eq!(outcome.code, 3, "{}", outcome.stdout);
     assert!(outcome.stdout.starts_with("UNKNOWN: "), "{}", outcome.stdout);
     assert!(
@@ -184,19 +112,20 @@ fn a_download_declared_over_the_size_limit_is_refused() {
 /// limit: UNKNOWN naming it, never the services read so far.
 #[test]
 fn endless_health_pages_stop_at_the_page_limit() {
-    let server = Hostile::start(|seen| match seen.method.as_str() {
+    let server = hostile(|seen, server| match seen.method.as_str() {
         "POST" => token(),
         _ => {
             let next = format!(
                 "{}/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues&$skiptoken={}",
-                seen.base, seen.index
+                server.base(0),
+                server.seen().len() - 1
             );
             let page = serde_json::json!({"value": [{"id": "EXO", "service": "Exchange Online",
                 "status": "serviceOperational", "issues": []}], "@odata.nextLink": next});
             reply("200 OK", &[("Content-Type", "application/json")], &page.to_string())
         }
     });
-    let outcome = against(&server.url, &["--mode=service-status"]);
+    let outcome = against(server.base(0), &["--mode=service-status"]);
     assert_eq!(outcome.code, 3, "{}", outcome.stdout);
     assert!(
         outcome.stdout.starts_with(
@@ -206,7 +135,7 @@ fn endless_health_pages_stop_at_the_page_limit() {
         "{}",
         outcome.stdout
     );
-    assert_eq!(server.requests(), 201, "a token request and 200 pages");
+    assert_eq!(server.seen().len(), 201, "a token request and 200 pages");
 }
 
 /// A login error page echoing the form: the secret is masked before the excerpt is
@@ -215,20 +144,20 @@ fn endless_health_pages_stop_at_the_page_limit() {
 #[test]
 fn echoed_secrets_and_tokens_never_show() {
     let secret = "s3cr3t-a-long-client-secret-value-0123456789";
-    let login = Hostile::start(move |_| {
+    let login = hostile(move |_, _| {
         let body = format!("bad form: client_secret={secret}&client_id=c1&grant_type=client_credentials");
         reply("400 Bad Request", &[("Content-Type", "text/plain")], &body)
     });
     let outcome = Plugin::new()
         .args(["--mode=mailbox-usage", "--tenant=t1", "--client-id=c1", &format!("--client-secret={secret}")])
-        .endpoints(&login.url)
+        .endpoints(login.base(0))
         .fresh_state()
         .run();
     assert_eq!(outcome.code, 3, "{}", outcome.stdout);
     assert!(outcome.stdout.contains("client_secret=***"), "{}", outcome.stdout);
     assert!(!outcome.stdout.contains("s3cr3t"), "{}", outcome.stdout);
 
-    let graph = Hostile::start(|seen| match seen.method.as_str() {
+    let graph = hostile(|seen, _| match seen.method.as_str() {
         "POST" => token(),
         _ => reply(
             "400 Bad Request",
@@ -236,7 +165,7 @@ fn echoed_secrets_and_tokens_never_show() {
             "<p>GET with Authorization: Bearer tok-hostile-0123456789 refused</p>",
         ),
     });
-    let echoed = against(&graph.url, &["--mode=mailbox-usage"]);
+    let echoed = against(graph.base(0), &["--mode=mailbox-usage"]);
     assert_eq!(echoed.code, 3, "{}", echoed.stdout);
     assert!(echoed.stdout.contains("Authorization: Bearer *** refused"), "{}", echoed.stdout);
     assert!(!echoed.stdout.contains("tok-hostile"), "{}", echoed.stdout);
@@ -246,7 +175,7 @@ fn echoed_secrets_and_tokens_never_show() {
 /// status line whose only `|` starts the perfdata, and forges no line.
 #[test]
 fn free_text_cannot_forge_perfdata_or_lines() {
-    let server = Hostile::start(|seen| match seen.method.as_str() {
+    let server = hostile(|seen, _| match seen.method.as_str() {
         "POST" => token(),
         _ => {
             let page = serde_json::json!({"value": [{"id": "EXO", "service": "Exchange|Online\nOK: forged",
@@ -256,7 +185,7 @@ fn free_text_cannot_forge_perfdata_or_lines() {
             reply("200 OK", &[("Content-Type", "application/json")], &page.to_string())
         }
     });
-    let outcome = against(&server.url, &["--mode=service-status", "--verbose"]);
+    let outcome = against(server.base(0), &["--mode=service-status", "--verbose"]);
     assert!(!outcome.stdout.contains('\0'), "{:?}", outcome.stdout);
     let lines: Vec<&str> = outcome.stdout.lines().collect();
     assert!(
@@ -289,9 +218,9 @@ fn mail_flow_is_refused_in_the_national_clouds() {
 /// old answers meanwhile.
 #[test]
 fn a_throttled_login_endpoint_is_throttling_not_bad_json() {
-    let graph = common::plugin::mock();
+    let graph = plugin::mock();
     let throttled = || {
-        Hostile::start(|_| {
+        hostile(|_, _| {
             reply("429 Too Many Requests", &[("Retry-After", "1"), ("Content-Type", "text/plain")], "Too many requests")
         })
     };
@@ -310,7 +239,7 @@ fn a_throttled_login_endpoint_is_throttling_not_bad_json() {
 
     let login = throttled();
     let empty = TempDir::new("hostile-login-cold").expect("state");
-    let refused = run_with(&login.url, empty.path());
+    let refused = run_with(login.base(0), empty.path());
     assert_eq!(refused.code, 3, "{}", refused.stdout);
     assert!(
         refused
@@ -319,7 +248,7 @@ fn a_throttled_login_endpoint_is_throttling_not_bad_json() {
         "{}",
         refused.stdout
     );
-    assert!(login.requests() >= 2, "retried: {}", login.requests());
+    assert!(login.seen().len() >= 2, "retried: {}", login.seen().len());
 
     for path in files(state.path()) {
         let name = name_of(&path);
@@ -329,7 +258,7 @@ fn a_throttled_login_endpoint_is_throttling_not_bad_json() {
             std::fs::remove_file(&path).expect("token cache removed");
         }
     }
-    let stale = run_with(&throttled().url, state.path());
+    let stale = run_with(throttled().base(0), state.path());
     assert_eq!(stale.code, 0, "{}", stale.stdout);
     assert_eq!(stale.stdout.lines().next(), cold.stdout.lines().next(), "the copy's figures");
     assert!(

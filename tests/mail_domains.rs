@@ -5,8 +5,6 @@
 //!
 //! NSD comes from Debian's `nsd` package; `make test` installs it when missing.
 
-use std::net::UdpSocket;
-
 use crate::common;
 use crate::common::plugin::{self, Outcome};
 use crate::mock::{self, dns_server, Fault, MockGraph, Nsd};
@@ -224,8 +222,7 @@ fn servfail_is_unknown_never_missing() {
 #[test]
 fn a_dns_server_that_does_not_answer_is_unknown() {
     let world = World::new();
-    // Bound, never read: queries to it get no answer.
-    let silent = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let silent = mock::silent_dns().expect("a silent DNS server");
     let server = format!("--dns-server={}", silent.local_addr().expect("addr"));
     let outcome = plugin::run(
         &world.mock,
@@ -238,6 +235,38 @@ fn a_dns_server_that_does_not_answer_is_unknown() {
         &["DNS query for MX records of clean.example failed", "no answer within 1 s"],
     );
     assert!(!outcome.stdout.contains("missing"), "{}", outcome.stdout);
+}
+
+/// The run's `--timeout` bounds the DNS questions too, not only the HTTP requests:
+/// a silent server with a long `--dns-timeout` still ends the run at `--timeout`.
+#[test]
+fn the_runs_timeout_bounds_the_dns_questions() {
+    let world = World::new();
+    let silent = mock::silent_dns().expect("a silent DNS server");
+    let server = format!("--dns-server={}", silent.local_addr().expect("addr"));
+    let outcome = plugin::run(
+        &world.mock,
+        &[
+            "--mode=mail-domains",
+            "--filter-domain=^clean\\.example$",
+            server.as_str(),
+            "--dns-timeout=60",
+            "--timeout=1",
+            "--verbose",
+        ],
+    );
+    assert_eq!(
+        (outcome.stdout.as_str(), outcome.code),
+        (
+            format!(
+                "UNKNOWN: DNS query for MX records of clean.example not answered (DNS server {}): the run's --timeout \
+                 of 1 s ran out \n",
+                silent.local_addr().expect("addr")
+            )
+            .as_str(),
+            3
+        )
+    );
 }
 
 #[test]

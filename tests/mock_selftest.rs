@@ -832,3 +832,24 @@ fn variants_drop_the_last_line_end_and_resolve_every_issue() {
         assert_eq!(name.parse::<Variant>().map(|v| v.name()), Ok(name));
     }
 }
+
+/// The scripted host answers each request with the bytes its function makes, as
+/// they are, and logs which of its hosts got what.
+#[test]
+fn the_scripted_host_answers_the_bytes_given_and_logs_each_host() {
+    use crate::mock::scripted::{closed_port, reply, Scripted};
+    let server = Scripted::start(2, |seen, _| match seen.host {
+        0 => reply("200 OK", &[("X-Seen", &seen.target)], seen.body.as_bytes()),
+        _ => b"HTTP/1.1 418 I'm a teapot\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+    });
+    let echoed = http("POST", &format!("{}/a?b", server.base(0)), &[], b"form").expect("host 0");
+    assert_eq!((echoed.status, echoed.header("X-Seen"), echoed.text().as_str()), (200, Some("/a?b"), "form"));
+    let raw = http("GET", &format!("{}/c", server.base(1)), &[("Authorization", "x")], b"").expect("host 1");
+    assert_eq!((raw.status, raw.text().as_str()), (418, "ok"));
+    let seen = server.seen();
+    let log: Vec<(usize, &str, &str)> = seen.iter().map(|s| (s.host, s.method.as_str(), s.target.as_str())).collect();
+    assert_eq!(log, [(0, "POST", "/a?b"), (1, "GET", "/c")]);
+    assert_eq!(seen[1].header("authorization"), Some("x"));
+    let refused = http("GET", &format!("http://127.0.0.1:{}/", closed_port()), &[], b"");
+    assert!(refused.is_err(), "nothing listens on a closed port");
+}

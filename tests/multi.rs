@@ -2,13 +2,7 @@
 //! their results joined as Centreon's `centreon::plugins::multi` joins them, checked
 //! byte for byte against what the Perl plugin printed for the 40-user tenant.
 
-// Each test crate uses part of the helpers and of the mock's API.
-#[allow(dead_code, unused_imports)]
-mod common;
-#[allow(dead_code, unused_imports)]
-mod mock;
-
-use common::plugin::{mock, run, run_offline};
+use crate::common::plugin::{mock, run, run_offline};
 
 /// The two report modes in one run: short messages joined by ` - `, perfdata of both
 /// in order with the new metric names, status the worst: Perl's bytes.

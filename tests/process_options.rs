@@ -73,3 +73,17 @@ fn environment_password_manager_takes_the_secret_from_a_variable() {
         ("UNKNOWN: Cannot load module 'centreon::plugins::passwordmgr::lastpass' \n", 3)
     );
 }
+
+#[test]
+fn a_missing_secret_keeps_perls_line_and_hints_at_the_certificate_on_stderr() {
+    let mock = MockGraph::builder().start().expect("mock");
+    let outcome = Plugin::new().client().endpoints(&mock.url()).fresh_state().args(["--mode=email-activity"]).run();
+    assert_eq!((outcome.stdout.as_str(), outcome.code), ("UNKNOWN: Need to specify --client-secret option. \n", 3));
+    assert!(outcome.stderr.contains("--client-certificate=FILE"), "{}", outcome.stderr);
+    let given = Plugin::new()
+        .client()
+        .endpoints(&mock.url())
+        .fresh_state()
+        .args(["--mode=email-activity".to_string(), secret()]);
+    assert_eq!(given.run().stderr, "", "a check that runs writes nothing to stderr");
+}

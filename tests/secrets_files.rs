@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::common::plugin::{Outcome, Plugin};
 use crate::common::TempDir;
+use crate::mock::teampass::TeamPass;
 use crate::mock::{MockGraph, VALID_SECRET};
 
 /// A check whose client secret comes from the manager `args` configure.
@@ -171,25 +172,15 @@ fn keepass_manager_reads_what_keepassxc_writes() {
 
 #[test]
 fn teampass_manager_searches_the_api_answer() {
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("teampass stand-in");
-    let port = server.server_addr().to_ip().expect("ip").port();
-    let handle = std::thread::spawn(move || {
-        let mut urls = Vec::new();
-        for request in server.incoming_requests().take(2) {
-            urls.push(request.url().to_string());
-            let answer = if request.url().contains("apikey=k3y-value") {
-                json!([{"id": "7", "label": "o365", "login": "c1", "pw": VALID_SECRET}]).to_string()
-            } else {
-                json!({"err": "Access denied"}).to_string()
-            };
-            let _ = request.respond(tiny_http::Response::from_string(answer));
-        }
-        urls
-    });
+    let teampass = TeamPass::start(
+        "k3y-value",
+        "/read/userpw/c1",
+        json!([{"id": "7", "label": "o365", "login": "c1", "pw": VALID_SECRET}]),
+    );
     let args = |key: &str| {
         vec![
             "--pass-manager=teampass".to_string(),
-            format!("--teampass-api-address=http://127.0.0.1:{port}/api/index.php"),
+            format!("--teampass-api-address={}", teampass.address()),
             format!("--teampass-api-key={key}"),
             "--teampass-api-request=/read/userpw/c1".to_string(),
             "--teampass-search-value=pw=$[?($_->{label} eq 'o365')].pw".to_string(),
@@ -202,8 +193,8 @@ fn teampass_manager_searches_the_api_answer() {
     assert!(!outcome.stdout.contains("k3y-value"), "the API key is masked: {}", outcome.stdout);
     let denied = check(&mock, &args("wrong"));
     assert_eq!(first_line(&denied), "UNKNOWN: Need to specify --client-secret option. ");
-    let urls = handle.join().expect("stand-in");
-    assert_eq!(urls[0], "/api/index.php/read/userpw/c1?apikey=k3y-value");
+    let urls = teampass.targets();
+    assert_eq!(urls, ["/api/index.php/read/userpw/c1?apikey=k3y-value", "/api/index.php/read/userpw/c1?apikey=wrong"]);
     let missing = check(&mock, &["--pass-manager=teampass".to_string()]);
     assert_eq!(first_line(&missing), "UNKNOWN: Please set teampass-api-address option ");
 }

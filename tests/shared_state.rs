@@ -339,3 +339,31 @@ fn four_pollers_on_one_redis_make_one_download() {
     assert!(mock.token_requests() <= 2, "token requests: {}", mock.token_requests());
     assert!(!dir.exists());
 }
+
+/// With both `--redis-server` and `--memcached`, as in the Perl plugin: Redis must be
+/// reachable, memcached keeps the state when it answers, Redis when it does not.
+#[test]
+fn memcached_comes_before_redis_when_both_are_given() {
+    let redis = Server::redis(&[]);
+    let memcached = Server::memcached();
+    let mock = MockGraph::builder().start().expect("the mock starts");
+    let dir = nowhere("both");
+    let (to_redis, to_memcached) =
+        (format!("--redis-server={}", redis.address()), format!("--memcached={}", memcached.address()));
+    let both = run(&mock, &dir, &["--mode=email-activity", &to_redis, &to_memcached]);
+    assert_ok(&both, "both servers");
+    let token = memcached.memcached_command(&format!("get {}/{TOKEN_CACHE}", dir.display()));
+    assert!(token.starts_with("VALUE ") && token.contains("\"access_token\""), "{token}");
+    assert!(keys(&redis).is_empty(), "Redis untouched: {:?}", keys(&redis));
+
+    let closed = {
+        let mut other = Server::memcached();
+        let address = other.address();
+        other.stop();
+        address
+    };
+    let redis_only = run(&mock, &dir, &["--mode=email-activity", &to_redis, &format!("--memcached={closed}")]);
+    assert_ok(&redis_only, "memcached down");
+    assert!(get(&redis, &format!("{}/{TOKEN_CACHE}", dir.display())).is_some(), "{:?}", keys(&redis));
+    assert!(!dir.exists());
+}

@@ -1,11 +1,10 @@
 use super::*;
-use crate::custom::loopback::{reply, Loopback, Seen};
+use crate::custom::scripted::{closed_port, reply, Scripted, Seen};
 use centreon_plugin::debug::{DebugLog, Logging, Secrets};
 use centreon_plugin::getopt;
 use centreon_plugin::notices::Notices;
 use centreon_plugin::options::{OptionSpec, Values};
 use centreon_plugin::output::OutputOptions;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,7 +15,7 @@ use std::time::{Duration, Instant};
 /// tests' local server, counting the token and report calls.
 #[derive(Clone)]
 struct Mock {
-    server: Loopback,
+    server: Scripted,
     base: String,
     download_base: String,
     tokens: Arc<AtomicUsize>,
@@ -27,13 +26,13 @@ impl Mock {
     fn start(handler: impl Fn(&Seen, &Mock) -> Vec<u8> + Send + Sync + 'static) -> Mock {
         let (tokens, reports) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let counters = (Arc::clone(&tokens), Arc::clone(&reports));
-        let server = Loopback::start(2, move |seen, server| {
+        let server = Scripted::start(2, move |seen, server| {
             handler(seen, &Mock::over(server, Arc::clone(&counters.0), Arc::clone(&counters.1)))
         });
         Mock::over(&server, tokens, reports)
     }
 
-    fn over(server: &Loopback, tokens: Arc<AtomicUsize>, reports: Arc<AtomicUsize>) -> Mock {
+    fn over(server: &Scripted, tokens: Arc<AtomicUsize>, reports: Arc<AtomicUsize>) -> Mock {
         let (base, download_base) = (server.base(0).to_string(), server.base(1).to_string());
         Mock { server: server.clone(), base, download_base, tokens, reports }
     }
@@ -228,9 +227,7 @@ fn login_errors() {
          AADSTS7000215"
     );
 
-    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = closed.local_addr().expect("addr").port();
-    drop(closed);
+    let port = closed_port();
     let dead = format!("http://127.0.0.1:{port}");
     let mut refused = api(&mock, &temp_dir(), &[("login-endpoint", dead.as_str())]).expect("api");
     let err = users(&mut refused).expect_err("error");

@@ -698,22 +698,24 @@ fn strip_os_error(text: &str) -> String {
     }
 }
 
+/// The scripted host of the one mock (`tests/mock`), mounted for these tests: it
+/// answers the raw bytes a test writes, however broken.
 #[cfg(test)]
-pub(crate) mod loopback;
+#[path = "../../tests/mock/scripted.rs"]
+pub mod scripted;
 
 #[cfg(test)]
 mod tests {
-    use super::loopback::{reply, Loopback};
+    use super::scripted::{closed_port, reply, Scripted};
     use super::*;
     use crate::debug::{Logging, Secrets};
-    use std::net::TcpListener;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// One host answering the connections with `answers`, one each, in turn (and
     /// closing any further connection unanswered).
-    fn canned(answers: Vec<Vec<u8>>) -> Loopback {
+    fn canned(answers: Vec<Vec<u8>>) -> Scripted {
         let next = AtomicUsize::new(0);
-        Loopback::start(1, move |_, _| answers.get(next.fetch_add(1, Ordering::SeqCst)).cloned().unwrap_or_default())
+        Scripted::start(1, move |_, _| answers.get(next.fetch_add(1, Ordering::SeqCst)).cloned().unwrap_or_default())
     }
 
     /// A complete answer with a text body.
@@ -882,9 +884,7 @@ mod tests {
     #[test]
     fn connection_refused_reads_like_lwp() {
         let debug = DebugLog::new(Logging::Off, Secrets::Masked);
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
+        let port = closed_port();
         let url = Url::parse(&format!("http://127.0.0.1:{port}/x")).expect("url");
         let err = client(5).send(Request::get(url), &debug).expect_err("refused");
         assert_eq!(err.message(), format!("Can't connect to 127.0.0.1:{port} (Connection refused)"));
@@ -892,7 +892,7 @@ mod tests {
 
     #[test]
     fn deadline_bounds_a_stalled_answer() {
-        let stalled = Loopback::start(1, |_, _| {
+        let stalled = Scripted::start(1, |_, _| {
             std::thread::sleep(Duration::from_secs(5));
             Vec::new()
         });

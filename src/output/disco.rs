@@ -38,7 +38,7 @@ pub fn display_disco_show(items: &[Vec<(String, String)>], opts: &OutputOptions)
 
 /// Discovery ends as an OK run (`--change-exit` still applies, as Perl's exit does).
 fn finish(stdout: String, opts: &OutputOptions) -> Rendered {
-    Rendered { stdout, exit_code: opts.map_exit(Status::Ok).exit_code() }
+    Rendered { stdout, stderr: String::new(), exit_code: opts.map_exit(Status::Ok).exit_code() }
 }
 
 #[cfg(test)]

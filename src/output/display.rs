@@ -70,7 +70,7 @@ pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions)
         return rendered;
     };
     match file::write_atomically(path, &rendered.stdout) {
-        Ok(()) => Rendered { stdout: String::new(), exit_code: rendered.exit_code },
+        Ok(()) => Rendered { stdout: String::new(), stderr: String::new(), exit_code: rendered.exit_code },
         Err(error) => {
             let mut short = result.short.clone();
             short.push(file_error(path, &errno_text(&error)));
@@ -81,10 +81,15 @@ pub fn display(result: &CheckResult, ctx: &DisplayContext, opts: &OutputOptions)
 
 /// Displays an error exit: `UNKNOWN: <message> ` (the status is `--opt-exit`'s), then the
 /// debug lines; no perfdata. `--change-short-output`, `--change-output-adv` and
-/// `--change-exit` apply; JSON/XML documents hold the lower-case status in `exit`.
+/// `--change-exit` apply; JSON/XML documents hold the lower-case status in `exit`. The
+/// error's hint, if any, goes to stderr.
 pub fn display_error(error: &Error, debug_lines: &[String], ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
     let short = [ShortMessage { severity: None, text: error.message().to_string() }];
-    display_exit(&short, opts.labels(), debug_lines, ctx, opts, false)
+    let mut rendered = display_exit(&short, opts.labels(), debug_lines, ctx, opts, false);
+    if let Some(hint) = error.hint_text() {
+        rendered.stderr = format!("{hint}\n");
+    }
+    rendered
 }
 
 /// Displays the answer of an informational command (`--help`, `--version`,
@@ -137,14 +142,16 @@ fn render(view: &View, ctx: &DisplayContext, opts: &OutputOptions) -> Rendered {
     };
     let exit = |status: Status| opts.map_exit(status).exit_code();
     match opts.format() {
-        Format::Xml => Rendered { stdout: document().xml(), exit_code: exit(view.status) },
-        Format::Json => Rendered { stdout: document().json(), exit_code: exit(view.status) },
-        Format::OpenMetrics if !view.error => {
-            Rendered { stdout: openmetrics(view.perfdata, ctx, now_ms()), exit_code: exit(view.status) }
-        }
+        Format::Xml => Rendered { stdout: document().xml(), stderr: String::new(), exit_code: exit(view.status) },
+        Format::Json => Rendered { stdout: document().json(), stderr: String::new(), exit_code: exit(view.status) },
+        Format::OpenMetrics if !view.error => Rendered {
+            stdout: openmetrics(view.perfdata, ctx, now_ms()),
+            stderr: String::new(),
+            exit_code: exit(view.status),
+        },
         _ => {
             let (stdout, status) = text(view, opts);
-            Rendered { stdout, exit_code: exit(status) }
+            Rendered { stdout, stderr: String::new(), exit_code: exit(status) }
         }
     }
 }

@@ -100,6 +100,9 @@ pub struct Info {
 pub struct Rendered {
     /// The exact bytes for stdout (empty when `--output-file` took them).
     pub stdout: String,
+    /// Lines for a person at a terminal (an error's hint), written to stderr so that
+    /// what engines and scripts read on stdout stays the same.
+    pub stderr: String,
     /// The process exit code.
     pub exit_code: i32,
 }

@@ -7,8 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::perfdata::{PerfdataRules, RangeMode};
-use super::text::{Labels, TextRules};
+use super::perfdata::{
+    PerfdataRules, RangeMode, EXPLODE_PERFDATA_MAX, FILTER_PERFDATA, FILTER_PERFDATA_ADV, FILTER_UOM, RANGE_PERFDATA,
+};
+use super::text::{Labels, TextRules, CHANGE_LONG_OUTPUT, CHANGE_OUTPUT_ADV, CHANGE_SHORT_OUTPUT};
+use super::transform::{CHANGE_PERFDATA, EXTEND_PERFDATA, EXTEND_PERFDATA_GROUP};
 use crate::debug::{Logging, Secrets};
 use crate::error::{Error, Result};
 use crate::options::{Flag, List, OptionSection, OptionSpec, Text, Values};
@@ -293,103 +296,12 @@ pub(super) const DEBUG: Flag = Flag::new(
 pub const SHOW_PASSWORD: Flag =
     Flag::new("show-password", "Show secrets (client secret, tokens) in debug messages instead of masking them.");
 
-/// `--filter-perfdata`.
-pub(super) const FILTER_PERFDATA: Text = Text::new(
-    "filter-perfdata",
-    "Filter perfdata that match the regexp. Eg: adding --filter-perfdata='avg' will remove all metrics \
-             that do not contain 'avg' from performance data.",
-);
-
-/// `--filter-perfdata-adv`.
-pub(super) const FILTER_PERFDATA_ADV: Text = Text::new(
-    "filter-perfdata-adv",
-    "Filter perfdata based on a \"if\" condition using the following variables: label, value, unit, \
-             warning, critical, min, max, mode, nlabel, instances. Variables must be written either %{variable} \
-             or %(variable). The function alert_triggered() is true when the value violates its own warning or \
-             critical threshold. Eg: adding --filter-perfdata-adv='not (%(value) == 0 and %(max) eq \"\")' will \
-             remove all metrics whose value equals 0 and that don't have a maximum value.",
-);
-
-/// `--explode-perfdata-max`.
-pub(super) const EXPLODE_PERFDATA_MAX: List = List::new(
-    "explode-perfdata-max",
-    "Create a new metric for each metric that comes with a maximum limit. The new metric will be named \
-             identically with a '_max' suffix. Eg: it will split 'used_prct'=26.93%;0:80;0:90;0;100 into \
-             'used_prct'=26.93%;0:80;0:90;0;100 'used_prct_max'=100%;;;;\n\n\
-             With --explode-perfdata-max=REGEX,NEWLABEL (repeatable), only metrics matching REGEX get a max \
-             metric, named NEWLABEL.",
-);
-
-/// `--change-perfdata`.
-pub(super) const CHANGE_PERFDATA: List = List::new(
-    "change-perfdata",
-    "Change or extend perfdata. Syntax: \
-             --extend-perfdata=searchlabel,newlabel,method[,[newuom],[min],[max],[warning],[critical]]\n\n\
-             method is one of invert(), percent(), scale(auto|UNIT) and math(EXPR[|1]) (EXPR may use digits, \
-             + - * / ** ( ) and the word current; with |1 the thresholds are transformed too). \
-             --change-perfdata rewrites the metric, --extend-perfdata adds a new one.\n\n\
-             Common examples:\n\n\
-             Convert storage free perfdata into used: --change-perfdata=free,used,invert()\n\n\
-             Scale traffic values automatically: --change-perfdata=traffic,,scale(auto)\n\n\
-             Scale traffic values in Mbps: --change-perfdata=traffic_in,,scale(Mbps),mbps\n\n\
-             Change traffic values in percent: --change-perfdata=traffic_in,,percent()",
-);
-
-/// `--extend-perfdata`.
-pub(super) const EXTEND_PERFDATA: List = List::new("extend-perfdata", "").same_item_as_previous();
-
-/// `--extend-perfdata-group`.
-pub(super) const EXTEND_PERFDATA_GROUP: List = List::new("extend-perfdata-group", "Add new aggregated metrics (min, max, average or sum) for groups of metrics defined by a regex \
-             match on the metrics' names. Syntax: \
-             --extend-perfdata-group=regex,namesofnewmetrics,calculation[,[newuom],[min],[max],[warning],[critical]]\n\n\
-             regex: regular expression. namesofnewmetrics: how the new metrics' names are composed (can use $1, \
-             $2... for groups defined by () in regex); each name is added once. calculation: how the values of \
-             the new metrics should be calculated (min, max, average or sum of a regex).\n\n\
-             Common examples:\n\n\
-             Sum wrong packets from all interfaces: \
-             --extend-perfdata-group=',packets_wrong,sum(packets_(discard|error)_(in|out))'\n\n\
-             Sum traffic by interface: --extend-perfdata-group='traffic_in_(.*),traffic_$1,sum(traffic_(in|out)_$1)'");
-
-/// `--change-short-output`.
-pub(super) const CHANGE_SHORT_OUTPUT: List = List::new(
-    "change-short-output",
-    "Modify the short/long output that is returned by the plugin. Syntax: \
-             --change-short-output=pattern~replacement~modifier\n\n\
-             Modifiers are g (replace all occurrences), i (case insensitive), m, s and x. The replacement may \
-             refer to groups with $1, $2... Eg: adding --change-short-output='OK~Up~gi' will replace all \
-             occurrences of 'OK', 'ok', 'Ok' or 'oK' with 'Up'",
-);
-
-/// `--change-long-output`.
-pub(super) const CHANGE_LONG_OUTPUT: List = List::new("change-long-output", "").same_item_as_previous();
-
 /// `--change-exit`.
 pub(super) const CHANGE_EXIT: List = List::new(
     "change-exit",
     "Replace an exit code with one of your choice. Eg: adding --change-exit=unknown=critical will \
              result in a CRITICAL state instead of an UNKNOWN state.",
 );
-
-/// `--change-output-adv`.
-pub(super) const CHANGE_OUTPUT_ADV: List = List::new(
-    "change-output-adv",
-    "Replace short output and exit code based on a \"if\" condition using the following variables: \
-             short_output, exit_code. Variables must be written either %{variable} or %(variable). Syntax: \
-             --change-output-adv=condition,output,exit_code. Eg: adding \
-             --change-output-adv='%(short_output) =~ /no interfaces/,Service is down,critical' will replace \
-             the output and set a CRITICAL state.",
-);
-
-/// `--range-perfdata`.
-pub(super) const RANGE_PERFDATA: Text = Text::new(
-    "range-perfdata",
-    "Change perfdata range thresholds display: 1 = start value equals to '0' is removed, 2 = threshold \
-             range is not display.",
-);
-
-/// `--filter-uom`.
-pub(super) const FILTER_UOM: Text =
-    Text::new("filter-uom", "Masks the units when they don't match the given regular expression.");
 
 /// `--opt-exit`.
 pub(super) const OPT_EXIT: Text = Text::new(

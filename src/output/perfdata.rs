@@ -1,15 +1,48 @@
 //! Perfdata at display time: the perfdata Output Options in Perl's order (rewrite rules,
 //! explode, then the per-record filters) and the `'LABEL'=VALUEUNIT;W;C;MIN;MAX` text.
 
-use super::options::{EXPLODE_PERFDATA_MAX, FILTER_PERFDATA, FILTER_PERFDATA_ADV, FILTER_UOM, RANGE_PERFDATA};
 use super::transform::{Explode, Parsed, RuleKind, TransformRule};
 use super::Perfdata;
 use crate::error::{Error, Result};
 use crate::expr::{Dialect, Expr, Scope, Value, VariableSyntax};
 use crate::number;
-use crate::options::Values;
+use crate::options::{List, Text, Values};
 use crate::pattern::Pattern;
 use crate::threshold::Threshold;
+
+/// `--explode-perfdata-max`.
+pub(super) const EXPLODE_PERFDATA_MAX: List = List::new(
+    "explode-perfdata-max",
+    "Create a new metric for each metric that comes with a maximum limit. The new metric will be named \
+             identically with a '_max' suffix. Eg: it will split 'used_prct'=26.93%;0:80;0:90;0;100 into \
+             'used_prct'=26.93%;0:80;0:90;0;100 'used_prct_max'=100%;;;;\n\n\
+             With --explode-perfdata-max=REGEX,NEWLABEL (repeatable), only metrics matching REGEX get a max \
+             metric, named NEWLABEL.",
+);
+/// `--filter-perfdata`.
+pub(super) const FILTER_PERFDATA: Text = Text::new(
+    "filter-perfdata",
+    "Filter perfdata that match the regexp. Eg: adding --filter-perfdata='avg' will remove all metrics \
+             that do not contain 'avg' from performance data.",
+);
+/// `--filter-perfdata-adv`.
+pub(super) const FILTER_PERFDATA_ADV: Text = Text::new(
+    "filter-perfdata-adv",
+    "Filter perfdata based on a \"if\" condition using the following variables: label, value, unit, \
+             warning, critical, min, max, mode, nlabel, instances. Variables must be written either %{variable} \
+             or %(variable). The function alert_triggered() is true when the value violates its own warning or \
+             critical threshold. Eg: adding --filter-perfdata-adv='not (%(value) == 0 and %(max) eq \"\")' will \
+             remove all metrics whose value equals 0 and that don't have a maximum value.",
+);
+/// `--filter-uom`.
+pub(super) const FILTER_UOM: Text =
+    Text::new("filter-uom", "Masks the units when they don't match the given regular expression.");
+/// `--range-perfdata`.
+pub(super) const RANGE_PERFDATA: Text = Text::new(
+    "range-perfdata",
+    "Change perfdata range thresholds display: 1 = start value equals to '0' is removed, 2 = threshold \
+             range is not display.",
+);
 
 impl Perfdata {
     /// The record as the status line prints it: `'LABEL'=VALUEUNIT;W;C;MIN;MAX` (nothing

@@ -1,13 +1,33 @@
 //! The text format: the status line's blocks, the `--change-short-output` /
 //! `--change-long-output` substitutions and `--change-output-adv`.
 
-use super::options::{CHANGE_LONG_OUTPUT, CHANGE_OUTPUT_ADV, CHANGE_SHORT_OUTPUT};
 use super::ShortMessage;
 use crate::error::{Error, Result};
 use crate::expr::{Dialect, Expr, Scope, Value, VariableSyntax};
 use crate::options::{List, Values};
 use crate::pattern::{Occurrences, Pattern};
 use crate::status::Status;
+
+/// `--change-long-output`.
+pub(super) const CHANGE_LONG_OUTPUT: List = List::new("change-long-output", "").same_item_as_previous();
+/// `--change-output-adv`.
+pub(super) const CHANGE_OUTPUT_ADV: List = List::new(
+    "change-output-adv",
+    "Replace short output and exit code based on a \"if\" condition using the following variables: \
+             short_output, exit_code. Variables must be written either %{variable} or %(variable). Syntax: \
+             --change-output-adv=condition,output,exit_code. Eg: adding \
+             --change-output-adv='%(short_output) =~ /no interfaces/,Service is down,critical' will replace \
+             the output and set a CRITICAL state.",
+);
+/// `--change-short-output`.
+pub(super) const CHANGE_SHORT_OUTPUT: List = List::new(
+    "change-short-output",
+    "Modify the short/long output that is returned by the plugin. Syntax: \
+             --change-short-output=pattern~replacement~modifier\n\n\
+             Modifiers are g (replace all occurrences), i (case insensitive), m, s and x. The replacement may \
+             refer to groups with $1, $2... Eg: adding --change-short-output='OK~Up~gi' will replace all \
+             occurrences of 'OK', 'ok', 'Ok' or 'oK' with 'Up'",
+);
 
 /// Whether the status line's blocks start with their label (`CRITICAL: `).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

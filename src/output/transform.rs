@@ -6,11 +6,38 @@
 
 use super::bounds;
 use super::method::Method;
-use super::options::{CHANGE_PERFDATA, EXTEND_PERFDATA, EXTEND_PERFDATA_GROUP};
 use super::Perfdata;
 use crate::error::Error;
 use crate::options::List;
 use crate::pattern::{Occurrences, Pattern, PatternError};
+
+/// `--change-perfdata`.
+pub(super) const CHANGE_PERFDATA: List = List::new(
+    "change-perfdata",
+    "Change or extend perfdata. Syntax: \
+             --extend-perfdata=searchlabel,newlabel,method[,[newuom],[min],[max],[warning],[critical]]\n\n\
+             method is one of invert(), percent(), scale(auto|UNIT) and math(EXPR[|1]) (EXPR may use digits, \
+             + - * / ** ( ) and the word current; with |1 the thresholds are transformed too). \
+             --change-perfdata rewrites the metric, --extend-perfdata adds a new one.\n\n\
+             Common examples:\n\n\
+             Convert storage free perfdata into used: --change-perfdata=free,used,invert()\n\n\
+             Scale traffic values automatically: --change-perfdata=traffic,,scale(auto)\n\n\
+             Scale traffic values in Mbps: --change-perfdata=traffic_in,,scale(Mbps),mbps\n\n\
+             Change traffic values in percent: --change-perfdata=traffic_in,,percent()",
+);
+/// `--extend-perfdata`.
+pub(super) const EXTEND_PERFDATA: List = List::new("extend-perfdata", "").same_item_as_previous();
+/// `--extend-perfdata-group`.
+pub(super) const EXTEND_PERFDATA_GROUP: List = List::new("extend-perfdata-group", "Add new aggregated metrics (min, max, average or sum) for groups of metrics defined by a regex \
+             match on the metrics' names. Syntax: \
+             --extend-perfdata-group=regex,namesofnewmetrics,calculation[,[newuom],[min],[max],[warning],[critical]]\n\n\
+             regex: regular expression. namesofnewmetrics: how the new metrics' names are composed (can use $1, \
+             $2... for groups defined by () in regex); each name is added once. calculation: how the values of \
+             the new metrics should be calculated (min, max, average or sum of a regex).\n\n\
+             Common examples:\n\n\
+             Sum wrong packets from all interfaces: \
+             --extend-perfdata-group=',packets_wrong,sum(packets_(discard|error)_(in|out))'\n\n\
+             Sum traffic by interface: --extend-perfdata-group='traffic_in_(.*),traffic_$1,sum(traffic_(in|out)_$1)'");
 
 /// Which option a rule comes from; it decides what happens to the transformed record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

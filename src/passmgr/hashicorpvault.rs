@@ -55,7 +55,7 @@ const AUTH_SETTINGS: Pairs = Pairs::new(
      --auth-settings='password=…'.",
 );
 /// `--secret-path`.
-const SECRET_PATH: List = List::new("secret-path", "Path of a secret, e.g. 'secret/data/office365' (repeatable).");
+const SECRET_PATH: List = List::new("secret-path", "Path of a secret, e.g. 'secret/data/monitoring' (repeatable).");
 /// `--map-option`.
 const MAP_OPTION: List = List::new(
     "map-option",

@@ -38,6 +38,7 @@ pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
     // Nothing the run touched is looked at after a panic: only the fixed text is printed.
     let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| run(plugin, &args))).unwrap_or_else(|_| Rendered {
         stdout: "UNKNOWN: internal error (please report it with the command line that caused it) \n".to_string(),
+        stderr: String::new(),
         exit_code: 3,
     });
     process::emit(&rendered)

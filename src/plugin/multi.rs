@@ -36,14 +36,14 @@ const DESCRIPTION: &str = "Check multiple modes at once: their statuses, message
 const MODES_EXEC: Text = Text::new(
     "modes-exec",
     "Which modes to run, separated by commas (a name that is not a mode is skipped). Example: \
-     --modes-exec=email-activity,mailbox-usage",
+     --modes-exec=MODE1,MODE2 (the names --list-mode gives)",
 );
 
 /// `--option-mode`: an option for one mode.
 const OPTION_MODE: List = List::new(
     "option-mode",
     "Give an option to one mode only, as MODE,--option=value (can be repeated). Example: \
-     --option-mode='mailbox-usage,--warning-active-mailboxes=10'",
+     --option-mode='MODE1,--warning-x=10'",
 );
 
 /// The meta mode's options.

@@ -14,11 +14,14 @@ use crate::number;
 use crate::output::Rendered;
 use crate::pattern::{Occurrences, Pattern};
 
-/// Prints the result and exits with its code.
+/// Prints the result (and its lines for stderr, if any) and exits with its code.
 pub fn emit(rendered: &Rendered) -> ! {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(rendered.stdout.as_bytes());
     let _ = stdout.flush();
+    if !rendered.stderr.is_empty() {
+        let _ = std::io::stderr().lock().write_all(rendered.stderr.as_bytes());
+    }
     std::process::exit(rendered.exit_code)
 }
 

@@ -28,10 +28,7 @@ mod crypt;
 mod options;
 
 pub use crypt::StateKey;
-pub use options::{
-    check_options, open, sealing, section, Placement, DEFAULT_DIR, FAILBACK_FILE, MEMCACHED, MEMEXPIRATION,
-    REDIS_ATTRIBUTE, REDIS_DB, REDIS_SERVER,
-};
+pub use options::{check_options, open, sealing, section, Placement, DEFAULT_DIR};
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read};

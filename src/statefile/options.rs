@@ -6,44 +6,11 @@ use std::path::PathBuf;
 use super::{Sealing, StateKey, Statefile};
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::{Flag, OptionSection, Pairs, Text, Values};
-use crate::store::{self, Store};
+use crate::options::{Flag, OptionSection, Text, Values};
+use crate::store::{self, Store, FAILBACK_FILE, MEMCACHED, MEMEXPIRATION, REDIS_ATTRIBUTE, REDIS_DB, REDIS_SERVER};
 
 /// The directory used when `--statefile-dir` is not given.
 pub const DEFAULT_DIR: &str = "/var/lib/centreon/centplugins";
-
-/// `--memcached`.
-pub const MEMCACHED: Text = Text::new(
-    "memcached",
-    "Memcached server to use (only one server). Syntax: address[:port] (default port: \
-     11211). Statefiles are kept there under '<statefile-dir>/<name>', shared by every \
-     poller using it; an unreachable server means files.",
-);
-
-/// `--redis-server`.
-pub const REDIS_SERVER: Text = Text::new(
-    "redis-server",
-    "Redis server to use (only one server). Syntax: address[:port] (default port: 6379). \
-     Statefiles and cached reports are kept there under '<statefile-dir>/<name>', shared \
-     by every poller using it.",
-);
-
-/// `--redis-attribute`.
-pub const REDIS_ATTRIBUTE: Pairs = Pairs::new(
-    "redis-attribute",
-    "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"): password, cnx_timeout, \
-         read_timeout, write_timeout (seconds). Values are taken literally ('x' and x alike).",
-);
-
-/// `--redis-db`.
-pub const REDIS_DB: Text = Text::new("redis-db", "Set Redis database index.");
-
-/// `--failback-file`.
-pub const FAILBACK_FILE: Flag = Flag::new("failback-file", "Fall back on a local file if Redis connection fails.");
-
-/// `--memexpiration`.
-pub const MEMEXPIRATION: Text =
-    Text::new("memexpiration", "Time to keep data in seconds (Default: 86400).").default("86400");
 
 /// `--statefile-dir`.
 pub const STATEFILE_DIR: Text = Text::new(

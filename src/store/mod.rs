@@ -17,7 +17,7 @@ mod memcached;
 mod options;
 mod redis;
 
-pub use options::{open, Backend};
+pub use options::{open, Backend, FAILBACK_FILE, MEMCACHED, MEMEXPIRATION, REDIS_ATTRIBUTE, REDIS_DB, REDIS_SERVER};
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! Reading `--redis-server`, `--redis-attribute`, `--redis-db`, `--memcached`,
-//! `--memexpiration` and `--failback-file` (declared with the Retention Options), and
-//! connecting once per run.
+//! `--memexpiration` and `--failback-file` (declared here, listed with the Retention
+//! Options), and connecting once per run.
 
 use std::time::Duration;
 
@@ -9,8 +9,40 @@ use super::redis::{Redis, Settings};
 use super::Store;
 use crate::debug::DebugLog;
 use crate::error::{Error, Result};
-use crate::options::Values;
-use crate::statefile::{FAILBACK_FILE, MEMCACHED, MEMEXPIRATION, REDIS_ATTRIBUTE, REDIS_DB, REDIS_SERVER};
+use crate::options::{Flag, Pairs, Text, Values};
+
+/// `--memcached`.
+pub const MEMCACHED: Text = Text::new(
+    "memcached",
+    "Memcached server to use (only one server). Syntax: address[:port] (default port: \
+     11211). Statefiles are kept there under '<statefile-dir>/<name>', shared by every \
+     poller using it; an unreachable server means files.",
+);
+
+/// `--redis-server`.
+pub const REDIS_SERVER: Text = Text::new(
+    "redis-server",
+    "Redis server to use (only one server). Syntax: address[:port] (default port: 6379). \
+     Statefiles and cached reports are kept there under '<statefile-dir>/<name>', shared \
+     by every poller using it.",
+);
+
+/// `--redis-attribute`.
+pub const REDIS_ATTRIBUTE: Pairs = Pairs::new(
+    "redis-attribute",
+    "Set Redis Options (--redis-attribute=\"cnx_timeout=5\"): password, cnx_timeout, \
+         read_timeout, write_timeout (seconds). Values are taken literally ('x' and x alike).",
+);
+
+/// `--redis-db`.
+pub const REDIS_DB: Text = Text::new("redis-db", "Set Redis database index.");
+
+/// `--failback-file`.
+pub const FAILBACK_FILE: Flag = Flag::new("failback-file", "Fall back on a local file if Redis connection fails.");
+
+/// `--memexpiration`.
+pub const MEMEXPIRATION: Text =
+    Text::new("memexpiration", "Time to keep data in seconds (Default: 86400).").default("86400");
 
 /// The port of `--redis-server` when it names none.
 const REDIS_PORT: u16 = 6379;
@@ -37,7 +69,9 @@ pub enum Backend {
 /// `--memcached` is given, or when the server cannot be reached and files stand in
 /// (memcached always; Redis with `--failback-file`, as the Perl plugin does). A Redis
 /// that cannot be reached otherwise is `redis connection issue: <reason>`; a wrong
-/// option value is refused before any connection.
+/// option value is refused before any connection. With both options, as in Perl, Redis
+/// must be reachable (or `--failback-file` given), and memcached is used when it
+/// answers, Redis when it does not.
 pub fn open(values: &Values, debug: &DebugLog) -> Result<Option<Store>> {
     let expiration =
         match values.non_empty(&MEMEXPIRATION) {
@@ -47,40 +81,55 @@ pub fn open(values: &Values, debug: &DebugLog) -> Result<Option<Store>> {
             })?,
         };
     let expiration = Duration::from_secs(expiration);
-    if let Some(server) = values.non_empty(&REDIS_SERVER) {
-        if values.non_empty(&MEMCACHED).is_some() {
-            debug.log("statefile: --memcached is ignored, --redis-server is used");
-        }
-        let settings = redis_settings(server, values, debug)?;
-        let name = format!("Redis server {}:{} (db {})", settings.host, settings.port, settings.db);
-        return match Redis::connect(&settings) {
-            Ok(redis) => {
-                debug.log(format!("statefile: {name}"));
-                Ok(Some(Store::new(Box::new(redis), Backend::Redis, expiration, name)))
-            }
-            Err(e) if values.flag(&FAILBACK_FILE) => {
-                debug.log(format!("statefile: redis connection issue: {e}; files are used (--failback-file)"));
-                Ok(None)
-            }
-            Err(e) => Err(Error::new(format!("redis connection issue: {e}"))),
-        };
-    }
+    let redis = match values.non_empty(&REDIS_SERVER) {
+        Some(server) => redis(server, values, debug, expiration)?,
+        None => None,
+    };
     if let Some(server) = values.non_empty(&MEMCACHED) {
-        let (host, port) = host_port(server, MEMCACHED_PORT)
-            .ok_or_else(|| Error::new(format!("--memcached must be HOST or HOST:PORT, not '{server}'")))?;
-        return match Memcached::connect(&host, port) {
-            Ok(memcached) => {
-                let name = format!("memcached server {host}:{port}");
-                debug.log(format!("statefile: {name}"));
-                Ok(Some(Store::new(Box::new(memcached), Backend::Memcached, expiration, name)))
+        if let Some(memcached) = memcached(server, debug, expiration)? {
+            if redis.is_some() {
+                debug.log("statefile: memcached answers, so it is used before Redis (as the Perl plugin does)");
             }
-            Err(e) => {
-                debug.log(format!("statefile: {e}; files are used"));
-                Ok(None)
-            }
-        };
+            return Ok(Some(memcached));
+        }
     }
-    Ok(None)
+    Ok(redis)
+}
+
+/// Connects to `--redis-server`: `None` when it cannot be reached and
+/// `--failback-file` asks for files, an error when it cannot and files were not asked for.
+fn redis(server: &str, values: &Values, debug: &DebugLog, expiration: Duration) -> Result<Option<Store>> {
+    let settings = redis_settings(server, values, debug)?;
+    let name = format!("Redis server {}:{} (db {})", settings.host, settings.port, settings.db);
+    match Redis::connect(&settings) {
+        Ok(redis) => {
+            debug.log(format!("statefile: {name}"));
+            Ok(Some(Store::new(Box::new(redis), Backend::Redis, expiration, name)))
+        }
+        Err(e) if values.flag(&FAILBACK_FILE) => {
+            debug.log(format!("statefile: redis connection issue: {e}; files are used (--failback-file)"));
+            Ok(None)
+        }
+        Err(e) => Err(Error::new(format!("redis connection issue: {e}"))),
+    }
+}
+
+/// Connects to `--memcached`: `None` when it cannot be reached (the next store, or
+/// files, stand in).
+fn memcached(server: &str, debug: &DebugLog, expiration: Duration) -> Result<Option<Store>> {
+    let (host, port) = host_port(server, MEMCACHED_PORT)
+        .ok_or_else(|| Error::new(format!("--memcached must be HOST or HOST:PORT, not '{server}'")))?;
+    match Memcached::connect(&host, port) {
+        Ok(memcached) => {
+            let name = format!("memcached server {host}:{port}");
+            debug.log(format!("statefile: {name}"));
+            Ok(Some(Store::new(Box::new(memcached), Backend::Memcached, expiration, name)))
+        }
+        Err(e) => {
+            debug.log(format!("statefile: {e}; memcached is not used"));
+            Ok(None)
+        }
+    }
 }
 
 /// `--redis-server`, `--redis-db` and `--redis-attribute` read into [`Settings`].

@@ -33,6 +33,8 @@ mod nsd;
 mod pyrandom;
 mod rawhost;
 mod reports;
+pub mod scripted;
+pub mod teampass;
 mod tenant;
 mod traces;
 mod variants;
@@ -52,7 +54,7 @@ pub use calendar::{iso_datetime, parse_iso_datetime};
 pub use domains::dns_server;
 pub use handler::VALID_SECRET;
 pub use mail::{Access, MailMessage, MailSettings};
-pub use nsd::Nsd;
+pub use nsd::{silent_dns, Nsd};
 // `mockgraph` runs the mail clock with the wall clock; the tests never do.
 #[allow(unused_imports)]
 pub use mail::MailClock;

@@ -113,6 +113,12 @@ fn scratch_dir() -> io::Result<PathBuf> {
     }
 }
 
+/// A DNS server that never answers: a UDP socket on loopback, bound and never read,
+/// so queries sent to it time out. It is silent as long as the socket lives.
+pub fn silent_dns() -> io::Result<UdpSocket> {
+    UdpSocket::bind(("127.0.0.1", 0))
+}
+
 /// A loopback port free for both UDP and TCP right now.
 fn free_port() -> io::Result<u16> {
     loop {

@@ -5,11 +5,12 @@
 //! promised more. It serves the files as they are; the download faults do not
 //! apply.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 
 use super::handler::{report_of_file, unquote, InFlight, Shared};
+use super::scripted::read_request;
 use super::{Framing, Host, RequestRecord};
 
 /// Accepts connections until the mock stops, answering each on its own thread.
@@ -25,27 +26,13 @@ pub fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-/// Reads one request head and answers it, then closes the connection.
+/// Reads one request and answers it, then closes the connection.
 fn answer(flight: InFlight, stream: TcpStream) {
     let shared = flight.shared();
-    let mut reader = BufReader::new(&stream);
-    let mut first = String::new();
-    if reader.read_line(&mut first).is_err() {
-        return;
-    }
-    let mut authorization = false;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            authorization |= name.eq_ignore_ascii_case("authorization") && !value.trim().is_empty();
-        }
-    }
-    let mut parts = first.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let path = unquote(parts.next().unwrap_or_default(), false);
+    let Some(request) = read_request(&stream) else { return };
+    let authorization = request.header("authorization").is_some_and(|value| !value.is_empty());
+    let method = request.method;
+    let path = unquote(&request.target, false);
     shared.state().log.push(RequestRecord { host: Host::Download, method, path: path.clone(), authorization });
     let answer = match path.strip_prefix("/download/").and_then(|name| Some((name, shared.file(name)?))) {
         Some((name, data)) => {

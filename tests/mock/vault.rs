@@ -12,12 +12,14 @@
 //! at start ([`VaultBuilder::https`]; [`Vault::ca_pem`] is the CA to trust).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
+
+use super::scripted::read_request;
 
 /// One version of a KV secret.
 #[derive(Debug, Clone)]
@@ -208,8 +210,9 @@ fn serve(stream: TcpStream, state: &State, tls: Option<Arc<rustls::ServerConfig>
 }
 
 fn exchange<S: Read + Write>(mut stream: S, state: &State) {
-    let Some((method, path, headers, body)) = read_request(&mut stream) else { return };
-    let token = headers.get("x-vault-token").cloned();
+    let Some(request) = read_request(&mut stream) else { return };
+    let token = request.header("x-vault-token").map(str::to_string);
+    let (method, path, body) = (request.method, request.target, request.body);
     state
         .seen
         .lock()
@@ -232,30 +235,6 @@ fn exchange<S: Read + Write>(mut stream: S, state: &State) {
     );
     let _ = stream.write_all(response.as_bytes());
     let _ = stream.flush();
-}
-
-type Request = (String, String, HashMap<String, String>, String);
-
-fn read_request<S: Read>(stream: S) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut first = String::new();
-    reader.read_line(&mut first).ok()?;
-    let mut words = first.split_whitespace();
-    let (method, path) = (words.next()?.to_string(), words.next()?.to_string());
-    let mut headers = HashMap::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
-        }
-    }
-    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((method, path, headers, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// Vault's answer to one request.

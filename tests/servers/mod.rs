@@ -4,7 +4,7 @@
 //! guard drops.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ pub struct Server {
 /// A port free at the time of asking (the server may still lose it to another
 /// process: [`Server::start`] then tries another).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+    crate::mock::scripted::closed_port()
 }
 
 impl Server {

@@ -1,9 +1,13 @@
-//! The one local HTTP server of the unit tests (the HTTP layer's here, the API
-//! clients' in `custom/`, which mounts this file): a loopback server that reads one
-//! request per connection and writes, byte for byte, what the test's handler answers
-//! to it. A test can so send what no well-behaved server would: a body cut short, a
-//! bad chunk, an answer that never comes. The integration tests use the stand-in for
-//! Microsoft in `tests/mock` instead.
+//! The scripted host: a server on loopback that reads one request per connection and
+//! writes back, byte for byte, what the test's function answers to it, then closes
+//! the connection. A test can so send what no well-behaved server would: a body cut
+//! short, a bad chunk, a link that loops, an answer that never comes.
+//!
+//! It is part of the one mock and knows nothing of the services the rest of the
+//! mock stands in for, so the unit tests of the HTTP layer (`src/http`) and of the
+//! API clients (`custom/`) mount this file as it is, and the stand-ins built on raw
+//! bytes (the TeamPass API, the download host, Vault) read their requests with
+//! [`read_request`].
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -31,26 +35,57 @@ impl Seen {
     }
 }
 
+/// Reads one request (head, then as much body as its `Content-Length` says) from
+/// `stream`, as received by host 0; `None` when not even a request line came. A
+/// client that sends less body than it announced is read all the same: what it sent
+/// is the body.
+pub fn read_request(stream: impl Read) -> Option<Seen> {
+    let mut reader = BufReader::new(stream);
+    let mut first = String::new();
+    if reader.read_line(&mut first).ok()? == 0 {
+        return None;
+    }
+    let mut parts = first.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or_default().to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    let length = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok());
+    let mut body = Vec::new();
+    // A client that sends less than it announced is answered all the same.
+    let _ = reader.take(length.unwrap_or(0)).read_to_end(&mut body);
+    Some(Seen { host: 0, method, target, headers, body: String::from_utf8_lossy(&body).into_owned() })
+}
+
 /// What the server answers to a request: the raw bytes to write, then the
-/// connection is closed. It is given the server, for the URLs of its hosts.
-type Handler = dyn Fn(&Seen, &Loopback) -> Vec<u8> + Send + Sync;
+/// connection is closed. It is given the server, for the URLs of its hosts and the
+/// requests before this one.
+type Handler = dyn Fn(&Seen, &Scripted) -> Vec<u8> + Send + Sync;
 
 /// A running server: one or more hosts (ports) on 127.0.0.1 sharing a handler and a
 /// log of the requests, in the order they were read. It serves until the test
 /// process ends.
 #[derive(Clone)]
-pub struct Loopback {
+pub struct Scripted {
     bases: Vec<String>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
-impl Loopback {
+impl Scripted {
     /// Starts `hosts` listeners, each on a free port (a second one stands for
     /// another host, such as the one a report download is redirected to).
-    pub fn start(hosts: usize, handler: impl Fn(&Seen, &Loopback) -> Vec<u8> + Send + Sync + 'static) -> Loopback {
+    pub fn start(hosts: usize, handler: impl Fn(&Seen, &Scripted) -> Vec<u8> + Send + Sync + 'static) -> Scripted {
         let listeners: Vec<TcpListener> =
             (0..hosts).map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port")).collect();
-        let server = Loopback {
+        let server = Scripted {
             bases: listeners.iter().map(|l| format!("http://{}", l.local_addr().expect("bound address"))).collect(),
             seen: Arc::default(),
         };
@@ -72,35 +107,15 @@ impl Loopback {
         &self.bases[host]
     }
 
-    /// The requests read so far, in order.
+    /// The requests read so far, in order (while a handler runs, its own request is
+    /// the last).
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().expect("request log").clone()
     }
 
     fn serve(&self, host: usize, stream: TcpStream, handler: &Handler) {
-        let mut reader = BufReader::new(&stream);
-        let mut first = String::new();
-        if reader.read_line(&mut first).is_err() {
-            return;
-        }
-        let mut parts = first.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_string();
-        let target = parts.next().unwrap_or_default().to_string();
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-            }
-        }
-        let length = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok());
-        let mut body = vec![0; length.unwrap_or(0)];
-        // A client that sends less than it announced is answered all the same.
-        let _ = reader.read_exact(&mut body);
-        let seen = Seen { host, method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
+        let Some(seen) = read_request(&stream) else { return };
+        let seen = Seen { host, ..seen };
         self.seen.lock().expect("request log").push(seen.clone());
         let answer = handler(&seen, self);
         let mut stream = stream;
@@ -120,4 +135,10 @@ pub fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(body);
     bytes
+}
+
+/// A loopback port nothing listens on right now: a connection to it is refused.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("bound address").port()
 }
