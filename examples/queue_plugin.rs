@@ -151,8 +151,11 @@ mod tests {
         let mut all = vec!["--plugin=example::queue::plugin", "--mode=queue-depth"];
         all.extend_from_slice(args);
         let args: Vec<String> = all.into_iter().map(String::from).collect();
-        let rendered = centreon_plugin::plugin::run(&plugin(), &args);
-        (rendered.stdout, rendered.exit_code)
+        let printout = centreon_plugin::plugin::run(&plugin(), &args);
+        let code = printout.exit_code();
+        let mut stdout = Vec::new();
+        printout.write_to(&mut stdout).expect("printed");
+        (String::from_utf8(stdout).expect("UTF-8"), code)
     }
 
     #[test]

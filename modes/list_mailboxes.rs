@@ -14,7 +14,7 @@
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::options::{OptionSpec, Text};
 use centreon_plugin::pattern;
-use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
+use centreon_plugin::registry::{Item, Items, ModeKind, ModeSpec};
 
 use super::share::{self, PrincipalFilter};
 use super::{Mode, Run};
@@ -98,24 +98,26 @@ fn item(row: &Row<'_>) -> Item {
     item
 }
 
-/// Reads the D7 report, keeping the mailboxes `--filter-mailbox` keeps. A report
+/// Reads the D7 report, handing over each mailbox `--filter-mailbox` keeps as it is
+/// read: none is kept here, so a tenant of a million mailboxes lists in the memory of
+/// one (the driver prints the list only if the report was read completely). A report
 /// without any mailbox is an error, not an empty list: a discovery given an empty list
 /// would remove every per-mailbox service, and no tenant has no mailbox.
-fn select(run: &mut Run<'_>) -> Result<Vec<Item>> {
+fn select(run: &mut Run<'_>, items: &mut Items<'_>) -> Result<()> {
     let filter = PrincipalFilter::new(run.values, &FILTER_MAILBOX, run.debug)?;
     let request = ReportSpec { report: REPORT, query: ReportQuery::Period("D7"), columns: &Columns::NAMES };
-    let (mut items, mut rows) = (Vec::new(), 0usize);
+    let mut rows = 0usize;
     run.api().reports()?.report(&request, &mut |row| {
         rows += 1;
         if filter.keeps(row.text(Columns::UserPrincipalName)) {
-            items.push(item(row));
+            items(item(row))?;
         }
         Ok(())
     })?;
     if rows == 0 {
         return Err(Error::new(format!("report {REPORT} lists no mailbox")));
     }
-    Ok(items)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use centreon_plugin::error::Result;
 use centreon_plugin::options::{OptionSpec, Text};
-use centreon_plugin::registry::{Item, ModeKind, ModeSpec};
+use centreon_plugin::registry::{Items, ModeKind, ModeSpec};
 
 use super::{Mode, Run};
 use crate::custom::Capability;
@@ -31,12 +31,12 @@ fn options() -> Vec<OptionSpec> {
     vec![FILTER_NAME.spec()]
 }
 
-fn select(run: &mut Run<'_>) -> Result<Vec<Item>> {
+fn select(run: &mut Run<'_>, items: &mut Items<'_>) -> Result<()> {
     let services = run.api().health()?.service_health()?;
     // Keyed by id as Perl does: a later service with the same id replaces the earlier.
     let by_id: BTreeMap<String, String> = services.into_iter().map(|s| (s.id, s.service)).collect();
-    Ok(by_id
-        .into_iter()
-        .map(|(id, name)| vec![("service_id".to_string(), id), ("service_name".to_string(), name)])
-        .collect())
+    for (id, name) in by_id {
+        items(vec![("service_id".to_string(), id), ("service_name".to_string(), name)])?;
+    }
+    Ok(())
 }

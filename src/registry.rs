@@ -118,6 +118,11 @@ impl<A: ?Sized> fmt::Debug for Run<'_, A> {
 /// One listed object of a listing mode: its fields, in display order.
 pub type Item = Vec<(String, String)>;
 
+/// Where a listing mode hands its objects, one at a time as it reads them: each is
+/// rendered at once and dropped, so a listing's memory does not grow with the number of
+/// objects. An error (the spill file could not be written) ends the mode with it.
+pub type Items<'a> = dyn FnMut(Item) -> Result<()> + 'a;
+
 /// What a mode does with the data it collects.
 pub enum ModeKind<A: ?Sized> {
     /// Counters checked against thresholds (the counter template).
@@ -139,8 +144,9 @@ pub enum ModeKind<A: ?Sized> {
         heading: &'static str,
         /// The fields of every item, in display order.
         fields: &'static [&'static str],
-        /// Collects the items.
-        select: fn(&mut Run<'_, A>) -> Result<Vec<Item>>,
+        /// Collects the items, handing each to the driver in listing order. Nothing is
+        /// printed unless it returns `Ok`.
+        select: fn(&mut Run<'_, A>, &mut Items<'_>) -> Result<()>,
     },
 }
 
@@ -250,8 +256,8 @@ mod tests {
         }
     }
 
-    fn listed(run: &mut Run<'_, dyn Probe>) -> Result<Vec<Item>> {
-        Ok(vec![vec![("n".into(), run.api().number().to_string())]])
+    fn listed(run: &mut Run<'_, dyn Probe>, items: &mut Items<'_>) -> Result<()> {
+        items(vec![("n".into(), run.api().number().to_string())])
     }
 
     fn seven(_: &Env<'_>) -> Result<Box<dyn Probe>> {
@@ -295,7 +301,12 @@ mod tests {
         let mut api = (custom("a").build)(&env).expect("built");
         let ModeKind::Listing { select, .. } = &mode("m").kind else { unreachable!("a listing") };
         let all = |_: &str| true;
-        let items = select(&mut Run::new(&values, api.as_mut(), &debug, &all)).expect("items");
+        let mut items = Vec::new();
+        select(&mut Run::new(&values, api.as_mut(), &debug, &all), &mut |item| {
+            items.push(item);
+            Ok(())
+        })
+        .expect("items");
         assert_eq!(items, [vec![("n".to_string(), "7".to_string())]]);
     }
 }

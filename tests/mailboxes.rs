@@ -294,6 +294,55 @@ fn a_broken_or_empty_report_lists_nothing() {
     }
 }
 
+/// The list is printed only once the report was read whole: a report cut after
+/// thousands of mailboxes (far more than the spill file's write buffer) ends UNKNOWN
+/// with not one of them printed, in every output form.
+#[test]
+fn a_report_cut_after_many_mailboxes_prints_none_of_them() {
+    let mock = MockGraph::builder().tenant(Tenant::generated(20_000, 7)).fault(Fault::Truncated).start().expect("mock");
+    for args in [
+        &["--mode=list-mailboxes"][..],
+        &["--mode=list-mailboxes", "--disco-show"],
+        &["--mode=list-mailboxes", "--disco-show", "--output-json"],
+        &["--mode=list-mailboxes", "--output-json"],
+    ] {
+        let outcome = run(&mock, args);
+        assert_eq!(outcome.code, 3, "{args:?}: {}", outcome.stdout);
+        assert!(outcome.stdout.contains("UNKNOWN"), "{args:?}: {}", outcome.stdout);
+        assert!(outcome.stdout.contains("truncated"), "{args:?}: {}", outcome.stdout);
+        assert!(!outcome.stdout.contains("user0"), "{args:?}: a mailbox was printed: {}", outcome.stdout);
+        assert!(outcome.stdout.len() < 2_000, "{args:?}: {} bytes printed", outcome.stdout.len());
+    }
+}
+
+/// A long list prints the same bytes whether its lines waited in a spill file or, with
+/// no usable temporary directory, in memory; and the spill file leaves nothing behind.
+#[test]
+fn a_long_listing_is_the_same_from_a_spill_file_and_from_memory() {
+    let mock = MockGraph::builder().tenant(Tenant::generated(5_000, 7)).start().expect("mock");
+    let spill = TempDir::new("list-spill").expect("temporary directory");
+    let spill_dir = spill.path().display().to_string();
+    for args in [&["--mode=list-mailboxes"][..], &["--mode=list-mailboxes", "--disco-show"]] {
+        let listed = |tmpdir: &str| {
+            let outcome = Plugin::new()
+                .args(args)
+                .client()
+                .secret()
+                .endpoints(&mock.url())
+                .fresh_state()
+                .envs(&[("TMPDIR", tmpdir)])
+                .run();
+            assert_eq!(outcome.code, 0, "{args:?}: {}", outcome.stderr);
+            outcome.stdout
+        };
+        let spilled = listed(&spill_dir);
+        assert_eq!(spilled, listed("/nonexistent/spill"), "{args:?}");
+        let objects = spilled.matches("[upn: ").count() + spilled.matches("<label ").count();
+        assert_eq!(objects, 5_000, "{args:?}: every mailbox");
+        assert_eq!(std::fs::read_dir(spill.path()).expect("listed").count(), 0, "no spill file left");
+    }
+}
+
 /// `list-mailboxes` is listed among the modes.
 #[test]
 fn list_mode_lists_list_mailboxes() {

@@ -2,7 +2,7 @@
 //! discovery reads from `list-*` modes. XML unless `--output-json` is given (and
 //! `--output-xml` is not).
 
-use super::markup::{json_array, json_object, json_string, Element};
+use super::markup::{document_around, json_array, json_object, json_string, Element};
 use super::options::{Format, OutputOptions};
 use super::Rendered;
 use crate::status::Status;
@@ -21,24 +21,62 @@ pub fn display_disco_format(names: &[&str], opts: &OutputOptions) -> Rendered {
 /// The discovered objects: one `<label KEY="VALUE" …/>` per object (attributes sorted by
 /// name) or `{"data":[{…},…]}`.
 pub fn display_disco_show(items: &[Vec<(String, String)>], opts: &OutputOptions) -> Rendered {
-    let sorted = items.iter().map(|item| {
+    let mut objects = DiscoObjects::new(opts);
+    let body: String = items.iter().map(|item| objects.object(item)).collect();
+    let (head, tail) = objects.frame();
+    finish(format!("{head}{body}{tail}"), opts)
+}
+
+/// The `--disco-show` document written one object at a time, so that a listing can
+/// keep its objects' bytes aside as it reads them: [`DiscoObjects::object`] for each,
+/// then [`DiscoObjects::frame`] for what goes around them.
+#[derive(Debug)]
+pub(super) struct DiscoObjects {
+    json: bool,
+    count: usize,
+}
+
+impl DiscoObjects {
+    /// The document `opts` asks for (JSON with `--output-json`, else XML).
+    pub(super) fn new(opts: &OutputOptions) -> DiscoObjects {
+        DiscoObjects { json: opts.format() == Format::Json, count: 0 }
+    }
+
+    /// The bytes of one object, after those of the objects before it.
+    pub(super) fn object(&mut self, item: &[(String, String)]) -> String {
         let mut fields: Vec<&(String, String)> = item.iter().collect();
         fields.sort();
-        fields
-    });
-    let stdout = if opts.format() == Format::Json {
-        let objects = sorted.map(|fields| json_object(fields.into_iter().map(|(k, v)| (k.as_str(), json_string(v)))));
-        json_object([("data", json_array(objects))])
-    } else {
-        let labels = sorted.map(|fields| fields.into_iter().fold(Element::new("label"), |e, (k, v)| e.attribute(k, v)));
-        Element::new("data").children(labels).document()
-    };
-    finish(stdout, opts)
+        self.count += 1;
+        if self.json {
+            let object = json_object(fields.into_iter().map(|(k, v)| (k.as_str(), json_string(v))));
+            if self.count == 1 {
+                object
+            } else {
+                format!(",{object}")
+            }
+        } else {
+            fields.into_iter().fold(Element::new("label"), |e, (k, v)| e.attribute(k, v)).fragment(1)
+        }
+    }
+
+    /// What goes before and after the objects written so far.
+    pub(super) fn frame(&self) -> (String, String) {
+        match (self.json, self.count) {
+            (true, _) => (format!("{{{}:[", json_string("data")), "]}".to_string()),
+            (false, 0) => (Element::new("data").document(), String::new()),
+            (false, _) => document_around("data"),
+        }
+    }
+
+    /// The exit code of a discovery.
+    pub(super) fn exit_code(opts: &OutputOptions) -> i32 {
+        opts.map_exit(Status::Ok).exit_code()
+    }
 }
 
 /// Discovery ends as an OK run (`--change-exit` still applies, as Perl's exit does).
 fn finish(stdout: String, opts: &OutputOptions) -> Rendered {
-    Rendered { stdout, stderr: String::new(), exit_code: opts.map_exit(Status::Ok).exit_code() }
+    Rendered { stdout, stderr: String::new(), exit_code: DiscoObjects::exit_code(opts) }
 }
 
 #[cfg(test)]

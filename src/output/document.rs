@@ -58,7 +58,7 @@ impl Document<'_> {
                 ("exit", json_string(status.label())),
                 ("msg", json_string(&msg)),
             ]),
-            Output::Long(msg) => json_object([("type", "2".to_string()), ("msg", json_string(msg))]),
+            Output::Long(msg) => long_json(msg),
         });
         let perfdatas = self
             .perfdata
@@ -81,9 +81,7 @@ impl Document<'_> {
                 .child(Element::text("type", "1"))
                 .child(Element::text("exit", status.label()))
                 .child(Element::text("msg", &msg)),
-            Output::Long(msg) => {
-                Element::new("output").child(Element::text("type", "2")).child(Element::text("msg", msg))
-            }
+            Output::Long(msg) => long_xml(msg),
         });
         let perfdatas = self.perfdata.iter().map(|record| {
             Element::new("perfdata").children(record_fields(record).into_iter().map(|(k, v)| Element::text(k, v)))
@@ -97,6 +95,26 @@ impl Document<'_> {
             .document()
     }
 }
+
+/// A long line's entry of the JSON document's `outputs`.
+pub(super) fn long_json(line: &str) -> String {
+    json_object([("type", "2".to_string()), ("msg", json_string(line))])
+}
+
+/// A long line's element of the XML document's `outputs`.
+pub(super) fn long_xml(line: &str) -> Element {
+    Element::new("output").child(Element::text("type", "2")).child(Element::text("msg", line))
+}
+
+/// What ends a document without perfdata after its last long line: a listing writes its
+/// lines before it, one at a time.
+pub(super) const JSON_TAIL: &str = "],\"perfdatas\":[]}}";
+
+/// The same for the XML document, whose `outputs` elements are at depth 2.
+pub(super) const XML_TAIL: &str = "\n  </outputs>\n  <perfdatas/>\n</plugin>\n";
+
+/// The depth of the XML document's `output` elements.
+pub(super) const XML_OUTPUT_DEPTH: usize = 2;
 
 /// A record's keys as the documents show them; `mode`, `nlabel` and `instances` only when
 /// present.

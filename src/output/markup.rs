@@ -43,9 +43,18 @@ impl Element {
     /// The whole document: declaration, the element indented by 2 spaces per level, empty
     /// elements self-closed, final newline.
     pub fn document(&self) -> String {
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+        let mut out = String::from(DECLARATION);
         self.write(&mut out, 0);
         out.push('\n');
+        out
+    }
+
+    /// The element as a child at `depth` of a document written piece by piece (see
+    /// [`document_around`]): a line end, then the element indented as [`Element::document`]
+    /// indents it there.
+    pub fn fragment(&self, depth: usize) -> String {
+        let mut out = String::from("\n");
+        self.write(&mut out, depth);
         out
     }
 
@@ -75,6 +84,16 @@ impl Element {
         out.push_str(&self.name);
         out.push('>');
     }
+}
+
+/// The XML declaration every document starts with.
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+
+/// What comes before and after the children of a root element `name` that has at least
+/// one child, each written as its [`Element::fragment`] at depth 1: together the same
+/// bytes as [`Element::document`] of the whole tree.
+pub fn document_around(name: &str) -> (String, String) {
+    (format!("{DECLARATION}<{name}>"), format!("\n</{name}>\n"))
 }
 
 /// XML-escapes text (and quotes, in attributes). Control characters not allowed in XML
@@ -131,6 +150,14 @@ mod tests {
              <label id=\"x&quot;y&#10;&amp;#x1;\"/>\n  <empty>\n    <leaf/>\n  </empty>\n</data>\n"
         );
         assert_eq!(Element::new("data").document(), "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<data/>\n");
+    }
+
+    #[test]
+    fn a_document_written_piece_by_piece_is_the_same_document() {
+        let children = || [Element::new("label").attribute("a", "1"), Element::new("x").child(Element::text("y", "z"))];
+        let (head, tail) = document_around("data");
+        let pieces: String = children().iter().map(|child| child.fragment(1)).collect();
+        assert_eq!(format!("{head}{pieces}{tail}"), Element::new("data").children(children()).document());
     }
 
     #[test]

@@ -15,19 +15,25 @@ mod disco;
 mod display;
 mod document;
 mod file;
+mod listing;
 mod markup;
 mod math;
 mod method;
 mod options;
 mod perfdata;
+mod spill;
 mod text;
 mod transform;
+
+use std::io::{self, Write};
 
 use crate::status::Status;
 
 pub use disco::{display_disco_format, display_disco_show};
 pub use display::{display, display_error, display_info};
+pub use listing::Listing;
 pub use options::{OutputOptions, SHOW_PASSWORD};
+pub use spill::Spill;
 
 /// One short (status line) message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +111,59 @@ pub struct Rendered {
     pub stderr: String,
     /// The process exit code.
     pub exit_code: i32,
+}
+
+/// What a run prints: all of it in memory, or a listing whose objects wait in a spill
+/// file.
+#[derive(Debug)]
+pub enum Printout {
+    /// Every byte in memory.
+    Whole(Rendered),
+    /// A listing: its head, the objects' bytes from the spill file, its tail.
+    Spilled(Spilled),
+}
+
+/// A listing's output, printed only once its data was read completely.
+#[derive(Debug)]
+pub struct Spilled {
+    /// What comes before the objects (status line and debug lines, a document's head).
+    pub head: String,
+    /// The objects' bytes.
+    pub body: Spill,
+    /// What comes after them (a document's end).
+    pub tail: String,
+    /// The process exit code.
+    pub exit_code: i32,
+}
+
+impl Printout {
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Printout::Whole(rendered) => rendered.exit_code,
+            Printout::Spilled(spilled) => spilled.exit_code,
+        }
+    }
+
+    /// The lines for stderr (a listing has none).
+    pub fn stderr(&self) -> &str {
+        match self {
+            Printout::Whole(rendered) => &rendered.stderr,
+            Printout::Spilled(_) => "",
+        }
+    }
+
+    /// Writes every byte for stdout to `out`, in order.
+    pub fn write_to(self, out: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Printout::Whole(rendered) => out.write_all(rendered.stdout.as_bytes()),
+            Printout::Spilled(Spilled { head, body, tail, .. }) => {
+                out.write_all(head.as_bytes())?;
+                body.copy_to(out)?;
+                out.write_all(tail.as_bytes())
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -80,6 +80,12 @@ impl TextRules {
     pub fn long(&self, lines: Vec<String>) -> Vec<String> {
         change_long(lines, &self.long)
     }
+
+    /// Whether `--change-long-output` rewrites the long output: its rules see all the
+    /// lines joined, so a listing then cannot render its lines one at a time.
+    pub fn changes_long(&self) -> bool {
+        !self.long.is_empty()
+    }
 }
 
 /// The order of the blocks on the status line; UNKNOWN comes after WARNING although it is

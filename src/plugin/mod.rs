@@ -28,31 +28,35 @@ use crate::getopt::{self, Parsed};
 use crate::help::{self, Section};
 use crate::notices::Notices;
 use crate::options::{OptionSection, OptionSpec, Values};
-use crate::output::{self, CheckResult, DisplayContext, Info, OutputOptions, Rendered, ShortMessage};
+use crate::output::{
+    self, CheckResult, DisplayContext, Info, Listing, OutputOptions, Printout, Rendered, ShortMessage,
+};
 use crate::passmgr;
-use crate::registry::{CustomModeSpec, Env, Item, ModeKind, ModeSpec, Plugin, PluginApi, PluginInfo, Run};
+use crate::registry::{CustomModeSpec, Env, Items, ModeKind, ModeSpec, Plugin, PluginApi, PluginInfo, Run};
 
 /// Runs `plugin` with the process's arguments, prints the result and exits.
 pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
     let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
     // Nothing the run touched is looked at after a panic: only the fixed text is printed.
-    let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| run(plugin, &args))).unwrap_or_else(|_| Rendered {
-        stdout: "UNKNOWN: internal error (please report it with the command line that caused it) \n".to_string(),
-        stderr: String::new(),
-        exit_code: 3,
+    let printout = std::panic::catch_unwind(AssertUnwindSafe(|| run(plugin, &args))).unwrap_or_else(|_| {
+        Printout::Whole(Rendered {
+            stdout: "UNKNOWN: internal error (please report it with the command line that caused it) \n".to_string(),
+            stderr: String::new(),
+            exit_code: 3,
+        })
     });
-    process::emit(&rendered)
+    process::emit(printout)
 }
 
 /// Runs `plugin` with `args` (without the program name) and returns what to print.
-pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Rendered {
+pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Printout {
     let info = &plugin.info;
     let started = Instant::now();
     budget::reset();
     let script = getopt::parse(args, &script_specs());
     let output = match OutputOptions::from_values(&script.values) {
         Ok(output) => output,
-        Err(error) => return fallback_error(&error, info, &script.values),
+        Err(error) => return Printout::Whole(fallback_error(&error, info, &script.values)),
     };
     let mut ctx = DisplayContext { plugin: info.name.to_string(), mode: String::new() };
     let debug = DebugLog::new(output.logging(), output.secrets());
@@ -63,9 +67,9 @@ pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Render
         _ => outcome,
     };
     match outcome {
-        Ok(Outcome::Check(rendered)) => rendered,
-        Ok(Outcome::Info(answer)) => output::display_info(&answer, &debug.take(), &ctx, &output),
-        Err(error) => output::display_error(&error, &debug.take(), &ctx, &output),
+        Ok(Outcome::Check(printout)) => printout,
+        Ok(Outcome::Info(answer)) => Printout::Whole(output::display_info(&answer, &debug.take(), &ctx, &output)),
+        Err(error) => Printout::Whole(output::display_error(&error, &debug.take(), &ctx, &output)),
     }
 }
 
@@ -73,7 +77,7 @@ pub fn run<A: ?Sized + PluginApi>(plugin: &Plugin<A>, args: &[String]) -> Render
 #[derive(Debug)]
 enum Outcome {
     /// The mode ran and its result was displayed.
-    Check(Rendered),
+    Check(Printout),
     /// An informational command answered; the run stops there.
     Info(Info),
 }
@@ -297,19 +301,19 @@ struct Collect<'a, A: ?Sized> {
 impl<A: ?Sized> Collect<'_, A> {
     /// A counter mode: thresholds checked at start-up, `--list-counters` and the
     /// (empty) discovery documents answered without a request, else the check.
-    fn counters(self, declared: &Declarations, select: fn(&mut Run<'_, A>) -> Result<Collected>) -> Result<Rendered> {
+    fn counters(self, declared: &Declarations, select: fn(&mut Run<'_, A>) -> Result<Collected>) -> Result<Printout> {
         let (output, ctx) = (self.output, self.ctx);
         let names = metric_names(output);
         let limits = Thresholds::from_values(declared, self.values, names, output.float_precision())?;
         if self.values.flag(&LIST_COUNTERS) {
             let result = unlabelled(declared.list_counters());
-            return Ok(output::display(&result, ctx, &output.without_labels()));
+            return Ok(Printout::Whole(output::display(&result, ctx, &output.without_labels())));
         }
         if output.disco_format() {
-            return Ok(output::display_disco_format(&[], output));
+            return Ok(Printout::Whole(output::display_disco_format(&[], output)));
         }
         if output.disco_show() {
-            return Ok(output::display_disco_show(&[], output));
+            return Ok(Printout::Whole(output::display_disco_show(&[], output)));
         }
         let active = |label: &str| limits.counter_active(label);
         let collected = select(&mut Run::new(self.values, self.api, self.debug, &active).with_notices(self.notices))?;
@@ -320,33 +324,27 @@ impl<A: ?Sized> Collect<'_, A> {
         let mut result = collected.evaluate(&limits, Naming { names, mode: &ctx.mode });
         result.short.extend(notices.into_iter().map(|text| ShortMessage { severity: None, text }));
         result.long.splice(0..0, self.debug.take().into_iter().chain(self.notices.take_details()));
-        Ok(output::display(&result, ctx, output))
+        Ok(Printout::Whole(output::display(&result, ctx, output)))
     }
 
     /// A listing mode: `heading` then one `[field: value] …` line per item, or the
     /// discovery documents. Its status line is the heading alone: notices are not
-    /// shown.
+    /// shown. Each item is rendered as the mode hands it over and kept in a spill file
+    /// (see [`Listing`]), printed only if the mode read its data completely.
     fn listing(
         self,
         heading: &str,
         fields: &[&str],
-        select: fn(&mut Run<'_, A>) -> Result<Vec<Item>>,
-    ) -> Result<Rendered> {
+        select: fn(&mut Run<'_, A>, &mut Items<'_>) -> Result<()>,
+    ) -> Result<Printout> {
         let output = self.output;
         if output.disco_format() {
-            return Ok(output::display_disco_format(fields, output));
+            return Ok(Printout::Whole(output::display_disco_format(fields, output)));
         }
         let all = |_: &str| true;
-        let items = select(&mut Run::new(self.values, self.api, self.debug, &all))?;
-        if output.disco_show() {
-            return Ok(output::display_disco_show(&items, output));
-        }
-        let mut result = unlabelled(heading.to_string());
-        result.long = self.debug.take();
-        result.long.extend(
-            items.iter().map(|item| item.iter().map(|(k, v)| format!("[{k}: {v}]")).collect::<Vec<_>>().join(" ")),
-        );
-        Ok(output::display(&result, self.ctx, &output.listing()))
+        let mut listing = Listing::new(output);
+        select(&mut Run::new(self.values, self.api, self.debug, &all), &mut |item| listing.push(&item))?;
+        listing.finish(heading, self.debug.take(), self.ctx)
     }
 }
 

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::getopt;
 use crate::help::Section;
 use crate::options::{List, OptionSection, OptionSpec, Text, Values};
-use crate::output::{self, CheckResult, DisplayContext, OutputOptions, ShortMessage};
+use crate::output::{self, CheckResult, DisplayContext, OutputOptions, Printout, ShortMessage};
 use crate::passmgr;
 use crate::registry::{CustomModeSpec, Env, ModeKind, ModeSpec, Notices, Plugin, PluginApi, Run};
 
@@ -117,7 +117,7 @@ pub fn run<A: ?Sized + PluginApi + 'static>(start: Start<'_, A>) -> Result<Outco
     }
     combined.short.extend(notices.take().into_iter().map(|text| ShortMessage { severity: None, text }));
     combined.long.splice(0..0, debug.take().into_iter().chain(notices.take_details()));
-    Ok(Outcome::Check(output::display(&combined, ctx, output)))
+    Ok(Outcome::Check(Printout::Whole(output::display(&combined, ctx, output))))
 }
 
 /// One mode of the list, on the shared API.

@@ -11,18 +11,25 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::number;
-use crate::output::Rendered;
+use crate::output::{Printout, Rendered};
 use crate::pattern::{Occurrences, Pattern};
 
-/// Prints the result (and its lines for stderr, if any) and exits with its code.
-pub fn emit(rendered: &Rendered) -> ! {
+/// Prints the result (and its lines for stderr, if any) and exits with its code. A
+/// listing whose spill file cannot be read back whole ends UNKNOWN (exit 3): its list
+/// was not printed completely. A closed stdout changes nothing (the reader is gone).
+pub fn emit(printout: Printout) -> ! {
+    let (spilled, exit_code) = (matches!(printout, Printout::Spilled(_)), printout.exit_code());
+    let stderr = printout.stderr().to_string();
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(rendered.stdout.as_bytes());
+    let written = printout.write_to(&mut stdout);
     let _ = stdout.flush();
-    if !rendered.stderr.is_empty() {
-        let _ = std::io::stderr().lock().write_all(rendered.stderr.as_bytes());
+    if !stderr.is_empty() {
+        let _ = std::io::stderr().lock().write_all(stderr.as_bytes());
     }
-    std::process::exit(rendered.exit_code)
+    match written {
+        Err(error) if spilled && error.kind() != std::io::ErrorKind::BrokenPipe => std::process::exit(3),
+        _ => std::process::exit(exit_code),
+    }
 }
 
 /// Sets `--environment KEY=VALUE` variables before anything reads them (TZ decides the
@@ -44,7 +51,7 @@ pub fn global_timeout(value: Option<&str>) -> Option<u64> {
 pub fn watchdog(deadline: Instant, rendered: Rendered) {
     std::thread::spawn(move || {
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        emit(&rendered)
+        emit(Printout::Whole(rendered))
     });
 }
 
