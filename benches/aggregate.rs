@@ -119,5 +119,30 @@ fn aggregate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, aggregate);
+/// The download's reader alone (`custom::report::read`, no mode): the mailbox usage
+/// report split into records and the three cells a per-mailbox check reads handed
+/// out, as `cargo bench --bench records`' `csv_parse` does with the csv crate.
+fn report_read(c: &mut Criterion) {
+    const READ: [&str; 3] = ["Report Refresh Date", "User Principal Name", "Storage Used (Byte)"];
+    let mut group = c.benchmark_group("report_read");
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for users in SIZES {
+        let tenant = Tenant::new(users);
+        group.throughput(Throughput::Elements(users as u64));
+        group.bench_with_input(BenchmarkId::new("mailbox_usage", users), &tenant, |b, tenant| {
+            b.iter(|| {
+                let mut bytes = 0;
+                report::read("getMailboxUsageDetail", tenant.mailbox_d7.as_slice(), &READ, &mut |row| {
+                    bytes += row.text(0).len() + row.text(1).len() + row.text(2).len();
+                    Ok(())
+                })
+                .expect("the generated report reads");
+                criterion::black_box(bytes)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, aggregate, report_read);
 criterion_main!(benches);

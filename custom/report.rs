@@ -21,17 +21,20 @@
 //! messages. Only a report read whole without any error becomes a copy.
 //!
 //! Here: the [`Row`] handed to a mode and its cells. The reading itself is in
-//! `download` (a CSV as it arrives), `cut` (telling a cut download from a whole
-//! one) and `stored` (a copy in the report cache).
+//! `download` (a CSV as it arrives), `split` (its records, split as the bytes
+//! arrive), `cut` (telling a cut download from a whole one) and `stored` (a copy in
+//! the report cache).
 
 mod cut;
 mod download;
+mod split;
 mod stored;
 
 pub use download::{read, read_copying, Download};
 pub use stored::read_stored;
 
 use centreon_plugin::error::{Error, Result};
+use centreon_plugin::number;
 use centreon_plugin::records::Records;
 use centreon_plugin::time;
 
@@ -87,7 +90,12 @@ impl<'r> Row<'r> {
     /// naming report, line and column when it is not a whole number or is beyond
     /// what a counter holds ([`i64::MAX`]).
     pub fn count(&self, column: impl crate::custom::Column) -> Result<Option<i64>> {
-        let (index, text) = (column.index(), self.text(column).trim());
+        let (index, cell) = (column.index(), self.text(column));
+        // Nearly every count is a plain run of digits: read without trimming or parsing.
+        if let Some(count) = number::plain_digits(cell.as_bytes()) {
+            return Ok(Some(count));
+        }
+        let text = cell.trim();
         if text.is_empty() {
             return Ok(None);
         }

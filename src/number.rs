@@ -171,6 +171,62 @@ pub fn first_integer(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The value of `text` when it is nothing but 1 to 18 ASCII digits (so always below
+/// 10^18, within an `i64`); `None` for anything else, which a caller then reads the
+/// slow way. Exists because a report holds millions of such counts: this reads one
+/// with no trimming and no general parser.
+///
+/// ```
+/// use centreon_plugin::number::plain_digits;
+///
+/// assert_eq!(plain_digits(b"0042"), Some(42));
+/// assert_eq!(plain_digits(b" 42"), None);
+/// assert_eq!(plain_digits(b"+1"), None);
+/// assert_eq!(plain_digits(b""), None);
+/// assert_eq!(plain_digits(b"1234567890123456789"), None);
+/// ```
+pub fn plain_digits(text: &[u8]) -> Option<i64> {
+    if text.is_empty() || text.len() > 18 {
+        return None;
+    }
+    // The first digits one by one, then eight at a time.
+    let (head, tail) = text.split_at(text.len() % 8);
+    let mut value: i64 = 0;
+    for &b in head {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + i64::from(digit);
+    }
+    for group in tail.chunks_exact(8) {
+        let mut lanes = [0; 8];
+        lanes.copy_from_slice(group);
+        value = value * 100_000_000 + eight_digits(lanes)?;
+    }
+    Some(value)
+}
+
+/// Eight ASCII digits, the most significant first, as their value; `None` when one is
+/// not a digit. All eight are checked and combined in one 64-bit word.
+fn eight_digits(lanes: [u8; 8]) -> Option<i64> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let word = u64::from_le_bytes(lanes);
+    // A digit is 0x30..=0x39: its high nibble is 3, and adding 6 leaves it 3. A lane
+    // that is not a digit fails in its own lane, whatever a carry does to the next.
+    if (word & HIGH) | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH) >> 4) != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    let digits = word - 0x3030_3030_3030_3030;
+    // Pairs: every even lane becomes 10 * its digit + the next one (at most 99).
+    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8);
+    // The four pairs, weighted 10^6, 10^4, 10^2 and 1, summed in the high half.
+    const PAIRS: u64 = 0x0000_00FF_0000_00FF;
+    let high = (pairs & PAIRS).wrapping_mul(100 + (1_000_000 << 32));
+    let low = ((pairs >> 16) & PAIRS).wrapping_mul(1 + (10_000 << 32));
+    Some((high.wrapping_add(low) >> 32) as i64)
+}
+
 /// The words Perl prints for values that are not finite numbers.
 fn non_finite(v: f64) -> Option<&'static str> {
     if v.is_nan() {
@@ -440,6 +496,26 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn plain_digits_read_as_rust_parses(text in "[0-9]{0,20}|[0-9+ -]{0,4}|\\PC{0,3}") {
+            let expected = match text.len() {
+                1..=18 if text.bytes().all(|b| b.is_ascii_digit()) => text.parse::<i64>().ok(),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(plain_digits(text.as_bytes()), expected);
+        }
+
+        #[test]
+        fn plain_digits_refuse_any_other_byte(
+            text in proptest::collection::vec(proptest::prop_oneof![b'0'..=b'9', proptest::num::u8::ANY], 0..20),
+        ) {
+            let expected = match text.len() {
+                1..=18 if text.iter().all(u8::is_ascii_digit) => std::str::from_utf8(&text).ok().and_then(|t| t.parse::<i64>().ok()),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(plain_digits(&text), expected);
+        }
+
         #[test]
         fn parse_leading_reads_digit_runs_as_rust_does(digits in "[0-9]{1,25}", tail in "(|x|,7|\\.|e)") {
             let expected: f64 = digits.parse().expect("digits");

@@ -1,9 +1,5 @@
-//! Telling a cut download from a whole one: the body is read through a [`Guard`]
-//! that drops the leading byte order mark and follows CSV quoting and the last byte,
-//! so that a body ending inside a quoted field, or (without framing) without a line
-//! end, is known for cut.
-
-use std::io::{self, Read};
+//! Telling a cut download from a whole one: CSV quoting followed over the bytes of a
+//! record, so that a body ending inside a quoted field is known for cut.
 
 /// The UTF-8 byte order mark Microsoft puts at the start of every report.
 pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -22,44 +18,29 @@ pub(super) enum Field {
     AfterQuote,
 }
 
-/// Wraps the body: drops the leading BOM and follows quoting and the last byte, so
-/// that a cut download can be told from a complete one.
-pub(super) struct Guard<R> {
-    inner: R,
-    bom_checked: bool,
-    pending: Vec<u8>,
-    /// The quoting state after the bytes read so far.
+/// The quoting state after the bytes given to [`Quoting::track`] since the start of a
+/// record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Quoting {
+    /// The state after the bytes tracked so far.
     pub(super) state: Field,
-    /// The last byte read.
-    pub(super) last: Option<u8>,
 }
 
-impl<R: Read> Guard<R> {
-    /// Wraps `inner`.
-    pub(super) fn new(inner: R) -> Self {
-        Guard { inner, bom_checked: false, pending: Vec::new(), state: Field::Start, last: None }
+impl Quoting {
+    /// At the start of a record.
+    pub(super) fn new() -> Self {
+        Quoting { state: Field::Start }
     }
 
-    /// Reads the first bytes and keeps those after a BOM.
-    fn fill_start(&mut self) -> io::Result<()> {
-        let mut start = Vec::with_capacity(BOM.len());
-        let mut buf = [0u8; 3];
-        while start.len() < BOM.len() {
-            let n = self.inner.read(&mut buf[..BOM.len() - start.len()])?;
-            if n == 0 {
-                break;
-            }
-            start.extend_from_slice(&buf[..n]);
-        }
-        self.pending = if start == BOM { Vec::new() } else { start };
-        self.bom_checked = true;
-        Ok(())
+    /// Whether the bytes tracked end inside a quoted field.
+    pub(super) fn inside_quotes(&self) -> bool {
+        self.state == Field::Quoted
     }
 
     /// Follows the quoting state over `bytes`. Only quotes change it in a way that
     /// matters, so the scan jumps from quote to quote: between two of them, the state
     /// is decided by the last byte before the quote.
-    fn track(&mut self, bytes: &[u8]) {
+    pub(super) fn track(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {
             let quote = memchr::memchr(b'"', rest);
@@ -77,27 +58,6 @@ impl<R: Read> Guard<R> {
             };
             rest = &rest[at + 1..];
         }
-        if let Some(&b) = bytes.last() {
-            self.last = Some(b);
-        }
-    }
-}
-
-impl<R: Read> Read for Guard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.bom_checked {
-            self.fill_start()?;
-        }
-        let n = if self.pending.is_empty() {
-            self.inner.read(buf)?
-        } else {
-            let n = self.pending.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.pending[..n]);
-            self.pending.drain(..n);
-            n
-        };
-        self.track(&buf[..n]);
-        Ok(n)
     }
 }
 
@@ -106,7 +66,7 @@ mod tests {
     use super::*;
 
     /// The quoting state byte by byte, as the `csv` crate reads it: what
-    /// [`Guard::track`] must agree with while it jumps from quote to quote.
+    /// [`Quoting::track`] must agree with while it jumps from quote to quote.
     fn bytewise(mut state: Field, bytes: &[u8]) -> Field {
         for &b in bytes {
             state = match (state, b) {
@@ -128,16 +88,15 @@ mod tests {
             text in proptest::collection::vec(proptest::sample::select(b"\",\r\nab".to_vec()), 0..64),
             cuts in proptest::collection::vec(0usize..64, 0..4),
         ) {
-            let mut guard = Guard::new(&b""[..]);
+            let mut quoting = Quoting::new();
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
             cuts.sort_unstable();
             let mut from = 0;
             for to in cuts.into_iter().chain([text.len()]) {
-                guard.track(&text[from..to]);
+                quoting.track(&text[from..to]);
                 from = to;
             }
-            proptest::prop_assert_eq!(guard.state, bytewise(Field::Start, &text));
-            proptest::prop_assert_eq!(guard.last, text.last().copied());
+            proptest::prop_assert_eq!(quoting.state, bytewise(Field::Start, &text));
         }
     }
 }

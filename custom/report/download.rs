@@ -1,5 +1,5 @@
-//! Reading a report as it downloads: the CSV streamed through one record buffer, the
-//! header checked (a page or JSON is not a report, every column asked for is there),
+//! Reading a report as it downloads: the CSV split into records as its bytes arrive
+//! (`split`), the header checked (a page or JSON is not a report, every column asked for is there),
 //! each record handed to the mode as a [`Row`] and, when the report cache is on,
 //! copied into its entry as it goes.
 
@@ -9,13 +9,9 @@ use centreon_plugin::cache::Producer;
 use centreon_plugin::error::{Error, Result};
 use centreon_plugin::http::{Body, Framing};
 
-use super::cut::{Field, Guard};
+use super::split::{Record, Splitter};
 use super::{check_width, column_name, snippet, text, Place, Row, MAX_COLUMNS};
 use crate::custom::RowVisit;
-
-/// The CSV reader's buffer: large enough that a report of a million rows takes few
-/// reads from the HTTP body, small enough to keep the process small.
-const READ_BUFFER: usize = 64 * 1024;
 
 /// The bytes of a report, and how their end is known.
 pub trait Download: Read {
@@ -70,16 +66,14 @@ fn read_body<R: Download>(
 ) -> Result<()> {
     check_width(report, columns)?;
     let framing = body.framing();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(false)
-        .buffer_capacity(READ_BUFFER)
-        .from_reader(Guard::new(body));
-    let mut record = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut record).map_err(|e| csv_error(report, 1, e))? {
+    let mut split = Splitter::new(body);
+    let Some(first) = split.next().map_err(|e| download_error(report, e))? else {
         return Err(Error::new(format!("report {report} is empty (no header line)")));
-    }
-    let header: Vec<&[u8]> = record.iter().collect();
+    };
+    let header: Vec<Vec<u8>> = first.iter().map(<[u8]>::to_vec).collect();
+    // Lines are counted here: one line per record plus the line ends inside its quoted
+    // cells (blank lines, which are skipped, are not).
+    let mut line = 2 + first.line_ends();
     let start = header.first().map(|first| first.trim_ascii_start().first().copied());
     let kind = match start {
         Some(Some(b'<')) => Some("an HTML page"),
@@ -97,33 +91,36 @@ fn read_body<R: Download>(
         .iter()
         .map(|column| {
             let (name, optional) = column_name(column);
-            match header.iter().position(|h| h == &name.as_bytes()) {
+            match header.iter().position(|h| h == name.as_bytes()) {
                 Some(position) => Ok(Some(position)),
                 None if optional => Ok(None),
                 None => Err(Error::new(format!("report {report} has no column '{name}'"))),
             }
         })
         .collect::<Result<Vec<Option<usize>>>>()?;
-    // Lines are counted here: the csv crate counts the LF of a CRLF (Microsoft's line
-    // end) on the next record's line, one too few. One line per record plus the line
-    // ends inside its quoted cells (blank lines, which the csv crate skips, are not).
-    let mut line = 2 + line_ends(&record);
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(report, line, e))? {
-        let next = line + 1 + line_ends(&record);
-        if let Some(copy) = copy.as_deref_mut() {
-            copy.record(&record);
+    while let Some(record) = split.next().map_err(|e| download_error(report, e))? {
+        if record.len() != header.len() {
+            return Err(Error::new(format!(
+                "report {report} line {line}: {} field{} instead of {} (truncated or malformed download)",
+                record.len(),
+                if record.len() == 1 { "" } else { "s" },
+                header.len()
+            )));
         }
-        visit_record(report, line, &record, &positions, columns, visit)?;
+        let next = line + 1 + record.line_ends();
+        if let Some(copy) = copy.as_deref_mut() {
+            copy.record(record.iter());
+        }
+        visit_record(report, line, record, &positions, columns, visit)?;
         line = next;
     }
-    let guard = reader.get_ref();
-    if guard.state == Field::Quoted {
+    if split.ends_inside_quotes() {
         return Err(Error::new(format!(
             "report {report} ends inside a quoted field (truncated or malformed download)"
         )));
     }
     // Without framing, a line end is the only sign that the last record is whole.
-    if framing == Framing::UntilClose && !matches!(guard.last, Some(b'\n' | b'\r')) {
+    if framing == Framing::UntilClose && !matches!(split.last(), Some(b'\n' | b'\r')) {
         return Err(Error::new(format!(
             "report {report} does not end with a line end, and its download has no length to check it against \
              (truncated download)"
@@ -133,44 +130,33 @@ fn read_body<R: Download>(
 }
 
 /// Hands the cells of `columns` (at `positions` of `record`, which starts on `line`)
-/// to `visit`.
+/// to `visit`. The record is checked as UTF-8 once, whole; only when that fails is
+/// each cell read checked alone, so that a cell the mode does not read may hold
+/// anything, and a bad one is named.
 fn visit_record(
     report: &str,
     line: u64,
-    record: &csv::ByteRecord,
+    record: Record<'_>,
     positions: &[Option<usize>],
     columns: &[&str],
     visit: RowVisit<'_>,
 ) -> Result<()> {
+    let whole = std::str::from_utf8(record.bytes()).ok();
     let mut cells = [""; MAX_COLUMNS];
     for ((cell, &position), column) in cells.iter_mut().zip(positions).zip(columns) {
-        let bytes = position.and_then(|position| record.get(position)).unwrap_or(b"");
-        *cell = text(report, bytes, column, || line)?;
+        let Some(position) = position else { continue };
+        let Some((start, end)) = record.bounds(position) else { continue };
+        *cell = match whole.and_then(|whole| whole.get(start..end)) {
+            Some(text) => text,
+            None => text(report, record.get(position).unwrap_or_default(), column, || line)?,
+        };
     }
     visit(&Row { report, place: Place::Line(line), names: columns, cells: &cells[..columns.len()] })
 }
 
-/// The line ends inside the cells of `record` (quoted multi-line cells).
-fn line_ends(record: &csv::ByteRecord) -> u64 {
-    let cells = record.as_slice();
-    // Almost no record has one: a single search settles those without counting.
-    match memchr::memchr(b'\n', cells) {
-        None => 0,
-        Some(first) => 1 + memchr::memchr_iter(b'\n', &cells[first + 1..]).count() as u64,
-    }
-}
-
-/// The error of a CSV read starting at `line`: a transport failure or a malformed
-/// record.
-fn csv_error(report: &str, line: u64, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::new(format!("report {report}: download failed: {io}")),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::new(format!(
-            "report {report} line {line}: {len} field{} instead of {expected_len} (truncated or malformed download)",
-            if len == 1 { "" } else { "s" }
-        )),
-        other => Error::new(format!("report {report} line {line}: malformed CSV ({other:?})")),
-    }
+/// The error of a read of the download.
+fn download_error(report: &str, e: std::io::Error) -> Error {
+    Error::new(format!("report {report}: download failed: {e}"))
 }
 
 #[cfg(test)]
