@@ -180,7 +180,7 @@ impl Client {
         let password = values.non_empty(&certificate::PASSWORD);
         for secret in values.non_empty(&CLIENT_SECRET).into_iter().chain(password) {
             debug.secret(secret);
-            debug.secret(&token::percent_encode(secret));
+            debug.secret(&http::percent_encode(secret));
         }
         let secret = credential(values)?;
         let credentials = Credentials { tenant, client_id, secret };

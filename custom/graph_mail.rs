@@ -24,14 +24,13 @@
 //!   `MailboxNotEnabledForRESTAPI` for a user without an Exchange Online mailbox).
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::http::{Method, Response, Url};
+use centreon_plugin::http::{percent_encode, Method, Response, Url};
 use centreon_plugin::time;
 use serde_json::{json, Map, Value};
 
 use crate::custom::client::{answer_time, json_object, json_text, Client};
 use crate::custom::cloud::Cloud;
 use crate::custom::retry::Refused;
-use crate::custom::token;
 use crate::custom::{FoundMessage, FoundMessages, MessageQuery, OutgoingMail};
 
 /// Messages asked for per page: probes are few, and each carries its internet
@@ -99,7 +98,7 @@ fn refusal(refused: Refused, operation: Operation, mailbox: &str) -> Error {
 
 /// A path segment: the mailbox or message id, percent-encoded.
 fn segment(text: &str) -> String {
-    token::percent_encode(text)
+    percent_encode(text)
 }
 
 /// `POST v1.0/users/{from}/sendMail`: the API's time when it accepted the message.
@@ -132,7 +131,7 @@ const SELECT: &str = "id,subject,sentDateTime,receivedDateTime,parentFolderId,in
 /// `GET v1.0/users/{mailbox}/messages?$filter=startswith(subject,'…')&$select=…&$top=…`,
 /// then each `@odata.nextLink`; every page is read before anything is returned.
 pub fn find(client: &mut Client, query: &MessageQuery<'_>) -> Result<FoundMessages> {
-    let filter = token::percent_encode(&format!("startswith(subject,{})", literal(query.subject_prefix)));
+    let filter = percent_encode(&format!("startswith(subject,{})", literal(query.subject_prefix)));
     let path = format!("v1.0/users/{}/messages", segment(query.mailbox));
     let mut url = client.url(&format!("{path}?$filter={filter}&$select={SELECT}&$top={PAGE_SIZE}"))?;
     let mut seen: Vec<Url> = Vec::new();

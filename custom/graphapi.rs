@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::http::{Framing, Response, Url};
+use centreon_plugin::http::{percent_encode, Framing, Response, Url};
 use centreon_plugin::options::{OptionSection, Text};
 use centreon_plugin::registry::{CustomModeSpec, Env};
 use centreon_plugin::time;
@@ -27,7 +27,7 @@ use crate::custom::client::{self, json_object, json_text, Call, Client, Setup};
 use crate::custom::graph_mail;
 use crate::custom::report;
 use crate::custom::report_cache::{self, ReportCache};
-use crate::custom::token::{self, Audience};
+use crate::custom::token::Audience;
 use crate::custom::{
     provides, Capabilities, CustomMode, Domains, FoundMessages, Health, Mail, MessageQuery, MessageTrace, Only,
     OutgoingMail, Provides, ReportQuery, ReportSpec, Reports, RowVisit, ServiceHealth, ServiceIssue, ServiceRecord,
@@ -265,7 +265,7 @@ impl MessageTrace for GraphApi {
     /// `@odata.nextLink` as given (it carries the query and a `$skiptoken`).
     fn message_traces(&mut self, query: &TraceQuery<'_>, visit: TraceVisit<'_>) -> Result<TraceListing> {
         self.client.cloud().check_message_trace()?;
-        let filter = token::percent_encode(&trace_filter(query));
+        let filter = percent_encode(&trace_filter(query));
         let mut url = self.client.url(&format!("{TRACE_PATH}?$filter={filter}&$top={TRACE_PAGE_SIZE}"))?;
         let mut seen: HashSet<Url> = HashSet::new();
         for _ in 0..query.max_pages {
@@ -333,7 +333,7 @@ impl Domains for GraphApi {
 
     /// `GET v1.0/domains/{id}/serviceConfigurationRecords`, every page.
     fn service_records(&mut self, id: &str) -> Result<Vec<ServiceRecord>> {
-        let path = format!("{DOMAINS_PATH}/{}/serviceConfigurationRecords", token::percent_encode(id));
+        let path = format!("{DOMAINS_PATH}/{}/serviceConfigurationRecords", percent_encode(id));
         self.collection_with(&path, &DOMAINS_CALL)?.iter().map(service_record).collect()
     }
 }

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 use centreon_plugin::debug::DebugLog;
 use centreon_plugin::error::{Error, Result};
-use centreon_plugin::http::{HttpClient, Request, Response, Url};
+use centreon_plugin::http::{percent_encode, HttpClient, Request, Response, Url};
 use centreon_plugin::notices::Notices;
 use centreon_plugin::statefile::Statefile;
 
@@ -472,19 +472,6 @@ pub fn token_form(credentials: &Credentials, audience: &Audience, token_url: &Ur
     ))
 }
 
-/// Percent-encodes every byte except `A-Z a-z 0-9 - . _ ~`, upper-case hex.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The md5 of `text`'s bytes, lower-case hex (Perl's `md5_hex`).
 pub fn md5_hex(text: &str) -> String {
     format!("{:x}", Md5::digest(text.as_bytes()))
@@ -649,10 +636,5 @@ mod tests {
         let hidden = Secret::ClientSecret("s3cr3t+/=&?".into()).hidden();
         let error = redact(Error::new("bad secret s3cr3t+/=&? or s3cr3t%2B%2F%3D%26%3F"), &hidden);
         assert_eq!(error.message(), "bad secret *** or ***");
-    }
-
-    #[test]
-    fn percent_encoding_keeps_unreserved_only() {
-        assert_eq!(percent_encode("aZ09-._~ é"), "aZ09-._~%20%C3%A9");
     }
 }

@@ -591,6 +591,27 @@ impl HttpClient {
     }
 }
 
+/// Percent-encodes every byte of `text` except the unreserved ones
+/// (`A-Z a-z 0-9 - . _ ~`), in upper-case hex: a form field's value, a query
+/// parameter, a path segment.
+pub fn percent_encode(text: &str) -> String {
+    percent_encode_keeping(text, b"")
+}
+
+/// [`percent_encode`], also keeping the bytes of `keep` as they are (`@` in a path
+/// segment, where RFC 3986 allows it).
+pub fn percent_encode_keeping(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || keep.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Replaces the values of secret fields of an `application/x-www-form-urlencoded`
 /// body by `***`.
 pub fn mask_form(body: &str) -> String {
@@ -731,6 +752,13 @@ mod tests {
     fn timeouts_read_in_whole_or_tenth_seconds() {
         assert_eq!(timeout_text(Duration::from_millis(9_996)), "timed out after 10 s");
         assert_eq!(timeout_text(Duration::from_millis(2_500)), "timed out after 2.5 s");
+    }
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_only_and_what_is_asked() {
+        assert_eq!(percent_encode("aZ09-._~ é"), "aZ09-._~%20%C3%A9");
+        assert_eq!(percent_encode("a@b/c"), "a%40b%2Fc");
+        assert_eq!(percent_encode_keeping("a@b/c", b"@"), "a@b%2Fc");
     }
 
     #[test]

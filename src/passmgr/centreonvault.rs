@@ -22,7 +22,7 @@ use serde_json::{json, Map, Value};
 use super::vault_http::{Answer, Http};
 use super::Context;
 use crate::error::{Error, Result};
-use crate::http::Request;
+use crate::http::{percent_encode, Request};
 use crate::options::{OptionSection, Text, Values};
 use crate::statefile::{self, Statefile};
 
@@ -175,7 +175,7 @@ fn login(http: &Http, config: &Config, values: &Values, cache: &Statefile, conte
     };
     context.debug.secret(&role_id);
     context.debug.secret(&secret_id);
-    let form = format!("role_id={}&secret_id={}", form_encode(&role_id), form_encode(&secret_id));
+    let form = format!("role_id={}&secret_id={}", percent_encode(&role_id), percent_encode(&secret_id));
     let url = format!("{}/v1/auth/approle/login", config.base);
     let answer = http.send(&url, |url| {
         Request::post(url, form)
@@ -261,16 +261,6 @@ fn extract(answer: &Answer, path: &str, key: &str) -> Result<String> {
         Some(other) => Ok(other.to_string()),
         None => Err(Error::new(format!("{NAME}: the secret '{path}' has no key '{key}'"))),
     }
-}
-
-/// `text` encoded for an `application/x-www-form-urlencoded` body.
-fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::mapping::substitute;
 use super::vault_http::{Answer, Http};
 use super::{set_option, Context};
 use crate::error::{Error, Result};
-use crate::http::Request;
+use crate::http::{percent_encode_keeping, Request};
 use crate::options::{List, OptionSection, OptionSpec, Pairs, Text, Values};
 
 /// The manager's name in errors.
@@ -198,21 +198,11 @@ fn login_url(settings: &Settings) -> String {
     match settings.method.as_str() {
         "userpass" | "ldap" | "okta" | "radius" => {
             let username = settings.auth.iter().rfind(|(k, _)| k == "username").map_or("", |(_, v)| v.as_str());
-            format!("{base}/{}", path_segment(username))
+            // A username may hold `/`, `?`, `#`, spaces: one path segment, `@` kept.
+            format!("{base}/{}", percent_encode_keeping(username, b"@"))
         }
         _ => base,
     }
-}
-
-/// `text` as one segment of a URL path: every byte but the unreserved ones and `@`
-/// percent-encoded (a username may hold `/`, `?`, `#`, spaces).
-fn path_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// Reads one secret: its key and value (the last key in sorted order).

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::vault_http::Http;
 use super::{mapping, Context};
 use crate::error::{Error, Result};
-use crate::http::Request;
+use crate::http::{percent_encode, Request};
 use crate::options::{List, OptionSection, OptionSpec, Text, Values};
 
 /// The manager's name in errors.
@@ -81,14 +81,4 @@ pub fn apply(values: &mut Values, specs: &[OptionSpec], context: Context<'_>) ->
         )));
     }
     mapping::apply(values, specs, context, mapping::Mapping { search: &SEARCH, map: &MAP }, NAME, &document)
-}
-
-/// `text` made safe in a query string.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
