@@ -737,8 +737,9 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Appends `value` as a varint.
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+/// Appends `value` as a varint (unsigned LEB128): the lengths of the record file, and
+/// of the report copies kept in Redis or memcached.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
         value >>= 7;
@@ -749,7 +750,7 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
 /// Decodes the varint at `*cursor` in `bytes` and moves past it; `None` when it is
 /// cut or overlong.
 #[inline]
-fn varint(bytes: &[u8], cursor: &mut usize) -> Option<u64> {
+pub(crate) fn varint(bytes: &[u8], cursor: &mut usize) -> Option<u64> {
     let first = *bytes.get(*cursor)?;
     *cursor += 1;
     if first < 0x80 {

@@ -50,7 +50,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use super::{age_of, Entry, Key, Miss};
-use crate::records::{self, Writer};
+use crate::records::{self, put_varint, varint, Writer};
 use crate::sealed::{self, SealKey, Sealer};
 use crate::store::Store;
 
@@ -531,46 +531,9 @@ pub(super) fn lookup_only(
     Ok(Entry { records, age, path: PathBuf::from(base) })
 }
 
-/// Appends `value` as a varint (unsigned LEB128).
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// The varint at `*cursor` of `bytes`, moving past it; `None` when cut or overlong.
-fn varint(bytes: &[u8], cursor: &mut usize) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *bytes.get(*cursor)?;
-        *cursor += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn varints_round_trip_and_cut_ones_are_refused() {
-        let mut bytes = Vec::new();
-        for value in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
-            bytes.clear();
-            put_varint(&mut bytes, value);
-            let mut cursor = 0;
-            assert_eq!(varint(&bytes, &mut cursor), Some(value));
-            assert_eq!(cursor, bytes.len());
-            let mut cursor = 0;
-            assert_eq!(varint(&bytes[..bytes.len() - 1], &mut cursor), None, "{value} cut");
-        }
-    }
 
     #[test]
     fn a_head_of_another_format_or_version_is_foreign() {

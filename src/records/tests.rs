@@ -345,3 +345,17 @@ proptest! {
         prop_assert_eq!(read_all(&records, &all), rows);
     }
 }
+
+#[test]
+fn varints_round_trip_and_cut_ones_are_refused() {
+    let mut bytes = Vec::new();
+    for value in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+        bytes.clear();
+        put_varint(&mut bytes, value);
+        let mut cursor = 0;
+        assert_eq!(varint(&bytes, &mut cursor), Some(value));
+        assert_eq!(cursor, bytes.len());
+        let mut cursor = 0;
+        assert_eq!(varint(&bytes[..bytes.len() - 1], &mut cursor), None, "{value} cut");
+    }
+}
