@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use crate::custom::certificate::{self, CertificateFiles, ClientCertificate};
 use crate::custom::cloud::{self, Cloud, Known};
 use crate::custom::report;
-use crate::custom::retry::{retry_after, Refused, MAX_ATTEMPTS, RETRY_ROOM};
+use crate::custom::retry::{gave_up, retry_after, wait_fits, Refused, MAX_ATTEMPTS};
 use crate::custom::token::{self, Audience, Credentials, Secret, TokenProvider};
 
 /// `--tenant`; every option of [`sections`] but `--timeout` is documented by the
@@ -307,8 +307,7 @@ impl Client {
                     let wait = retry_after(&response).unwrap_or(backoff);
                     backoff = backoff.saturating_mul(2);
                     let (code, _) = self.answer_error(&mut response);
-                    let fits =
-                        Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= self.deadline);
+                    let fits = wait_fits(wait, self.deadline);
                     if attempts >= MAX_ATTEMPTS || !fits {
                         let error = self.throttled(&response, code.as_deref(), attempts, wait, fits);
                         let error = call.explained(status, code.as_deref(), error);
@@ -486,15 +485,7 @@ impl Client {
     /// The error once throttling outlasts the retries or the time budget.
     fn throttled(&self, response: &Response, code: Option<&str>, attempts: u32, wait: Duration, fits: bool) -> Error {
         let code = code.map(|c| format!(", error code '{c}'")).unwrap_or_default();
-        let why = if fits {
-            format!("still refused after {attempts} attempts")
-        } else {
-            format!(
-                "still refused after {attempts} attempt{}, and waiting {} s more would exceed --timeout",
-                if attempts == 1 { "" } else { "s" },
-                wait.as_secs_f64()
-            )
-        };
+        let why = gave_up(attempts, wait, fits);
         Error::new(format!("{} is throttling ({}{code}): {why}", self.name, response.status_line()))
     }
 }

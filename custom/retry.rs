@@ -3,7 +3,7 @@
 //! retry itself, the wait an answer asks for, and what a call that still got no
 //! usable answer reports.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use centreon_plugin::error::Error;
 use centreon_plugin::http::Response;
@@ -11,7 +11,27 @@ use centreon_plugin::http::Response;
 /// Requests made for one call at most when throttled (first one included).
 pub const MAX_ATTEMPTS: u32 = 4;
 /// Time kept free after a throttling wait for the retry itself.
-pub const RETRY_ROOM: Duration = Duration::from_secs(1);
+const RETRY_ROOM: Duration = Duration::from_secs(1);
+
+/// Whether waiting `wait` still leaves [`RETRY_ROOM`] for one more attempt before
+/// `deadline`.
+pub fn wait_fits(wait: Duration, deadline: Instant) -> bool {
+    Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= deadline)
+}
+
+/// Why a throttled call stopped after `attempts`: they ran out, or (`fits` false)
+/// waiting `wait` more would have passed `--timeout`.
+pub fn gave_up(attempts: u32, wait: Duration, fits: bool) -> String {
+    if fits {
+        format!("still refused after {attempts} attempts")
+    } else {
+        format!(
+            "still refused after {attempts} attempt{}, and waiting {} s more would exceed --timeout",
+            if attempts == 1 { "" } else { "s" },
+            wait.as_secs_f64()
+        )
+    }
+}
 
 /// `Retry-After` in seconds (the form Microsoft uses); an HTTP date is ignored.
 pub fn retry_after(response: &Response) -> Option<Duration> {

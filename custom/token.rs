@@ -34,7 +34,7 @@ use centreon_plugin::statefile::Statefile;
 
 use crate::custom::assertion::{self, ASSERTION_TYPE};
 use crate::custom::certificate::ClientCertificate;
-use crate::custom::retry::{retry_after, Refused, MAX_ATTEMPTS, RETRY_ROOM};
+use crate::custom::retry::{gave_up, retry_after, wait_fits, Refused, MAX_ATTEMPTS};
 
 /// A cached token is refreshed when fewer seconds than this remain (Perl's margin).
 const REFRESH_MARGIN: i64 = 10;
@@ -283,17 +283,9 @@ impl TokenProvider {
             debug.log(mask(&text, &hidden));
             let wait = retry_after(&response).unwrap_or(backoff);
             backoff = backoff.saturating_mul(2);
-            let fits = Instant::now().checked_add(wait.saturating_add(RETRY_ROOM)).is_some_and(|t| t <= deadline);
+            let fits = wait_fits(wait, deadline);
             if attempt == MAX_ATTEMPTS || !fits {
-                let why = if fits {
-                    format!("still refused after {attempt} attempts")
-                } else {
-                    format!(
-                        "still refused after {attempt} attempt{}, and waiting {} s more would exceed --timeout",
-                        if attempt == 1 { "" } else { "s" },
-                        wait.as_secs_f64()
-                    )
-                };
+                let why = gave_up(attempt, wait, fits);
                 let error = Error::new(format!("Login endpoint is throttling ({}): {why}", response.status_line()));
                 return Err(Refused { error, unavailable: Some(wait), status: Some(response.status()), code: None });
             }
