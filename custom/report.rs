@@ -115,7 +115,12 @@ impl<'r> Row<'r> {
     /// from one to the other, some columns only): `None` when the cell is empty, an
     /// error naming report, line and column when it is neither.
     pub fn date(&self, column: impl crate::custom::Column) -> Result<Option<&'r str>> {
-        let (index, text) = (column.index(), self.text(column).trim());
+        let (index, cell) = (column.index(), self.text(column));
+        // Nearly every date is exact: a day starts and ends with no space to trim.
+        if let Some(day) = time::day(cell) {
+            return Ok(Some(day));
+        }
+        let text = cell.trim();
         if text.is_empty() {
             return Ok(None);
         }

@@ -185,33 +185,50 @@ pub fn first_integer(text: &str) -> Option<u64> {
 /// assert_eq!(plain_digits(b""), None);
 /// assert_eq!(plain_digits(b"1234567890123456789"), None);
 /// ```
+#[inline]
 pub fn plain_digits(text: &[u8]) -> Option<i64> {
-    if text.is_empty() || text.len() > 18 {
-        return None;
-    }
-    // The first digits one by one, then eight at a time.
-    let (head, tail) = text.split_at(text.len() % 8);
-    let mut value: i64 = 0;
-    for &b in head {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value = value * 10 + i64::from(digit);
-    }
-    for group in tail.chunks_exact(8) {
+    const EIGHT: i64 = 100_000_000;
+    let word = |bytes: &[u8]| {
         let mut lanes = [0; 8];
-        lanes.copy_from_slice(group);
-        value = value * 100_000_000 + eight_digits(lanes)?;
+        lanes.copy_from_slice(bytes);
+        u64::from_le_bytes(lanes)
+    };
+    match text.len() {
+        // Shorter than a word: digit by digit (at most seven).
+        1..=7 => text.iter().try_fold(0, |value, &b| {
+            let digit = b.wrapping_sub(b'0');
+            (digit <= 9).then(|| value * 10 + i64::from(digit))
+        }),
+        8 => eight_digits(word(text)),
+        // The last eight digits as a word, and the first ones from the word that
+        // starts the text (overlapping the last when shorter than sixteen).
+        9..=16 => {
+            let head = leading_digits(word(&text[..8]), text.len() - 8)?;
+            Some(head * EIGHT + eight_digits(word(&text[text.len() - 8..]))?)
+        }
+        17..=18 => {
+            let head = leading_digits(word(&text[..8]), text.len() - 16)?;
+            let middle = eight_digits(word(&text[text.len() - 16..text.len() - 8]))?;
+            Some((head * EIGHT + middle) * EIGHT + eight_digits(word(&text[text.len() - 8..]))?)
+        }
+        _ => None,
     }
-    Some(value)
 }
 
-/// Eight ASCII digits, the most significant first, as their value; `None` when one is
-/// not a digit. All eight are checked and combined in one 64-bit word.
-fn eight_digits(lanes: [u8; 8]) -> Option<i64> {
+/// The value of the first `count` (1 to 8) bytes of `word` (a text's first eight,
+/// little-endian) as digits: they are moved to the word's top and the lanes below
+/// filled with `0` digits.
+fn leading_digits(word: u64, count: usize) -> Option<i64> {
+    let shift = 8 * (8 - count as u32);
+    let zeros = 0x3030_3030_3030_3030u64.checked_shr(8 * count as u32).unwrap_or(0);
+    eight_digits(word.checked_shl(shift).unwrap_or(0) | zeros)
+}
+
+/// Eight ASCII digits, the bytes of `word` in little-endian order (the most significant
+/// digit first), as their value; `None` when one is not a digit. All eight are checked
+/// and combined in one 64-bit word.
+fn eight_digits(word: u64) -> Option<i64> {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    let word = u64::from_le_bytes(lanes);
     // A digit is 0x30..=0x39: its high nibble is 3, and adding 6 leaves it 3. A lane
     // that is not a digit fails in its own lane, whatever a carry does to the next.
     if (word & HIGH) | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH) >> 4) != 0x3333_3333_3333_3333 {

@@ -141,7 +141,7 @@ fn visit_record(
     columns: &[&str],
     visit: RowVisit<'_>,
 ) -> Result<()> {
-    let whole = std::str::from_utf8(record.bytes()).ok();
+    let whole = simdutf8::basic::from_utf8(record.bytes()).ok();
     let mut cells = [""; MAX_COLUMNS];
     for ((cell, &position), column) in cells.iter_mut().zip(positions).zip(columns) {
         let Some(position) = position else { continue };
