@@ -626,6 +626,24 @@ mod tests {
         assert!(quoted, "the body ends inside a quote");
     }
 
+    /// Records far longer than a step of the one-pass split, ended at any offset of
+    /// a step, split as the csv crate reads them.
+    #[test]
+    fn records_of_many_cells_split_as_the_csv_crate_reads() {
+        for cells in [15, 16, 17, 255, 256, 257, 600] {
+            for tail in ["", "x", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"] {
+                let commas = ",".repeat(cells);
+                let bodies =
+                    [format!("a\r\n{commas}{tail}\r\n{}\n", "b,".repeat(cells)), format!("a\r\n{tail}{commas}\r\n")];
+                for body in bodies {
+                    for sizes in [vec![7], vec![4096]] {
+                        assert_eq!(split(body.as_bytes(), sizes).0, csv_crate(body.as_bytes()).0, "{cells} {tail:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_second_byte_order_mark_is_dropped_as_by_the_csv_crate() {
         let body = b"\xEF\xBB\xBF\xEF\xBB\xBFa,b\n\xEF\xBB\xBF\"q\",1\n";
