@@ -50,8 +50,11 @@ state=$work/state
 mkdir -p "$state"
 base=("$PLUGIN" --plugin=cloud::microsoft::office365::exchange::plugin --tenant=bench --client-id=bench
     "--client-secret=$SECRET" "--login-endpoint=$url" "--graph-endpoint=$url" "--statefile-dir=$state")
-# Caches the token, so that every run below is a check as a poller runs it.
-"${base[@]}" --mode=mailbox-usage --report-cache-ttl=0 >/dev/null
+# Caches the token, so that every run below is a check as a poller runs it; a check
+# may answer WARNING or CRITICAL, not UNKNOWN.
+status=0
+out=$("${base[@]}" --mode=mailbox-usage --report-cache-ttl=0) || status=$?
+((status < 3)) || { echo "hot-code: the check failed: $out" >&2; exit 1; }
 runs=0
 # Runs "$@" under callgrind (a check may answer WARNING or CRITICAL).
 traced() {
