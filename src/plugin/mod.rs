@@ -17,7 +17,6 @@ use global::{
 };
 
 use std::ops::ControlFlow;
-use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use crate::budget;
@@ -36,16 +35,9 @@ use crate::registry::{CustomModeSpec, Env, Items, ModeKind, ModeSpec, Plugin, Pl
 
 /// Runs `plugin` with the process's arguments, prints the result and exits.
 pub fn main<A: ?Sized + PluginApi>(plugin: &Plugin<A>) -> ! {
+    process::end_on_panic();
     let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
-    // Nothing the run touched is looked at after a panic: only the fixed text is printed.
-    let printout = std::panic::catch_unwind(AssertUnwindSafe(|| run(plugin, &args))).unwrap_or_else(|_| {
-        Printout::Whole(Rendered {
-            stdout: "UNKNOWN: internal error (please report it with the command line that caused it) \n".to_string(),
-            stderr: String::new(),
-            exit_code: 3,
-        })
-    });
-    process::emit(printout)
+    process::emit(run(plugin, &args))
 }
 
 /// Runs `plugin` with `args` (without the program name) and returns what to print.

@@ -32,6 +32,25 @@ pub fn emit(printout: Printout) -> ! {
     }
 }
 
+/// What a run that panicked prints on stdout, whatever the output options: nothing
+/// the run touched is looked at after a panic.
+const INTERNAL_ERROR: &str = "UNKNOWN: internal error (please report it with the command line that caused it) \n";
+
+/// Makes a panic in any thread end the process as a check: the standard panic message
+/// on stderr, then [`INTERNAL_ERROR`] on stdout and exit code 3. The release profile
+/// aborts on panic (no unwinding tables or landing pads: a smaller binary, fewer pages
+/// per run), so the run is ended from the hook, before the abort; a build that unwinds
+/// ends the same way. A panic in another thread (the HTTP client's) ends the run too,
+/// rather than leaving the main thread waiting on it. When another thread is already
+/// printing a result, the stdout lock holds this one until that result ends the process.
+pub fn end_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        emit(Printout::Whole(Rendered { stdout: INTERNAL_ERROR.to_string(), stderr: String::new(), exit_code: 3 }))
+    }));
+}
+
 /// Sets `--environment KEY=VALUE` variables before anything reads them (TZ decides the
 /// `perfdate` metric).
 pub fn apply_environment(pairs: &[(String, String)]) {
@@ -154,6 +173,51 @@ fn lookup_user(name: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Set in the process [`a_panic_in_any_thread_ends_the_run_unknown`] starts: where
+    /// `panicking_process` panics (`test`: its own thread; `spawned`: a thread it starts).
+    const PANIC_IN: &str = "CENTREON_PLUGIN_TEST_PANIC_IN";
+
+    /// The test binary itself, run for `panicking_process` alone: the hook must end that
+    /// process (exit 3, the fixed line last on stdout, the panic's message on stderr)
+    /// before the test harness reports anything, whichever thread panicked.
+    #[test]
+    fn a_panic_in_any_thread_ends_the_run_unknown() {
+        for thread in ["test", "spawned"] {
+            let out = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+                .args([
+                    "plugin::process::tests::panicking_process",
+                    "--exact",
+                    "--include-ignored",
+                    "--nocapture",
+                    "-q",
+                ])
+                .env(PANIC_IN, thread)
+                .output()
+                .expect("the test binary runs");
+            let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(3), "{thread}: {stdout}{stderr}");
+            assert!(stdout.ends_with(&format!("\n{INTERNAL_ERROR}")), "{thread}: {stdout:?}");
+            assert_eq!(stdout.matches("UNKNOWN").count(), 1, "{thread}: {stdout:?}");
+            assert!(!stdout.contains("test result"), "{thread}: the harness went on: {stdout:?}");
+            assert!(stderr.contains("panicked at") && stderr.contains("deliberate panic"), "{thread}: {stderr:?}");
+        }
+    }
+
+    /// Only in the process the test above starts (ignored otherwise: the hook ends the
+    /// whole process).
+    #[test]
+    #[ignore = "run by a_panic_in_any_thread_ends_the_run_unknown in a process of its own"]
+    fn panicking_process() {
+        let Ok(thread) = std::env::var(PANIC_IN) else { return };
+        end_on_panic();
+        if thread == "test" {
+            panic!("deliberate panic");
+        }
+        let other = std::thread::spawn(|| panic!("deliberate panic"));
+        let _ = other.join();
+        unreachable!("the hook ends the process before the thread is joined");
+    }
 
     #[test]
     fn global_timeout_takes_the_first_digits() {
