@@ -6,6 +6,7 @@
 //! [`registry`]) and calls [`plugin::main`].
 
 pub mod atomic;
+pub mod background;
 pub mod budget;
 pub mod bytes;
 pub mod cache;
