@@ -33,7 +33,7 @@ mod remote;
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, BufWriter, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -42,7 +42,6 @@ use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
 use crate::atomic::{self, Temp};
-use crate::background::Background;
 use crate::error::Error;
 use crate::records::{self, KeyRange, Records, Writer};
 use crate::sealed::{self, SealKey, Sealer};
@@ -60,6 +59,9 @@ const GRACE: Duration = Duration::from_secs(5);
 /// clocks of hosts sharing a statefile directory differ a little. Beyond it, the
 /// clock was set back since the date was written, and what it dates is stale.
 pub const SKEW: Duration = Duration::from_secs(60);
+
+/// The write buffer of an entry being filled.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// Hex digits in an entry's file name (an MD5).
 const DIGEST_HEX: usize = 32;
@@ -517,11 +519,10 @@ pub struct Producer {
     state: State,
 }
 
-/// What an entry is written through: records, buffered and handed to a thread that
-/// seals them when the cache is and writes them into its temporary file (or, for a
-/// server, into memory in clear: it is sealed as it is sent, and indexed), so that
-/// the system calls of writing megabytes run beside the check's reading.
-type EntryWriter = Writer<Background<Sealer<File>>>;
+/// What an entry is written through: records, buffered, sealed when the cache is,
+/// into its temporary file (or, for a server, into memory in clear: it is sealed as
+/// it is sent, and indexed).
+type EntryWriter = Writer<BufWriter<Sealer<File>>>;
 
 #[derive(Debug)]
 enum State {
@@ -570,7 +571,7 @@ impl Producer {
             None => Temp::create(&self.path, 0o600)
                 .map(|(temp, file)| (Some(temp), file, self.seal.as_ref(), self.index.as_deref()))?,
         };
-        let out = Background::new(Sealer::new(file, seal)?)?;
+        let out = BufWriter::with_capacity(WRITE_BUFFER, Sealer::new(file, seal)?);
         let writer = Writer::indexed(out, &self.key, SystemTime::now(), columns, index.map(str::as_bytes))?;
         Ok((temp, writer))
     }
@@ -600,7 +601,7 @@ impl Producer {
         let records = writer.records();
         let failed =
             |e: io::Error| Error::new(format!("cannot write '{}': {}", path.display(), atomic::errno_text(&e)));
-        let file = writer.finish().and_then(Background::finish).map_err(failed)?.into_inner();
+        let file = writer.finish().map_err(failed)?.into_inner().map_err(|e| failed(e.into_error()))?.into_inner();
         let size = file.metadata().map_err(failed)?.len();
         let temp = match (temp, store) {
             (Some(temp), _) => temp,

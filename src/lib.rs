@@ -6,7 +6,6 @@
 //! [`registry`]) and calls [`plugin::main`].
 
 pub mod atomic;
-pub mod background;
 pub mod budget;
 pub mod bytes;
 pub mod cache;
