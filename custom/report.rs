@@ -89,12 +89,20 @@ impl<'r> Row<'r> {
     /// The count in requested column `column`: `None` when the cell is empty, an error
     /// naming report, line and column when it is not a whole number or is beyond
     /// what a counter holds ([`i64::MAX`]).
+    #[inline]
     pub fn count(&self, column: impl crate::custom::Column) -> Result<Option<i64>> {
         let (index, cell) = (column.index(), self.text(column));
         // Nearly every count is a plain run of digits: read without trimming or parsing.
-        if let Some(count) = number::plain_digits(cell.as_bytes()) {
-            return Ok(Some(count));
+        match number::plain_digits(cell.as_bytes()) {
+            Some(count) => Ok(Some(count)),
+            None if cell.is_empty() => Ok(None),
+            None => self.count_otherwise(index, cell),
         }
+    }
+
+    /// [`Row::count`] of a cell that is not a plain run of digits.
+    #[cold]
+    fn count_otherwise(&self, index: usize, cell: &str) -> Result<Option<i64>> {
         let text = cell.trim();
         if text.is_empty() {
             return Ok(None);
@@ -114,12 +122,20 @@ impl<'r> Row<'r> {
     /// date or a date-time (`2026-11-22T00:00:00Z`: Microsoft changed several reports
     /// from one to the other, some columns only): `None` when the cell is empty, an
     /// error naming report, line and column when it is neither.
+    #[inline]
     pub fn date(&self, column: impl crate::custom::Column) -> Result<Option<&'r str>> {
         let (index, cell) = (column.index(), self.text(column));
         // Nearly every date is exact: a day starts and ends with no space to trim.
-        if let Some(day) = time::day(cell) {
-            return Ok(Some(day));
+        match time::day(cell) {
+            Some(day) => Ok(Some(day)),
+            None if cell.is_empty() => Ok(None),
+            None => self.date_otherwise(index, cell),
         }
+    }
+
+    /// [`Row::date`] of a cell that is not exactly a date or a date-time.
+    #[cold]
+    fn date_otherwise(&self, index: usize, cell: &'r str) -> Result<Option<&'r str>> {
         let text = cell.trim();
         if text.is_empty() {
             return Ok(None);

@@ -185,7 +185,7 @@ pub fn first_integer(text: &str) -> Option<u64> {
 /// assert_eq!(plain_digits(b""), None);
 /// assert_eq!(plain_digits(b"1234567890123456789"), None);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn plain_digits(text: &[u8]) -> Option<i64> {
     const EIGHT: i64 = 100_000_000;
     let word = |bytes: &[u8]| {

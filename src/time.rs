@@ -12,7 +12,7 @@ const DAY: i64 = 86_400;
 /// a date-time (`YYYY-MM-DDThh:mm:ss`, with optional fractional seconds and an
 /// optional `Z`), as reports write the same date either way. `None` for anything else,
 /// a day that does not exist included.
-#[inline]
+#[inline(always)]
 pub fn day(text: &str) -> Option<&str> {
     let date = text.get(..10)?;
     civil(date)?;
@@ -36,6 +36,7 @@ fn time_of_day(text: &str) -> bool {
 }
 
 /// Year, month and day of an exact `YYYY-MM-DD` naming a day that exists.
+#[inline(always)]
 fn civil(date: &str) -> Option<(i64, u32, u32)> {
     // Reports carry two dates a row: this runs millions of times per check, so the
     // shape is matched byte by byte and the digits read as they are checked.
