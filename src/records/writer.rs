@@ -155,7 +155,8 @@ impl<W: Write> Writer<W> {
     ///
     /// This runs for every cell of a report as it downloads, so each cell costs a
     /// few instructions: short cells are compared with the previous one and copied
-    /// without a library call ([`same`], [`append`]), and most lengths take one byte.
+    /// without a library call ([`same`], [`append`]), and most lengths take one byte
+    /// ([`put_varint`]).
     pub fn record<C: AsRef<[u8]>>(&mut self, cells: impl IntoIterator<Item = C>) -> io::Result<()> {
         let repeats = self.block > 0;
         let key_column = self.index.as_ref().map_or(usize::MAX, |index| index.column);
@@ -175,7 +176,7 @@ impl<W: Write> Writer<W> {
             if repeats && same(column.segment.get(column.previous.clone()).unwrap_or_default(), cell) {
                 column.segment.push(0);
             } else {
-                put_code(&mut column.segment, cell.len());
+                put_varint(&mut column.segment, cell.len() as u64 + 1);
                 let start = column.segment.len();
                 append(&mut column.segment, cell);
                 column.previous = start..start + cell.len();
@@ -351,16 +352,6 @@ impl<W: Write> Writer<W> {
         let crc = std::mem::take(&mut self.crc).finalize();
         self.written += CRC as u64;
         self.out.write_all(&crc.to_le_bytes())
-    }
-}
-
-/// Appends the code of a cell of `length` bytes (its length plus one, as a varint):
-/// one byte for nearly every cell.
-#[inline]
-fn put_code(segment: &mut Vec<u8>, length: usize) {
-    match u8::try_from(length + 1) {
-        Ok(code) if code < 0x80 => segment.push(code),
-        _ => put_varint(segment, length as u64 + 1),
     }
 }
 
