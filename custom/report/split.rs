@@ -96,26 +96,38 @@ fn commas(line: &[u8], each: impl FnMut(usize)) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 fn commas_by_sixteen(line: &[u8], mut each: impl FnMut(usize)) {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x};
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8};
     let comma = _mm_set1_epi8(b',' as i8);
+    let mut chunks = line.chunks_exact(16);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        each_bit(_mm_movemask_epi8(_mm_cmpeq_epi8(sixteen(chunk), comma)) as u32, base, &mut each);
+        base += 16;
+    }
+    commas_by_words(chunks.remainder(), base, each);
+}
+
+/// The sixteen bytes of `chunk` in one register: one unaligned load once compiled.
+/// Bit n of a mask made from it (`_mm_movemask_epi8`) is byte n.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn sixteen(chunk: &[u8]) -> std::arch::x86_64::__m128i {
     let half = |bytes: &[u8]| {
         let mut lanes = [0; 8];
         lanes.copy_from_slice(bytes);
         i64::from_le_bytes(lanes)
     };
-    let mut chunks = line.chunks_exact(16);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let (low, high) = chunk.split_at(8);
-        // One unaligned 16-byte load once compiled; bit n of the mask is byte n.
-        let mut found = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_set_epi64x(half(high), half(low)), comma)) as u32;
-        while found != 0 {
-            each(base + found.trailing_zeros() as usize);
-            found &= found - 1;
-        }
-        base += 16;
+    let (low, high) = chunk.split_at(8);
+    std::arch::x86_64::_mm_set_epi64x(half(high), half(low))
+}
+
+/// Calls `each` with `base` plus the number of every bit set in `mask`, lowest first.
+#[cfg(target_arch = "x86_64")]
+fn each_bit(mut mask: u32, base: usize, each: &mut impl FnMut(usize)) {
+    while mask != 0 {
+        each(base + mask.trailing_zeros() as usize);
+        mask &= mask - 1;
     }
-    commas_by_words(chunks.remainder(), base, each);
 }
 
 /// [`commas`] eight bytes at a time, for the offsets of `line` from `base` on. A
@@ -170,20 +182,13 @@ fn plain_cells(bytes: &[u8], each: impl FnMut(usize)) -> Scan {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 fn plain_cells_by_sixteen(bytes: &[u8], mut each: impl FnMut(usize)) -> Scan {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x};
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
     let (comma, cr, lf, quote) =
         (_mm_set1_epi8(b',' as i8), _mm_set1_epi8(b'\r' as i8), _mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'"' as i8));
-    let half = |bytes: &[u8]| {
-        let mut lanes = [0; 8];
-        lanes.copy_from_slice(bytes);
-        i64::from_le_bytes(lanes)
-    };
     let mut chunks = bytes.chunks_exact(16);
     let mut base = 0;
     for chunk in &mut chunks {
-        let (low, high) = chunk.split_at(8);
-        // One unaligned 16-byte load once compiled; bit n of a mask is byte n.
-        let lanes = _mm_set_epi64x(half(high), half(low));
+        let lanes = sixteen(chunk);
         let mut found = _mm_movemask_epi8(_mm_cmpeq_epi8(lanes, comma)) as u32;
         let ends = _mm_or_si128(_mm_cmpeq_epi8(lanes, cr), _mm_cmpeq_epi8(lanes, lf));
         let stops = _mm_movemask_epi8(_mm_or_si128(ends, _mm_cmpeq_epi8(lanes, quote))) as u32;
@@ -191,10 +196,7 @@ fn plain_cells_by_sixteen(bytes: &[u8], mut each: impl FnMut(usize)) -> Scan {
             // Only the commas before the first stop belong to the record.
             found &= (1 << stops.trailing_zeros()) - 1;
         }
-        while found != 0 {
-            each(base + found.trailing_zeros() as usize);
-            found &= found - 1;
-        }
+        each_bit(found, base, &mut each);
         if stops != 0 {
             return Scan::Stop(base + stops.trailing_zeros() as usize);
         }
