@@ -577,7 +577,11 @@ impl Producer {
     }
 
     /// Appends one record (as many cells as the header).
-    pub fn record<C: AsRef<[u8]>>(&mut self, cells: impl IntoIterator<Item = C>) {
+    pub fn record<C: AsRef<[u8]>, I>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = C>,
+        I::IntoIter: ExactSizeIterator,
+    {
         let error = match &mut self.state {
             State::Writing { writer, .. } => match writer.record(cells) {
                 Ok(()) => return,

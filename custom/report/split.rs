@@ -251,7 +251,7 @@ impl<'s> Record<'s> {
     }
 
     /// Every cell, in order.
-    pub(super) fn iter(&self) -> impl Iterator<Item = &'s [u8]> + '_ {
+    pub(super) fn iter(&self) -> impl ExactSizeIterator<Item = &'s [u8]> + '_ {
         let bytes = self.bytes;
         self.cells.iter().map(move |&(start, end)| bytes.get(start..end).unwrap_or_default())
     }

@@ -64,9 +64,6 @@ struct Column {
     segment: Vec<u8>,
     /// Where the previous record's cell lies in the segment.
     previous: Range<usize>,
-    /// The segment's length and previous cell before the current record, to take
-    /// back a record of the wrong width.
-    mark: (usize, Range<usize>),
 }
 
 /// Writes a record file to `out` as records arrive, one block at a time. Nothing is
@@ -86,6 +83,13 @@ pub struct Writer<W: Write> {
     /// Every block written.
     blocks: Vec<Block>,
     index: Option<IndexWriter>,
+    /// Whether a record was taken in part: the file can no longer be completed.
+    broken: bool,
+}
+
+/// The error of a writer that took part of a record.
+fn broken() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "a record was cut short or ran long: the file is incomplete")
 }
 
 impl<W: Write> Writer<W> {
@@ -135,6 +139,7 @@ impl<W: Write> Writer<W> {
             block_bytes: 0,
             records: 0,
             blocks: Vec::new(),
+            broken: false,
             index: column.map(|column| IndexWriter {
                 column,
                 keys: Vec::new(),
@@ -154,25 +159,34 @@ impl<W: Write> Writer<W> {
     /// not is refused and leaves the file as it was).
     ///
     /// This runs for every cell of a report as it downloads, so each cell costs a
-    /// few instructions: short cells are compared with the previous one and copied
-    /// without a library call ([`same`], [`append`]), and most lengths take one byte
-    /// ([`put_varint`]).
-    pub fn record<C: AsRef<[u8]>>(&mut self, cells: impl IntoIterator<Item = C>) -> io::Result<()> {
+    /// few instructions: the width is checked before the first cell is taken (an
+    /// iterator that then yields another number of cells breaks the file, which
+    /// [`Writer::finish`] refuses), short cells are compared with the previous one
+    /// and copied without a library call ([`same`], [`append`]), and most lengths
+    /// take one byte ([`put_varint`]).
+    pub fn record<C: AsRef<[u8]>, I>(&mut self, cells: I) -> io::Result<()>
+    where
+        I: IntoIterator<Item = C>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let mut cells = cells.into_iter();
+        if self.broken {
+            return Err(broken());
+        }
+        if cells.len() != self.columns.len() {
+            let why = if cells.len() > self.columns.len() { "more" } else { "fewer" };
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("record has {why} cells than the header")));
+        }
         let repeats = self.block > 0;
-        let key_column = self.index.as_ref().map_or(usize::MAX, |index| index.column);
-        let mut key = 0..0;
-        let mut count = 0;
         let mut added = 0;
-        let mut too_many = false;
-        let mut columns = self.columns.iter_mut();
-        for cell in cells {
-            let cell = cell.as_ref();
-            let Some(column) = columns.next() else {
-                too_many = true;
+        let mut short = false;
+        for column in self.columns.iter_mut() {
+            let Some(cell) = cells.next() else {
+                short = true;
                 break;
             };
+            let cell = cell.as_ref();
             let before = column.segment.len();
-            column.mark = (before, column.previous.clone());
             if repeats && same(column.segment.get(column.previous.clone()).unwrap_or_default(), cell) {
                 column.segment.push(0);
             } else {
@@ -181,24 +195,23 @@ impl<W: Write> Writer<W> {
                 append(&mut column.segment, cell);
                 column.previous = start..start + cell.len();
             }
-            if count == key_column {
-                key = column.previous.clone();
-            }
             added += column.segment.len() - before;
-            count += 1;
         }
-        if too_many || count != self.columns.len() {
-            self.undo(count);
-            let why = if too_many { "more" } else { "fewer" };
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("record has {why} cells than the header")));
+        if short || cells.next().is_some() {
+            self.broken = true;
+            return Err(broken());
         }
         self.block_bytes += added;
         if let Some(index) = &mut self.index {
-            let cell = self.columns.get(index.column).and_then(|column| column.segment.get(key)).unwrap_or_default();
+            let cell = self
+                .columns
+                .get(index.column)
+                .and_then(|column| column.segment.get(column.previous.clone()))
+                .unwrap_or_default();
             let (Ok(start), Ok(length), Ok(at)) =
                 (u32::try_from(index.keys.len()), u32::try_from(cell.len()), u16::try_from(self.records - index.first))
             else {
-                self.undo(count);
+                self.broken = true;
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, "key too long to index"));
             };
             index.keys.extend_from_slice(cell);
@@ -216,15 +229,6 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    /// Takes back the first `cells` cells of a record of the wrong width.
-    fn undo(&mut self, cells: usize) {
-        for column in self.columns.iter_mut().take(cells) {
-            let (length, previous) = column.mark.clone();
-            column.segment.truncate(length);
-            column.previous = previous;
-        }
-    }
-
     /// The records written so far.
     pub fn records(&self) -> u64 {
         self.records
@@ -233,6 +237,9 @@ impl<W: Write> Writer<W> {
     /// Writes the last block and run, the directory and the trailer, flushes, and
     /// hands back the output.
     pub fn finish(mut self) -> io::Result<W> {
+        if self.broken {
+            return Err(broken());
+        }
         self.flush_block()?;
         self.flush_run()?;
         let directory_offset = self.written;
@@ -400,5 +407,36 @@ fn overlapping<const N: usize>(segment: &mut Vec<u8>, cell: &[u8], end: usize) {
             segment.extend_from_slice(last);
         }
         _ => segment.extend_from_slice(cell),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An iterator that claims one length and yields another.
+    struct Lying(std::vec::IntoIter<&'static [u8]>, usize);
+
+    impl Iterator for Lying {
+        type Item = &'static [u8];
+        fn next(&mut self) -> Option<Self::Item> {
+            self.0.next()
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (self.1, Some(self.1))
+        }
+    }
+
+    impl ExactSizeIterator for Lying {}
+
+    #[test]
+    fn a_record_that_is_not_the_length_it_claims_breaks_the_file() {
+        for cells in [vec![&b"a"[..]], vec![&b"a"[..], b"b", b"c"]] {
+            let mut writer = Writer::new(Vec::new(), b"k", SystemTime::now(), ["x", "y"]).expect("header");
+            writer.record([b"1", b"2"]).expect("right width");
+            assert!(writer.record(Lying(cells.into_iter(), 2)).is_err());
+            assert!(writer.record([b"3", b"4"]).is_err(), "a broken writer takes no more records");
+            assert!(writer.finish().is_err(), "a broken file is never completed");
+        }
     }
 }
