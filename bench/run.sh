@@ -259,10 +259,14 @@ fi
 
 # The ratios of issue 26 (see the top of this file).
 ratio_lines=()
-# "$1 / $2" to two decimals, and whether it is at most $3: sets $ratio and $verdict.
+# "$1 / $2" to two decimals, and whether it is at most the goal $3 ("-" without one):
+# sets $ratio and $verdict.
 ratio_of() {
     ratio=$(awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }')
-    verdict=$(awk -v r="$ratio" -v g="$3" 'BEGIN { print (r <= g) ? "met" : "MISSED" }')
+    verdict=-
+    if [[ -n ${3:-} ]]; then
+        verdict=$(awk -v r="$ratio" -v g="$3" 'BEGIN { print (r <= g) ? "met" : "MISSED" }')
+    fi
 }
 for users in $RATIO_SIZES; do
     start_mock "$users"
@@ -306,9 +310,9 @@ for users in $RATIO_SIZES; do
     timing=(--prepare "$work/clear-body.sh")
     time_it curl -sf -o "$state/body.csv" "$download"
     rm -f "$state/body.csv"
-    ratio_of "$mean" "$transfer" 1.2
+    ratio_of "$mean" "$transfer"
     ratio_lines+=("$(printf '%-9s %-44s %16s %16s %7s %6s %8s' "$users" "3. floor: curl saving the body / transfer" \
-        "$wall" "$transfer_wall" "$ratio" "-" "-")")
+        "$wall" "$transfer_wall" "$ratio" "-" "$verdict")")
     timing=()
 
     printf '#!/bin/sh\nrm -f %s/office365_graphapi_report_*\n' "$state" >"$work/clear-ratio.sh"
